@@ -1,0 +1,120 @@
+import { ByteReader, ByteWriter, seal, unseal } from './codec.ts';
+import { CommitHash } from './commit-hash.ts';
+import { corrupt, invalidInput } from './errors.ts';
+import { LSN } from './lsn.ts';
+import { PageCount } from './page-idx.ts';
+import { PageSet } from './page-set.ts';
+import { SegmentId } from './segment-id.ts';
+import { VolumeId } from './volume-id.ts';
+
+/** One compressed frame of a segment: which pages it holds and its size in bytes. */
+export interface FrameRef {
+  readonly pages: PageSet;
+  readonly bytes: number;
+}
+
+/** The pages a commit wrote, stored under `sid`; `frames` is empty until the segment is uploaded. */
+export interface SegmentRef {
+  readonly sid: SegmentId;
+  readonly pages: PageSet;
+  readonly frames: readonly FrameRef[];
+}
+
+/** One entry of a volume's log: the volume's size after it and the pages it wrote. */
+export interface Commit {
+  readonly vid: VolumeId;
+  readonly lsn: LSN;
+  readonly pageCount: PageCount;
+  /** Present on remote commits only. */
+  readonly hash?: CommitHash | undefined;
+  /** Absent when the commit only changed the page count. */
+  readonly segment?: SegmentRef | undefined;
+}
+
+const MAGIC = 0x544d_4353; // "SCMT" little-endian
+const FORMAT_VERSION = 1;
+const HAS_HASH = 1;
+const HAS_SEGMENT = 2;
+
+export const Commit = {
+  /** The commit's pages, or none. */
+  pages: (c: Commit): PageSet => c.segment?.pages ?? PageSet.EMPTY,
+
+  /** Binary form: magic, version, fields, CRC-32C over everything before it. */
+  encode(c: Commit): Uint8Array {
+    const w = new ByteWriter(64)
+      .u32(MAGIC)
+      .u8(FORMAT_VERSION)
+      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0))
+      .bytes(VolumeId.toBytes(c.vid))
+      .varint(c.lsn)
+      .varint(c.pageCount);
+    if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
+    if (c.segment) {
+      w.bytes(SegmentId.toBytes(c.segment.sid));
+      c.segment.pages.writeTo(w);
+      w.varint(c.segment.frames.length);
+      for (const f of c.segment.frames) {
+        f.pages.writeTo(w);
+        w.varint(f.bytes);
+      }
+    }
+    return seal(w.finish());
+  },
+
+  /** Throws Corrupt (checksum, truncation, impossible fields) or InvalidInput (unknown version). */
+  decode(bytes: Uint8Array): Commit {
+    const r = new ByteReader(unseal(bytes, 'commit record'), 'commit record');
+    if (r.u32() !== MAGIC) throw corrupt('Not a commit record: bad magic bytes.');
+    const version = r.u8();
+    if (version !== FORMAT_VERSION) {
+      throw invalidInput(`Unknown commit format version ${version}; this Scion reads version ${FORMAT_VERSION}. Upgrade Scion.`);
+    }
+    const flags = r.u8();
+    if (flags & ~(HAS_HASH | HAS_SEGMENT)) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
+    const asCorrupt = <T>(parse: () => T): T => {
+      try {
+        return parse();
+      } catch (e) {
+        throw corrupt(`A commit record holds an invalid field: ${(e as Error).message}`);
+      }
+    };
+    const vid = asCorrupt(() => VolumeId.fromBytes(r.bytes(16)));
+    const lsn = asCorrupt(() => LSN.parse(r.varint()));
+    const pageCount = asCorrupt(() => PageCount.parse(r.varint()));
+    const hash = flags & HAS_HASH ? CommitHash.fromBytes(r.bytes(32)) : undefined;
+    let segment: SegmentRef | undefined;
+    if (flags & HAS_SEGMENT) {
+      const sid = asCorrupt(() => SegmentId.fromBytes(r.bytes(16)));
+      const pages = PageSet.readFrom(r);
+      const frameCount = r.varint();
+      if (frameCount > r.remaining) throw corrupt(`A commit record claims ${frameCount} frames but has ${r.remaining} bytes left.`);
+      const frames: FrameRef[] = [];
+      for (let i = 0; i < frameCount; i++) frames.push({ pages: PageSet.readFrom(r), bytes: r.varint() });
+      segment = { sid, pages, frames };
+    }
+    r.end();
+    const commit: Commit = { vid, lsn, pageCount, hash, segment };
+    Commit.validate(commit);
+    return commit;
+  },
+
+  /** Structural rules every commit obeys; throws Corrupt naming the broken one. */
+  validate(c: Commit): void {
+    const seg = c.segment;
+    if (!seg) return;
+    const last = seg.pages.last;
+    if (last !== undefined && last > c.pageCount) {
+      throw corrupt(`Commit ${c.vid}@${c.lsn} holds page ${last} beyond its page count ${c.pageCount}.`);
+    }
+    if (seg.frames.length === 0) return;
+    let covered = PageSet.EMPTY;
+    for (const f of seg.frames) {
+      if (f.pages.isEmpty || !f.pages.intersect(covered).isEmpty) {
+        throw corrupt(`Commit ${c.vid}@${c.lsn} has an empty or overlapping frame.`);
+      }
+      covered = covered.union(f.pages);
+    }
+    if (!covered.equals(seg.pages)) throw corrupt(`Commit ${c.vid}@${c.lsn} has frames that do not cover exactly its pages.`);
+  },
+} as const;

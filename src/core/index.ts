@@ -1,0 +1,18 @@
+export { ChecksumBuilder } from './checksum.ts';
+export { ByteReader, ByteWriter, seal, unseal } from './codec.ts';
+export { Commit } from './commit.ts';
+export type { FrameRef, SegmentRef } from './commit.ts';
+export { CommitHash } from './commit-hash.ts';
+export { crc32c } from './crc.ts';
+export { assert, corrupt, invalidInput, isScionError, ScionError } from './errors.ts';
+export type { ErrorCode, ErrorDetails, ErrorWire } from './errors.ts';
+export { SYSTEM_IDS } from './gid.ts';
+export type { IdSource } from './gid.ts';
+export { LSN } from './lsn.ts';
+export { Page, PAGE_SIZE } from './page.ts';
+export { PAGE_IDX_MAX, PageCount, PageIdx } from './page-idx.ts';
+export { PageSet } from './page-set.ts';
+export { SegmentId } from './segment-id.ts';
+export { Snapshot } from './snapshot.ts';
+export type { LsnRange } from './snapshot.ts';
+export { VolumeId } from './volume-id.ts';
