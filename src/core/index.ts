@@ -16,3 +16,6 @@ export { SegmentId } from './segment-id.ts';
 export { Snapshot } from './snapshot.ts';
 export type { LsnRange } from './snapshot.ts';
 export { VolumeId } from './volume-id.ts';
+export { Graft } from './graft.ts';
+export type { PendingCommit, SyncPoint } from './graft.ts';
+export { Tag } from './tag.ts';

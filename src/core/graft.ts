@@ -1,0 +1,57 @@
+import { CommitHash } from './commit-hash.ts';
+import { invalidInput } from './errors.ts';
+import { LSN } from './lsn.ts';
+import { VolumeId } from './volume-id.ts';
+
+/** Where a graft's local and remote volumes last agreed. */
+export interface SyncPoint {
+  /** The remote LSN the graft is attached to. */
+  readonly remote: LSN;
+  /** Every local LSN ≤ this has been pushed; absent if no local commit was ever pushed. */
+  readonly localWatermark?: LSN | undefined;
+}
+
+/** A push in flight: recorded durably before the remote commit is written, cleared once resolved. */
+export interface PendingCommit {
+  /** The newest local LSN the push carries. */
+  readonly local: LSN;
+  /** The remote LSN it is creating. */
+  readonly remote: LSN;
+  readonly hash: CommitHash;
+}
+
+/**
+ * The sync state between a local volume (where writes land) and a remote volume (where they are
+ * pushed). Identified by its local VolumeId. Plain data: stored in the catalog as is.
+ */
+export interface Graft {
+  readonly local: VolumeId;
+  readonly remote: VolumeId;
+  readonly sync?: SyncPoint | undefined;
+  readonly pending?: PendingCommit | undefined;
+}
+
+type Loose = Record<string, unknown> | null | undefined;
+
+export const Graft = {
+  /** Validates a graft read from storage or a message. Throws InvalidInput. */
+  parse(input: unknown): Graft {
+    const o = input as Loose;
+    if (typeof o !== 'object' || o === null) throw invalidInput('Not a graft record: expected an object.');
+    const sync = o.sync as Loose;
+    const pending = o.pending as Loose;
+    return {
+      local: VolumeId.parse(String(o.local)),
+      remote: VolumeId.parse(String(o.remote)),
+      sync: sync
+        ? {
+            remote: LSN.parse(Number(sync.remote)),
+            localWatermark: sync.localWatermark === undefined ? undefined : LSN.parse(Number(sync.localWatermark)),
+          }
+        : undefined,
+      pending: pending
+        ? { local: LSN.parse(Number(pending.local)), remote: LSN.parse(Number(pending.remote)), hash: CommitHash.parse(String(pending.hash)) }
+        : undefined,
+    };
+  },
+} as const;

@@ -1,0 +1,11 @@
+export type { Catalog, CatalogContents } from './catalog.ts';
+export { IdbCatalog } from './idb-catalog.ts';
+export type { CommitEntry, LocalStore } from './local-store.ts';
+export { LogStore } from './log-store.ts';
+export type { LogStoreOptions } from './log-store.ts';
+export { MemoryCatalog } from './memory-catalog.ts';
+export { MemoryStore } from './memory-store.ts';
+export { OpfsStore } from './opfs-store.ts';
+export type { OpfsStoreOptions } from './opfs-store.ts';
+export { MemoryFile } from './sync-file.ts';
+export type { SyncFile } from './sync-file.ts';

@@ -1,0 +1,42 @@
+import type { Commit, LSN, Page, PageIdx, SegmentId, VolumeId } from '../core/index.ts';
+
+/** A commit to append, with the pages it wrote when they are held locally (local commits). */
+export interface CommitEntry {
+  readonly commit: Commit;
+  /** Exactly the commit's pages, ascending; omitted for commits whose pages live remotely. */
+  readonly pages?: ReadonlyMap<PageIdx, Page> | undefined;
+}
+
+/**
+ * Durable local storage of volume logs and pages. Every method is blocking and must run on the
+ * DB worker's thread (OPFS sync access handles); writes are durable when they return.
+ */
+export interface LocalStore {
+  readonly medium: 'memory' | 'opfs';
+
+  /** The newest LSN of a volume's log held locally, or undefined if none. */
+  latestLsnSync(vid: VolumeId): LSN | undefined;
+  getCommitSync(vid: VolumeId, lsn: LSN): Commit | undefined;
+  /** The newest LSN in `start..=end` of `vid`'s log whose commit wrote `pageIdx`. */
+  findPageVersionSync(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined;
+  /** Volumes with at least one commit stored. */
+  volumesSync(): VolumeId[];
+
+  /** Throws Corrupt if the stored bytes fail their checksum; undefined if not held locally. */
+  readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined;
+  hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean;
+
+  /**
+   * Appends commits, all or none, each at its volume's next LSN (throws Internal otherwise).
+   * Acknowledged only once durable.
+   */
+  appendCommitsSync(entries: readonly CommitEntry[]): void;
+  /** Caches pages of a segment fetched from a remote. Durable on return. */
+  putPagesSync(sid: SegmentId, pages: ReadonlyMap<PageIdx, Page>): void;
+  /** Forgets a volume's log; pages no remaining commit references become unreachable. */
+  dropVolumeSync(vid: VolumeId): void;
+
+  /** Bytes of page data held, for budgets and benchmarks. */
+  statsSync(): { commits: number; pages: number; fileBytes: number };
+  closeSync(): void;
+}

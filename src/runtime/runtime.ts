@@ -1,0 +1,357 @@
+import {
+  ChecksumBuilder, Graft, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
+  type Commit, type IdSource, type PageIdx,
+} from '../core/index.ts';
+import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
+import { graftStatus, type GraftStatus } from './graft-status.ts';
+import { logOp } from './op-log.ts';
+import { VolumeReader } from './volume-reader.ts';
+import { VolumeWriter } from './volume-writer.ts';
+
+export interface RuntimeOptions {
+  /** Pages and volume logs; blocking, so the runtime lives in the DB worker. */
+  store: LocalStore;
+  /** Tags and grafts. */
+  catalog: Catalog;
+  /** Clock and randomness for new ids (seeded in simulations). */
+  ids?: IdSource;
+}
+
+/** Emitted after every local commit, so SQLite connections and apps can notice new snapshots. */
+export interface CommitEvent {
+  readonly graft: VolumeId;
+  readonly lsn: LSN;
+  readonly snapshot: Snapshot;
+}
+
+/**
+ * The one entry point: tags → grafts → volumes. Page reads and commits are synchronous (the VFS calls
+ * them); catalog changes are async and durable when they resolve. Lookups answer from an in-memory
+ * mirror of the catalog, loaded at open.
+ */
+export class Runtime {
+  readonly #store: LocalStore;
+  readonly #catalog: Catalog;
+  readonly #ids: IdSource;
+  readonly #tags: Map<Tag, VolumeId>;
+  readonly #grafts: Map<VolumeId, Graft>;
+  readonly #listeners = new Set<(e: CommitEvent) => void>();
+  #closed = false;
+
+  private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
+    this.#store = options.store;
+    this.#catalog = options.catalog;
+    this.#ids = options.ids ?? SYSTEM_IDS;
+    this.#tags = tags;
+    this.#grafts = grafts;
+  }
+
+  static async open(options: RuntimeOptions): Promise<Runtime> {
+    return logOp('runtime.open', 'info', {}, async () => {
+      const { tags, grafts } = await options.catalog.load();
+      return new Runtime(options, new Map(tags), new Map(grafts.map((g) => [g.local, g])));
+    });
+  }
+
+  // ── Tags ────────────────────────────────────────────────────────────────────────────────
+
+  tagList(): { tag: Tag; graft: VolumeId }[] {
+    return [...this.#tags].map(([tag, graft]) => ({ tag, graft })).sort((a, b) => a.tag.localeCompare(b.tag));
+  }
+
+  tagGet(tag: string): VolumeId | undefined {
+    return this.#tags.get(Tag.parse(tag));
+  }
+
+  /** Throws TagNotFound. */
+  mustGetTag(tag: string): VolumeId {
+    const vid = this.tagGet(tag);
+    if (!vid) throw new ScionError('TagNotFound', `No tag named "${tag}". Create it with tagOpen or tagReplace.`, { tag });
+    return vid;
+  }
+
+  /** Points `tag` at an existing graft; returns the graft it pointed at before. Throws GraftNotFound. */
+  async tagReplace(tag: string, graft: VolumeId): Promise<VolumeId | undefined> {
+    const name = Tag.parse(tag);
+    this.mustGetGraft(graft);
+    return logOp('tag.replace', 'info', { tag, graft }, async () => {
+      this.#checkOpen();
+      const previous = this.#tags.get(name);
+      await this.#catalog.putTag(name, graft);
+      this.#tags.set(name, graft);
+      return previous;
+    });
+  }
+
+  /** Removes the name only; the graft and its data stay. Returns whether the tag existed. */
+  async tagDelete(tag: string): Promise<boolean> {
+    const name = Tag.parse(tag);
+    return logOp('tag.delete', 'info', { tag }, async () => {
+      this.#checkOpen();
+      if (!this.#tags.has(name)) return false;
+      await this.#catalog.deleteTag(name);
+      this.#tags.delete(name);
+      return true;
+    });
+  }
+
+  /** The graft `tag` points at, or a new graft (attached to `remote` if given) under that tag. */
+  async tagOpen(tag: string, options: { remote?: VolumeId } = {}): Promise<Graft> {
+    const existing = this.tagGet(tag);
+    if (existing) return this.graftOpen({ local: existing, ...options });
+    const graft = await this.graftOpen(options);
+    await this.tagReplace(tag, graft.local);
+    return graft;
+  }
+
+  // ── Grafts ──────────────────────────────────────────────────────────────────────────────
+
+  graftList(): Graft[] {
+    return [...this.#grafts.values()];
+  }
+
+  graftGet(vid: VolumeId): Graft | undefined {
+    return this.#grafts.get(vid);
+  }
+
+  /** Throws GraftNotFound. */
+  mustGetGraft(vid: VolumeId): Graft {
+    const graft = this.#grafts.get(vid);
+    if (!graft) throw new ScionError('GraftNotFound', `No graft with local volume ${vid}. List grafts with graftList().`, { graft: vid });
+    return graft;
+  }
+
+  /**
+   * Returns the graft whose local volume is `local`, or creates one (new ids for what is not given).
+   * A new graft on a remote volume whose commits are already held locally attaches at its latest.
+   * Throws GraftRemoteMismatch if `local` exists with another remote.
+   */
+  async graftOpen(options: { local?: VolumeId; remote?: VolumeId } = {}): Promise<Graft> {
+    const existing = options.local && this.#grafts.get(options.local);
+    if (existing) {
+      if (options.remote && options.remote !== existing.remote) {
+        throw new ScionError(
+          'GraftRemoteMismatch',
+          `Graft ${existing.local} is attached to remote ${existing.remote}, not ${options.remote}. Open it without a remote, or clone the other remote into a new graft.`,
+          { graft: existing.local, expected: options.remote, actual: existing.remote },
+        );
+      }
+      return existing;
+    }
+    return logOp('graft.open', 'info', { graft: options.local, volume: options.remote }, async () => {
+      this.#checkOpen();
+      const remote = options.remote ?? VolumeId.random(this.#ids);
+      const remoteLatest = this.#store.latestLsnSync(remote);
+      const graft: Graft = {
+        local: options.local ?? VolumeId.random(this.#ids),
+        remote,
+        sync: remoteLatest ? { remote: remoteLatest } : undefined,
+      };
+      await this.#catalog.putGraft(graft);
+      this.#grafts.set(graft.local, graft);
+      return graft;
+    });
+  }
+
+  /**
+   * Removes the graft, the tags that point at it and its local volume's data. Never touches a remote.
+   * Fetched commits of its remote volume are dropped too unless another graft uses that remote.
+   */
+  async graftDelete(vid: VolumeId): Promise<void> {
+    const graft = this.mustGetGraft(vid);
+    await logOp('graft.delete', 'info', { graft: vid }, async () => {
+      this.#checkOpen();
+      await this.#catalog.deleteGraft(vid);
+      this.#grafts.delete(vid);
+      for (const [tag, target] of this.#tags) if (target === vid) this.#tags.delete(tag);
+      this.#store.dropVolumeSync(graft.local);
+      const remoteInUse = [...this.#grafts.values()].some((g) => g.remote === graft.remote || g.local === graft.remote);
+      if (!remoteInUse) this.#store.dropVolumeSync(graft.remote);
+    });
+  }
+
+  graftStatus(vid: VolumeId): GraftStatus {
+    const graft = this.mustGetGraft(vid);
+    return graftStatus(graft, this.#store.latestLsnSync(graft.local), this.#store.latestLsnSync(graft.remote));
+  }
+
+  /**
+   * The graft's latest snapshot: unpushed local commits over the remote at the sync point.
+   * Local commits ≤ the watermark are not on the path: their content is in the remote commit.
+   */
+  graftSnapshot(vid: VolumeId): Snapshot {
+    const graft = this.mustGetGraft(vid);
+    const path: { vid: VolumeId; start: LSN; end: LSN }[] = [];
+    let pageCount: PageCount | undefined;
+    const localLatest = this.#store.latestLsnSync(graft.local);
+    const watermark = graft.sync?.localWatermark ?? 0;
+    if (localLatest !== undefined && localLatest > watermark) {
+      path.push({ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end: localLatest });
+      pageCount = this.#mustGetCommit(graft.local, localLatest).pageCount;
+    }
+    if (graft.sync) {
+      path.push({ vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote });
+      pageCount ??= this.#mustGetCommit(graft.remote, graft.sync.remote).pageCount;
+    }
+    return { pageCount: pageCount ?? PageCount.ZERO, path };
+  }
+
+  graftReader(vid: VolumeId): VolumeReader {
+    return new VolumeReader(this.graftSnapshot(vid), this.#readPage);
+  }
+
+  /** A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit. */
+  graftWriter(vid: VolumeId): VolumeWriter {
+    this.#checkOpen();
+    return new VolumeWriter(this.graftSnapshot(vid), this.#readPage, (base, pageCount, truncatedTo, pages) =>
+      this.#commit(vid, base, pageCount, truncatedTo, pages),
+    );
+  }
+
+  /**
+   * A new, independent graft whose local volume starts as `snapshot`: its commits are copied as
+   * records (the pages are shared, not copied). It has a new remote and no sync point.
+   */
+  async graftFork(snapshot: Snapshot): Promise<Graft> {
+    return logOp('graft.fork', 'info', { pages: snapshot.pageCount }, async () => {
+      this.#checkOpen();
+      const local = VolumeId.random(this.#ids);
+      const entries: CommitEntry[] = [];
+      for (const range of [...snapshot.path].reverse()) {
+        for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) {
+          const c = this.#mustGetCommit(range.vid, lsn);
+          entries.push({ commit: { vid: local, lsn: LSN.next(entries.at(-1)?.commit.lsn), pageCount: c.pageCount, segment: c.segment } });
+        }
+      }
+      // The head commit's page count is the snapshot's only if the snapshot is a real one.
+      const head = entries.at(-1)?.commit;
+      if (head && head.pageCount !== snapshot.pageCount) {
+        entries.push({ commit: { vid: local, lsn: LSN.next(head.lsn), pageCount: snapshot.pageCount } });
+      }
+      // Records first: a crash before the catalog write leaves an orphan log, never a broken graft.
+      this.#store.appendCommitsSync(entries);
+      const graft: Graft = { local, remote: VolumeId.random(this.#ids) };
+      await this.#catalog.putGraft(graft);
+      this.#grafts.set(local, graft);
+      return graft;
+    });
+  }
+
+  // ── Volumes and snapshots ───────────────────────────────────────────────────────────────
+
+  /** A read-only snapshot of `vid`'s log at `lsn` (time travel). Throws CommitNotFound. */
+  volumeCheckout(vid: VolumeId, lsn: LSN): Snapshot {
+    const commit = this.#mustGetCommit(vid, lsn);
+    return { pageCount: commit.pageCount, path: [{ vid, start: LSN.FIRST, end: lsn }] };
+  }
+
+  volumeReader(snapshot: Snapshot): VolumeReader {
+    return new VolumeReader(snapshot, this.#readPage);
+  }
+
+  /**
+   * The page as `snapshot` shows it: zeros past the end or where never written. Blocking.
+   * Throws PageNotLocal when the page's bytes are not held locally.
+   */
+  readPage(snapshot: Snapshot, pageIdx: PageIdx): Page {
+    return this.#readPage(snapshot, pageIdx);
+  }
+
+  /** Visible pages whose bytes are not held locally. */
+  snapshotMissingPages(snapshot: Snapshot): PageSet {
+    const missing: number[] = [];
+    for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+      const commit = this.#locatePage(snapshot, idx);
+      if (commit?.segment && !this.#store.hasPageSync(commit.segment.sid, idx)) missing.push(idx);
+    }
+    return PageSet.of(missing);
+  }
+
+  /**
+   * Order-independent digest of the snapshot's content (see ChecksumBuilder): equal across replicas
+   * with equal pages. Throws PageNotLocal if a visible page is not held locally (hydrate first).
+   */
+  snapshotChecksum(snapshot: Snapshot): string {
+    return logOp('snapshot.checksum', 'debug', { pages: snapshot.pageCount }, () => {
+      const sum = new ChecksumBuilder();
+      for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) sum.add(idx, this.#readPage(snapshot, idx));
+      return sum.finish(snapshot.pageCount);
+    });
+  }
+
+  /** Subscribe to local commits; returns the unsubscribe function. */
+  onCommit(listener: (e: CommitEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#store.closeSync();
+    this.#catalog.close();
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  readonly #readPage = (snapshot: Snapshot, pageIdx: PageIdx): Page => {
+    this.#checkOpen();
+    const commit = this.#locatePage(snapshot, pageIdx);
+    if (!commit?.segment) return Page.zeroed();
+    const page = this.#store.readPageSync(commit.segment.sid, pageIdx);
+    if (page) return page;
+    throw new ScionError('PageNotLocal', `Page ${pageIdx} of ${commit.vid}@${commit.lsn} is not held locally. Fetch it from the remote (or hydrate) first.`, {
+      volume: commit.vid, lsn: commit.lsn, pageIdx, sid: commit.segment.sid,
+    });
+  };
+
+  /** The commit that last wrote `pageIdx` along the snapshot's path, or undefined (the page is zeros). */
+  #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {
+    if (pageIdx > snapshot.pageCount) return undefined;
+    for (const range of snapshot.path) {
+      const lsn = this.#store.findPageVersionSync(range.vid, pageIdx, range.start, range.end);
+      if (lsn !== undefined) return this.#mustGetCommit(range.vid, lsn);
+    }
+    return undefined;
+  }
+
+  #commit(vid: VolumeId, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
+    return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
+      this.#checkOpen();
+      const graft = this.mustGetGraft(vid);
+      const latest = this.graftSnapshot(vid);
+      if (!Snapshot.equals(latest, base)) {
+        throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(latest)}). Retry the transaction on the latest snapshot.`, {
+          graft: vid,
+        });
+      }
+      const pages = new Map(written);
+      // Growing past an earlier truncation must not resurrect old pages: write zeros over any that exist.
+      for (let idx = (truncatedTo + 1) as PageIdx; idx <= pageCount; idx++) {
+        if (!pages.has(idx) && this.#locatePage({ ...base, pageCount: PageCount.parse(idx) }, idx)) pages.set(idx, Page.zeroed());
+      }
+      const lsn = LSN.next(this.#store.latestLsnSync(graft.local));
+      const commit: Commit = {
+        vid: graft.local,
+        lsn,
+        pageCount,
+        segment: pages.size > 0 ? { sid: SegmentId.random(this.#ids), pages: PageSet.of(pages.keys()), frames: [] } : undefined,
+      };
+      this.#store.appendCommitsSync([{ commit, pages: commit.segment ? pages : undefined }]);
+      const snapshot = this.graftSnapshot(vid);
+      for (const listener of this.#listeners) listener({ graft: vid, lsn, snapshot });
+      return snapshot;
+    }, (snapshot) => ({ lsn: Snapshot.head(snapshot)?.lsn }));
+  }
+
+  #mustGetCommit(vid: VolumeId, lsn: LSN): Commit {
+    const commit = this.#store.getCommitSync(vid, lsn);
+    if (!commit) throw new ScionError('CommitNotFound', `Volume ${vid} has no commit ${lsn} held locally. Fetch the volume first.`, { volume: vid, lsn });
+    return commit;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ScionError('Closed', 'The runtime is closed. Open a new one.');
+  }
+}

@@ -1,0 +1,84 @@
+import { Page, PageCount, ScionError, type PageIdx, type Snapshot } from '../core/index.ts';
+import { VolumeReader, type ReadPageFn } from './volume-reader.ts';
+
+/** What the runtime does with a finished transaction: one new local LSN, or a typed refusal. */
+export type CommitFn = (base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, pages: ReadonlyMap<PageIdx, Page>) => Snapshot;
+
+/**
+ * A transaction on a graft's local volume: pages are buffered in memory (read-your-writes) until
+ * `commit`, which produces exactly one new local LSN or throws ConcurrentWrite if the graft moved on
+ * since `snapshot` was taken. Either way the writer is finished afterwards and holds nothing.
+ */
+export class VolumeWriter {
+  readonly snapshot: Snapshot;
+  readonly #read: ReadPageFn;
+  readonly #commit: CommitFn;
+  readonly #pages = new Map<PageIdx, Page>();
+  #pageCount: PageCount;
+  /** The smallest size the volume had during this transaction: pages past it must not reappear. */
+  #truncatedTo: PageCount;
+  #done = false;
+
+  constructor(snapshot: Snapshot, read: ReadPageFn, commit: CommitFn) {
+    this.snapshot = snapshot;
+    this.#read = read;
+    this.#commit = commit;
+    this.#pageCount = snapshot.pageCount;
+    this.#truncatedTo = snapshot.pageCount;
+  }
+
+  get pageCount(): PageCount {
+    return this.#pageCount;
+  }
+
+  /** Pages written so far in this transaction. */
+  get dirtyPages(): number {
+    return this.#pages.size;
+  }
+
+  readPage(pageIdx: PageIdx): Page {
+    this.#checkOpen();
+    if (pageIdx > this.#pageCount) return Page.zeroed();
+    const own = this.#pages.get(pageIdx);
+    if (own) return own.slice() as Page;
+    return pageIdx > this.#truncatedTo ? Page.zeroed() : this.#read(this.snapshot, pageIdx);
+  }
+
+  /** Buffers a copy of `page`; grows the volume to include `pageIdx`. */
+  writePage(pageIdx: PageIdx, page: Uint8Array): void {
+    this.#checkOpen();
+    this.#pages.set(pageIdx, Page.from(page).slice() as Page);
+    if (pageIdx > this.#pageCount) this.#pageCount = PageCount.parse(pageIdx);
+  }
+
+  /** Sets the volume's size; pages past it are hidden (and read as zeros if the volume grows again). */
+  softTruncate(pageCount: PageCount): void {
+    this.#checkOpen();
+    this.#pageCount = pageCount;
+    if (pageCount < this.#truncatedTo) this.#truncatedTo = pageCount;
+    for (const idx of this.#pages.keys()) if (idx > pageCount) this.#pages.delete(idx);
+  }
+
+  /** Makes the buffered pages one new local commit, durable on return. */
+  commit(): VolumeReader {
+    this.#checkOpen();
+    this.#done = true;
+    const snapshot = this.#commit(this.snapshot, this.#pageCount, this.#truncatedTo, this.#pages);
+    this.#pages.clear();
+    return new VolumeReader(snapshot, this.#read);
+  }
+
+  /** Drops the buffered pages; nothing is written. */
+  discard(): void {
+    this.#done = true;
+    this.#pages.clear();
+  }
+
+  get isDone(): boolean {
+    return this.#done;
+  }
+
+  #checkOpen(): void {
+    if (this.#done) throw new ScionError('Closed', 'This writer has already committed or been discarded. Start a new writer.');
+  }
+}
