@@ -118,8 +118,8 @@ export class LogStore implements LocalStore {
         pages.push(page);
       }
     }
-    const at = this.#append(RecordType.Commits, meta, pages);
-    this.#apply({ type: RecordType.Commits, entries: entries.map((e) => ({ commit: e.commit, hasPages: !!e.pages })) }, at, pages.map(crc32c));
+    const { pagesAt, crcs } = this.#append(RecordType.Commits, meta, pages);
+    this.#apply({ type: RecordType.Commits, entries: entries.map((e) => ({ commit: e.commit, hasPages: !!e.pages })) }, pagesAt, crcs);
   }
 
   putPagesSync(sid: SegmentId, held: ReadonlyMap<PageIdx, Page>): void {
@@ -128,15 +128,15 @@ export class LogStore implements LocalStore {
     const pages = [...set].map((idx) => Page.from(held.get(idx) as Uint8Array));
     const meta = new ByteWriter(64).bytes(SegmentId.toBytes(sid));
     set.writeTo(meta);
-    const at = this.#append(RecordType.Pages, meta, pages);
-    this.#apply({ type: RecordType.Pages, sid, pages: set }, at, pages.map(crc32c));
+    const { pagesAt, crcs } = this.#append(RecordType.Pages, meta, pages);
+    this.#apply({ type: RecordType.Pages, sid, pages: set }, pagesAt, crcs);
   }
 
   dropVolumeSync(vid: VolumeId): void {
     this.#checkOpen();
     if (this.#index.latest(vid) === undefined) return;
-    const at = this.#append(RecordType.DropVolume, new ByteWriter(16).bytes(VolumeId.toBytes(vid)), []);
-    this.#apply({ type: RecordType.DropVolume, vid }, at, []);
+    const { pagesAt } = this.#append(RecordType.DropVolume, new ByteWriter(16).bytes(VolumeId.toBytes(vid)), []);
+    this.#apply({ type: RecordType.DropVolume, vid }, pagesAt, []);
   }
 
   statsSync(): { commits: number; pages: number; fileBytes: number } {
@@ -150,8 +150,9 @@ export class LogStore implements LocalStore {
   }
 
   /** Writes one record (header, meta + page crcs, pages) and flushes; returns where its pages start. */
-  #append(type: RecordType, meta: ByteWriter, pages: readonly Page[]): number {
-    for (const p of pages) meta.u32(crc32c(p));
+  #append(type: RecordType, meta: ByteWriter, pages: readonly Page[]): { pagesAt: number; crcs: number[] } {
+    const crcs = pages.map((p) => crc32c(p));
+    for (const crc of crcs) meta.u32(crc);
     const metaBytes = meta.finish();
     const total = RECORD_HEADER + metaBytes.byteLength + pages.length * PAGE_SIZE;
     const record = new Uint8Array(total);
@@ -175,7 +176,7 @@ export class LogStore implements LocalStore {
     }
     this.#file.flush();
     this.#end = start + total;
-    return start + RECORD_HEADER + metaBytes.byteLength;
+    return { pagesAt: start + RECORD_HEADER + metaBytes.byteLength, crcs };
   }
 
   #apply(body: RecordBody, pagesAt: number, crcs: readonly number[]): void {
