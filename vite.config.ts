@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 // One dev server, rooted at the repository, serves every page by its path:
 //   /demo/                 -> demo/index.html
@@ -12,8 +12,21 @@ const crossOriginIsolation =
     ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
     : {};
 
+/** `npm start` prints the server's root URL: send it to the demo. */
+const rootToDemo: Plugin = {
+  name: 'scion-root-to-demo',
+  configureServer(server) {
+    server.middlewares.use((req, res, next) => {
+      if (req.url !== '/') return next();
+      res.writeHead(302, { Location: '/demo/' });
+      res.end();
+    });
+  },
+};
+
 export default defineConfig({
   root: '.',
+  plugins: [rootToDemo],
   server: {
     host: '127.0.0.1',
     headers: crossOriginIsolation,
