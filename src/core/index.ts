@@ -19,3 +19,8 @@ export { VolumeId } from './volume-id.ts';
 export { Graft } from './graft.ts';
 export type { PendingCommit, SyncPoint } from './graft.ts';
 export { Tag } from './tag.ts';
+export { computeCommitHash } from './commit-hash-builder.ts';
+export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wire.ts';
+export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
+export { RemoteKey } from './remote-keys.ts';
+export { decodeFrame, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange } from './segment.ts';
