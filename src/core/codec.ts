@@ -18,7 +18,7 @@ export class ByteWriter {
 
   #reserve(n: number): void {
     if (this.#len + n <= this.#buf.byteLength) return;
-    let cap = this.#buf.byteLength * 2;
+    let cap = Math.max(16, this.#buf.byteLength * 2);
     while (cap < this.#len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#len));

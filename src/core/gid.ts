@@ -45,7 +45,7 @@ export function encodeGid(bytes: Uint8Array): string {
 /** Strict: exactly 26 characters of the lowercase alphabet, zero padding bits, and the expected kind. */
 export function decodeGid(kind: GidKind, text: string): Uint8Array {
   if (typeof text !== 'string' || text.length !== GID_CHARS) {
-    throw invalidInput(`Not a ${kind.name}: ${JSON.stringify(text)}. Expected ${GID_CHARS} base32 characters starting with "${kind.letter}".`);
+    throw invalidInput(`Not a ${kind.name}: ${typeof text === 'string' ? JSON.stringify(text) : typeof text}. Expected ${GID_CHARS} base32 characters starting with "${kind.letter}".`);
   }
   const out = new Uint8Array(GID_BYTES);
   let acc = 0;

@@ -61,6 +61,7 @@ export class PageSet implements Iterable<PageIdx> {
   }
 
   has(idx: number): boolean {
+    if (!Number.isInteger(idx)) return false;
     let lo = 0;
     let hi = this.#ranges.length / 2 - 1;
     while (lo <= hi) {

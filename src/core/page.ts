@@ -21,7 +21,7 @@ export const Page = {
 
   isZero(page: Uint8Array): boolean {
     // Compare 8 bytes at a time when aligned; pages from the store always are.
-    if (page.byteOffset % 8 === 0) {
+    if (page.byteOffset % 8 === 0 && page.byteLength % 8 === 0) {
       const words = new BigUint64Array(page.buffer, page.byteOffset, page.byteLength / 8);
       for (const w of words) if (w !== 0n) return false;
       return true;

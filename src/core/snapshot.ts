@@ -55,7 +55,7 @@ export const Snapshot = {
       throw invalidInput('Not a snapshot: expected { pageCount, path: [{ vid, start, end }] }.');
     }
     const path = o.path.map((r: { vid?: unknown; start?: unknown; end?: unknown }) => {
-      const range = { vid: VolumeId.parse(String(r?.vid)), start: LSN.parse(Number(r?.start)), end: LSN.parse(Number(r?.end)) };
+      const range = { vid: VolumeId.parse(r?.vid as string), start: LSN.parse(typeof r?.start === 'number' ? r.start : NaN), end: LSN.parse(typeof r?.end === 'number' ? r.end : NaN) };
       if (range.end < range.start) throw invalidInput(`Not a snapshot: range ${range.start}..=${range.end} is backwards.`);
       return range;
     });
