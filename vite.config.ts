@@ -47,7 +47,5 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'worker/**/*.test.ts'],
     environment: 'node',
-    // Until src/ has tests of its own; remove once it does, so an empty run fails.
-    passWithNoTests: true,
   },
 });

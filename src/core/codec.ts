@@ -1,5 +1,5 @@
 import { crc32c } from './crc.ts';
-import { corrupt } from './errors.ts';
+import { assert, corrupt } from './errors.ts';
 
 /** Appends little-endian fixed-width and LEB128 varint fields to a growing buffer. */
 export class ByteWriter {
@@ -41,7 +41,7 @@ export class ByteWriter {
 
   /** Unsigned LEB128 of a safe integer. */
   varint(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`BUG: varint of ${v}`);
+    assert(Number.isSafeInteger(v) && v >= 0, `varint of ${v}`);
     this.#reserve(8);
     while (v >= 0x80) {
       this.#buf[this.#len++] = (v % 0x80) | 0x80;

@@ -4,6 +4,7 @@ import { corrupt, invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { PageCount } from './page-idx.ts';
 import { PageSet } from './page-set.ts';
+import { FRAME_MAX_PAGES } from './segment.ts';
 import { SegmentId } from './segment-id.ts';
 import { VolumeId } from './volume-id.ts';
 
@@ -110,8 +111,8 @@ export const Commit = {
     if (seg.frames.length === 0) return;
     let covered = PageSet.EMPTY;
     for (const f of seg.frames) {
-      if (f.pages.isEmpty || !f.pages.intersect(covered).isEmpty) {
-        throw corrupt(`Commit ${c.vid}@${c.lsn} has an empty or overlapping frame.`);
+      if (f.pages.isEmpty || f.pages.size > FRAME_MAX_PAGES || !f.pages.intersect(covered).isEmpty) {
+        throw corrupt(`Commit ${c.vid}@${c.lsn} has an empty, oversized (> ${FRAME_MAX_PAGES} pages) or overlapping frame.`);
       }
       covered = covered.union(f.pages);
     }

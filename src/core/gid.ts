@@ -1,4 +1,4 @@
-import { invalidInput } from './errors.ts';
+import { assert, invalidInput } from './errors.ts';
 
 /**
  * A 16-byte, time-sortable global id: [kind 1 B][ms since epoch 6 B, big-endian][random 9 B].
@@ -21,7 +21,7 @@ export interface GidKind {
 
 export function gidKind(name: string, letter: string): GidKind {
   const v = DECODE.get(letter);
-  if (v === undefined) throw new Error(`BUG: ${letter} is not a base32 letter`);
+  assert(v !== undefined, `${letter} is not a base32 letter`);
   return { name, letter, byte: v << 3 };
 }
 

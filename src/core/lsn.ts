@@ -23,7 +23,7 @@ export const LSN = {
   /** Fixed-width lowercase hex, so object keys list in log order. */
   format: (lsn: LSN): string => lsn.toString(16).padStart(16, '0'),
 
-  next: (lsn: LSN | undefined): LSN => ((lsn ?? 0) + 1) as LSN,
+  next: (lsn: LSN | undefined): LSN => LSN.parse((lsn ?? 0) + 1),
 
   /** The LSN before this one, or undefined for the first. */
   prev: (lsn: LSN): LSN | undefined => (lsn > 1 ? ((lsn - 1) as LSN) : undefined),
