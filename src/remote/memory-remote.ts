@@ -1,0 +1,91 @@
+import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../core/index.ts';
+import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent } from './remote.ts';
+
+interface StoredObject {
+  readonly bytes: Uint8Array;
+  readonly lastModified: number;
+}
+
+export interface MemoryRemoteOptions {
+  /** Clock for lastModified (GC grace periods); injectable for tests. */
+  now?: () => number;
+  onRequest?: (e: RemoteRequestEvent) => void;
+}
+
+/**
+ * A bucket in memory with the semantics Scion relies on: create-only PUTs, ranged reads, listings.
+ * Several runtimes may share one instance; `objects` is exposed so tests can inspect or damage it.
+ */
+export class MemoryRemote implements Remote {
+  readonly objects = new Map<string, StoredObject>();
+  readonly #now: () => number;
+  readonly #onRequest: ((e: RemoteRequestEvent) => void) | undefined;
+  #online = true;
+
+  constructor(options: MemoryRemoteOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#onRequest = options.onRequest;
+  }
+
+  /** Simulates losing the network: every request fails with RemoteUnavailable. */
+  setOnline(online: boolean): void {
+    this.#online = online;
+  }
+
+  async getCommit(vid: VolumeId, lsn: LSN): Promise<Uint8Array | undefined> {
+    return this.#get('GET', RemoteKey.commit(vid, lsn), false)?.slice();
+  }
+
+  async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.commit(vid, lsn), bytes);
+  }
+
+  async putSegment(sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.segment(sid), bytes);
+  }
+
+  async getSegmentRange(sid: SegmentId, range: ByteRange): Promise<Uint8Array> {
+    return this.getSegmentRangeSync(sid, range);
+  }
+
+  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
+    const key = RemoteKey.segment(sid);
+    const object = this.#get('GET', key, true);
+    if (!object) throw new ScionError('RemoteUnavailable', `Segment ${sid} is missing from the remote.`, { key });
+    return object.slice(range.start, range.end);
+  }
+
+  async *list(prefix: 'volumes/' | 'segments/'): AsyncIterable<ListedObject> {
+    this.#check('LIST', prefix);
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) {
+      const o = this.objects.get(key);
+      if (o) yield { key, size: o.bytes.byteLength, lastModified: o.lastModified };
+    }
+  }
+
+  async deleteSegment(sid: SegmentId): Promise<void> {
+    const key = RemoteKey.segment(sid);
+    this.#check('DELETE', key);
+    this.objects.delete(key);
+  }
+
+  #get(method: string, key: string, sync: boolean): Uint8Array | undefined {
+    this.#check(method, key);
+    const bytes = this.objects.get(key)?.bytes;
+    this.#onRequest?.({ method, key, status: bytes ? 200 : 404, bytes: bytes?.byteLength ?? 0, ms: 0, sync });
+    return bytes;
+  }
+
+  #create(key: string, bytes: Uint8Array): CreateOutcome {
+    this.#check('PUT', key);
+    const exists = this.objects.has(key);
+    if (!exists) this.objects.set(key, { bytes: bytes.slice(), lastModified: this.#now() });
+    this.#onRequest?.({ method: 'PUT', key, status: exists ? 412 : 200, bytes: bytes.byteLength, ms: 0, sync: false });
+    return exists ? 'exists' : 'created';
+  }
+
+  #check(method: string, key: string): void {
+    if (!this.#online) throw new ScionError('RemoteUnavailable', `The remote is unreachable (${method} ${key}). Retry when online.`, { key });
+  }
+}

@@ -1,0 +1,122 @@
+import { presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
+
+export interface PresignClientOptions {
+  /** URL of the presign service's endpoint, e.g. `https://api.example.com/presign`. */
+  endpoint: string;
+  /** Bearer token, or a function returning the current one. */
+  token?: string | (() => string) | undefined;
+  /** Re-sign this long before a URL expires. Default 30 s. */
+  refreshMarginMs?: number;
+  fetch?: typeof fetch;
+}
+
+const MAX_BATCH = 256;
+
+/**
+ * Asks the presign service for signed URLs and caches each until shortly before it expires, so
+ * repeated reads of one segment cost one signing round trip. `signSync` (sync XHR) serves the DB
+ * worker's blocking page-miss path when a URL is not cached yet.
+ */
+export class PresignClient {
+  readonly #options: PresignClientOptions;
+  readonly #cache = new Map<string, PresignedRequest>();
+  readonly #margin: number;
+
+  constructor(options: PresignClientOptions) {
+    this.#options = options;
+    this.#margin = options.refreshMarginMs ?? 30_000;
+  }
+
+  /** One signed request per op, in order. */
+  async sign(ops: readonly PresignOp[], options: { signal?: AbortSignal | undefined } = {}): Promise<PresignedRequest[]> {
+    const missing = this.#missing(ops);
+    for (let i = 0; i < missing.length; i += MAX_BATCH) {
+      const batch = missing.slice(i, i + MAX_BATCH);
+      const doFetch = this.#options.fetch ?? fetch;
+      let res: Response;
+      try {
+        res = await doFetch(this.#options.endpoint, {
+          method: 'POST',
+          headers: this.#headers(),
+          body: JSON.stringify({ ops: batch }),
+          signal: options.signal ?? null,
+        });
+      } catch (e) {
+        throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
+      }
+      this.#store(batch, res.status, await res.text());
+    }
+    return ops.map((op) => this.#cached(op) as PresignedRequest);
+  }
+
+  /** Blocking variant for the DB worker; needs XMLHttpRequest (dedicated workers have it). */
+  signSync(ops: readonly PresignOp[]): PresignedRequest[] {
+    const missing = this.#missing(ops);
+    if (missing.length > 0) {
+      if (typeof XMLHttpRequest === 'undefined') {
+        throw new ScionError('RemoteUnavailable', 'Signing synchronously needs XMLHttpRequest, which exists in browser workers only. Sign ahead with sign().');
+      }
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', this.#options.endpoint, false);
+      for (const [k, v] of Object.entries(this.#headers())) xhr.setRequestHeader(k, v);
+      try {
+        xhr.send(JSON.stringify({ ops: missing.slice(0, MAX_BATCH) }));
+      } catch (e) {
+        throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
+      }
+      this.#store(missing, xhr.status, xhr.responseText);
+    }
+    return ops.map((op) => {
+      const hit = this.#cached(op);
+      if (!hit) throw new ScionError('Internal', 'BUG: presign batch left an op unsigned');
+      return hit;
+    });
+  }
+
+  /** Forgets a cached URL (after the bucket refused it). */
+  invalidate(op: PresignOp): void {
+    this.#cache.delete(presignOpKey(op));
+  }
+
+  #missing(ops: readonly PresignOp[]): PresignOp[] {
+    const seen = new Set<string>();
+    return ops.filter((op) => {
+      const key = presignOpKey(op);
+      if (seen.has(key) || this.#cached(op)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  #cached(op: PresignOp): PresignedRequest | undefined {
+    const hit = this.#cache.get(presignOpKey(op));
+    if (hit && hit.expiresAt - this.#margin > Date.now()) return hit;
+    if (hit) this.#cache.delete(presignOpKey(op));
+    return undefined;
+  }
+
+  #headers(): Record<string, string> {
+    const token = typeof this.#options.token === 'function' ? this.#options.token() : this.#options.token;
+    return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  }
+
+  #store(batch: readonly PresignOp[], status: number, text: string): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (status !== 200) {
+      const wire = body as Partial<ErrorWire> | undefined;
+      if (wire?.name === 'ScionError' && typeof wire.code === 'string') throw ScionError.fromWire(wire as ErrorWire);
+      throw new ScionError(status === 401 || status === 403 ? 'Forbidden' : 'RemoteUnavailable', `The presign service answered ${status}. ${status === 401 ? 'Check the access token.' : 'Retry later.'}`, { status });
+    }
+    const urls = (body as Partial<PresignResponse> | undefined)?.urls;
+    if (!Array.isArray(urls) || urls.length !== batch.length) {
+      throw new ScionError('RemoteUnavailable', 'The presign service sent a malformed answer. Check that the endpoint is a Scion presign service.');
+    }
+    batch.forEach((op, i) => this.#cache.set(presignOpKey(op), urls[i] as PresignedRequest));
+  }
+}
+

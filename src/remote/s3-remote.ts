@@ -1,0 +1,198 @@
+import { getLogger } from '@logtape/logtape';
+import pLimit from 'p-limit';
+import { RemoteKey, ScionError, type LSN, type PresignedRequest, type PresignOp, type SegmentId, type VolumeId } from '../core/index.ts';
+import { PresignClient, type PresignClientOptions } from './presign-client.ts';
+import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent, RequestOptions } from './remote.ts';
+import { backoffDelay, RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
+
+export interface S3RemoteOptions {
+  /** The presign service (or a client for it, shared between remotes). */
+  presign: PresignClientOptions | PresignClient;
+  /** Requests in flight at once. Default 6. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  onRequest?: (e: RemoteRequestEvent) => void;
+}
+
+const logger = getLogger(['scion', 'remote']);
+
+/** What a response meant, before it becomes a value or an error. */
+type Outcome = { kind: 'ok'; status: number; body: Uint8Array } | { kind: 'missing' } | { kind: 'exists' };
+
+/**
+ * The bucket through presigned URLs: fetch with bounded concurrency, retries with backoff and
+ * jitter on network errors and 5xx only, one re-sign when the bucket refuses a URL (expiry, skew),
+ * and synchronous XHR range reads for the DB worker.
+ */
+export class S3Remote implements Remote {
+  readonly presign: PresignClient;
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #retry: RetryPolicy;
+  readonly #onRequest: ((e: RemoteRequestEvent) => void) | undefined;
+
+  constructor(options: S3RemoteOptions) {
+    this.presign = options.presign instanceof PresignClient ? options.presign : new PresignClient(options.presign);
+    this.#limit = pLimit(options.concurrency ?? 6);
+    this.#retry = { ...RETRY_DEFAULTS, ...options.retry };
+    this.#onRequest = options.onRequest;
+  }
+
+  async getCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const r = await this.#send({ op: 'getCommit', vid, lsn }, {}, options);
+    return r.kind === 'ok' ? r.body : undefined;
+  }
+
+  async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putCommit', vid, lsn }, { body: bytes }, options);
+    return r.kind === 'exists' ? 'exists' : 'created';
+  }
+
+  async putSegment(sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putSegment', sid }, { body: bytes }, options);
+    return r.kind === 'exists' ? 'exists' : 'created';
+  }
+
+  async getSegmentRange(sid: SegmentId, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
+    const r = await this.#send({ op: 'getSegment', sid }, { range }, options);
+    return sliceRange(this.#expectBody(r, sid), range);
+  }
+
+  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
+    if (typeof XMLHttpRequest === 'undefined') {
+      throw new ScionError('RemoteUnavailable', 'Synchronous reads need XMLHttpRequest (a browser dedicated worker). Hydrate ahead with the async API instead.');
+    }
+    const op: PresignOp = { op: 'getSegment', sid };
+    let refused = false;
+    for (let attempt = 0; ; attempt++) {
+      const [req] = this.presign.signSync([op]) as [PresignedRequest];
+      const started = performance.now();
+      const xhr = new XMLHttpRequest();
+      let status = 0;
+      try {
+        xhr.open('GET', req.url, false);
+        xhr.responseType = 'arraybuffer';
+        for (const [k, v] of Object.entries(req.headers)) xhr.setRequestHeader(k, v);
+        xhr.setRequestHeader('range', rangeHeader(range));
+        xhr.send();
+        status = xhr.status;
+      } catch {
+        status = 0;
+      }
+      const body = status === 200 || status === 206 ? new Uint8Array(xhr.response as ArrayBuffer) : new Uint8Array();
+      this.#report('GET', RemoteKey.segment(sid), status, body.byteLength, started, true);
+      if (status === 200 || status === 206) return sliceRange(body, range, status);
+      if (status === 403 && !refused) {
+        refused = true;
+        this.presign.invalidate(op);
+        continue;
+      }
+      // No sleeping in a blocking call: retry at once, a little.
+      if ((status === 0 || status >= 500) && attempt < 2) continue;
+      throw this.#failure(status, RemoteKey.segment(sid), refused);
+    }
+  }
+
+  async prepareSegmentReads(sids: readonly SegmentId[]): Promise<void> {
+    if (sids.length > 0) await this.presign.sign(sids.map((sid) => ({ op: 'getSegment', sid })));
+  }
+
+  async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
+    let after: string | undefined;
+    for (;;) {
+      const op: PresignOp = prefix === 'volumes/' ? { op: 'listVolumes', after } : { op: 'listSegments', after };
+      const r = await this.#send(op, {}, options);
+      const page = parseListing(new TextDecoder().decode(this.#expectBody(r, prefix)));
+      for (const o of page.objects) yield o;
+      if (!page.truncated || page.objects.length === 0) return;
+      after = page.objects.at(-1)?.key;
+    }
+  }
+
+  async deleteSegment(sid: SegmentId, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'deleteSegment', sid }, {}, options);
+  }
+
+  #expectBody(r: Outcome, what: string): Uint8Array {
+    if (r.kind === 'ok') return r.body;
+    throw new ScionError('RemoteUnavailable', `${what} is missing from the remote. The remote volume may have been deleted: switch the graft to another remote.`, { key: what });
+  }
+
+  async #send(op: PresignOp, init: { body?: Uint8Array; range?: ByteRange }, options: RequestOptions = {}): Promise<Outcome> {
+    return this.#limit(async () => {
+      let refused = false;
+      for (let attempt = 0; ; attempt++) {
+        const [req] = (await this.presign.sign([op], options)) as [PresignedRequest];
+        const key = new URL(req.url).pathname;
+        const started = performance.now();
+        let res: Response | undefined;
+        try {
+          res = await fetch(req.url, {
+            method: req.method,
+            headers: { ...req.headers, ...(init.range ? { range: rangeHeader(init.range) } : {}) },
+            body: (init.body as Uint8Array<ArrayBuffer> | undefined) ?? null,
+            signal: options.signal ?? null,
+          });
+        } catch (e) {
+          if (options.signal?.aborted) throw e;
+        }
+        const status = res?.status ?? 0;
+        const body = res && (status === 200 || status === 206) && req.method === 'GET' ? new Uint8Array(await res.arrayBuffer()) : new Uint8Array();
+        if (res && body.byteLength === 0) await res.body?.cancel();
+        this.#report(req.method, key, status, init.body?.byteLength ?? body.byteLength, started, false);
+        if (status >= 200 && status < 300) return { kind: 'ok', status, body };
+        if (status === 404) return { kind: 'missing' };
+        if (status === 412) return { kind: 'exists' };
+        if (status === 403 && !refused) {
+          refused = true;
+          this.presign.invalidate(op);
+          continue;
+        }
+        if ((status === 0 || status >= 500 || status === 429) && attempt + 1 < this.#retry.attempts) {
+          await sleep(backoffDelay(this.#retry, attempt), options.signal);
+          continue;
+        }
+        throw this.#failure(status, key, refused);
+      }
+    });
+  }
+
+  #failure(status: number, key: string, refused: boolean): ScionError {
+    if (status === 403) {
+      return new ScionError(refused ? 'UrlExpired' : 'Forbidden', `The bucket refused ${key} (403) even with a freshly signed URL. Check the presign service's credentials and the clock.`, { key, status });
+    }
+    if (status === 0) return new ScionError('RemoteUnavailable', `The bucket is unreachable (${key}). Retry when online.`, { key });
+    return new ScionError('RemoteUnavailable', `The bucket answered ${status} for ${key}. Retry later.`, { key, status });
+  }
+
+  #report(method: string, key: string, status: number, bytes: number, started: number, sync: boolean): void {
+    const e: RemoteRequestEvent = { method, key, status, bytes, ms: Math.round((performance.now() - started) * 10) / 10, sync };
+    logger.debug('{method} {key} {status}', { ...e });
+    this.#onRequest?.(e);
+  }
+}
+
+function rangeHeader(r: ByteRange): string {
+  return `bytes=${r.start}-${r.end - 1}`;
+}
+
+/** A server that ignores Range answers 200 with the whole object: cut the range out. */
+function sliceRange(body: Uint8Array, range: ByteRange, status = 206): Uint8Array {
+  if (status === 200 && body.byteLength > range.end - range.start) return body.slice(range.start, range.end);
+  if (body.byteLength !== range.end - range.start) {
+    throw new ScionError('Corrupt', `A ranged read returned ${body.byteLength} bytes where ${range.end - range.start} were asked for.`);
+  }
+  return body;
+}
+
+/** ListObjectsV2 XML, parsed without DOMParser (workers have none); our keys need no entity decoding. */
+export function parseListing(xml: string): { objects: ListedObject[]; truncated: boolean } {
+  const objects: ListedObject[] = [];
+  for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+    const part = m[1] as string;
+    const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(part)?.[1];
+    const key = tag('Key');
+    if (key === undefined) continue;
+    objects.push({ key, size: Number(tag('Size') ?? 0), lastModified: Date.parse(tag('LastModified') ?? '') || 0 });
+  }
+  return { objects, truncated: /<IsTruncated>true<\/IsTruncated>/.test(xml) };
+}
