@@ -1,4 +1,4 @@
-import type { Commit, LSN, Page, PageIdx, SegmentId, VolumeId } from '../core/index.ts';
+import type { Commit, LSN, Page, PageIdx, PageSet, SegmentId, VolumeId } from '../core/index.ts';
 
 /** A commit to append, with the pages it wrote when they are held locally (local commits). */
 export interface CommitEntry {
@@ -35,6 +35,11 @@ export interface LocalStore {
   putPagesSync(sid: SegmentId, pages: ReadonlyMap<PageIdx, Page>): void;
   /** Forgets a volume's log; pages no remaining commit references become unreachable. */
   dropVolumeSync(vid: VolumeId): void;
+
+  /** Forgets cached pages (their bytes can be fetched again from the remote). */
+  evictPagesSync(sid: SegmentId, pages: PageSet): void;
+  /** Every page held, by segment. */
+  cachedPagesSync(): Map<SegmentId, PageSet>;
 
   /** Bytes of page data held, for budgets and benchmarks. */
   statsSync(): { commits: number; pages: number; fileBytes: number };

@@ -22,7 +22,7 @@ const FILE_HEADER = 16;
 const RECORD_MAGIC = 0x4345_5253; // "SREC" little-endian
 const RECORD_HEADER = 20;
 
-const RecordType = { Commits: 1, Pages: 2, DropVolume: 3 } as const;
+const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4 } as const;
 type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 interface PageLocation {
@@ -34,7 +34,8 @@ interface PageLocation {
 type RecordBody =
   | { type: typeof RecordType.Commits; entries: { commit: Commit; hasPages: boolean }[] }
   | { type: typeof RecordType.Pages; sid: SegmentId; pages: PageSet }
-  | { type: typeof RecordType.DropVolume; vid: VolumeId };
+  | { type: typeof RecordType.DropVolume; vid: VolumeId }
+  | { type: typeof RecordType.EvictPages; sid: SegmentId; pages: PageSet };
 
 export interface LogStoreOptions {
   medium: LocalStore['medium'];
@@ -139,6 +140,20 @@ export class LogStore implements LocalStore {
     this.#apply({ type: RecordType.DropVolume, vid }, pagesAt, []);
   }
 
+  evictPagesSync(sid: SegmentId, pages: PageSet): void {
+    this.#checkOpen();
+    const held = this.#pages.get(sid);
+    if (!held || pages.isEmpty) return;
+    const meta = new ByteWriter(64).bytes(SegmentId.toBytes(sid));
+    pages.writeTo(meta);
+    const { pagesAt } = this.#append(RecordType.EvictPages, meta, []);
+    this.#apply({ type: RecordType.EvictPages, sid, pages }, pagesAt, []);
+  }
+
+  cachedPagesSync(): Map<SegmentId, PageSet> {
+    return new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+  }
+
   statsSync(): { commits: number; pages: number; fileBytes: number } {
     return { commits: this.#index.commitCount, pages: this.#pageTotal, fileBytes: this.#end };
   }
@@ -204,6 +219,12 @@ export class LogStore implements LocalStore {
           this.#pages.delete(sid);
         }
         break;
+      case RecordType.EvictPages: {
+        const held = this.#pages.get(body.sid);
+        for (const idx of body.pages) if (held?.delete(idx)) this.#pageTotal--;
+        if (held?.size === 0) this.#pages.delete(body.sid);
+        break;
+      }
     }
   }
 
@@ -290,6 +311,8 @@ export class LogStore implements LocalStore {
         return { type, sid: SegmentId.fromBytes(r.bytes(16)), pages: PageSet.readFrom(r) };
       case RecordType.DropVolume:
         return { type, vid: VolumeId.fromBytes(r.bytes(16)) };
+      case RecordType.EvictPages:
+        return { type, sid: SegmentId.fromBytes(r.bytes(16)), pages: PageSet.readFrom(r) };
       default:
         throw corrupt(`unknown record type ${type}`);
     }

@@ -1,9 +1,18 @@
 import {
-  ChecksumBuilder, Graft, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
+  ChecksumBuilder, Graft, isScionError, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
+import type { Remote } from '../remote/index.ts';
+import { fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
 import { graftStatus, type GraftStatus } from './graft-status.ts';
+import type { FramePlanner, JobContext } from './job-context.ts';
+import { fetchLog } from './jobs/fetch-log.ts';
+import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
+import { hydrateSnapshot, type HydrateOptions, type HydrateProgress } from './jobs/hydrate.ts';
+import { pullGraft, type PullResult } from './jobs/pull.ts';
+import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts';
+import { recoverPendingCommit } from './jobs/recover.ts';
 import { logOp } from './op-log.ts';
 import { VolumeReader } from './volume-reader.ts';
 import { VolumeWriter } from './volume-writer.ts';
@@ -13,8 +22,12 @@ export interface RuntimeOptions {
   store: LocalStore;
   /** Tags and grafts. */
   catalog: Catalog;
+  /** The bucket (S3Remote through presigned URLs, or MemoryRemote). Without it the runtime is local-only. */
+  remote?: Remote;
   /** Clock and randomness for new ids (seeded in simulations). */
   ids?: IdSource;
+  /** How a push groups pages into frames; default ascending runs of 64. The VFS puts B-tree interior pages first. */
+  planFrames?: FramePlanner;
 }
 
 /** Emitted after every local commit, so SQLite connections and apps can notice new snapshots. */
@@ -35,22 +48,32 @@ export class Runtime {
   readonly #ids: IdSource;
   readonly #tags: Map<Tag, VolumeId>;
   readonly #grafts: Map<VolumeId, Graft>;
+  readonly #remote: Remote | undefined;
+  readonly #planFrames: FramePlanner;
   readonly #listeners = new Set<(e: CommitEvent) => void>();
+  /** Sync jobs of one graft run one at a time. */
+  readonly #jobs = new Map<VolumeId, Promise<unknown>>();
+  readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
   #closed = false;
 
   private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
     this.#store = options.store;
     this.#catalog = options.catalog;
+    this.#remote = options.remote;
     this.#ids = options.ids ?? SYSTEM_IDS;
+    this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#tags = tags;
     this.#grafts = grafts;
   }
 
+  /** Loads the catalog, then resolves pushes that were in flight when the last session ended. */
   static async open(options: RuntimeOptions): Promise<Runtime> {
-    return logOp('runtime.open', 'info', {}, async () => {
+    const rt = await logOp('runtime.open', 'info', {}, async () => {
       const { tags, grafts } = await options.catalog.load();
       return new Runtime(options, new Map(tags), new Map(grafts.map((g) => [g.local, g])));
     });
+    await rt.recoverPendingCommits();
+    return rt;
   }
 
   // ── Tags ────────────────────────────────────────────────────────────────────────────────
@@ -212,7 +235,7 @@ export class Runtime {
    * A new, independent graft whose local volume starts as `snapshot`: its commits are copied as
    * records (the pages are shared, not copied). It has a new remote and no sync point.
    */
-  async graftFork(snapshot: Snapshot): Promise<Graft> {
+  async graftFork(snapshot: Snapshot, options: { remote?: VolumeId | undefined } = {}): Promise<Graft> {
     return logOp('graft.fork', 'info', { pages: snapshot.pageCount }, async () => {
       this.#checkOpen();
       const local = VolumeId.random(this.#ids);
@@ -230,11 +253,126 @@ export class Runtime {
       }
       // Records first: a crash before the catalog write leaves an orphan log, never a broken graft.
       this.#store.appendCommitsSync(entries);
-      const graft: Graft = { local, remote: VolumeId.random(this.#ids) };
+      const graft: Graft = { local, remote: options.remote ?? VolumeId.random(this.#ids) };
       await this.#catalog.putGraft(graft);
       this.#grafts.set(local, graft);
       return graft;
     });
+  }
+
+  // ── Sync ────────────────────────────────────────────────────────────────────────────────
+
+  /** Downloads the remote volume's new commit records (no pages); returns its latest LSN known. */
+  async graftFetch(vid: VolumeId, options: { maxLsn?: LSN; signal?: AbortSignal } = {}): Promise<LSN | undefined> {
+    const graft = this.mustGetGraft(vid);
+    return this.#job(vid, 'graft.fetch', () => fetchLog(this.#ctx(), graft.remote, options), (lsn) => ({ lsn }));
+  }
+
+  /** Fetch, then fast-forward the sync point (no pages copied). Divergence is an outcome, with the ways out. */
+  async graftPull(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PullResult> {
+    this.mustGetGraft(vid);
+    return this.#job(vid, 'graft.pull', () => pullGraft(this.#ctx(), vid, options), (r) => ({ lsn: r.outcome === 'pulled' ? r.to : undefined }));
+  }
+
+  /** All unpushed local commits → one segment + one remote commit. Divergence is an outcome. */
+  async graftPush(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
+    this.mustGetGraft(vid);
+    return this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
+      r.outcome === 'pushed' ? { lsn: r.remoteLsn, pages: r.pages, bytes: r.bytes } : {},
+    );
+  }
+
+  /** Fetches every frame of the graft's latest snapshot that is not held locally. */
+  async graftHydrate(vid: VolumeId, options: HydrateOptions = {}): Promise<HydrateProgress> {
+    return this.snapshotHydrate(this.graftSnapshot(vid), options);
+  }
+
+  async snapshotHydrate(snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
+    return logOp('snapshot.hydrate', 'info', { pages: snapshot.pageCount }, () => hydrateSnapshot(this.#ctx(), snapshot, { stats: this.#stats, ...options }), (p) => ({ bytes: p.bytes }));
+  }
+
+  /**
+   * Clone (create a volume from a remote): a new graft attached to `remote` at its latest LSN.
+   * Only commit records are fetched; pages arrive on read. Optionally under `tag` (moved if it exists).
+   */
+  async graftClone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Graft> {
+    return logOp('graft.clone', 'info', { volume: remote, tag: options.tag }, async () => {
+      await fetchLog(this.#ctx(), remote, options);
+      const graft = await this.graftOpen({ remote });
+      if (options.tag !== undefined) await this.tagReplace(options.tag, graft.local);
+      return graft;
+    });
+  }
+
+  /**
+   * The way out of divergence that discards local changes: a fresh graft on the same remote at its
+   * latest LSN, and every tag of the old graft moved to it. The old graft is kept (fork it to save
+   * its changes, or delete it).
+   */
+  async graftReset(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<Graft> {
+    const old = this.mustGetGraft(vid);
+    const fresh = await this.graftClone(old.remote, options);
+    await this.#moveTags(vid, fresh.local);
+    return fresh;
+  }
+
+  /**
+   * Moves a graft to a new remote — also the way out when its remote disappeared: hydrates what is
+   * missing (while the old remote still answers), forks the latest snapshot, pushes the fork to the
+   * new remote and moves the tags. Throws PageNotLocal if pages were never fetched and the old remote
+   * is gone.
+   */
+  async graftSwitchRemote(vid: VolumeId, options: { remote?: VolumeId; signal?: AbortSignal } = {}): Promise<Graft> {
+    const snapshot = this.graftSnapshot(vid);
+    return logOp('graft.switchRemote', 'info', { graft: vid, volume: options.remote }, async () => {
+      try {
+        await this.snapshotHydrate(snapshot, options);
+      } catch (e) {
+        if (!isScionError(e, 'RemoteUnavailable') && !isScionError(e, 'PageNotLocal')) throw e;
+      }
+      const missing = this.snapshotMissingPages(snapshot);
+      if (!missing.isEmpty) {
+        throw new ScionError('PageNotLocal', `${missing.size} pages of graft ${vid} were never fetched and its remote is unreachable, so they cannot move to a new remote. Retry when the old remote answers.`, {
+          graft: vid, missing: missing.size,
+        });
+      }
+      const fork = await this.graftFork(snapshot, { remote: options.remote });
+      const pushed = await this.graftPush(fork.local, options);
+      if (pushed.outcome === 'diverged') {
+        throw new ScionError('VolumeDiverged', `The new remote ${fork.remote} already has commits. Switch to an empty remote volume.`, { graft: fork.local, remote: fork.remote });
+      }
+      await this.#moveTags(vid, fork.local);
+      return this.mustGetGraft(fork.local);
+    });
+  }
+
+  /** Resolves every graft's in-flight push (RecoverPendingCommit). Offline, they stay pending. */
+  async recoverPendingCommits(): Promise<void> {
+    if (!this.#remote) return;
+    for (const graft of this.graftList().filter((g) => g.pending)) {
+      try {
+        await this.#job(graft.local, 'graft.recover', () => recoverPendingCommit(this.#ctx(), graft.local));
+      } catch (e) {
+        if (!isScionError(e, 'RemoteUnavailable')) throw e;
+      }
+    }
+  }
+
+  /** Remote GC: deletes unreferenced segments older than the grace period (admin grant needed). */
+  async collectRemoteGarbage(options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
+    return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
+  }
+
+  /** Local GC: drops cached pages no snapshot reaches, then re-fetchable ones over the budget. */
+  collectLocalGarbage(options: LocalGcOptions = {}): LocalGcResult {
+    const grafts = this.graftList();
+    const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
+    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, grafts, grafts.map((g) => this.graftSnapshot(g.local)), options));
+  }
+
+  /** Counters of the remote read path since the runtime opened. */
+  readStats(): Readonly<ReadStats> {
+    return { ...this.#stats };
   }
 
   // ── Volumes and snapshots ───────────────────────────────────────────────────────────────
@@ -255,6 +393,14 @@ export class Runtime {
    */
   readPage(snapshot: Snapshot, pageIdx: PageIdx): Page {
     return this.#readPage(snapshot, pageIdx);
+  }
+
+  /** As readPage, but a miss is fetched with fetch() instead of blocking. */
+  async readPageAsync(snapshot: Snapshot, pageIdx: PageIdx): Promise<Page> {
+    this.#checkOpen();
+    const commit = this.#locatePage(snapshot, pageIdx);
+    if (!commit?.segment) return Page.zeroed();
+    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPage(this.#store, this.#remote, this.#stats, commit, pageIdx);
   }
 
   /** Visible pages whose bytes are not held locally. */
@@ -299,12 +445,43 @@ export class Runtime {
     this.#checkOpen();
     const commit = this.#locatePage(snapshot, pageIdx);
     if (!commit?.segment) return Page.zeroed();
-    const page = this.#store.readPageSync(commit.segment.sid, pageIdx);
-    if (page) return page;
-    throw new ScionError('PageNotLocal', `Page ${pageIdx} of ${commit.vid}@${commit.lsn} is not held locally. Fetch it from the remote (or hydrate) first.`, {
-      volume: commit.vid, lsn: commit.lsn, pageIdx, sid: commit.segment.sid,
-    });
+    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx);
   };
+
+  /** Runs a sync job after the graft's previous one, logged as one operation. */
+  #job<T>(vid: VolumeId, op: string, run: () => Promise<T>, after?: (r: T) => Record<string, number | undefined>): Promise<T> {
+    this.#checkOpen();
+    const previous = this.#jobs.get(vid) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => logOp(op, 'info', { graft: vid }, run, after));
+    this.#jobs.set(vid, next);
+    const cleanup = () => {
+      if (this.#jobs.get(vid) === next) this.#jobs.delete(vid);
+    };
+    next.then(cleanup, cleanup);
+    return next;
+  }
+
+  #ctx(): JobContext {
+    if (!this.#remote) throw new ScionError('InvalidInput', 'This runtime has no remote. Open it with { remote } to sync.');
+    return {
+      store: this.#store,
+      remote: this.#remote,
+      ids: this.#ids,
+      planFrames: this.#planFrames,
+      mustGetGraft: (vid) => this.mustGetGraft(vid),
+      saveGraft: async (graft) => {
+        await this.#catalog.putGraft(graft);
+        this.#grafts.set(graft.local, graft);
+      },
+      locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
+      readPage: this.#readPage,
+      mustGetCommit: (vid, lsn) => this.#mustGetCommit(vid, lsn),
+    };
+  }
+
+  async #moveTags(from: VolumeId, to: VolumeId): Promise<void> {
+    for (const { tag, graft } of this.tagList()) if (graft === from) await this.tagReplace(tag, to);
+  }
 
   /** The commit that last wrote `pageIdx` along the snapshot's path, or undefined (the page is zeros). */
   #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {

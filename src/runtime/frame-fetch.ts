@@ -1,0 +1,82 @@
+import { decodeFrame, frameOf, frameRange, ScionError, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
+import type { LocalStore } from '../local/index.ts';
+import type { Remote } from '../remote/index.ts';
+
+/** Counters of the remote read path, exposed for tests, benchmarks and the demo. */
+export interface ReadStats {
+  /** Reads the VFS asked for that were not local. */
+  pagesMissed: number;
+  framesFetched: number;
+  pagesFetched: number;
+  bytesFetched: number;
+}
+
+/** The frame of `commit`'s segment that holds `pageIdx` and its byte range. */
+export function locateFrame(commit: Commit, pageIdx: PageIdx): { frame: FrameRef; start: number; end: number } {
+  const frames = commit.segment?.frames ?? [];
+  const i = frameOf(frames, pageIdx);
+  if (i < 0) {
+    throw new ScionError('PageNotLocal', `Page ${pageIdx} of ${commit.vid}@${commit.lsn} is not held locally and its commit was never pushed, so no remote holds it.`, {
+      volume: commit.vid, lsn: commit.lsn, pageIdx,
+    });
+  }
+  return { frame: frames[i] as FrameRef, ...frameRange(frames, i) };
+}
+
+/** Decodes fetched frame bytes, caches every page of the frame, and counts it. */
+export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, frame: FrameRef, bytes: Uint8Array): Map<PageIdx, Page> {
+  const pages = decodeFrame(bytes, frame.pages);
+  store.putPagesSync((commit.segment as NonNullable<Commit['segment']>).sid, pages);
+  stats.framesFetched++;
+  stats.pagesFetched += pages.size;
+  stats.bytesFetched += bytes.byteLength;
+  return pages;
+}
+
+/** Blocking miss path: one ranged GET of the frame holding the page (sync XHR in the DB worker). */
+export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Page {
+  stats.pagesMissed++;
+  const { frame, start, end } = locateFrame(commit, pageIdx);
+  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
+}
+
+/** Async miss path: the same request with fetch; same cache, same verification. */
+export async function fetchPage(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Promise<Page> {
+  stats.pagesMissed++;
+  const { frame, start, end } = locateFrame(commit, pageIdx);
+  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
+}
+
+function notLocal(commit: Commit, pageIdx: PageIdx, cause?: unknown): ScionError {
+  const offline = cause !== undefined;
+  return new ScionError(
+    'PageNotLocal',
+    offline
+      ? `Page ${pageIdx} is not available offline: it was never fetched and the remote is unreachable (${(cause as Error).message}). Hydrate while online to read offline.`
+      : `Page ${pageIdx} of ${commit.vid}@${commit.lsn} is not held locally and this runtime has no remote. Open the runtime with a remote.`,
+    { volume: commit.vid, lsn: commit.lsn, pageIdx },
+    { cause },
+  );
+}
+
+function offlineAware(commit: Commit, pageIdx: PageIdx, remote: Remote | undefined, read: (r: Remote) => Uint8Array): Uint8Array {
+  if (!remote) throw notLocal(commit, pageIdx);
+  try {
+    return read(remote);
+  } catch (e) {
+    if (e instanceof ScionError && (e.code === 'RemoteUnavailable' || e.code === 'UrlExpired')) throw notLocal(commit, pageIdx, e);
+    throw e;
+  }
+}
+
+async function offlineAwareAsync(commit: Commit, pageIdx: PageIdx, remote: Remote | undefined, read: (r: Remote) => Promise<Uint8Array>): Promise<Uint8Array> {
+  if (!remote) throw notLocal(commit, pageIdx);
+  try {
+    return await read(remote);
+  } catch (e) {
+    if (e instanceof ScionError && (e.code === 'RemoteUnavailable' || e.code === 'UrlExpired')) throw notLocal(commit, pageIdx, e);
+    throw e;
+  }
+}

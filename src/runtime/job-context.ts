@@ -1,0 +1,24 @@
+import type { Commit, Graft, IdSource, LSN, Page, PageIdx, Snapshot, VolumeId } from '../core/index.ts';
+import type { LocalStore } from '../local/index.ts';
+import type { Remote } from '../remote/index.ts';
+
+/** Splits a push's pages into frames (each ≤ 64 pages); every page exactly once. */
+export type FramePlanner = (pages: ReadonlyMap<PageIdx, Page>) => PageIdx[][];
+
+/** What sync jobs need from the runtime, without reaching into its private state. */
+export interface JobContext {
+  readonly store: LocalStore;
+  readonly remote: Remote;
+  readonly ids: IdSource;
+  readonly planFrames: FramePlanner;
+  mustGetGraft(vid: VolumeId): Graft;
+  /** Durably records the graft (catalog first, then the in-memory mirror). */
+  saveGraft(graft: Graft): Promise<void>;
+  /** The commit that last wrote `pageIdx` along the snapshot's path (undefined: zeros). */
+  locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined;
+  readPage(snapshot: Snapshot, pageIdx: PageIdx): Page;
+  mustGetCommit(vid: VolumeId, lsn: LSN): Commit;
+}
+
+/** The part of the context that local-only jobs (local GC) need. */
+export type LocalJobContext = Pick<JobContext, 'store' | 'locatePage' | 'mustGetCommit'>;

@@ -1,0 +1,128 @@
+import { getLogger } from '@logtape/logtape';
+import { PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
+import type { JobContext, LocalJobContext } from '../job-context.ts';
+import { decodeRemoteCommit } from './fetch-log.ts';
+
+const logger = getLogger(['scion', 'gc']);
+
+export interface RemoteGcOptions {
+  /** Segments younger than this are kept even if unreferenced: a push may be about to commit them. Default 1 h. */
+  graceMs?: number;
+  /** Report what would be deleted without deleting. */
+  dryRun?: boolean;
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface RemoteGcResult {
+  readonly commitsScanned: number;
+  readonly segmentsReferenced: number;
+  readonly segmentsDeleted: readonly SegmentId[];
+  /** Unreferenced but inside the grace period. */
+  readonly segmentsKept: number;
+}
+
+/**
+ * Remote GC: deletes segments that no commit of any volume in the bucket references and that are
+ * older than the grace period. Needs the presign grant for listing and deleting (admin).
+ * Commit objects are never deleted.
+ */
+export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
+  const now = (options.now ?? Date.now)();
+  const grace = options.graceMs ?? 60 * 60 * 1000;
+  const referenced = new Set<string>();
+  let commitsScanned = 0;
+  for await (const object of ctx.remote.list('volumes/', { signal: options.signal })) {
+    const key = RemoteKey.parse(object.key);
+    if (key.kind !== 'commit') continue;
+    const commit = ctx.store.getCommitSync(key.vid, key.lsn) ?? (await readCommit(ctx, key.vid, key.lsn, options.signal));
+    commitsScanned++;
+    if (commit?.segment) referenced.add(commit.segment.sid);
+  }
+  const deleted: SegmentId[] = [];
+  let kept = 0;
+  for await (const object of ctx.remote.list('segments/', { signal: options.signal })) {
+    const key = RemoteKey.parse(object.key);
+    if (key.kind !== 'segment' || referenced.has(key.sid)) continue;
+    if (now - object.lastModified < grace) {
+      kept++;
+      continue;
+    }
+    if (!options.dryRun) await ctx.remote.deleteSegment(key.sid, { signal: options.signal });
+    deleted.push(key.sid);
+  }
+  logger.info('remote gc: {deleted} deleted, {kept} in grace, {referenced} referenced', { deleted: deleted.length, kept, referenced: referenced.size, commitsScanned });
+  return { commitsScanned, segmentsReferenced: referenced.size, segmentsDeleted: deleted, segmentsKept: kept };
+}
+
+async function readCommit(ctx: JobContext, vid: Parameters<typeof decodeRemoteCommit>[1], lsn: Parameters<typeof decodeRemoteCommit>[2], signal?: AbortSignal) {
+  const bytes = await ctx.remote.getCommit(vid, lsn, { signal });
+  return bytes ? decodeRemoteCommit(bytes, vid, lsn) : undefined;
+}
+
+export interface LocalGcOptions {
+  /** Keep at most this many bytes of re-fetchable cached pages. Default: no budget (drop only unreachable pages). */
+  cacheBudgetBytes?: number;
+}
+
+export interface LocalGcResult {
+  readonly pagesEvicted: number;
+  readonly pagesKept: number;
+}
+
+/**
+ * Local GC: evicts cached pages that no graft's latest snapshot can reach, then, over the byte
+ * budget, pages that can be fetched again from a remote. Pages of unpushed local commits are never
+ * evicted. Evicted bytes are reclaimed from the log file by compaction.
+ */
+export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft[], snapshots: readonly Snapshot[], options: LocalGcOptions = {}): LocalGcResult {
+  const reachable = new PageMap();
+  const pinned = new PageMap();
+  for (const snapshot of snapshots) {
+    for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+      const seg = ctx.locatePage(snapshot, idx)?.segment;
+      if (seg) reachable.add(seg.sid, idx);
+    }
+  }
+  for (const graft of grafts) {
+    const latest = ctx.store.latestLsnSync(graft.local) ?? 0;
+    for (let lsn = (graft.sync?.localWatermark ?? 0) + 1; lsn <= latest; lsn++) {
+      const seg = ctx.mustGetCommit(graft.local, lsn as LSN).segment;
+      if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
+    }
+  }
+  let evicted = 0;
+  let kept = 0;
+  const refetchable: [SegmentId, PageIdx][] = [];
+  for (const [sid, pages] of ctx.store.cachedPagesSync()) {
+    const drop: PageIdx[] = [];
+    for (const idx of pages) {
+      if (pinned.has(sid, idx)) kept++;
+      else if (reachable.has(sid, idx)) refetchable.push([sid, idx]);
+      else drop.push(idx);
+    }
+    if (drop.length > 0) ctx.store.evictPagesSync(sid, PageSet.of(drop));
+    evicted += drop.length;
+  }
+  const budgetPages = options.cacheBudgetBytes === undefined ? Infinity : Math.floor(options.cacheBudgetBytes / PAGE_SIZE);
+  const over = Math.max(0, kept + refetchable.length - Math.max(budgetPages, kept));
+  const bySegment = new Map<SegmentId, PageIdx[]>();
+  for (const [sid, idx] of refetchable.slice(0, over)) bySegment.set(sid, [...(bySegment.get(sid) ?? []), idx]);
+  for (const [sid, list] of bySegment) ctx.store.evictPagesSync(sid, PageSet.of(list));
+  evicted += over;
+  kept += refetchable.length - over;
+  logger.info('local gc: {evicted} pages evicted, {kept} kept', { evicted, kept });
+  return { pagesEvicted: evicted, pagesKept: kept };
+}
+
+class PageMap {
+  readonly #map = new Map<SegmentId, Set<number>>();
+  add(sid: SegmentId, idx: PageIdx): void {
+    let set = this.#map.get(sid);
+    if (!set) this.#map.set(sid, (set = new Set()));
+    set.add(idx);
+  }
+  has(sid: SegmentId, idx: PageIdx): boolean {
+    return this.#map.get(sid)?.has(idx) ?? false;
+  }
+}

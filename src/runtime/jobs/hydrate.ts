@@ -1,0 +1,94 @@
+import pLimit from 'p-limit';
+import { frameOf, frameRange, type Commit, type FrameRef, type PageIdx, type Snapshot } from '../../core/index.ts';
+import { cacheFrame, type ReadStats } from '../frame-fetch.ts';
+import type { JobContext } from '../job-context.ts';
+
+export interface HydrateProgress {
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  readonly bytes: number;
+}
+
+export interface HydrateOptions {
+  signal?: AbortSignal;
+  /** Range requests in flight at once. Default 4. */
+  concurrency?: number;
+  onProgress?: (p: HydrateProgress) => void;
+  stats?: ReadStats;
+}
+
+/** Adjacent frames of one segment fetched by one request, up to this size. */
+const MAX_COALESCED_BYTES = 4 * 1024 * 1024;
+
+interface FrameWant {
+  readonly commit: Commit;
+  readonly index: number;
+}
+
+/**
+ * Fetches every frame holding a visible page of `snapshot` that is not held locally: adjacent
+ * frames of a segment are coalesced into one ranged GET, with bounded concurrency.
+ */
+export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
+  const wanted = new Map<string, FrameWant>();
+  for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+    const commit = ctx.locatePage(snapshot, idx);
+    const seg = commit?.segment;
+    if (!commit || !seg || ctx.store.hasPageSync(seg.sid, idx)) continue;
+    const index = frameOf(seg.frames, idx);
+    if (index >= 0) wanted.set(`${seg.sid}:${index}`, { commit, index });
+  }
+  const runs = coalesce([...wanted.values()]);
+  const stats = options.stats ?? { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
+  const framesTotal = wanted.size;
+  let framesDone = 0;
+  let bytes = 0;
+  const limit = pLimit(options.concurrency ?? 4);
+  await Promise.all(
+    runs.map((run) =>
+      limit(async () => {
+        const first = run[0] as FrameWant;
+        const frames = (first.commit.segment as NonNullable<Commit['segment']>).frames;
+        const start = frameRange(frames, first.index).start;
+        const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
+        const body = await ctx.remote.getSegmentRange((first.commit.segment as NonNullable<Commit['segment']>).sid, { start, end }, { signal: options.signal });
+        for (const want of run) {
+          const r = frameRange(frames, want.index);
+          cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));
+          framesDone++;
+        }
+        bytes += body.byteLength;
+        options.onProgress?.({ framesDone, framesTotal, bytes });
+      }),
+    ),
+  );
+  return { framesDone, framesTotal, bytes };
+}
+
+/** Groups wanted frames into runs of consecutive frames of one segment. */
+function coalesce(wants: FrameWant[]): FrameWant[][] {
+  const bySegment = new Map<string, FrameWant[]>();
+  for (const w of wants) {
+    const sid = (w.commit.segment as NonNullable<Commit['segment']>).sid;
+    bySegment.set(sid, [...(bySegment.get(sid) ?? []), w]);
+  }
+  const runs: FrameWant[][] = [];
+  for (const list of bySegment.values()) {
+    list.sort((a, b) => a.index - b.index);
+    let run: FrameWant[] = [];
+    let runBytes = 0;
+    for (const w of list) {
+      const size = ((w.commit.segment as NonNullable<Commit['segment']>).frames[w.index] as FrameRef).bytes;
+      const prev = run.at(-1);
+      if (prev && (w.index !== prev.index + 1 || runBytes + size > MAX_COALESCED_BYTES)) {
+        runs.push(run);
+        run = [];
+        runBytes = 0;
+      }
+      run.push(w);
+      runBytes += size;
+    }
+    if (run.length > 0) runs.push(run);
+  }
+  return runs;
+}

@@ -1,0 +1,37 @@
+import { getLogger } from '@logtape/logtape';
+import type { LSN, VolumeId } from '../../core/index.ts';
+import type { JobContext } from '../job-context.ts';
+import { fetchLog } from './fetch-log.ts';
+import { DIVERGED_WAYS_OUT } from './push.ts';
+import { recoverPendingCommit } from './recover.ts';
+
+const logger = getLogger(['scion', 'runtime']);
+
+export type PullResult =
+  | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+/**
+ * Fetches the remote log and fast-forwards the sync point to its latest commit. No commit or page
+ * is copied: pages arrive lazily on read. If the graft also has unpushed commits it has diverged,
+ * reported as data.
+ */
+export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PullResult> {
+  if (ctx.mustGetGraft(vid).pending) await recoverPendingCommit(ctx, vid, options);
+  const graft = ctx.mustGetGraft(vid);
+  const remoteLatest = await fetchLog(ctx, graft.remote, options);
+  const from = graft.sync?.remote;
+  if (remoteLatest === undefined || remoteLatest <= (from ?? 0)) return { outcome: 'up-to-date' };
+  const ahead = (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0);
+  if (ahead > 0) return { outcome: 'diverged', ahead, behind: remoteLatest - (from ?? 0), waysOut: DIVERGED_WAYS_OUT };
+  await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } });
+  const sids = [];
+  for (let lsn = (from ?? 0) + 1; lsn <= remoteLatest; lsn++) {
+    const sid = ctx.store.getCommitSync(graft.remote, lsn as LSN)?.segment?.sid;
+    if (sid) sids.push(sid);
+  }
+  // Only a hint (mint the GET URLs before the VFS needs them synchronously): never fail the pull over it.
+  await ctx.remote.prepareSegmentReads?.(sids).catch((e: unknown) => logger.warn('could not prepare segment reads: {message}', { message: (e as Error).message }));
+  return { outcome: 'pulled', from, to: remoteLatest };
+}

@@ -1,0 +1,135 @@
+import {
+  assert, Commit, computeCommitHash, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
+  type Graft, type Page, type PageIdx, type VolumeId,
+} from '../../core/index.ts';
+import type { JobContext } from '../job-context.ts';
+import { fetchLog } from './fetch-log.ts';
+import { hydrateSnapshot } from './hydrate.ts';
+import { recoverPendingCommit } from './recover.ts';
+
+/** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
+export type PushResult =
+  | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
+
+/**
+ * Collapses the graft's unpushed local commits into one segment and one remote commit at
+ * sync point + 1. The pending commit is recorded durably before the commit PUT, so a crash or a
+ * lost response is resolved by recovery (here on the next push or pull, or at startup).
+ */
+export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
+  if (ctx.mustGetGraft(vid).pending) {
+    const recovered = await recoverPendingCommit(ctx, vid, options);
+    if (recovered === 'diverged') return diverged(ctx, vid);
+  }
+  const graft = ctx.mustGetGraft(vid);
+  await fetchLog(ctx, graft.remote, options);
+  const localLatest = ctx.store.latestLsnSync(graft.local);
+  const watermark = graft.sync?.localWatermark;
+  if (localLatest === undefined || localLatest <= (watermark ?? 0)) return { outcome: 'up-to-date' };
+  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
+
+  const range = { start: LSN.next(watermark), end: localLatest };
+  await hydrateSnapshot(ctx, rangeSnapshot(ctx, graft, range), options);
+  const { pageCount, pages } = collectPushPages(ctx, graft, range);
+  const lsn = LSN.next(graft.sync?.remote);
+  const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
+
+  let commit: Commit = { vid: graft.remote, lsn, pageCount, hash };
+  let bytes = 0;
+  if (pages.length > 0) {
+    const byIdx = new Map(pages);
+    const segment = encodeSegment(checkPlan(ctx.planFrames(byIdx), byIdx).map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)));
+    const sid = await uploadSegment(ctx, segment.bytes, options.signal);
+    commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames } };
+    bytes = segment.bytes.byteLength;
+  }
+  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
+  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
+  if (outcome === 'exists') {
+    const recovered = await recoverPendingCommit(ctx, vid, options);
+    if (recovered !== 'landed') return diverged(ctx, vid);
+  } else {
+    await landCommit(ctx, vid, commit, pages);
+  }
+  return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
+}
+
+/**
+ * The push succeeded: store the remote commit with its pages (so reads after the push stay local),
+ * move the sync point to it, and clear the pending commit. Idempotent, so recovery can repeat it.
+ */
+export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, pages: readonly (readonly [PageIdx, Page])[]): Promise<void> {
+  const graft = ctx.mustGetGraft(vid);
+  const pending = graft.pending;
+  assert(pending && pending.remote === commit.lsn && pending.hash === commit.hash, `landing ${commit.vid}@${commit.lsn} without its pending commit`);
+  const held = ctx.store.getCommitSync(commit.vid, commit.lsn);
+  if (!held) {
+    ctx.store.appendCommitsSync([{ commit, pages: commit.segment ? new Map(pages) : undefined }]);
+  } else if (held.segment && pages.length > 0) {
+    // Fetched by a concurrent fetch before we stored it: its pages are ours, cache them.
+    ctx.store.putPagesSync(held.segment.sid, new Map(pages));
+  }
+  await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
+}
+
+/** The snapshot of local commits `range` of the graft, on top of its remote base. */
+export function rangeSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): Snapshot {
+  const path = [{ vid: graft.local, start: range.start, end: range.end }];
+  if (graft.sync) path.push({ vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote });
+  return { pageCount: ctx.mustGetCommit(graft.local, range.end).pageCount, path };
+}
+
+/** Newest version of every page the local commits in `range` wrote, within the final page count. */
+export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
+  const snapshot = rangeSnapshot(ctx, graft, range);
+  let written = PageSet.EMPTY;
+  for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) written = written.union(Commit.pages(ctx.mustGetCommit(graft.local, lsn)));
+  const pages = [...written.truncate(snapshot.pageCount)].map((idx) => [idx, ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
+  return { pageCount: snapshot.pageCount, pages };
+}
+
+async function uploadSegment(ctx: JobContext, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
+  // A create-only PUT that finds its key taken (a lost response of our own retry, or a clash of
+  // random ids) is simply retried under a fresh id: segments are unreferenced until a commit names them.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const sid = SegmentId.random(ctx.ids);
+    if ((await ctx.remote.putSegment(sid, bytes, { signal })) === 'created') return sid;
+  }
+  throw new Error('BUG: three fresh segment ids were all taken');
+}
+
+function checkPlan(plan: PageIdx[][], pages: ReadonlyMap<PageIdx, Page>): PageIdx[][] {
+  const seen = new Set<number>();
+  for (const group of plan) {
+    assert(group.length > 0 && group.length <= 64, `frame planner made a frame of ${group.length} pages`);
+    for (const idx of group) {
+      assert(pages.has(idx) && !seen.has(idx), `frame planner placed page ${idx} wrongly`);
+      seen.add(idx);
+    }
+  }
+  assert(seen.size === pages.size, 'frame planner left pages out');
+  return plan;
+}
+
+/** Default frames: ascending runs of 64 pages. */
+export function planSequentialFrames(pages: ReadonlyMap<PageIdx, Page>): PageIdx[][] {
+  const sorted = [...pages.keys()].sort((a, b) => a - b);
+  const groups: PageIdx[][] = [];
+  for (let i = 0; i < sorted.length; i += 64) groups.push(sorted.slice(i, i + 64));
+  return groups;
+}
+
+function diverged(ctx: JobContext, vid: VolumeId): PushResult {
+  const graft = ctx.mustGetGraft(vid);
+  return {
+    outcome: 'diverged',
+    ahead: (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0),
+    behind: (ctx.store.latestLsnSync(graft.remote) ?? 0) - (graft.sync?.remote ?? 0),
+    waysOut: DIVERGED_WAYS_OUT,
+  };
+}
+
