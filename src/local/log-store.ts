@@ -184,12 +184,19 @@ export class LogStore implements LocalStore {
       o += PAGE_SIZE;
     }
     const start = this.#end;
-    const written = this.#file.write(record, { at: start });
-    if (written !== total) {
+    let written: number;
+    try {
+      written = this.#file.write(record, { at: start });
+      if (written === total) this.#file.flush();
+    } catch (e) {
       this.#file.truncate(start);
-      throw new ScionError('Internal', `The local store wrote ${written} of ${total} bytes; is the disk full? Free space and retry.`);
+      throw new ScionError('Internal', `The local store could not write ${total} bytes (${(e as Error).message}); the disk or storage quota may be full. Free space and retry.`, undefined, { cause: e });
     }
-    this.#file.flush();
+    if (written !== total) {
+      // OPFS reports a full quota as a short write, not an exception.
+      this.#file.truncate(start);
+      throw new ScionError('Internal', `The local store wrote ${written} of ${total} bytes; the disk or storage quota may be full. Free space and retry.`);
+    }
     this.#end = start + total;
     return { pagesAt: start + RECORD_HEADER + metaBytes.byteLength, crcs };
   }
@@ -229,7 +236,12 @@ export class LogStore implements LocalStore {
   }
 
   #load(onTailDropped: LogStoreOptions['onTailDropped']): void {
-    const size = this.#file.getSize();
+    let size = this.#file.getSize();
+    if (size < FILE_HEADER) {
+      // Empty, or a crash while the header of a new store was written: nothing was ever committed.
+      this.#file.truncate(0);
+      size = 0;
+    }
     if (size === 0) {
       const header = new Uint8Array(FILE_HEADER);
       header.set(FILE_MAGIC);
@@ -244,6 +256,12 @@ export class LogStore implements LocalStore {
     while (at < size) {
       const record = this.#readRecord(at, size);
       if (typeof record === 'string') {
+        // A crash tears only the last record; damage with intact records after it is not a torn tail.
+        if (this.#hasValidRecordAfter(at, size)) {
+          throw corrupt(`The local store is damaged at byte ${at} (${record}) and intact commits follow. Scion left the file untouched; delete the store and clone its grafts again from their remotes.`, {
+            offset: at,
+          });
+        }
         this.#dropTail(at, size, record, onTailDropped);
         return;
       }
@@ -316,6 +334,22 @@ export class LogStore implements LocalStore {
       default:
         throw corrupt(`unknown record type ${type}`);
     }
+  }
+
+  /** Whether a complete, checksummed record starts anywhere after `from`. */
+  #hasValidRecordAfter(from: number, size: number): boolean {
+    const chunk = new Uint8Array(Math.min(1 << 20, Math.max(size - from, 4)));
+    for (let base = from + 1; base + RECORD_HEADER <= size; base += chunk.byteLength - 3) {
+      const n = this.#file.read(chunk, { at: base });
+      for (let i = 0; i + 4 <= n; i++) {
+        // "SREC", the record magic, byte by byte.
+        if (chunk[i] === 0x53 && chunk[i + 1] === 0x52 && chunk[i + 2] === 0x45 && chunk[i + 3] === 0x43 && typeof this.#readRecord(base + i, size) !== 'string') {
+          return true;
+        }
+      }
+      if (n < chunk.byteLength) break;
+    }
+    return false;
   }
 
   #pagesIntact(pagesAt: number, crcs: readonly number[]): boolean {

@@ -63,7 +63,7 @@ export class MemoryFile implements SyncFile {
 
   #grow(size: number): void {
     if (size <= this.#buf.byteLength) return;
-    let cap = this.#buf.byteLength * 2;
+    let cap = Math.max(this.#buf.byteLength * 2, 4096); // an empty initial buffer must still grow
     while (cap < size) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.#buf.subarray(0, this.#size));

@@ -1,0 +1,340 @@
+import { describe, expect, it } from 'vitest';
+import { isScionError, LSN, PageIdx, RemoteKey, SegmentId, VolumeId, type ErrorCode } from '../core/index.ts';
+import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryRemote, type Remote } from '../remote/index.ts';
+import { Runtime } from './runtime.ts';
+
+/** A "device": a runtime with its own store and catalog, sharing `remote` with the others. */
+async function device(remote: Remote, file = new MemoryFile(), catalog = new MemoryCatalog()) {
+  const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote });
+  return {
+    rt,
+    file,
+    catalog,
+    /** Simulates a crash and restart: same bytes, same catalog, a new runtime. */
+    async restart(withRemote: Remote = remote) {
+      return (await device(withRemote, new MemoryFile(file.bytes()), catalog)).rt;
+    },
+  };
+}
+
+const idx = (n: number) => PageIdx.parse(n);
+const page = (fill: number) => new Uint8Array(4096).fill(fill);
+
+function write(rt: Runtime, vid: VolumeId, pages: Record<number, number>) {
+  const w = rt.graftWriter(vid);
+  for (const [i, fill] of Object.entries(pages)) w.writePage(idx(Number(i)), page(fill));
+  w.commit();
+}
+
+function fills(rt: Runtime, vid: VolumeId): number[] {
+  const r = rt.graftReader(vid);
+  return Array.from({ length: r.pageCount }, (_, i) => r.readPage(idx(i + 1))[0] as number);
+}
+
+async function expectCode(p: Promise<unknown> | (() => unknown), code: ErrorCode) {
+  const e = await (typeof p === 'function' ? Promise.resolve().then(p) : p).then(() => undefined, (err: unknown) => err);
+  expect(isScionError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
+}
+
+const commitKeys = (remote: MemoryRemote) => [...remote.objects.keys()].filter((k) => k.startsWith('volumes/'));
+
+describe('push and pull', () => {
+  it('A pushes, B clones and pulls A\'s later commits without copying pages', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const ga = await a.rt.tagOpen('main');
+    write(a.rt, ga.local, { 1: 1, 2: 2 });
+    write(a.rt, ga.local, { 2: 3 });
+    expect(await a.rt.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 2, pages: 2 });
+    expect(a.rt.graftStatus(ga.local)).toMatchObject({ state: 'in-sync', remoteLsn: 1, localWatermark: 2 });
+    expect(commitKeys(remote)).toEqual([RemoteKey.commit(ga.remote, LSN.FIRST)]);
+
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(ga.remote, { tag: 'main' });
+    expect(b.rt.tagGet('main')).toBe(gb.local);
+    expect(b.rt.readStats().framesFetched).toBe(0);
+    expect(fills(b.rt, gb.local)).toEqual([1, 3]);
+
+    write(a.rt, ga.local, { 3: 4 });
+    await a.rt.graftPush(ga.local);
+    expect(await b.rt.graftPull(gb.local)).toEqual({ outcome: 'pulled', from: 1, to: 2 });
+    expect(fills(b.rt, gb.local)).toEqual([1, 3, 4]);
+    expect(await b.rt.graftPull(gb.local)).toEqual({ outcome: 'up-to-date' });
+    expect(await a.rt.graftPush(ga.local)).toEqual({ outcome: 'up-to-date' });
+  });
+
+  it('pull is a fast-forward: fetching N commits costs N commit reads and no page reads', async () => {
+    const requests: string[] = [];
+    const remote = new MemoryRemote({ onRequest: (e) => requests.push(`${e.method} ${e.key.split('/')[0]}`) });
+    const a = await device(remote);
+    const ga = await a.rt.graftOpen();
+    for (let i = 0; i < 5; i++) {
+      write(a.rt, ga.local, { [i + 1]: i });
+      await a.rt.graftPush(ga.local);
+    }
+    const b = await device(remote);
+    requests.length = 0;
+    const gb = await b.rt.graftClone(ga.remote);
+    // 5 commits, plus the rest of the last probe window (4 LSNs at a time) that finds the log's end.
+    const commitReads = requests.filter((r) => r.startsWith('GET volumes')).length;
+    expect(commitReads).toBeGreaterThanOrEqual(6);
+    expect(commitReads).toBeLessThanOrEqual(5 + 4);
+    expect(requests.filter((r) => r.includes('segments'))).toHaveLength(0);
+    expect(b.rt.graftStatus(gb.local)).toMatchObject({ remoteLsn: 5, state: 'in-sync' });
+  });
+
+  it('concurrent pushers: exactly one wins each LSN, the other reports divergence and can reset', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const ga = await a.rt.graftOpen();
+    write(a.rt, ga.local, { 1: 1 });
+    await a.rt.graftPush(ga.local);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(ga.remote, { tag: 'main' });
+
+    write(a.rt, ga.local, { 1: 10 });
+    write(b.rt, gb.local, { 1: 20 });
+    const results = await Promise.all([a.rt.graftPush(ga.local), b.rt.graftPush(gb.local)]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['diverged', 'pushed']);
+    expect(commitKeys(remote)).toHaveLength(2);
+    const loser = results[0].outcome === 'diverged' ? a : b;
+    const loserGraft = results[0].outcome === 'diverged' ? ga : gb;
+    expect(results.find((r) => r.outcome === 'diverged')).toMatchObject({ ahead: 1, waysOut: ['reset', 'fork'] });
+    expect((await loser.rt.graftPull(loserGraft.local)).outcome).toBe('diverged');
+    expect(loser.rt.graftStatus(loserGraft.local).state).toBe('diverged');
+
+    const fresh = await loser.rt.graftReset(loserGraft.local);
+    const winnerFill = results[0].outcome === 'pushed' ? 10 : 20;
+    expect(fills(loser.rt, fresh.local)).toEqual([winnerFill]);
+    expect(loser.rt.graftStatus(fresh.local).state).toBe('in-sync');
+    write(loser.rt, fresh.local, { 2: 2 });
+    expect((await loser.rt.graftPush(fresh.local)).outcome).toBe('pushed');
+  });
+
+  it('a never-synced graft whose remote already has commits reports divergence instead of overwriting', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const ga = await a.rt.graftOpen();
+    write(a.rt, ga.local, { 1: 1 });
+    await a.rt.graftPush(ga.local);
+    const b = await device(remote);
+    const gb = await b.rt.graftOpen({ remote: ga.remote });
+    write(b.rt, gb.local, { 1: 2 });
+    expect((await b.rt.graftPush(gb.local)).outcome).toBe('diverged');
+    expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  it('push collapses many local commits into one segment with the newest version of each page', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    for (let i = 1; i <= 10; i++) write(a.rt, g.local, { 1: i, [i + 1]: i });
+    const pushed = await a.rt.graftPush(g.local);
+    expect(pushed).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 10, pages: 11 });
+    expect([...remote.objects.keys()].filter((k) => k.startsWith('segments/'))).toHaveLength(1);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    expect(fills(b.rt, gb.local)).toEqual([10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('soft truncation is pushed: the remote page count shrinks', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, { 1: 1, 2: 2, 3: 3 });
+    await a.rt.graftPush(g.local);
+    const w = a.rt.graftWriter(g.local);
+    w.softTruncate(1 as never);
+    w.commit();
+    await a.rt.graftPush(g.local);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    expect(fills(b.rt, gb.local)).toEqual([1]);
+  });
+});
+
+describe('lazy reads and hydrate', () => {
+  async function bigVolume(pages: number) {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    const w = a.rt.graftWriter(g.local);
+    for (let i = 1; i <= pages; i++) w.writePage(idx(i), page(i % 251));
+    w.commit();
+    await a.rt.graftPush(g.local);
+    return { remote, a, g };
+  }
+
+  it('a miss fetches exactly one frame (≤ 64 pages) and caches all of its pages', async () => {
+    const { remote, g } = await bigVolume(300);
+    const requests: string[] = [];
+    const b = await device(new MemoryRemoteSpy(remote, requests));
+    const gb = await b.rt.graftClone(g.remote);
+    requests.length = 0;
+    const r = b.rt.graftReader(gb.local);
+    expect(r.readPage(idx(130))[0]).toBe(130);
+    expect(requests).toEqual(['range segments']);
+    expect(b.rt.readStats()).toMatchObject({ pagesMissed: 1, framesFetched: 1, pagesFetched: 64 });
+    // Pages 129..192 share the frame: no new request.
+    expect(r.readPage(idx(129))[0]).toBe(129);
+    expect(r.readPage(idx(192))[0]).toBe(192);
+    expect(requests).toHaveLength(1);
+    expect(b.rt.snapshotMissingPages(r.snapshot).size).toBe(300 - 64);
+  });
+
+  it('the async read path uses the same cache and verification', async () => {
+    const { remote, g } = await bigVolume(100);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    const snapshot = b.rt.graftSnapshot(gb.local);
+    expect((await b.rt.readPageAsync(snapshot, idx(70)))[0]).toBe(70);
+    expect(b.rt.readStats().framesFetched).toBe(1);
+    expect(b.rt.readPage(snapshot, idx(65))[0]).toBe(65);
+    expect(b.rt.readStats().framesFetched).toBe(1);
+  });
+
+  it('hydrate leaves nothing missing, coalesces adjacent frames and reports progress', async () => {
+    const { remote, a, g } = await bigVolume(1000);
+    const requests: string[] = [];
+    const b = await device(new MemoryRemoteSpy(remote, requests));
+    const gb = await b.rt.graftClone(g.remote);
+    requests.length = 0;
+    const progress: number[] = [];
+    const result = await b.rt.graftHydrate(gb.local, { onProgress: (p) => progress.push(p.framesDone) });
+    expect(result.framesTotal).toBe(16);
+    expect(result.framesDone).toBe(16);
+    expect(requests.length).toBeLessThan(16);
+    expect(progress.at(-1)).toBe(16);
+    const snapshot = b.rt.graftSnapshot(gb.local);
+    expect(b.rt.snapshotMissingPages(snapshot).isEmpty).toBe(true);
+    expect(b.rt.snapshotChecksum(snapshot)).toBe(a.rt.snapshotChecksum(a.rt.graftSnapshot(g.local)));
+    remote.setOnline(false);
+    expect(b.rt.graftReader(gb.local).readPage(idx(999))[0]).toBe(999 % 251);
+  });
+
+  it('clone of a 10,000-page volume copies no pages until they are read', async () => {
+    const { remote, g } = await bigVolume(10_000);
+    const requests: string[] = [];
+    const b = await device(new MemoryRemoteSpy(remote, requests));
+    const gb = await b.rt.graftClone(g.remote);
+    expect(requests.some((r) => r.includes('segments'))).toBe(false);
+    expect(b.rt.graftReader(gb.local).pageCount).toBe(10_000);
+    expect(b.file.bytes().byteLength).toBeLessThan(64 * 1024);
+  });
+
+  it('offline, a page never fetched fails with PageNotLocal: never zeros', async () => {
+    const { remote, g } = await bigVolume(100);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    remote.setOnline(false);
+    const r = b.rt.graftReader(gb.local);
+    await expectCode(() => r.readPage(idx(5)), 'PageNotLocal');
+    remote.setOnline(true);
+    expect(r.readPage(idx(5))[0]).toBe(5);
+  });
+
+  it('a corrupt frame on the remote is a Corrupt error, never wrong pages', async () => {
+    const { remote, g } = await bigVolume(10);
+    const [key, obj] = [...remote.objects].find(([k]) => k.startsWith('segments/'))!;
+    const bad = obj.bytes.slice();
+    bad[bad.length - 3]! ^= 0xff;
+    remote.objects.set(key, { ...obj, bytes: bad });
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    await expectCode(() => b.rt.graftReader(gb.local).readPage(idx(1)), 'Corrupt');
+  });
+});
+
+describe('crashes during push (RecoverPendingCommit)', () => {
+  /** A remote whose commit PUT lands but whose response is lost, or that fails before landing. */
+  class LossyRemote extends MemoryRemote {
+    mode: 'ok' | 'lose-response' | 'fail-before' = 'ok';
+    override async putCommit(...args: Parameters<MemoryRemote['putCommit']>) {
+      if (this.mode === 'fail-before') throw Object.assign(new Error('boom'), { name: 'ScionError', code: 'RemoteUnavailable' });
+      const r = await super.putCommit(...args);
+      if (this.mode === 'lose-response') throw Object.assign(new Error('response lost'), { name: 'ScionError', code: 'RemoteUnavailable' });
+      return r;
+    }
+  }
+
+  async function pushWith(mode: LossyRemote['mode']) {
+    const remote = new LossyRemote();
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, { 1: 1, 2: 2 });
+    remote.mode = mode;
+    await expect(a.rt.graftPush(g.local)).rejects.toThrow();
+    remote.mode = 'ok';
+    expect(a.rt.graftGet(g.local)?.pending).toMatchObject({ local: 1, remote: 1 });
+    return { remote, a, g };
+  }
+
+  it('commit landed, response lost → recovered at restart as success, with no duplicate commit', async () => {
+    const { remote, a, g } = await pushWith('lose-response');
+    const rt = await a.restart();
+    expect(rt.graftGet(g.local)?.pending).toBeUndefined();
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'in-sync', remoteLsn: 1, localWatermark: 1 });
+    expect(await rt.graftPush(g.local)).toEqual({ outcome: 'up-to-date' });
+    expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  it('commit never landed → recovery drops the pending commit and the next push succeeds', async () => {
+    const { remote, a, g } = await pushWith('fail-before');
+    const rt = await a.restart();
+    expect(rt.graftGet(g.local)?.pending).toBeUndefined();
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  it('someone else took the LSN meanwhile → recovery reports divergence', async () => {
+    const { remote, a, g } = await pushWith('fail-before');
+    const other = await device(remote);
+    const go = await other.rt.graftOpen({ remote: g.remote });
+    write(other.rt, go.local, { 1: 9 });
+    await other.rt.graftPush(go.local);
+    const rt = await a.restart();
+    expect(rt.graftGet(g.local)?.pending).toBeUndefined();
+    expect((await rt.graftPush(g.local)).outcome).toBe('diverged');
+    expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  it('a crash after the segment upload leaves an orphan segment that remote GC removes after the grace period', async () => {
+    let now = 1_000_000;
+    const remote = new MemoryRemote({ now: () => now });
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, { 1: 1 });
+    await a.rt.graftPush(g.local);
+    const orphan = SegmentId.random();
+    await remote.putSegment(orphan, new Uint8Array(10));
+    const early = await a.rt.collectRemoteGarbage({ graceMs: 60_000, now: () => now });
+    expect(early).toMatchObject({ segmentsDeleted: [], segmentsKept: 1, segmentsReferenced: 1, commitsScanned: 1 });
+    now += 120_000;
+    const gc = await a.rt.collectRemoteGarbage({ graceMs: 60_000, now: () => now });
+    expect(gc.segmentsDeleted).toEqual([orphan]);
+    expect(remote.objects.has(RemoteKey.segment(orphan))).toBe(false);
+    // The referenced segment survives: a fresh clone still reads the page.
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    expect(b.rt.graftReader(gb.local).readPage(idx(1))[0]).toBe(1);
+  });
+});
+
+/** Counts requests by kind while delegating to a MemoryRemote. */
+class MemoryRemoteSpy implements Remote {
+  readonly #inner: MemoryRemote;
+  readonly #log: string[];
+  constructor(inner: MemoryRemote, log: string[]) {
+    this.#inner = inner;
+    this.#log = log;
+  }
+  getCommit: Remote['getCommit'] = (...a: Parameters<Remote['getCommit']>) => (this.#log.push('get volumes'), this.#inner.getCommit(...a));
+  putCommit: Remote['putCommit'] = (...a: Parameters<Remote['putCommit']>) => (this.#log.push('put volumes'), this.#inner.putCommit(...a));
+  putSegment: Remote['putSegment'] = (...a: Parameters<Remote['putSegment']>) => (this.#log.push('put segments'), this.#inner.putSegment(...a));
+  getSegmentRange: Remote['getSegmentRange'] = (...a: Parameters<Remote['getSegmentRange']>) => (this.#log.push('range segments'), this.#inner.getSegmentRange(...a));
+  getSegmentRangeSync: Remote['getSegmentRangeSync'] = (...a: Parameters<Remote['getSegmentRangeSync']>) => (this.#log.push('range segments'), this.#inner.getSegmentRangeSync(...a));
+  list: Remote['list'] = (...a: Parameters<Remote['list']>) => this.#inner.list(...a);
+  deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
+}
+
