@@ -39,7 +39,7 @@ export default defineConfig({
   },
   webServer: {
     // The binary directly, not `npx vite`: a killed npx leaves its vite child holding the port.
-    command: `node_modules/.bin/vite --host 127.0.0.1 --port ${port} --strictPort`,
+    command: `node_modules/.bin/vite --config e2e/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
     url: `${baseURL}/demo/`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,13 +1,33 @@
 // Dedicated module worker for e2e scenarios (OPFS sync access handles exist only here).
 // Scenarios live in e2e/scenarios/*.ts; to add one, import it and list it in `scenarios`.
 import * as Comlink from 'comlink';
+import { benchLocalStore, benchOpfsRaw } from '../scenarios/local-store-bench.ts';
 import { opfsProbe } from '../scenarios/opfs-probe.ts';
+import {
+  logAppend, logFileSize, logFlipByte, logTruncate, storeCommit, storeHold, storeReadPage, storeRelease, storeVerify,
+} from '../scenarios/opfs-store.ts';
+import { catalogCheck, localStoreCheck } from '../scenarios/store-contracts.ts';
+import { wipeIndexedDb } from '../scenarios/wipe-indexed-db.ts';
 import { wipeOpfs } from '../scenarios/wipe-opfs.ts';
 
 // Arguments and results cross structured clone and then page.evaluate: keep them plain JSON-like data.
 const scenarios = {
   opfsProbe,
   wipeOpfs,
+  wipeIndexedDb,
+  storeCommit,
+  storeVerify,
+  storeReadPage,
+  storeHold,
+  storeRelease,
+  logFileSize,
+  logTruncate,
+  logAppend,
+  logFlipByte,
+  benchLocalStore,
+  benchOpfsRaw,
+  localStoreCheck,
+  catalogCheck,
 } satisfies Record<string, (...args: never[]) => unknown>;
 
 export type Scenarios = typeof scenarios;

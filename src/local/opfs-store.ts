@@ -28,6 +28,8 @@ export const OpfsStore = {
     try {
       handle = await fileHandle.createSyncAccessHandle();
     } catch (e) {
+      // Chromium reports a handle held elsewhere as NoModificationAllowedError; anything else (quota) passes through.
+      if ((e as Error).name !== 'NoModificationAllowedError') throw ScionError.from(e);
       throw new ScionError('Forbidden', `The OPFS store "${name}" is open elsewhere (another tab or worker holds it). Close it there first.`, { directory: name }, { cause: e });
     }
     try {

@@ -1,30 +1,16 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { PresignedRequest, PresignResponse } from '../core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type PresignOptions } from './index.ts';
 
-// The real S3 server of the e2e harness: it verifies signatures and expiry and enforces If-None-Match.
-// Imported by a computed path so this file compiles before e2e/bucket/index.ts exists.
-const BUCKET_MODULE = fileURLToPath(new URL('../../e2e/bucket/index.ts', import.meta.url));
-interface TestBucketServer extends Omit<BucketConfig, 'prefix' | 'pathStyle' | 'sessionToken'> {
-  stop(): Promise<void>;
-}
-
+// The real S3 server of the test run (see e2e/bucket/vitest-setup.ts): it verifies signatures and
+// expiry and enforces If-None-Match.
 const VID = fakeVolumeId(1);
 const OTHER_VID = fakeVolumeId(2);
 
-describe.skipIf(!existsSync(BUCKET_MODULE))('presigned URLs against a real bucket', () => {
-  let server: TestBucketServer;
-  let bucket: BucketConfig;
-  beforeAll(async () => {
-    const mod = (await import(/* @vite-ignore */ BUCKET_MODULE)) as { startTestBucket(): Promise<TestBucketServer> };
-    server = await mod.startTestBucket();
-    // A fresh prefix per run, so reruns against a shared bucket never see old objects.
-    bucket = { ...server, prefix: `presign-test/${Date.now().toString(36)}` };
-  }, 120_000);
-  afterAll(() => server?.stop());
+describe('presigned URLs against a real bucket', () => {
+  // A fresh prefix per run, so reruns against a shared bucket never see old objects.
+  const bucket: BucketConfig = { ...inject('testBucket'), prefix: `presign-test/${Date.now().toString(36)}` };
 
   const handler = (overrides: Partial<PresignOptions> = {}): ((req: Request) => Promise<Response>) =>
     createPresignHandler({ bucket, authorize: bearerTokens({ w: { volumes: new Set([VID]), write: true, admin: false } }), ...overrides });

@@ -101,7 +101,7 @@ export class S3Remote implements Remote {
     for (;;) {
       const op: PresignOp = prefix === 'volumes/' ? { op: 'listVolumes', after } : { op: 'listSegments', after };
       const r = await this.#send(op, {}, options);
-      const page = parseListing(new TextDecoder().decode(this.#expectBody(r, prefix)));
+      const page = parseListing(new TextDecoder().decode(this.#expectBody(r, prefix)), prefix);
       for (const o of page.objects) yield o;
       if (!page.truncated || page.objects.length === 0) return;
       after = page.objects.at(-1)?.key;
@@ -184,15 +184,20 @@ function sliceRange(body: Uint8Array, range: ByteRange, status = 206): Uint8Arra
   return body;
 }
 
-/** ListObjectsV2 XML, parsed without DOMParser (workers have none); our keys need no entity decoding. */
-export function parseListing(xml: string): { objects: ListedObject[]; truncated: boolean } {
+/**
+ * ListObjectsV2 XML, parsed without DOMParser (workers have none); our keys need no entity decoding.
+ * Keys come back with the bucket's prefix (`tenant/volumes/…`): it is cut so keys match the layout.
+ */
+export function parseListing(xml: string, layoutPrefix: string): { objects: ListedObject[]; truncated: boolean } {
+  const requested = /<Prefix>([^<]*)<\/Prefix>/.exec(xml)?.[1] ?? layoutPrefix;
+  const root = requested.endsWith(layoutPrefix) ? requested.slice(0, requested.length - layoutPrefix.length) : '';
   const objects: ListedObject[] = [];
   for (const m of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
     const part = m[1] as string;
     const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(part)?.[1];
     const key = tag('Key');
     if (key === undefined) continue;
-    objects.push({ key, size: Number(tag('Size') ?? 0), lastModified: Date.parse(tag('LastModified') ?? '') || 0 });
+    objects.push({ key: key.startsWith(root) ? key.slice(root.length) : key, size: Number(tag('Size') ?? 0), lastModified: Date.parse(tag('LastModified') ?? '') || 0 });
   }
   return { objects, truncated: /<IsTruncated>true<\/IsTruncated>/.test(xml) };
 }

@@ -323,7 +323,7 @@ describe('crashes during push (RecoverPendingCommit)', () => {
 
 /** Counts requests by kind while delegating to a MemoryRemote. */
 class MemoryRemoteSpy implements Remote {
-  readonly #inner: MemoryRemote;
+  readonly #inner: Remote;
   readonly #log: string[];
   constructor(inner: MemoryRemote, log: string[]) {
     this.#inner = inner;
