@@ -38,8 +38,10 @@ export default defineConfig({
     },
   },
   webServer: {
-    // The binary directly, not `npx vite`: a killed npx leaves its vite child holding the port.
-    command: `node_modules/.bin/vite --config e2e/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    // The `npm start` stack (bucket, presign service, Vite without file watching), run by the binary
+    // directly: a killed npx would leave its children holding the ports. radosgw when installed.
+    command: `node_modules/.bin/tsx demo/serve.ts --port ${port} --no-watch --bucket auto --data test-results/e2e-data`,
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
     url: `${baseURL}/demo/`,
     reuseExistingServer: false,
     timeout: 60_000,
