@@ -338,3 +338,95 @@ class MemoryRemoteSpy implements Remote {
   deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
 }
 
+
+describe('remotes that move or disappear', () => {
+  it('switching remotes hydrates what is missing, forks, pushes to the new remote and moves the tags', async () => {
+    const oldRemote = new MemoryRemote();
+    const a = await device(oldRemote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, Object.fromEntries(Array.from({ length: 150 }, (_, i) => [i + 1, i % 200])));
+    await a.rt.graftPush(g.local);
+    // B knows the volume only lazily; its remote is about to disappear.
+    const b = await device(oldRemote);
+    const gb = await b.rt.graftClone(g.remote, { tag: 'notes' });
+    write(b.rt, gb.local, { 151: 99 });
+    const oldObjects = [...oldRemote.objects.keys()];
+    const moved = await b.rt.graftSwitchRemote(gb.local);
+    expect(b.rt.tagGet('notes')).toBe(moved.local);
+    expect(b.rt.graftStatus(moved.local)).toMatchObject({ state: 'in-sync', remoteLsn: 1 });
+    // The old remote volume and its segments disappear: the new remote holds everything on its own.
+    for (const key of oldObjects) oldRemote.objects.delete(key);
+    const c = await device(oldRemote);
+    const gc = await c.rt.graftClone(moved.remote);
+    expect(fills(c.rt, gc.local).slice(148)).toEqual([148, 149, 99]);
+  });
+
+  it('when the old remote is gone and pages were never fetched, switching refuses with PageNotLocal', async () => {
+    const oldRemote = new MemoryRemote();
+    const a = await device(oldRemote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, { 1: 1, 100: 2 });
+    await a.rt.graftPush(g.local);
+    const b = await device(oldRemote);
+    const gb = await b.rt.graftClone(g.remote);
+    oldRemote.setOnline(false);
+    await expectCode(b.rt.graftSwitchRemote(gb.local), 'PageNotLocal');
+    expect(b.rt.graftList()).toHaveLength(1);
+  });
+});
+
+describe('frames and local GC', () => {
+  it('a frame may hold any pages: a planner that groups every 10th page first still reads back right', async () => {
+    const remote = new MemoryRemote();
+    const rt = await Runtime.open({
+      store: MemoryStore.open(),
+      catalog: new MemoryCatalog(),
+      remote,
+      planFrames: (pages) => {
+        const all = [...pages.keys()].sort((x, y) => x - y);
+        const hot = all.filter((i) => i % 10 === 0);
+        const rest = all.filter((i) => i % 10 !== 0);
+        return [hot, ...Array.from({ length: Math.ceil(rest.length / 64) }, (_, k) => rest.slice(k * 64, k * 64 + 64))];
+      },
+    });
+    const g = await rt.graftOpen();
+    write(rt, g.local, Object.fromEntries(Array.from({ length: 100 }, (_, i) => [i + 1, i + 1])));
+    await rt.graftPush(g.local);
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    const r = b.rt.graftReader(gb.local);
+    for (const i of [10, 50, 90]) expect(r.readPage(idx(i))[0]).toBe(i);
+    expect(b.rt.readStats().framesFetched).toBe(1);
+    expect(r.readPage(idx(51))[0]).toBe(51);
+    expect(b.rt.readStats().framesFetched).toBe(2);
+  });
+
+  it('local GC evicts cached pages no snapshot reaches, then re-fetchable ones over budget, never unpushed ones', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, Object.fromEntries(Array.from({ length: 128 }, (_, i) => [i + 1, 1])));
+    await a.rt.graftPush(g.local);
+    write(a.rt, g.local, Object.fromEntries(Array.from({ length: 128 }, (_, i) => [i + 1, 2])));
+    await a.rt.graftPush(g.local);
+    write(a.rt, g.local, { 1: 3 }); // unpushed
+
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote, {});
+    await b.rt.snapshotHydrate(b.rt.volumeCheckout(g.remote, LSN.FIRST)); // old version: unreachable now
+    await b.rt.graftHydrate(gb.local);
+    const unreachable = b.rt.collectLocalGarbage();
+    expect(unreachable.pagesEvicted).toBe(128);
+    expect(fills(b.rt, gb.local).every((f) => f === 2)).toBe(true);
+
+    const budget = b.rt.collectLocalGarbage({ cacheBudgetBytes: 64 * 4096 });
+    expect(budget).toEqual({ pagesEvicted: 64, pagesKept: 64 });
+    expect(b.rt.snapshotMissingPages(b.rt.graftSnapshot(gb.local)).size).toBe(64);
+    expect(fills(b.rt, gb.local).every((f) => f === 2)).toBe(true); // re-fetched on read
+
+    const keepUnpushed = a.rt.collectLocalGarbage({ cacheBudgetBytes: 0 });
+    expect(keepUnpushed.pagesKept).toBeGreaterThanOrEqual(1);
+    remote.setOnline(false);
+    expect(a.rt.graftReader(g.local).readPage(idx(1))[0]).toBe(3);
+  });
+});
