@@ -26,7 +26,7 @@ beforeAll(async () => {
         const { ops } = JSON.parse(body) as { ops: PresignOp[] };
         const urls = ops.map((op) => ({
           method: op.op.startsWith('put') ? 'PUT' : 'GET',
-          url: `${base}/obj/${op.op}/${'sid' in op ? op.sid : 'vid' in op ? `${op.vid}/${op.lsn}` : ''}`,
+          url: `${base}/obj/${op.op}/${'sid' in op ? op.sid : 'lsn' in op ? `${op.vid}/${op.lsn}` : ''}`,
           headers: {},
           expiresAt: Date.now() + 60_000,
         }));
