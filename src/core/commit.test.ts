@@ -24,6 +24,7 @@ const plain = (c: Commit) => ({
     sid: c.segment.sid,
     pages: [...c.segment.pages.ranges()],
     frames: c.segment.frames.map((f) => ({ pages: [...f.pages.ranges()], bytes: f.bytes })),
+    hotFrames: c.segment.hotFrames ?? 0,
   },
 });
 
@@ -108,6 +109,7 @@ function raw(c: Commit, over: { magic?: number; version?: number; flags?: number
       f.pages.writeTo(w);
       w.varint(f.bytes);
     }
+    w.varint(c.segment.hotFrames ?? 0);
   }
   w.bytes(Uint8Array.from(over.trailing ?? []));
   return seal(w.finish());
@@ -169,6 +171,15 @@ describe('Commit', () => {
       expectScionError(() => Commit.decode(Uint8Array.of(...encoded, 0)), 'Corrupt');
       expectScionError(() => Commit.decode(raw(full, { trailing: [0] })), 'Corrupt');
       expectScionError(() => Commit.decode(raw(examples[0]![1], { trailing: [1, 2, 3] })), 'Corrupt');
+    });
+
+    it('rejects more hot frames than frames', () => {
+      const framed = examples.find(([, c]) => (c.segment?.frames.length ?? 0) > 0)?.[1];
+      expect(framed).toBeDefined();
+      const bad = { ...framed!, segment: { ...framed!.segment!, hotFrames: framed!.segment!.frames.length + 1 } };
+      expectScionError(() => Commit.decode(raw(bad)), 'Corrupt');
+      const ok = { ...framed!, segment: { ...framed!.segment!, hotFrames: framed!.segment!.frames.length } };
+      expect(Commit.decode(Commit.encode(ok)).segment?.hotFrames).toBe(framed!.segment!.frames.length);
     });
 
     it('rejects bad magic bytes', () => {

@@ -19,6 +19,11 @@ export interface SegmentRef {
   readonly sid: SegmentId;
   readonly pages: PageSet;
   readonly frames: readonly FrameRef[];
+  /**
+   * Frames [0, hotFrames) hold the pages every reader needs first (for SQLite: page 1 and the B-tree
+   * interior pages), so a cold reader fetches them in one request. 0 when the pusher made no such plan.
+   */
+  readonly hotFrames?: number | undefined;
 }
 
 /** One entry of a volume's log: the volume's size after it and the pages it wrote. */
@@ -59,6 +64,7 @@ export const Commit = {
         f.pages.writeTo(w);
         w.varint(f.bytes);
       }
+      w.varint(c.segment.hotFrames ?? 0);
     }
     return seal(w.finish());
   },
@@ -92,7 +98,9 @@ export const Commit = {
       if (frameCount > r.remaining) throw corrupt(`A commit record claims ${frameCount} frames but has ${r.remaining} bytes left.`);
       const frames: FrameRef[] = [];
       for (let i = 0; i < frameCount; i++) frames.push({ pages: PageSet.readFrom(r), bytes: r.varint() });
-      segment = { sid, pages, frames };
+      const hotFrames = r.varint();
+      if (hotFrames > frameCount) throw corrupt(`A commit record marks ${hotFrames} hot frames of ${frameCount}.`);
+      segment = { sid, pages, frames, hotFrames };
     }
     r.end();
     const commit: Commit = { vid, lsn, pageCount, hash, segment };

@@ -2,8 +2,14 @@ import type { Commit, Graft, IdSource, LSN, Page, PageIdx, Snapshot, VolumeId } 
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 
-/** Splits a push's pages into frames (each ≤ 64 pages); every page exactly once. */
-export type FramePlanner = (pages: ReadonlyMap<PageIdx, Page>) => PageIdx[][];
+/** How a push groups its pages: frames of ≤ 64 pages, every page exactly once; the first `hotFrames` are read first. */
+export interface FramePlan {
+  readonly frames: PageIdx[][];
+  readonly hotFrames: number;
+}
+
+/** Splits a push's pages into frames; the SQLite VFS puts page 1 and B-tree interior pages first. */
+export type FramePlanner = (pages: ReadonlyMap<PageIdx, Page>) => FramePlan;
 
 /** What sync jobs need from the runtime, without reaching into its private state. */
 export interface JobContext {

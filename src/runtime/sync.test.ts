@@ -386,7 +386,7 @@ describe('frames and local GC', () => {
         const all = [...pages.keys()].sort((x, y) => x - y);
         const hot = all.filter((i) => i % 10 === 0);
         const rest = all.filter((i) => i % 10 !== 0);
-        return [hot, ...Array.from({ length: Math.ceil(rest.length / 64) }, (_, k) => rest.slice(k * 64, k * 64 + 64))];
+        return { frames: [hot, ...Array.from({ length: Math.ceil(rest.length / 64) }, (_, k) => rest.slice(k * 64, k * 64 + 64))], hotFrames: 1 };
       },
     });
     const g = await rt.graftOpen();
@@ -394,6 +394,9 @@ describe('frames and local GC', () => {
     await rt.graftPush(g.local);
     const b = await device(remote);
     const gb = await b.rt.graftClone(g.remote);
+    // A cold reader fetches the hot frame first, in one request, and then reads its pages locally.
+    const hot = await b.rt.graftHydrate(gb.local, { hotOnly: true });
+    expect(hot).toMatchObject({ framesTotal: 1, framesDone: 1 });
     const r = b.rt.graftReader(gb.local);
     for (const i of [10, 50, 90]) expect(r.readPage(idx(i))[0]).toBe(i);
     expect(b.rt.readStats().framesFetched).toBe(1);

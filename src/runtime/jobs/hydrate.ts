@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, type Commit, type FrameRef, type PageIdx, type Snapshot } from '../../core/index.ts';
+import { frameOf, frameRange, type Commit, type FrameRef, type LSN, type PageIdx, type Snapshot } from '../../core/index.ts';
 import { cacheFrame, type ReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
 
@@ -15,6 +15,8 @@ export interface HydrateOptions {
   concurrency?: number;
   onProgress?: (p: HydrateProgress) => void;
   stats?: ReadStats;
+  /** Only the hot frames (page 1 and B-tree interior pages, as the pusher planned them): what a cold reader needs first. */
+  hotOnly?: boolean;
 }
 
 /** Adjacent frames of one segment fetched by one request, up to this size. */
@@ -30,8 +32,8 @@ interface FrameWant {
  * frames of a segment are coalesced into one ranged GET, with bounded concurrency.
  */
 export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
-  const wanted = new Map<string, FrameWant>();
-  for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+  const wanted = options.hotOnly ? hotFrames(ctx, snapshot) : new Map<string, FrameWant>();
+  for (let idx = 1 as PageIdx; !options.hotOnly && idx <= snapshot.pageCount; idx++) {
     const commit = ctx.locatePage(snapshot, idx);
     const seg = commit?.segment;
     if (!commit || !seg || ctx.store.hasPageSync(seg.sid, idx)) continue;
@@ -63,6 +65,25 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
     ),
   );
   return { framesDone, framesTotal, bytes };
+}
+
+/** Hot frames of the commits on the path that still hold a visible page not held locally. */
+function hotFrames(ctx: JobContext, snapshot: Snapshot): Map<string, FrameWant> {
+  const wanted = new Map<string, FrameWant>();
+  for (const range of snapshot.path) {
+    for (let lsn = range.end; lsn >= range.start; lsn = (lsn - 1) as LSN) {
+      const commit = ctx.mustGetCommit(range.vid, lsn);
+      const seg = commit.segment;
+      for (let index = 0; seg && index < (seg.hotFrames ?? 0); index++) {
+        const visible = [...(seg.frames[index] as FrameRef).pages].some((idx) => {
+          const holder = ctx.locatePage(snapshot, idx);
+          return holder?.vid === commit.vid && holder.lsn === commit.lsn && !ctx.store.hasPageSync(seg.sid, idx);
+        });
+        if (visible) wanted.set(`${seg.sid}:${index}`, { commit, index });
+      }
+    }
+  }
+  return wanted;
 }
 
 /** Groups wanted frames into runs of consecutive frames of one segment. */

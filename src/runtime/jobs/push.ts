@@ -1,8 +1,8 @@
 import {
-  assert, Commit, computeCommitHash, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, FRAME_MAX_PAGES, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
   type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
-import type { JobContext } from '../job-context.ts';
+import type { FramePlan, JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
@@ -42,9 +42,10 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   let bytes = 0;
   if (pages.length > 0) {
     const byIdx = new Map(pages);
-    const segment = encodeSegment(checkPlan(ctx.planFrames(byIdx), byIdx).map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)));
+    const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
+    const segment = encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)));
     const sid = await uploadSegment(ctx, segment.bytes, options.signal);
-    commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames } };
+    commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames, hotFrames: plan.hotFrames } };
     bytes = segment.bytes.byteLength;
   }
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
@@ -102,10 +103,11 @@ async function uploadSegment(ctx: JobContext, bytes: Uint8Array, signal?: AbortS
   throw new Error('BUG: three fresh segment ids were all taken');
 }
 
-function checkPlan(plan: PageIdx[][], pages: ReadonlyMap<PageIdx, Page>): PageIdx[][] {
+function checkPlan(plan: FramePlan, pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+  assert(plan.hotFrames >= 0 && plan.hotFrames <= plan.frames.length, `frame planner marked ${plan.hotFrames} hot frames of ${plan.frames.length}`);
   const seen = new Set<number>();
-  for (const group of plan) {
-    assert(group.length > 0 && group.length <= 64, `frame planner made a frame of ${group.length} pages`);
+  for (const group of plan.frames) {
+    assert(group.length > 0 && group.length <= FRAME_MAX_PAGES, `frame planner made a frame of ${group.length} pages`);
     for (const idx of group) {
       assert(pages.has(idx) && !seen.has(idx), `frame planner placed page ${idx} wrongly`);
       seen.add(idx);
@@ -115,11 +117,15 @@ function checkPlan(plan: PageIdx[][], pages: ReadonlyMap<PageIdx, Page>): PageId
   return plan;
 }
 
-/** Default frames: ascending runs of 64 pages. */
-export function planSequentialFrames(pages: ReadonlyMap<PageIdx, Page>): PageIdx[][] {
-  const sorted = [...pages.keys()].sort((a, b) => a - b);
+/** Default frames: ascending runs of 64 pages, none marked hot. */
+export function planSequentialFrames(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+  return { frames: chunkFrames([...pages.keys()].sort((a, b) => a - b)), hotFrames: 0 };
+}
+
+/** Splits ordered pages into frames of at most 64. */
+export function chunkFrames(ordered: readonly PageIdx[]): PageIdx[][] {
   const groups: PageIdx[][] = [];
-  for (let i = 0; i < sorted.length; i += 64) groups.push(sorted.slice(i, i + 64));
+  for (let i = 0; i < ordered.length; i += FRAME_MAX_PAGES) groups.push(ordered.slice(i, i + FRAME_MAX_PAGES));
   return groups;
 }
 
