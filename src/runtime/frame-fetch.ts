@@ -12,7 +12,7 @@ export interface ReadStats {
 }
 
 /** The frame of `commit`'s segment that holds `pageIdx` and its byte range. */
-export function locateFrame(commit: Commit, pageIdx: PageIdx): { frame: FrameRef; start: number; end: number } {
+export function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; frame: FrameRef; start: number; end: number } {
   const frames = commit.segment?.frames ?? [];
   const i = frameOf(frames, pageIdx);
   if (i < 0) {
@@ -20,7 +20,7 @@ export function locateFrame(commit: Commit, pageIdx: PageIdx): { frame: FrameRef
       volume: commit.vid, lsn: commit.lsn, pageIdx,
     });
   }
-  return { frame: frames[i] as FrameRef, ...frameRange(frames, i) };
+  return { index: i, frame: frames[i] as FrameRef, ...frameRange(frames, i) };
 }
 
 /** Decodes fetched frame bytes, caches every page of the frame, and counts it. */
@@ -33,12 +33,22 @@ export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, 
   return pages;
 }
 
-/** Blocking miss path: one ranged GET of the frame holding the page (sync XHR in the DB worker). */
-export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Page {
+/**
+ * Blocking miss path: one ranged GET of the frame holding the page (sync XHR in the DB worker), and
+ * with `frames` > 1 the frames after it in the same request (read-ahead). Every fetched page is cached.
+ */
+export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx, frames = 1): Page {
   stats.pagesMissed++;
-  const { frame, start, end } = locateFrame(commit, pageIdx);
+  const { index, frame, start } = locateFrame(commit, pageIdx);
+  const all = (commit.segment as NonNullable<Commit['segment']>).frames;
+  const last = Math.min(all.length, index + Math.max(1, frames)) - 1;
+  const end = frameRange(all, last).end;
   const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
-  return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
+  for (let i = index + 1; i <= last; i++) {
+    const r = frameRange(all, i);
+    cacheFrame(store, stats, commit, all[i] as FrameRef, bytes.subarray(r.start - start, r.end - start));
+  }
+  return cacheFrame(store, stats, commit, frame, bytes.subarray(0, frame.bytes)).get(pageIdx) as Page;
 }
 
 /** Async miss path: the same request with fetch; same cache, same verification. */

@@ -2,7 +2,7 @@ export type { GraftStatus } from './graft-status.ts';
 export { Runtime } from './runtime.ts';
 export type { CommitEvent, RuntimeOptions } from './runtime.ts';
 export { VolumeReader } from './volume-reader.ts';
-export type { ReadPageFn } from './volume-reader.ts';
+export type { ReadOptions, ReadPageFn } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';
 export type { ReadStats } from './frame-fetch.ts';
 export type { FramePlan, FramePlanner } from './job-context.ts';

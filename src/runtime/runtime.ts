@@ -14,7 +14,7 @@ import { pullGraft, type PullResult } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts';
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { logOp } from './op-log.ts';
-import { VolumeReader } from './volume-reader.ts';
+import { VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter } from './volume-writer.ts';
 
 export interface RuntimeOptions {
@@ -391,8 +391,8 @@ export class Runtime {
    * The page as `snapshot` shows it: zeros past the end or where never written. Blocking.
    * Throws PageNotLocal when the page's bytes are not held locally.
    */
-  readPage(snapshot: Snapshot, pageIdx: PageIdx): Page {
-    return this.#readPage(snapshot, pageIdx);
+  readPage(snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions): Page {
+    return this.#readPage(snapshot, pageIdx, options);
   }
 
   /** As readPage, but a miss is fetched with fetch() instead of blocking. */
@@ -441,11 +441,11 @@ export class Runtime {
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
-  readonly #readPage = (snapshot: Snapshot, pageIdx: PageIdx): Page => {
+  readonly #readPage = (snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions): Page => {
     this.#checkOpen();
     const commit = this.#locatePage(snapshot, pageIdx);
     if (!commit?.segment) return Page.zeroed();
-    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx);
+    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.frames);
   };
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */

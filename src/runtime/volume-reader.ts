@@ -1,7 +1,13 @@
 import type { Page, PageCount, PageIdx, Snapshot } from '../core/index.ts';
 
+/** How a page miss is served. */
+export interface ReadOptions {
+  /** On a miss, also fetch this many following frames of the segment in the same request (read-ahead). Default 1. */
+  readonly frames?: number;
+}
+
 /** How a runtime reads one page of a snapshot. */
-export type ReadPageFn = (snapshot: Snapshot, pageIdx: PageIdx) => Page;
+export type ReadPageFn = (snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions) => Page;
 
 /** Reads pages of one fixed snapshot. Blocking; DB worker only. */
 export class VolumeReader {
@@ -18,7 +24,7 @@ export class VolumeReader {
   }
 
   /** The page's content; zeros past the end or where never written. Throws PageNotLocal on a miss. */
-  readPage(pageIdx: PageIdx): Page {
-    return this.#read(this.snapshot, pageIdx);
+  readPage(pageIdx: PageIdx, options?: ReadOptions): Page {
+    return this.#read(this.snapshot, pageIdx, options);
   }
 }

@@ -1,5 +1,5 @@
 import { Page, PageCount, ScionError, type PageIdx, type Snapshot } from '../core/index.ts';
-import { VolumeReader, type ReadPageFn } from './volume-reader.ts';
+import { VolumeReader, type ReadOptions, type ReadPageFn } from './volume-reader.ts';
 
 /** What the runtime does with a finished transaction: one new local LSN, or a typed refusal. */
 export type CommitFn = (base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, pages: ReadonlyMap<PageIdx, Page>) => Snapshot;
@@ -36,12 +36,12 @@ export class VolumeWriter {
     return this.#pages.size;
   }
 
-  readPage(pageIdx: PageIdx): Page {
+  readPage(pageIdx: PageIdx, options?: ReadOptions): Page {
     this.#checkOpen();
     if (pageIdx > this.#pageCount) return Page.zeroed();
     const own = this.#pages.get(pageIdx);
     if (own) return own.slice() as Page;
-    return pageIdx > this.#truncatedTo ? Page.zeroed() : this.#read(this.snapshot, pageIdx);
+    return pageIdx > this.#truncatedTo ? Page.zeroed() : this.#read(this.snapshot, pageIdx, options);
   }
 
   /** Buffers a copy of `page`; grows the volume to include `pageIdx`. */

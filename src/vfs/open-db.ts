@@ -1,0 +1,43 @@
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { ScionError, Tag, type Snapshot } from '../core/index.ts';
+import type { ScionVfs } from './scion-vfs.ts';
+
+/**
+ * Opens a connection on an existing tag (create it with runtime.tagOpen first: that is async and
+ * xOpen is not). Sets journal_mode=MEMORY and, for an empty database, page_size=4096 before its first
+ * write. With `snapshot`, the connection is read-only and pinned to it (checkout).
+ */
+export function openScionDb(sqlite3: Sqlite3Static, vfs: ScionVfs, tag: string, options: { snapshot?: Snapshot } = {}): Database {
+  return withVfsErrors(vfs, () => {
+    if (options.snapshot) {
+      const db = new sqlite3.oo1.DB({ filename: vfs.pinSnapshot(options.snapshot), flags: 'r', vfs: vfs.name });
+      return db;
+    }
+    const name = Tag.parse(tag);
+    const graft = vfs.runtime.mustGetTag(name);
+    const db = new sqlite3.oo1.DB({ filename: name, flags: 'c', vfs: vfs.name });
+    db.exec('PRAGMA journal_mode=MEMORY');
+    if (vfs.runtime.graftSnapshot(graft).pageCount === 0) db.exec('PRAGMA page_size=4096');
+    return db;
+  });
+}
+
+/**
+ * Runs SQLite work and, if it fails, throws the typed error the VFS recorded (PageNotLocal,
+ * ConcurrentWrite, …) instead of SQLite's generic one. Busy answers become ConcurrentWrite.
+ */
+export function withVfsErrors<T>(vfs: ScionVfs, run: () => T): T {
+  vfs.takeLastError();
+  try {
+    return run();
+  } catch (e) {
+    const typed = vfs.takeLastError();
+    if (typed) throw new ScionError(typed.code, typed.message, typed.details, { cause: e });
+    const rc = (e as { resultCode?: number }).resultCode;
+    const message = (e as Error).message;
+    if (rc !== undefined && (rc & 0xff) === 5) {
+      throw new ScionError('ConcurrentWrite', `Another connection is writing this database (${message}). Retry the transaction.`, undefined, { cause: e });
+    }
+    throw e;
+  }
+}
