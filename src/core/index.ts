@@ -24,3 +24,4 @@ export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wi
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';
 export { decodeFrame, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange } from './segment.ts';
+export { groupBy } from './group-by.ts';

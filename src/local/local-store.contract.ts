@@ -278,6 +278,21 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
     checkNoPage(store, sidOf(99), idx(1), 'an unknown segment');
   },
 
+  async 'readPagesSync returns the held pages of a segment, byte-exact, in batches, and leaves out the rest'({ store }) {
+    const a = vidOf(1);
+    const e1 = makeEntry(a, 1, { sid: 1, pages: Array.from({ length: 300 }, (_, i) => i + 1), pageCount: 400, seed: 21 });
+    const e2 = makeEntry(a, 2, { sid: 2, pages: [350], pageCount: 400, seed: 22 });
+    store.appendCommitsSync([e1, e2]);
+    const want = [300, 1, 150, 299, 350, 2].map((n) => idx(n));
+    const got = store.readPagesSync(sidOf(1), want);
+    check(got.size === 5, `expected the 5 pages segment 1 holds, got ${got.size}`);
+    for (const [i, page] of got) {
+      const expected = e1.pages?.get(i);
+      check(expected !== undefined && page.byteLength === expected.byteLength && page.every((b, k) => b === expected[k]), `page ${i} differs`);
+    }
+    check(!got.has(idx(350)), 'a page of another segment was returned');
+  },
+
   async 'the store keeps its own copy of page bytes'({ store }) {
     const e1 = makeEntry(vidOf(1), 1, { sid: 1, pages: [1], seed: 3 });
     const original = makePage(3, 1);

@@ -25,6 +25,8 @@ export interface LocalStore {
   /** Throws Corrupt if the stored bytes fail their checksum; undefined if not held locally. */
   readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined;
   hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean;
+  /** The pages of `sid` held locally among `pageIdxs` (absent ones are left out), read in as few calls as possible. */
+  readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page>;
 
   /**
    * Appends commits, all or none, each at its volume's next LSN (throws Internal otherwise).

@@ -91,12 +91,40 @@ export class LogStore implements LocalStore {
     if (!at) return undefined;
     const page = Page.zeroed();
     const n = this.#file.read(page, { at: at.offset });
-    if (n !== PAGE_SIZE || crc32c(page) !== at.crc) {
-      throw corrupt(`Page ${pageIdx} of segment ${sid} is damaged in the local store (offset ${at.offset}). Delete the graft and clone it again from its remote.`, {
-        sid, pageIdx, offset: at.offset,
-      });
-    }
+    if (n !== PAGE_SIZE || crc32c(page) !== at.crc) throw this.#damaged(sid, pageIdx, at.offset);
     return page;
+  }
+
+  #damaged(sid: SegmentId, pageIdx: PageIdx, offset: number): ScionError {
+    return corrupt(`Page ${pageIdx} of segment ${sid} is damaged in the local store (offset ${offset}). Delete the graft and clone it again from its remote.`, {
+      sid, pageIdx, offset,
+    });
+  }
+
+  readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
+    this.#checkOpen();
+    const held = this.#pages.get(sid);
+    const wanted = [...pageIdxs]
+      .map((idx) => ({ idx, at: held?.get(idx) }))
+      .filter((w): w is { idx: PageIdx; at: PageLocation } => w.at !== undefined)
+      .sort((a, b) => a.at.offset - b.at.offset);
+    const out = new Map<PageIdx, Page>();
+    // Pages written together sit together in the file: one read call per contiguous run.
+    for (let i = 0; i < wanted.length; ) {
+      let j = i + 1;
+      while (j < wanted.length && j - i < 256 && (wanted[j] as { at: PageLocation }).at.offset === (wanted[j - 1] as { at: PageLocation }).at.offset + PAGE_SIZE) j++;
+      const first = wanted[i] as { idx: PageIdx; at: PageLocation };
+      const run = new Uint8Array((j - i) * PAGE_SIZE);
+      const n = this.#file.read(run, { at: first.at.offset });
+      for (let k = i; k < j; k++) {
+        const w = wanted[k] as { idx: PageIdx; at: PageLocation };
+        const page = run.subarray((k - i) * PAGE_SIZE, (k - i + 1) * PAGE_SIZE);
+        if (n < (k - i + 1) * PAGE_SIZE || crc32c(page) !== w.at.crc) throw this.#damaged(sid, w.idx, w.at.offset);
+        out.set(w.idx, page as Page);
+      }
+      i = j;
+    }
+    return out;
   }
 
   appendCommitsSync(entries: readonly CommitEntry[]): void {

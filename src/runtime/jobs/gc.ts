@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
+import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
 import { decodeRemoteCommit } from './fetch-log.ts';
 
@@ -106,9 +106,7 @@ export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft
   }
   const budgetPages = options.cacheBudgetBytes === undefined ? Infinity : Math.floor(options.cacheBudgetBytes / PAGE_SIZE);
   const over = Math.max(0, kept + refetchable.length - Math.max(budgetPages, kept));
-  const bySegment = new Map<SegmentId, PageIdx[]>();
-  for (const [sid, idx] of refetchable.slice(0, over)) bySegment.set(sid, [...(bySegment.get(sid) ?? []), idx]);
-  for (const [sid, list] of bySegment) ctx.store.evictPagesSync(sid, PageSet.of(list));
+  for (const [sid, list] of groupBy(refetchable.slice(0, over), ([sid]) => sid)) ctx.store.evictPagesSync(sid, PageSet.of(list.map(([, idx]) => idx)));
   evicted += over;
   kept += refetchable.length - over;
   logger.info('local gc: {evicted} pages evicted, {kept} kept', { evicted, kept });

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, type Commit, type FrameRef, type LSN, type PageIdx, type Snapshot } from '../../core/index.ts';
+import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type LSN, type PageIdx, type Snapshot } from '../../core/index.ts';
 import { cacheFrame, type ReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
 
@@ -88,11 +88,7 @@ function hotFrames(ctx: JobContext, snapshot: Snapshot): Map<string, FrameWant> 
 
 /** Groups wanted frames into runs of consecutive frames of one segment. */
 function coalesce(wants: FrameWant[]): FrameWant[][] {
-  const bySegment = new Map<string, FrameWant[]>();
-  for (const w of wants) {
-    const sid = (w.commit.segment as NonNullable<Commit['segment']>).sid;
-    bySegment.set(sid, [...(bySegment.get(sid) ?? []), w]);
-  }
+  const bySegment = groupBy(wants, (w) => w.commit.segment?.sid);
   const runs: FrameWant[][] = [];
   for (const list of bySegment.values()) {
     list.sort((a, b) => a.index - b.index);

@@ -1,5 +1,5 @@
 import {
-  assert, Commit, computeCommitHash, FRAME_MAX_PAGES, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
   type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -89,7 +89,11 @@ export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: 
   const snapshot = rangeSnapshot(ctx, graft, range);
   let written = PageSet.EMPTY;
   for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) written = written.union(Commit.pages(ctx.mustGetCommit(graft.local, lsn)));
-  const pages = [...written.truncate(snapshot.pageCount)].map((idx) => [idx, ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
+  // Read by segment, so pages written together come back in a few large reads.
+  const bySegment = groupBy(written.truncate(snapshot.pageCount), (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
+  const held = new Map<PageIdx, Page>();
+  for (const [sid, idxs] of bySegment) for (const [idx, page] of ctx.store.readPagesSync(sid, idxs)) held.set(idx, page);
+  const pages = [...written.truncate(snapshot.pageCount)].map((idx) => [idx, held.get(idx) ?? ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
   return { pageCount: snapshot.pageCount, pages };
 }
 
