@@ -23,5 +23,6 @@ export { computeCommitHash } from './commit-hash-builder.ts';
 export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wire.ts';
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';
-export { decodeFrame, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange } from './segment.ts';
+export { decodeFrame, deflateWithFflate, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange } from './segment.ts';
+export type { Deflate } from './segment.ts';
 export { groupBy } from './group-by.ts';

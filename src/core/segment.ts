@@ -17,21 +17,39 @@ export const FRAME_MAX_PAGES = 64;
  */
 const MAGIC = 0x4d52_4653; // "SFRM" little-endian
 const FORMAT_VERSION = 1;
+/** Codec 0 stores pages as they are (used when deflate would not shrink them); 1 is raw DEFLATE. */
+const CODEC_STORED = 0;
 const CODEC_DEFLATE = 1;
 export const FRAME_HEADER_BYTES = 16;
 
+/** Raw DEFLATE of `raw`; the runtime passes a native one (CompressionStream) where there is one. */
+export type Deflate = (raw: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** fflate's, synchronous: everywhere, but slower than a native CompressionStream. */
+export const deflateWithFflate: Deflate = (raw) => deflateSync(raw, { level: 6 });
+
 /** Compresses `pages` (ascending by index) into one frame. */
 export function encodeFrame(pages: readonly Page[]): Uint8Array {
+  const raw = framePages(pages);
+  return frameBytes(pages.length, raw, deflateSync(raw, { level: 6 }));
+}
+
+function framePages(pages: readonly Page[]): Uint8Array {
   if (pages.length === 0 || pages.length > FRAME_MAX_PAGES) throw invalidInput(`A frame holds 1–${FRAME_MAX_PAGES} pages; got ${pages.length}.`);
   const raw = new Uint8Array(pages.length * PAGE_SIZE);
   pages.forEach((p, i) => raw.set(p, i * PAGE_SIZE));
-  const body = deflateSync(raw, { level: 6 });
+  return raw;
+}
+
+function frameBytes(count: number, raw: Uint8Array, deflated: Uint8Array): Uint8Array {
+  const stored = deflated.byteLength >= raw.byteLength;
+  const body = stored ? raw : deflated;
   const out = new Uint8Array(FRAME_HEADER_BYTES + body.byteLength);
   const view = new DataView(out.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint8(4, FORMAT_VERSION);
-  view.setUint8(5, CODEC_DEFLATE);
-  view.setUint32(8, pages.length, true);
+  view.setUint8(5, stored ? CODEC_STORED : CODEC_DEFLATE);
+  view.setUint32(8, count, true);
   view.setUint32(12, crc32c(raw), true);
   out.set(body, FRAME_HEADER_BYTES);
   return out;
@@ -47,12 +65,13 @@ export function decodeFrame(bytes: Uint8Array, pages: PageSet): Map<PageIdx, Pag
   if (view.getUint32(0, true) !== MAGIC) throw corrupt('Not a segment frame: bad magic bytes.');
   const version = view.getUint8(4);
   if (version !== FORMAT_VERSION) throw invalidInput(`Unknown segment frame version ${version}; this Scion reads version ${FORMAT_VERSION}. Upgrade Scion.`);
-  if (view.getUint8(5) !== CODEC_DEFLATE) throw corrupt(`A segment frame uses unknown codec ${view.getUint8(5)}.`);
+  const codec = view.getUint8(5);
+  if (codec !== CODEC_DEFLATE && codec !== CODEC_STORED) throw corrupt(`A segment frame uses unknown codec ${codec}.`);
   const count = view.getUint32(8, true);
   if (count !== pages.size) throw corrupt(`A segment frame holds ${count} pages where its commit lists ${pages.size}.`);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(bytes.subarray(FRAME_HEADER_BYTES), { out: new Uint8Array(count * PAGE_SIZE) });
+    raw = codec === CODEC_STORED ? bytes.subarray(FRAME_HEADER_BYTES) : inflateSync(bytes.subarray(FRAME_HEADER_BYTES), { out: new Uint8Array(count * PAGE_SIZE) });
   } catch (e) {
     throw corrupt(`A segment frame does not decompress: ${(e as Error).message}`);
   }
@@ -77,12 +96,18 @@ export function frameOf(frames: readonly FrameRef[], pageIdx: PageIdx): number {
   return frames.findIndex((f) => f.pages.has(pageIdx));
 }
 
-/** Builds a segment from groups of pages (each group ≤ 64 pages becomes one frame, in order). */
-export function encodeSegment(groups: readonly (readonly [PageIdx, Page][])[]): { bytes: Uint8Array; frames: FrameRef[] } {
-  const encoded = groups.map((g) => {
-    const sorted = [...g].sort((a, b) => a[0] - b[0]);
-    return { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: encodeFrame(sorted.map(([, p]) => p)) };
-  });
+/**
+ * Builds a segment from groups of pages (each group ≤ 64 pages becomes one frame, in order), with
+ * `deflate` compressing the frames (in parallel when it is asynchronous).
+ */
+export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][])[], deflate: Deflate = deflateWithFflate): Promise<{ bytes: Uint8Array; frames: FrameRef[] }> {
+  const encoded = await Promise.all(
+    groups.map(async (g) => {
+      const sorted = [...g].sort((a, b) => a[0] - b[0]);
+      const raw = framePages(sorted.map(([, p]) => p));
+      return { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
+    }),
+  );
   const total = encoded.reduce((n, f) => n + f.bytes.byteLength, 0);
   const bytes = new Uint8Array(total);
   let at = 0;

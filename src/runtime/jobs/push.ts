@@ -1,6 +1,6 @@
 import {
-  assert, Commit, computeCommitHash, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
-  type Graft, type Page, type PageIdx, type VolumeId,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
+  type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
@@ -43,7 +43,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if (pages.length > 0) {
     const byIdx = new Map(pages);
     const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
-    const segment = encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)));
+    const segment = await encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)), nativeDeflate);
     const sid = await uploadSegment(ctx, segment.bytes, options.signal);
     commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames, hotFrames: plan.hotFrames } };
     bytes = segment.bytes.byteLength;
@@ -120,6 +120,11 @@ function checkPlan(plan: FramePlan, pages: ReadonlyMap<PageIdx, Page>): FramePla
   assert(seen.size === pages.size, 'frame planner left pages out');
   return plan;
 }
+
+/** Raw DEFLATE through the platform's CompressionStream (native code) where it exists, else fflate. */
+export const nativeDeflate: Deflate = typeof CompressionStream === 'function'
+  ? async (raw) => new Uint8Array(await new Response(new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer())
+  : deflateWithFflate;
 
 /** Default frames: ascending runs of 64 pages, none marked hot. */
 export function planSequentialFrames(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
