@@ -19,6 +19,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   client: ['core'],
 };
 
+/**
+ * Folders outside src/ that a layer may import types from (`import type` / `export type` only, so no
+ * code of theirs is bundled): the client speaks the worker's protocol, whose types live in worker/.
+ */
+const TYPES_FROM_OUTSIDE: Record<string, readonly string[]> = {
+  client: ['worker/index.ts'],
+};
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -28,8 +36,15 @@ function sourceFiles(dir: string): string[] {
 }
 
 function importsOf(file: string): string[] {
+  return importStatementsOf(file).map((i) => i.spec);
+}
+
+function importStatementsOf(file: string): { spec: string; typeOnly: boolean }[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
+  return [...text.matchAll(/^\s*(?:import|export)\s([^'"]*?)from\s+['"]([^'"]+)['"]/gm)].map((m) => ({
+    spec: m[2] as string,
+    typeOnly: /^type\s/.test(m[1] as string),
+  }));
 }
 
 const files = sourceFiles(SRC).map((f) => ({ file: f, folder: relative(SRC, f).split(/[\\/]/)[0] as string }));
@@ -43,9 +58,16 @@ describe('architecture', () => {
   it('imports point only downward, and other folders are entered through their index.ts', () => {
     const violations: string[] = [];
     for (const { file, folder } of files) {
-      for (const spec of importsOf(file)) {
+      for (const { spec, typeOnly } of importStatementsOf(file)) {
         if (!spec.startsWith('.')) continue;
-        const target = relative(SRC, resolve(dirname(file), spec)).split(/[\\/]/);
+        const outside = relative(SRC, resolve(dirname(file), spec));
+        if (outside.startsWith('..')) {
+          const path = relative(resolve(SRC, '..'), resolve(dirname(file), spec)).split(/[\\/]/).join('/');
+          const allowed = (TYPES_FROM_OUTSIDE[folder] ?? []).includes(path);
+          if (!allowed || !typeOnly) violations.push(`${relative(SRC, file)} imports ${spec}: ${folder} may import only types, and only from ${(TYPES_FROM_OUTSIDE[folder] ?? []).join(', ') || 'src/'}`);
+          continue;
+        }
+        const target = outside.split(/[\\/]/);
         const targetFolder = target[0] as string;
         if (targetFolder === folder) continue;
         const where = `${relative(SRC, file)} imports ${spec}`;

@@ -1,0 +1,143 @@
+// Main thread of e2e/pages/sql.html: Scion's public client API, driven by e2e/sql-*.e2e.ts through
+// `window.scionSql`. Results and errors cross page.evaluate as plain data (codes kept).
+import { Database, isScionError, Scion, type ChangeEvent, type OpenOptions, type ScionOptions, type SyncStatusEvent } from '../../src/client/index.ts';
+import { makePlainSqliteFile, plainSqliteQueries } from '../scenarios/plain-sqlite.ts';
+
+export type SqlOutcome<T> = { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string; details?: unknown } };
+
+export interface SqlOpenOptions extends OpenOptions {
+  /** `bucket`: the dev stack's presign service (from /scion-config.json); `unreachable`: a presign URL nothing listens on. */
+  remote?: 'bucket' | 'unreachable';
+  storage?: 'opfs' | 'memory';
+  directory?: string;
+}
+
+interface Slot {
+  scion: Scion;
+  db: Database;
+  changes: ChangeEvent[];
+  syncEvents: SyncStatusEvent[];
+}
+
+/** The last file made by makePlainFile, to compare exports with. */
+let plainFile: Uint8Array | undefined;
+
+const slots = new Map<string, Slot>();
+const config = fetch('/scion-config.json').then((r) => r.json() as Promise<{ presignUrl: string; token: string }>);
+
+function slot(label: string): Slot {
+  const s = slots.get(label);
+  if (!s) throw new Error(`No database "${label}" is open on this page`);
+  return s;
+}
+
+async function outcome<T>(fn: () => Promise<T>): Promise<SqlOutcome<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const err = e as Error & { code?: string; details?: unknown };
+    return { ok: false, error: { name: err.name, message: err.message, ...(isScionError(e) ? { code: e.code, details: e.details } : {}) } };
+  }
+}
+
+const api = {
+  /** Starts a Scion worker for `label` (one per label) and opens database `name` on it; collects its change events. */
+  open: (label: string, name: string, options: SqlOpenOptions = {}) =>
+    outcome(async () => {
+      const { remote, storage, directory, ...open } = options;
+      const { presignUrl, token } = await config;
+      const scionOptions: ScionOptions = {
+        storage: storage ?? 'opfs',
+        ...(directory ? { directory } : {}),
+        ...(remote === 'bucket' ? { remote: { presignUrl, token } } : {}),
+        ...(remote === 'unreachable' ? { remote: { presignUrl: 'http://127.0.0.1:9/presign', token } } : {}),
+      };
+      const scion = slots.get(label)?.scion ?? (await Scion.open(scionOptions));
+      const db = await scion.open(name, open);
+      const changes: ChangeEvent[] = [];
+      const syncEvents: SyncStatusEvent[] = [];
+      db.onChange((e) => changes.push(e));
+      db.onSyncStatus((e) => syncEvents.push(e));
+      slots.set(label, { scion, db, changes, syncEvents });
+      return { name: db.name, readOnly: db.readOnly, info: scion.info };
+    }),
+
+  /** Calls a method of the label's Database, e.g. call('a', 'query', 'SELECT 1'). */
+  call: (label: string, method: string, ...args: unknown[]) =>
+    outcome(async () => {
+      const db = slot(label).db as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const fn = db[method];
+      if (typeof fn !== 'function') throw new Error(`Database has no method ${method}`);
+      return fn.apply(db, args);
+    }),
+
+  /** Inserts rows from..=to into t(id, body) inside one transaction, one pipelined INSERT per row; returns ms. */
+  insertRows: (label: string, from: number, to: number) =>
+    outcome(async () => {
+      const started = performance.now();
+      await slot(label).db.transaction(async (tx) => {
+        const pending: Promise<unknown>[] = [];
+        for (let i = from; i <= to; i++) pending.push(tx.exec('INSERT INTO t(id, body) VALUES (?, ?)', [i, `row ${i}`]));
+        await Promise.all(pending);
+      });
+      return Math.round(performance.now() - started);
+    }),
+
+  /** Checkout of the label's database at `lsn`, queried, then closed. */
+  queryAt: (label: string, lsn: number, sql: string) =>
+    outcome(async () => {
+      const old = await slot(label).db.checkout(lsn);
+      try {
+        return await old.query(sql);
+      } finally {
+        await old.close();
+      }
+    }),
+
+  /** The same queries on a plain in-memory copy: export, then sqlite-wasm on this thread with `:memory:`. */
+  plainQueries: (label: string, queries: string[]) => outcome(async () => plainSqliteQueries(await slot(label).db.export(), queries)),
+
+  /** Makes a plain SQLite file (page size `pageSize`, `rows` rows in t(id, body) and an index) with sqlite-wasm on this thread, and imports it. */
+  importPlainFile: (label: string, pageSize: number, rows: number) =>
+    outcome(async () => {
+      plainFile = await makePlainSqliteFile(pageSize, rows);
+      return slot(label).db.import(plainFile);
+    }),
+
+  /** Exports the label's database; compares it with the last plain file: bytes, and the rows of t. */
+  compareExport: (label: string) =>
+    outcome(async () => {
+      const exported = await slot(label).db.export();
+      const original = plainFile as Uint8Array;
+      const sameBytes = exported.byteLength === original.byteLength && exported.every((b, i) => b === original[i]);
+      const q = ['SELECT * FROM t ORDER BY id', 'PRAGMA integrity_check', 'PRAGMA page_size'];
+      const [mine, theirs] = [await plainSqliteQueries(exported, q), await plainSqliteQueries(original, q)];
+      return { sameBytes, sameRows: JSON.stringify(mine[0]) === JSON.stringify(theirs[0]), rows: mine[0]?.length, integrity: mine[1], pageSize: mine[2] };
+    }),
+
+  /** Bytes that are not a SQLite database, for import to refuse. */
+  importBytes: (label: string, text: string) => outcome(() => slot(label).db.import(new TextEncoder().encode(text))),
+
+  syncEvents: (label: string) => outcome(async () => slot(label).syncEvents),
+
+  stats: (label: string) => outcome(() => slot(label).scion.stats()),
+  changes: (label: string) => outcome(async () => slot(label).changes),
+
+  /** Closes the label's worker (OPFS handles are released). */
+  close: (label: string) =>
+    outcome(async () => {
+      const s = slots.get(label);
+      slots.delete(label);
+      await s?.scion.close();
+    }),
+};
+
+export type ScionSqlApi = typeof api;
+
+declare global {
+  interface Window {
+    scionSql: ScionSqlApi;
+  }
+}
+
+window.scionSql = api;

@@ -1,0 +1,22 @@
+// Plain SQLite files in and out of Scion: made by another SQLite (sqlite-wasm's :memory: on the page).
+import { expect, test } from '@playwright/test';
+import { SqlPage } from './sql-fixtures.ts';
+
+test('import a plain SQLite file made by another SQLite, query it, export it: the same bytes (4096) or the same rows (1024-byte pages, rewritten)', async ({ page }) => {
+  const sql = new SqlPage(page);
+  await sql.goto();
+  await sql.run('open', 'a', 'imported');
+  expect(await sql.run('importPlainFile', 'a', 4096, 5000)).toMatchObject({ sourcePageSize: 4096 });
+  expect(await sql.count('a')).toBe(5000);
+  expect(await sql.run('compareExport', 'a')).toEqual({ sameBytes: true, sameRows: true, rows: 5000, integrity: [{ integrity_check: 'ok' }], pageSize: [{ page_size: 4096 }] });
+
+  expect(await sql.run('importPlainFile', 'a', 1024, 3000)).toMatchObject({ sourcePageSize: 1024 });
+  expect(await sql.db('a', 'query', 'SELECT count(*) AS n FROM t WHERE body > :b', { b: '8' })).toEqual([{ n: expect.any(Number) }]);
+  expect(await sql.run('compareExport', 'a')).toMatchObject({ sameBytes: false, sameRows: true, rows: 3000, integrity: [{ integrity_check: 'ok' }], pageSize: [{ page_size: 4096 }] });
+
+  expect(await sql.attempt('importBytes', 'a', 'not a database')).toMatchObject({ ok: false, error: { code: 'InvalidInput' } });
+  expect(await sql.count('a')).toBe(3000);
+  // The first import is still in the history.
+  const { localLsn } = await sql.db<{ localLsn: number }>('a', 'status');
+  expect(await sql.run('queryAt', 'a', localLsn - 1, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 5000 }]);
+});

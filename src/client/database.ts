@@ -1,0 +1,247 @@
+import { getLogger } from '@logtape/logtape';
+import * as Comlink from 'comlink';
+import { ScionError } from '../core/index.ts';
+import type {
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
+  PullResult, PushResult, Row, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+} from '../../worker/index.ts';
+import { Gate } from './gate.ts';
+
+const logger = getLogger(['scion', 'client']);
+
+/** The statements a transaction body runs; valid only until the body's promise settles. */
+export interface Transaction {
+  exec(sql: string, params?: SqlParams): Promise<ExecResult>;
+  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+}
+
+/** How a Database reaches its worker (one per Scion instance). */
+export interface DatabaseLink {
+  readonly api: Comlink.Remote<WorkerApi>;
+  /** Rejects if the worker dies, so calls fail instead of hanging. */
+  call<T>(request: Promise<Wire<T>>): Promise<T>;
+}
+
+/** A fan-out of one worker subscription to local listeners; subscribed on first use. */
+class Listeners<E> {
+  readonly #set = new Set<(e: E) => void>();
+  #subscription: Promise<number> | undefined;
+  readonly #subscribe: (fn: (e: E) => void) => Promise<number>;
+
+  constructor(subscribe: (fn: (e: E) => void) => Promise<number>) {
+    this.#subscribe = subscribe;
+  }
+
+  add(listener: (e: E) => void): () => void {
+    if (typeof listener !== 'function') throw new ScionError('InvalidInput', 'The listener must be a function.');
+    this.#set.add(listener);
+    this.#subscription ??= this.#subscribe(Comlink.proxy((e: E) => {
+      for (const l of [...this.#set]) {
+        try {
+          l(e);
+        } catch (err) {
+          logger.error('a listener threw: {message}', { message: String(err) });
+        }
+      }
+    }));
+    this.#subscription.catch((err: unknown) => logger.warn('could not subscribe: {message}', { message: String(err) }));
+    return () => this.#set.delete(listener);
+  }
+}
+
+/**
+ * A SQLite database on a Scion volume, running in the DB worker. Calls may be issued concurrently;
+ * they run in order, except that while `transaction(fn)` runs, calls made outside `fn` wait for it.
+ * Every method may throw a ScionError (see the README's error table); test it with `isScionError`.
+ */
+export class Database {
+  readonly name: string;
+  /** True for a checkout (a past snapshot): writes fail with InvalidInput. */
+  readonly readOnly: boolean;
+  /** For a checkout: the LSN it shows, and which log counts it. */
+  readonly checkoutOf: { volume: CheckoutVolume; lsn: number } | undefined;
+  readonly #link: DatabaseLink;
+  readonly #handle: number;
+  readonly #gate = new Gate();
+  readonly #changes: Listeners<ChangeEvent>;
+  readonly #syncStatus: Listeners<SyncStatusEvent>;
+  #closed = false;
+
+  /** @internal Built by Scion.open / Database.checkout. */
+  constructor(link: DatabaseLink, info: DatabaseInfo) {
+    this.#link = link;
+    this.#handle = info.handle;
+    this.name = info.name;
+    this.readOnly = info.readOnly;
+    this.checkoutOf = info.checkout;
+    this.#changes = new Listeners((fn) => this.#call(() => this.#link.api.subscribe(this.#handle, fn)));
+    this.#syncStatus = new Listeners((fn) => this.#call(() => this.#link.api.subscribeSyncStatus(this.#handle, fn)));
+  }
+
+  // ── SQL ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs one or more statements; `params` bind to the first statement that has parameters.
+   * A `PRAGMA graft_*` must be alone in its call. Throws InvalidInput (SQL errors, with
+   * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
+   */
+  exec(sql: string, params?: SqlParams): Promise<ExecResult> {
+    return this.#gate.pass(() => this.#exec(sql, params));
+  }
+
+  /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
+  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.#gate.pass(() => this.#query<T>(sql, params));
+  }
+
+  /**
+   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (ROLLBACK if it throws; the error is rethrown). Use the
+   * `tx` argument inside `fn`: calls on the database itself wait until the transaction ends (so
+   * awaiting one inside `fn` would deadlock). A stale or contended write fails with ConcurrentWrite.
+   * @example await db.transaction(async (tx) => { await tx.exec('INSERT INTO t VALUES (?)', [1]); });
+   */
+  transaction<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
+    return this.#gate.hold(async () => {
+      let open = true;
+      const guard = <T>(run: () => Promise<T>): Promise<T> =>
+        open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
+      const tx: Transaction = {
+        exec: (sql, params) => guard(() => this.#exec(sql, params)),
+        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params)),
+      };
+      await this.#exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        open = false;
+        await this.#exec('COMMIT');
+        return result;
+      } catch (e) {
+        open = false;
+        // After a failed COMMIT SQLite may have rolled back already; the first error is the one to report.
+        await this.#exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** Closes the connection (an open transaction rolls back). Later calls throw Closed. */
+  close(): Promise<void> {
+    return this.#gate.pass(async () => {
+      if (this.#closed) return;
+      await this.#call(() => this.#link.api.close(this.#handle));
+      this.#closed = true;
+    });
+  }
+
+  // ── Graft operations ────────────────────────────────────────────────────────────────────
+
+  /** Sync state as data: local/remote LSNs, ahead/behind, `state` (in-sync, ahead, behind, diverged), pending push. */
+  status(): Promise<DatabaseStatus> {
+    return this.#op(() => this.#link.api.status(this.#handle));
+  }
+
+  /** Pushes unpushed local commits as one remote commit. `{ outcome: 'diverged' }` is a result, not an error. */
+  push(): Promise<PushResult> {
+    return this.#write(() => this.#link.api.push(this.#handle));
+  }
+
+  /** Fetches remote commits and fast-forwards (no pages are copied). Diverged is a result. ConcurrentWrite while a write transaction is open. */
+  pull(): Promise<PullResult> {
+    return this.#write(() => this.#link.api.pull(this.#handle));
+  }
+
+  /** Fetches remote commit records only. */
+  fetch(): Promise<FetchResult> {
+    return this.#write(() => this.#link.api.fetch(this.#handle));
+  }
+
+  /** Downloads every page not held locally (so reads work offline). */
+  hydrate(onProgress?: (p: HydrateProgress) => void): Promise<HydrateProgress> {
+    return this.#op(() => this.#link.api.hydrate(this.#handle, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  /**
+   * Forks the latest snapshot into a new graft with a new remote volume. With `name`, the fork is a new
+   * database of that name; without, this database moves to the fork (keeping unpushed changes; the
+   * way out of divergence that loses nothing). Push it to publish it.
+   */
+  fork(options: { name?: string } = {}): Promise<{ name: string; graft: string; remote: string; previous: string }> {
+    return this.#write(() => this.#link.api.fork(this.#handle, options));
+  }
+
+  /**
+   * Moves this database to a new graft cloned from the remote volume `remote` (default: its current
+   * remote — discarding unpushed local changes, the way out of divergence that takes the remote's side).
+   * Only commit records and the hot frames are fetched; pages arrive when read.
+   */
+  clone(remote?: string): Promise<DatabaseStatus> {
+    return this.#write(() => this.#link.api.clone(this.#handle, remote));
+  }
+
+  /**
+   * A read-only Database showing this one as of `lsn`: a remote log LSN with `{ volume: 'remote' }`, else
+   * a local LSN (`status().localLsn`, the `lsn` of commit events) of a database never synced or not
+   * pushed yet. Throws CommitNotFound, or InvalidInput for a pushed local LSN (`details.remoteLsn`).
+   */
+  async checkout(lsn: number, options: { volume?: CheckoutVolume } = {}): Promise<Database> {
+    const info = await this.#op(() => this.#link.api.checkout(this.#handle, lsn, options.volume ?? 'local'));
+    return new Database(this.#link, info);
+  }
+
+  /**
+   * Replaces the content with a plain SQLite database file, as one local commit (history keeps the old
+   * content). Other page sizes and WAL-mode headers are rewritten. Throws InvalidInput for bytes that
+   * are not a SQLite database.
+   */
+  import(bytes: Uint8Array): Promise<ImportResult> {
+    return this.#write(() => this.#link.api.importFile(this.#handle, bytes));
+  }
+
+  /** The committed content as a plain SQLite file (pages not held locally are fetched first). */
+  export(): Promise<Uint8Array> {
+    return this.#op(() => this.#link.api.exportFile(this.#handle));
+  }
+
+  /** Calls `listener` after every local commit (any connection), pull that changed the content, or move to another graft. Returns the unsubscribe function. */
+  onChange(listener: (e: ChangeEvent) => void): () => void {
+    return this.#changes.add(listener);
+  }
+
+  /**
+   * Starts autosync (pull then push, every `intervalMs` and `afterCommitMs` after a local commit;
+   * paused offline; exponential backoff after failures), retunes it, or stops it with `false`.
+   */
+  autosync(options: AutosyncOptions | boolean = true): Promise<void> {
+    return this.#write(() => this.#link.api.setAutosync(this.#handle, options));
+  }
+
+  /** Autosync's status events (idle, syncing, offline, diverged, error, stopped). Returns the unsubscribe function. */
+  onSyncStatus(listener: (e: SyncStatusEvent) => void): () => void {
+    return this.#syncStatus.add(listener);
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  #exec(sql: string, params?: SqlParams): Promise<ExecResult> {
+    return this.#call(() => this.#link.api.exec(this.#handle, sql, params));
+  }
+
+  #query<T extends Row>(sql: string, params?: SqlParams): Promise<T[]> {
+    return this.#call(() => this.#link.api.query(this.#handle, sql, params)) as Promise<T[]>;
+  }
+
+  #op<T>(request: () => Promise<Wire<T>>): Promise<T> {
+    return this.#gate.pass(() => this.#call(request));
+  }
+
+  /** Operations that change the graft or its sync state make no sense on a checkout. */
+  #write<T>(request: () => Promise<Wire<T>>): Promise<T> {
+    if (this.readOnly) return Promise.reject(new ScionError('InvalidInput', `This database is a read-only checkout of "${this.name}"; run this on the database itself.`));
+    return this.#op(request);
+  }
+
+  async #call<T>(request: () => Promise<Wire<T>>): Promise<T> {
+    if (this.#closed) throw new ScionError('Closed', `Database "${this.name}" is closed. Open it again.`);
+    return this.#link.call(request());
+  }
+}

@@ -1,0 +1,8 @@
+import { ScionError } from '../core/index.ts';
+import type { Wire } from '../../worker/index.ts';
+
+/** The worker's answer as a value, or its error rethrown as a ScionError with its code and details. */
+export function unwrap<T>(w: Wire<T>): T {
+  if (w.ok) return w.value;
+  throw ScionError.fromWire(w.error);
+}

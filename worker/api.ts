@@ -1,0 +1,335 @@
+// The API the DB worker exposes (comlink in db-worker.ts; called directly in tests). Every method
+// answers with a Wire envelope: structured clone keeps `code` and `details`, which comlink's error
+// path would drop. Database calls name the connection by the handle `open` returned.
+import { getLogger } from '@logtape/logtape';
+import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { releaseProxy, transfer } from 'comlink';
+import { ScionError } from '../src/core/index.ts';
+import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore, type Catalog, type LocalStore } from '../src/local/index.ts';
+import { S3Remote, type Remote } from '../src/remote/index.ts';
+import { Runtime, type HydrateProgress, type PullResult, type PushResult } from '../src/runtime/index.ts';
+import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
+import { Autosync, type Clock, type NetworkState } from './autosync.ts';
+import { BrowserNetwork } from './network.ts';
+import { runPragma } from './pragmas.ts';
+import type {
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, Row, SqlParams,
+  StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
+} from './protocol.ts';
+import { Session, type CheckoutVolume, type Connection } from './session.ts';
+import { parseGraftPragma } from './sql-text.ts';
+
+const logger = getLogger(['scion', 'worker']);
+
+/** How the worker reaches the platform; tests replace the parts Node lacks (OPFS, IndexedDB, the bucket). */
+export interface WorkerDeps {
+  /** Boots SQLite: `sqlite3InitModule()` (the browser build in the worker, the Node build in tests). */
+  loadSqlite(): Promise<Sqlite3Static>;
+  /** Default: OpfsStore + IdbCatalog for `opfs`, MemoryStore + MemoryCatalog for `memory`. */
+  openStores?(config: WorkerConfig): Promise<{ store: LocalStore; catalog: Catalog }>;
+  /** Default: an S3Remote through the presign service when `config.remote` is given. */
+  makeRemote?(config: WorkerConfig): Remote | undefined;
+  /** Default: navigator.onLine and the online/offline events, plus what `setOnline` reports. */
+  network?: NetworkState & { set?(online: boolean): void };
+  clock?: Clock;
+  /** The VFS name to register; default "scion" (or "scion-2", … if taken in this SQLite instance). */
+  vfsName?: string;
+}
+
+/** A function passed from the client: through comlink it is a proxy whose calls return promises. */
+type Listener<E> = (e: E) => unknown;
+
+interface Subscription<E> {
+  readonly handle: number;
+  readonly listener: Listener<E>;
+}
+
+export class WorkerApi {
+  readonly #deps: WorkerDeps;
+  #session: Session | undefined;
+  #config: WorkerConfig = {};
+  #network: (NetworkState & { set?(online: boolean): void }) | undefined;
+  readonly #changeSubs = new Map<number, Subscription<ChangeEvent>>();
+  readonly #syncSubs = new Map<number, Subscription<SyncStatusEvent>>();
+  /** One autosync loop per database name, kept while any handle on it wants it. */
+  readonly #autosyncs = new Map<string, { loop: Autosync; handles: Map<number, AutosyncOptions> }>();
+  #nextSub = 1;
+
+  constructor(deps: WorkerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Boots SQLite, opens the stores (and the remote), registers the VFS. Once per worker. */
+  async init(config: WorkerConfig = {}): Promise<Wire<WorkerInfo>> {
+    return wire(async () => {
+      if (this.#session) throw new ScionError('InvalidInput', 'This worker is initialized already; start another worker for another configuration.');
+      const storage = config.storage ?? 'opfs';
+      if (storage !== 'opfs' && storage !== 'memory') throw new ScionError('InvalidInput', `storage must be "opfs" or "memory", not ${JSON.stringify(storage)}.`);
+      const sqlite3 = await this.#deps.loadSqlite();
+      const { store, catalog } = await (this.#deps.openStores ?? defaultStores)(config);
+      const remote = (this.#deps.makeRemote ?? defaultRemote)(config);
+      const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames });
+      const vfs = installScionVfs(sqlite3, runtime, { name: this.#deps.vfsName ?? freeVfsName(sqlite3) });
+      this.#config = { ...config, storage };
+      this.#network = this.#deps.network ?? new BrowserNetwork();
+      this.#session = new Session({ sqlite3, runtime, vfs, hasRemote: remote !== undefined }, (e) => this.#onChange(e));
+      return { scion: SCION_VERSION, sqlite: sqlite3.version.libVersion, storage, hasRemote: remote !== undefined };
+    });
+  }
+
+  // ── Connections and SQL ─────────────────────────────────────────────────────────────────
+
+  async open(name: string, options: OpenOptions = {}): Promise<Wire<DatabaseInfo>> {
+    return wire(async () => {
+      const info = await this.#mustSession().open(name, options);
+      const autosync = options.autosync ?? this.#config.autosync;
+      if (autosync && this.#mustSession().hasRemote) this.#startAutosync(info.handle, info.name, autosync === true ? {} : autosync);
+      return info;
+    });
+  }
+
+  async close(handle: number): Promise<Wire<void>> {
+    return wire(() => {
+      const session = this.#mustSession();
+      const conn = session.mustGetConnection(handle);
+      this.#stopAutosync(handle, conn.name);
+      for (const subs of [this.#changeSubs, this.#syncSubs] as Map<number, Subscription<unknown>>[]) {
+        for (const [id, sub] of subs) if (sub.handle === handle) this.#drop(subs, id);
+      }
+      session.close(handle);
+    });
+  }
+
+  /** Runs SQL (several statements allowed); a `PRAGMA graft_*` must be the only statement. */
+  async exec(handle: number, sql: string, params?: SqlParams): Promise<Wire<ExecResult>> {
+    return wire(async () => {
+      const session = this.#mustSession();
+      const conn = session.mustGetConnection(handle);
+      const pragma = parseGraftPragma(mustString(sql));
+      if (pragma) {
+        await runPragma(session, conn, pragma);
+        return { changes: 0, lastInsertRowid: 0 };
+      }
+      return session.exec(conn, sql, params);
+    });
+  }
+
+  /** Runs SQL and returns every result row as an object. */
+  async query(handle: number, sql: string, params?: SqlParams): Promise<Wire<Row[]>> {
+    return wire(async () => {
+      const session = this.#mustSession();
+      const conn = session.mustGetConnection(handle);
+      const pragma = parseGraftPragma(mustString(sql));
+      return pragma ? runPragma(session, conn, pragma) : session.query(conn, sql, params);
+    });
+  }
+
+  // ── Graft operations ────────────────────────────────────────────────────────────────────
+
+  async status(handle: number): Promise<Wire<DatabaseStatus>> {
+    return this.#withConn(handle, (s, c) => s.status(c));
+  }
+
+  async push(handle: number): Promise<Wire<PushResult>> {
+    return this.#withConn(handle, (s, c) => s.push(c));
+  }
+
+  async pull(handle: number): Promise<Wire<PullResult>> {
+    return this.#withConn(handle, (s, c) => s.pull(c));
+  }
+
+  async fetch(handle: number): Promise<Wire<FetchResult>> {
+    return this.#withConn(handle, (s, c) => s.fetch(c));
+  }
+
+  async hydrate(handle: number, onProgress?: Listener<HydrateProgress>): Promise<Wire<HydrateProgress>> {
+    return this.#withConn(handle, (s, c) => s.hydrate(c, onProgress && ((p) => call(onProgress, p))));
+  }
+
+  async fork(handle: number, options: { name?: string } = {}): Promise<Wire<{ name: string; graft: string; remote: string; previous: string }>> {
+    return this.#withConn(handle, (s, c) => s.fork(c, options));
+  }
+
+  async clone(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
+    return this.#withConn(handle, (s, c) => s.clone(c, remote));
+  }
+
+  async checkout(handle: number, lsn: number, volume: CheckoutVolume = 'local'): Promise<Wire<DatabaseInfo>> {
+    return this.#withConn(handle, (s, c) => s.checkout(c, lsn, volume));
+  }
+
+  async importFile(handle: number, bytes: Uint8Array): Promise<Wire<ImportResult>> {
+    return this.#withConn(handle, (s, c) => s.importFile(c, bytes));
+  }
+
+  async exportFile(handle: number): Promise<Wire<Uint8Array>> {
+    const result = await this.#withConn(handle, (s, c) => s.exportFile(c));
+    return result.ok ? transfer(result, [result.value.buffer]) : result;
+  }
+
+  async tags(): Promise<Wire<TagInfo[]>> {
+    return wire(() => this.#mustSession().tags());
+  }
+
+  async stats(): Promise<Wire<StatsResult>> {
+    return wire(() => this.#mustSession().stats());
+  }
+
+  // ── Events and autosync ─────────────────────────────────────────────────────────────────
+
+  /** Calls `listener` after every change of the handle's database (commit, pull, new graft). Returns the subscription id. */
+  async subscribe(handle: number, listener: Listener<ChangeEvent>): Promise<Wire<number>> {
+    return this.#withConn(handle, (_, c) => this.#add(this.#changeSubs, c.handle, listener));
+  }
+
+  async subscribeSyncStatus(handle: number, listener: Listener<SyncStatusEvent>): Promise<Wire<number>> {
+    return this.#withConn(handle, (_, c) => this.#add(this.#syncSubs, c.handle, listener));
+  }
+
+  async unsubscribe(id: number): Promise<Wire<void>> {
+    return wire(() => {
+      this.#drop(this.#changeSubs, id);
+      this.#drop(this.#syncSubs, id);
+    });
+  }
+
+  /** Starts (or retunes) autosync for the handle's database, or stops it with `false`. */
+  async setAutosync(handle: number, options: AutosyncOptions | boolean): Promise<Wire<void>> {
+    return this.#withConn(handle, (s, c) => {
+      if (options === false) return this.#stopAutosync(handle, c.name);
+      if (!s.hasRemote) throw new ScionError('InvalidInput', 'Autosync needs a remote: pass { remote: { presignUrl, token } } when opening Scion.');
+      this.#startAutosync(handle, c.name, options === true ? {} : options);
+    });
+  }
+
+  /** The page's view of the network (window online/offline events), which workers may not see. */
+  async setOnline(online: boolean): Promise<Wire<void>> {
+    return wire(() => this.#network?.set?.(online));
+  }
+
+  /** Closes every connection, stops autosync and closes the stores. */
+  async shutdown(): Promise<Wire<void>> {
+    return wire(() => {
+      for (const { loop } of this.#autosyncs.values()) loop.stop();
+      this.#autosyncs.clear();
+      for (const subs of [this.#changeSubs, this.#syncSubs] as Map<number, Subscription<unknown>>[]) for (const id of [...subs.keys()]) this.#drop(subs, id);
+      this.#session?.closeAll();
+      this.#session?.runtime.close();
+      this.#session = undefined;
+    });
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  #mustSession(): Session {
+    if (!this.#session) throw new ScionError('Closed', 'The worker is not initialized (call init first) or was shut down.');
+    return this.#session;
+  }
+
+  #withConn<T>(handle: number, fn: (session: Session, conn: Connection) => T | Promise<T>): Promise<Wire<T>> {
+    return wire(() => {
+      const session = this.#mustSession();
+      return fn(session, session.mustGetConnection(handle));
+    });
+  }
+
+  #add<E>(subs: Map<number, Subscription<E>>, handle: number, listener: Listener<E>): number {
+    if (typeof listener !== 'function') throw new ScionError('InvalidInput', 'The listener must be a function (through comlink: wrapped in Comlink.proxy).');
+    const id = this.#nextSub++;
+    subs.set(id, { handle, listener });
+    return id;
+  }
+
+  #drop<E>(subs: Map<number, Subscription<E>>, id: number): void {
+    const sub = subs.get(id);
+    if (!sub) return;
+    subs.delete(id);
+    (sub.listener as { [releaseProxy]?: () => void })[releaseProxy]?.();
+  }
+
+  #onChange(e: ChangeEvent): void {
+    if (e.reason === 'commit') this.#autosyncs.get(e.name)?.loop.poke();
+    this.#fanOut(this.#changeSubs, e.name, e);
+  }
+
+  #fanOut<E>(subs: Map<number, Subscription<E>>, name: string, e: E): void {
+    const handles = new Set(this.#session?.handlesOf(name) ?? []);
+    for (const sub of subs.values()) if (handles.has(sub.handle)) call(sub.listener, e);
+  }
+
+  #startAutosync(handle: number, name: string, options: AutosyncOptions): void {
+    const existing = this.#autosyncs.get(name);
+    if (existing) {
+      existing.handles.set(handle, options);
+      existing.loop.update(options);
+      return;
+    }
+    const session = this.#mustSession();
+    const loop = new Autosync(name, options, {
+      sync: () => session.syncRound(name),
+      network: this.#network as NetworkState,
+      ...(this.#deps.clock ? { clock: this.#deps.clock } : {}),
+      emit: (e) => this.#fanOut(this.#syncSubs, name, e),
+    });
+    this.#autosyncs.set(name, { loop, handles: new Map([[handle, options]]) });
+    loop.start();
+  }
+
+  #stopAutosync(handle: number, name: string): void {
+    const entry = this.#autosyncs.get(name);
+    if (!entry?.handles.delete(handle)) return;
+    if (entry.handles.size > 0) return entry.loop.update([...entry.handles.values()].at(-1) as AutosyncOptions);
+    // Tell the handle's listeners before they are dropped.
+    entry.loop.stop();
+    this.#autosyncs.delete(name);
+  }
+}
+
+/** Runs `fn` and answers with its value, or with the error as data. */
+export async function wire<T>(fn: () => T | Promise<T>): Promise<Wire<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const err = ScionError.from(e);
+    if (err.code === 'Internal') logger.error('{message}', { message: err.message, stack: (e as Error)?.stack });
+    return { ok: false, error: err.toWire() };
+  }
+}
+
+/** Calls a listener (maybe a comlink proxy) without letting its failure reach the caller. */
+function call<E>(listener: Listener<E>, e: E): void {
+  try {
+    const r = listener(e) as Promise<unknown> | undefined;
+    if (r && typeof r.then === 'function') r.then(undefined, (err: unknown) => logger.warn('a listener failed: {message}', { message: String(err) }));
+  } catch (err) {
+    logger.warn('a listener failed: {message}', { message: String(err) });
+  }
+}
+
+function mustString(sql: unknown): string {
+  if (typeof sql !== 'string') throw new ScionError('InvalidInput', `SQL must be a string, not ${typeof sql}.`);
+  return sql;
+}
+
+async function defaultStores(config: WorkerConfig): Promise<{ store: LocalStore; catalog: Catalog }> {
+  if (config.storage === 'memory') return { store: MemoryStore.open(), catalog: new MemoryCatalog() };
+  const directory = config.directory ?? 'scion';
+  const store = await OpfsStore.open({ directory });
+  return { store, catalog: await IdbCatalog.open(directory) };
+}
+
+function defaultRemote(config: WorkerConfig): Remote | undefined {
+  if (!config.remote) return undefined;
+  const { presignUrl, token } = config.remote;
+  if (typeof presignUrl !== 'string' || !/^https?:\/\//.test(presignUrl)) {
+    throw new ScionError('InvalidInput', `remote.presignUrl must be an http(s) URL, not ${JSON.stringify(presignUrl)}.`);
+  }
+  return new S3Remote({ presign: { endpoint: presignUrl, token } });
+}
+
+/** "scion", or the first "scion-N" not registered yet in this SQLite instance (tests run several workers in one). */
+function freeVfsName(sqlite3: Sqlite3Static): string {
+  let name = 'scion';
+  for (let n = 2; sqlite3.capi.sqlite3_vfs_find(name); n++) name = `scion-${n}`;
+  return name;
+}

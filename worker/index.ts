@@ -1,0 +1,9 @@
+// The worker's import surface for other folders: types only (src/client may import nothing else
+// from here, so no storage code reaches the main thread). The worker itself starts from db-worker.ts.
+export type { WorkerApi, WorkerDeps } from './api.ts';
+export type {
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
+  OpenOptions, PullResult, PushResult, ReadStats, Row, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo,
+  VfsStats, Wire, WorkerConfig, WorkerInfo,
+} from './protocol.ts';
+export type { CheckoutVolume } from './session.ts';

@@ -1,0 +1,138 @@
+// The worker ↔ client protocol: plain, structured-clone-safe data. src/client imports these as types only.
+import type { ErrorWire } from '../src/core/index.ts';
+import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../src/runtime/index.ts';
+import type { VfsStats } from '../src/vfs/index.ts';
+
+/** Every worker answer: a value, or the error as data (comlink's own error path drops `code` and `details`). */
+export type Wire<T> = { ok: true; value: T } | { ok: false; error: ErrorWire };
+
+/** Sent once, in `init`, before any database is opened. */
+export interface WorkerConfig {
+  /** `opfs` (default): pages in OPFS, catalog in IndexedDB, durable. `memory`: gone when the worker ends. */
+  storage?: 'opfs' | 'memory';
+  /** OPFS directory and IndexedDB catalog name. Default "scion". One worker per directory (OPFS handles are exclusive). */
+  directory?: string;
+  /** The bucket, through the presign service. Without it the databases are local-only. */
+  remote?: { presignUrl: string; token: string };
+  /** Default autosync for every database opened with a remote (off unless given). */
+  autosync?: AutosyncOptions | boolean;
+}
+
+export interface WorkerInfo {
+  /** Scion's version. */
+  scion: string;
+  /** SQLite's library version, e.g. "3.54.1". */
+  sqlite: string;
+  storage: 'opfs' | 'memory';
+  hasRemote: boolean;
+}
+
+/** A bound parameter value. Booleans bind as 0/1, undefined as NULL. */
+export type SqlParam = string | number | bigint | boolean | null | undefined | Uint8Array;
+/** Positional (`?`, `?1`) as an array, or named (`:name`, `@name`, `$name`) as an object; keys may omit the prefix. */
+export type SqlParams = readonly SqlParam[] | Readonly<Record<string, SqlParam>>;
+/** A result row: column name → value (INTEGER beyond 2^53 arrives as bigint, BLOB as Uint8Array). */
+export type Row = Record<string, string | number | bigint | Uint8Array | null>;
+
+export interface ExecResult {
+  /** Rows changed by the last INSERT/UPDATE/DELETE statement. */
+  changes: number;
+  /** Rowid of the last insert on this connection. */
+  lastInsertRowid: number | bigint;
+}
+
+export interface OpenOptions {
+  /** Create the database if its name is unknown. Default true. */
+  create?: boolean;
+  /** A new database is cloned from this remote volume id (used only when the name is new). */
+  clone?: string;
+  /** Autosync for this database; overrides the worker's default. */
+  autosync?: AutosyncOptions | boolean;
+}
+
+export interface DatabaseInfo {
+  /** Handle of the connection in the worker; every later call names it. */
+  handle: number;
+  name: string;
+  readOnly: boolean;
+  /** For a checkout: the LSN it is pinned to. */
+  checkout?: { volume: 'local' | 'remote'; lsn: number } | undefined;
+}
+
+/** `status()`: the graft's sync state (JSON-safe) plus the database's size. */
+export interface DatabaseStatus extends GraftStatus {
+  name: string;
+  /** Pages in the latest snapshot (4096 bytes each). */
+  pageCount: number;
+  hasRemote: boolean;
+}
+
+export type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats, VfsStats };
+
+export interface FetchResult {
+  /** Newest remote LSN known after the fetch (undefined: the remote volume has no commits). */
+  remoteLatest: number | undefined;
+}
+
+export interface ImportResult {
+  /** Pages written (4096 bytes each). */
+  pages: number;
+  /** Page size of the file that was imported: anything but 4096 was rewritten to 4096 first. */
+  sourcePageSize: number;
+  /** Local LSN of the commit that holds the imported content. */
+  lsn: number;
+}
+
+/** Why a database's content changed. */
+export interface ChangeEvent {
+  name: string;
+  /** `commit`: a local commit (any connection); `pull`: remote commits were pulled; `graft`: the name now points at another graft (clone, reset, fork). */
+  reason: 'commit' | 'pull' | 'graft';
+  /** The graft (its local volume id) the name points at now. */
+  graft: string;
+  /** Local LSN for `commit`, remote LSN for `pull`. */
+  lsn?: number | undefined;
+}
+
+export interface AutosyncOptions {
+  /** Sync this often while idle. Default 30,000 ms. */
+  intervalMs?: number;
+  /** Sync this soon after a local commit. Default 1,000 ms. */
+  afterCommitMs?: number;
+  /** First retry delay after a failure, doubled per failure up to maxBackoffMs. Default 1,000 ms. */
+  minBackoffMs?: number;
+  /** Default 60,000 ms. */
+  maxBackoffMs?: number;
+}
+
+export type SyncState = 'idle' | 'syncing' | 'offline' | 'diverged' | 'error' | 'stopped';
+
+/** Autosync's progress, sent to `onSyncStatus` listeners. */
+export interface SyncStatusEvent {
+  name: string;
+  state: SyncState;
+  /** Epoch ms of this event. */
+  at: number;
+  /** When the next attempt is due (epoch ms), if one is scheduled. */
+  nextAt?: number | undefined;
+  /** Consecutive failures so far (0 after a success). */
+  failures: number;
+  /** What the last sync did. */
+  pulled?: boolean | undefined;
+  pushed?: boolean | undefined;
+  /** The failure behind `error` (and `offline` when it came from the network). */
+  error?: ErrorWire | undefined;
+}
+
+export interface StatsResult {
+  vfs: VfsStats;
+  remote: ReadStats;
+}
+
+/** A row of `tags()` and `PRAGMA graft_tags`. */
+export interface TagInfo {
+  name: string;
+  graft: string;
+  remote: string;
+  state: GraftStatus['state'];
+}

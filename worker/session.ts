@@ -1,0 +1,362 @@
+// The worker's state once initialized: the runtime, the VFS and the open SQLite connections, and the
+// database operations the API and the graft_* pragmas share. Methods throw ScionError; api.ts turns
+// results and errors into Wire envelopes.
+import { getLogger } from '@logtape/logtape';
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/runtime/index.ts';
+import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
+import type { SyncRound } from './autosync.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import type {
+  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, Row, SqlParams, StatsResult, TagInfo,
+} from './protocol.ts';
+import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
+import { runSql } from './sql-errors.ts';
+import { normalizeParams } from './sql-text.ts';
+
+const logger = getLogger(['scion', 'worker']);
+
+/** A checkout: which log the LSN counts in. `local`: the graft's own commits; `remote`: the shared remote log. */
+export type CheckoutVolume = 'local' | 'remote';
+
+/** One SQLite connection of one client database. */
+export interface Connection {
+  readonly handle: number;
+  readonly name: Tag;
+  db: Database;
+  /** Set while the connection is pinned to a past snapshot (read-only). */
+  checkout: { volume: CheckoutVolume; lsn: LSN; snapshot: Snapshot } | undefined;
+}
+
+export interface SessionParts {
+  sqlite3: Sqlite3Static;
+  runtime: Runtime;
+  vfs: ScionVfs;
+  hasRemote: boolean;
+}
+
+export class Session {
+  readonly sqlite3: Sqlite3Static;
+  readonly runtime: Runtime;
+  readonly vfs: ScionVfs;
+  readonly hasRemote: boolean;
+  readonly #connections = new Map<number, Connection>();
+  readonly #locks = new KeyedLock();
+  readonly #onChange: (e: ChangeEvent) => void;
+  readonly #stopCommits: () => void;
+  #nextHandle = 1;
+
+  constructor(parts: SessionParts, onChange: (e: ChangeEvent) => void) {
+    this.sqlite3 = parts.sqlite3;
+    this.runtime = parts.runtime;
+    this.vfs = parts.vfs;
+    this.hasRemote = parts.hasRemote;
+    this.#onChange = onChange;
+    // Fires inside the VFS commit (inside SQLite): report after it returns.
+    this.#stopCommits = this.runtime.onCommit((e) => queueMicrotask(() => {
+      for (const { tag, graft } of this.runtime.tagList()) if (graft === e.graft) this.#emit({ name: tag, reason: 'commit', graft, lsn: e.lsn });
+    }));
+  }
+
+  // ── Connections ─────────────────────────────────────────────────────────────────────────
+
+  /** Opens a connection on `name`, creating the database (or cloning `options.clone`) if the name is new. */
+  async open(name: string, options: OpenOptions = {}): Promise<DatabaseInfo> {
+    const tag = Tag.parse(name);
+    const remote = options.clone === undefined ? undefined : VolumeId.parse(options.clone);
+    if (remote) this.#requireRemote('open a database from a remote volume');
+    const cloned = await this.#locks.run(tag, async () => {
+      const existing = this.runtime.tagGet(tag);
+      if (existing) {
+        const graft = this.runtime.mustGetGraft(existing);
+        if (remote && graft.remote !== remote) {
+          throw new ScionError('GraftRemoteMismatch', `Database "${tag}" exists on remote volume ${graft.remote}, not ${remote}. Open it without { clone }, or clone under another name.`, {
+            name: tag, expected: remote, actual: graft.remote,
+          });
+        }
+        return undefined;
+      }
+      if (options.create === false) throw new ScionError('TagNotFound', `No database named "${tag}". Open it with { create: true } to create it.`, { tag });
+      if (remote) return this.runtime.graftClone(remote, { tag });
+      await this.runtime.tagOpen(tag);
+      return undefined;
+    });
+    if (cloned) await this.#prefetchHotFrames(cloned);
+    const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, tag));
+    return this.#register(tag, db, undefined);
+  }
+
+  close(handle: number): void {
+    const conn = this.#connections.get(handle);
+    if (!conn) return;
+    this.#connections.delete(handle);
+    conn.db.close();
+  }
+
+  /** Handles of the open connections on `name`. */
+  handlesOf(name: string): number[] {
+    return [...this.#connections.values()].filter((c) => c.name === name).map((c) => c.handle);
+  }
+
+  mustGetConnection(handle: number): Connection {
+    const conn = this.#connections.get(handle);
+    if (!conn) throw new ScionError('Closed', `Database handle ${handle} is closed. Open the database again.`, { handle });
+    return conn;
+  }
+
+  info(conn: Connection): DatabaseInfo {
+    return {
+      handle: conn.handle,
+      name: conn.name,
+      readOnly: conn.checkout !== undefined,
+      checkout: conn.checkout && { volume: conn.checkout.volume, lsn: conn.checkout.lsn },
+    };
+  }
+
+  // ── SQL ─────────────────────────────────────────────────────────────────────────────────
+
+  async exec(conn: Connection, sql: string, params?: SqlParams): Promise<ExecResult> {
+    return this.#locks.run(conn.name, () => this.#sql(() => {
+      const bind = normalizeParams(sql, params);
+      conn.db.exec(bind === undefined ? { sql } : { sql, bind: bind as never });
+      const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
+      return { changes: conn.db.changes(), lastInsertRowid: typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id };
+    }));
+  }
+
+  async query(conn: Connection, sql: string, params?: SqlParams): Promise<Row[]> {
+    return this.#locks.run(conn.name, () => this.#sql(() => {
+      const bind = normalizeParams(sql, params);
+      return conn.db.exec({ sql, ...(bind === undefined ? {} : { bind: bind as never }), rowMode: 'object', returnValue: 'resultRows' }) as Row[];
+    }));
+  }
+
+  // ── Graft operations ────────────────────────────────────────────────────────────────────
+
+  status(conn: Connection): DatabaseStatus {
+    const vid = this.runtime.mustGetTag(conn.name);
+    return { name: conn.name, ...this.runtime.graftStatus(vid), pageCount: this.runtime.graftSnapshot(vid).pageCount, hasRemote: this.hasRemote };
+  }
+
+  async push(conn: Connection): Promise<PushResult> {
+    this.#requireRemote('push');
+    return this.runtime.graftPush(this.runtime.mustGetTag(conn.name));
+  }
+
+  /** Fetches, then fast-forwards under the database's lock; refused while a write transaction is open on it. */
+  async pull(conn: Connection): Promise<PullResult> {
+    this.#requireRemote('pull');
+    // The network part first, outside the lock: SQL keeps running meanwhile.
+    await this.runtime.graftFetch(this.runtime.mustGetTag(conn.name));
+    return this.#locks.run(conn.name, async () => {
+      if (this.isWriting(conn.name)) {
+        throw new ScionError('ConcurrentWrite', `A write transaction is open on "${conn.name}": pull after it commits or rolls back.`, { name: conn.name });
+      }
+      const vid = this.runtime.mustGetTag(conn.name);
+      const result = await this.runtime.graftPull(vid);
+      if (result.outcome === 'pulled') this.#emit({ name: conn.name, reason: 'pull', graft: vid, lsn: result.to });
+      return result;
+    });
+  }
+
+  async fetch(conn: Connection): Promise<FetchResult> {
+    this.#requireRemote('fetch');
+    return { remoteLatest: await this.runtime.graftFetch(this.runtime.mustGetTag(conn.name)) };
+  }
+
+  async hydrate(conn: Connection, onProgress?: (p: HydrateProgress) => void): Promise<HydrateProgress> {
+    this.#requireRemote('hydrate');
+    const options = onProgress ? { onProgress } : {};
+    if (conn.checkout) return this.runtime.snapshotHydrate(conn.checkout.snapshot, options);
+    return this.runtime.graftHydrate(this.runtime.mustGetTag(conn.name), options);
+  }
+
+  /**
+   * Forks the latest snapshot into a new graft (a new remote volume, nothing pushed yet). With `name`,
+   * that new database gets the name; without, this database's name moves to the fork (the way out of
+   * divergence that keeps local changes). The old graft stays.
+   */
+  async fork(conn: Connection, options: { name?: string } = {}): Promise<{ name: string; graft: string; remote: string; previous: string }> {
+    const target = options.name === undefined ? conn.name : Tag.parse(options.name);
+    return this.#locks.run(conn.name, async () => {
+      this.#refuseOpenTransactions(conn.name, 'fork');
+      if (target !== conn.name && this.runtime.tagGet(target)) {
+        throw new ScionError('InvalidInput', `A database named "${target}" exists already. Fork under a new name.`, { name: target });
+      }
+      const previous = this.runtime.mustGetTag(conn.name);
+      const fork = await this.runtime.graftFork(this.runtime.graftSnapshot(previous));
+      await this.runtime.tagReplace(target, fork.local);
+      if (target === conn.name) this.#emit({ name: conn.name, reason: 'graft', graft: fork.local });
+      return { name: target, graft: fork.local, remote: fork.remote, previous };
+    });
+  }
+
+  /**
+   * Points this database at a new graft cloned from `remote` (default: its current remote, which
+   * discards unpushed local changes — the way out of divergence). Only commit records and the hot
+   * frames are fetched; the rest arrives on read. The old graft stays.
+   */
+  async clone(conn: Connection, remote?: string): Promise<DatabaseStatus> {
+    this.#requireRemote('clone');
+    const vid = remote === undefined ? undefined : VolumeId.parse(remote);
+    const graft = await this.#locks.run(conn.name, async () => {
+      this.#refuseOpenTransactions(conn.name, 'clone');
+      const g = vid ? await this.runtime.graftClone(vid, { tag: conn.name }) : await this.runtime.graftReset(this.runtime.mustGetTag(conn.name));
+      this.#emit({ name: conn.name, reason: 'graft', graft: g.local });
+      return g;
+    });
+    await this.#prefetchHotFrames(graft);
+    return this.status(conn);
+  }
+
+  /** A new read-only connection on `name` as of `lsn` (see checkoutSnapshot). */
+  checkout(conn: Connection, lsn: number, volume: CheckoutVolume = 'local'): DatabaseInfo {
+    const pin = this.checkoutSnapshot(conn.name, lsn, volume);
+    const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, conn.name, { snapshot: pin.snapshot }));
+    return this.#register(conn.name, db, pin);
+  }
+
+  /** Re-opens `conn` pinned to a past snapshot, or (lsn undefined) back on the latest. */
+  async pin(conn: Connection, at: { lsn: number; volume: CheckoutVolume } | undefined): Promise<void> {
+    await this.#locks.run(conn.name, () => {
+      if (this.#txnState(conn) !== 0) throw new ScionError('InvalidInput', 'Finish the open transaction before graft_checkout.');
+      const pin = at && this.checkoutSnapshot(conn.name, at.lsn, at.volume);
+      const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, conn.name, pin ? { snapshot: pin.snapshot } : {}));
+      conn.db.close();
+      conn.db = db;
+      conn.checkout = pin;
+    });
+  }
+
+  /**
+   * The snapshot of `name` at `lsn`. `remote`: the remote log's LSN (the same on every device).
+   * `local`: the graft's own log — exact only where the graft knows the base a commit was made on: a
+   * graft never synced (its log is all there is), or a commit not pushed yet (on top of the remote at
+   * the sync point). A pushed local commit lives on in the remote log: InvalidInput names the way there.
+   * Throws CommitNotFound.
+   */
+  checkoutSnapshot(name: string, lsn: number, volume: CheckoutVolume): { volume: CheckoutVolume; lsn: LSN; snapshot: Snapshot } {
+    const at = LSN.parse(lsn);
+    const graft = this.runtime.mustGetGraft(this.runtime.mustGetTag(name));
+    if (volume === 'remote') return { volume, lsn: at, snapshot: this.runtime.volumeCheckout(graft.remote, at) };
+    if (volume !== 'local') throw new ScionError('InvalidInput', `checkout volume must be "local" or "remote", not ${JSON.stringify(volume)}.`);
+    const own = this.runtime.volumeCheckout(graft.local, at);
+    if (!graft.sync) return { volume, lsn: at, snapshot: own };
+    const watermark = graft.sync.localWatermark ?? 0;
+    if (at <= watermark) {
+      throw new ScionError('InvalidInput', `Local LSN ${at} of "${name}" has been pushed; its state is in the remote log. Check out a remote LSN instead (remote is at ${graft.sync.remote}).`, {
+        name, lsn: at, remoteLsn: graft.sync.remote,
+      });
+    }
+    const snapshot: Snapshot = {
+      pageCount: own.pageCount,
+      path: [{ vid: graft.local, start: LSN.next(graft.sync.localWatermark), end: at }, { vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote }],
+    };
+    return { volume, lsn: at, snapshot };
+  }
+
+  /** Replaces the database's content with a plain SQLite file, as one local commit. */
+  async importFile(conn: Connection, bytes: Uint8Array): Promise<ImportResult> {
+    if (conn.checkout) throw new ScionError('InvalidInput', 'This database is a read-only checkout; import into the database itself.');
+    const file = normalizeSqliteFile(this.sqlite3, bytes);
+    return this.#locks.run(conn.name, () => {
+      this.#refuseOpenTransactions(conn.name, 'import');
+      const lsn = writeSqliteFile(this.runtime, this.runtime.mustGetTag(conn.name), file.bytes);
+      return { pages: file.bytes.byteLength / 4096, sourcePageSize: file.sourcePageSize, lsn };
+    });
+  }
+
+  /** The connection's committed view as a plain SQLite file; with a remote, missing pages are fetched first. */
+  async exportFile(conn: Connection): Promise<Uint8Array> {
+    const snapshot = conn.checkout?.snapshot ?? this.runtime.graftSnapshot(this.runtime.mustGetTag(conn.name));
+    if (this.hasRemote && !this.runtime.snapshotMissingPages(snapshot).isEmpty) await this.runtime.snapshotHydrate(snapshot);
+    return readSqliteFile(this.runtime, snapshot);
+  }
+
+  tags(): TagInfo[] {
+    return this.runtime.tagList().map(({ tag, graft }) => {
+      const s = this.runtime.graftStatus(graft);
+      return { name: tag, graft, remote: s.remote, state: s.state };
+    });
+  }
+
+  stats(): StatsResult {
+    return { vfs: this.vfs.stats(), remote: this.runtime.readStats() };
+  }
+
+  /** One autosync round for `name`: pull, then push what is ahead. Skipped (busy) while a write transaction is open. */
+  async syncRound(name: string): Promise<SyncRound> {
+    const round: SyncRound = { pulled: false, pushed: false, diverged: false, busy: false };
+    if (this.isWriting(name)) return { ...round, busy: true };
+    await this.runtime.graftFetch(this.runtime.mustGetTag(name));
+    const pulled = await this.#locks.run(name, async () => {
+      if (this.isWriting(name)) return undefined;
+      const vid = this.runtime.mustGetTag(name);
+      const result = await this.runtime.graftPull(vid);
+      if (result.outcome === 'pulled') this.#emit({ name, reason: 'pull', graft: vid, lsn: result.to });
+      return result;
+    });
+    if (!pulled) return { ...round, busy: true };
+    if (pulled.outcome === 'diverged') return { ...round, diverged: true };
+    round.pulled = pulled.outcome === 'pulled';
+    const vid = this.runtime.mustGetTag(name);
+    if (this.runtime.graftStatus(vid).ahead === 0) return round;
+    const pushed = await this.runtime.graftPush(vid);
+    return { ...round, pushed: pushed.outcome === 'pushed', diverged: pushed.outcome === 'diverged' };
+  }
+
+  /** Whether a connection on `name` is inside a write transaction. */
+  isWriting(name: string): boolean {
+    return [...this.#connections.values()].some((c) => c.name === name && this.#txnState(c) === 2);
+  }
+
+  closeAll(): void {
+    this.#stopCommits();
+    for (const handle of [...this.#connections.keys()]) this.close(handle);
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
+    const conn: Connection = { handle: this.#nextHandle++, name, db, checkout };
+    this.#connections.set(conn.handle, conn);
+    return this.info(conn);
+  }
+
+  #sql<T>(run: () => T): T {
+    return runSql(this.sqlite3, this.vfs, run);
+  }
+
+  /** 0 none, 1 read, 2 write (sqlite3_txn_state). */
+  #txnState(conn: Connection): number {
+    return this.sqlite3.capi.sqlite3_txn_state(conn.db, 'main');
+  }
+
+  #refuseOpenTransactions(name: Tag, op: string): void {
+    const open = [...this.#connections.values()].some((c) => c.name === name && this.#txnState(c) !== 0);
+    if (open) throw new ScionError('ConcurrentWrite', `A transaction is open on "${name}": ${op} after it commits or rolls back.`, { name });
+  }
+
+  #requireRemote(op: string): void {
+    if (!this.hasRemote) throw new ScionError('InvalidInput', `Cannot ${op}: this worker has no remote. Pass { remote: { presignUrl, token } } when opening Scion.`);
+  }
+
+  /** A cold clone's first request: page 1 and the B-tree interior pages, so point lookups then cost only their leaves. */
+  async #prefetchHotFrames(graft: Graft): Promise<void> {
+    try {
+      await this.runtime.graftHydrate(graft.local, { hotOnly: true });
+    } catch (e) {
+      // Only a head start: reads fetch what they need anyway.
+      logger.warn('could not prefetch the hot frames of {graft}: {message}', { graft: graft.local, message: (e as Error).message });
+    }
+  }
+
+  #emit(e: ChangeEvent): void {
+    try {
+      this.#onChange(e);
+    } catch (err) {
+      logger.error('a change listener failed: {message}', { message: (err as Error).message });
+    }
+  }
+}

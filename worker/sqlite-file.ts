@@ -1,0 +1,80 @@
+// Plain SQLite files in and out of volumes: import rewrites other page sizes to 4096, export reads
+// the pages of one snapshot as they are stored.
+import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
+import type { Runtime } from '../src/runtime/index.ts';
+import { toScionError } from './sql-errors.ts';
+
+const MAGIC = new TextEncoder().encode('SQLite format 3\0');
+/** Scratch file for conversions, in sqlite-wasm's in-memory POSIX file system (the `unix-none` VFS). */
+const SCRATCH = '/scion-import.sqlite3';
+
+/** Bytes of a plain SQLite database, with every page 4096 bytes long. */
+export interface NormalizedFile {
+  bytes: Uint8Array;
+  sourcePageSize: number;
+}
+
+/**
+ * Checks that `bytes` is a SQLite database (InvalidInput otherwise, naming what is wrong) and returns
+ * it with 4096-byte pages and a rollback-journal header: another page size or a WAL header is
+ * rewritten by SQLite itself (`PRAGMA page_size=4096; VACUUM` on a scratch copy).
+ */
+export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): NormalizedFile {
+  if (!(input instanceof Uint8Array)) throw new ScionError('InvalidInput', 'import() takes the file as a Uint8Array.');
+  if (input.byteLength < 100 || MAGIC.some((b, i) => input[i] !== b)) {
+    throw new ScionError('InvalidInput', `Not a SQLite database file: it does not start with the "SQLite format 3" header (${input.byteLength} bytes).`, { bytes: input.byteLength });
+  }
+  const raw = ((input[16] as number) << 8) | (input[17] as number);
+  const sourcePageSize = raw === 1 ? 65536 : raw;
+  if (sourcePageSize < 512 || (sourcePageSize & (sourcePageSize - 1)) !== 0) {
+    throw new ScionError('InvalidInput', `Not a SQLite database file: its header names page size ${raw}.`, { pageSize: raw });
+  }
+  const isWal = input[18] === 2 || input[19] === 2;
+  const bytes = input.slice();
+  // A WAL-mode header: its content is what the file holds (a -wal file never comes along), so open it as rollback.
+  if (isWal) bytes.set([1, 1], 18);
+
+  const { capi, oo1 } = sqlite3;
+  capi.sqlite3_js_posix_create_file(SCRATCH, bytes);
+  let db: InstanceType<typeof oo1.DB> | undefined;
+  try {
+    db = new oo1.DB({ filename: SCRATCH, flags: 'w', vfs: 'unix-none' });
+    const check = String(db.selectValue('PRAGMA quick_check'));
+    if (check !== 'ok') throw new ScionError('InvalidInput', `Not a valid SQLite database: quick_check reports "${check}".`);
+    if (sourcePageSize === PAGE_SIZE && !isWal && bytes.byteLength % PAGE_SIZE === 0) return { bytes, sourcePageSize };
+    db.exec('PRAGMA journal_mode=MEMORY; PRAGMA page_size=4096; VACUUM');
+    const out = capi.sqlite3_js_db_export(db);
+    if (out.byteLength % PAGE_SIZE !== 0 || Number(db.selectValue('PRAGMA page_size')) !== PAGE_SIZE) {
+      throw new ScionError('Internal', `BUG: rewriting a ${sourcePageSize}-byte-page file gave ${out.byteLength} bytes`);
+    }
+    return { bytes: out, sourcePageSize };
+  } catch (e) {
+    const err = toScionError(sqlite3, e);
+    if (err.code === 'Corrupt' || err.details?.sqlite !== undefined) {
+      throw new ScionError('InvalidInput', `Not a valid SQLite database: ${err.message}`, err.details, { cause: e });
+    }
+    throw err;
+  } finally {
+    db?.close();
+    capi.sqlite3_js_posix_create_file(SCRATCH, new Uint8Array(0));
+  }
+}
+
+/** Replaces the graft's content with `file` as one local commit; returns its LSN. Throws ConcurrentWrite. */
+export function writeSqliteFile(runtime: Runtime, vid: VolumeId, file: Uint8Array): number {
+  const writer = runtime.graftWriter(vid);
+  const pages = file.byteLength / PAGE_SIZE;
+  for (let i = 0; i < pages; i++) writer.writePage(PageIdx.parse(i + 1), file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+  writer.softTruncate(PageCount.parse(pages));
+  const head = Snapshot.head(writer.commit().snapshot);
+  return head?.lsn ?? 0;
+}
+
+/** The snapshot's pages as one plain SQLite file. Blocking; pages not held locally are fetched one frame at a time (hydrate first). */
+export function readSqliteFile(runtime: Runtime, snapshot: Snapshot): Uint8Array {
+  const reader = runtime.volumeReader(snapshot);
+  const out = new Uint8Array(snapshot.pageCount * PAGE_SIZE);
+  for (let i = 1; i <= snapshot.pageCount; i++) out.set(reader.readPage(PageIdx.parse(i)), (i - 1) * PAGE_SIZE);
+  return out;
+}
