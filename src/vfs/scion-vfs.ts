@@ -54,7 +54,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     ownHeads: new Map(),
     stats: { xReads: 0, pagesRead: 0, pagesMissed: 0, readAheadFrames: 0 },
   };
-  const files = new Map<Pointer, { kind: 'volume'; file: VolumeFile } | { kind: 'memory'; path: string; file: MemoryFile; deleteOnClose: boolean }>();
+  const files = new Map<Pointer, { kind: 'volume'; path: string; file: VolumeFile } | { kind: 'memory'; path: string; file: MemoryFile; deleteOnClose: boolean }>();
   const memoryFiles = new Map<string, MemoryFile>();
   const pinned = new Map<string, Snapshot>();
   let lastError: ScionError | undefined;
@@ -85,7 +85,11 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
       try {
         const f = files.get(pFile);
         files.delete(pFile);
-        if (f?.kind === 'volume') f.file.unlock(Lock.None);
+        if (f?.kind === 'volume') {
+          f.file.unlock(Lock.None);
+          // A checkout's name is good for one connection.
+          if (f.file.pinned) pinned.delete(f.path);
+        }
         if (f?.kind === 'memory' && f.deleteOnClose) memoryFiles.delete(f.path);
         return 0;
       } catch (e) {
@@ -219,7 +223,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
           const snapshot = pinned.get(path);
           const target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined } = snapshot ? { pinned: snapshot } : { tag: Tag.parse(path.replace(/^\/+/, '')) };
           if (target.tag !== undefined) runtime.mustGetTag(target.tag);
-          files.set(pFile, { kind: 'volume', file: new VolumeFile(shared, new ReadOracle(options.maxReadAheadFrames ?? 16), target) });
+          files.set(pFile, { kind: 'volume', path, file: new VolumeFile(shared, new ReadOracle(options.maxReadAheadFrames ?? 16), target) });
         } else {
           let file = memoryFiles.get(path);
           if (!file) {
