@@ -1,5 +1,7 @@
-// Benchmarks: `npm run bench`. The e2e setup (system Chromium, Vite dev server, one worker) on its own port,
-// so a benchmark can run beside `npx playwright test`. Never run by `npm test`: that config matches *.e2e.ts only.
+// Benchmarks: `npm run bench` (SCION_BENCH_QUICK=1 for a small, fast run; see bench/config.ts). The e2e setup
+// (system Chromium, the `npm start` stack: bucket, presign service, Vite without watching) on its own port, so
+// a benchmark can run beside `npx playwright test`. Never run by `npm test`: that config matches *.e2e.ts only.
+// Each spec saves its section of bench/results.json; the teardown prints all of it as one table.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import e2e from '../playwright.config.ts';
@@ -15,10 +17,12 @@ export default defineConfig({
   outputDir: '../test-results/bench',
   timeout: 15 * 60_000,
   reporter: 'list',
+  globalTeardown: './print-results.ts',
   use: { ...e2e.use, baseURL },
   webServer: {
-    command: `node_modules/.bin/vite --config e2e/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    command: `node_modules/.bin/tsx demo/serve.ts --port ${port} --no-watch --bucket auto --data test-results/bench-data`,
     cwd: root,
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
     url: `${baseURL}/demo/`,
     reuseExistingServer: false,
     timeout: 60_000,

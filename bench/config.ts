@@ -1,0 +1,36 @@
+// Benchmark sizes, from the environment. Full run (issue 7): `npm run bench`. Quick run while developing:
+// `SCION_BENCH_QUICK=1 npm run bench` (5 MB dataset, 3 runs, a fifth of the OLTP work), whose results go to
+// bench/.data/ so they never replace the committed bench/results.json.
+import { fileURLToPath } from 'node:url';
+import type { OltpOptions } from './workloads.ts';
+
+const QUICK = process.env.SCION_BENCH_QUICK === '1';
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const ops = positiveInt('SCION_BENCH_OPS', QUICK ? 2_000 : 10_000);
+
+export const BENCH = {
+  quick: QUICK,
+  /** Interleaved runs per target; each row reports their median and min–max. */
+  runs: positiveInt('SCION_BENCH_RUNS', QUICK ? 3 : 5),
+  /** Size of the generated issue-tracker database (bench/dataset.ts), in MB (10⁶ bytes); the file is at least this. */
+  datasetMb: positiveInt('SCION_BENCH_DATASET_MB', QUICK ? 5 : 50),
+  oltp: {
+    rows: positiveInt('SCION_BENCH_ROWS', QUICK ? 20_000 : 100_000),
+    batch: 1_000,
+    ops,
+    scans: Math.max(1, Math.floor(ops / 10)),
+    scanRows: 100,
+    seed: 7,
+  } satisfies OltpOptions,
+  /** Target ids (bench/targets/index.ts) to run, e.g. `SCION_BENCH_TARGETS=sahpool,scion`; all when unset. */
+  targets: process.env.SCION_BENCH_TARGETS?.split(',').map((t) => t.trim()).filter(Boolean),
+  resultsPath: fileURLToPath(new URL(QUICK ? './.data/results.quick.json' : './results.json', import.meta.url)),
+} as const;

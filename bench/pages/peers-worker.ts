@@ -1,0 +1,151 @@
+// The bench worker: lives for one job (bench/pages/peers-host.ts starts a new one each time). It initialises
+// sqlite-wasm (untimed), builds the job's target and runs one workload on it.
+import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { QuerySpec } from '../queries.ts';
+import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type RemoteDataset } from '../targets/index.ts';
+import { runOltp, runQuery, type OltpOptions, type OltpResult } from '../workloads.ts';
+
+/** The worker's WebAssembly memory in bytes: it only grows, so its size at the end is the job's peak. The JS
+ * heap is read from outside, over CDP (bench/worker-heap.ts): workers have no `performance.memory`. */
+export interface MemorySample {
+  wasm: number;
+}
+
+export interface TargetInfo {
+  id: string;
+  name: string;
+  local: boolean;
+  existing: boolean;
+  remote: boolean;
+  /** Has the untimed `prepareRemote` step. */
+  prepareRemote: boolean;
+  extra: boolean;
+  /** Runs only when SCION_BENCH_TARGETS names it. */
+  optIn: boolean;
+}
+
+export interface QueryOutcome {
+  ms: number;
+  requests: number;
+  bytes: number;
+  waitMs?: number;
+  fingerprint: string;
+}
+
+export type Job =
+  | { kind: 'describe' }
+  | { kind: 'oltp'; target: string; options: OltpOptions }
+  | { kind: 'prepareExisting'; target: string; dbName: string; datasetUrl: string }
+  | { kind: 'openExisting'; target: string; dbName: string; query: QuerySpec }
+  | { kind: 'prepareRemote'; target: string; dataset: RemoteDataset }
+  | { kind: 'cold'; target: string; dataset: RemoteDataset; queries: Record<string, QuerySpec> }
+  | { kind: 'extra'; target: string; run: number }
+  | { kind: 'cleanup'; target: string };
+
+interface Results {
+  describe: TargetInfo[];
+  oltp: OltpResult & { memory: MemorySample };
+  prepareExisting: null;
+  openExisting: { ms: number; fingerprint: string; memory: MemorySample };
+  prepareRemote: null;
+  cold: { queries: Record<string, QueryOutcome>; memory: MemorySample };
+  extra: ExtraSample[];
+  cleanup: null;
+}
+export type JobResult<J extends Job> = Results[J['kind']];
+
+const wasmMemory = (sqlite3: Sqlite3Static): MemorySample => ({ wasm: sqlite3.wasm.heap8u().byteLength });
+
+function must<K extends keyof BenchTarget>(target: BenchTarget, method: K): NonNullable<BenchTarget[K]> {
+  const fn = target[method];
+  if (typeof fn !== 'function') throw new Error(`Target ${target.name} has no ${String(method)}`);
+  return (fn as (...a: unknown[]) => unknown).bind(target) as NonNullable<BenchTarget[K]>;
+}
+
+/** A URL the browser has never fetched: the cold reads must not be served from its HTTP cache. */
+function bust(url: string, tag: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}bench=${encodeURIComponent(tag)}`;
+}
+
+async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
+  if (job.kind === 'describe') {
+    return Object.entries(TARGETS).map(([id, make]): TargetInfo => {
+      const t = make(sqlite3);
+      return {
+        id, name: t.name, local: !!t.open, existing: !!t.openExisting, remote: !!t.openRemote,
+        prepareRemote: !!t.prepareRemote, extra: !!t.runExtra, optIn: OPT_IN_TARGETS.has(id),
+      };
+    });
+  }
+  const make = TARGETS[job.target];
+  if (!make) throw new Error(`Unknown target ${job.target} (known: ${Object.keys(TARGETS).join(', ')})`);
+  const target = make(sqlite3);
+  try {
+    switch (job.kind) {
+      case 'oltp': {
+        const db = await must(target, 'open')('oltp.db');
+        try {
+          return { ...runOltp(db, job.options), memory: wasmMemory(sqlite3) };
+        } finally {
+          db.close();
+        }
+      }
+      case 'prepareExisting': {
+        const response = await fetch(job.datasetUrl);
+        if (!response.ok) throw new Error(`GET ${job.datasetUrl}: HTTP ${response.status}`);
+        await must(target, 'prepareExisting')(job.dbName, new Uint8Array(await response.arrayBuffer()));
+        return null;
+      }
+      case 'openExisting': {
+        const started = performance.now();
+        const db = await must(target, 'openExisting')(job.dbName);
+        try {
+          const fingerprint = runQuery(db, job.query);
+          return { ms: performance.now() - started, fingerprint, memory: wasmMemory(sqlite3) };
+        } finally {
+          db.close();
+        }
+      }
+      case 'prepareRemote':
+        await must(target, 'prepareRemote')(job.dataset);
+        return null;
+      case 'cold': {
+        const queries: Record<string, QueryOutcome> = {};
+        for (const [name, spec] of Object.entries(job.queries)) {
+          // Each query from nothing: a new connection on a URL this browser has not seen.
+          const dataset = { ...job.dataset, url: bust(job.dataset.url, `${Date.now()}-${Math.random()}-${name}`) };
+          const started = performance.now();
+          const db = await must(target, 'openRemote')(dataset);
+          try {
+            const fingerprint = runQuery(db, spec);
+            const ms = performance.now() - started;
+            queries[name] = { ms, ...must(target, 'traffic')(), fingerprint };
+          } finally {
+            db.close();
+          }
+        }
+        return { queries, memory: wasmMemory(sqlite3) };
+      }
+      case 'extra':
+        return await must(target, 'runExtra')(job.run);
+      case 'cleanup':
+        await target.cleanup?.();
+        return null;
+    }
+  } finally {
+    await target.dispose?.();
+  }
+}
+
+const ready = sqlite3InitModule();
+self.addEventListener('message', (ev: MessageEvent<Job>) => {
+  void ready
+    .then((sqlite3) => runJob(sqlite3, ev.data))
+    .then(
+      (value) => self.postMessage({ ok: true, value }),
+      (e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        self.postMessage({ ok: false, error: { name: err.name, message: err.message, stack: err.stack } });
+      },
+    );
+});

@@ -1,0 +1,158 @@
+// Scion's peers side by side (issue 7): local OLTP (opfs-sahpool, :memory:) and cold reads of a remote issue-
+// tracker database (whole-file download, HTTP range-read VFS with and without read-ahead). Every target listed
+// in bench/targets/index.ts takes part in the groups whose methods it implements; Scion's target plugs in there.
+// Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results
+// (row counts, query fingerprints), never time. Saves the `peers` section of bench/results.json.
+import { loadavg } from 'node:os';
+import { test as base, expect, type Page } from '@playwright/test';
+import { BENCH } from './config.ts';
+import { ensureDataset, type DatasetInfo } from './dataset.ts';
+import type { Job, JobResult, MemorySample, TargetInfo } from './pages/peers-worker.ts';
+import type { QuerySpec } from './queries.ts';
+import { saveSection, summarize, type Sample } from './report.ts';
+import { WorkerHeapMonitor } from './worker-heap.ts';
+import { expectedOltpChecks } from './workloads.ts';
+
+const PAGE = '/bench/pages/peers.html';
+const EXISTING_DB = 'existing.db';
+
+interface Fixtures {
+  /** Runs a job in a new worker on the bench page. */
+  bench: <J extends Job>(job: J) => Promise<JobResult<J>>;
+  heap: WorkerHeapMonitor;
+}
+
+const test = base.extend<Fixtures>({
+  heap: async ({ page }, use) => {
+    const monitor = await WorkerHeapMonitor.attach(page);
+    await use(monitor);
+    await monitor.detach();
+  },
+  bench: async ({ page }, use) => {
+    page.on('pageerror', (e) => console.error(`[browser pageerror] ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`[browser console.error] ${m.text()}`);
+    });
+    await page.goto(PAGE);
+    await page.waitForFunction(() => window.scionBench !== undefined);
+    await use(<J extends Job>(job: J) => runJob<J>(page, job));
+  },
+});
+
+function runJob<J extends Job>(page: Page, job: J): Promise<JobResult<J>> {
+  return page.evaluate((j) => window.scionBench.run(j), job as Job) as Promise<JobResult<J>>;
+}
+
+/** Run r's order: forward on odd runs, reversed on even ones, so drift (GC, disk cache) hits all targets alike. */
+const interleave = <T>(items: T[], run: number): T[] => (run % 2 === 1 ? items : [...items].reverse());
+
+const MIB = 1024 * 1024;
+/** JS heap + ArrayBuffers (peak, polled over CDP) + WebAssembly memory (SQLite's page cache, in-memory databases). */
+function memorySample(group: string, target: string, m: MemorySample, jsPeak: number | null): Sample {
+  const value = jsPeak === null ? null : (jsPeak + m.wasm) / MIB;
+  return { group, workload: 'peak worker memory (JS + buffers + wasm)', target, unit: 'MiB', value, detail: { jsPeak, wasm: m.wasm } };
+}
+
+function queriesOf(dataset: DatasetInfo, names: string[]): Record<string, QuerySpec> {
+  return Object.fromEntries(names.flatMap((n) => {
+    const q = dataset.queries[n as keyof DatasetInfo['queries']];
+    return q ? [[n, { label: q.label, sql: q.sql, bind: q.bind }]] : [];
+  }));
+}
+
+test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench, heap, page }) => {
+  test.setTimeout(60 * 60_000);
+  // Other work on the machine skews absolute times: the results record the load average around the run.
+  const loadStart = loadavg();
+  const { runs, oltp } = BENCH;
+  const dataset = await ensureDataset(BENCH.datasetMb);
+  const targets = (await bench({ kind: 'describe' })).filter((t) => (BENCH.targets ? BENCH.targets.includes(t.id) : !t.optIn));
+  const samples: Sample[] = [];
+  const oltpChecks = expectedOltpChecks(oltp);
+  const k = (n: number): string => n.toLocaleString('en');
+
+  await test.step('local OLTP', async () => {
+    const local = targets.filter((t) => t.local);
+    for (let run = 1; run <= runs; run++) {
+      for (const t of interleave(local, run)) {
+        heap.reset();
+        const r = await bench({ kind: 'oltp', target: t.id, options: oltp });
+        const group = 'local OLTP';
+        for (const [key, workload] of [
+          ['insert', `create + insert ${k(oltp.rows)} rows, ${k(oltp.batch)}/txn`],
+          ['pointSelect', `${k(oltp.ops)} point selects by key`],
+          ['rangeScan', `${k(oltp.scans)} range scans of ${oltp.scanRows} rows`],
+          ['update', `${k(oltp.ops)} single-row updates, 1 txn each`],
+        ] as const) {
+          expect(r[key].check, `${t.name} run ${run}: ${key} check`).toBe(oltpChecks[key]);
+          samples.push({ group, workload, target: t.name, unit: 'ms', value: r[key].ms });
+        }
+        samples.push(memorySample(group, t.name, r.memory, heap.peak()));
+      }
+    }
+  });
+
+  await test.step('open-to-first-query of the existing dataset', async () => {
+    const existing = targets.filter((t) => t.existing);
+    const first = dataset.queries.first;
+    if (!first) throw new Error('BUG: the dataset has no first query');
+    for (const t of existing) await bench({ kind: 'prepareExisting', target: t.id, dbName: EXISTING_DB, datasetUrl: dataset.urlPath });
+    const workload = `open-to-first-query, ${(dataset.bytes / 1e6).toFixed(0)} MB database`;
+    for (let run = 1; run <= runs; run++) {
+      for (const t of interleave(existing, run)) {
+        const r = await bench({ kind: 'openExisting', target: t.id, dbName: EXISTING_DB, query: first });
+        expect(r.fingerprint, `${t.name} run ${run}: first query result`).toBe(first.expected);
+        samples.push({ group: 'local OLTP', workload, target: t.name, unit: 'ms', value: r.ms });
+      }
+    }
+    // Targets without persistence still get a row, so the table says why there is no number.
+    for (const t of targets.filter((x) => x.local && !x.existing)) {
+      samples.push({ group: 'local OLTP', workload, target: t.name, unit: 'ms', value: null });
+    }
+  });
+
+  await test.step('cold reads of the remote dataset', async () => {
+    const remote = targets.filter((t) => t.remote);
+    const names = ['point', 'range', 'listing', 'fts'];
+    const queries = queriesOf(dataset, names);
+    const remoteDataset = { url: dataset.urlPath, bytes: dataset.bytes };
+    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: remoteDataset });
+    for (let run = 1; run <= runs; run++) {
+      for (const t of interleave(remote, run)) {
+        heap.reset();
+        const r = await bench({ kind: 'cold', target: t.id, dataset: remoteDataset, queries });
+        for (const [name, spec] of Object.entries(queries)) {
+          const q = r.queries[name];
+          expect(q?.fingerprint, `${t.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
+          if (!q) continue;
+          samples.push({
+            group: 'cold read', workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
+            requests: q.requests, bytes: q.bytes, detail: { networkWaitMs: q.waitMs ?? null, run },
+          });
+        }
+        samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));
+      }
+    }
+  });
+
+  await test.step('target-only workloads (push/pull)', async () => {
+    for (const t of targets.filter((x) => x.extra)) {
+      for (let run = 1; run <= runs; run++) samples.push(...(await bench({ kind: 'extra', target: t.id, run })));
+    }
+  });
+
+  for (const t of targets) await bench({ kind: 'cleanup', target: t.id });
+
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  const { queries: _q, ...datasetInfo } = dataset;
+  saveSection(BENCH.resultsPath, 'peers', {
+    date: new Date().toISOString(),
+    config: {
+      runs, quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
+      loadAverage: { start: loadStart, end: loadavg() },
+    },
+    rows: summarize(samples),
+    samples,
+  }, userAgent);
+});
+

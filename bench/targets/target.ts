@@ -1,0 +1,71 @@
+// What a benchmark target is: one way of running SQLite in the browser (a VFS, a loading strategy). Every peer,
+// and Scion, implements BenchTarget; bench/targets/index.ts lists them by name. A target runs in a dedicated
+// worker that lives for one job, so "cold" means cold and peak memory is the job's own.
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+
+/** The SQL surface the workloads use: sqlite-wasm's oo1 database (Scion's VFS runs under the same build). */
+export type Db = Database;
+
+/** HTTP traffic a remote open caused, from `openRemote` on. */
+export interface Traffic {
+  requests: number;
+  bytes: number;
+  /** Time blocked on the network, where the target can tell (kept in the JSON, not the table). */
+  waitMs?: number;
+}
+
+/** A measured number from a target's own workload (push/pull): one per run, reported like the others. */
+export interface ExtraSample {
+  /** Report group, e.g. `push/pull`; its reference target is set in bench/report.ts REFERENCE_TARGETS. */
+  group: string;
+  workload: string;
+  /** Usually the target's name; a target may also report its own reference row (e.g. `raw presigned PUT`). */
+  target: string;
+  unit: string;
+  value: number;
+  requests?: number;
+  bytes?: number;
+}
+
+/** Where the dataset lives, as the worker sees it. */
+export interface RemoteDataset {
+  /** Range-capable URL of the database file; a fresh cache-busting query per job. */
+  url: string;
+  bytes: number;
+}
+
+/**
+ * One way to run SQLite. All methods are optional except `name`: a target takes part in the workloads whose
+ * methods it has. Timed methods include all the target's own setup (VFS install, handle pools, catalogs): the
+ * worker has only initialised sqlite-wasm before them. Untimed `prepare*` methods run in an earlier worker, so
+ * whatever they leave must outlive it (OPFS, a bucket).
+ */
+export interface BenchTarget {
+  readonly name: string;
+
+  /** Local OLTP (timed around the workload, not the open): a new, empty, writable database `dbName`. */
+  open?(dbName: string): Promise<Db>;
+
+  /** Untimed: store the dataset `bytes` as the local database `dbName`, for `openExisting`. */
+  prepareExisting?(dbName: string, bytes: Uint8Array): Promise<void>;
+  /** Timed, open-to-first-query: open the database `prepareExisting` left, in a new worker. */
+  openExisting?(dbName: string): Promise<Db>;
+
+  /** Untimed, once before the cold reads: publish the dataset where `openRemote` reads it (e.g. push a volume). */
+  prepareRemote?(dataset: RemoteDataset): Promise<void>;
+  /** Timed, cold read: open the remote dataset with empty caches; traffic is counted from here. */
+  openRemote?(dataset: RemoteDataset): Promise<Db>;
+  /** Requests and bytes since the last `openRemote`. Required with `openRemote`. */
+  traffic?(): Traffic;
+
+  /** Target-only workloads (Scion: push/pull). Called once per run, in its own worker. */
+  runExtra?(run: number): Promise<ExtraSample[]>;
+
+  /** Called before the job's worker ends: release handles (OPFS) so the next worker can take them. */
+  dispose?(): Promise<void>;
+  /** Called once after all runs: delete what the target stored (OPFS files, bucket objects). */
+  cleanup?(): Promise<void>;
+}
+
+/** Builds a target in a fresh worker. Must be cheap and do no I/O: open* methods are timed, this is not. */
+export type TargetFactory = (sqlite3: Sqlite3Static) => BenchTarget;
