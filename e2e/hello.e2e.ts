@@ -1,8 +1,7 @@
 import { expect, test } from '@playwright/test';
 
 test('the hello-world page commits on OPFS and reads page 1 back at both LSNs, across reloads', async ({ page }) => {
-  await page.goto('/');
-  await expect(page).toHaveURL(/\/demo\/$/);
+  await page.goto('/demo/hello.html');
   const out = page.locator('#local');
   await expect(out).toContainText('Reload the page', { timeout: 20_000 });
   await expect(out).toContainText('page 1 at LSN 1: "hello, world');
@@ -14,7 +13,7 @@ test('the hello-world page commits on OPFS and reads page 1 back at both LSNs, a
 });
 
 test('two devices share a volume through the bucket; a lazy synchronous read fetches one frame', async ({ page }) => {
-  await page.goto('/demo/');
+  await page.goto('/demo/hello.html');
   const out = page.locator('#sync');
   await expect(out).toContainText('Done.', { timeout: 30_000 });
   await expect(out).toContainText('A pushed 200 pages');

@@ -6,14 +6,15 @@ import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { releaseProxy, transfer } from 'comlink';
 import { ScionError } from '../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore, type Catalog, type LocalStore } from '../src/local/index.ts';
-import { S3Remote, type Remote } from '../src/remote/index.ts';
+import { S3Remote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { Runtime, type HydrateProgress, type PullResult, type PushResult } from '../src/runtime/index.ts';
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
 import { Autosync, type Clock, type NetworkState } from './autosync.ts';
 import { BrowserNetwork } from './network.ts';
+import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, Row, SqlParams,
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, Row, SqlParams,
   StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
@@ -27,8 +28,8 @@ export interface WorkerDeps {
   loadSqlite(): Promise<Sqlite3Static>;
   /** Default: OpfsStore + IdbCatalog for `opfs`, MemoryStore + MemoryCatalog for `memory`. */
   openStores?(config: WorkerConfig): Promise<{ store: LocalStore; catalog: Catalog }>;
-  /** Default: an S3Remote through the presign service when `config.remote` is given. */
-  makeRemote?(config: WorkerConfig): Remote | undefined;
+  /** Default: an S3Remote through the presign service when `config.remote` is given. `onRequest` feeds `subscribeNetwork`. */
+  makeRemote?(config: WorkerConfig, onRequest: (e: RemoteRequestEvent) => void): Remote | undefined;
   /** Default: navigator.onLine and the online/offline events, plus what `setOnline` reports. */
   network?: NetworkState & { set?(online: boolean): void };
   clock?: Clock;
@@ -51,9 +52,15 @@ export class WorkerApi {
   #network: (NetworkState & { set?(online: boolean): void }) | undefined;
   readonly #changeSubs = new Map<number, Subscription<ChangeEvent>>();
   readonly #syncSubs = new Map<number, Subscription<SyncStatusEvent>>();
+  /** Worker-wide (handle 0): every request to the bucket. */
+  readonly #networkSubs = new Map<number, Subscription<NetworkEvent>>();
+  /** Segments fetched from the bucket since init: their held pages are "cached" in page maps. */
+  readonly #fetchedSegments = new Set<string>();
+  #remote: OfflineRemote | undefined;
   /** One autosync loop per database name, kept while any handle on it wants it. */
   readonly #autosyncs = new Map<string, { loop: Autosync; handles: Map<number, AutosyncOptions> }>();
   #nextSub = 1;
+  #sqlite: Promise<Sqlite3Static> | undefined;
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -65,9 +72,16 @@ export class WorkerApi {
       if (this.#session) throw new ScionError('InvalidInput', 'This worker is initialized already; start another worker for another configuration.');
       const storage = config.storage ?? 'opfs';
       if (storage !== 'opfs' && storage !== 'memory') throw new ScionError('InvalidInput', `storage must be "opfs" or "memory", not ${JSON.stringify(storage)}.`);
-      const sqlite3 = await this.#deps.loadSqlite();
+      // Kept across attempts: a new leader tab retries init while the old worker's OPFS handle is released.
+      this.#sqlite ??= this.#deps.loadSqlite();
+      const sqlite3 = await this.#sqlite.catch((e: unknown) => {
+        this.#sqlite = undefined;
+        throw e;
+      });
       const { store, catalog } = await (this.#deps.openStores ?? defaultStores)(config);
-      const remote = (this.#deps.makeRemote ?? defaultRemote)(config);
+      const inner = (this.#deps.makeRemote ?? defaultRemote)(config, (e) => this.#onRequest(e, false));
+      const remote = inner && new OfflineRemote(inner, (e) => this.#onRequest(e, true));
+      this.#remote = remote;
       const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames });
       const vfs = installScionVfs(sqlite3, runtime, { name: this.#deps.vfsName ?? freeVfsName(sqlite3) });
       this.#config = { ...config, storage };
@@ -190,7 +204,35 @@ export class WorkerApi {
     return wire(() => {
       this.#drop(this.#changeSubs, id);
       this.#drop(this.#syncSubs, id);
+      this.#drop(this.#networkSubs, id);
     });
+  }
+
+  /** Calls `listener` after every request to the bucket (and every one refused while offline). Returns the subscription id. */
+  async subscribeNetwork(listener: Listener<NetworkEvent>): Promise<Wire<number>> {
+    return wire(() => {
+      this.#mustSession();
+      return this.#add(this.#networkSubs, 0, listener);
+    });
+  }
+
+  /**
+   * Switches this worker offline (or back): every bucket request fails with RemoteUnavailable before it
+   * is sent (reads of unfetched pages fail with PageNotLocal, pushes fail), and autosync pauses as when the
+   * browser goes offline. For demos and tests; the real network state still arrives through setOnline.
+   */
+  async setOffline(offline: boolean): Promise<Wire<void>> {
+    return wire(() => {
+      this.#mustSession();
+      if (this.#remote) this.#remote.offline = offline === true;
+      this.#network?.set?.(offline !== true);
+    });
+  }
+
+  /** Every page of the handle's snapshot (a checkout's own) by where its bytes are: held, fetched, missing, unpushed. */
+  async pageMap(handle: number): Promise<Wire<PageMap>> {
+    const result = await this.#withConn(handle, (s, c) => s.pageMap(c, this.#fetchedSegments));
+    return result.ok ? transfer(result, [result.value.states.buffer, result.value.lsns.buffer]) : result;
   }
 
   /** Starts (or retunes) autosync for the handle's database, or stops it with `false`. */
@@ -212,7 +254,7 @@ export class WorkerApi {
     return wire(() => {
       for (const { loop } of this.#autosyncs.values()) loop.stop();
       this.#autosyncs.clear();
-      for (const subs of [this.#changeSubs, this.#syncSubs] as Map<number, Subscription<unknown>>[]) for (const id of [...subs.keys()]) this.#drop(subs, id);
+      for (const subs of [this.#changeSubs, this.#syncSubs, this.#networkSubs] as Map<number, Subscription<unknown>>[]) for (const id of [...subs.keys()]) this.#drop(subs, id);
       this.#session?.closeAll();
       this.#session?.runtime.close();
       this.#session = undefined;
@@ -250,6 +292,15 @@ export class WorkerApi {
   #onChange(e: ChangeEvent): void {
     if (e.reason === 'commit') this.#autosyncs.get(e.name)?.loop.poke();
     this.#fanOut(this.#changeSubs, e.name, e);
+  }
+
+  #onRequest(e: RemoteRequestEvent, offline: boolean): void {
+    // S3Remote reports the URL's path (bucket and prefix first): keep the layout's key.
+    const key = e.key.replace(/^.*?(?=(?:volumes|segments)\/)/, '');
+    if (e.method === 'GET' && (e.status === 200 || e.status === 206) && key.startsWith('segments/')) this.#fetchedSegments.add(key.slice('segments/'.length));
+    if (this.#networkSubs.size === 0) return;
+    const event: NetworkEvent = { method: e.method, key, status: e.status, bytes: e.bytes, ms: e.ms, sync: e.sync, offline, at: Date.now() };
+    for (const sub of this.#networkSubs.values()) call(sub.listener, event);
   }
 
   #fanOut<E>(subs: Map<number, Subscription<E>>, name: string, e: E): void {
@@ -318,13 +369,13 @@ async function defaultStores(config: WorkerConfig): Promise<{ store: LocalStore;
   return { store, catalog: await IdbCatalog.open(directory) };
 }
 
-function defaultRemote(config: WorkerConfig): Remote | undefined {
+function defaultRemote(config: WorkerConfig, onRequest: (e: RemoteRequestEvent) => void): Remote | undefined {
   if (!config.remote) return undefined;
   const { presignUrl, token } = config.remote;
   if (typeof presignUrl !== 'string' || !/^https?:\/\//.test(presignUrl)) {
     throw new ScionError('InvalidInput', `remote.presignUrl must be an http(s) URL, not ${JSON.stringify(presignUrl)}.`);
   }
-  return new S3Remote({ presign: { endpoint: presignUrl, token } });
+  return new S3Remote({ presign: { endpoint: presignUrl, token }, onRequest });
 }
 
 /** "scion", or the first "scion-N" not registered yet in this SQLite instance (tests run several workers in one). */

@@ -136,3 +136,40 @@ export interface TagInfo {
   remote: string;
   state: GraftStatus['state'];
 }
+
+/** One request to the bucket as `scion.onNetwork` reports it (also each call refused while switched offline). */
+export interface NetworkEvent {
+  method: string;
+  /** The object's key in the bucket layout: `volumes/{vid}/log/{lsn}` or `segments/{sid}`. */
+  key: string;
+  /** HTTP status; 0 when no answer came (network down, or refused by `setOffline`). */
+  status: number;
+  /** Body bytes received (GET) or sent (PUT). */
+  bytes: number;
+  ms: number;
+  /** A blocking read: a SQLite page miss fetching its frame with synchronous XHR. */
+  sync: boolean;
+  /** Refused inside the worker because the device is switched offline; nothing was sent. */
+  offline: boolean;
+  /** Epoch ms when it ended. */
+  at: number;
+}
+
+/**
+ * Where a page's bytes are. `local`: held, written or pushed here (or fetched before this worker started);
+ * `cached`: held, fetched from the bucket by this worker; `missing`: not held, a read fetches its frame
+ * (offline: PageNotLocal); `unpushed`: written by a local commit not pushed yet; `empty`: never written (zeros).
+ */
+export type PageMapState = 'empty' | 'local' | 'cached' | 'missing' | 'unpushed';
+
+/** `db.pageMap()`: every page of the database's snapshot (a checkout's own) by state. */
+export interface PageMap {
+  /** Pages in the snapshot (4096 bytes each). */
+  pageCount: number;
+  /** One code per page (index 0 is page 1): an index into `legend`. */
+  states: Uint8Array;
+  /** LSN of the commit holding each page, 0 for `empty`: a local LSN for `unpushed`, else a remote one. */
+  lsns: Uint32Array;
+  legend: PageMapState[];
+  counts: Record<PageMapState, number>;
+}

@@ -8,8 +8,9 @@ import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/ru
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, Row, SqlParams, StatsResult, TagInfo,
+  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, Row, SqlParams, StatsResult, TagInfo,
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
@@ -272,6 +273,12 @@ export class Session {
     const snapshot = conn.checkout?.snapshot ?? this.runtime.graftSnapshot(this.runtime.mustGetTag(conn.name));
     if (this.hasRemote && !this.runtime.snapshotMissingPages(snapshot).isEmpty) await this.runtime.snapshotHydrate(snapshot);
     return readSqliteFile(this.runtime, snapshot);
+  }
+
+  /** Every page of the connection's snapshot (a checkout's own, else the latest) by state; `fetched`: segment ids fetched from the bucket. */
+  pageMap(conn: Connection, fetched: ReadonlySet<string>): PageMap {
+    const graft = this.runtime.mustGetGraft(this.runtime.mustGetTag(conn.name));
+    return buildPageMap(this.runtime, graft, conn.checkout?.snapshot ?? this.runtime.graftSnapshot(graft.local), fetched);
   }
 
   tags(): TagInfo[] {

@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PullResult, PushResult, Row, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, Row, SqlParams, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { Gate } from './gate.ts';
 
@@ -23,7 +23,7 @@ export interface DatabaseLink {
 }
 
 /** A fan-out of one worker subscription to local listeners; subscribed on first use. */
-class Listeners<E> {
+export class Listeners<E> {
   readonly #set = new Set<(e: E) => void>();
   #subscription: Promise<number> | undefined;
   readonly #subscribe: (fn: (e: E) => void) => Promise<number>;
@@ -200,6 +200,14 @@ export class Database {
   /** The committed content as a plain SQLite file (pages not held locally are fetched first). */
   export(): Promise<Uint8Array> {
     return this.#op(() => this.#link.api.exportFile(this.#handle));
+  }
+
+  /**
+   * Every page of this database's snapshot (a checkout's own) by where its bytes are: `local`, `cached`
+   * (fetched by this worker), `missing` (a read fetches it), `unpushed`, `empty`. Reads nothing remote.
+   */
+  pageMap(): Promise<PageMap> {
+    return this.#op(() => this.#link.api.pageMap(this.#handle));
   }
 
   /** Calls `listener` after every local commit (any connection), pull that changed the content, or move to another graft. Returns the unsubscribe function. */

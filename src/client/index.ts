@@ -3,11 +3,11 @@
 export { Database } from './database.ts';
 export type { Transaction } from './database.ts';
 export { openDatabase, Scion } from './scion.ts';
-export type { ScionOptions } from './scion.ts';
+export type { ScionOptions, ScionRole } from './scion.ts';
 export { isScionError, ScionError } from '../core/index.ts';
 export type { ErrorCode, ErrorWire } from '../core/index.ts';
 export type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
-  OpenOptions, PullResult, PushResult, ReadStats, Row, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
+  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, Row, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
   WorkerConfig, WorkerInfo,
 } from '../../worker/index.ts';

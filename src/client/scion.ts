@@ -1,21 +1,42 @@
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
-import { Database, type DatabaseLink } from './database.ts';
+import type { NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
+import { Database, Listeners, type DatabaseLink } from './database.ts';
+import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
 import { unwrap } from './wire.ts';
 
 export interface ScionOptions extends WorkerConfig {
   /**
    * The DB worker to talk to. Default: a new dedicated module worker running worker/db-worker.ts
-   * (ended by `close()`). Pass a Worker or a MessagePort to share one (e.g. a leader tab's).
+   * (ended by `close()`). Pass a Worker or a MessagePort to share one (no multi-tab coordination then).
    */
   worker?: Worker | MessagePort;
+  /**
+   * Share the database with the other tabs of this origin that open the same `directory` (default
+   * true for OPFS storage). One tab, the leader, runs the DB worker; the others call it, and take over
+   * when it closes. `false`: this instance starts its own worker, and fails with `Forbidden` if another
+   * tab holds the directory.
+   */
+  multiTab?: boolean;
+}
+
+/** `single`: this instance has a worker of its own; `leader`: it runs the worker for every tab; `follower`: it calls the leader tab's. */
+export type ScionRole = 'single' | TabRole;
+
+/** What a Scion instance runs on: its own worker, or the tabs' shared one. */
+interface Backend {
+  readonly api: Comlink.Remote<WorkerApi>;
+  readonly link: DatabaseLink;
+  readonly info: WorkerInfo;
+  readonly role: ScionRole;
+  onRoleChange(listener: (role: ScionRole) => void): () => void;
+  close(): Promise<void>;
 }
 
 /**
- * One DB worker: SQLite on Scion volumes, stored in OPFS (or memory) and synced through presigned
- * URLs. Open it once per page and storage directory (OPFS files are exclusive: a second worker on the
- * same directory fails with Forbidden).
+ * SQLite on Scion volumes, stored in OPFS (or memory) and synced through presigned URLs, in a DB
+ * worker. Open it once per page and directory; the tabs of an origin that open the same directory
+ * share one worker (see `role`).
  * @example
  * const scion = await Scion.open({ remote: { presignUrl, token } });
  * const db = await scion.open('notes');
@@ -26,43 +47,40 @@ export class Scion {
   readonly info: WorkerInfo;
   readonly #api: Comlink.Remote<WorkerApi>;
   readonly #link: DatabaseLink;
-  readonly #worker: Worker | undefined;
-  readonly #detach: () => void;
+  readonly #backend: Backend;
+  readonly #network: Listeners<NetworkEvent>;
   #closed = false;
 
-  private constructor(api: Comlink.Remote<WorkerApi>, link: DatabaseLink, info: WorkerInfo, worker: Worker | undefined, detach: () => void) {
-    this.#api = api;
-    this.#link = link;
-    this.info = info;
-    this.#worker = worker;
-    this.#detach = detach;
+  private constructor(backend: Backend) {
+    this.#backend = backend;
+    this.#api = backend.api;
+    this.#link = backend.link;
+    this.info = backend.info;
+    this.#network = new Listeners((fn) => this.#link.call(this.#api.subscribeNetwork(fn)));
   }
 
-  /** Starts (or connects to) a DB worker and initializes it. Throws what init throws (InvalidInput, Forbidden for a held OPFS directory). */
-  static async open(options: ScionOptions = {}): Promise<Scion> {
-    const { worker: given, ...config } = options;
-    const owned = given ? undefined : new Worker(new URL('../../worker/db-worker.ts', import.meta.url), { type: 'module', name: 'scion-db' });
-    const worker = (given ?? owned) as Worker | MessagePort;
-    const api = Comlink.wrap<WorkerApi>(worker);
-    let fail!: (e: Error) => void;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    failed.catch(() => undefined); // observed only by calls racing it
-    const onError = (ev: Event) => fail(new ScionError('Internal', `The Scion DB worker failed: ${(ev as ErrorEvent).message || 'it could not load or threw outside a call'}.`));
-    worker.addEventListener('error', onError);
-    const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])) };
-    const detach = forwardNetworkState(api);
-    try {
-      const info = await link.call(api.init(config));
-      return new Scion(api, link, info, owned, () => {
-        detach();
-        worker.removeEventListener('error', onError);
-      });
-    } catch (e) {
-      detach();
-      api[Comlink.releaseProxy]();
-      owned?.terminate();
-      throw e;
+  /**
+   * Starts a DB worker and initializes it, or joins the tab that runs one for this directory. Throws
+   * what init throws (InvalidInput; Forbidden for an OPFS directory held without coordination).
+   * `tabDeps` is for tests (fake locks and channels).
+   */
+  static async open(options: ScionOptions = {}, tabDeps?: TabDeps): Promise<Scion> {
+    const { worker, multiTab, ...config } = options;
+    if (!worker && multiTab !== false && (tabDeps || (config.storage ?? 'opfs') === 'opfs')) {
+      const deps = tabDeps ?? browserTabDeps(startDbWorker);
+      if (deps) return new Scion(await openShared(config, deps));
     }
+    return new Scion(await openOwn(config, worker));
+  }
+
+  /** `single`, `leader` or `follower` (a follower becomes the leader when the leader tab closes). */
+  get role(): ScionRole {
+    return this.#backend.role;
+  }
+
+  /** Calls `listener` when this instance's role changes (a follower taking over). Returns the unsubscribe function. */
+  onRoleChange(listener: (role: ScionRole) => void): () => void {
+    return this.#backend.onRoleChange(listener);
   }
 
   /**
@@ -87,17 +105,26 @@ export class Scion {
     return this.#link.call(this.#api.stats());
   }
 
-  /** Closes every database of this worker, stops autosync, releases the stores, and ends the worker it started. */
+  /** Calls `listener` after every request to the bucket (method, key, status, bytes, ms). Returns the unsubscribe function. */
+  onNetwork(listener: (e: NetworkEvent) => void): () => void {
+    this.#checkOpen();
+    return this.#network.add(listener);
+  }
+
+  /** Switches the worker offline (every bucket request fails before it is sent) or back online. For demos and tests. */
+  async setOffline(offline: boolean): Promise<void> {
+    this.#checkOpen();
+    return this.#link.call(this.#api.setOffline(offline));
+  }
+
+  /**
+   * Closes this instance's databases. With a worker of its own (or as the leader): stops autosync,
+   * releases the stores and ends the worker — a waiting tab then takes over.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      await this.#link.call(this.#api.shutdown());
-    } finally {
-      this.#detach();
-      this.#api[Comlink.releaseProxy]();
-      this.#worker?.terminate();
-    }
+    await this.#backend.close();
   }
 
   get isClosed(): boolean {
@@ -107,6 +134,65 @@ export class Scion {
   #checkOpen(): void {
     if (this.#closed) throw new ScionError('Closed', 'This Scion instance is closed. Open a new one.');
   }
+}
+
+function startDbWorker(): Worker {
+  return new Worker(new URL('../../worker/db-worker.ts', import.meta.url), { type: 'module', name: 'scion-db' });
+}
+
+/** A worker of this instance's own (started here, or given). */
+async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undefined): Promise<Backend> {
+  const owned = given ? undefined : startDbWorker();
+  const worker = (given ?? owned) as Worker | MessagePort;
+  const api = Comlink.wrap<WorkerApi>(worker);
+  let fail!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // observed only by calls racing it
+  const onError = (ev: Event) => fail(new ScionError('Internal', `The Scion DB worker failed: ${(ev as ErrorEvent).message || 'it could not load or threw outside a call'}.`));
+  worker.addEventListener('error', onError);
+  const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])) };
+  const detach = forwardNetworkState(api);
+  try {
+    const info = await link.call(api.init(config));
+    return {
+      api, link, info, role: 'single', onRoleChange: () => () => undefined,
+      close: async () => {
+        try {
+          await link.call(api.shutdown());
+        } finally {
+          detach();
+          worker.removeEventListener('error', onError);
+          api[Comlink.releaseProxy]();
+          owned?.terminate();
+        }
+      },
+    };
+  } catch (e) {
+    detach();
+    worker.removeEventListener('error', onError);
+    api[Comlink.releaseProxy]();
+    owned?.terminate();
+    throw e;
+  }
+}
+
+/** The worker of the tabs that share `config.directory` (this tab's, if it leads). */
+async function openShared(config: WorkerConfig, deps: TabDeps): Promise<Backend> {
+  const tabs = await TabCoordinator.open(config, deps);
+  const detach = forwardNetworkState(tabs.link.api);
+  return {
+    api: tabs.link.api,
+    link: tabs.link,
+    info: tabs.info as WorkerInfo,
+    get role() {
+      return tabs.role;
+    },
+    onRoleChange: (listener) => tabs.onRoleChange(listener),
+    close: async () => {
+      detach();
+      await tabs.close();
+    },
+  };
 }
 
 /** The page's online/offline events, forwarded to the worker (autosync pauses offline). */

@@ -30,6 +30,7 @@ export class PresignClient {
   /** One signed request per op, in order. */
   async sign(ops: readonly PresignOp[], options: { signal?: AbortSignal | undefined } = {}): Promise<PresignedRequest[]> {
     const missing = this.#missing(ops);
+    const fresh = new Map<string, PresignedRequest>();
     for (let i = 0; i < missing.length; i += MAX_BATCH) {
       const batch = missing.slice(i, i + MAX_BATCH);
       const doFetch = this.#options.fetch ?? fetch;
@@ -44,14 +45,17 @@ export class PresignClient {
       } catch (e) {
         throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
       }
-      this.#store(batch, res.status, await res.text());
+      this.#store(batch, res.status, await res.text(), fresh);
     }
-    return ops.map((op) => this.#cached(op) as PresignedRequest);
+    // A URL signed just now is used even if it expires within the refresh margin (a short lifetime,
+    // a skewed clock): the bucket is the judge, and a refusal becomes UrlExpired in S3Remote.
+    return ops.map((op) => (this.#cached(op) ?? fresh.get(presignOpKey(op))) as PresignedRequest);
   }
 
   /** Blocking variant for the DB worker; needs XMLHttpRequest (dedicated workers have it). */
   signSync(ops: readonly PresignOp[]): PresignedRequest[] {
     const missing = this.#missing(ops);
+    const fresh = new Map<string, PresignedRequest>();
     if (missing.length > 0) {
       if (typeof XMLHttpRequest === 'undefined') {
         throw new ScionError('RemoteUnavailable', 'Signing synchronously needs XMLHttpRequest, which exists in browser workers only. Sign ahead with sign().');
@@ -64,10 +68,10 @@ export class PresignClient {
       } catch (e) {
         throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
       }
-      this.#store(missing, xhr.status, xhr.responseText);
+      this.#store(missing, xhr.status, xhr.responseText, fresh);
     }
     return ops.map((op) => {
-      const hit = this.#cached(op);
+      const hit = this.#cached(op) ?? fresh.get(presignOpKey(op));
       if (!hit) throw new ScionError('Internal', 'BUG: presign batch left an op unsigned');
       return hit;
     });
@@ -100,7 +104,7 @@ export class PresignClient {
     return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
   }
 
-  #store(batch: readonly PresignOp[], status: number, text: string): void {
+  #store(batch: readonly PresignOp[], status: number, text: string, fresh: Map<string, PresignedRequest>): void {
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -116,7 +120,10 @@ export class PresignClient {
     if (!Array.isArray(urls) || urls.length !== batch.length) {
       throw new ScionError('RemoteUnavailable', 'The presign service sent a malformed answer. Check that the endpoint is a Scion presign service.');
     }
-    batch.forEach((op, i) => this.#cache.set(presignOpKey(op), urls[i] as PresignedRequest));
+    batch.forEach((op, i) => {
+      this.#cache.set(presignOpKey(op), urls[i] as PresignedRequest);
+      fresh.set(presignOpKey(op), urls[i] as PresignedRequest);
+    });
   }
 }
 

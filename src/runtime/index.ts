@@ -1,6 +1,6 @@
 export type { GraftStatus } from './graft-status.ts';
 export { Runtime } from './runtime.ts';
-export type { CommitEvent, RuntimeOptions } from './runtime.ts';
+export type { CommitEvent, PageState, RuntimeOptions } from './runtime.ts';
 export { VolumeReader } from './volume-reader.ts';
 export type { ReadOptions, ReadPageFn } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';

@@ -18,8 +18,11 @@ export interface JobContext {
   readonly ids: IdSource;
   readonly planFrames: FramePlanner;
   mustGetGraft(vid: VolumeId): Graft;
-  /** Durably records the graft (catalog first, then the in-memory mirror). */
-  saveGraft(graft: Graft): Promise<void>;
+  /**
+   * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull
+   * moving the sync point to commits the graft never saw), local commits are refused meanwhile.
+   */
+  saveGraft(graft: Graft, options?: { rebases?: boolean }): Promise<void>;
   /** The commit that last wrote `pageIdx` along the snapshot's path (undefined: zeros). */
   locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined;
   readPage(snapshot: Snapshot, pageIdx: PageIdx): Page;

@@ -37,6 +37,17 @@ export interface CommitEvent {
   readonly snapshot: Snapshot;
 }
 
+/** Errors that come from the remote, not from this runtime: they never stop it from opening. */
+const REMOTE_FAILURES = ['RemoteUnavailable', 'UrlExpired', 'Forbidden', 'Corrupt'] as const;
+
+/** Where one page of a snapshot lives: the commit (volume, LSN, segment) that last wrote it, and whether it is held locally. */
+export interface PageState {
+  readonly vid: VolumeId;
+  readonly lsn: LSN;
+  readonly sid: SegmentId;
+  readonly held: boolean;
+}
+
 /**
  * The one entry point: tags → grafts → volumes. Page reads and commits are synchronous (the VFS calls
  * them); catalog changes are async and durable when they resolve. Lookups answer from an in-memory
@@ -53,6 +64,10 @@ export class Runtime {
   readonly #listeners = new Set<(e: CommitEvent) => void>();
   /** Sync jobs of one graft run one at a time. */
   readonly #jobs = new Map<VolumeId, Promise<unknown>>();
+  /** Grafts whose sync point a pull is moving onto commits they never saw: local commits wait. */
+  readonly #rebasing = new Set<VolumeId>();
+  /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
+  readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
   #closed = false;
 
@@ -181,9 +196,10 @@ export class Runtime {
    * Fetched commits of its remote volume are dropped too unless another graft uses that remote.
    */
   async graftDelete(vid: VolumeId): Promise<void> {
-    const graft = this.mustGetGraft(vid);
-    await logOp('graft.delete', 'info', { graft: vid }, async () => {
-      this.#checkOpen();
+    this.mustGetGraft(vid);
+    // Queued after the graft's sync jobs: a push landing meanwhile would write the graft back.
+    await this.#job(vid, 'graft.delete', async () => {
+      const graft = this.mustGetGraft(vid);
       await this.#catalog.deleteGraft(vid);
       this.#grafts.delete(vid);
       for (const [tag, target] of this.#tags) if (target === vid) this.#tags.delete(tag);
@@ -252,10 +268,15 @@ export class Runtime {
         entries.push({ commit: { vid: local, lsn: LSN.next(head.lsn), pageCount: snapshot.pageCount } });
       }
       // Records first: a crash before the catalog write leaves an orphan log, never a broken graft.
-      this.#store.appendCommitsSync(entries);
       const graft: Graft = { local, remote: options.remote ?? VolumeId.random(this.#ids) };
-      await this.#catalog.putGraft(graft);
-      this.#grafts.set(local, graft);
+      this.#store.appendCommitsSync(entries);
+      this.#forking.set(local, graft);
+      try {
+        await this.#catalog.putGraft(graft);
+        this.#grafts.set(local, graft);
+      } finally {
+        this.#forking.delete(local);
+      }
       return graft;
     });
   }
@@ -353,7 +374,10 @@ export class Runtime {
       try {
         await this.#job(graft.local, 'graft.recover', () => recoverPendingCommit(this.#ctx(), graft.local));
       } catch (e) {
-        if (!isScionError(e, 'RemoteUnavailable')) throw e;
+        // Whatever the remote answers (offline, an expired URL, a refused grant, a damaged body), the
+        // local data must still open: the push stays pending (status shows it; the job logged why),
+        // and the next push or pull retries the recovery and reports the error.
+        if (!REMOTE_FAILURES.some((code) => isScionError(e, code))) throw e;
       }
     }
   }
@@ -367,7 +391,9 @@ export class Runtime {
   collectLocalGarbage(options: LocalGcOptions = {}): LocalGcResult {
     const grafts = this.graftList();
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
-    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, grafts, grafts.map((g) => this.graftSnapshot(g.local)), options));
+    // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
+    const pinned = [...grafts, ...this.#forking.values()];
+    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, pinned, grafts.map((g) => this.graftSnapshot(g.local)), options));
   }
 
   /** Counters of the remote read path since the runtime opened. */
@@ -411,6 +437,20 @@ export class Runtime {
       if (commit?.segment && !this.#store.hasPageSync(commit.segment.sid, idx)) missing.push(idx);
     }
     return PageSet.of(missing);
+  }
+
+  /**
+   * Where each visible page of `snapshot` lives (index 0 is page 1): the commit that last wrote it and
+   * whether its bytes are held locally; undefined for a page never written (it reads as zeros). Blocking, read-only.
+   */
+  snapshotPageStates(snapshot: Snapshot): (PageState | undefined)[] {
+    const states: (PageState | undefined)[] = [];
+    for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+      const commit = this.#locatePage(snapshot, idx);
+      const sid = commit?.segment?.sid;
+      states.push(commit && sid ? { vid: commit.vid, lsn: commit.lsn, sid, held: this.#store.hasPageSync(sid, idx) } : undefined);
+    }
+    return states;
   }
 
   /**
@@ -469,9 +509,16 @@ export class Runtime {
       ids: this.#ids,
       planFrames: this.#planFrames,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
-      saveGraft: async (graft) => {
-        await this.#catalog.putGraft(graft);
-        this.#grafts.set(graft.local, graft);
+      saveGraft: async (graft, options) => {
+        // Until the new sync point is durable and mirrored, a commit would be based on the old one
+        // and then sit on top of the new one: refuse it (ConcurrentWrite) instead.
+        if (options?.rebases) this.#rebasing.add(graft.local);
+        try {
+          await this.#catalog.putGraft(graft);
+          this.#grafts.set(graft.local, graft);
+        } finally {
+          if (options?.rebases) this.#rebasing.delete(graft.local);
+        }
       },
       locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
       readPage: this.#readPage,
@@ -489,6 +536,8 @@ export class Runtime {
     for (const range of snapshot.path) {
       const lsn = this.#store.findPageVersionSync(range.vid, pageIdx, range.start, range.end);
       if (lsn !== undefined) return this.#mustGetCommit(range.vid, lsn);
+      // Zeros only for a page the snapshot never wrote, never for a log dropped since (graftDelete).
+      if ((this.#store.latestLsnSync(range.vid) ?? 0) < range.end) this.#mustGetCommit(range.vid, range.end);
     }
     return undefined;
   }
@@ -498,7 +547,7 @@ export class Runtime {
       this.#checkOpen();
       const graft = this.mustGetGraft(vid);
       const latest = this.graftSnapshot(vid);
-      if (!Snapshot.equals(latest, base)) {
+      if (!Snapshot.equals(latest, base) || this.#rebasing.has(vid)) {
         throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(latest)}). Retry the transaction on the latest snapshot.`, {
           graft: vid,
         });

@@ -25,7 +25,8 @@ export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if (remoteLatest === undefined || remoteLatest <= (from ?? 0)) return { outcome: 'up-to-date' };
   const ahead = (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0);
   if (ahead > 0) return { outcome: 'diverged', ahead, behind: remoteLatest - (from ?? 0), waysOut: DIVERGED_WAYS_OUT };
-  await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } });
+  // No await between the `ahead` check above and this call: a commit made now would be refused.
+  await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } }, { rebases: true });
   const sids = [];
   for (let lsn = (from ?? 0) + 1; lsn <= remoteLatest; lsn++) {
     const sid = ctx.store.getCommitSync(graft.remote, lsn as LSN)?.segment?.sid;

@@ -1,5 +1,5 @@
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -104,7 +104,8 @@ async function uploadSegment(ctx: JobContext, bytes: Uint8Array, signal?: AbortS
     const sid = SegmentId.random(ctx.ids);
     if ((await ctx.remote.putSegment(sid, bytes, { signal })) === 'created') return sid;
   }
-  throw new Error('BUG: three fresh segment ids were all taken');
+  // Not a bug: a flaky network (each PUT landed, its response was lost, the retry got 412) looks like this.
+  throw new ScionError('RemoteUnavailable', 'Three segment uploads in a row found their fresh id taken (lost responses retried, most likely). Retry the push.');
 }
 
 function checkPlan(plan: FramePlan, pages: ReadonlyMap<PageIdx, Page>): FramePlan {

@@ -1,0 +1,190 @@
+// The demo page's main flows, driven through its UI: two devices (two Scion workers, separate OPFS
+// directories) in one page, sharing the dev stack's bucket. Each flow saves a screenshot.
+import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
+
+test.use({ viewport: { width: 1600, height: 1000 } });
+
+/** One device column of the page, addressed by the data-role attributes of its controls. */
+function device(page: Page, id: 'a' | 'b') {
+  const root = page.locator(`[data-device=${id}]`);
+  const role = (name: string): Locator => root.locator(`[data-role=${name}]`);
+  const action = role('last-action');
+  return {
+    root,
+    role,
+    action,
+    error: role('last-error'),
+    state: role('sync-state'),
+    issues: role('issues'),
+    /** Clicks a control and waits until the last action says `done` (a 20 MB push or hydrate takes seconds). */
+    async run(control: string, done: string | RegExp): Promise<void> {
+      await role(control).click();
+      await expect(action).toContainText(done, { timeout: 30_000 });
+    },
+    async add(title: string): Promise<void> {
+      await role('new-title').fill(title);
+      await role('add').click();
+      await expect(root.locator('[data-role=issues] li', { hasText: title })).toBeVisible();
+    },
+    async pages(state: 'local' | 'cached' | 'missing' | 'unpushed'): Promise<number> {
+      return Number(await role('page-map').getAttribute(`data-${state}`));
+    },
+  };
+}
+
+async function openDemo(page: Page, query = ''): Promise<void> {
+  page.on('pageerror', (e) => console.error(`[browser pageerror] ${e.message}`));
+  await page.goto(`/demo/${query}`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true', { timeout: 20_000 });
+  // A created the database and pushed it; B is a lazy clone of A's remote volume.
+  for (const id of ['a', 'b'] as const) {
+    await expect(device(page, id).state).toHaveText('in-sync');
+    await expect(device(page, id).issues).toContainText('Search me');
+  }
+}
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(name);
+  await page.screenshot({ path, fullPage: true });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
+
+test('write offline, go online, push; the other device pulls it', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/demo\/$/);
+  await openDemo(page);
+  const a = device(page, 'a');
+  const b = device(page, 'b');
+
+  await a.role('offline').check();
+  await expect(a.root).toHaveClass(/is-offline/);
+  await a.add('Written on A while offline');
+  await expect(a.state).toHaveText('ahead');
+  expect(await a.pages('unpushed')).toBeGreaterThan(0);
+  await a.role('push').click();
+  await expect(a.error).toContainText('push failed — RemoteUnavailable');
+  await expect(a.role('network')).toContainText('offline');
+  await snap(page, testInfo, 'offline-write.png');
+
+  await a.role('offline').uncheck();
+  await a.run('push', 'as remote LSN 2');
+  await expect(a.state).toHaveText('in-sync');
+  expect(await a.pages('unpushed')).toBe(0);
+  await b.run('pull', 'pulled remote LSN 1 → 2');
+  await expect(b.issues).toContainText('Written on A while offline');
+  await expect(b.state).toHaveText('in-sync');
+  // The pull copied commit records only; showing the new row fetched the frame that holds it.
+  await expect(b.role('network').locator('tr', { hasText: 'segment' }).first()).toBeVisible();
+  await snap(page, testInfo, 'online-push-pull.png');
+});
+
+test('divergence is shown, then resolved by a reset on one side and by a fork on the other', async ({ page }, testInfo) => {
+  await openDemo(page);
+  const a = device(page, 'a');
+  const b = device(page, 'b');
+
+  await a.add('From A');
+  await b.add('From B');
+  await a.run('push', 'as remote LSN 2');
+  await b.run('push', 'diverged (1 ahead, 1 behind)');
+  await expect(b.state).toHaveText('diverged');
+  await expect(b.role('reset')).toHaveClass(/primary/);
+  await snap(page, testInfo, 'diverged.png');
+
+  // Reset: B takes the remote's side, dropping its unpushed commit.
+  await b.run('reset', 'unpushed local commits dropped');
+  await expect(b.state).toHaveText('in-sync');
+  await expect(b.issues).toContainText('From A');
+  await expect(b.issues).not.toContainText('From B');
+
+  // Fork: B keeps its change on a new remote volume, and A follows it there.
+  await a.add('A again');
+  await b.add('B keeps this');
+  await a.run('push', 'as remote LSN 3');
+  await b.run('pull', 'diverged');
+  await expect(b.state).toHaveText('diverged');
+  await b.run('fork', 'now on a new remote volume');
+  await b.run('push', 'as remote LSN 1');
+  await expect(b.state).toHaveText('in-sync');
+  await a.run('clone-other', "now on Device B's remote volume");
+  await expect(a.issues).toContainText('B keeps this');
+  await expect(a.issues).not.toContainText('A again');
+  await expect(a.state).toHaveText('in-sync');
+  await snap(page, testInfo, 'divergence-resolved.png');
+});
+
+test('the time-travel slider shows past snapshots read-only, and returns to live', async ({ page }, testInfo) => {
+  await openDemo(page);
+  const a = device(page, 'a');
+  const b = device(page, 'b');
+  await a.add('First');
+  await a.run('push', 'as remote LSN 2');
+  await a.add('Second');
+  await a.run('push', 'as remote LSN 3');
+  await a.add('Third, not pushed');
+  await expect(a.role('time-slider')).toHaveAttribute('max', '4'); // remote 1–3, local 4, live
+
+  await a.role('time-slider').fill('1');
+  await expect(a.role('banner')).toContainText('Viewing remote LSN 2');
+  await expect(a.issues).toContainText('First');
+  await expect(a.issues).not.toContainText('Second');
+  await expect(a.role('new-title')).toBeDisabled();
+  await expect(a.role('page-map')).toContainText('remote LSN 2 (checkout)');
+
+  // Remote LSNs are the same on every device: B fetches A's commits and reads LSN 3.
+  await b.run('pull', 'pulled remote LSN 1 → 3');
+  await b.role('time-slider').fill('0');
+  await expect(b.role('banner')).toContainText('Viewing remote LSN 1');
+  await expect(b.issues).not.toContainText('First');
+  await snap(page, testInfo, 'time-travel.png');
+
+  await a.role('time-slider').fill('3');
+  await expect(a.role('banner')).toContainText('Viewing local LSN 4');
+  await expect(a.issues).toContainText('Third, not pushed');
+  await a.role('time-live').click();
+  await expect(a.role('banner')).toBeHidden();
+  await expect(a.role('new-title')).toBeEnabled();
+  await expect(a.issues).toContainText('Third, not pushed');
+});
+
+test('lazy reads fetch a few frames; offline they fail with PageNotLocal; hydrate makes every page local', async ({ page }, testInfo) => {
+  await openDemo(page);
+  const a = device(page, 'a');
+  const b = device(page, 'b');
+  await a.run('load-sample', 'load sample:');
+  await a.run('push', 'as remote LSN 2');
+  await b.run('pull', 'pulled remote LSN 1 → 2');
+  await expect(b.issues).toContainText('#');
+
+  // A search reads a few frames of the index and the rows; most of the file is never fetched.
+  await b.role('search').fill('conflict');
+  await expect(b.role('query-info')).toContainText('search “conflict”');
+  await expect.poll(() => b.pages('cached')).toBeGreaterThan(0);
+  expect(await b.pages('missing')).toBeGreaterThan(await b.pages('cached'));
+  await snap(page, testInfo, 'lazy-search.png');
+
+  // Offline, a query that needs pages never fetched fails (the status index was never read).
+  await b.role('search').fill('');
+  await expect(b.role('query-info')).toContainText('latest issues');
+  await b.role('offline').check();
+  await b.role('filter').selectOption('closed');
+  await expect(b.error).toContainText('list failed — PageNotLocal');
+  await b.role('hydrate').click();
+  await expect(b.error).toContainText('hydrate failed');
+
+  await b.role('offline').uncheck();
+  await b.run('hydrate', 'every page is local now');
+  await expect.poll(() => b.pages('missing')).toBe(0);
+  expect(await b.pages('cached')).toBeGreaterThan(0);
+
+  // Now everything works offline.
+  await b.role('offline').check();
+  await b.role('filter').selectOption('all');
+  await b.role('search').fill('thumbnail');
+  await expect(b.role('query-info')).toContainText('no fetch: every page was local');
+  await b.role('search').fill('');
+  await b.role('filter').selectOption('closed');
+  await expect(b.role('query-info')).toContainText('latest closed issues');
+  await expect(b.issues.locator('li').first()).toBeVisible();
+  await snap(page, testInfo, 'hydrated.png');
+});

@@ -1,0 +1,126 @@
+// Main thread of e2e/pages/tabs.html (e2e/multitab.e2e.ts): one Scion instance per page on a shared
+// OPFS directory, so the pages of a browser context elect a leader and share its DB worker. Writers run
+// inside the page (so they keep going while the test closes another page); each acknowledged row is
+// reported to the test through `window.scionAck` when the test exposes it.
+import { isScionError, Scion, type ChangeEvent, type Database, type ScionRole } from '../../src/client/index.ts';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code?: string; message: string; details?: unknown } };
+
+interface Writer {
+  acked: string[];
+  errors: { uid: string; code?: string; message: string }[];
+  /** Longest wait for one write (ms): a leader change shows here. */
+  maxMs: number;
+  slowest: string | undefined;
+  done: boolean;
+}
+
+declare global {
+  interface Window {
+    scionTabs: typeof api;
+    /** Exposed by the test (page.exposeFunction) to hear about each acknowledged row as it happens. */
+    scionAck?: (uid: string) => Promise<void>;
+  }
+}
+
+let scion: Scion | undefined;
+let db: Database | undefined;
+const changes: ChangeEvent[] = [];
+const roles: { role: ScionRole; at: number }[] = [];
+const writers = new Map<string, Writer>();
+
+function must(): Database {
+  if (!db) throw new Error('open first');
+  return db;
+}
+
+async function outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const err = e as Error;
+    return { ok: false, error: { message: err.message, ...(isScionError(e) ? { code: e.code, details: e.details } : {}) } };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const api = {
+  open: (directory: string, name: string) =>
+    outcome(async () => {
+      scion = await Scion.open({ directory });
+      scion.onRoleChange((role) => roles.push({ role, at: Date.now() }));
+      db = await scion.open(name);
+      db.onChange((e) => changes.push(e));
+      return { role: scion.role, info: scion.info };
+    }),
+
+  role: () => scion?.role,
+  roles: () => roles,
+
+  exec: (sql: string, params?: unknown[]) => outcome(() => must().exec(sql, params as never)),
+  query: (sql: string, params?: unknown[]) => outcome(() => must().query(sql, params as never)),
+  status: () => outcome(() => must().status()),
+
+  /** Change events so far: how many, and the LSNs of the commits among them. */
+  changes: () => ({ count: changes.length, commitLsns: changes.filter((e) => e.reason === 'commit').map((e) => e.lsn as number) }),
+
+  /** Starts inserting `count` rows `${prefix}${i}`, one autocommit INSERT each, `pauseMs` apart; returns at once. */
+  startWriter: (prefix: string, count: number, pauseMs: number) => {
+    const w: Writer = { acked: [], errors: [], maxMs: 0, slowest: undefined, done: false };
+    writers.set(prefix, w);
+    void (async () => {
+      for (let i = 0; i < count; i++) {
+        const uid = `${prefix}${i}`;
+        const started = performance.now();
+        try {
+          await must().exec('INSERT INTO t(uid, tab) VALUES (?, ?)', [uid, prefix]);
+          w.acked.push(uid);
+          void window.scionAck?.(uid).catch(() => undefined);
+        } catch (e) {
+          w.errors.push({ uid, message: (e as Error).message, ...(isScionError(e) ? { code: e.code } : {}) });
+        }
+        const ms = performance.now() - started;
+        if (ms > w.maxMs) {
+          w.maxMs = Math.round(ms);
+          w.slowest = uid;
+        }
+        await sleep(pauseMs);
+      }
+      w.done = true;
+    })();
+  },
+
+  /**
+   * Starts one transaction of `count` INSERTs `${prefix}${i}`, `pauseMs` apart inside it (so another page
+   * can close meanwhile); the outcome lands in the writer's state.
+   */
+  startTransaction: (prefix: string, count: number, pauseMs: number) => {
+    const w: Writer = { acked: [], errors: [], maxMs: 0, slowest: undefined, done: false };
+    writers.set(prefix, w);
+    const started = performance.now();
+    void must()
+      .transaction(async (tx) => {
+        for (let i = 0; i < count; i++) {
+          await tx.exec('INSERT INTO t(uid, tab) VALUES (?, ?)', [`${prefix}${i}`, prefix]);
+          await sleep(pauseMs);
+        }
+      })
+      .then(
+        () => {
+          for (let i = 0; i < count; i++) w.acked.push(`${prefix}${i}`);
+        },
+        (e: unknown) => w.errors.push({ uid: prefix, message: (e as Error).message, ...(isScionError(e) ? { code: e.code } : {}) }),
+      )
+      .finally(() => {
+        w.maxMs = Math.round(performance.now() - started);
+        w.done = true;
+      });
+  },
+
+  writer: (prefix: string) => writers.get(prefix),
+
+  close: () => outcome(async () => scion?.close()),
+};
+
+window.scionTabs = api;

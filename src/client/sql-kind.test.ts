@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { classifySql } from './sql-kind.ts';
+
+describe('classifySql', () => {
+  it('tells reads, writes, transaction control and the rest apart', () => {
+    const cases: [string, string][] = [
+      ['SELECT * FROM t', 'read'],
+      ["  -- a comment; with BEGIN\n select 'COMMIT; DELETE' from t;", 'read'],
+      ['WITH x AS (SELECT 1) SELECT * FROM x', 'read'],
+      ['WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x', 'write'],
+      ['INSERT INTO t VALUES (1)', 'write'],
+      ['CREATE TABLE t(x); CREATE INDEX i ON t(x)', 'write'],
+      ['CREATE TRIGGER tr AFTER INSERT ON t BEGIN DELETE FROM u; END', 'write'],
+      ['BEGIN', 'begin'],
+      ['begin immediate transaction;', 'begin'],
+      ['COMMIT', 'commit'],
+      ['END TRANSACTION', 'commit'],
+      ['ROLLBACK', 'rollback'],
+      ['ROLLBACK TO sp', 'opaque'],
+      ['SAVEPOINT sp', 'opaque'],
+      ['BEGIN; INSERT INTO t VALUES (1); COMMIT', 'opaque'],
+      ['PRAGMA integrity_check', 'idempotent'],
+      ['PRAGMA graft_push', 'idempotent'],
+      ['VACUUM', 'idempotent'],
+    ];
+    for (const [sql, kind] of cases) expect(classifySql(sql).kind, sql).toBe(kind);
+    expect(classifySql('BEGIN IMMEDIATE')).toEqual({ kind: 'begin', locks: true });
+    expect(classifySql('BEGIN DEFERRED')).toEqual({ kind: 'begin', locks: false });
+    expect(classifySql('INSERT INTO t VALUES (1)')).toEqual({ kind: 'write', single: true });
+    expect(classifySql('PRAGMA foreign_keys = ON')).toEqual({ kind: 'idempotent', session: true });
+    expect(classifySql('PRAGMA user_version = 3')).toEqual({ kind: 'idempotent', session: false });
+    expect(classifySql('PRAGMA table_info(t)')).toEqual({ kind: 'idempotent', session: false });
+  });
+});
