@@ -45,7 +45,7 @@ export default defineConfig({
     rolldownOptions: { input: { demo: 'demo/index.html' } },
   },
   test: {
-    include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'e2e/bucket/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'e2e/bucket/**/*.test.ts', 'e2e/sim/**/*.test.ts'],
     environment: 'node',
     // One S3 bucket for every test file that talks to a real bucket (inject('testBucket')).
     globalSetup: ['e2e/bucket/vitest-setup.ts'],

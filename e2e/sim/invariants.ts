@@ -1,0 +1,148 @@
+import { Commit, crc32c, LSN, RemoteKey, type SegmentId, type Snapshot, type VolumeId } from '../../src/core/index.ts';
+import type { MemoryRemote } from '../../src/remote/index.ts';
+import type { Runtime } from '../../src/runtime/index.ts';
+import { checkBank, type BankDriver } from './bank.ts';
+import type { TransferBook } from './book.ts';
+import type { SimClient } from './client.ts';
+
+/** Records a broken invariant: a short kind ('bank-invariant', 'lost-ack', …) and what happened. */
+export type Violation = (kind: string, message: string) => void;
+
+/**
+ * The invariants that span clients and time: what every reader of the shared remote saw at each
+ * LSN, the checksums of replicas, the history of every remote object, and the bank in every
+ * snapshot. Operations feed it as they go; the audit asks it at the end.
+ */
+export class Invariants {
+  readonly #bank: BankDriver;
+  readonly #book: TransferBook;
+  readonly #bucket: MemoryRemote;
+  readonly #violation: Violation;
+  readonly #checksums = new Map<string, { sum: string; who: string }>();
+  /** Transfer ids at each LSN of the shared remote, as first read. */
+  readonly #logs = new Map<number, readonly string[]>();
+  /** Every commit object created, with a digest of its bytes: it may never change or vanish. */
+  readonly #commits = new Map<string, { crc: number; sid: SegmentId | undefined }>();
+
+  constructor(bank: BankDriver, book: TransferBook, bucket: MemoryRemote, violation: Violation) {
+    this.#bank = bank;
+    this.#book = book;
+    this.#bucket = bucket;
+    this.#violation = violation;
+  }
+
+  /**
+   * Reads a bank snapshot and checks it: the bank invariants (total, ledger, each transfer once),
+   * no transfer that was lost or never made, and — for a snapshot attached to the shared remote at
+   * `remoteLsn` — every transfer acknowledged at or before it. Returns the transfer ids, or
+   * undefined after recording a violation.
+   */
+  checkBankSnapshot(rt: Runtime, snapshot: Snapshot, remoteLsn: number | undefined, what: string): string[] | undefined {
+    const state = this.#bank.read(rt, snapshot);
+    const problem = checkBank(state, this.#bank);
+    if (problem) return void this.#violation('bank-invariant', `${what}: ${problem}`);
+    const ids = state.log.map((t) => t.id);
+    for (const id of ids) {
+      const s = this.#book.state(id);
+      if (s === undefined || s === 'lost') return void this.#violation('recorded-once', `${what}: transfer ${id} (${s ?? 'never committed'}) is in the snapshot`);
+    }
+    if (remoteLsn !== undefined) {
+      const present = new Set(ids);
+      const missing = this.#book.acked().filter((id) => !present.has(id) && (this.#book.ackedAt(id) ?? Infinity) <= remoteLsn);
+      if (missing.length > 0) return void this.#violation('lost-ack', `${what}: attached at remote LSN ${remoteLsn} but misses acknowledged transfers ${missing.slice(0, 5).join(', ')}`);
+    }
+    return ids;
+  }
+
+  /** The log at the shared remote's `lsn` is the same for every reader, and extends every earlier one. */
+  recordRemoteLog(lsn: number, ids: readonly string[], who: string): void {
+    const known = this.#logs.get(lsn);
+    if (known && (known.length !== ids.length || !isPrefix(known, ids))) {
+      return this.#violation('replica-mismatch', `${who} reads a different log at remote LSN ${lsn} than an earlier reader`);
+    }
+    this.#logs.set(lsn, ids);
+    for (const [other, log] of this.#logs) {
+      if ((other < lsn && !isPrefix(log, ids)) || (other > lsn && !isPrefix(ids, log))) {
+        return this.#violation('overwrite', `the log at remote LSN ${Math.min(other, lsn)} is not a prefix of the log at LSN ${Math.max(other, lsn)} (${who}): a commit was made on a stale parent`);
+      }
+    }
+  }
+
+  /** Replicas at the same (volume, LSN) have equal checksums. */
+  recordChecksum(vid: VolumeId, lsn: number, sum: string, who: string): void {
+    const key = `${vid}@${lsn}`;
+    const known = this.#checksums.get(key);
+    if (known && known.sum !== sum) return this.#violation('checksum', `${who} and ${known.who} disagree on the checksum of ${key}`);
+    this.#checksums.set(key, { sum, who });
+  }
+
+  /** Pages of unpushed local commits must never be evicted: they exist nowhere else. */
+  checkUnpushedPagesHeld(c: SimClient): void {
+    for (const g of c.rt.graftList()) {
+      const latest = c.store.latestLsnSync(g.local) ?? 0;
+      for (let lsn = (g.sync?.localWatermark ?? 0) + 1; lsn <= latest; lsn++) {
+        const seg = c.store.getCommitSync(g.local, LSN.parse(lsn))?.segment;
+        // Segments with frames are in a remote (a fork copies remote commits): re-fetchable.
+        if (!seg || seg.frames.length > 0) continue;
+        for (const idx of seg.pages) {
+          if (!c.store.hasPageSync(seg.sid, idx)) return this.#violation('evicted-unpushed', `${c.name} evicted page ${idx} of unpushed commit ${g.local}@${lsn}`);
+        }
+      }
+    }
+  }
+
+  /** A commit PUT created its object: it must not reference a segment GC already deleted. */
+  onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void {
+    const sid = Commit.decode(bytes).segment?.sid;
+    this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), sid });
+    if (sid && !this.#bucket.objects.has(RemoteKey.segment(sid))) {
+      this.#violation('gc-deleted-live-segment', `commit ${vid}@${lsn} landed referencing segment ${sid}, which remote GC deleted while the push was in flight`);
+    }
+  }
+
+  /** Remote GC deleted a segment: no commit may reference it. */
+  onSegmentDeleted(sid: SegmentId): void {
+    for (const [key, c] of this.#commits) {
+      if (c.sid === sid) this.#violation('gc-deleted-live-segment', `remote GC deleted segment ${sid}, which commit ${key} references`);
+    }
+  }
+
+  /**
+   * The remote as a whole: every commit ever created is still there with the same bytes (the log
+   * only grows, an LSN's commit never changes), logs are gap-free from LSN 1, and every commit's
+   * segment exists (after GC, every commit of every volume still hydrates).
+   */
+  auditRemote(): void {
+    const logs = new Map<string, number[]>();
+    for (const [key, object] of this.#bucket.objects) {
+      const k = RemoteKey.parse(key);
+      if (k.kind !== 'commit') continue;
+      const landed = this.#commits.get(key);
+      if (!landed) return this.#violation('double-commit', `commit ${key} exists but no PUT created it`);
+      if (crc32c(object.bytes) !== landed.crc) return this.#violation('double-commit', `commit ${key} changed after it was written`);
+      if (landed.sid && !this.#bucket.objects.has(RemoteKey.segment(landed.sid))) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
+      logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
+    }
+    for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);
+    for (const [vid, lsns] of logs) {
+      lsns.sort((a, b) => a - b);
+      if (lsns.some((l, i) => l !== i + 1)) return this.#violation('log-gap', `volume ${vid} has commits at LSNs ${lsns.join(',')}`);
+    }
+  }
+
+  /** The newest LSN of `vid` in the remote. */
+  remoteLatest(vid: VolumeId): number {
+    const prefix = RemoteKey.logPrefix(vid);
+    let latest = 0;
+    for (const key of this.#bucket.objects.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const k = RemoteKey.parse(key);
+      if (k.kind === 'commit') latest = Math.max(latest, k.lsn);
+    }
+    return latest;
+  }
+}
+
+export function isPrefix(a: readonly string[], b: readonly string[]): boolean {
+  return a.length <= b.length && a.every((x, i) => b[i] === x);
+}

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isScionError } from './errors.ts';
+import { LSN } from './lsn.ts';
+import { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, type PresignOp, type PresignRequest } from './presign-wire.ts';
+import { SegmentId } from './segment-id.ts';
+import { expectScionError, seededIds } from './testing.ts';
+import { VolumeId } from './volume-id.ts';
+
+const anyVid = fc.integer().map((seed) => VolumeId.random(seededIds(seed)));
+const anySid = fc.integer().map((seed) => SegmentId.random(seededIds(seed)));
+const anyLsn = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map((n) => LSN.parse(n));
+const anyAfter = fc.option(fc.stringMatching(/^[A-Za-z0-9/_.-]{0,200}$/), { nil: undefined });
+
+const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
+  fc.record({ op: fc.constantFrom('getCommit' as const, 'putCommit' as const), vid: anyVid, lsn: anyLsn }),
+  fc.record({ op: fc.constantFrom('getSegment' as const, 'putSegment' as const, 'deleteSegment' as const), sid: anySid }),
+  fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),
+  fc.record({ op: fc.constantFrom('listSegments' as const, 'listVolumes' as const), after: anyAfter }),
+);
+
+/** The request as it crosses the network: JSON text, parsed back on the other side. */
+const overTheWire = (body: unknown): unknown => JSON.parse(JSON.stringify(body));
+
+/** Parses, and says what happened: the request, or the code of the typed refusal. */
+function outcome(body: unknown): PresignRequest | string {
+  try {
+    return parsePresignRequest(body);
+  } catch (e) {
+    return isScionError(e) ? e.code : `untyped ${(e as Error).name}: ${(e as Error).message}`;
+  }
+}
+
+describe('parsePresignRequest', () => {
+  it('round-trips any valid batch of ops through JSON', () => {
+    fc.assert(
+      fc.property(fc.array(anyOp, { minLength: 1, maxLength: 20 }), (ops) => {
+        expect(parsePresignRequest(overTheWire({ ops }))).toEqual({ ops });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('accepts 1 to 256 ops and refuses an empty or larger batch', () => {
+    const op = { op: 'getSegment', sid: SegmentId.random(seededIds(1)) };
+    expect(parsePresignRequest({ ops: Array(PRESIGN_MAX_OPS).fill(op) }).ops).toHaveLength(PRESIGN_MAX_OPS);
+    for (const ops of [[], Array(PRESIGN_MAX_OPS + 1).fill(op)]) expectScionError(() => parsePresignRequest({ ops }), 'InvalidInput');
+  });
+
+  it('refuses any JSON that is not a valid request with InvalidInput, and what it accepts is canonical', () => {
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ ops: fc.array(fc.jsonValue(), { maxLength: 4 }) }),
+      fc.record({ ops: fc.array(fc.record({ op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'listLog', 'listVolumes', 'nope'), vid: fc.jsonValue(), sid: fc.jsonValue(), lsn: fc.jsonValue(), after: fc.jsonValue() }, { requiredKeys: ['op'] }), { maxLength: 4 }) }),
+    );
+    fc.assert(
+      fc.property(body, (b) => {
+        const o = outcome(overTheWire(b ?? null));
+        if (typeof o === 'string') expect(o).toBe('InvalidInput');
+        // Accepted input means exactly the ops it parses to: they survive another trip unchanged.
+        else expect(parsePresignRequest(overTheWire(o))).toEqual(o);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws anything but InvalidInput, whatever value it is handed', () => {
+    fc.assert(
+      fc.property(fc.anything({ withNullPrototype: true, withBoxedValues: true, withMap: true, withSet: true, withBigInt: true }), (value) => {
+        const o = outcome(value);
+        if (typeof o === 'string') expect(o).toBe('InvalidInput');
+      }),
+      { numRuns: 300 },
+    );
+    for (const value of [{ ops: [Object.create(null)] }, { ops: [{ op: 'getCommit', vid: Object.create(null), lsn: 1 }] }, { ops: [{ op: 'listLog', vid: VolumeId.random(seededIds(1)), after: Symbol('x') }] }]) {
+      expect(outcome(value)).toBe('InvalidInput');
+    }
+  });
+
+  it('refuses ids and cursors that could steer a key: wrong kinds, bad LSNs, query or path characters', () => {
+    const vid = VolumeId.random(seededIds(1));
+    const sid = SegmentId.random(seededIds(2));
+    const bad: unknown[] = [
+      { op: 'getCommit', vid: sid, lsn: 1 },
+      { op: 'getCommit', vid, lsn: 0 },
+      { op: 'getCommit', vid, lsn: -1 },
+      { op: 'getCommit', vid, lsn: 1.5 },
+      { op: 'getCommit', vid, lsn: Number.MAX_SAFE_INTEGER + 1 },
+      { op: 'getCommit', vid, lsn: 'one' },
+      { op: 'putCommit', vid: `${vid}/..`, lsn: 1 },
+      { op: 'getSegment', sid: vid },
+      { op: 'getSegment', sid: `${sid}?x-id=DeleteObject` },
+      { op: 'deleteSegment', sid: `../${sid}` },
+      { op: 'listLog', vid, after: 'volumes/x?list-type=1' },
+      { op: 'listLog', vid, after: 'a&prefix=' },
+      { op: 'listLog', vid, after: '%2F' },
+      { op: 'listLog', vid, after: 'x'.repeat(201) },
+      { op: 'listSegments', after: 'segments/ é' },
+      { op: 'listVolumes', after: 7 },
+      { op: 'getEverything' },
+      { op: 'getcommit', vid, lsn: 1 },
+    ];
+    for (const op of bad) {
+      const e = expectScionError(() => parsePresignRequest({ ops: [{ op: 'getSegment', sid }, op] }), 'InvalidInput');
+      expect(e.message, JSON.stringify(op)).toMatch(/^Op 1 /);
+    }
+  });
+});
+
+describe('presignOpKey', () => {
+  it('is the same for equal ops and different for different ops (a URL cache key)', () => {
+    fc.assert(
+      fc.property(anyOp, anyOp, (a, b) => {
+        expect(presignOpKey(a)).toBe(presignOpKey(overTheWire(a) as PresignOp));
+        // A listing from no cursor and from the empty cursor are the same listing.
+        const canonical = (op: PresignOp) => JSON.stringify({ ...op, ...('after' in op || op.op.startsWith('list') ? { after: (op as { after?: string }).after ?? '' } : {}) });
+        expect(presignOpKey(a) === presignOpKey(b)).toBe(canonical(a) === canonical(b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
