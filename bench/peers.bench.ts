@@ -82,7 +82,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
           ['insert', `create + insert ${k(oltp.rows)} rows, ${k(oltp.batch)}/txn`],
           ['pointSelect', `${k(oltp.ops)} point selects by key`],
           ['rangeScan', `${k(oltp.scans)} range scans of ${oltp.scanRows} rows`],
-          ['update', `${k(oltp.ops)} single-row updates, 1 txn each`],
+          ['update', `${k(oltp.updates)} single-row updates, 1 txn each`],
         ] as const) {
           expect(r[key].check, `${t.name} run ${run}: ${key} check`).toBe(oltpChecks[key]);
           samples.push({ group, workload, target: t.name, unit: 'ms', value: r[key].ms });
@@ -127,7 +127,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
           if (!q) continue;
           samples.push({
             group: 'cold read', workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
-            requests: q.requests, bytes: q.bytes, detail: { networkWaitMs: q.waitMs ?? null, run },
+            requests: q.requests, bytes: q.bytes, detail: { networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run },
           });
         }
         samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));

@@ -10,8 +10,10 @@ export interface OltpOptions {
   rows: number;
   /** Rows per insert transaction; issue 7: 1,000. */
   batch: number;
-  /** Point selects, and also single-row update transactions; issue 7: 10,000 each. */
+  /** Point selects; issue 7: 10,000. */
   ops: number;
+  /** Single-row update transactions; issue 7 asks 10,000, the full run does fewer (bench/config.ts). */
+  updates: number;
   /** Range scans of `scanRows` consecutive keys. */
   scans: number;
   scanRows: number;
@@ -91,7 +93,7 @@ export function runOltp(db: Db, o: OltpOptions): OltpResult {
 
   const update = time(() => {
     const stmt = db.prepare('UPDATE items SET qty = qty + 1 WHERE id = ?');
-    for (let i = 0; i < o.ops; i++) stmt.bind([key()]).stepReset();
+    for (let i = 0; i < o.updates; i++) stmt.bind([key()]).stepReset();
     stmt.finalize();
     // Every update added 1: the total tells whether all of them landed.
     return db.selectValue('SELECT sum(qty) FROM items') as number;
@@ -104,7 +106,7 @@ export function runOltp(db: Db, o: OltpOptions): OltpResult {
 export function expectedOltpChecks(o: OltpOptions): { insert: number; pointSelect: number; rangeScan: number; update: number } {
   let qtySum = 0;
   for (let id = 1; id <= o.rows; id++) qtySum += id % 100;
-  return { insert: o.rows, pointSelect: o.ops, rangeScan: o.scans * o.scanRows, update: qtySum + o.ops };
+  return { insert: o.rows, pointSelect: o.ops, rangeScan: o.scans * o.scanRows, update: qtySum + o.updates };
 }
 
 /** Runs one query to completion; the fingerprint must equal the one Node computed on the same file. */

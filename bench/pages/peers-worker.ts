@@ -29,6 +29,7 @@ export interface QueryOutcome {
   requests: number;
   bytes: number;
   waitMs?: number;
+  presignRequests?: number;
   fingerprint: string;
 }
 

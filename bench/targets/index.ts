@@ -4,6 +4,7 @@ import { createDownloadTarget } from './download-target.ts';
 import { createHttpVfsPageTarget, createHttpVfsReadAheadTarget } from './http-vfs-target.ts';
 import { createMemoryTarget } from './memory-target.ts';
 import { createSahpoolExclusiveTarget, createSahpoolTarget } from './sahpool-target.ts';
+import { createScionNoOracleTarget, createScionTarget } from './scion-target.ts';
 import type { TargetFactory } from './target.ts';
 
 export type { BenchTarget, Db, ExtraSample, RemoteDataset, TargetFactory, Traffic } from './target.ts';
@@ -16,8 +17,8 @@ export const TARGETS: Record<string, TargetFactory> = {
   download: createDownloadTarget,
   'http-page': createHttpVfsPageTarget,
   'http-readahead': createHttpVfsReadAheadTarget,
-  // scion: createScionTarget,
-  // 'scion-no-oracle': createScionNoOracleTarget,
+  scion: createScionTarget,
+  'scion-no-oracle': createScionNoOracleTarget,
 };
 
 /** Run only when named in SCION_BENCH_TARGETS: they would push the full run past its time budget. */

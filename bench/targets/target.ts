@@ -12,6 +12,8 @@ export interface Traffic {
   bytes: number;
   /** Time blocked on the network, where the target can tell (kept in the JSON, not the table). */
   waitMs?: number;
+  /** Round trips to a presign service (not the bucket), where the target has one (kept in the JSON). */
+  presignRequests?: number;
 }
 
 /** A measured number from a target's own workload (push/pull): one per run, reported like the others. */
@@ -25,6 +27,8 @@ export interface ExtraSample {
   value: number;
   requests?: number;
   bytes?: number;
+  /** Context kept in the JSON only (e.g. presign round trips, segment bytes). */
+  detail?: Record<string, number | null>;
 }
 
 /** Where the dataset lives, as the worker sees it. */
