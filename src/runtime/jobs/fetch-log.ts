@@ -1,8 +1,12 @@
 import { Commit, corrupt, LSN, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
 
-/** LSNs probed at once: the log's end is found by the first missing LSN, with no LIST. */
-const PROBE_WINDOW = 4;
+/**
+ * Most LSNs probed at once. The log's end is found by the first missing LSN, with no LIST; the window
+ * starts at one and doubles while every probe finds a commit, so an up-to-date log costs one request
+ * and a long one about as many requests as commits.
+ */
+const MAX_PROBE_WINDOW = 8;
 
 /**
  * Downloads the commit records (never pages) of `vid` after the newest one held locally, up to
@@ -10,9 +14,10 @@ const PROBE_WINDOW = 4;
  */
 export async function fetchLog(ctx: JobContext, vid: VolumeId, options: { maxLsn?: LSN; signal?: AbortSignal } = {}): Promise<LSN | undefined> {
   let next = LSN.next(ctx.store.latestLsnSync(vid));
+  let size = 1;
   for (;;) {
     const window: LSN[] = [];
-    for (let lsn = next; window.length < PROBE_WINDOW && (options.maxLsn === undefined || lsn <= options.maxLsn); lsn = LSN.next(lsn)) window.push(lsn);
+    for (let lsn = next; window.length < size && (options.maxLsn === undefined || lsn <= options.maxLsn); lsn = LSN.next(lsn)) window.push(lsn);
     if (window.length === 0) break;
     const bodies = await Promise.all(window.map((lsn) => ctx.remote.getCommit(vid, lsn, { signal: options.signal })));
     const found: Commit[] = [];
@@ -25,6 +30,7 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: { maxLsn
     if (fresh.length > 0) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
     if (found.length < window.length) break;
     next = LSN.next(window.at(-1));
+    size = Math.min(MAX_PROBE_WINDOW, size * 2);
   }
   return ctx.store.latestLsnSync(vid);
 }
