@@ -3,7 +3,7 @@ import type { JobContext } from '../job-context.ts';
 
 /**
  * Most LSNs probed at once. The log's end is found by the first missing LSN, with no LIST; the window
- * starts at one and doubles while every probe finds a commit, so an up-to-date log costs one request
+ * starts at one LSN (twice) and doubles while every probe finds a commit, so an up-to-date log costs one request
  * and a long one about as many requests as commits.
  */
 const MAX_PROBE_WINDOW = 8;
@@ -14,7 +14,9 @@ const MAX_PROBE_WINDOW = 8;
  */
 export async function fetchLog(ctx: JobContext, vid: VolumeId, options: { maxLsn?: LSN; signal?: AbortSignal } = {}): Promise<LSN | undefined> {
   let next = LSN.next(ctx.store.latestLsnSync(vid));
+  // Windows of 1, 1, 2, 4, 8…: finding that a log grew by one commit costs two requests, not more.
   let size = 1;
+  let rounds = 0;
   for (;;) {
     const window: LSN[] = [];
     for (let lsn = next; window.length < size && (options.maxLsn === undefined || lsn <= options.maxLsn); lsn = LSN.next(lsn)) window.push(lsn);
@@ -30,7 +32,7 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: { maxLsn
     if (fresh.length > 0) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
     if (found.length < window.length) break;
     next = LSN.next(window.at(-1));
-    size = Math.min(MAX_PROBE_WINDOW, size * 2);
+    if (++rounds > 1) size = Math.min(MAX_PROBE_WINDOW, size * 2);
   }
   return ctx.store.latestLsnSync(vid);
 }
