@@ -3,8 +3,9 @@
 // a new worker on the same OPFS directory and look at what survived.
 import { isScionError, Scion, type Database, type ScionOptions, type SqlParams } from '../../src/client/index.ts';
 import { IdbCatalog } from '../../src/local/index.ts';
+import { outcome, sleep, type Outcome } from './outcome.ts';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code?: string; message: string; details?: unknown } };
+export type { Outcome } from './outcome.ts';
 
 declare global {
   interface Window {
@@ -25,16 +26,7 @@ function must(): Database {
   return db;
 }
 
-async function outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    const err = e as Error;
-    return { ok: false, error: { message: err.message, ...(isScionError(e) ? { code: e.code, details: e.details } : {}) } };
-  }
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Rows `${batch}-${i}` for i in 1..n of batch `batch`, 400-byte bodies: one INSERT … SELECT. */
 function insertBatch(batch: string, n: number): [string, SqlParams] {

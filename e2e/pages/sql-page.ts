@@ -1,9 +1,10 @@
 // Main thread of e2e/pages/sql.html: Scion's public client API, driven by e2e/sql-*.e2e.ts through
 // `window.scionSql`. Results and errors cross page.evaluate as plain data (codes kept).
-import { Database, isScionError, Scion, type ChangeEvent, type OpenOptions, type ScionOptions, type SyncStatusEvent } from '../../src/client/index.ts';
+import { Database, Scion, type ChangeEvent, type OpenOptions, type ScionOptions, type SyncStatusEvent } from '../../src/client/index.ts';
 import { makePlainSqliteFile, plainSqliteQueries } from '../scenarios/plain-sqlite.ts';
+import { outcome, type Outcome as SqlOutcome } from './outcome.ts';
 
-export type SqlOutcome<T> = { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string; details?: unknown } };
+export type { Outcome as SqlOutcome } from './outcome.ts';
 
 export interface SqlOpenOptions extends OpenOptions {
   /** `bucket`: the dev stack's presign service (from /scion-config.json); `unreachable`: a presign URL nothing listens on. */
@@ -31,14 +32,6 @@ function slot(label: string): Slot {
   return s;
 }
 
-async function outcome<T>(fn: () => Promise<T>): Promise<SqlOutcome<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    const err = e as Error & { code?: string; details?: unknown };
-    return { ok: false, error: { name: err.name, message: err.message, ...(isScionError(e) ? { code: e.code, details: e.details } : {}) } };
-  }
-}
 
 const api = {
   /** Starts a Scion worker for `label` (one per label) and opens database `name` on it; collects its change events. */

@@ -3,8 +3,9 @@
 // inside the page (so they keep going while the test closes another page); each acknowledged row is
 // reported to the test through `window.scionAck` when the test exposes it.
 import { isScionError, Scion, type ChangeEvent, type Database, type ScionRole } from '../../src/client/index.ts';
+import { outcome, sleep, type Outcome } from './outcome.ts';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: { code?: string; message: string; details?: unknown } };
+export type { Outcome } from './outcome.ts';
 
 interface Writer {
   acked: string[];
@@ -34,16 +35,7 @@ function must(): Database {
   return db;
 }
 
-async function outcome<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (e) {
-    const err = e as Error;
-    return { ok: false, error: { message: err.message, ...(isScionError(e) ? { code: e.code, details: e.details } : {}) } };
-  }
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const api = {
   open: (directory: string, name: string) =>
