@@ -401,6 +401,11 @@ export class Runtime {
     return { ...this.#stats };
   }
 
+  /** Page misses since the runtime opened: readStats().pagesMissed without the copy, for the VFS's hot path. */
+  get pagesMissed(): number {
+    return this.#stats.pagesMissed;
+  }
+
   // ── Volumes and snapshots ───────────────────────────────────────────────────────────────
 
   /** A read-only snapshot of `vid`'s log at `lsn` (time travel). Throws CommitNotFound. */

@@ -106,9 +106,9 @@ export class VolumeFile {
       dest.fill(0);
       return 0;
     }
-    const missedBefore = this.#shared.runtime.readStats().pagesMissed;
+    const missedBefore = this.#shared.runtime.pagesMissed;
     const page = view.readPage(pageIdx, { frames: this.#oracle.window });
-    const missed = this.#shared.runtime.readStats().pagesMissed - missedBefore;
+    const missed = this.#shared.runtime.pagesMissed - missedBefore;
     this.#shared.stats.pagesRead++;
     if (missed > 0) {
       this.#shared.stats.pagesMissed++;
