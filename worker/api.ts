@@ -373,7 +373,7 @@ function defaultRemote(config: WorkerConfig, onRequest: (e: RemoteRequestEvent) 
   if (!config.remote) return undefined;
   const { presignUrl, token } = config.remote;
   if (typeof presignUrl !== 'string' || !/^https?:\/\//.test(presignUrl)) {
-    throw new ScionError('InvalidInput', `remote.presignUrl must be an http(s) URL, not ${JSON.stringify(presignUrl)}.`);
+    throw new ScionError('InvalidInput', `remote.presignUrl must be an http(s) URL (the client resolves a relative one against the page), not ${JSON.stringify(presignUrl)}.`);
   }
   return new S3Remote({ presign: { endpoint: presignUrl, token }, onRequest });
 }

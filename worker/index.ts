@@ -7,3 +7,4 @@ export type {
   VfsStats, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 export type { CheckoutVolume } from './session.ts';
+export type { WorkerLoadFailed } from './load-failure.ts';

@@ -2,12 +2,14 @@ import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type { NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
 import { Database, Listeners, type DatabaseLink } from './database.ts';
+import { withAbsolutePresignUrl } from './presign-url.ts';
 import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
 import { unwrap } from './wire.ts';
+import { watchWorker } from './worker-failure.ts';
 
 export interface ScionOptions extends WorkerConfig {
   /**
-   * The DB worker to talk to. Default: a new dedicated module worker running worker/db-worker.ts
+   * The DB worker to talk to. Default: a new dedicated module worker running worker/entry.ts (`scion-db/worker`)
    * (ended by `close()`). Pass a Worker or a MessagePort to share one (no multi-tab coordination then).
    */
   worker?: Worker | MessagePort;
@@ -65,7 +67,8 @@ export class Scion {
    * `tabDeps` is for tests (fake locks and channels).
    */
   static async open(options: ScionOptions = {}, tabDeps?: TabDeps): Promise<Scion> {
-    const { worker, multiTab, ...config } = options;
+    const { worker, multiTab, ...given } = options;
+    const config = withAbsolutePresignUrl(given);
     if (!worker && multiTab !== false && (tabDeps || (config.storage ?? 'opfs') === 'opfs')) {
       const deps = tabDeps ?? browserTabDeps(startDbWorker);
       if (deps) return new Scion(await openShared(config, deps));
@@ -137,7 +140,7 @@ export class Scion {
 }
 
 function startDbWorker(): Worker {
-  return new Worker(new URL('../../worker/db-worker.ts', import.meta.url), { type: 'module', name: 'scion-db' });
+  return new Worker(new URL('../../worker/entry.ts', import.meta.url), { type: 'module', name: 'scion-db' });
 }
 
 /** A worker of this instance's own (started here, or given). */
@@ -145,11 +148,8 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
   const owned = given ? undefined : startDbWorker();
   const worker = (given ?? owned) as Worker | MessagePort;
   const api = Comlink.wrap<WorkerApi>(worker);
-  let fail!: (e: Error) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => undefined); // observed only by calls racing it
-  const onError = (ev: Event) => fail(new ScionError('Internal', `The Scion DB worker failed: ${(ev as ErrorEvent).message || 'it could not load or threw outside a call'}.`));
-  worker.addEventListener('error', onError);
+  const watch = watchWorker(worker);
+  const { failed } = watch;
   const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])) };
   const detach = forwardNetworkState(api);
   try {
@@ -161,7 +161,7 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
           await link.call(api.shutdown());
         } finally {
           detach();
-          worker.removeEventListener('error', onError);
+          watch.stop();
           api[Comlink.releaseProxy]();
           owned?.terminate();
         }
@@ -169,7 +169,7 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
     };
   } catch (e) {
     detach();
-    worker.removeEventListener('error', onError);
+    watch.stop();
     api[Comlink.releaseProxy]();
     owned?.terminate();
     throw e;

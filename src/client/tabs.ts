@@ -11,6 +11,7 @@ import { ScionError } from '../core/index.ts';
 import type { WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
 import { Host, type HostHooks } from './tab-host.ts';
 import { TabLink } from './tab-link.ts';
+import { watchWorker } from './worker-failure.ts';
 import { tabNames, type Announcement, type Channel, type Locks, type ToTab } from './tab-protocol.ts';
 
 const logger = getLogger(['scion', 'client', 'tabs']);
@@ -245,11 +246,8 @@ export class TabCoordinator {
 async function initWithRetry(
   api: Comlink.Remote<WorkerApi>, worker: Worker | MessagePort, config: WorkerConfig, retry: { firstMs: number; maxMs: number; giveUpMs: number }, cancelled: () => boolean,
 ): Promise<WorkerInfo> {
-  let fail!: (e: Error) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => undefined);
-  const onError = (ev: Event) => fail(new ScionError('Internal', `The Scion DB worker failed: ${(ev as ErrorEvent).message || 'it could not load or threw outside a call'}.`));
-  worker.addEventListener('error', onError);
+  const watch = watchWorker(worker);
+  const { failed } = watch;
   const started = performance.now();
   let delay = retry.firstMs;
   try {
@@ -265,7 +263,7 @@ async function initWithRetry(
       delay = Math.min(delay * 2, retry.maxMs);
     }
   } finally {
-    worker.removeEventListener('error', onError);
+    watch.stop();
   }
 }
 

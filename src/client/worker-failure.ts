@@ -1,0 +1,42 @@
+import { ScionError } from '../core/index.ts';
+import type { WorkerLoadFailed } from '../../worker/index.ts';
+
+/**
+ * Watches a DB worker for failures outside a call: its modules failing to load (reported by
+ * worker/entry.ts with the URL and the error), an error event (an uncaught exception, or a script the
+ * browser could not fetch or parse), each as ScionError 'Internal'. `stop()` removes the listeners.
+ */
+export function watchWorker(worker: Worker | MessagePort): { failed: Promise<never>; stop(): void } {
+  let fail!: (e: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // observed only by calls racing it
+  const onError = (ev: Event) => fail(describeErrorEvent(ev));
+  const onMessage = (ev: MessageEvent) => {
+    const failure = (ev.data as Partial<WorkerLoadFailed> | null)?.scionWorkerLoadFailed;
+    if (failure === undefined) return;
+    fail(new ScionError('Internal', `The Scion DB worker could not load its modules (entry ${failure.url}): ${failure.name}: ${failure.message}`, { url: failure.url, error: failure.name }));
+  };
+  worker.addEventListener('error', onError);
+  worker.addEventListener('message', onMessage as EventListener);
+  return {
+    failed,
+    stop: () => {
+      worker.removeEventListener('error', onError);
+      worker.removeEventListener('message', onMessage as EventListener);
+    },
+  };
+}
+
+function describeErrorEvent(ev: Event): ScionError {
+  const e = ev as ErrorEvent;
+  if (e.message) {
+    const where = e.filename ? ` (${e.filename}:${e.lineno})` : '';
+    return new ScionError('Internal', `The Scion DB worker threw outside a call: ${e.message}${where}.`);
+  }
+  // The browser reports a worker script it could not fetch (404, wrong MIME type) or parse with no detail.
+  return new ScionError(
+    'Internal',
+    'The Scion DB worker script did not load (the browser gives no detail: most often a 404 or a non-JavaScript response for the worker URL your bundler made; see the network panel). ' +
+      "Bundlers that do not handle `new Worker(new URL(…, import.meta.url))` need `worker: new Worker(url, { type: 'module' })` with the URL of scion-db/worker.",
+  );
+}

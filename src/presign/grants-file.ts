@@ -1,0 +1,34 @@
+import { invalidInput, VolumeId } from '../core/index.ts';
+import type { Grant } from './grant.ts';
+
+/**
+ * Parses a tokens file for `bearerTokens`: a JSON object from bearer token to grant,
+ * `{ "<token>": { "volumes": "*" | ["<volume id>", …], "write": true, "admin": false } }`.
+ * `write` and `admin` default to false. Throws InvalidInput naming the token entry that is wrong.
+ */
+export function parseGrantsFile(text: string): Record<string, Grant> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalidInput(`The tokens file is not JSON: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  if (!isObject(json)) throw invalidInput('The tokens file must be a JSON object from token to grant.');
+  const grants: Record<string, Grant> = {};
+  for (const [token, value] of Object.entries(json)) {
+    const at = `The grant of token #${Object.keys(grants).length + 1}`; // never print a token
+    if (!isObject(value)) throw invalidInput(`${at} must be an object { volumes, write, admin }.`);
+    const { volumes, write = false, admin = false } = value;
+    if (typeof write !== 'boolean' || typeof admin !== 'boolean') throw invalidInput(`${at}: write and admin must be true or false.`);
+    if (volumes !== '*' && !(Array.isArray(volumes) && volumes.every((v) => typeof v === 'string'))) {
+      throw invalidInput(`${at}: volumes must be "*" or an array of volume ids.`);
+    }
+    grants[token] = { volumes: volumes === '*' ? '*' : new Set(volumes.map((v: string) => VolumeId.parse(v))), write, admin };
+  }
+  if (Object.keys(grants).length === 0) throw invalidInput('The tokens file grants no token.');
+  return grants;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
