@@ -2,7 +2,7 @@
 // type-checks against its .d.ts (strict, no skipLibCheck), imports the engine and presign handler in
 // plain Node, and builds with Vite. Step 2 (playwright.config.ts) runs the app in Chromium.
 import { execFileSync } from 'node:child_process';
-import { cp, readFile, rm } from 'node:fs/promises';
+import { copyFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APP_DIR, REPO } from './paths.ts';
 
@@ -23,7 +23,7 @@ await cp(join(REPO, 'e2e/consumer/app'), APP_DIR, { recursive: true });
 // `npm pack` runs the build (prepack) and prints the tarball's name last.
 const tarball = run('npm', ['pack', '--pack-destination', APP_DIR, '--loglevel=error'], REPO).trim().split('\n').pop() as string;
 const viteVersion = JSON.parse(await readFile(join(REPO, 'node_modules/vite/package.json'), 'utf8')).version as string;
-run('npm', ['install', `./${tarball}`, `vite@${viteVersion}`, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
+run('npm', ['install', `./${tarball}`, `vite@${viteVersion}`, 'webpack@5.113.0', 'webpack-cli@7.3.1', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
 
 run(join(REPO, 'node_modules/.bin/tsc'), ['-p', APP_DIR], APP_DIR);
 const node = JSON.parse(run(process.execPath, ['node-check.mjs'], APP_DIR)) as { text: string; status: number; url: string };
@@ -31,4 +31,18 @@ if (node.text !== 'hello from node' || node.status !== 200 || !node.url.startsWi
   throw new Error(`node-check.mjs printed ${JSON.stringify(node)}`);
 }
 run(join(APP_DIR, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], APP_DIR);
+
+// esbuild, as the README's bundler notes say: the app, the worker from scion-db/worker, and sqlite3.wasm
+// beside the worker. Written under Vite's dist/ so that `vite preview` serves it at /esbuild/.
+const esbuild = join(REPO, 'node_modules/.bin/esbuild');
+const out = join(APP_DIR, 'dist/esbuild');
+run(esbuild, ['src/main-esbuild.ts', '--bundle', '--format=esm', `--outfile=${out}/main.js`, '--log-level=warning'], APP_DIR);
+run(esbuild, ['node_modules/scion-db/dist/worker/entry.js', '--bundle', '--format=esm', `--outfile=${out}/scion-worker.js`, '--log-level=warning'], APP_DIR);
+await copyFile(join(APP_DIR, 'node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm'), join(out, 'sqlite3.wasm'));
+await writeFile(join(out, 'index.html'), (await readFile(join(APP_DIR, 'index.html'), 'utf8')).replace('/src/main.ts', './main.js'));
+
+// webpack 5, with no configuration for scion-db (app/webpack.config.js), served at /webpack/.
+run(esbuild, ['src/main.ts', '--bundle', '--packages=external', '--format=esm', '--outfile=.webpack-src/main.js', '--log-level=warning'], APP_DIR);
+run(join(APP_DIR, 'node_modules/.bin/webpack'), ['--no-stats'], APP_DIR);
+await writeFile(join(APP_DIR, 'dist/webpack/index.html'), (await readFile(join(APP_DIR, 'index.html'), 'utf8')).replace('/src/main.ts', './main.js'));
 process.stdout.write(`consumer app ready in ${APP_DIR}\n`);

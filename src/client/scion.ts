@@ -14,6 +14,12 @@ export interface ScionOptions extends WorkerConfig {
    */
   worker?: Worker | MessagePort;
   /**
+   * Where the DB worker script is, for bundlers that do not handle `new Worker(new URL(…, import.meta.url))`
+   * (esbuild): the URL of the file your build makes from `scion-db/worker`. Default: the one the package
+   * names, which Vite and webpack 5 resolve. Unlike `worker`, tabs still share one worker.
+   */
+  workerUrl?: string | URL;
+  /**
    * Share the database with the other tabs of this origin that open the same `directory` (default
    * true for OPFS storage). One tab, the leader, runs the DB worker; the others call it, and take over
    * when it closes. `false`: this instance starts its own worker, and fails with `Forbidden` if another
@@ -67,13 +73,14 @@ export class Scion {
    * `tabDeps` is for tests (fake locks and channels).
    */
   static async open(options: ScionOptions = {}, tabDeps?: TabDeps): Promise<Scion> {
-    const { worker, multiTab, ...given } = options;
+    const { worker, workerUrl, multiTab, ...given } = options;
+    const start = () => startDbWorker(workerUrl);
     const config = withAbsolutePresignUrl(given);
     if (!worker && multiTab !== false && (tabDeps || (config.storage ?? 'opfs') === 'opfs')) {
-      const deps = tabDeps ?? browserTabDeps(startDbWorker);
+      const deps = tabDeps ?? browserTabDeps(start);
       if (deps) return new Scion(await openShared(config, deps));
     }
-    return new Scion(await openOwn(config, worker));
+    return new Scion(await openOwn(config, worker, start));
   }
 
   /** `single`, `leader` or `follower` (a follower becomes the leader when the leader tab closes). */
@@ -139,13 +146,14 @@ export class Scion {
   }
 }
 
-function startDbWorker(): Worker {
+function startDbWorker(url: string | URL | undefined): Worker {
+  if (url !== undefined) return new Worker(url, { type: 'module', name: 'scion-db' });
   return new Worker(new URL('../../worker/entry.ts', import.meta.url), { type: 'module', name: 'scion-db' });
 }
 
 /** A worker of this instance's own (started here, or given). */
-async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undefined): Promise<Backend> {
-  const owned = given ? undefined : startDbWorker();
+async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undefined, start: () => Worker): Promise<Backend> {
+  const owned = given ? undefined : start();
   const worker = (given ?? owned) as Worker | MessagePort;
   const api = Comlink.wrap<WorkerApi>(worker);
   const watch = watchWorker(worker);

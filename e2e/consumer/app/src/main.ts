@@ -1,37 +1,4 @@
-// What a user writes: open a database, write, read back; push it, clone it into a second database and
-// read the clone (its pages come from the bucket). The page reports JSON in #out for the test.
-import { isScionError, Scion } from 'scion-db';
+// Vite (dev and build) finds the DB worker and sqlite3.wasm by itself.
+import { main } from './app.ts';
 
-type Note = { id: number; body: string }; // an interface would not satisfy Row (no index signature)
-
-const out = document.querySelector('#out') as HTMLElement;
-const params = new URLSearchParams(location.search);
-
-async function run(): Promise<unknown> {
-  // ?worker=URL: the app passes a worker of its own (the test passes one that cannot load).
-  const worker = params.get('worker');
-  const scion = await Scion.open({
-    directory: params.get('dir') ?? 'consumer',
-    multiTab: false,
-    remote: { presignUrl: '/presign', token: 'consumer-token' },
-    ...(worker ? { worker: new Worker(worker, { type: 'module' }) } : {}),
-  });
-  try {
-    const db = await scion.open('notes');
-    await db.exec('CREATE TABLE IF NOT EXISTS note(id INTEGER PRIMARY KEY, body TEXT)');
-    await db.exec('INSERT INTO note(body) VALUES (?)', ['written by a consumer app']);
-    const local = await db.query<Note>('SELECT id, body FROM note ORDER BY id');
-    await db.push();
-    const remote = (await db.status()).remote;
-    const copy = await scion.open('notes-copy', { clone: remote });
-    const cloned = await copy.query<Note>('SELECT id, body FROM note ORDER BY id');
-    return { ok: true, local, cloned, remote };
-  } finally {
-    await scion.close();
-  }
-}
-
-run().then(
-  (result) => (out.textContent = JSON.stringify(result)),
-  (e: unknown) => (out.textContent = JSON.stringify({ ok: false, code: isScionError(e) ? e.code : undefined, message: String(e) })),
-);
+main();

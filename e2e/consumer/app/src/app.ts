@@ -1,0 +1,42 @@
+// What a user writes: open a database, write, read back; push it, clone it into a second database and
+// read the clone (its pages come from the bucket). The page reports JSON in #out for the test.
+// main.ts (Vite) and main-esbuild.ts differ only in where the DB worker comes from.
+import { isScionError, Scion, type ScionOptions } from 'scion-db';
+
+type Note = { id: number; body: string }; // an interface would not satisfy Row (no index signature)
+
+const out = document.querySelector('#out') as HTMLElement;
+const params = new URLSearchParams(location.search);
+
+async function run(options: ScionOptions): Promise<unknown> {
+  // ?worker=URL: the app passes a worker of its own (the test passes one that cannot load).
+  const worker = params.get('worker');
+  const scion = await Scion.open({
+    directory: params.get('dir') ?? 'consumer',
+    multiTab: false,
+    remote: { presignUrl: '/presign', token: 'consumer-token' },
+    ...(worker ? { worker: new Worker(worker, { type: 'module' }) } : {}),
+    ...options,
+  });
+  try {
+    const db = await scion.open('notes');
+    await db.exec('CREATE TABLE IF NOT EXISTS note(id INTEGER PRIMARY KEY, body TEXT)');
+    await db.exec('INSERT INTO note(body) VALUES (?)', ['written by a consumer app']);
+    const local = await db.query<Note>('SELECT id, body FROM note ORDER BY id');
+    await db.push();
+    const remote = (await db.status()).remote;
+    const copy = await scion.open('notes-copy', { clone: remote });
+    const cloned = await copy.query<Note>('SELECT id, body FROM note ORDER BY id');
+    return { ok: true, local, cloned, remote };
+  } finally {
+    await scion.close();
+  }
+}
+
+/** Runs the app and writes its outcome to #out. */
+export function main(options: ScionOptions = {}): void {
+  run(options).then(
+    (result) => (out.textContent = JSON.stringify(result)),
+    (e: unknown) => (out.textContent = JSON.stringify({ ok: false, code: isScionError(e) ? e.code : undefined, message: String(e) })),
+  );
+}
