@@ -1,7 +1,7 @@
 // `npm run test:package`, step 1: a fresh consumer app installs the packed tarball as a user would,
 // type-checks against its .d.ts (strict, no skipLibCheck), imports the engine and presign handler in
 // plain Node, and builds with Vite. Step 2 (playwright.config.ts) runs the app in Chromium.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APP_DIR, REPO } from './paths.ts';
@@ -30,6 +30,9 @@ const node = JSON.parse(run(process.execPath, ['node-check.mjs'], APP_DIR)) as {
 if (node.text !== 'hello from node' || node.status !== 200 || !node.url.startsWith('http://127.0.0.1:9/notes/')) {
   throw new Error(`node-check.mjs printed ${JSON.stringify(node)}`);
 }
+// The bin says what is missing, in one line, and exits 2 (serve.ts then runs it for real).
+const bin = spawnSync(join(APP_DIR, 'node_modules/.bin/scion-presign'), [], { cwd: APP_DIR, encoding: 'utf8', env: { PATH: process.env.PATH } });
+if (bin.status !== 2 || !bin.stderr.startsWith('scion-presign: --tokens FILE is required')) throw new Error(`scion-presign without flags: ${bin.status} ${bin.stderr}`);
 run(join(APP_DIR, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], APP_DIR);
 
 // esbuild, as the README's bundler notes say: the app, the worker from scion-db/worker, and sqlite3.wasm
