@@ -22,6 +22,10 @@ await rm(APP_DIR, { recursive: true, force: true });
 await cp(join(REPO, 'e2e/consumer/app'), APP_DIR, { recursive: true });
 // `npm pack` runs the build (prepack) and prints the tarball's name last.
 const tarball = run('npm', ['pack', '--pack-destination', APP_DIR, '--loglevel=error'], REPO).trim().split('\n').pop() as string;
+// The tarball holds the build, the license and the README: no sources, tests, bench, demo or e2e.
+const packed = run('tar', ['-tzf', join(APP_DIR, tarball)], REPO).trim().split('\n');
+const stray = packed.filter((f) => !/^package\/(dist\/.+\.(js|d\.ts|js\.map)|dist\/vendor\/crc-32\/LICENSE|package\.json|README\.md|LICENSE)$/.test(f));
+if (stray.length > 0 || !packed.includes('package/dist/worker/entry.js')) throw new Error(`The tarball holds unexpected files: ${stray.join(', ')}`);
 const viteVersion = JSON.parse(await readFile(join(REPO, 'node_modules/vite/package.json'), 'utf8')).version as string;
 run('npm', ['install', `./${tarball}`, `vite@${viteVersion}`, 'webpack@5.113.0', 'webpack-cli@7.3.1', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
 

@@ -9,4 +9,5 @@ export default {
   output: { path: fileURLToPath(new URL('./dist/webpack/', import.meta.url)), filename: 'main.js', publicPath: 'auto', clean: true },
   experiments: { outputModule: true },
   performance: { hints: false },
+  optimization: { minimize: false }, // minifying is most of webpack's time here and tests nothing of scion-db's
 };
