@@ -27,7 +27,7 @@ const packed = run('tar', ['-tzf', join(APP_DIR, tarball)], REPO).trim().split('
 const stray = packed.filter((f) => !/^package\/(dist\/.+\.(js|d\.ts|js\.map)|dist\/vendor\/crc-32\/LICENSE|package\.json|README\.md|LICENSE)$/.test(f));
 if (stray.length > 0 || !packed.includes('package/dist/worker/entry.js')) throw new Error(`The tarball holds unexpected files: ${stray.join(', ')}`);
 const viteVersion = JSON.parse(await readFile(join(REPO, 'node_modules/vite/package.json'), 'utf8')).version as string;
-run('npm', ['install', `./${tarball}`, `vite@${viteVersion}`, 'webpack@5.113.0', 'webpack-cli@7.3.1', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
+run('npm', ['install', `./${tarball}`, `vite@${viteVersion}`, 'webpack@5.113.0', 'webpack-cli@7.3.1', 'deno@2.9.6', 'miniflare@4.20260730.0', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], APP_DIR);
 
 run(join(REPO, 'node_modules/.bin/tsc'), ['-p', APP_DIR], APP_DIR);
 const node = JSON.parse(run(process.execPath, ['node-check.mjs'], APP_DIR)) as { text: string; status: number; url: string };
@@ -52,4 +52,6 @@ await writeFile(join(out, 'index.html'), (await readFile(join(APP_DIR, 'index.ht
 run(esbuild, ['src/main.ts', '--bundle', '--packages=external', '--format=esm', '--outfile=.webpack-src/main.js', '--log-level=warning'], APP_DIR);
 run(join(APP_DIR, 'node_modules/.bin/webpack'), ['--no-stats'], APP_DIR);
 await writeFile(join(APP_DIR, 'dist/webpack/index.html'), (await readFile(join(APP_DIR, 'index.html'), 'utf8')).replace('/src/main.ts', './main.js'));
+// The Workers entry, bundled as wrangler would (runtimes.spec.ts runs it in miniflare).
+run(esbuild, ['presign-worker.ts', '--bundle', '--format=esm', '--platform=neutral', '--outfile=dist-worker/presign-worker.js', '--log-level=warning'], APP_DIR);
 process.stdout.write(`consumer app ready in ${APP_DIR}\n`);

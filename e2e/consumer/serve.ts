@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bucketEnv, startTestBucket } from '../bucket/index.ts';
-import { APP_DIR, PORTS } from './paths.ts';
+import { bucketEnv, bucketInfo, startTestBucket } from '../bucket/index.ts';
+import { APP_DIR, BUCKET_FILE, PORTS } from './paths.ts';
 
 const bucket = await startTestBucket(process.env.SCION_BUCKET ?? 'embedded');
 const children: ChildProcess[] = [];
@@ -37,6 +37,7 @@ process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
 
 try {
+  await writeFile(BUCKET_FILE, JSON.stringify(bucketInfo(bucket)));
   const tokens = join(APP_DIR, 'tokens.json');
   await writeFile(tokens, JSON.stringify({ 'consumer-token': { volumes: '*', write: true, admin: false } }));
   const { SCION_S3_KIND: _kind, ...s3 } = bucketEnv(bucket);
