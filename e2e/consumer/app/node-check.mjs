@@ -6,6 +6,9 @@ import { Runtime } from 'scion-db/runtime';
 import { bearerTokens, createPresignHandler } from 'scion-db/presign';
 import { servePresign } from 'scion-db/presign/node';
 
+// Every other entry loads in Node too (the client and the VFS only do work in a browser and a worker).
+for (const entry of ['scion-db', 'scion-db/remote', 'scion-db/vfs', 'scion-db/presign/deno', 'scion-db/presign/workers']) await import(entry);
+
 const rt = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog() });
 const graft = await rt.tagOpen('hello');
 const writer = rt.graftWriter(graft.local);
