@@ -45,3 +45,12 @@ test('a worker that cannot load fails with a ScionError that says so', async ({ 
   expect(result).toMatchObject({ ok: false, code: 'Internal' });
   expect(result.message).toContain('worker script did not load');
 });
+
+test('a workerUrl that is not the worker fails with a ScionError naming the URL and what the server sent', async ({ page }) => {
+  await page.goto(`http://127.0.0.1:${PORTS.build}/?dir=consumer-404-${Date.now()}&workerUrl=/no-such-worker.js`);
+  await expect(page.locator('#out')).not.toHaveText('running', { timeout: 30_000 });
+  const result = JSON.parse((await page.locator('#out').textContent()) ?? '{}');
+  expect(result).toMatchObject({ ok: false, code: 'Internal' });
+  // vite preview answers a missing file with the app's index.html.
+  expect(result.message).toContain(`worker script http://127.0.0.1:${PORTS.build}/no-such-worker.js did not load: the server answered 200 with text/html`);
+});

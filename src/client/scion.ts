@@ -5,7 +5,7 @@ import { Database, Listeners, type DatabaseLink } from './database.ts';
 import { withAbsolutePresignUrl } from './presign-url.ts';
 import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
 import { unwrap } from './wire.ts';
-import { watchWorker } from './worker-failure.ts';
+import { startModuleWorker, watchWorker } from './worker-failure.ts';
 
 export interface ScionOptions extends WorkerConfig {
   /**
@@ -147,7 +147,7 @@ export class Scion {
 }
 
 function startDbWorker(url: string | URL | undefined): Worker {
-  if (url !== undefined) return new Worker(url, { type: 'module', name: 'scion-db' });
+  if (url !== undefined) return startModuleWorker(url, 'scion-db');
   return new Worker(new URL('../../worker/entry.ts', import.meta.url), { type: 'module', name: 'scion-db' });
 }
 

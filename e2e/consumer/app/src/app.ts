@@ -10,13 +10,15 @@ const out = document.querySelector('#out') as HTMLElement;
 const params = new URLSearchParams(location.search);
 
 async function run(options: ScionOptions): Promise<unknown> {
-  // ?worker=URL: the app passes a worker of its own (the test passes one that cannot load).
+  // ?worker=URL, ?workerUrl=URL: the app passes a worker of its own, or its URL (the tests pass ones that cannot load).
   const worker = params.get('worker');
+  const workerUrl = params.get('workerUrl');
   const scion = await Scion.open({
     directory: params.get('dir') ?? 'consumer',
     multiTab: false,
     remote: { presignUrl: '/presign', token: 'consumer-token' },
     ...(worker ? { worker: new Worker(worker, { type: 'module' }) } : {}),
+    ...(workerUrl ? { workerUrl } : {}),
     ...options,
   });
   try {
