@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
 /** Every public entry: the keys are their paths in dist/ without `.js`. */
-export const ENTRIES: Readonly<Record<string, string>> = {
+const ENTRIES: Readonly<Record<string, string>> = {
   'src/client/index': 'src/client/index.ts',
   'worker/entry': 'worker/entry.ts',
   'src/core/index': 'src/core/index.ts',
