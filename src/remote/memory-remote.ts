@@ -1,5 +1,5 @@
-import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../core/index.ts';
-import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent } from './remote.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type Remote, type RemoteRequestEvent } from './remote.ts';
 
 interface StoredObject {
   readonly bytes: Uint8Array;
@@ -40,18 +40,29 @@ export class MemoryRemote implements Remote {
     return this.#create(RemoteKey.commit(vid, lsn), bytes);
   }
 
-  async putSegment(sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#create(RemoteKey.segment(sid), bytes);
+  async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {
+    return this.#get('GET', RemoteKey.latest(vid), false)?.slice();
   }
 
-  async getSegmentRange(sid: SegmentId, range: ByteRange): Promise<Uint8Array> {
-    return this.getSegmentRangeSync(sid, range);
+  async putLatest(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const key = RemoteKey.latest(vid);
+    this.#check('PUT', key);
+    this.objects.set(key, { bytes: bytes.slice(), lastModified: this.#now() });
+    this.#onRequest?.({ method: 'PUT', key, status: 200, bytes: bytes.byteLength, ms: 0, sync: false });
   }
 
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
-    const key = RemoteKey.segment(sid);
+  async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
+  }
+
+  async getSegmentRange(at: SegmentAddress, range: ByteRange): Promise<Uint8Array> {
+    return this.getSegmentRangeSync(at, range);
+  }
+
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
+    const key = RemoteKey.segment(at);
     const object = this.#get('GET', key, true);
-    if (!object) throw new ScionError('RemoteUnavailable', `Segment ${sid} is missing from the remote.`, { key });
+    if (!object) throw missingSegment(key);
     return object.slice(range.start, range.end);
   }
 
@@ -64,8 +75,8 @@ export class MemoryRemote implements Remote {
     }
   }
 
-  async deleteSegment(sid: SegmentId): Promise<void> {
-    const key = RemoteKey.segment(sid);
+  async deleteSegment(at: SegmentAddress): Promise<void> {
+    const key = RemoteKey.segment(at);
     this.#check('DELETE', key);
     this.objects.delete(key);
   }
@@ -89,3 +100,4 @@ export class MemoryRemote implements Remote {
     if (!this.#online) throw new ScionError('RemoteUnavailable', `The remote is unreachable (${method} ${key}). Retry when online.`, { key });
   }
 }
+

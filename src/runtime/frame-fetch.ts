@@ -1,4 +1,4 @@
-import { decodeFrame, frameOf, frameRange, ScionError, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
+import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 
@@ -23,8 +23,12 @@ export function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; 
   return { index: i, frame: frames[i] as FrameRef, ...frameRange(frames, i) };
 }
 
-/** Decodes fetched frame bytes, caches every page of the frame, and counts it. */
+/**
+ * Checks fetched frame bytes against the commit (size, SHA-256), decodes them, caches every page of
+ * the frame, and counts it. Throws Corrupt for bytes that are not the commit's.
+ */
 export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, frame: FrameRef, bytes: Uint8Array): Map<PageIdx, Page> {
+  verifyFrame(frame, bytes, `segment ${commit.segment?.sid} of ${commit.vid}@${commit.lsn}`);
   const pages = decodeFrame(bytes, frame.pages);
   store.putPagesSync((commit.segment as NonNullable<Commit['segment']>).sid, pages);
   stats.framesFetched++;
@@ -43,7 +47,7 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
   const all = (commit.segment as NonNullable<Commit['segment']>).frames;
   const last = Math.min(all.length, index + Math.max(1, frames)) - 1;
   const end = frameRange(all, last).end;
-  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync(commit.segment as NonNullable<Commit['segment']>, { start, end }));
   for (let i = index + 1; i <= last; i++) {
     const r = frameRange(all, i);
     cacheFrame(store, stats, commit, all[i] as FrameRef, bytes.subarray(r.start - start, r.end - start));
@@ -55,7 +59,7 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
 export async function fetchPage(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Promise<Page> {
   stats.pagesMissed++;
   const { frame, start, end } = locateFrame(commit, pageIdx);
-  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange(commit.segment as NonNullable<Commit['segment']>, { start, end }));
   return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
 }
 

@@ -53,7 +53,7 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
         const frames = (first.commit.segment as NonNullable<Commit['segment']>).frames;
         const start = frameRange(frames, first.index).start;
         const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
-        const body = await ctx.remote.getSegmentRange((first.commit.segment as NonNullable<Commit['segment']>).sid, { start, end }, { signal: options.signal });
+        const body = await ctx.remote.getSegmentRange(first.commit.segment as NonNullable<Commit['segment']>, { start, end }, { signal: options.signal });
         for (const want of run) {
           const r = frameRange(frames, want.index);
           cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));

@@ -44,8 +44,8 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
     const byIdx = new Map(pages);
     const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
     const segment = await encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)), nativeDeflate);
-    const sid = await uploadSegment(ctx, segment.bytes, options.signal);
-    commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames, hotFrames: plan.hotFrames } };
+    const sid = await uploadSegment(ctx, graft.remote, segment.bytes, options.signal);
+    commit = { ...commit, segment: { sid, home: graft.remote, pages: PageSet.of(byIdx.keys()), frames: segment.frames, hotFrames: plan.hotFrames } };
     bytes = segment.bytes.byteLength;
   }
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
@@ -97,12 +97,12 @@ export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: 
   return { pageCount: snapshot.pageCount, pages };
 }
 
-async function uploadSegment(ctx: JobContext, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
+async function uploadSegment(ctx: JobContext, vid: VolumeId, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
   // A create-only PUT that finds its key taken (a lost response of our own retry, or a clash of
   // random ids) is simply retried under a fresh id: segments are unreferenced until a commit names them.
   for (let attempt = 0; attempt < 3; attempt++) {
     const sid = SegmentId.random(ctx.ids);
-    if ((await ctx.remote.putSegment(sid, bytes, { signal })) === 'created') return sid;
+    if ((await ctx.remote.putSegment(vid, sid, bytes, { signal })) === 'created') return sid;
   }
   // Not a bug: a flaky network (each PUT landed, its response was lost, the retry got 412) looks like this.
   throw new ScionError('RemoteUnavailable', 'Three segment uploads in a row found their fresh id taken (lost responses retried, most likely). Retry the push.');
