@@ -193,6 +193,8 @@ function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
   copy.httpVersion = req.httpVersion;
   copy.httpVersionMajor = req.httpVersionMajor;
   copy.httpVersionMinor = req.httpVersionMinor;
+  // Complete, or destroying it after s3rver read it would destroy the shared socket too.
+  copy.complete = true;
   copy.push(body);
   copy.push(null);
   return copy;

@@ -7,3 +7,4 @@ export { EXPIRES_DEFAULT_SECONDS, EXPIRES_MAX_SECONDS } from './bucket-signer.ts
 export type { Grant } from './grant.ts';
 export { bearerTokens } from './tokens.ts';
 export { bucketConfigFromEnv } from './env.ts';
+export { scionBucketPolicy } from './bucket-policy.ts';
