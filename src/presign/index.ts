@@ -8,3 +8,5 @@ export type { Grant } from './grant.ts';
 export { bearerTokens } from './tokens.ts';
 export { bucketConfigFromEnv } from './env.ts';
 export { scionBucketPolicy } from './bucket-policy.ts';
+export { defaultJwtGrant, jwtGrants } from './jwt.ts';
+export type { JwtGrantsOptions } from './jwt.ts';
