@@ -33,7 +33,7 @@ export class MemoryRemote implements Remote {
   }
 
   async getCommit(vid: VolumeId, lsn: LSN): Promise<Uint8Array | undefined> {
-    return this.#get('GET', RemoteKey.commit(vid, lsn), false)?.slice();
+    return this.#get('GET', RemoteKey.commit(vid, lsn))?.slice();
   }
 
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
@@ -41,7 +41,7 @@ export class MemoryRemote implements Remote {
   }
 
   async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {
-    return this.#get('GET', RemoteKey.latest(vid), false)?.slice();
+    return this.#get('GET', RemoteKey.latest(vid))?.slice();
   }
 
   async putLatest(vid: VolumeId, bytes: Uint8Array): Promise<void> {
@@ -61,9 +61,12 @@ export class MemoryRemote implements Remote {
 
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
     const key = RemoteKey.segment(at);
-    const object = this.#get('GET', key, true);
-    if (!object) throw missingSegment(key);
-    return object.slice(range.start, range.end);
+    this.#check('GET', key);
+    const object = this.objects.get(key)?.bytes;
+    const body = object?.slice(range.start, range.end);
+    this.#onRequest?.({ method: 'GET', key, status: body ? 206 : 404, bytes: body?.byteLength ?? 0, ms: 0, sync: true });
+    if (!body) throw missingSegment(key);
+    return body;
   }
 
   async *list(prefix: 'volumes/' | 'segments/'): AsyncIterable<ListedObject> {
@@ -81,10 +84,10 @@ export class MemoryRemote implements Remote {
     this.objects.delete(key);
   }
 
-  #get(method: string, key: string, sync: boolean): Uint8Array | undefined {
+  #get(method: string, key: string): Uint8Array | undefined {
     this.#check(method, key);
     const bytes = this.objects.get(key)?.bytes;
-    this.#onRequest?.({ method, key, status: bytes ? 200 : 404, bytes: bytes?.byteLength ?? 0, ms: 0, sync });
+    this.#onRequest?.({ method, key, status: bytes ? 200 : 404, bytes: bytes?.byteLength ?? 0, ms: 0, sync: false });
     return bytes;
   }
 

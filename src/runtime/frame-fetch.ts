@@ -2,14 +2,21 @@ import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit,
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 
-/** Counters of the remote read path, exposed for tests, benchmarks and the demo. */
+/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
 export interface ReadStats {
   /** Reads the VFS asked for that were not local. */
   pagesMissed: number;
   framesFetched: number;
   pagesFetched: number;
+  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
   bytesFetched: number;
+  /** Every byte uploaded: segments, commit records, latest hints. */
+  bytesUploaded: number;
+  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
+  requests: number;
 }
+
+export const emptyReadStats = (): ReadStats => ({ pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0, bytesUploaded: 0, requests: 0 });
 
 /** The frame of `commit`'s segment that holds `pageIdx` and its byte range. */
 export function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; frame: FrameRef; start: number; end: number } {
@@ -33,7 +40,6 @@ export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, 
   store.putPagesSync((commit.segment as NonNullable<Commit['segment']>).sid, pages);
   stats.framesFetched++;
   stats.pagesFetched += pages.size;
-  stats.bytesFetched += bytes.byteLength;
   return pages;
 }
 

@@ -33,7 +33,9 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
 
   const range = { start: LSN.next(watermark), end: localLatest };
-  await hydrateSnapshot(ctx, rangeSnapshot(ctx, graft, range), options);
+  // Only pages the local commits wrote, never the remote base. They are local by definition, except
+  // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
+  await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), options);
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
   const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
@@ -75,6 +77,11 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
     ctx.store.putPagesSync(held.segment.sid, new Map(pages));
   }
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
+}
+
+/** The local commits `range` of the graft alone: the pages a push of that range uploads. */
+function localSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): Snapshot {
+  return { pageCount: ctx.mustGetCommit(graft.local, range.end).pageCount, path: [{ vid: graft.local, start: range.start, end: range.end }] };
 }
 
 /** The snapshot of local commits `range` of the graft, on top of its remote base. */
