@@ -3,7 +3,7 @@ import {
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
-import { fetchLog } from './fetch-log.ts';
+import { fetchLog, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
 
@@ -58,6 +58,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   } else {
     await landCommit(ctx, vid, commit, pages);
   }
+  await publishLatest(ctx, graft.remote, lsn, options.signal);
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
 }
 
