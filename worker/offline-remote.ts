@@ -2,7 +2,7 @@
 // While off, every call fails with RemoteUnavailable before any request leaves the worker, exactly as an
 // unreachable bucket or presign service would make it fail (reads of unfetched pages become PageNotLocal).
 import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
-import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent, RequestOptions } from '../src/remote/index.ts';
+import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, RemoteRequestEvent, RequestOptions } from '../src/remote/index.ts';
 
 export class OfflineRemote implements Remote {
   readonly #inner: Remote;
@@ -52,9 +52,9 @@ export class OfflineRemote implements Remote {
     return this.#inner.getSegmentRangeSync(at, range);
   }
 
-  async prepareSegmentReads(at: readonly SegmentAddress[]): Promise<void> {
-    // Only a hint: offline there is nothing to prepare, and the reads themselves will fail.
-    if (!this.#offline) await this.#inner.prepareSegmentReads?.(at);
+  async prepare(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void> {
+    // Only a hint: offline there is nothing to prepare, and the requests themselves will fail.
+    if (!this.#offline) await this.#inner.prepare?.(requests, options);
   }
 
   async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {

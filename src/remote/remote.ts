@@ -21,6 +21,15 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A request a job is about to make (see Remote.prepare). */
+export type PlannedRequest =
+  | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
+  | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  | { readonly op: 'getSegment'; readonly at: SegmentAddress }
+  | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
+  | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
+  | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly bytes: Uint8Array };
+
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
   readonly method: string;
@@ -51,8 +60,11 @@ export interface Remote {
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
   getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array;
-  /** Hint: these segments will be read soon (S3 mints their GET URLs ahead, so sync reads need no round trip). */
-  prepareSegmentReads?(at: readonly SegmentAddress[]): Promise<void>;
+  /**
+   * Hint: these requests come next (S3 signs all their URLs in one presign round trip, so a push is
+   * one round trip to the presign service and sync reads need none). Failing it fails nothing.
+   */
+  prepare?(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void>;
   /** Every object under `volumes/` (commits, segments, hints) or format 1's `segments/`. */
   list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject>;
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void>;

@@ -2,7 +2,7 @@ import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
 import { RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
-import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
+import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { backoffDelay, RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
 
 export interface S3RemoteOptions {
@@ -104,8 +104,8 @@ export class S3Remote implements Remote {
     }
   }
 
-  async prepareSegmentReads(at: readonly SegmentAddress[]): Promise<void> {
-    if (at.length > 0) await this.presign.sign(at.map(segmentGet));
+  async prepare(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void> {
+    if (requests.length > 0) await this.presign.sign(requests.map(presignOpOf), options);
   }
 
   async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
@@ -130,6 +130,8 @@ export class S3Remote implements Remote {
   }
 
   async #send(op: PresignOp, init: { body?: Uint8Array; range?: ByteRange }, options: RequestOptions = {}): Promise<Outcome> {
+    // Signed before waiting for a slot: concurrent requests then share one presign round trip.
+    await this.presign.sign([op], options);
     return this.#limit(async () => {
       let refused = false;
       for (let attempt = 0; ; attempt++) {
@@ -182,6 +184,24 @@ export class S3Remote implements Remote {
     const e: RemoteRequestEvent = { method, key, status, bytes, ms: Math.round((performance.now() - started) * 10) / 10, sync };
     logger.debug('{method} {key} {status}', { ...e });
     this.#onRequest?.(e);
+  }
+}
+
+/** What the presign service signs for a planned request. */
+function presignOpOf(r: PlannedRequest): PresignOp {
+  switch (r.op) {
+    case 'getCommit':
+      return { op: r.op, vid: r.vid, lsn: r.lsn };
+    case 'getLatest':
+      return { op: r.op, vid: r.vid };
+    case 'getSegment':
+      return segmentGet(r.at);
+    case 'putCommit':
+      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: UploadBody.of(r.bytes) };
+    case 'putLatest':
+      return { op: r.op, vid: r.vid, upload: UploadBody.of(r.bytes) };
+    case 'putSegment':
+      return { op: r.op, vid: r.vid, sid: r.sid, upload: UploadBody.of(r.bytes) };
   }
 }
 

@@ -23,7 +23,7 @@ export function countingRemote(remote: Remote, stats: ReadStats): Remote {
     putSegment: (vid, sid, bytes, options) => (up(bytes), remote.putSegment(vid, sid, bytes, options)),
     getSegmentRange: async (at, range, options) => (stats.requests++, down(await remote.getSegmentRange(at, range, options))),
     getSegmentRangeSync: (at, range) => (stats.requests++, down(remote.getSegmentRangeSync(at, range))),
-    ...(remote.prepareSegmentReads ? { prepareSegmentReads: (at: Parameters<NonNullable<Remote['prepareSegmentReads']>>[0]) => remote.prepareSegmentReads?.(at) ?? Promise.resolve() } : {}),
+    prepare: async (requests, options) => remote.prepare?.(requests, options),
     list: (prefix, options) => (stats.requests++, remote.list(prefix, options)),
     deleteSegment: (at, options) => (stats.requests++, remote.deleteSegment(at, options)),
   };

@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import { Commit, corrupt, isScionError, LatestHint, LSN, type VolumeId } from '../../core/index.ts';
+import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 
 const logger = getLogger(['scion', 'runtime']);
@@ -26,6 +27,9 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   const within = (lsn: LSN): boolean => options.maxLsn === undefined || lsn <= options.maxLsn;
   const first = LSN.next(ctx.store.latestLsnSync(vid));
   if (!within(first)) return ctx.store.latestLsnSync(vid);
+  // The first two rounds' URLs in one presign round trip (signing costs the bucket nothing). Only a
+  // hint: if it fails, the requests themselves sign again and report the error.
+  await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
   // Nothing held yet (a clone): ask the hint at once, beside the first probe.
   const [grew, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), ctx.store.latestLsnSync(vid) === undefined ? readLatestHint(ctx, vid, options.signal) : undefined]);
   if (!grew) return ctx.store.latestLsnSync(vid);
@@ -47,6 +51,11 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     next = LSN.next(window.at(-1));
   }
   return ctx.store.latestLsnSync(vid);
+}
+
+/** The requests that find where a log ends after `first` - 1 when it grew by at most one commit. */
+export function logEndRequests(vid: VolumeId, first: LSN): PlannedRequest[] {
+  return [{ op: 'getCommit', vid, lsn: first }, { op: 'getCommit', vid, lsn: LSN.next(first) }, { op: 'getLatest', vid }];
 }
 
 /** GETs the commits of `window` at once and stores those before the first missing one; true if none was missing. */
@@ -80,12 +89,13 @@ async function readLatestHint(ctx: JobContext, vid: VolumeId, signal?: AbortSign
  * Writes the latest hint after a push landed `lsn` (or recovery found where the log ends). Best
  * effort: the push is already durable, and a hint not written only costs readers round trips.
  */
-export async function publishLatest(ctx: JobContext, vid: VolumeId, lsn: LSN, signal?: AbortSignal): Promise<void> {
+export async function publishLatest(ctx: JobContext, vid: VolumeId, latest: LSN | Uint8Array, signal?: AbortSignal): Promise<void> {
+  const bytes = typeof latest === 'number' ? LatestHint.encode({ vid, lsn: latest }) : latest;
   try {
-    await ctx.remote.putLatest(vid, LatestHint.encode({ vid, lsn }), { signal });
+    await ctx.remote.putLatest(vid, bytes, { signal });
   } catch (e) {
     if (signal?.aborted || !isScionError(e)) throw e;
-    logger.warn('could not update the latest hint of {vid} to {lsn}: {message}', { vid, lsn, message: e.message });
+    logger.warn('could not update the latest hint of {vid}: {message}', { vid, message: e.message });
   }
 }
 
