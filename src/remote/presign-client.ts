@@ -1,4 +1,4 @@
-import { presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
+import { isScionError, presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
 
 export interface PresignClientOptions {
   /** URL of the presign service's endpoint, e.g. `https://api.example.com/presign`. */
@@ -16,6 +16,7 @@ const MAX_BATCH = 256;
 interface Batch {
   readonly ops: Map<string, PresignOp>;
   readonly done: Promise<Map<string, PresignedRequest>>;
+  callers: number;
 }
 
 /**
@@ -53,8 +54,12 @@ export class PresignClient {
     return ops.map((op) => (this.#cached(op) ?? fresh.get(presignOpKey(op))) as PresignedRequest);
   }
 
-  /** Adds `ops` to the batch being gathered (one is started, flushed on the next macrotask). */
-  #join(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {
+  /**
+   * Adds `ops` to the batch being gathered (one is started, flushed on the next macrotask). The
+   * service refuses a batch as a whole: a caller whose batch was refused because of another
+   * caller's op (Forbidden, InvalidInput) asks again for its own ops alone.
+   */
+  async #join(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {
     let batch = this.#batch;
     if (!batch) {
       const gathered = new Map<string, PresignOp>();
@@ -62,10 +67,16 @@ export class PresignClient {
         this.#batch = undefined;
         return this.#signAll([...gathered.values()]);
       });
-      batch = this.#batch = { ops: gathered, done };
+      batch = this.#batch = { ops: gathered, done, callers: 0 };
     }
+    batch.callers++;
     for (const op of ops) batch.ops.set(presignOpKey(op), op);
-    return batch.done;
+    try {
+      return await batch.done;
+    } catch (e) {
+      if (batch.callers > 1 && (isScionError(e, 'Forbidden') || isScionError(e, 'InvalidInput'))) return this.#signAll(ops);
+      throw e;
+    }
   }
 
   async #signAll(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {

@@ -140,3 +140,28 @@ describe('helpers', () => {
     });
   });
 });
+
+describe('PresignClient batching', () => {
+  it('signs concurrent callers in one round trip, and a refused batch does not fail the others', async () => {
+    const asked: PresignOp[][] = [];
+    const fake: typeof fetch = async (_url, init) => {
+      const { ops } = JSON.parse(String(init?.body)) as { ops: PresignOp[] };
+      asked.push(ops);
+      if (ops.some((o) => o.op === 'listVolumes')) return new Response(JSON.stringify({ name: 'ScionError', code: 'Forbidden', message: 'Op 1 (listVolumes) is not allowed.' }), { status: 403 });
+      return Response.json({ urls: ops.map(() => ({ method: 'GET', url: 'http://x/', headers: {}, expiresAt: Date.now() + 60_000 })) });
+    };
+    const client = new PresignClient({ endpoint: 'http://presign.test/presign', fetch: fake });
+    const a = { op: 'getCommit', vid, lsn: LSN.parse(1) } as const;
+    const b = { op: 'getCommit', vid, lsn: LSN.parse(2) } as const;
+    await Promise.all([client.sign([a]), client.sign([b])]);
+    expect(asked).toEqual([[a, b]]);
+    expect(client.roundTrips).toBe(1);
+
+    asked.length = 0;
+    const c = { op: 'getCommit', vid, lsn: LSN.parse(3) } as const;
+    const [ok, refused] = await Promise.allSettled([client.sign([c]), client.sign([{ op: 'listVolumes' }])]);
+    expect(ok.status).toBe('fulfilled');
+    expect(refused.status === 'rejected' && isScionError(refused.reason, 'Forbidden')).toBe(true);
+    expect(asked).toEqual([[c, { op: 'listVolumes' }], [c], [{ op: 'listVolumes' }]]);
+  });
+});
