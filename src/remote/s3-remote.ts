@@ -43,7 +43,7 @@ export class S3Remote implements Remote {
   }
 
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putCommit', vid, lsn, upload: UploadBody.of(bytes) }, { body: bytes }, options);
+    const r = await this.#send({ op: 'putCommit', vid, lsn, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -53,11 +53,11 @@ export class S3Remote implements Remote {
   }
 
   async putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
-    await this.#send({ op: 'putLatest', vid, upload: UploadBody.of(bytes) }, { body: bytes }, options);
+    await this.#send({ op: 'putLatest', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
   }
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putSegment', vid, sid, upload: UploadBody.of(bytes) }, { body: bytes }, options);
+    const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -187,6 +187,15 @@ export class S3Remote implements Remote {
   }
 }
 
+const uploads = new WeakMap<Uint8Array, UploadBody>();
+
+/** The body's length and digests, computed once per body (a push plans its uploads, then sends them). */
+function uploadOf(bytes: Uint8Array): UploadBody {
+  let upload = uploads.get(bytes);
+  if (!upload) uploads.set(bytes, (upload = UploadBody.of(bytes)));
+  return upload;
+}
+
 /** What the presign service signs for a planned request. */
 function presignOpOf(r: PlannedRequest): PresignOp {
   switch (r.op) {
@@ -197,11 +206,11 @@ function presignOpOf(r: PlannedRequest): PresignOp {
     case 'getSegment':
       return segmentGet(r.at);
     case 'putCommit':
-      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: UploadBody.of(r.bytes) };
+      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: uploadOf(r.bytes) };
     case 'putLatest':
-      return { op: r.op, vid: r.vid, upload: UploadBody.of(r.bytes) };
+      return { op: r.op, vid: r.vid, upload: uploadOf(r.bytes) };
     case 'putSegment':
-      return { op: r.op, vid: r.vid, sid: r.sid, upload: UploadBody.of(r.bytes) };
+      return { op: r.op, vid: r.vid, sid: r.sid, upload: uploadOf(r.bytes) };
   }
 }
 

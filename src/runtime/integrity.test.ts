@@ -118,6 +118,42 @@ describe('a damaged commit object', () => {
   }
 });
 
+describe('a torn commit upload (the bucket kept 0 bytes, the pusher lost the answer)', () => {
+  it('the pushing device reopens and reads its data; the next push or pull says Corrupt; other devices read what they hold', async () => {
+    const { remote, g } = await pushedVolume(1);
+    const file = new MemoryFile();
+    const catalog = new MemoryCatalog();
+    const b = await device(remote, file, catalog);
+    const gb = await b.rt.graftClone(g.remote);
+    const c = await cloneOf(remote, g.remote);
+    const w = b.rt.graftWriter(gb.local);
+    w.writePage(idx(2), noise(42));
+    w.commit();
+    const torn = remote.putCommit.bind(remote);
+    remote.putCommit = async (vid, lsn) => {
+      remote.putCommit = torn;
+      await torn(vid, lsn, new Uint8Array());
+      throw Object.assign(new Error('connection reset'), { name: 'ScionError', code: 'RemoteUnavailable' });
+    };
+    await expectCode(b.rt.graftPush(gb.local), 'RemoteUnavailable');
+    expect(b.rt.graftGet(gb.local)?.pending).toBeDefined();
+    const reopened = await b.restart();
+    expect(reopened.graftGet(gb.local)?.pending).toBeDefined();
+    expect(reopened.graftReader(gb.local).readPage(idx(2))).toEqual(noise(42));
+    await expectCode(reopened.graftPush(gb.local), 'Corrupt');
+    await expectCode(reopened.graftPull(gb.local), 'Corrupt');
+    // The way out: move the data to a new remote volume; a new device clones that.
+    const moved = await reopened.graftSwitchRemote(gb.local);
+    const d = await cloneOf(remote, moved.remote);
+    expect(d.reader.readPage(idx(2))).toEqual(noise(42));
+    expect(d.reader.readPage(idx(1))[0]).toBe(1);
+    expect(c.reader.readPage(idx(1))[0]).toBe(1);
+    await expectCode(c.rt.graftPull(c.gb.local), 'Corrupt');
+    // A new clone of the damaged log is refused, typed: the way out is a device that holds the data moving it to a new remote.
+    await expectCode(cloneOf(remote, g.remote), 'Corrupt');
+  });
+});
+
 describe('remote format 1', () => {
   it('a volume written by format 1 (shared segments/, no digests) still clones, reads and pulls', async () => {
     const { remote, g, segmentOf } = await pushedVolume(2);
