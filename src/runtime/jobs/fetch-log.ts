@@ -31,12 +31,13 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   // hint: if it fails, the requests themselves sign again and report the error.
   await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
   // Nothing held yet (a clone): ask the hint at once, beside the first probe.
-  const [grew, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), ctx.store.latestLsnSync(vid) === undefined ? readLatestHint(ctx, vid, options.signal) : undefined]);
+  const cloning = first === LSN.FIRST;
+  const [grew, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), cloning ? readLatestHint(ctx, vid, options.signal) : undefined]);
   if (!grew) return ctx.store.latestLsnSync(vid);
   let next = LSN.next(first);
   let hint = early;
   let probes = 1;
-  if (hint === undefined && within(next)) {
+  if (!cloning && within(next)) {
     const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
     if (!more) return ctx.store.latestLsnSync(vid);
     next = LSN.next(next);
