@@ -77,12 +77,14 @@ export class NetworkPanel {
   }
 }
 
-/** "segments/s0…" → "segment s0ab…x9"; "volumes/v…/log/000…3" → "commit 3 of v01a…". */
+/** "volumes/v…/segments/s0…" (or format 1's "segments/s0…") → "segment s0ab…x9"; "volumes/v…/log/000…3" → "commit 3 of v01a…". */
 function describeKey(key: string): string {
   const commit = /^volumes\/([0-9a-z]+)\/log\/([0-9a-f]{16})$/.exec(key);
   if (commit) return `commit ${Number.parseInt(commit[2] as string, 16)} of ${shortId(commit[1])}`;
-  const segment = /^segments\/([0-9a-z]+)$/.exec(key);
+  const segment = /^(?:volumes\/[0-9a-z]+\/)?segments\/([0-9a-z]+)$/.exec(key);
   if (segment) return `segment ${shortId(segment[1])}`;
+  const latest = /^volumes\/([0-9a-z]+)\/latest$/.exec(key);
+  if (latest) return `latest hint of ${shortId(latest[1])}`;
   return key;
 }
 

@@ -297,7 +297,9 @@ export class WorkerApi {
   #onRequest(e: RemoteRequestEvent, offline: boolean): void {
     // S3Remote reports the URL's path (bucket and prefix first): keep the layout's key.
     const key = e.key.replace(/^.*?(?=(?:volumes|segments)\/)/, '');
-    if (e.method === 'GET' && (e.status === 200 || e.status === 206) && key.startsWith('segments/')) this.#fetchedSegments.add(key.slice('segments/'.length));
+    // Format 2 keeps segments under their volume (volumes/{vid}/segments/{sid}), format 1 in segments/{sid}.
+    const sid = /(?:^|\/)segments\/([0-9a-z]+)$/.exec(key)?.[1];
+    if (e.method === 'GET' && (e.status === 200 || e.status === 206) && sid) this.#fetchedSegments.add(sid);
     if (this.#networkSubs.size === 0) return;
     const event: NetworkEvent = { method: e.method, key, status: e.status, bytes: e.bytes, ms: e.ms, sync: e.sync, offline, at: Date.now() };
     for (const sub of this.#networkSubs.values()) call(sub.listener, event);

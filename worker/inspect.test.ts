@@ -1,7 +1,7 @@
 // The worker calls the demo uses to show what sync does: network events, the offline switch, page maps.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../src/core/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
@@ -38,7 +38,7 @@ async function device(bucket: MemoryRemote) {
 /** The bucket's methods, each call reported (S3Remote reports the URL's path: bucket name first). */
 function reporting(bucket: MemoryRemote, onRequest: (e: RemoteRequestEvent) => void): Remote {
   const report = (name: string, args: unknown[], result: unknown) => {
-    const key = name.includes('Segment') ? RemoteKey.segment(args[0] as SegmentId) : name.includes('Commit') ? RemoteKey.commit(args[0] as VolumeId, args[1] as LSN) : String(args[0]);
+    const key = name === 'putSegment' ? RemoteKey.segment({ sid: args[1] as SegmentId, home: args[0] as VolumeId }) : name.includes('Segment') ? RemoteKey.segment(args[0] as SegmentAddress) : name.includes('Commit') ? RemoteKey.commit(args[0] as VolumeId, args[1] as LSN) : String(args[0]);
     const body = (name.startsWith('put') ? args.at(-2) : result) as Uint8Array | undefined;
     onRequest({ method: name.startsWith('put') ? 'PUT' : 'GET', key: `/bucket/${key}`, status: result === undefined ? 404 : 200, bytes: body?.byteLength ?? 0, ms: 0, sync: name.endsWith('Sync') });
   };
@@ -70,7 +70,7 @@ describe('inspection calls', () => {
     value(await a.api.push(ha));
     const pushed = value(await a.api.pageMap(ha));
     expect(count(pushed)).toEqual({ local: pushed.pageCount });
-    expect(a.events.map((e) => `${e.method} ${e.key.split('/')[0]}`)).toContain('PUT segments');
+    expect(a.events.map((e) => `${e.method} ${e.key.includes('/segments/') ? 'segments' : 'other'}`)).toContain('PUT segments');
     expect(a.events.every((e) => !e.offline && e.status !== 0)).toBe(true);
 
     const b = await device(bucket);
@@ -83,7 +83,7 @@ describe('inspection calls', () => {
     const warm = value(await b.api.pageMap(hb));
     expect(warm.counts.cached).toBeGreaterThan(cold.counts.cached);
     expect(warm.counts.missing).toBeLessThan(cold.counts.missing);
-    expect(b.events.some((e) => e.method === 'GET' && e.key.startsWith('segments/') && e.bytes > 0)).toBe(true);
+    expect(b.events.some((e) => e.method === 'GET' && e.key.includes('/segments/') && e.bytes > 0)).toBe(true);
 
     value(await b.api.exec(hb, 'UPDATE t SET body = ? WHERE id = 2999', ['y']));
     const written = value(await b.api.pageMap(hb));

@@ -1,8 +1,8 @@
 // A remote that can be switched off: the demo's "offline" switch and tests of offline behaviour.
 // While off, every call fails with RemoteUnavailable before any request leaves the worker, exactly as an
 // unreachable bucket or presign service would make it fail (reads of unfetched pages become PageNotLocal).
-import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../src/core/index.ts';
-import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent, RequestOptions } from '../src/remote/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
+import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, RemoteRequestEvent, RequestOptions } from '../src/remote/index.ts';
 
 export class OfflineRemote implements Remote {
   readonly #inner: Remote;
@@ -31,22 +31,30 @@ export class OfflineRemote implements Remote {
     return this.#async('PUT', RemoteKey.commit(vid, lsn), () => this.#inner.putCommit(vid, lsn, bytes, options));
   }
 
-  putSegment(sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    return this.#async('PUT', RemoteKey.segment(sid), () => this.#inner.putSegment(sid, bytes, options));
+  getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    return this.#async('GET', RemoteKey.latest(vid), () => this.#inner.getLatest(vid, options));
   }
 
-  getSegmentRange(sid: SegmentId, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
-    return this.#async('GET', RemoteKey.segment(sid), () => this.#inner.getSegmentRange(sid, range, options));
+  putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
+    return this.#async('PUT', RemoteKey.latest(vid), () => this.#inner.putLatest(vid, bytes, options));
   }
 
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
-    this.#check('GET', RemoteKey.segment(sid), true);
-    return this.#inner.getSegmentRangeSync(sid, range);
+  putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    return this.#async('PUT', RemoteKey.segment({ sid, home: vid }), () => this.#inner.putSegment(vid, sid, bytes, options));
   }
 
-  async prepareSegmentReads(sids: readonly SegmentId[]): Promise<void> {
-    // Only a hint: offline there is nothing to prepare, and the reads themselves will fail.
-    if (!this.#offline) await this.#inner.prepareSegmentReads?.(sids);
+  getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
+    return this.#async('GET', RemoteKey.segment(at), () => this.#inner.getSegmentRange(at, range, options));
+  }
+
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
+    this.#check('GET', RemoteKey.segment(at), true);
+    return this.#inner.getSegmentRangeSync(at, range);
+  }
+
+  async prepare(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void> {
+    // Only a hint: offline there is nothing to prepare, and the requests themselves will fail.
+    if (!this.#offline) await this.#inner.prepare?.(requests, options);
   }
 
   async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
@@ -54,8 +62,8 @@ export class OfflineRemote implements Remote {
     yield* this.#inner.list(prefix, options);
   }
 
-  deleteSegment(sid: SegmentId, options?: RequestOptions): Promise<void> {
-    return this.#async('DELETE', RemoteKey.segment(sid), () => this.#inner.deleteSegment(sid, options));
+  deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void> {
+    return this.#async('DELETE', RemoteKey.segment(at), () => this.#inner.deleteSegment(at, options));
   }
 
   async #async<T>(method: string, key: string, run: () => Promise<T>): Promise<T> {

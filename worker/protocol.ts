@@ -140,7 +140,7 @@ export interface TagInfo {
 /** One request to the bucket as `scion.onNetwork` reports it (also each call refused while switched offline). */
 export interface NetworkEvent {
   method: string;
-  /** The object's key in the bucket layout: `volumes/{vid}/log/{lsn}` or `segments/{sid}`. */
+  /** The object's key in the bucket layout: `volumes/{vid}/log/{lsn}`, `volumes/{vid}/segments/{sid}`, `volumes/{vid}/latest` (format 1: `segments/{sid}`). */
   key: string;
   /** HTTP status; 0 when no answer came (network down, or refused by `setOffline`). */
   status: number;

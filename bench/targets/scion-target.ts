@@ -4,7 +4,7 @@
 // group, and `scion-no-oracle` (one frame per miss) for the cold reads only (the oracle never acts on local data).
 // Each timed open builds its own Runtime on a fresh OPFS directory (and catalog), so cold means cold.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { PAGE_SIZE, PageCount, PageIdx, SegmentId, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
+import { PAGE_SIZE, PageCount, PageIdx, SegmentId, UploadBody, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore } from '../../src/local/index.ts';
 import { PresignClient, S3Remote, type RemoteRequestEvent } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
@@ -310,7 +310,9 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
             const body = new Uint8Array(n * PAGE_SIZE);
             for (let i = 1; i <= n; i++) body.set(pageFor(pages, i, run + 1), (i - 1) * PAGE_SIZE);
             const sid = SegmentId.random();
-            const [put, del] = (await presign.sign([{ op: 'putSegment', sid }, { op: 'deleteSegment', sid }] as PresignOp[])) as [PresignedRequest, PresignedRequest];
+            const vid = VolumeId.random();
+            const ops: PresignOp[] = [{ op: 'putSegment', vid, sid, upload: UploadBody.of(body) }, { op: 'deleteSegment', vid, sid }];
+            const [put, del] = (await presign.sign(ops)) as [PresignedRequest, PresignedRequest];
             const started = performance.now();
             const res = await fetch(put.url, { method: put.method, headers: put.headers, body });
             const ms = performance.now() - started;

@@ -8,9 +8,13 @@
 //   - ListObjectsV2 is answered here (s3rver's continuation tokens use DES, which Node 20's OpenSSL 3
 //     refuses: any truncated listing was a 500; its walk order is also not key order);
 //   - suffix ranges (`bytes=-N`) are made absolute (s3rver reads them as `bytes=0-N`);
-//   - Access-Control-Max-Age on preflights (s3rver puts it only on actual responses).
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+//   - Access-Control-Max-Age on preflights (s3rver puts it only on actual responses);
+//   - a PUT is atomic: the body is read whole first, and an aborted or short upload stores nothing
+//     (s3rver writes in place and keeps the partial body);
+//   - what AWS enforces on signed requests: every x-amz-* header must be signed, copy requests are
+//     refused on presigned URLs, Content-MD5 and x-amz-checksum-sha256 are checked against the body.
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +166,49 @@ const unquote = (etag: string): string => etag.trim().replace(/^W\//, '').replac
 /** Query parameters that make a PUT something other than PutObject (multipart part, tagging, …). */
 const PUT_SUBRESOURCES = ['uploadId', 'partNumber', 'tagging', 'acl', 'cors', 'website', 'versioning', 'policy'];
 
+/** Reads the whole request body; undefined if the client aborted before sending all of it. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (body: Buffer | undefined) => {
+      if (!done) resolve(body);
+      done = true;
+    };
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => finish(req.complete ? Buffer.concat(chunks) : undefined));
+    req.on('aborted', () => finish(undefined));
+    req.on('error', () => finish(undefined));
+    req.on('close', () => finish(req.complete ? Buffer.concat(chunks) : undefined));
+  });
+}
+
+/** The same request with its body already read, for s3rver to consume. */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(req.socket);
+  copy.method = req.method;
+  copy.url = req.url;
+  copy.headers = req.headers;
+  copy.rawHeaders = req.rawHeaders;
+  copy.httpVersion = req.httpVersion;
+  copy.httpVersionMajor = req.httpVersionMajor;
+  copy.httpVersionMinor = req.httpVersionMinor;
+  // Complete, or destroying it after s3rver read it would destroy the shared socket too.
+  copy.complete = true;
+  copy.push(body);
+  copy.push(null);
+  return copy;
+}
+
+/** Why a body does not match the digests its request carries, or undefined. */
+function digestMismatch(req: IncomingMessage, body: Buffer): string | undefined {
+  const md5 = req.headers['content-md5'];
+  if (typeof md5 === 'string' && createHash('md5').update(body).digest('base64') !== md5.trim()) return 'The Content-MD5 you specified did not match what we received.';
+  const sha = req.headers['x-amz-checksum-sha256'];
+  if (typeof sha === 'string' && createHash('sha256').update(body).digest('base64') !== sha.trim()) return 'The x-amz-checksum-sha256 you specified did not match what we received.';
+  return undefined;
+}
+
 export async function startEmbeddedBucket(options: EmbeddedOptions = {}): Promise<TestBucketServer> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'scion-s3-')));
@@ -197,6 +244,14 @@ export async function startEmbeddedBucket(options: EmbeddedOptions = {}): Promis
     const { bucket: b, key } = parsePath(url.pathname);
     const verdict = await verifySigV4(method, url, req.headers, secretFor);
     if (!verdict.ok) return sendError(req, res, verdict.status, verdict.code, verdict.message, { Resource: url.pathname });
+    // As AWS: a header that changes what a request does must be signed, or the request is refused.
+    const unsigned = Object.keys(req.headers).filter((h) => h.startsWith('x-amz-') && !verdict.signedHeaders.includes(h) && h !== 'x-amz-content-sha256');
+    if (unsigned.length > 0) {
+      return sendError(req, res, 403, 'AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
+    }
+    if (req.headers['x-amz-copy-source'] !== undefined && url.searchParams.has('X-Amz-Signature')) {
+      return sendError(req, res, 403, 'AccessDenied', 'Copy requests are not allowed on presigned URLs.');
+    }
     if (!key) {
       if (method === 'GET' && b && url.searchParams.get('list-type') === '2') {
         const { status, xml } = await listObjectsV2(s3.store, b, url.searchParams);
@@ -205,10 +260,24 @@ export async function startEmbeddedBucket(options: EmbeddedOptions = {}): Promis
       return handle(req, res);
     }
 
+    const isPutObject = method === 'PUT' && !PUT_SUBRESOURCES.some((p) => url.searchParams.has(p));
+    let body: Buffer | undefined;
+    if (isPutObject) {
+      // Read before taking the key's lock (a slow upload blocks no one) and before storing anything.
+      body = await readBody(req);
+      if (body === undefined) return void res.destroy();
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) !== body.byteLength) {
+        return sendError(req, res, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+      }
+      const mismatch = digestMismatch(req, body);
+      if (mismatch) return sendError(req, res, 400, 'BadDigest', mismatch);
+    }
+
     const release = await locks.acquire(`${b}/${key}`);
     res.once('close', release);
     if (res.destroyed) return release();
-    if (method === 'PUT' && !PUT_SUBRESOURCES.some((p) => url.searchParams.has(p))) {
+    if (isPutObject) {
       const ifNoneMatch = req.headers['if-none-match'];
       const ifMatch = req.headers['if-match'];
       if (ifNoneMatch !== undefined) {
@@ -239,7 +308,7 @@ export async function startEmbeddedBucket(options: EmbeddedOptions = {}): Promis
       }
       req.headers.range = `bytes=${size - n}-${size - 1}`;
     }
-    return handle(req, res);
+    return handle(body ? replay(req, body) : req, res);
   }
 
   const server = createServer((req, res) => {

@@ -1,4 +1,4 @@
-import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../../src/core/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../src/core/index.ts';
 import type { ByteRange, CreateOutcome, ListedObject, MemoryRemote, Remote } from '../../src/remote/index.ts';
 import type { Life } from './crash.ts';
 import type { Rng } from './rng.ts';
@@ -83,25 +83,43 @@ export class FaultyRemote implements Remote {
     });
   }
 
-  async putSegment(sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#put(`PUT segment ${short(sid)}`, 'segment', () => this.#world.bucket.putSegment(sid, bytes));
-  }
-
-  async getSegmentRange(sid: SegmentId, range: ByteRange): Promise<Uint8Array> {
-    const what = `GET segment ${short(sid)} [${range.start},${range.end})`;
+  async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {
+    const what = `GET latest ${short(vid)}`;
     await this.#enter(what);
     this.#failBefore(what);
-    const body = this.#readSegment(sid, range);
+    const body = await this.#world.bucket.getLatest(vid);
+    await this.#respond(what);
+    return body;
+  }
+
+  async putLatest(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const what = `PUT latest ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    await this.#world.bucket.putLatest(vid, bytes);
+    this.#lostResponse(what);
+    await this.#respond(what);
+  }
+
+  async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#put(`PUT segment ${short(sid)}`, 'segment', () => this.#world.bucket.putSegment(vid, sid, bytes));
+  }
+
+  async getSegmentRange(at: SegmentAddress, range: ByteRange): Promise<Uint8Array> {
+    const what = `GET segment ${short(at.sid)} [${range.start},${range.end})`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const body = this.#readSegment(at, range);
     await this.#respond(what);
     return this.#damage(what, body);
   }
 
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
-    const what = `GET(sync) segment ${short(sid)} [${range.start},${range.end})`;
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
+    const what = `GET(sync) segment ${short(at.sid)} [${range.start},${range.end})`;
     this.#life.check();
     if (this.#world.faultsOn && this.#life.fires('request')) throw this.#life.kill(`before ${what}`);
     this.#failBefore(what);
-    return this.#damage(what, this.#readSegment(sid, range));
+    return this.#damage(what, this.#readSegment(at, range));
   }
 
   async *list(prefix: 'volumes/' | 'segments/'): AsyncIterable<ListedObject> {
@@ -120,12 +138,12 @@ export class FaultyRemote implements Remote {
     }
   }
 
-  async deleteSegment(sid: SegmentId): Promise<void> {
-    const what = `DELETE segment ${short(sid)}`;
+  async deleteSegment(at: SegmentAddress): Promise<void> {
+    const what = `DELETE segment ${short(at.sid)}`;
     await this.#enter(what);
     this.#failBefore(what);
-    await this.#world.bucket.deleteSegment(sid);
-    this.#world.onSegmentDeleted(sid);
+    await this.#world.bucket.deleteSegment(at);
+    this.#world.onSegmentDeleted(at.sid);
     this.#lostResponse(what);
     await this.#respond(what);
   }
@@ -145,9 +163,9 @@ export class FaultyRemote implements Remote {
     return outcome;
   }
 
-  #readSegment(sid: SegmentId, range: ByteRange): Uint8Array {
-    if (!this.#world.bucket.objects.has(RemoteKey.segment(sid))) this.#world.onMissingSegment(sid, this.#name);
-    return this.#world.bucket.getSegmentRangeSync(sid, range);
+  #readSegment(at: SegmentAddress, range: ByteRange): Uint8Array {
+    if (!this.#world.bucket.objects.has(RemoteKey.segment(at))) this.#world.onMissingSegment(at.sid, this.#name);
+    return this.#world.bucket.getSegmentRangeSync(at, range);
   }
 
   async #enter(what: string): Promise<void> {

@@ -22,7 +22,7 @@ export class Invariants {
   /** Transfer ids at each LSN of the shared remote, as first read. */
   readonly #logs = new Map<number, readonly string[]>();
   /** Every commit object created, with a digest of its bytes: it may never change or vanish. */
-  readonly #commits = new Map<string, { crc: number; sid: SegmentId | undefined }>();
+  readonly #commits = new Map<string, { crc: number; sid: SegmentId | undefined; segmentKey: string | undefined }>();
 
   constructor(bank: BankDriver, book: TransferBook, bucket: MemoryRemote, violation: Violation) {
     this.#bank = bank;
@@ -93,9 +93,10 @@ export class Invariants {
 
   /** A commit PUT created its object: it must not reference a segment GC already deleted. */
   onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void {
-    const sid = Commit.decode(bytes).segment?.sid;
-    this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), sid });
-    if (sid && !this.#bucket.objects.has(RemoteKey.segment(sid))) {
+    const seg = Commit.decode(bytes).segment;
+    const sid = seg?.sid;
+    this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), sid, segmentKey: seg && RemoteKey.segment(seg) });
+    if (seg && !this.#bucket.objects.has(RemoteKey.segment(seg))) {
       this.#violation('gc-deleted-live-segment', `commit ${vid}@${lsn} landed referencing segment ${sid}, which remote GC deleted while the push was in flight`);
     }
   }
@@ -120,7 +121,7 @@ export class Invariants {
       const landed = this.#commits.get(key);
       if (!landed) return this.#violation('double-commit', `commit ${key} exists but no PUT created it`);
       if (crc32c(object.bytes) !== landed.crc) return this.#violation('double-commit', `commit ${key} changed after it was written`);
-      if (landed.sid && !this.#bucket.objects.has(RemoteKey.segment(landed.sid))) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
+      if (landed.segmentKey && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
       logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
     }
     for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);

@@ -49,7 +49,7 @@ describe('reproducibility', () => {
     expect(report).toContain(`seed ${failed.seed}`);
     expect(report).toContain(`${failed.failure?.kind}: `);
     expect(report).toContain(`Replay: npm run sim -- --seed ${failed.seed} `);
-    expect(report.split('\n').filter((l) => /^ {2}#\d+ /.test(l))).toHaveLength(50);
+    expect(report.split('\n').filter((l) => /^ {2}#\d+ /.test(l))).toHaveLength(Math.min(50, failed.trace.length));
     const again = await simulate(failed.seed, failed.config);
     expect(again.failure).toEqual(failed.failure);
     expect(again.trace).toEqual(failed.trace);

@@ -22,8 +22,9 @@ const plain = (c: Commit) => ({
   hash: c.hash,
   segment: c.segment && {
     sid: c.segment.sid,
+    home: c.segment.home,
     pages: [...c.segment.pages.ranges()],
-    frames: c.segment.frames.map((f) => ({ pages: [...f.pages.ranges()], bytes: f.bytes })),
+    frames: c.segment.frames.map((f) => ({ pages: [...f.pages.ranges()], bytes: f.bytes, digest: f.digest && [...f.digest] })),
     hotFrames: c.segment.hotFrames ?? 0,
   },
 });
@@ -93,21 +94,27 @@ const anyCommit = fc
 /** The record as the format describes it, written field by field; `over` breaks one field. */
 function raw(c: Commit, over: { magic?: number; version?: number; flags?: number; vid?: Uint8Array; lsn?: number; pageCount?: number; frameCount?: number; trailing?: number[] } = {}): Uint8Array {
   const flags = over.flags ?? ((c.hash ? 1 : 0) | (c.segment ? 2 : 0));
+  const version = over.version ?? 2;
   const w = new ByteWriter()
     .u32(over.magic ?? MAGIC)
-    .u8(over.version ?? 1)
+    .u8(version)
     .u8(flags)
     .bytes(over.vid ?? VolumeId.toBytes(c.vid))
     .varint(over.lsn ?? c.lsn)
     .varint(over.pageCount ?? c.pageCount);
   if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
   if (c.segment) {
+    const digests = c.segment.frames.length > 0 && c.segment.frames.every((f) => f.digest);
     w.bytes(SegmentId.toBytes(c.segment.sid));
+    // Format 2: segment flags (1 home, 2 digests), then the home volume.
+    if (version !== 1) w.u8((c.segment.home ? 1 : 0) | (digests ? 2 : 0));
+    if (version !== 1 && c.segment.home) w.bytes(VolumeId.toBytes(c.segment.home));
     c.segment.pages.writeTo(w);
     w.varint(over.frameCount ?? c.segment.frames.length);
     for (const f of c.segment.frames) {
       f.pages.writeTo(w);
       w.varint(f.bytes);
+      if (version !== 1 && digests) w.bytes(f.digest as Uint8Array);
     }
     w.varint(c.segment.hotFrames ?? 0);
   }
@@ -137,11 +144,29 @@ describe('Commit', () => {
     expect(Commit.pages(decoded).equals(Commit.pages(c))).toBe(true);
   });
 
-  it.each(examples)('encodes %s as the format describes: "SCMT", version 1, flags, fields, CRC-32C', (_, c) => {
+  it.each(examples)('encodes %s as the format describes: "SCMT", version 2, flags, fields, CRC-32C', (_, c) => {
     const encoded = Commit.encode(c);
     expect(new TextDecoder().decode(encoded.subarray(0, 4))).toBe('SCMT');
-    expect(encoded[4]).toBe(1);
+    expect(encoded[4]).toBe(2);
     expect(encoded).toEqual(raw(c));
+  });
+
+  it.each(examples.filter(([, c]) => !c.segment?.home))('still reads %s written by format 1', (_, c) => {
+    expect(plain(Commit.decode(raw(c, { version: 1 })))).toEqual(plain(c));
+  });
+
+  it('keeps each frame\'s digest and the segment\'s home volume (format 2)', () => {
+    const frames = full.segment!.frames.map((f, i) => ({ ...f, digest: Uint8Array.from({ length: 32 }, (_, k) => (i * 31 + k) & 0xff) }));
+    const c = withSegment(full, { frames, home: fakeVolumeId(9) });
+    const decoded = Commit.decode(Commit.encode(c));
+    expect(plain(decoded)).toEqual(plain(c));
+    expect(Commit.encode(c)).toEqual(raw(c));
+    for (const bit of [0, 8 * (Commit.encode(c).byteLength - 40)]) expectScionError(() => Commit.decode(flipBit(Commit.encode(c), bit)), 'Corrupt');
+  });
+
+  it('refuses to encode digests for some frames only', () => {
+    const frames = full.segment!.frames.map((f, i) => (i === 0 ? { ...f, digest: new Uint8Array(32) } : f));
+    expectScionError(() => Commit.encode(withSegment(full, { frames })), 'InvalidInput');
   });
 
   it('returns the segment pages, or none without a segment', () => {
@@ -187,7 +212,7 @@ describe('Commit', () => {
     });
 
     it('rejects an unknown version as InvalidInput, even when the checksum is right', () => {
-      for (const version of [0, 2, 255]) {
+      for (const version of [0, 3, 255]) {
         expectScionError(() => Commit.decode(raw(full, { version })), 'InvalidInput');
         const patched = reseal(Commit.encode(full), (body) => void (body[4] = version));
         expectScionError(() => Commit.decode(patched), 'InvalidInput');

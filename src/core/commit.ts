@@ -12,11 +12,25 @@ import { VolumeId } from './volume-id.ts';
 export interface FrameRef {
   readonly pages: PageSet;
   readonly bytes: number;
+  /**
+   * SHA-256 of the frame's stored bytes (format 2): binds the segment to the commit, so swapped,
+   * replaced or truncated bytes are Corrupt. Absent only in commits written by format 1.
+   */
+  readonly digest?: Uint8Array | undefined;
+}
+
+/** Where a segment object lives in the bucket. */
+export interface SegmentAddress {
+  readonly sid: SegmentId;
+  /**
+   * The volume whose prefix holds it (format 2: `volumes/{home}/segments/{sid}`); absent for
+   * format 1's shared `segments/{sid}` and for segments never uploaded.
+   */
+  readonly home?: VolumeId | undefined;
 }
 
 /** The pages a commit wrote, stored under `sid`; `frames` is empty until the segment is uploaded. */
-export interface SegmentRef {
-  readonly sid: SegmentId;
+export interface SegmentRef extends SegmentAddress {
   readonly pages: PageSet;
   readonly frames: readonly FrameRef[];
   /**
@@ -38,9 +52,14 @@ export interface Commit {
 }
 
 const MAGIC = 0x544d_4353; // "SCMT" little-endian
-const FORMAT_VERSION = 1;
+/** Written by this Scion; version 1 (no frame digests, no segment home) is still read. */
+export const COMMIT_FORMAT_VERSION = 2;
 const HAS_HASH = 1;
 const HAS_SEGMENT = 2;
+// Segment flags (format 2).
+const SEG_HAS_HOME = 1;
+const SEG_HAS_DIGESTS = 2;
+export const FRAME_DIGEST_BYTES = 32;
 
 export const Commit = {
   /** The commit's pages, or none. */
@@ -50,21 +69,30 @@ export const Commit = {
   encode(c: Commit): Uint8Array {
     const w = new ByteWriter(64)
       .u32(MAGIC)
-      .u8(FORMAT_VERSION)
+      .u8(COMMIT_FORMAT_VERSION)
       .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0))
       .bytes(VolumeId.toBytes(c.vid))
       .varint(c.lsn)
       .varint(c.pageCount);
     if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
     if (c.segment) {
-      w.bytes(SegmentId.toBytes(c.segment.sid));
-      c.segment.pages.writeTo(w);
-      w.varint(c.segment.frames.length);
-      for (const f of c.segment.frames) {
+      const seg = c.segment;
+      const digests = seg.frames.length > 0 && seg.frames.every((f) => f.digest !== undefined);
+      if (!digests && seg.frames.some((f) => f.digest !== undefined)) throw invalidInput(`Commit ${c.vid}@${c.lsn} has digests for some frames only.`);
+      w.bytes(SegmentId.toBytes(seg.sid));
+      w.u8((seg.home ? SEG_HAS_HOME : 0) | (digests ? SEG_HAS_DIGESTS : 0));
+      if (seg.home) w.bytes(VolumeId.toBytes(seg.home));
+      seg.pages.writeTo(w);
+      w.varint(seg.frames.length);
+      for (const f of seg.frames) {
         f.pages.writeTo(w);
         w.varint(f.bytes);
+        if (digests) {
+          if ((f.digest as Uint8Array).byteLength !== FRAME_DIGEST_BYTES) throw invalidInput(`A frame digest is ${FRAME_DIGEST_BYTES} bytes.`);
+          w.bytes(f.digest as Uint8Array);
+        }
       }
-      w.varint(c.segment.hotFrames ?? 0);
+      w.varint(seg.hotFrames ?? 0);
     }
     return seal(w.finish());
   },
@@ -74,8 +102,8 @@ export const Commit = {
     const r = new ByteReader(unseal(bytes, 'commit record'), 'commit record');
     if (r.u32() !== MAGIC) throw corrupt('Not a commit record: bad magic bytes.');
     const version = r.u8();
-    if (version !== FORMAT_VERSION) {
-      throw invalidInput(`Unknown commit format version ${version}; this Scion reads version ${FORMAT_VERSION}. Upgrade Scion.`);
+    if (version !== 1 && version !== COMMIT_FORMAT_VERSION) {
+      throw invalidInput(`Unknown commit format version ${version}; this Scion reads versions 1 and ${COMMIT_FORMAT_VERSION}. Upgrade Scion.`);
     }
     const flags = r.u8();
     if (flags & ~(HAS_HASH | HAS_SEGMENT)) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
@@ -93,14 +121,22 @@ export const Commit = {
     let segment: SegmentRef | undefined;
     if (flags & HAS_SEGMENT) {
       const sid = asCorrupt(() => SegmentId.fromBytes(r.bytes(16)));
+      const segFlags = version === 1 ? 0 : r.u8();
+      if (segFlags & ~(SEG_HAS_HOME | SEG_HAS_DIGESTS)) throw corrupt(`A commit record has unknown segment flags 0x${segFlags.toString(16)}.`);
+      const home = segFlags & SEG_HAS_HOME ? asCorrupt(() => VolumeId.fromBytes(r.bytes(16))) : undefined;
       const pages = PageSet.readFrom(r);
       const frameCount = r.varint();
       if (frameCount > r.remaining) throw corrupt(`A commit record claims ${frameCount} frames but has ${r.remaining} bytes left.`);
+      if (segFlags & SEG_HAS_DIGESTS && frameCount === 0) throw corrupt('A commit record has frame digests but no frames.');
       const frames: FrameRef[] = [];
-      for (let i = 0; i < frameCount; i++) frames.push({ pages: PageSet.readFrom(r), bytes: r.varint() });
+      for (let i = 0; i < frameCount; i++) {
+        const framePages = PageSet.readFrom(r);
+        const bytes = r.varint();
+        frames.push(segFlags & SEG_HAS_DIGESTS ? { pages: framePages, bytes, digest: r.bytes(FRAME_DIGEST_BYTES).slice() } : { pages: framePages, bytes });
+      }
       const hotFrames = r.varint();
       if (hotFrames > frameCount) throw corrupt(`A commit record marks ${hotFrames} hot frames of ${frameCount}.`);
-      segment = { sid, pages, frames, hotFrames };
+      segment = home ? { sid, home, pages, frames, hotFrames } : { sid, pages, frames, hotFrames };
     }
     r.end();
     const commit: Commit = { vid, lsn, pageCount, hash, segment };

@@ -5,6 +5,7 @@ import { LSN } from './lsn.ts';
 import { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, type PresignOp, type PresignRequest } from './presign-wire.ts';
 import { SegmentId } from './segment-id.ts';
 import { expectScionError, seededIds } from './testing.ts';
+import { UploadBody } from './upload.ts';
 import { VolumeId } from './volume-id.ts';
 
 const anyVid = fc.integer().map((seed) => VolumeId.random(seededIds(seed)));
@@ -12,9 +13,15 @@ const anySid = fc.integer().map((seed) => SegmentId.random(seededIds(seed)));
 const anyLsn = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map((n) => LSN.parse(n));
 const anyAfter = fc.option(fc.stringMatching(/^[A-Za-z0-9/_.-]{0,200}$/), { nil: undefined });
 
+const anyUpload = fc.uint8Array({ maxLength: 64 }).map((b) => UploadBody.of(b));
 const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
-  fc.record({ op: fc.constantFrom('getCommit' as const, 'putCommit' as const), vid: anyVid, lsn: anyLsn }),
-  fc.record({ op: fc.constantFrom('getSegment' as const, 'putSegment' as const, 'deleteSegment' as const), sid: anySid }),
+  fc.record({ op: fc.constant('getCommit' as const), vid: anyVid, lsn: anyLsn }),
+  fc.record({ op: fc.constant('putCommit' as const), vid: anyVid, lsn: anyLsn, upload: anyUpload }),
+  fc.record({ op: fc.constant('getLatest' as const), vid: anyVid }),
+  fc.record({ op: fc.constant('putLatest' as const), vid: anyVid, upload: anyUpload }),
+  fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid }),
+  fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid, vid: anyVid }),
+  fc.record({ op: fc.constant('putSegment' as const), vid: anyVid, sid: anySid, upload: anyUpload }),
   fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),
   fc.record({ op: fc.constantFrom('listSegments' as const, 'listVolumes' as const), after: anyAfter }),
 );
@@ -51,7 +58,7 @@ describe('parsePresignRequest', () => {
     const body = fc.oneof(
       fc.jsonValue(),
       fc.record({ ops: fc.array(fc.jsonValue(), { maxLength: 4 }) }),
-      fc.record({ ops: fc.array(fc.record({ op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'listLog', 'listVolumes', 'nope'), vid: fc.jsonValue(), sid: fc.jsonValue(), lsn: fc.jsonValue(), after: fc.jsonValue() }, { requiredKeys: ['op'] }), { maxLength: 4 }) }),
+      fc.record({ ops: fc.array(fc.record({ op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'putSegment', 'listLog', 'listVolumes', 'nope'), vid: fc.jsonValue(), sid: fc.jsonValue(), lsn: fc.jsonValue(), after: fc.jsonValue(), upload: fc.jsonValue() }, { requiredKeys: ['op'] }), { maxLength: 4 }) }),
     );
     fc.assert(
       fc.property(body, (b) => {
@@ -87,6 +94,23 @@ describe('parsePresignRequest', () => {
       { op: 'getCommit', vid, lsn: 1.5 },
       { op: 'getCommit', vid, lsn: Number.MAX_SAFE_INTEGER + 1 },
       { op: 'getCommit', vid, lsn: 'one' },
+      // No coercion: only a number is an LSN, only a string an id.
+      { op: 'getCommit', vid, lsn: '0x10' },
+      { op: 'getCommit', vid, lsn: '16' },
+      { op: 'getCommit', vid, lsn: true },
+      { op: 'getCommit', vid, lsn: [5] },
+      { op: 'getCommit', vid: [vid], lsn: 1 },
+      { op: 'getSegment', sid: [sid] },
+      { op: 'getSegment', sid, vid: [vid] },
+      // A write names exactly the body it will upload.
+      { op: 'putCommit', vid, lsn: 1 },
+      { op: 'putSegment', sid, upload: UploadBody.of(new Uint8Array(1)) },
+      { op: 'putSegment', vid, sid, upload: { ...UploadBody.of(new Uint8Array(1)), length: '1' } },
+      { op: 'putSegment', vid, sid, upload: { ...UploadBody.of(new Uint8Array(1)), length: -1 } },
+      { op: 'putSegment', vid, sid, upload: { ...UploadBody.of(new Uint8Array(1)), length: 2 ** 40 } },
+      { op: 'putSegment', vid, sid, upload: { ...UploadBody.of(new Uint8Array(1)), sha256: 'abc' } },
+      { op: 'putSegment', vid, sid, upload: { ...UploadBody.of(new Uint8Array(1)), md5: UploadBody.of(new Uint8Array(1)).sha256 } },
+      { op: 'putLatest', vid, upload: [] },
       { op: 'putCommit', vid: `${vid}/..`, lsn: 1 },
       { op: 'getSegment', sid: vid },
       { op: 'getSegment', sid: `${sid}?x-id=DeleteObject` },

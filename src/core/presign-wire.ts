@@ -1,18 +1,23 @@
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { SegmentId } from './segment-id.ts';
+import { UploadBody } from './upload.ts';
 import { VolumeId } from './volume-id.ts';
 
 /**
  * What a client asks the presign service to sign. Each op maps to exactly one key and method; the
- * service decides whether the caller may have it.
+ * service decides whether the caller may have it. A write op names the body it will upload
+ * (`upload`), and the URL is signed for that body only. `getSegment`/`deleteSegment` with `vid`
+ * address format 2's `volumes/{vid}/segments/{sid}`; without it, format 1's `segments/{sid}`.
  */
 export type PresignOp =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
-  | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN }
-  | { readonly op: 'getSegment'; readonly sid: SegmentId }
-  | { readonly op: 'putSegment'; readonly sid: SegmentId }
-  | { readonly op: 'deleteSegment'; readonly sid: SegmentId }
+  | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly upload: UploadBody }
+  | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
+  | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
+  | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
+  | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
   | { readonly op: 'listLog'; readonly vid: VolumeId; readonly after?: string | undefined }
   | { readonly op: 'listSegments'; readonly after?: string | undefined }
   | { readonly op: 'listVolumes'; readonly after?: string | undefined };
@@ -39,16 +44,22 @@ export interface PresignResponse {
 /** Most ops signed in one round trip. */
 export const PRESIGN_MAX_OPS = 256;
 
-/** A stable string for an op, for caching signed URLs. */
+/** A stable string for an op, for caching signed URLs; a write's key includes its body digest. */
 export function presignOpKey(op: PresignOp): string {
   switch (op.op) {
     case 'getCommit':
-    case 'putCommit':
       return `${op.op}:${op.vid}:${op.lsn}`;
+    case 'putCommit':
+      return `${op.op}:${op.vid}:${op.lsn}:${op.upload.length}:${op.upload.sha256}`;
+    case 'getLatest':
+      return `${op.op}:${op.vid}`;
+    case 'putLatest':
+      return `${op.op}:${op.vid}:${op.upload.length}:${op.upload.sha256}`;
     case 'getSegment':
-    case 'putSegment':
     case 'deleteSegment':
-      return `${op.op}:${op.sid}`;
+      return `${op.op}:${op.vid ?? ''}:${op.sid}`;
+    case 'putSegment':
+      return `${op.op}:${op.vid}:${op.sid}:${op.upload.length}:${op.upload.sha256}`;
     case 'listLog':
       return `${op.op}:${op.vid}:${op.after ?? ''}`;
     case 'listSegments':
@@ -68,24 +79,46 @@ export function parsePresignRequest(input: unknown): PresignRequest {
   return { ops: ops.map((o, i) => parseOp(o, i)) };
 }
 
+// Every field is parsed by type, with no coercion: "0x10", true, [5] are not LSNs, ["…"] is not an id.
+const vidOf = (v: unknown): VolumeId => {
+  if (typeof v !== 'string') throw invalidInput('"vid" must be a volume id string.');
+  return VolumeId.parse(v);
+};
+const sidOf = (v: unknown): SegmentId => {
+  if (typeof v !== 'string') throw invalidInput('"sid" must be a segment id string.');
+  return SegmentId.parse(v);
+};
+const lsnOf = (v: unknown): LSN => {
+  if (typeof v !== 'number') throw invalidInput('"lsn" must be a number.');
+  return LSN.parse(v);
+};
+
 function parseOp(input: unknown, i: number): PresignOp {
-  const o = (input ?? {}) as Record<string, unknown>;
-  const after = (): string | undefined => {
-    if (o.after === undefined) return undefined;
-    if (typeof o.after !== 'string' || !AFTER.test(o.after)) throw invalidInput(`Op ${i}: "after" must be an object key.`);
-    return o.after;
-  };
   try {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidInput('an op is an object');
+    const o = input as Record<string, unknown>;
+    const after = (): string | undefined => {
+      if (o.after === undefined) return undefined;
+      if (typeof o.after !== 'string' || !AFTER.test(o.after)) throw invalidInput('"after" must be an object key.');
+      return o.after;
+    };
+    const home = (): { vid?: VolumeId } => (o.vid === undefined ? {} : { vid: vidOf(o.vid) });
     switch (o.op) {
       case 'getCommit':
+        return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn) };
       case 'putCommit':
-        return { op: o.op, vid: VolumeId.parse(String(o.vid)), lsn: LSN.parse(Number(o.lsn)) };
+        return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), upload: UploadBody.parse(o.upload) };
+      case 'getLatest':
+        return { op: o.op, vid: vidOf(o.vid) };
+      case 'putLatest':
+        return { op: o.op, vid: vidOf(o.vid), upload: UploadBody.parse(o.upload) };
       case 'getSegment':
-      case 'putSegment':
       case 'deleteSegment':
-        return { op: o.op, sid: SegmentId.parse(String(o.sid)) };
+        return { op: o.op, sid: sidOf(o.sid), ...home() };
+      case 'putSegment':
+        return { op: o.op, vid: vidOf(o.vid), sid: sidOf(o.sid), upload: UploadBody.parse(o.upload) };
       case 'listLog':
-        return { op: o.op, vid: VolumeId.parse(String(o.vid)), after: after() };
+        return { op: o.op, vid: vidOf(o.vid), after: after() };
       case 'listSegments':
       case 'listVolumes':
         return { op: o.op, after: after() };

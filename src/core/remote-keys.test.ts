@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LSN } from './lsn.ts';
-import { RemoteKey } from './remote-keys.ts';
+import { RemoteKey, type ParsedKey } from './remote-keys.ts';
 import { SegmentId } from './segment-id.ts';
 import { expectScionError, seededIds } from './testing.ts';
 import { VolumeId } from './volume-id.ts';
@@ -9,6 +9,9 @@ import { VolumeId } from './volume-id.ts';
 const anyVid = fc.integer().map((seed) => VolumeId.random(seededIds(seed, 1_600_000_000_000 + Math.abs(seed % 1_000_000))));
 const anySid = fc.integer().map((seed) => SegmentId.random(seededIds(seed, 1_600_000_000_000 + Math.abs(seed % 1_000_000))));
 const anyLsn = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map((n) => LSN.parse(n));
+
+/** The key the layout builds for what a key parsed to. */
+const rebuild = (p: ParsedKey): string => (p.kind === 'commit' ? RemoteKey.commit(p.vid, p.lsn) : p.kind === 'latest' ? RemoteKey.latest(p.vid) : RemoteKey.segment(p));
 
 describe('RemoteKey', () => {
   it('parses every commit key it builds back to the same volume and LSN', () => {
@@ -22,12 +25,23 @@ describe('RemoteKey', () => {
     );
   });
 
-  it('parses every segment key it builds back to the same segment', () => {
+  it('parses every segment key it builds back to the same segment: format 2 under its volume, format 1 shared', () => {
     fc.assert(
-      fc.property(anySid, (sid) => {
-        const key = RemoteKey.segment(sid);
-        expect(key.startsWith(RemoteKey.SEGMENTS_PREFIX)).toBe(true);
-        expect(RemoteKey.parse(key)).toEqual({ kind: 'segment', sid });
+      fc.property(anySid, anyVid, (sid, home) => {
+        const key = RemoteKey.segment({ sid, home });
+        expect(key).toBe(`volumes/${home}/segments/${sid}`);
+        expect(RemoteKey.parse(key)).toEqual({ kind: 'segment', sid, home });
+        const v1 = RemoteKey.segment({ sid });
+        expect(v1.startsWith(RemoteKey.SEGMENTS_PREFIX)).toBe(true);
+        expect(RemoteKey.parse(v1)).toEqual({ kind: 'segment', sid });
+      }),
+    );
+  });
+
+  it('parses the latest hint key of a volume', () => {
+    fc.assert(
+      fc.property(anyVid, (vid) => {
+        expect(RemoteKey.parse(RemoteKey.latest(vid))).toEqual({ kind: 'latest', vid });
       }),
     );
   });
@@ -61,8 +75,7 @@ describe('RemoteKey', () => {
           return;
         }
         // Whatever parsed is a key the layout builds, byte for byte.
-        const p = parsed as ReturnType<typeof RemoteKey.parse>;
-        expect(p.kind === 'commit' ? RemoteKey.commit(p.vid, p.lsn) : RemoteKey.segment(p.sid)).toBe(text);
+        expect(rebuild(parsed as ParsedKey)).toBe(text);
       }),
       { numRuns: 500 },
     );
@@ -88,6 +101,11 @@ describe('RemoteKey', () => {
       `volumes/${vid}/log/${'0'.repeat(15)}`, // not fixed width
       `volumes/${sid}/log/0000000000000001`, // a segment id where a volume id belongs
       `segments/${vid}`,
+      `volumes/${vid}/segments/${vid}`, // a volume id where a segment id belongs
+      `volumes/${sid}/segments/${sid}`,
+      `volumes/${vid}/segments/../../segments/${sid}`,
+      `volumes/${vid}/latest/`,
+      `volumes/${vid}/latest/x`,
       `segments/${sid}/x`,
       `segments/../${sid}`,
       `other-bucket/segments/${sid}`,
@@ -97,7 +115,8 @@ describe('RemoteKey', () => {
   });
 
   it('refuses every single-character change of a valid key, or parses it as exactly the key it became', () => {
-    const keys = [RemoteKey.commit(VolumeId.random(seededIds(3)), LSN.parse(42)), RemoteKey.segment(SegmentId.random(seededIds(4)))];
+    const home = VolumeId.random(seededIds(5));
+    const keys = [RemoteKey.commit(VolumeId.random(seededIds(3)), LSN.parse(42)), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)) }), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)), home }), RemoteKey.latest(home)];
     const chars = ['/', '.', '%', '0', 'f', 'g', 'A', ' ', '\u0000', 'é'];
     for (const key of keys) {
       for (let i = 0; i < key.length; i++) {
@@ -105,8 +124,7 @@ describe('RemoteKey', () => {
           const changed = key.slice(0, i) + c + key.slice(i + 1);
           let rebuilt: string | undefined;
           try {
-            const p = RemoteKey.parse(changed);
-            rebuilt = p.kind === 'commit' ? RemoteKey.commit(p.vid, p.lsn) : RemoteKey.segment(p.sid);
+            rebuilt = rebuild(RemoteKey.parse(changed));
           } catch (e) {
             expectScionError(() => {
               throw e;

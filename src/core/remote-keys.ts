@@ -1,24 +1,41 @@
+import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { SegmentId } from './segment-id.ts';
 import { VolumeId } from './volume-id.ts';
 
+/** What an object key names. A segment without `home` is format 1's shared `segments/{sid}`. */
+export type ParsedKey =
+  | { readonly kind: 'commit'; readonly vid: VolumeId; readonly lsn: LSN }
+  | { readonly kind: 'segment'; readonly sid: SegmentId; readonly home?: VolumeId | undefined }
+  | { readonly kind: 'latest'; readonly vid: VolumeId };
+
 /**
- * The remote layout, version 1, relative to the bucket (and an optional prefix):
+ * The remote layout, relative to the bucket (and an optional prefix). Format 2 keeps everything of
+ * a volume under its prefix, so a write grant (or a bucket policy) is per volume:
  *   volumes/{vid}/log/{lsn as 16 hex digits}   one commit object per remote LSN, created only if absent
- *   segments/{sid}                              immutable frames of pages, created only if absent
+ *   volumes/{vid}/segments/{sid}               immutable frames of pages, created only if absent
+ *   volumes/{vid}/latest                       a hint: the newest LSN a pusher landed (overwritten)
+ * Format 1 kept segments in one shared folder, still read:
+ *   segments/{sid}
  */
 export const RemoteKey = {
   commit: (vid: VolumeId, lsn: LSN): string => `volumes/${vid}/log/${LSN.format(lsn)}`,
   logPrefix: (vid: VolumeId): string => `volumes/${vid}/log/`,
-  segment: (sid: SegmentId): string => `segments/${sid}`,
+  segment: (at: SegmentAddress): string => (at.home ? `volumes/${at.home}/segments/${at.sid}` : `segments/${at.sid}`),
+  latest: (vid: VolumeId): string => `volumes/${vid}/latest`,
+  /** Format 1's shared segment folder. */
   SEGMENTS_PREFIX: 'segments/',
   VOLUMES_PREFIX: 'volumes/',
 
   /** What a key names; throws InvalidInput for a key outside the layout. */
-  parse(key: string): { kind: 'commit'; vid: VolumeId; lsn: LSN } | { kind: 'segment'; sid: SegmentId } {
+  parse(key: string): ParsedKey {
     const commit = /^volumes\/([0-9a-z]{26})\/log\/([0-9a-f]{16})$/.exec(key);
     if (commit) return { kind: 'commit', vid: VolumeId.parse(commit[1] as string), lsn: LSN.parse(commit[2] as string) };
+    const homed = /^volumes\/([0-9a-z]{26})\/segments\/([0-9a-z]{26})$/.exec(key);
+    if (homed) return { kind: 'segment', home: VolumeId.parse(homed[1] as string), sid: SegmentId.parse(homed[2] as string) };
+    const latest = /^volumes\/([0-9a-z]{26})\/latest$/.exec(key);
+    if (latest) return { kind: 'latest', vid: VolumeId.parse(latest[1] as string) };
     const segment = /^segments\/([0-9a-z]{26})$/.exec(key);
     if (segment) return { kind: 'segment', sid: SegmentId.parse(segment[1] as string) };
     throw invalidInput(`Not a Scion object key: ${JSON.stringify(key)}.`);

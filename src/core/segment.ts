@@ -1,3 +1,4 @@
+import { sha256 } from '@noble/hashes/sha2.js';
 import { deflateSync, inflateSync } from 'fflate';
 import type { FrameRef } from './commit.ts';
 import { crc32c } from './crc.ts';
@@ -84,6 +85,25 @@ export function decodeFrame(bytes: Uint8Array, pages: PageSet): Map<PageIdx, Pag
   return out;
 }
 
+/**
+ * Checks fetched bytes against what the commit says of the frame: its size and (format 2) its
+ * SHA-256. Throws Corrupt naming `where`, so bytes swapped, replaced or cut in the bucket never
+ * decode into pages of the wrong commit.
+ */
+export function verifyFrame(frame: FrameRef, bytes: Uint8Array, where: string): void {
+  if (bytes.byteLength !== frame.bytes) throw corrupt(`A frame of ${where} is ${bytes.byteLength} bytes where its commit records ${frame.bytes}.`);
+  if (frame.digest && !equalBytes(sha256(bytes), frame.digest)) {
+    throw corrupt(`A frame of ${where} does not match the digest its commit records: the segment object was replaced or damaged.`);
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let diff = 0;
+  for (let i = 0; i < a.byteLength; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
 /** Byte range [start, end) of frame `i` within its segment: frames are back to back. */
 export function frameRange(frames: readonly FrameRef[], i: number): { start: number; end: number } {
   let start = 0;
@@ -98,7 +118,7 @@ export function frameOf(frames: readonly FrameRef[], pageIdx: PageIdx): number {
 
 /**
  * Builds a segment from groups of pages (each group ≤ 64 pages becomes one frame, in order), with
- * `deflate` compressing the frames (in parallel when it is asynchronous).
+ * `deflate` compressing the frames (in parallel when it is asynchronous). Each frame carries its SHA-256.
  */
 export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][])[], deflate: Deflate = deflateWithFflate): Promise<{ bytes: Uint8Array; frames: FrameRef[] }> {
   const encoded = await Promise.all(
@@ -115,5 +135,5 @@ export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][]
     bytes.set(f.bytes, at);
     at += f.bytes.byteLength;
   }
-  return { bytes, frames: encoded.map((f) => ({ pages: f.pages, bytes: f.bytes.byteLength })) };
+  return { bytes, frames: encoded.map((f) => ({ pages: f.pages, bytes: f.bytes.byteLength, digest: sha256(f.bytes) })) };
 }

@@ -1,6 +1,8 @@
 // Test support for core's unit tests (and other folders' tests that need ids). Not exported from index.ts.
 import { expect } from 'vitest';
-import { seal, unseal } from './codec.ts';
+import { ByteWriter, seal, unseal } from './codec.ts';
+import type { Commit } from './commit.ts';
+import { CommitHash } from './commit-hash.ts';
 import { type ErrorCode, isScionError, type ScionError } from './errors.ts';
 import type { IdSource } from './gid.ts';
 import { SegmentId } from './segment-id.ts';
@@ -70,4 +72,27 @@ export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const out = bytes.slice();
   out[bit >> 3] = (out[bit >> 3] as number) ^ (1 << (bit & 7));
   return out;
+}
+
+/** A commit record as remote format 1 wrote it (no segment home, no frame digests), for tests that read old volumes. */
+export function encodeCommitV1(c: Commit): Uint8Array {
+  const w = new ByteWriter()
+    .u32(0x544d_4353)
+    .u8(1)
+    .u8((c.hash ? 1 : 0) | (c.segment ? 2 : 0))
+    .bytes(VolumeId.toBytes(c.vid))
+    .varint(c.lsn)
+    .varint(c.pageCount);
+  if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
+  if (c.segment) {
+    w.bytes(SegmentId.toBytes(c.segment.sid));
+    c.segment.pages.writeTo(w);
+    w.varint(c.segment.frames.length);
+    for (const f of c.segment.frames) {
+      f.pages.writeTo(w);
+      w.varint(f.bytes);
+    }
+    w.varint(c.segment.hotFrames ?? 0);
+  }
+  return seal(w.finish());
 }

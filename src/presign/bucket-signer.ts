@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { invalidInput, RemoteKey, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
+import { invalidInput, RemoteKey, UPLOAD_MAX_BYTES, type PresignedRequest, type PresignMethod, type PresignOp, type UploadBody } from '../core/index.ts';
 
 /** Where the objects live and the credentials that may touch them; these never leave the service. */
 export interface BucketConfig {
@@ -19,8 +19,27 @@ export interface BucketConfig {
 
 export const EXPIRES_DEFAULT_SECONDS = 300;
 export const EXPIRES_MAX_SECONDS = 3600;
+/** Default bound on one segment upload. */
+export const UPLOAD_DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
-const CREATE_ONLY = { 'If-None-Match': '*' } as const;
+/** Largest commit record or latest hint a URL is signed for; segments are bounded by `maxUploadBytes`. */
+export const SMALL_OBJECT_MAX_BYTES = 4 * 1024 * 1024;
+const CONTENT_TYPE = 'application/octet-stream';
+
+/**
+ * The headers a write URL is signed with: exact length, both body digests, the content type, and
+ * (for create-only keys) If-None-Match. A client can send nothing else to that URL: any change is
+ * SignatureDoesNotMatch, another body fails the digest (BadDigest / checksum mismatch).
+ */
+function uploadHeaders(upload: UploadBody, createOnly: boolean): Record<string, string> {
+  return {
+    'content-length': String(upload.length),
+    'content-md5': upload.md5,
+    'content-type': CONTENT_TYPE,
+    'x-amz-checksum-sha256': upload.sha256,
+    ...(createOnly ? { 'if-none-match': '*' } : {}),
+  };
+}
 const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
@@ -29,18 +48,26 @@ type Plan =
   | { method: 'GET'; list: string; after: string | undefined };
 
 /** What one op may touch: a key built by RemoteKey from parsed ids, or a listing under a layout prefix. */
-function plan(op: PresignOp): Plan {
+function plan(op: PresignOp, maxUploadBytes: number): Plan {
+  const upload = (u: UploadBody, max: number, createOnly: boolean): Record<string, string> => {
+    if (u.length > max) throw invalidInput(`${op.op} may upload at most ${max} bytes; asked for ${u.length}.`);
+    return uploadHeaders(u, createOnly);
+  };
   switch (op.op) {
     case 'getCommit':
       return { method: 'GET', key: RemoteKey.commit(op.vid, op.lsn), headers: {} };
     case 'putCommit':
-      return { method: 'PUT', key: RemoteKey.commit(op.vid, op.lsn), headers: CREATE_ONLY };
+      return { method: 'PUT', key: RemoteKey.commit(op.vid, op.lsn), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
+    case 'getLatest':
+      return { method: 'GET', key: RemoteKey.latest(op.vid), headers: {} };
+    case 'putLatest':
+      return { method: 'PUT', key: RemoteKey.latest(op.vid), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };
     case 'getSegment':
-      return { method: 'GET', key: RemoteKey.segment(op.sid), headers: {} };
+      return { method: 'GET', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: {} };
     case 'putSegment':
-      return { method: 'PUT', key: RemoteKey.segment(op.sid), headers: CREATE_ONLY };
+      return { method: 'PUT', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: upload(op.upload, maxUploadBytes, true) };
     case 'deleteSegment':
-      return { method: 'DELETE', key: RemoteKey.segment(op.sid), headers: {} };
+      return { method: 'DELETE', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: {} };
     case 'listLog':
       return { method: 'GET', list: RemoteKey.logPrefix(op.vid), after: op.after };
     case 'listSegments':
@@ -61,8 +88,9 @@ export class BucketSigner {
   readonly #listUrl: string;
   readonly #prefix: string;
   readonly #expiresSeconds: number;
+  readonly #maxUploadBytes: number;
 
-  constructor(config: BucketConfig, expiresSeconds: number) {
+  constructor(config: BucketConfig, expiresSeconds: number, maxUploadBytes = UPLOAD_DEFAULT_MAX_BYTES) {
     if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > EXPIRES_MAX_SECONDS) {
       throw invalidInput(`expiresInSeconds must be an integer in 1–${EXPIRES_MAX_SECONDS}; got ${expiresSeconds}.`);
     }
@@ -83,6 +111,10 @@ export class BucketSigner {
     this.#objectBase = `${root}/${this.#prefix}`;
     this.#listUrl = config.pathStyle === false ? `${root}/` : root;
     this.#expiresSeconds = expiresSeconds;
+    if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 1 || maxUploadBytes > UPLOAD_MAX_BYTES) {
+      throw invalidInput(`maxUploadBytes must be an integer in 1–${UPLOAD_MAX_BYTES}; got ${maxUploadBytes}.`);
+    }
+    this.#maxUploadBytes = maxUploadBytes;
     this.#client = new AwsClient({
       accessKeyId: config.accessKeyId,
       secretAccessKey: config.secretAccessKey,
@@ -94,7 +126,7 @@ export class BucketSigner {
 
   /** One URL valid from `nowMs` (truncated to the second, as SigV4 dates are) for the configured expiry. */
   async sign(op: PresignOp, nowMs: number): Promise<PresignedRequest> {
-    const p = plan(op);
+    const p = plan(op, this.#maxUploadBytes);
     let url: URL;
     let headers: Readonly<Record<string, string>> = {};
     if ('key' in p) {
@@ -113,8 +145,8 @@ export class BucketSigner {
     url.searchParams.set('X-Amz-Expires', String(this.#expiresSeconds));
     const signedAt = Math.floor(nowMs / 1000) * 1000;
     const datetime = new Date(signedAt).toISOString().replace(/[:-]|\.\d{3}/g, '');
-    // With signQuery, aws4fetch signs host plus every header passed (If-None-Match is not on its unsignable list).
-    const signed = await this.#client.sign(url.toString(), { method: p.method, headers, aws: { signQuery: true, datetime } });
+    // allHeaders: aws4fetch would otherwise leave Content-Length out of the signature.
+    const signed = await this.#client.sign(url.toString(), { method: p.method, headers, aws: { signQuery: true, datetime, allHeaders: true } });
     return { method: p.method, url: signed.url, headers: { ...headers }, expiresAt: signedAt + this.#expiresSeconds * 1000 };
   }
 }

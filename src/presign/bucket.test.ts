@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import type { PresignedRequest, PresignResponse } from '../core/index.ts';
+import { UploadBody, type PresignedRequest, type PresignResponse } from '../core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type PresignOptions } from './index.ts';
 
@@ -25,10 +25,10 @@ describe('presigned URLs against a real bucket', () => {
     fetch(u.url, { method: u.method, headers, ...(body ? { body } : {}) });
 
   it('a presigned commit PUT creates once (200, then 412) and reads back with a presigned GET', async () => {
-    const [put, get, list] = await sign([{ op: 'putCommit', vid: VID, lsn: 1 }, { op: 'getCommit', vid: VID, lsn: 1 }, { op: 'listLog', vid: VID }]);
     const bytes = new TextEncoder().encode('commit 1');
+    const [put, get, list] = await sign([{ op: 'putCommit', vid: VID, lsn: 1, upload: UploadBody.of(bytes) }, { op: 'getCommit', vid: VID, lsn: 1 }, { op: 'listLog', vid: VID }]);
     expect((await send(put as PresignedRequest, bytes)).status).toBe(200);
-    expect((await send(put as PresignedRequest, new TextEncoder().encode('commit 1, rival'))).status).toBe(412);
+    expect((await send(put as PresignedRequest, bytes)).status).toBe(412);
     const got = await send(get as PresignedRequest);
     expect(got.status).toBe(200);
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
@@ -38,8 +38,10 @@ describe('presigned URLs against a real bucket', () => {
   });
 
   it('the bucket refuses a PUT that drops the signed If-None-Match, a moved URL and an expired one', async () => {
-    const [put] = await sign([{ op: 'putSegment', sid: fakeSegmentId(1) }]);
-    expect((await send(put as PresignedRequest, new Uint8Array([1]), {})).status).toBe(403);
+    const body = new Uint8Array([1]);
+    const [put] = await sign([{ op: 'putSegment', vid: VID, sid: fakeSegmentId(1), upload: UploadBody.of(body) }]);
+    const { 'if-none-match': _, ...overwriting } = (put as PresignedRequest).headers;
+    expect((await send(put as PresignedRequest, body, overwriting)).status).toBe(403);
     const [get] = await sign([{ op: 'getCommit', vid: VID, lsn: 1 }]);
     const moved = { ...(get as PresignedRequest), url: (get as PresignedRequest).url.replace(VID, OTHER_VID) };
     expect((await send(moved)).status).toBe(403);
@@ -51,7 +53,7 @@ describe('presigned URLs against a real bucket', () => {
     const res = await handler()(new Request('http://presign.test/presign', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer w' },
-      body: JSON.stringify({ ops: [{ op: 'putCommit', vid: OTHER_VID, lsn: 1 }] }),
+      body: JSON.stringify({ ops: [{ op: 'putCommit', vid: OTHER_VID, lsn: 1, upload: UploadBody.of(new Uint8Array(1)) }] }),
     }));
     expect(res.status).toBe(403);
     expect(await res.text()).not.toContain('X-Amz-Signature');

@@ -16,18 +16,19 @@ const hasVolume = (grant: Grant, vid: VolumeId): boolean => grant.volumes === '*
 export function refusalOf(grant: Grant, op: PresignOp): string | undefined {
   switch (op.op) {
     case 'getCommit':
+    case 'getLatest':
     case 'listLog':
       return hasVolume(grant, op.vid) ? undefined : `volume ${op.vid} is not granted`;
-    case 'putCommit':
-      if (!hasVolume(grant, op.vid)) return `volume ${op.vid} is not granted`;
-      return grant.write ? undefined : 'the grant is read-only';
     case 'getSegment':
-      // Segment ids are 72 random bits plus a timestamp, and a client learns one only from a commit
-      // record of a volume it may read; the id is the read capability. Segments are shared across
-      // volumes (a fork references its parent's), so there is no volume to check them against.
-      return undefined;
+      // Format 2: a segment lives under its volume, and reading it needs that volume. Format 1's
+      // shared segments/{sid}: the id (72 random bits plus a timestamp, learnt only from a commit
+      // of a volume the caller may read) is the read capability.
+      return op.vid === undefined || hasVolume(grant, op.vid) ? undefined : `volume ${op.vid} is not granted`;
+    case 'putCommit':
+    case 'putLatest':
     case 'putSegment':
-      // Create-only, and unreachable until a commit the caller may write references it.
+      // Only under the volume's own prefix (format 2 writes nothing to the shared segments/).
+      if (!hasVolume(grant, op.vid)) return `volume ${op.vid} is not granted`;
       return grant.write ? undefined : 'the grant is read-only';
     case 'deleteSegment':
     case 'listSegments':

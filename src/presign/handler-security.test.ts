@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PresignedRequest, PresignResponse } from '../core/index.ts';
+import { UploadBody, type PresignedRequest, type PresignResponse } from '../core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type PresignOptions } from './index.ts';
 
@@ -77,7 +77,7 @@ describe('presign security: URL lifetime', () => {
 
   it('every URL of any accepted request expires at the configured lifetime, never later', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3600 }), fc.array(fc.constantFrom<object>({ op: 'getCommit', vid: VID, lsn: 3 }, { op: 'putSegment', sid: SID }, { op: 'listSegments' }, { op: 'deleteSegment', sid: SID }), { minLength: 1, maxLength: 5 }), async (seconds, ops) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 3600 }), fc.array(fc.constantFrom<object>({ op: 'getCommit', vid: VID, lsn: 3 }, { op: 'putSegment', vid: VID, sid: SID, upload: UploadBody.of(new Uint8Array(3)) }, { op: 'listSegments' }, { op: 'deleteSegment', sid: SID }), { minLength: 1, maxLength: 5 }), async (seconds, ops) => {
         const { status, urls } = await ask({ ops }, handler({ expiresInSeconds: seconds }));
         expect(status).toBe(200);
         for (const u of urls) {
@@ -95,7 +95,8 @@ describe('presign security: keys stay in the bucket', () => {
   const trick = fc.constantFrom('..', '../', '/', '%2F', '%2f', '%2e%2e', '.%2e', '\\', 'other-bucket', 'scion-test', '@evil.example', '?x-id=DeleteObject', '#', ':', '//', VID, SID, 'volumes/', 'segments/', 'log/', '0000000000000001');
   const tricky = fc.array(trick, { maxLength: 6 }).map((parts) => parts.join(''));
   const anyOp = fc.record({
-    op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'putSegment', 'deleteSegment', 'listLog', 'listSegments', 'listVolumes'),
+    op: fc.constantFrom('getCommit', 'putCommit', 'getLatest', 'putLatest', 'getSegment', 'putSegment', 'deleteSegment', 'listLog', 'listSegments', 'listVolumes'),
+    upload: fc.constant(UploadBody.of(new Uint8Array(3))),
     vid: fc.oneof(fc.constant(VID), tricky),
     sid: fc.oneof(fc.constant(SID), tricky),
     lsn: fc.oneof(fc.constant(1), fc.constant('1'), tricky),

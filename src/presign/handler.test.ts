@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import { LSN, type ErrorWire, type PresignedRequest, type PresignResponse } from '../core/index.ts';
+import { LSN, UploadBody, type ErrorWire, type PresignedRequest, type PresignResponse } from '../core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type Grant, type PresignOptions } from './index.ts';
 
@@ -16,6 +16,8 @@ const NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 const VID = fakeVolumeId(1);
 const OTHER_VID = fakeVolumeId(2);
 const SID = fakeSegmentId(1);
+const BODY = new TextEncoder().encode('the one body these URLs may upload');
+const UPLOAD = UploadBody.of(BODY);
 const TOKENS: Record<string, Grant> = {
   writer: { volumes: new Set([VID]), write: true, admin: false },
   reader: { volumes: new Set([VID]), write: false, admin: false },
@@ -92,10 +94,10 @@ describe('the test verifier', () => {
 describe('createPresignHandler: signing', () => {
   const ALL_OPS = [
     { op: 'getCommit', vid: VID, lsn: 7 },
-    { op: 'putCommit', vid: VID, lsn: 8 },
-    { op: 'getSegment', sid: SID },
-    { op: 'putSegment', sid: SID },
-    { op: 'deleteSegment', sid: SID },
+    { op: 'putCommit', vid: VID, lsn: 8, upload: UPLOAD },
+    { op: 'getSegment', sid: SID, vid: VID },
+    { op: 'putSegment', vid: VID, sid: SID, upload: UPLOAD },
+    { op: 'deleteSegment', sid: SID, vid: VID },
     { op: 'listLog', vid: VID, after: `volumes/${VID}/log/${LSN.format(LSN.parse(7))}` },
     { op: 'listSegments' },
     { op: 'listVolumes' },
@@ -116,8 +118,12 @@ describe('createPresignHandler: signing', () => {
     const base = 'http://127.0.0.1:7480/scion-test/tenant/a/';
     expect(getCommit?.url.startsWith(`${base}volumes/${VID}/log/0000000000000007?`)).toBe(true);
     expect(putCommit?.url.startsWith(`${base}volumes/${VID}/log/0000000000000008?`)).toBe(true);
-    expect(getSegment?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
-    expect(deleteSegment?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
+    expect(getSegment?.url.startsWith(`${base}volumes/${VID}/segments/${SID}?`)).toBe(true);
+    expect(deleteSegment?.url.startsWith(`${base}volumes/${VID}/segments/${SID}?`)).toBe(true);
+    // Format 1's shared segments stay readable (and collectable).
+    const [v1Get, v1Delete] = await sign([{ op: 'getSegment', sid: SID }, { op: 'deleteSegment', sid: SID }], 'admin');
+    expect(v1Get?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
+    expect(v1Delete?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
   });
 
   it('signs ListObjectsV2 on the bucket, confined to the op’s prefix', async () => {
@@ -135,17 +141,45 @@ describe('createPresignHandler: signing', () => {
     expect(params(listVolumes).get('prefix')).toBe('tenant/a/volumes/');
   });
 
-  it('signs If-None-Match: * into create-only PUTs and tells the client to send it', async () => {
-    const urls = await sign([{ op: 'putCommit', vid: VID, lsn: 1 }, { op: 'putSegment', sid: SID }, { op: 'getCommit', vid: VID, lsn: 1 }]);
+  it('signs the exact length, both digests, the content type and If-None-Match: * into create-only PUTs', async () => {
+    const urls = await sign([{ op: 'putCommit', vid: VID, lsn: 1, upload: UPLOAD }, { op: 'putSegment', vid: VID, sid: SID, upload: UPLOAD }, { op: 'getCommit', vid: VID, lsn: 1 }]);
     for (const put of urls.slice(0, 2) as PresignedRequest[]) {
-      expect(new URL(put.url).searchParams.get('X-Amz-SignedHeaders')).toBe('host;if-none-match');
-      expect(put.headers).toEqual({ 'If-None-Match': '*' });
+      expect(new URL(put.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-md5;content-type;host;if-none-match;x-amz-checksum-sha256');
+      expect(put.headers).toEqual({
+        'content-length': String(BODY.byteLength),
+        'content-md5': createHash('md5').update(BODY).digest('base64'),
+        'content-type': 'application/octet-stream',
+        'if-none-match': '*',
+        'x-amz-checksum-sha256': createHash('sha256').update(BODY).digest('base64'),
+      });
       expect(verify(put, BUCKET.secretAccessKey, NOW)).toBe(true);
-      // A client that drops the header (an overwriting PUT) no longer matches the signature.
-      expect(verify({ ...put, headers: {} }, BUCKET.secretAccessKey, NOW)).toBe(false);
+      // Drop or change any of them (overwrite, another length, another body, HTML) and the signature no longer matches.
+      for (const name of Object.keys(put.headers)) {
+        const { [name]: _, ...dropped } = put.headers;
+        expect(verify({ ...put, headers: dropped }, BUCKET.secretAccessKey, NOW), name).toBe(false);
+        expect(verify({ ...put, headers: { ...put.headers, [name]: 'text/html' } }, BUCKET.secretAccessKey, NOW), name).toBe(false);
+      }
     }
     expect(new URL(urls[2]?.url ?? '').searchParams.get('X-Amz-SignedHeaders')).toBe('host');
     expect(urls[2]?.headers).toEqual({});
+  });
+
+  it('signs the latest hint as an overwrite of one exact body', async () => {
+    const [put, get] = await sign([{ op: 'putLatest', vid: VID, upload: UPLOAD }, { op: 'getLatest', vid: VID }], 'writer');
+    expect(put?.url.startsWith(`http://127.0.0.1:7480/scion-test/tenant/a/volumes/${VID}/latest?`)).toBe(true);
+    expect(new URL(put?.url ?? '').searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-md5;content-type;host;x-amz-checksum-sha256');
+    expect(get?.method).toBe('GET');
+    expect(await refusal(makeHandler()(post({ ops: [{ op: 'putLatest', vid: VID, upload: UPLOAD }] }, 'reader')))).toMatchObject({ status: 403 });
+  });
+
+  it('refuses an upload longer than the service allows, naming the limit', async () => {
+    const handler = makeHandler({ maxUploadBytes: 4096 });
+    const big = { ...UPLOAD, length: 4097 };
+    expect(await sign([{ op: 'putSegment', vid: VID, sid: SID, upload: { ...UPLOAD, length: 4096 } }], 'writer', handler)).toHaveLength(1);
+    const { status, body } = await refusal(handler(post({ ops: [{ op: 'putSegment', vid: VID, sid: SID, upload: big }] })));
+    expect([status, body.code]).toEqual([400, 'InvalidInput']);
+    expect(body.message).toContain('4096');
+    expect(await refusal(handler(post({ ops: [{ op: 'putCommit', vid: VID, lsn: 1, upload: { ...UPLOAD, length: 5 * 1024 * 1024 } }] })))).toMatchObject({ status: 400 });
   });
 
   it('a signature covers its key: the URL cannot be moved to another object', async () => {
@@ -186,7 +220,7 @@ describe('createPresignHandler: signing', () => {
   });
 
   it('never puts the secret key in a response', async () => {
-    const res = await makeHandler()(post({ ops: [{ op: 'putCommit', vid: VID, lsn: 1 }] }));
+    const res = await makeHandler()(post({ ops: [{ op: 'putCommit', vid: VID, lsn: 1, upload: UPLOAD }] }));
     const text = await res.text();
     expect(text).not.toContain(BUCKET.secretAccessKey);
     expect(text).not.toContain(encodeURIComponent(BUCKET.secretAccessKey));
@@ -266,10 +300,16 @@ describe('createPresignHandler: refusals', () => {
     const cases: [token: string, op: object][] = [
       ['writer', { op: 'getCommit', vid: OTHER_VID, lsn: 1 }],
       ['writer', { op: 'listLog', vid: OTHER_VID }],
-      ['writer', { op: 'putCommit', vid: OTHER_VID, lsn: 1 }],
-      ['reader', { op: 'putCommit', vid: VID, lsn: 1 }],
-      ['reader', { op: 'putSegment', sid: SID }],
+      ['writer', { op: 'putCommit', vid: OTHER_VID, lsn: 1, upload: UPLOAD }],
+      ['reader', { op: 'putCommit', vid: VID, lsn: 1, upload: UPLOAD }],
+      ['reader', { op: 'putSegment', vid: VID, sid: SID, upload: UPLOAD }],
+      // A write grant on one volume creates segments under that volume only.
+      ['writer', { op: 'putSegment', vid: OTHER_VID, sid: SID, upload: UPLOAD }],
+      ['writer', { op: 'getSegment', vid: OTHER_VID, sid: SID }],
+      ['writer', { op: 'putLatest', vid: OTHER_VID, upload: UPLOAD }],
+      ['writer', { op: 'getLatest', vid: OTHER_VID }],
       ['writer', { op: 'deleteSegment', sid: SID }],
+      ['writer', { op: 'deleteSegment', sid: SID, vid: VID }],
       ['writer', { op: 'listSegments' }],
       ['writer', { op: 'listVolumes' }],
     ];
@@ -281,10 +321,12 @@ describe('createPresignHandler: refusals', () => {
     }
   });
 
-  it('lets any authenticated caller read a segment by id, and writers create one', async () => {
+  it('lets any authenticated caller read a format 1 segment by id; format 2 segments need their volume', async () => {
     expect(await sign([{ op: 'getSegment', sid: SID }], 'nobody')).toHaveLength(1);
-    expect(await sign([{ op: 'putSegment', sid: SID }], 'writer')).toHaveLength(1);
-    expect(await sign([{ op: 'putCommit', vid: VID, lsn: 3 }, { op: 'listLog', vid: VID }], 'writer')).toHaveLength(2);
+    expect(await refusal(handler(post({ ops: [{ op: 'getSegment', sid: SID, vid: VID }] }, 'nobody')))).toMatchObject({ status: 403 });
+    expect(await sign([{ op: 'getSegment', sid: SID, vid: VID }], 'reader')).toHaveLength(1);
+    expect(await sign([{ op: 'putSegment', vid: VID, sid: SID, upload: UPLOAD }], 'writer')).toHaveLength(1);
+    expect(await sign([{ op: 'putCommit', vid: VID, lsn: 3, upload: UPLOAD }, { op: 'listLog', vid: VID }], 'writer')).toHaveLength(2);
   });
 
   it('answers 403 when authorize throws Forbidden, and a generic 500 for anything else', async () => {

@@ -11,6 +11,8 @@ export interface PresignOptions {
   authorize(req: Request): Promise<Grant | undefined>;
   /** Lifetime of each URL, 1–3600 s. Default 300. */
   expiresInSeconds?: number | undefined;
+  /** Largest segment one URL may upload (its exact length is signed). Default 256 MiB. */
+  maxUploadBytes?: number | undefined;
   /** The one path served. Default `/presign`. */
   path?: string | undefined;
   /** Origins (`https://app.example`) whose pages may call the service; `'*'` for any. Default none. */
@@ -35,7 +37,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = { InvalidInput: 400, Forbidde
  * const handler = createPresignHandler({ bucket, authorize: bearerTokens({ [token]: { volumes: '*', write: true, admin: false } }) });
  */
 export function createPresignHandler(options: PresignOptions): (req: Request) => Promise<Response> {
-  const signer = new BucketSigner(options.bucket, options.expiresInSeconds ?? EXPIRES_DEFAULT_SECONDS);
+  const signer = new BucketSigner(options.bucket, options.expiresInSeconds ?? EXPIRES_DEFAULT_SECONDS, options.maxUploadBytes);
   const path = options.path ?? '/presign';
   if (!path.startsWith('/')) throw invalidInput(`The presign path must start with "/"; got ${JSON.stringify(path)}.`);
   const origins = options.allowedOrigins;

@@ -8,3 +8,6 @@ export type { Grant } from './grant.ts';
 export { bearerTokens } from './tokens.ts';
 export { bucketConfigFromEnv } from './env.ts';
 export { parseGrantsFile } from './grants-file.ts';
+export { scionBucketPolicy } from './bucket-policy.ts';
+export { defaultJwtGrant, jwtGrants } from './jwt.ts';
+export type { JwtGrantsOptions } from './jwt.ts';

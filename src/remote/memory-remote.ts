@@ -1,5 +1,5 @@
-import { RemoteKey, ScionError, type LSN, type SegmentId, type VolumeId } from '../core/index.ts';
-import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent } from './remote.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type Remote, type RemoteRequestEvent } from './remote.ts';
 
 interface StoredObject {
   readonly bytes: Uint8Array;
@@ -33,26 +33,40 @@ export class MemoryRemote implements Remote {
   }
 
   async getCommit(vid: VolumeId, lsn: LSN): Promise<Uint8Array | undefined> {
-    return this.#get('GET', RemoteKey.commit(vid, lsn), false)?.slice();
+    return this.#get('GET', RemoteKey.commit(vid, lsn))?.slice();
   }
 
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#create(RemoteKey.commit(vid, lsn), bytes);
   }
 
-  async putSegment(sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#create(RemoteKey.segment(sid), bytes);
+  async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {
+    return this.#get('GET', RemoteKey.latest(vid))?.slice();
   }
 
-  async getSegmentRange(sid: SegmentId, range: ByteRange): Promise<Uint8Array> {
-    return this.getSegmentRangeSync(sid, range);
+  async putLatest(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const key = RemoteKey.latest(vid);
+    this.#check('PUT', key);
+    this.objects.set(key, { bytes: bytes.slice(), lastModified: this.#now() });
+    this.#onRequest?.({ method: 'PUT', key, status: 200, bytes: bytes.byteLength, ms: 0, sync: false });
   }
 
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
-    const key = RemoteKey.segment(sid);
-    const object = this.#get('GET', key, true);
-    if (!object) throw new ScionError('RemoteUnavailable', `Segment ${sid} is missing from the remote.`, { key });
-    return object.slice(range.start, range.end);
+  async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
+  }
+
+  async getSegmentRange(at: SegmentAddress, range: ByteRange): Promise<Uint8Array> {
+    return this.getSegmentRangeSync(at, range);
+  }
+
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
+    const key = RemoteKey.segment(at);
+    this.#check('GET', key);
+    const object = this.objects.get(key)?.bytes;
+    const body = object?.slice(range.start, range.end);
+    this.#onRequest?.({ method: 'GET', key, status: body ? 206 : 404, bytes: body?.byteLength ?? 0, ms: 0, sync: true });
+    if (!body) throw missingSegment(key);
+    return body;
   }
 
   async *list(prefix: 'volumes/' | 'segments/'): AsyncIterable<ListedObject> {
@@ -64,16 +78,16 @@ export class MemoryRemote implements Remote {
     }
   }
 
-  async deleteSegment(sid: SegmentId): Promise<void> {
-    const key = RemoteKey.segment(sid);
+  async deleteSegment(at: SegmentAddress): Promise<void> {
+    const key = RemoteKey.segment(at);
     this.#check('DELETE', key);
     this.objects.delete(key);
   }
 
-  #get(method: string, key: string, sync: boolean): Uint8Array | undefined {
+  #get(method: string, key: string): Uint8Array | undefined {
     this.#check(method, key);
     const bytes = this.objects.get(key)?.bytes;
-    this.#onRequest?.({ method, key, status: bytes ? 200 : 404, bytes: bytes?.byteLength ?? 0, ms: 0, sync });
+    this.#onRequest?.({ method, key, status: bytes ? 200 : 404, bytes: bytes?.byteLength ?? 0, ms: 0, sync: false });
     return bytes;
   }
 
@@ -89,3 +103,4 @@ export class MemoryRemote implements Remote {
     if (!this.#online) throw new ScionError('RemoteUnavailable', `The remote is unreachable (${method} ${key}). Retry when online.`, { key });
   }
 }
+

@@ -1,4 +1,4 @@
-import { presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
+import { isScionError, presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
 
 export interface PresignClientOptions {
   /** URL of the presign service's endpoint, e.g. `https://api.example.com/presign`. */
@@ -12,6 +12,13 @@ export interface PresignClientOptions {
 
 const MAX_BATCH = 256;
 
+/** Ops asked for by concurrent callers, signed together in one round trip. */
+interface Batch {
+  readonly ops: Map<string, PresignOp>;
+  readonly done: Promise<Map<string, PresignedRequest>>;
+  callers: number;
+}
+
 /**
  * Asks the presign service for signed URLs and caches each until shortly before it expires, so
  * repeated reads of one segment cost one signing round trip. `signSync` (sync XHR) serves the DB
@@ -21,35 +28,72 @@ export class PresignClient {
   readonly #options: PresignClientOptions;
   readonly #cache = new Map<string, PresignedRequest>();
   readonly #margin: number;
+  #batch: Batch | undefined;
+  #roundTrips = 0;
 
   constructor(options: PresignClientOptions) {
     this.#options = options;
     this.#margin = options.refreshMarginMs ?? 30_000;
   }
 
-  /** One signed request per op, in order. */
+  /** Round trips to the presign service so far (sign and signSync). */
+  get roundTrips(): number {
+    return this.#roundTrips;
+  }
+
+  /**
+   * One signed request per op, in order. Callers in the same turn of the event loop share one
+   * round trip (the service signs up to 256 ops per request).
+   */
   async sign(ops: readonly PresignOp[], options: { signal?: AbortSignal | undefined } = {}): Promise<PresignedRequest[]> {
     const missing = this.#missing(ops);
+    const fresh = missing.length > 0 ? await this.#join(missing) : new Map<string, PresignedRequest>();
+    options.signal?.throwIfAborted();
+    // A URL signed just now is used even if it expires within the refresh margin (a short lifetime,
+    // a skewed clock): the bucket is the judge, and a refusal becomes UrlExpired in S3Remote.
+    return ops.map((op) => (this.#cached(op) ?? fresh.get(presignOpKey(op))) as PresignedRequest);
+  }
+
+  /**
+   * Adds `ops` to the batch being gathered (one is started, flushed on the next macrotask). The
+   * service refuses a batch as a whole: a caller whose batch was refused because of another
+   * caller's op (Forbidden, InvalidInput) asks again for its own ops alone.
+   */
+  async #join(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {
+    let batch = this.#batch;
+    if (!batch) {
+      const gathered = new Map<string, PresignOp>();
+      const done = new Promise<void>((r) => setTimeout(r, 0)).then(() => {
+        this.#batch = undefined;
+        return this.#signAll([...gathered.values()]);
+      });
+      batch = this.#batch = { ops: gathered, done, callers: 0 };
+    }
+    batch.callers++;
+    for (const op of ops) batch.ops.set(presignOpKey(op), op);
+    try {
+      return await batch.done;
+    } catch (e) {
+      if (batch.callers > 1 && (isScionError(e, 'Forbidden') || isScionError(e, 'InvalidInput'))) return this.#signAll(ops);
+      throw e;
+    }
+  }
+
+  async #signAll(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {
     const fresh = new Map<string, PresignedRequest>();
-    for (let i = 0; i < missing.length; i += MAX_BATCH) {
-      const batch = missing.slice(i, i + MAX_BATCH);
+    for (let i = 0; i < ops.length; i += MAX_BATCH) {
+      const batch = ops.slice(i, i + MAX_BATCH);
       const doFetch = this.#options.fetch ?? fetch;
       let res: Response;
+      this.#roundTrips++;
       try {
-        res = await doFetch(this.#options.endpoint, {
-          method: 'POST',
-          headers: this.#headers(),
-          body: JSON.stringify({ ops: batch }),
-          signal: options.signal ?? null,
-        });
+        res = await doFetch(this.#options.endpoint, { method: 'POST', headers: this.#headers(), body: JSON.stringify({ ops: batch }) });
       } catch (e) {
         throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
       }
       this.#store(batch, res.status, await res.text(), fresh);
     }
-    // A URL signed just now is used even if it expires within the refresh margin (a short lifetime,
-    // a skewed clock): the bucket is the judge, and a refusal becomes UrlExpired in S3Remote.
-    return ops.map((op) => (this.#cached(op) ?? fresh.get(presignOpKey(op))) as PresignedRequest);
+    return fresh;
   }
 
   /** Blocking variant for the DB worker; needs XMLHttpRequest (dedicated workers have it). */
@@ -61,6 +105,7 @@ export class PresignClient {
         throw new ScionError('RemoteUnavailable', 'Signing synchronously needs XMLHttpRequest, which exists in browser workers only. Sign ahead with sign().');
       }
       const xhr = new XMLHttpRequest();
+      this.#roundTrips++;
       xhr.open('POST', this.#options.endpoint, false);
       for (const [k, v] of Object.entries(this.#headers())) xhr.setRequestHeader(k, v);
       try {

@@ -1,4 +1,4 @@
-import type { LSN, SegmentId, VolumeId } from '../core/index.ts';
+import { ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
 
 /** Bytes [start, end) of an object. */
 export interface ByteRange {
@@ -21,6 +21,15 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A request a job is about to make (see Remote.prepare). */
+export type PlannedRequest =
+  | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
+  | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  | { readonly op: 'getSegment'; readonly at: SegmentAddress }
+  | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
+  | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
+  | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly bytes: Uint8Array };
+
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
   readonly method: string;
@@ -32,21 +41,36 @@ export interface RemoteRequestEvent {
 }
 
 /**
- * The bucket as Scion uses it: create-only commit and segment objects, ranged segment reads, and
- * listings for GC. Async methods may run anywhere; `getSegmentRangeSync` blocks and is for the DB
- * worker's page-miss path only. Errors are ScionErrors: RemoteUnavailable (network, 5xx after
- * retries), Forbidden, UrlExpired, Corrupt.
+ * The bucket as Scion uses it (remote format 2, reading format 1): create-only commit and segment
+ * objects, a latest-LSN hint per volume, ranged segment reads, and listings for GC. Async methods
+ * may run anywhere; `getSegmentRangeSync` blocks and is for the DB worker's page-miss path only.
+ * Errors are ScionErrors: RemoteUnavailable (network, 5xx after retries), Forbidden, UrlExpired,
+ * Corrupt (a segment a commit names is missing or shorter than the range).
  */
 export interface Remote {
   /** The commit object's bytes, or undefined if that LSN does not exist. */
   getCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<Uint8Array | undefined>;
   /** Creates the commit object only if absent (`If-None-Match: *`). */
   putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
-  putSegment(sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
-  getSegmentRange(sid: SegmentId, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array;
-  /** Hint: these segments will be read soon (S3 mints their GET URLs ahead, so sync reads need no round trip). */
-  prepareSegmentReads?(sids: readonly SegmentId[]): Promise<void>;
+  /** The latest hint's bytes (`volumes/{vid}/latest`), or undefined if there is none. */
+  getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  /** Overwrites the latest hint. */
+  putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
+  /** Creates `volumes/{vid}/segments/{sid}` only if absent. */
+  putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
+  getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array;
+  /**
+   * Hint: these requests come next (S3 signs all their URLs in one presign round trip, so a push is
+   * one round trip to the presign service and sync reads need none). Failing it fails nothing.
+   */
+  prepare?(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void>;
+  /** Every object under `volumes/` (commits, segments, hints) or format 1's `segments/`. */
   list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject>;
-  deleteSegment(sid: SegmentId, options?: RequestOptions): Promise<void>;
+  deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void>;
+}
+
+/** A segment a commit names is gone: the bucket lost it (or someone deleted it); never a reason to serve other bytes. */
+export function missingSegment(key: string): ScionError {
+  return new ScionError('Corrupt', `The segment ${key} that a commit names is missing from the remote: the bucket lost it or someone deleted it.`, { key });
 }

@@ -14,6 +14,8 @@ let base: string;
 let signCalls = 0;
 const script = new Map<string, number[]>();
 const hits = new Map<string, number>();
+/** Paths answered 200 with an empty body (a torn upload some buckets keep). */
+const empty = new Set<string>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -39,7 +41,7 @@ beforeAll(async () => {
     const status = script.get(url.pathname)?.shift() ?? 200;
     req.resume();
     res.statusCode = status;
-    res.end(status === 200 ? 'hello' : '');
+    res.end(status === 200 && !empty.has(url.pathname) ? 'hello' : '');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -69,7 +71,7 @@ describe('S3Remote', () => {
     const sid = SegmentId.random();
     const path = `/obj/getSegment/${sid}`;
     script.set(path, [400]);
-    const e = await remote().getSegmentRange(sid, { start: 0, end: 5 }).catch((err: unknown) => err);
+    const e = await remote().getSegmentRange({ sid }, { start: 0, end: 5 }).catch((err: unknown) => err);
     expect(isScionError(e, 'RemoteUnavailable')).toBe(true);
     expect(hits.get(path)).toBe(1);
   });
@@ -83,6 +85,19 @@ describe('S3Remote', () => {
     const e = await remote().getCommit(vid, LSN.parse(4)).catch((err: unknown) => err);
     expect(isScionError(e, 'UrlExpired')).toBe(true);
     expect(hits.get(refused)).toBe(2);
+  });
+
+  it('returns a stored empty object as empty bytes (the decoder calls it Corrupt), not an error about streams', async () => {
+    const path = `/obj/getCommit/${vid}/9`;
+    empty.add(path);
+    expect(await remote().getCommit(vid, LSN.parse(9))).toEqual(new Uint8Array());
+  });
+
+  it('a segment the bucket does not have is Corrupt: a commit names it', async () => {
+    const sid = SegmentId.random();
+    script.set(`/obj/getSegment/${sid}`, [404]);
+    const e = await remote().getSegmentRange({ sid }, { start: 0, end: 5 }).catch((err: unknown) => err);
+    expect(isScionError(e, 'Corrupt')).toBe(true);
   });
 
   it('maps 404 to absent and 412 to an existing object', async () => {
@@ -123,5 +138,30 @@ describe('helpers', () => {
       truncated: true,
       objects: [{ key: 'volumes/v1/log/0000000000000001', size: 42, lastModified: Date.parse('2026-11-24T04:00:00.000Z') }],
     });
+  });
+});
+
+describe('PresignClient batching', () => {
+  it('signs concurrent callers in one round trip, and a refused batch does not fail the others', async () => {
+    const asked: PresignOp[][] = [];
+    const fake: typeof fetch = async (_url, init) => {
+      const { ops } = JSON.parse(String(init?.body)) as { ops: PresignOp[] };
+      asked.push(ops);
+      if (ops.some((o) => o.op === 'listVolumes')) return new Response(JSON.stringify({ name: 'ScionError', code: 'Forbidden', message: 'Op 1 (listVolumes) is not allowed.' }), { status: 403 });
+      return Response.json({ urls: ops.map(() => ({ method: 'GET', url: 'http://x/', headers: {}, expiresAt: Date.now() + 60_000 })) });
+    };
+    const client = new PresignClient({ endpoint: 'http://presign.test/presign', fetch: fake });
+    const a = { op: 'getCommit', vid, lsn: LSN.parse(1) } as const;
+    const b = { op: 'getCommit', vid, lsn: LSN.parse(2) } as const;
+    await Promise.all([client.sign([a]), client.sign([b])]);
+    expect(asked).toEqual([[a, b]]);
+    expect(client.roundTrips).toBe(1);
+
+    asked.length = 0;
+    const c = { op: 'getCommit', vid, lsn: LSN.parse(3) } as const;
+    const [ok, refused] = await Promise.allSettled([client.sign([c]), client.sign([{ op: 'listVolumes' }])]);
+    expect(ok.status).toBe('fulfilled');
+    expect(refused.status === 'rejected' && isScionError(refused.reason, 'Forbidden')).toBe(true);
+    expect(asked).toEqual([[c, { op: 'listVolumes' }], [c], [{ op: 'listVolumes' }]]);
   });
 });

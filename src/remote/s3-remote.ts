@@ -1,8 +1,8 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { RemoteKey, ScionError, type LSN, type PresignedRequest, type PresignOp, type SegmentId, type VolumeId } from '../core/index.ts';
+import { RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
-import type { ByteRange, CreateOutcome, ListedObject, Remote, RemoteRequestEvent, RequestOptions } from './remote.ts';
+import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { backoffDelay, RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
 
 export interface S3RemoteOptions {
@@ -43,25 +43,36 @@ export class S3Remote implements Remote {
   }
 
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putCommit', vid, lsn }, { body: bytes }, options);
+    const r = await this.#send({ op: 'putCommit', vid, lsn, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
-  async putSegment(sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putSegment', sid }, { body: bytes }, options);
+  async getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const r = await this.#send({ op: 'getLatest', vid }, {}, options);
+    return r.kind === 'ok' ? r.body : undefined;
+  }
+
+  async putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'putLatest', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
+  }
+
+  async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
-  async getSegmentRange(sid: SegmentId, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
-    const r = await this.#send({ op: 'getSegment', sid }, { range }, options);
-    return sliceRange(this.#expectBody(r, sid), range);
+  async getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
+    const r = await this.#send(segmentGet(at), { range }, options);
+    if (r.kind !== 'ok') throw missingSegment(RemoteKey.segment(at));
+    return sliceRange(r.body, range, r.status);
   }
 
-  getSegmentRangeSync(sid: SegmentId, range: ByteRange): Uint8Array {
+  getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
     if (typeof XMLHttpRequest === 'undefined') {
       throw new ScionError('RemoteUnavailable', 'Synchronous reads need XMLHttpRequest (a browser dedicated worker). Hydrate ahead with the async API instead.');
     }
-    const op: PresignOp = { op: 'getSegment', sid };
+    const op = segmentGet(at);
+    const key = RemoteKey.segment(at);
     let refused = false;
     for (let attempt = 0; ; attempt++) {
       const [req] = this.presign.signSync([op]) as [PresignedRequest];
@@ -79,8 +90,9 @@ export class S3Remote implements Remote {
         status = 0;
       }
       const body = status === 200 || status === 206 ? new Uint8Array(xhr.response as ArrayBuffer) : new Uint8Array();
-      this.#report('GET', RemoteKey.segment(sid), status, body.byteLength, started, true);
+      this.#report('GET', key, status, body.byteLength, started, true);
       if (status === 200 || status === 206) return sliceRange(body, range, status);
+      if (status === 404 || status === 416) throw missingSegment(key);
       if (status === 403 && !refused) {
         refused = true;
         this.presign.invalidate(op);
@@ -88,12 +100,12 @@ export class S3Remote implements Remote {
       }
       // No sleeping in a blocking call: retry at once, a little.
       if ((status === 0 || status >= 500) && attempt < 2) continue;
-      throw this.#failure(status, RemoteKey.segment(sid), refused);
+      throw this.#failure(status, key, refused);
     }
   }
 
-  async prepareSegmentReads(sids: readonly SegmentId[]): Promise<void> {
-    if (sids.length > 0) await this.presign.sign(sids.map((sid) => ({ op: 'getSegment', sid })));
+  async prepare(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void> {
+    if (requests.length > 0) await this.presign.sign(requests.map(presignOpOf), options);
   }
 
   async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
@@ -108,8 +120,8 @@ export class S3Remote implements Remote {
     }
   }
 
-  async deleteSegment(sid: SegmentId, options?: RequestOptions): Promise<void> {
-    await this.#send({ op: 'deleteSegment', sid }, {}, options);
+  async deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'deleteSegment', sid: at.sid, ...(at.home ? { vid: at.home } : {}) }, {}, options);
   }
 
   #expectBody(r: Outcome, what: string): Uint8Array {
@@ -118,6 +130,8 @@ export class S3Remote implements Remote {
   }
 
   async #send(op: PresignOp, init: { body?: Uint8Array; range?: ByteRange }, options: RequestOptions = {}): Promise<Outcome> {
+    // Signed before waiting for a slot: concurrent requests then share one presign round trip.
+    await this.presign.sign([op], options);
     return this.#limit(async () => {
       let refused = false;
       for (let attempt = 0; ; attempt++) {
@@ -128,7 +142,7 @@ export class S3Remote implements Remote {
         try {
           res = await fetch(req.url, {
             method: req.method,
-            headers: { ...req.headers, ...(init.range ? { range: rangeHeader(init.range) } : {}) },
+            headers: { ...sendableHeaders(req.headers), ...(init.range ? { range: rangeHeader(init.range) } : {}) },
             body: (init.body as Uint8Array<ArrayBuffer> | undefined) ?? null,
             signal: options.signal ?? null,
           });
@@ -136,8 +150,10 @@ export class S3Remote implements Remote {
           if (options.signal?.aborted) throw e;
         }
         const status = res?.status ?? 0;
-        const body = res && (status === 200 || status === 206) && req.method === 'GET' ? new Uint8Array(await res.arrayBuffer()) : new Uint8Array();
-        if (res && body.byteLength === 0) await res.body?.cancel();
+        const read = res !== undefined && (status === 200 || status === 206) && req.method === 'GET';
+        // An unread body is cancelled to free the connection; a read one (even if empty) is already consumed.
+        const body = read ? new Uint8Array(await (res as Response).arrayBuffer()) : new Uint8Array();
+        if (res && !read) await res.body?.cancel();
         this.#report(req.method, key, status, init.body?.byteLength ?? body.byteLength, started, false);
         if (status >= 200 && status < 300) return { kind: 'ok', status, body };
         if (status === 404) return { kind: 'missing' };
@@ -169,6 +185,46 @@ export class S3Remote implements Remote {
     logger.debug('{method} {key} {status}', { ...e });
     this.#onRequest?.(e);
   }
+}
+
+const uploads = new WeakMap<Uint8Array, UploadBody>();
+
+/** The body's length and digests, computed once per body (a push plans its uploads, then sends them). */
+function uploadOf(bytes: Uint8Array): UploadBody {
+  let upload = uploads.get(bytes);
+  if (!upload) uploads.set(bytes, (upload = UploadBody.of(bytes)));
+  return upload;
+}
+
+/** What the presign service signs for a planned request. */
+function presignOpOf(r: PlannedRequest): PresignOp {
+  switch (r.op) {
+    case 'getCommit':
+      return { op: r.op, vid: r.vid, lsn: r.lsn };
+    case 'getLatest':
+      return { op: r.op, vid: r.vid };
+    case 'getSegment':
+      return segmentGet(r.at);
+    case 'putCommit':
+      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: uploadOf(r.bytes) };
+    case 'putLatest':
+      return { op: r.op, vid: r.vid, upload: uploadOf(r.bytes) };
+    case 'putSegment':
+      return { op: r.op, vid: r.vid, sid: r.sid, upload: uploadOf(r.bytes) };
+  }
+}
+
+/** The GET of a segment: under its volume (format 2) or in the shared folder (format 1). */
+function segmentGet(at: SegmentAddress): PresignOp {
+  return at.home ? { op: 'getSegment', sid: at.sid, vid: at.home } : { op: 'getSegment', sid: at.sid };
+}
+
+/**
+ * Signed headers minus Content-Length, which the fetch layer derives from the body (browsers refuse
+ * to set it); the bucket still checks it against the signature.
+ */
+function sendableHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'content-length'));
 }
 
 function rangeHeader(r: ByteRange): string {

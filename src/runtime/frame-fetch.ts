@@ -1,15 +1,22 @@
-import { decodeFrame, frameOf, frameRange, ScionError, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
+import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 
-/** Counters of the remote read path, exposed for tests, benchmarks and the demo. */
+/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
 export interface ReadStats {
   /** Reads the VFS asked for that were not local. */
   pagesMissed: number;
   framesFetched: number;
   pagesFetched: number;
+  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
   bytesFetched: number;
+  /** Every byte uploaded: segments, commit records, latest hints. */
+  bytesUploaded: number;
+  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
+  requests: number;
 }
+
+export const emptyReadStats = (): ReadStats => ({ pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0, bytesUploaded: 0, requests: 0 });
 
 /** The frame of `commit`'s segment that holds `pageIdx` and its byte range. */
 export function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; frame: FrameRef; start: number; end: number } {
@@ -23,13 +30,16 @@ export function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; 
   return { index: i, frame: frames[i] as FrameRef, ...frameRange(frames, i) };
 }
 
-/** Decodes fetched frame bytes, caches every page of the frame, and counts it. */
+/**
+ * Checks fetched frame bytes against the commit (size, SHA-256), decodes them, caches every page of
+ * the frame, and counts it. Throws Corrupt for bytes that are not the commit's.
+ */
 export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, frame: FrameRef, bytes: Uint8Array): Map<PageIdx, Page> {
+  verifyFrame(frame, bytes, `segment ${commit.segment?.sid} of ${commit.vid}@${commit.lsn}`);
   const pages = decodeFrame(bytes, frame.pages);
   store.putPagesSync((commit.segment as NonNullable<Commit['segment']>).sid, pages);
   stats.framesFetched++;
   stats.pagesFetched += pages.size;
-  stats.bytesFetched += bytes.byteLength;
   return pages;
 }
 
@@ -43,7 +53,7 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
   const all = (commit.segment as NonNullable<Commit['segment']>).frames;
   const last = Math.min(all.length, index + Math.max(1, frames)) - 1;
   const end = frameRange(all, last).end;
-  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync(commit.segment as NonNullable<Commit['segment']>, { start, end }));
   for (let i = index + 1; i <= last; i++) {
     const r = frameRange(all, i);
     cacheFrame(store, stats, commit, all[i] as FrameRef, bytes.subarray(r.start - start, r.end - start));
@@ -55,7 +65,7 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
 export async function fetchPage(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Promise<Page> {
   stats.pagesMissed++;
   const { frame, start, end } = locateFrame(commit, pageIdx);
-  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange((commit.segment as NonNullable<Commit['segment']>).sid, { start, end }));
+  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange(commit.segment as NonNullable<Commit['segment']>, { start, end }));
   return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
 }
 

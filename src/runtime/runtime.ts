@@ -4,7 +4,8 @@ import {
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
-import { fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
+import { countingRemote } from './counting-remote.ts';
+import { emptyReadStats, fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
 import { graftStatus, type GraftStatus } from './graft-status.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
@@ -68,13 +69,13 @@ export class Runtime {
   readonly #rebasing = new Set<VolumeId>();
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
-  readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
+  readonly #stats: ReadStats = emptyReadStats();
   #closed = false;
 
   private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
     this.#store = options.store;
     this.#catalog = options.catalog;
-    this.#remote = options.remote;
+    this.#remote = options.remote && countingRemote(options.remote, this.#stats);
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#tags = tags;

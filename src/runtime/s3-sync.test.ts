@@ -32,8 +32,8 @@ beforeAll(async () => {
 afterAll(() => presign?.close());
 
 let n = 0;
-async function device(token = 'writer', onRequest?: (e: RemoteRequestEvent) => void) {
-  const remote = new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token }, onRequest });
+async function device(token: string | PresignClient = 'writer', onRequest?: (e: RemoteRequestEvent) => void) {
+  const remote = new S3Remote({ presign: typeof token === 'string' ? { endpoint: `${presign.url}/presign`, token } : token, onRequest });
   return Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`s3-sync-${++n}`), remote });
 }
 
@@ -76,6 +76,35 @@ describe(`sync through presigned URLs (${bucket.kind} bucket)`, () => {
     await a.graftPush(ga.local);
     expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 2 });
     expect((await fillsAsync(b, gb.local)).slice(198)).toEqual([199, 200, 7]);
+  });
+
+  it('a push is one presign round trip; an up-to-date pull is one round trip and one bucket request', async () => {
+    const remote = VolumeId.random();
+    pushedRemotes.add(remote);
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer' });
+    const requests: RemoteRequestEvent[] = [];
+    const a = await device(signer, (e) => requests.push(e));
+    const ga = await a.graftOpen({ remote });
+    for (let round = 1; round <= 3; round++) {
+      write(a, ga.local, { [round]: round, 100: round });
+      const before = signer.roundTrips;
+      requests.length = 0;
+      expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', remoteLsn: round });
+      expect(signer.roundTrips - before, `push ${round}`).toBe(1);
+      // Probe of the next LSN (absent; the first push of a volume also asks its hint), segment, commit, latest hint.
+      expect(requests.map((r) => r.method)).toEqual([...(round === 1 ? ['GET'] : []), 'GET', 'PUT', 'PUT', 'PUT']);
+    }
+    const readerSigner = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer' });
+    const pulled: RemoteRequestEvent[] = [];
+    const b = await device(readerSigner, (e) => pulled.push(e));
+    const gb = await b.graftClone(remote);
+    expect(b.graftStatus(gb.local).remoteLsn).toBe(3);
+    const before = readerSigner.roundTrips;
+    pulled.length = 0;
+    expect(await b.graftPull(gb.local)).toEqual({ outcome: 'up-to-date' });
+    expect(readerSigner.roundTrips - before).toBe(1);
+    expect(pulled).toHaveLength(1);
+    expect(pulled[0]).toMatchObject({ method: 'GET', status: 404 });
   });
 
   it('concurrent pushers: exactly one wins each LSN and the other reports divergence', async () => {

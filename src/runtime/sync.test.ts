@@ -37,7 +37,8 @@ async function expectCode(p: Promise<unknown> | (() => unknown), code: ErrorCode
   expect(isScionError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
 }
 
-const commitKeys = (remote: MemoryRemote) => [...remote.objects.keys()].filter((k) => k.startsWith('volumes/'));
+const keysOf = (remote: MemoryRemote, kind: 'commit' | 'segment') => [...remote.objects.keys()].filter((k) => RemoteKey.parse(k).kind === kind);
+const commitKeys = (remote: MemoryRemote) => keysOf(remote, 'commit');
 
 describe('push and pull', () => {
   it('A pushes, B clones and pulls A\'s later commits without copying pages', async () => {
@@ -132,7 +133,7 @@ describe('push and pull', () => {
     for (let i = 1; i <= 10; i++) write(a.rt, g.local, { 1: i, [i + 1]: i });
     const pushed = await a.rt.graftPush(g.local);
     expect(pushed).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 10, pages: 11 });
-    expect([...remote.objects.keys()].filter((k) => k.startsWith('segments/'))).toHaveLength(1);
+    expect(keysOf(remote, 'segment')).toHaveLength(1);
     const b = await device(remote);
     const gb = await b.rt.graftClone(g.remote);
     expect(fills(b.rt, gb.local)).toEqual([10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -236,7 +237,7 @@ describe('lazy reads and hydrate', () => {
 
   it('a corrupt frame on the remote is a Corrupt error, never wrong pages', async () => {
     const { remote, g } = await bigVolume(10);
-    const [key, obj] = [...remote.objects].find(([k]) => k.startsWith('segments/'))!;
+    const [key, obj] = [...remote.objects].find(([k]) => RemoteKey.parse(k).kind === 'segment')!;
     const bad = obj.bytes.slice();
     bad[bad.length - 3]! ^= 0xff;
     remote.objects.set(key, { ...obj, bytes: bad });
@@ -307,13 +308,13 @@ describe('crashes during push (RecoverPendingCommit)', () => {
     write(a.rt, g.local, { 1: 1 });
     await a.rt.graftPush(g.local);
     const orphan = SegmentId.random();
-    await remote.putSegment(orphan, new Uint8Array(10));
+    await remote.putSegment(g.remote, orphan, new Uint8Array(10));
     const early = await a.rt.collectRemoteGarbage({ graceMs: 60_000, now: () => now });
     expect(early).toMatchObject({ segmentsDeleted: [], segmentsKept: 1, segmentsReferenced: 1, commitsScanned: 1 });
     now += 120_000;
     const gc = await a.rt.collectRemoteGarbage({ graceMs: 60_000, now: () => now });
     expect(gc.segmentsDeleted).toEqual([orphan]);
-    expect(remote.objects.has(RemoteKey.segment(orphan))).toBe(false);
+    expect(remote.objects.has(RemoteKey.segment({ sid: orphan, home: g.remote }))).toBe(false);
     // The referenced segment survives: a fresh clone still reads the page.
     const b = await device(remote);
     const gb = await b.rt.graftClone(g.remote);
@@ -331,6 +332,8 @@ class MemoryRemoteSpy implements Remote {
   }
   getCommit: Remote['getCommit'] = (...a: Parameters<Remote['getCommit']>) => (this.#log.push('get volumes'), this.#inner.getCommit(...a));
   putCommit: Remote['putCommit'] = (...a: Parameters<Remote['putCommit']>) => (this.#log.push('put volumes'), this.#inner.putCommit(...a));
+  getLatest: Remote['getLatest'] = (...a: Parameters<Remote['getLatest']>) => (this.#log.push('get latest'), this.#inner.getLatest(...a));
+  putLatest: Remote['putLatest'] = (...a: Parameters<Remote['putLatest']>) => (this.#log.push('put latest'), this.#inner.putLatest(...a));
   putSegment: Remote['putSegment'] = (...a: Parameters<Remote['putSegment']>) => (this.#log.push('put segments'), this.#inner.putSegment(...a));
   getSegmentRange: Remote['getSegmentRange'] = (...a: Parameters<Remote['getSegmentRange']>) => (this.#log.push('range segments'), this.#inner.getSegmentRange(...a));
   getSegmentRangeSync: Remote['getSegmentRangeSync'] = (...a: Parameters<Remote['getSegmentRangeSync']>) => (this.#log.push('range segments'), this.#inner.getSegmentRangeSync(...a));

@@ -1,40 +1,103 @@
-import { Commit, corrupt, LSN, type VolumeId } from '../../core/index.ts';
+import { getLogger } from '@logtape/logtape';
+import { Commit, corrupt, isScionError, LatestHint, LSN, type VolumeId } from '../../core/index.ts';
+import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 
-/**
- * Most LSNs probed at once. The log's end is found by the first missing LSN, with no LIST; the window
- * starts at one LSN (twice) and doubles while every probe finds a commit, so an up-to-date log costs one request
- * and a long one about as many requests as commits.
- */
+const logger = getLogger(['scion', 'runtime']);
+
+/** Most LSNs probed at once past what is known (the hint, or the last commit found). */
 const MAX_PROBE_WINDOW = 8;
+/** Most commits up to the hint fetched in one round (one presign batch). */
+const HINT_WINDOW = 256;
+
+export interface FetchLogOptions {
+  maxLsn?: LSN | undefined;
+  signal?: AbortSignal | undefined;
+}
 
 /**
  * Downloads the commit records (never pages) of `vid` after the newest one held locally, up to
  * `maxLsn` or the end of the log, and stores them. Returns the newest LSN now held.
+ * The create-only commit keys are the truth: the end is the first missing LSN. An up-to-date log
+ * costs one request (the next LSN, absent). A log that grew is read with the latest hint's help:
+ * every commit up to the LSN it names in one parallel round, then probing past it (a hint lags a
+ * push that crashed or lost its hint write, and may lie: it only ever saves round trips).
  */
-export async function fetchLog(ctx: JobContext, vid: VolumeId, options: { maxLsn?: LSN; signal?: AbortSignal } = {}): Promise<LSN | undefined> {
-  let next = LSN.next(ctx.store.latestLsnSync(vid));
-  // Windows of 1, 1, 2, 4, 8…: finding that a log grew by one commit costs two requests, not more.
-  let size = 1;
-  let rounds = 0;
+export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLogOptions = {}): Promise<LSN | undefined> {
+  const within = (lsn: LSN): boolean => options.maxLsn === undefined || lsn <= options.maxLsn;
+  const first = LSN.next(ctx.store.latestLsnSync(vid));
+  if (!within(first)) return ctx.store.latestLsnSync(vid);
+  // The first two rounds' URLs in one presign round trip (signing costs the bucket nothing). Only a
+  // hint: if it fails, the requests themselves sign again and report the error.
+  await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
+  // Nothing held yet (a clone): ask the hint at once, beside the first probe.
+  const cloning = first === LSN.FIRST;
+  const [grew, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), cloning ? readLatestHint(ctx, vid, options.signal) : undefined]);
+  if (!grew) return ctx.store.latestLsnSync(vid);
+  let next = LSN.next(first);
+  let hint = early;
+  let probes = 1;
+  if (!cloning && within(next)) {
+    const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
+    if (!more) return ctx.store.latestLsnSync(vid);
+    next = LSN.next(next);
+    hint = late;
+  }
   for (;;) {
+    // Up to the hint and the LSN after it (in rounds of at most HINT_WINDOW), then doubling probes.
+    const size = hint !== undefined && hint >= next ? Math.min(HINT_WINDOW, hint - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
     const window: LSN[] = [];
-    for (let lsn = next; window.length < size && (options.maxLsn === undefined || lsn <= options.maxLsn); lsn = LSN.next(lsn)) window.push(lsn);
-    if (window.length === 0) break;
-    const bodies = await Promise.all(window.map((lsn) => ctx.remote.getCommit(vid, lsn, { signal: options.signal })));
-    const found: Commit[] = [];
-    for (const [i, bytes] of bodies.entries()) {
-      if (!bytes) break;
-      found.push(decodeRemoteCommit(bytes, vid, window[i] as LSN));
-    }
-    // A concurrent fetch of the same log may have stored some of these meanwhile.
-    const fresh = found.filter((c) => c.lsn > (ctx.store.latestLsnSync(vid) ?? 0));
-    if (fresh.length > 0) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
-    if (found.length < window.length) break;
+    for (let lsn = next; window.length < size && within(lsn); lsn = LSN.next(lsn)) window.push(lsn);
+    if (window.length === 0 || !(await fetchWindow(ctx, vid, window, options.signal))) break;
     next = LSN.next(window.at(-1));
-    if (++rounds > 1) size = Math.min(MAX_PROBE_WINDOW, size * 2);
   }
   return ctx.store.latestLsnSync(vid);
+}
+
+/** The requests that find where a log ends after `first` - 1 when it grew by at most one commit. */
+export function logEndRequests(vid: VolumeId, first: LSN): PlannedRequest[] {
+  return [{ op: 'getCommit', vid, lsn: first }, { op: 'getCommit', vid, lsn: LSN.next(first) }, { op: 'getLatest', vid }];
+}
+
+/** GETs the commits of `window` at once and stores those before the first missing one; true if none was missing. */
+async function fetchWindow(ctx: JobContext, vid: VolumeId, window: readonly LSN[], signal?: AbortSignal): Promise<boolean> {
+  const bodies = await Promise.all(window.map((lsn) => ctx.remote.getCommit(vid, lsn, { signal })));
+  const found: Commit[] = [];
+  for (const [i, bytes] of bodies.entries()) {
+    if (!bytes) break;
+    found.push(decodeRemoteCommit(bytes, vid, window[i] as LSN));
+  }
+  // A concurrent fetch of the same log may have stored some of these meanwhile.
+  const fresh = found.filter((c) => c.lsn > (ctx.store.latestLsnSync(vid) ?? 0));
+  if (fresh.length > 0) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
+  return found.length === window.length;
+}
+
+/** The LSN the volume's latest hint names, or undefined when there is none or it does not decode. */
+async function readLatestHint(ctx: JobContext, vid: VolumeId, signal?: AbortSignal): Promise<LSN | undefined> {
+  const bytes = await ctx.remote.getLatest(vid, { signal });
+  if (!bytes) return undefined;
+  try {
+    return LatestHint.decode(bytes, vid).lsn;
+  } catch (e) {
+    // Only a hint: the commits it points at are verified one by one, and probing finds the truth.
+    logger.warn('ignoring the damaged latest hint of {vid}: {message}', { vid, message: (e as Error).message });
+    return undefined;
+  }
+}
+
+/**
+ * Writes the latest hint after a push landed `lsn` (or recovery found where the log ends). Best
+ * effort: the push is already durable, and a hint not written only costs readers round trips.
+ */
+export async function publishLatest(ctx: JobContext, vid: VolumeId, latest: LSN | Uint8Array, signal?: AbortSignal): Promise<void> {
+  const bytes = typeof latest === 'number' ? LatestHint.encode({ vid, lsn: latest }) : latest;
+  try {
+    await ctx.remote.putLatest(vid, bytes, { signal });
+  } catch (e) {
+    if (signal?.aborted || !isScionError(e)) throw e;
+    logger.warn('could not update the latest hint of {vid}: {message}', { vid, message: e.message });
+  }
 }
 
 /** A remote commit object, checked to be the one its key names and to carry its hash. */

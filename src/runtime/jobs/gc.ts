@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
+import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot } from '../../core/index.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
 import { decodeRemoteCommit } from './fetch-log.ts';
 
@@ -30,26 +30,33 @@ export interface RemoteGcResult {
 export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
   const now = (options.now ?? Date.now)();
   const grace = options.graceMs ?? 60 * 60 * 1000;
+  // Keys, not ids: a format 2 segment lives under its volume, a format 1 one in segments/.
   const referenced = new Set<string>();
+  const segments: { at: SegmentAddress; key: string; lastModified: number }[] = [];
   let commitsScanned = 0;
+  const note = (objectKey: string, lastModified: number): ReturnType<typeof RemoteKey.parse> => {
+    const key = RemoteKey.parse(objectKey);
+    if (key.kind === 'segment') segments.push({ at: key, key: objectKey, lastModified });
+    return key;
+  };
   for await (const object of ctx.remote.list('volumes/', { signal: options.signal })) {
-    const key = RemoteKey.parse(object.key);
+    const key = note(object.key, object.lastModified);
     if (key.kind !== 'commit') continue;
     const commit = ctx.store.getCommitSync(key.vid, key.lsn) ?? (await readCommit(ctx, key.vid, key.lsn, options.signal));
     commitsScanned++;
-    if (commit?.segment) referenced.add(commit.segment.sid);
+    if (commit?.segment) referenced.add(RemoteKey.segment(commit.segment));
   }
+  for await (const object of ctx.remote.list('segments/', { signal: options.signal })) note(object.key, object.lastModified);
   const deleted: SegmentId[] = [];
   let kept = 0;
-  for await (const object of ctx.remote.list('segments/', { signal: options.signal })) {
-    const key = RemoteKey.parse(object.key);
-    if (key.kind !== 'segment' || referenced.has(key.sid)) continue;
-    if (now - object.lastModified < grace) {
+  for (const segment of segments) {
+    if (referenced.has(segment.key)) continue;
+    if (now - segment.lastModified < grace) {
       kept++;
       continue;
     }
-    if (!options.dryRun) await ctx.remote.deleteSegment(key.sid, { signal: options.signal });
-    deleted.push(key.sid);
+    if (!options.dryRun) await ctx.remote.deleteSegment(segment.at, { signal: options.signal });
+    deleted.push(segment.at.sid);
   }
   logger.info('remote gc: {deleted} deleted, {kept} in grace, {referenced} referenced', { deleted: deleted.length, kept, referenced: referenced.size, commitsScanned });
   return { commitsScanned, segmentsReferenced: referenced.size, segmentsDeleted: deleted, segmentsKept: kept };

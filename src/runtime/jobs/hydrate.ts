@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type LSN, type PageIdx, type Snapshot } from '../../core/index.ts';
-import { cacheFrame, type ReadStats } from '../frame-fetch.ts';
+import { cacheFrame, emptyReadStats, type ReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
 
 export interface HydrateProgress {
@@ -41,7 +41,7 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
     if (index >= 0) wanted.set(`${seg.sid}:${index}`, { commit, index });
   }
   const runs = coalesce([...wanted.values()]);
-  const stats = options.stats ?? { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
+  const stats = options.stats ?? emptyReadStats();
   const framesTotal = wanted.size;
   let framesDone = 0;
   let bytes = 0;
@@ -53,7 +53,7 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
         const frames = (first.commit.segment as NonNullable<Commit['segment']>).frames;
         const start = frameRange(frames, first.index).start;
         const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
-        const body = await ctx.remote.getSegmentRange((first.commit.segment as NonNullable<Commit['segment']>).sid, { start, end }, { signal: options.signal });
+        const body = await ctx.remote.getSegmentRange(first.commit.segment as NonNullable<Commit['segment']>, { start, end }, { signal: options.signal });
         for (const want of run) {
           const r = frameRange(frames, want.index);
           cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));

@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import type { LSN, VolumeId } from '../../core/index.ts';
+import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
 import { DIVERGED_WAYS_OUT } from './push.ts';
@@ -27,12 +28,12 @@ export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if (ahead > 0) return { outcome: 'diverged', ahead, behind: remoteLatest - (from ?? 0), waysOut: DIVERGED_WAYS_OUT };
   // No await between the `ahead` check above and this call: a commit made now would be refused.
   await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } }, { rebases: true });
-  const sids = [];
+  const segments: PlannedRequest[] = [];
   for (let lsn = (from ?? 0) + 1; lsn <= remoteLatest; lsn++) {
-    const sid = ctx.store.getCommitSync(graft.remote, lsn as LSN)?.segment?.sid;
-    if (sid) sids.push(sid);
+    const seg = ctx.store.getCommitSync(graft.remote, lsn as LSN)?.segment;
+    if (seg && seg.frames.length > 0) segments.push({ op: 'getSegment', at: seg });
   }
   // Only a hint (mint the GET URLs before the VFS needs them synchronously): never fail the pull over it.
-  await ctx.remote.prepareSegmentReads?.(sids).catch((e: unknown) => logger.warn('could not prepare segment reads: {message}', { message: (e as Error).message }));
+  await ctx.remote.prepare?.(segments).catch((e: unknown) => logger.warn('could not prepare segment reads: {message}', { message: (e as Error).message }));
   return { outcome: 'pulled', from, to: remoteLatest };
 }

@@ -1,11 +1,14 @@
+import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
-import { fetchLog } from './fetch-log.ts';
+import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
+
+const logger = getLogger(['scion', 'runtime']);
 
 /** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
 export type PushResult =
@@ -26,28 +29,42 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
     if (recovered === 'diverged') return diverged(ctx, vid);
   }
   const graft = ctx.mustGetGraft(vid);
-  await fetchLog(ctx, graft.remote, options);
   const localLatest = ctx.store.latestLsnSync(graft.local);
   const watermark = graft.sync?.localWatermark;
-  if (localLatest === undefined || localLatest <= (watermark ?? 0)) return { outcome: 'up-to-date' };
-  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
+  if (localLatest === undefined || localLatest <= (watermark ?? 0)) {
+    await fetchLog(ctx, graft.remote, options);
+    return { outcome: 'up-to-date' };
+  }
 
+  // Build everything before the first request, so every URL the push needs is signed in one round trip.
   const range = { start: LSN.next(watermark), end: localLatest };
-  await hydrateSnapshot(ctx, rangeSnapshot(ctx, graft, range), options);
+  // Only pages the local commits wrote, never the remote base. They are local by definition, except
+  // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
+  await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), options);
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
   const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
+  const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
+  let sid = SegmentId.random(ctx.ids);
+  const commitWith = (id: SegmentId): Commit => ({
+    vid: graft.remote, lsn, pageCount, hash,
+    ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
+  });
+  const hint = LatestHint.encode({ vid: graft.remote, lsn });
+  await ctx.remote
+    .prepare?.([
+      ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
+      ...(built ? [{ op: 'putSegment' as const, vid: graft.remote, sid, bytes: built.bytes }] : []),
+      { op: 'putCommit', vid: graft.remote, lsn, bytes: Commit.encode(commitWith(sid)) },
+      { op: 'putLatest', vid: graft.remote, bytes: hint },
+    ], options)
+    .catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
 
-  let commit: Commit = { vid: graft.remote, lsn, pageCount, hash };
-  let bytes = 0;
-  if (pages.length > 0) {
-    const byIdx = new Map(pages);
-    const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
-    const segment = await encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)), nativeDeflate);
-    const sid = await uploadSegment(ctx, segment.bytes, options.signal);
-    commit = { ...commit, segment: { sid, pages: PageSet.of(byIdx.keys()), frames: segment.frames, hotFrames: plan.hotFrames } };
-    bytes = segment.bytes.byteLength;
-  }
+  await fetchLog(ctx, graft.remote, options);
+  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
+  if (built) sid = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
+  const commit = commitWith(sid);
+  const bytes = built?.bytes.byteLength ?? 0;
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
   const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
   if (outcome === 'exists') {
@@ -56,6 +73,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   } else {
     await landCommit(ctx, vid, commit, pages);
   }
+  await publishLatest(ctx, graft.remote, hint, options.signal);
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
 }
 
@@ -75,6 +93,11 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
     ctx.store.putPagesSync(held.segment.sid, new Map(pages));
   }
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
+}
+
+/** The local commits `range` of the graft alone: the pages a push of that range uploads. */
+function localSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): Snapshot {
+  return { pageCount: ctx.mustGetCommit(graft.local, range.end).pageCount, path: [{ vid: graft.local, start: range.start, end: range.end }] };
 }
 
 /** The snapshot of local commits `range` of the graft, on top of its remote base. */
@@ -97,12 +120,19 @@ export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: 
   return { pageCount: snapshot.pageCount, pages };
 }
 
-async function uploadSegment(ctx: JobContext, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
+/** The push's pages as one segment: frames as the planner groups them, compressed, each with its digest. */
+async function buildSegment(ctx: JobContext, pages: readonly (readonly [PageIdx, Page])[]) {
+  const byIdx = new Map(pages);
+  const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
+  const segment = await encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)), nativeDeflate);
+  return { bytes: segment.bytes, frames: segment.frames, pages: PageSet.of(byIdx.keys()), hotFrames: plan.hotFrames };
+}
+
+async function uploadSegment(ctx: JobContext, vid: VolumeId, first: SegmentId, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
   // A create-only PUT that finds its key taken (a lost response of our own retry, or a clash of
   // random ids) is simply retried under a fresh id: segments are unreferenced until a commit names them.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const sid = SegmentId.random(ctx.ids);
-    if ((await ctx.remote.putSegment(sid, bytes, { signal })) === 'created') return sid;
+  for (let attempt = 0, sid = first; attempt < 3; attempt++, sid = SegmentId.random(ctx.ids)) {
+    if ((await ctx.remote.putSegment(vid, sid, bytes, { signal })) === 'created') return sid;
   }
   // Not a bug: a flaky network (each PUT landed, its response was lost, the retry got 412) looks like this.
   throw new ScionError('RemoteUnavailable', 'Three segment uploads in a row found their fresh id taken (lost responses retried, most likely). Retry the push.');

@@ -1,6 +1,6 @@
 import { corrupt, isScionError, LSN, PageSet, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
-import { decodeRemoteCommit, fetchLog } from './fetch-log.ts';
+import { decodeRemoteCommit, fetchLog, publishLatest } from './fetch-log.ts';
 import { collectPushPages, landCommit } from './push.ts';
 
 /**
@@ -20,9 +20,12 @@ export async function recoverPendingCommit(ctx: JobContext, vid: VolumeId, optio
   const commit = decodeRemoteCommit(bytes, graft.remote, pending.remote);
   if (commit.hash !== pending.hash) {
     await ctx.saveGraft({ ...graft, pending: undefined });
-    await fetchLog(ctx, graft.remote, options).catch((e: unknown) => {
+    // Someone else holds the LSN: learn where the log ends, and repair the hint if it lagged.
+    const latest = await fetchLog(ctx, graft.remote, options).catch((e: unknown) => {
       if (!isScionError(e, 'RemoteUnavailable')) throw e;
+      return undefined;
     });
+    if (latest !== undefined) await publishLatest(ctx, graft.remote, latest, options.signal);
     return 'diverged';
   }
   const { pages } = collectPushPages(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: pending.local });
@@ -30,5 +33,7 @@ export async function recoverPendingCommit(ctx: JobContext, vid: VolumeId, optio
     throw corrupt(`The remote commit ${commit.vid}@${commit.lsn} matches our hash but not our pages.`, { volume: commit.vid, lsn: commit.lsn });
   }
   await landCommit(ctx, vid, commit, pages);
+  // The push that crashed after its commit never wrote the hint.
+  await publishLatest(ctx, graft.remote, commit.lsn, options.signal);
   return 'landed';
 }

@@ -1,0 +1,79 @@
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { invalidInput, ScionError, VolumeId } from '../core/index.ts';
+import type { Grant } from './grant.ts';
+
+export interface JwtGrantsOptions {
+  /**
+   * How tokens are verified: an HS256 shared secret, a JWKS endpoint (fetched and cached by jose,
+   * e.g. your identity provider's `/.well-known/jwks.json`), or a key set you hold.
+   */
+  key: { readonly secret: string | Uint8Array } | { readonly jwksUrl: string | URL } | { readonly jwks: JSONWebKeySet };
+  /** Required `iss` and `aud`; set both in production. */
+  issuer?: string | undefined;
+  audience?: string | undefined;
+  /** Accepted algorithms. Default HS256 for a secret; RS256, ES256 and EdDSA for a key set. */
+  algorithms?: readonly string[] | undefined;
+  /** Maps the verified claims to a Grant (undefined: 401). Default: `defaultJwtGrant`. */
+  grantOf?: ((claims: JWTPayload) => Grant | undefined) | undefined;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
+
+/**
+ * The default claims → Grant mapping: `vol` lists the volume ids the user may use (or is `"*"`),
+ * and the space-separated `scope` may hold `scion:write` (push to them) and `scion:admin` (GC).
+ * A verified token with malformed claims throws Forbidden (403), naming the claim.
+ */
+export function defaultJwtGrant(claims: JWTPayload): Grant {
+  const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
+  const vol = claims.vol;
+  let volumes: Grant['volumes'];
+  try {
+    if (vol === '*') volumes = '*';
+    else if (Array.isArray(vol) && vol.every((v) => typeof v === 'string')) volumes = new Set(vol.map((v) => VolumeId.parse(v as string)));
+    else throw invalidInput('"vol" must be "*" or an array of volume ids');
+  } catch (e) {
+    throw new ScionError('Forbidden', `The access token's claims are not a Scion grant: ${(e as Error).message}.`);
+  }
+  return { volumes, write: scopes.has('scion:write'), admin: scopes.has('scion:admin') };
+}
+
+/**
+ * An `authorize` for JSON Web Tokens (jose): `Authorization: Bearer <jwt>` verified against `key`
+ * (signature, `exp`/`nbf`, and `iss`/`aud` when given) and mapped to a Grant. A missing, invalid or
+ * expired token answers 401. Throws InvalidInput at creation for an empty secret.
+ * @example
+ * authorize: jwtGrants({ key: { jwksUrl: 'https://id.example/.well-known/jwks.json' }, issuer: 'https://id.example', audience: 'scion' })
+ */
+export function jwtGrants(options: JwtGrantsOptions): (req: Request) => Promise<Grant | undefined> {
+  const { key } = options;
+  let getKey: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if ('secret' in key) {
+    getKey = typeof key.secret === 'string' ? new TextEncoder().encode(key.secret) : key.secret;
+    if (getKey.byteLength < 32) throw invalidInput('An HS256 secret must be at least 32 bytes.');
+    algorithms = [...(options.algorithms ?? ['HS256'])];
+  } else {
+    getKey = 'jwksUrl' in key ? createRemoteJWKSet(new URL(key.jwksUrl)) : createLocalJWKSet(key.jwks);
+    algorithms = [...(options.algorithms ?? ['RS256', 'ES256', 'EdDSA'])];
+  }
+  const grantOf = options.grantOf ?? defaultJwtGrant;
+
+  return async (req) => {
+    const token = BEARER.exec(req.headers.get('Authorization') ?? '')?.[1];
+    if (token === undefined) return undefined;
+    let claims: JWTPayload;
+    try {
+      const verify = {
+        algorithms,
+        ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
+        ...(options.audience !== undefined ? { audience: options.audience } : {}),
+      };
+      claims = (typeof getKey === 'function' ? await jwtVerify(token, getKey, verify) : await jwtVerify(token, getKey, verify)).payload;
+    } catch {
+      // Bad signature, expired, wrong issuer or audience, unknown key: not authenticated.
+      return undefined;
+    }
+    return grantOf(claims);
+  };
+}
