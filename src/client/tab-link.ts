@@ -722,9 +722,8 @@ function errorWire(e: ScionError): Wire<never> {
 
 function unknownOutcome(): Wire<never> {
   return errorWire(new ScionError(
-    'ConcurrentWrite',
+    'OutcomeUnknown',
     'The tab that ran the database closed while this write was under way, and whether it committed cannot be told (the next leader closed too, or the SQL controls transactions itself). Check the data before running it again.',
-    { outcome: 'unknown' },
   ));
 }
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'VolumeDiverged'
   | 'VolumeNeedsRecovery'
   | 'ConcurrentWrite'
+  | 'OutcomeUnknown'
   | 'PageNotLocal'
   | 'PageSizeUnsupported'
   | 'RemoteUnavailable'

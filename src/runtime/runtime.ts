@@ -15,7 +15,7 @@ import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { logOp } from './op-log.ts';
 import { VolumeReader, type ReadOptions } from './volume-reader.ts';
-import { VolumeWriter } from './volume-writer.ts';
+import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
 
 export interface RuntimeOptions {
   /** Pages and volume logs; blocking, so the runtime lives in the DB worker. */
@@ -66,6 +66,8 @@ export class Runtime {
   readonly #jobs = new Map<VolumeId, Promise<unknown>>();
   /** Grafts whose sync point a pull is moving onto commits they never saw: local commits wait. */
   readonly #rebasing = new Set<VolumeId>();
+  /** Per graft, how often a pull moved its sync point onto commits it never saw (part of graftVersion). */
+  readonly #rebases = new Map<VolumeId, number>();
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
@@ -239,11 +241,27 @@ export class Runtime {
     return new VolumeReader(this.graftSnapshot(vid), this.#readPage);
   }
 
+  /**
+   * Names the content of the graft's latest snapshot. It changes with every local commit and every
+   * pull, never with a push landing: that moves the sync point onto a remote commit holding exactly
+   * the pages already visible, so the snapshot's path changes but not what it reads.
+   */
+  graftVersion(vid: VolumeId): GraftVersion {
+    this.mustGetGraft(vid);
+    return `${vid}:${this.#store.latestLsnSync(vid) ?? 0}:${this.#rebases.get(vid) ?? 0}` as GraftVersion;
+  }
+
+  /** Whether a transaction begun at `version` may still commit: nothing changed what it read. */
+  graftIsAt(vid: VolumeId, version: GraftVersion): boolean {
+    return !this.#rebasing.has(vid) && this.graftVersion(vid) === version;
+  }
+
   /** A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit. */
   graftWriter(vid: VolumeId): VolumeWriter {
     this.#checkOpen();
-    return new VolumeWriter(this.graftSnapshot(vid), this.#readPage, (base, pageCount, truncatedTo, pages) =>
-      this.#commit(vid, base, pageCount, truncatedTo, pages),
+    const version = this.graftVersion(vid);
+    return new VolumeWriter(this.graftSnapshot(vid), version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
+      this.#commit(vid, version, base, pageCount, truncatedTo, pages),
     );
   }
 
@@ -522,7 +540,10 @@ export class Runtime {
           await this.#catalog.putGraft(graft);
           this.#grafts.set(graft.local, graft);
         } finally {
-          if (options?.rebases) this.#rebasing.delete(graft.local);
+          if (options?.rebases) {
+            this.#rebasing.delete(graft.local);
+            this.#rebases.set(graft.local, (this.#rebases.get(graft.local) ?? 0) + 1);
+          }
         }
       },
       locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
@@ -547,13 +568,12 @@ export class Runtime {
     return undefined;
   }
 
-  #commit(vid: VolumeId, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
+  #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
     return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
       this.#checkOpen();
       const graft = this.mustGetGraft(vid);
-      const latest = this.graftSnapshot(vid);
-      if (!Snapshot.equals(latest, base) || this.#rebasing.has(vid)) {
-        throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(latest)}). Retry the transaction on the latest snapshot.`, {
+      if (!this.graftIsAt(vid, version)) {
+        throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(this.graftSnapshot(vid))}). Nothing was committed: retry the transaction on the latest snapshot.`, {
           graft: vid,
         });
       }
