@@ -86,21 +86,23 @@ export class Database {
    * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
    */
   exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#gate.pass(() => this.#exec(sql, params));
+    return this.#sqlOutsideTransaction('exec', () => this.#exec(sql, params));
   }
 
   /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
   query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#gate.pass(() => this.#query<T>(sql, params));
+    return this.#sqlOutsideTransaction('query', () => this.#query<T>(sql, params));
   }
 
   /**
    * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (ROLLBACK if it throws; the error is rethrown). Use the
-   * `tx` argument inside `fn`: calls on the database itself wait until the transaction ends (so
-   * awaiting one inside `fn` would deadlock). A stale or contended write fails with ConcurrentWrite.
+   * `tx` argument inside `fn`: while the transaction is open, `exec`, `query` and `transaction` on the
+   * database itself fail at once with InvalidInput (other calls wait for it to end). A contended write,
+   * or one whose data changed meanwhile, fails with ConcurrentWrite having committed nothing.
    * @example await db.transaction(async (tx) => { await tx.exec('INSERT INTO t VALUES (?)', [1]); });
    */
   transaction<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
+    if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
     return this.#gate.hold(async () => {
       let open = true;
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
@@ -229,6 +231,23 @@ export class Database {
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * SQL on the database itself while its transaction is open would wait for a transaction that may be
+   * awaiting it (a deadlock): fail at once instead, naming the way.
+   */
+  #sqlOutsideTransaction<T>(method: 'exec' | 'query', run: () => Promise<T>): Promise<T> {
+    if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction(method));
+    return this.#gate.pass(run);
+  }
+
+  #insideTransaction(method: string): ScionError {
+    return new ScionError(
+      'InvalidInput',
+      `db.${method}() was called while a transaction is open on database "${this.name}". Inside db.transaction(fn), use the tx argument (tx.exec, tx.query); for other work meanwhile, open another connection with scion.open("${this.name}").`,
+      { name: this.name },
+    );
+  }
 
   #exec(sql: string, params?: SqlParams): Promise<ExecResult> {
     return this.#call(() => this.#link.api.exec(this.#handle, sql, params));
