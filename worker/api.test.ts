@@ -205,6 +205,23 @@ describe('sync between two devices through one bucket', () => {
     expect(await a.query(ha, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 170 }]);
   });
 
+  it('cloning a well-formed remote volume id that was never pushed fails with VolumeNotFound and creates nothing', async () => {
+    const remote = new MemoryRemote();
+    const d = await device(remote);
+    const never = 'v' + '0'.repeat(25);
+    const err = await failure(d.api.open('copy', { clone: never }), 'VolumeNotFound');
+    expect(err.message).toMatch(/never pushed, or the id is mistyped/);
+    expect(value(await d.api.tags())).toEqual([]);
+    // Moving an existing database to such a remote fails the same way and leaves it where it was.
+    const h = await d.open('main');
+    await d.exec(h, 'CREATE TABLE t(x)');
+    const before = value(await d.api.status(h));
+    await failure(d.api.clone(h, never), 'VolumeNotFound');
+    expect(value(await d.api.status(h))).toMatchObject({ local: before.local, remote: before.remote });
+    // Resetting a database never pushed (to its own empty remote) still gives an empty database.
+    expect(value(await d.api.clone(h))).toMatchObject({ state: 'in-sync', localLsn: undefined });
+  });
+
   it('fork keeps local changes on a new remote volume: the way out of divergence that loses nothing', async () => {
     const remote = new MemoryRemote();
     const a = await device(remote);
@@ -349,6 +366,24 @@ describe('checkout, import and export', () => {
     const err = await failure(d.api.importFile(h, fake), 'InvalidInput');
     expect(err.message).toMatch(/Not a valid SQLite database/);
     expect(await d.query(h, "SELECT name FROM sqlite_schema")).toEqual([{ name: 't' }]);
+  });
+
+  it('refuses a file whose header page count disagrees with its length (truncated or padded), naming both', async () => {
+    const d = await device();
+    const source = await d.open('source');
+    await d.exec(source, "CREATE TABLE t(x); INSERT INTO t SELECT zeroblob(3000) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20) SELECT i FROM c)");
+    const file = value(await d.api.exportFile(source));
+    const pages = file.byteLength / 4096;
+    const h = await d.open('main');
+    await d.exec(h, 'CREATE TABLE kept(x)');
+    const truncated = await failure(d.api.importFile(h, file.slice(0, file.byteLength - 4096)), 'InvalidInput');
+    expect(truncated.message).toMatch(new RegExp(`header says ${pages} pages of 4096 bytes.*file is ${file.byteLength - 4096} bytes`));
+    const padded = new Uint8Array(file.byteLength + 4096);
+    padded.set(file);
+    await failure(d.api.importFile(h, padded), 'InvalidInput');
+    expect(await d.query(h, 'SELECT name FROM sqlite_schema')).toEqual([{ name: 'kept' }]);
+    expect(value(await d.api.importFile(h, file))).toMatchObject({ pages });
+    expect(await d.query(h, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 20 }]);
   });
 });
 

@@ -333,10 +333,19 @@ export class Runtime {
   /**
    * Clone (create a volume from a remote): a new graft attached to `remote` at its latest LSN.
    * Only commit records are fetched; pages arrive on read. Optionally under `tag` (moved if it exists).
+   * Throws VolumeNotFound if the remote volume has no commits (never pushed, or a mistyped id).
    */
   async graftClone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Graft> {
+    return this.#clone(remote, options, false);
+  }
+
+  /** A clone; `allowEmpty`: a remote volume without commits gives an empty graft instead of VolumeNotFound. */
+  async #clone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal }, allowEmpty: boolean): Promise<Graft> {
     return logOp('graft.clone', 'info', { volume: remote, tag: options.tag }, async () => {
-      await fetchLog(this.#ctx(), remote, options);
+      const latest = (await fetchLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote);
+      if (latest === undefined && !allowEmpty) {
+        throw new ScionError('VolumeNotFound', `Remote volume ${remote} has no commits: it was never pushed, or the id is mistyped. Check the id (status().remote on the device that pushed it).`, { volume: remote });
+      }
       const graft = await this.graftOpen({ remote });
       if (options.tag !== undefined) await this.tagReplace(options.tag, graft.local);
       return graft;
@@ -350,7 +359,8 @@ export class Runtime {
    */
   async graftReset(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<Graft> {
     const old = this.mustGetGraft(vid);
-    const fresh = await this.graftClone(old.remote, options);
+    // A remote never pushed to resets to an empty database.
+    const fresh = await this.#clone(old.remote, options, true);
     await this.#moveTags(vid, fresh.local);
     return fresh;
   }
