@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ScionError, type ErrorCode } from '../src/core/index.ts';
+import { LSN, RemoteKey, ScionError, VolumeId, type ErrorCode } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { WorkerApi } from './api.ts';
@@ -220,6 +220,33 @@ describe('sync between two devices through one bucket', () => {
     expect(value(await d.api.status(h))).toMatchObject({ local: before.local, remote: before.remote });
     // Resetting a database never pushed (to its own empty remote) still gives an empty database.
     expect(value(await d.api.clone(h))).toMatchObject({ state: 'in-sync', localLsn: undefined });
+  });
+
+  it('moveToNewRemote re-homes a database whose remote volume is damaged: another device clones the new one and reads every row', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const ha = await a.open('main');
+    await a.exec(ha, 'CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)');
+    await writeRows(a, ha, 1, 300);
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    await writeRows(a, ha, 301, 400);
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+    const old = value(await a.api.status(ha));
+    // The bucket keeps an empty body for commit 2 (a torn upload): the old remote volume is unusable.
+    remote.objects.set(RemoteKey.commit(VolumeId.parse(old.remote), LSN.parse(2)), { bytes: new Uint8Array(0), lastModified: Date.now() });
+    const b = await device(remote);
+    expect((await b.api.open('main', { clone: old.remote })).ok).toBe(false);
+
+    const moved = value(await a.api.moveToNewRemote(ha));
+    expect(moved.remote).not.toBe(old.remote);
+    expect(moved).toMatchObject({ state: 'in-sync', remoteLsn: 1, ahead: 0 });
+    expect(await a.query(ha, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 400 }]);
+    const hb = value(await b.api.open('main', { clone: moved.remote })).handle;
+    expect(await b.query(hb, 'SELECT count(*) AS n, max(id) AS top FROM t')).toEqual([{ n: 400, top: 400 }]);
+    await a.exec(ha, "INSERT INTO t(id, body) VALUES (401, 'after the move')");
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+    expect(value(await b.api.pull(hb))).toMatchObject({ outcome: 'pulled', to: 2 });
+    expect(await b.query(hb, 'SELECT body FROM t WHERE id = 401')).toEqual([{ body: 'after the move' }]);
   });
 
   it('fork keeps local changes on a new remote volume: the way out of divergence that loses nothing', async () => {

@@ -168,6 +168,10 @@ export class WorkerApi {
     return this.#withConn(handle, (s, c) => s.clone(c, remote));
   }
 
+  async moveToNewRemote(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
+    return this.#withConn(handle, (s, c) => s.moveToNewRemote(c, remote));
+  }
+
   async checkout(handle: number, lsn: number, volume: CheckoutVolume = 'local'): Promise<Wire<DatabaseInfo>> {
     return this.#withConn(handle, (s, c) => s.checkout(c, lsn, volume));
   }

@@ -211,6 +211,23 @@ export class Session {
     return this.status(conn);
   }
 
+  /**
+   * Moves this database to a new remote volume (`remote`, default a new id): pages not held locally are
+   * fetched from the old remote while it still answers, the latest snapshot is forked and pushed to the
+   * new remote, and the name moves to that graft. The way out when the old remote volume is damaged or
+   * gone. The old graft stays. Throws PageNotLocal if pages never fetched cannot be read any more.
+   */
+  async moveToNewRemote(conn: Connection, remote?: string): Promise<DatabaseStatus> {
+    this.#requireRemote('move to a new remote');
+    const vid = remote === undefined ? undefined : VolumeId.parse(remote);
+    await this.#locks.run(conn.name, async () => {
+      this.#refuseOpenTransactions(conn.name, 'move to a new remote');
+      const g = await this.runtime.graftSwitchRemote(this.runtime.mustGetTag(conn.name), { remote: vid });
+      this.#emit({ name: conn.name, reason: 'graft', graft: g.local });
+    });
+    return this.status(conn);
+  }
+
   /** A new read-only connection on `name` as of `lsn` (see checkoutSnapshot). */
   checkout(conn: Connection, lsn: number, volume: CheckoutVolume = 'local'): DatabaseInfo {
     const pin = this.checkoutSnapshot(conn.name, lsn, volume);

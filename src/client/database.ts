@@ -181,6 +181,17 @@ export class Database {
   }
 
   /**
+   * Re-homes this database on a new remote volume (`options.remote`, default a fresh id), keeping its
+   * content: pages not held locally are fetched from the old remote while it still answers, then the
+   * latest snapshot is pushed to the new one. The way out when the old remote volume is damaged or gone
+   * (other devices then clone the new `status().remote`). Throws PageNotLocal if some pages were never
+   * fetched and the old remote cannot serve them, ConcurrentWrite while a transaction is open.
+   */
+  moveToNewRemote(options: { remote?: string } = {}): Promise<DatabaseStatus> {
+    return this.#write(() => this.#link.api.moveToNewRemote(this.#handle, options.remote));
+  }
+
+  /**
    * A read-only Database showing this one as of `lsn`: a remote log LSN with `{ volume: 'remote' }`, else
    * a local LSN (`status().localLsn`, the `lsn` of commit events) of a database never synced or not
    * pushed yet. Throws CommitNotFound, or InvalidInput for a pushed local LSN (`details.remoteLsn`).
