@@ -3,8 +3,9 @@ import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, Row, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, Row, SqlOptions, SqlParams, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
+import { CancelToken, limitsFrom, type Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 
 const logger = getLogger(['scion', 'client']);
@@ -15,11 +16,24 @@ export interface Transaction {
   query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
 }
 
+/**
+ * Limits of one call (for a transaction: of all of it). SQLite checks them while it runs, so a runaway
+ * statement stops with Interrupted; a call that finished first keeps its result.
+ */
+export interface SqlCallOptions {
+  /** Aborting it stops the call (checked every few tens of milliseconds while SQLite runs). */
+  signal?: AbortSignal | undefined;
+  /** Most milliseconds SQLite may spend on the call (for a transaction: from its BEGIN to its COMMIT). */
+  timeoutMs?: number | undefined;
+}
+
 /** How a Database reaches its worker (one per Scion instance). */
 export interface DatabaseLink {
   readonly api: Comlink.Remote<WorkerApi>;
   /** Rejects if the worker dies, so calls fail instead of hanging. */
   call<T>(request: Promise<Wire<T>>): Promise<T>;
+  /** Cancel tokens of every SQL call under way on this worker (Scion.close cancels them). */
+  readonly running: Set<CancelToken>;
 }
 
 /** A fan-out of one worker subscription to local listeners; subscribed on first use. */
@@ -65,6 +79,8 @@ export class Database {
   readonly #gate = new Gate();
   readonly #changes: Listeners<ChangeEvent>;
   readonly #syncStatus: Listeners<SyncStatusEvent>;
+  /** Cancel tokens of the calls under way (see interrupt). */
+  readonly #running = new Set<CancelToken>();
   #closed = false;
 
   /** @internal Built by Scion.open / Database.checkout. */
@@ -85,13 +101,22 @@ export class Database {
    * A `PRAGMA graft_*` must be alone in its call. Throws InvalidInput (SQL errors, with
    * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
    */
-  exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#sqlOutsideTransaction('exec', () => this.#exec(sql, params));
+  exec(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<ExecResult> {
+    return this.#sqlOutsideTransaction('exec', () => this.#exec(sql, params, limitsFrom(options)));
   }
 
   /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#sqlOutsideTransaction('query', () => this.#query<T>(sql, params));
+  query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
+    return this.#sqlOutsideTransaction('query', () => this.#query<T>(sql, params, limitsFrom(options)));
+  }
+
+  /**
+   * Stops the SQL this Database runs now (its exec, query or transaction statement): it fails with
+   * Interrupted within a few tens of milliseconds; an open transaction is rolled back by transaction().
+   * Calls that have not reached SQLite yet are not affected.
+   */
+  interrupt(): void {
+    for (const token of this.#running) token.cancel();
   }
 
   /**
@@ -101,20 +126,23 @@ export class Database {
    * or one whose data changed meanwhile, fails with ConcurrentWrite having committed nothing.
    * @example await db.transaction(async (tx) => { await tx.exec('INSERT INTO t VALUES (?)', [1]); });
    */
-  transaction<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
+  transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
     return this.#gate.hold(async () => {
       let open = true;
+      const limits = limitsFrom(options);
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
         open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
       const tx: Transaction = {
-        exec: (sql, params) => guard(() => this.#exec(sql, params)),
-        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params)),
+        exec: (sql, params) => guard(() => this.#exec(sql, params, limits)),
+        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params, limits)),
       };
-      await this.#exec('BEGIN IMMEDIATE');
+      await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
         const result = await fn(tx);
         open = false;
+        // Stopped meanwhile (between statements): roll back rather than commit.
+        limits?.throwIfStopped();
         await this.#exec('COMMIT');
         return result;
       } catch (e) {
@@ -260,12 +288,30 @@ export class Database {
     );
   }
 
-  #exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#call(() => this.#link.api.exec(this.#handle, sql, params));
+  #exec(sql: string, params?: SqlParams, limits?: Limits): Promise<ExecResult> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.exec(this.#handle, sql, params, options)));
   }
 
-  #query<T extends Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#call(() => this.#link.api.query(this.#handle, sql, params)) as Promise<T[]>;
+  #query<T extends Row>(sql: string, params?: SqlParams, limits?: Limits): Promise<T[]> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, options))) as Promise<T[]>;
+  }
+
+  /** One SQL call with a cancel token of its own (interrupt, and the signal, revoke it) and what is left of the time limit. */
+  async #limited<T>(limits: Limits | undefined, send: (options: SqlOptions) => Promise<T>): Promise<T> {
+    limits?.throwIfStopped();
+    const token = new CancelToken();
+    this.#running.add(token);
+    this.#link.running.add(token);
+    const stop = () => token.cancel();
+    limits?.signal?.addEventListener('abort', stop);
+    try {
+      return await send({ cancel: token.url, timeoutMs: limits?.remainingMs() });
+    } finally {
+      limits?.signal?.removeEventListener('abort', stop);
+      this.#running.delete(token);
+      this.#link.running.delete(token);
+      token.release();
+    }
   }
 
   #op<T>(request: () => Promise<Wire<T>>): Promise<T> {

@@ -118,12 +118,14 @@ export class Scion {
   }
 
   /**
-   * Closes this instance's databases. With a worker of its own (or as the leader): stops autosync,
-   * releases the stores and ends the worker — a waiting tab then takes over.
+   * Closes this instance's databases: SQL under way is interrupted first. With a worker of its own (or
+   * as the leader): stops autosync, releases the stores and ends the worker — a waiting tab then takes
+   * over. Always resolves: a worker that does not answer within a few seconds is terminated.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const token of this.#link.running) token.cancel();
     await this.#backend.close();
   }
 
@@ -135,6 +137,9 @@ export class Scion {
     if (this.#closed) throw new ScionError('Closed', 'This Scion instance is closed. Open a new one.');
   }
 }
+
+/** How long close() waits for the worker to shut down before it terminates it. */
+const SHUTDOWN_WAIT_MS = 3_000;
 
 function startDbWorker(): Worker {
   return new Worker(new URL('../../worker/db-worker.ts', import.meta.url), { type: 'module', name: 'scion-db' });
@@ -150,7 +155,7 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
   failed.catch(() => undefined); // observed only by calls racing it
   const onError = (ev: Event) => fail(new ScionError('Internal', `The Scion DB worker failed: ${(ev as ErrorEvent).message || 'it could not load or threw outside a call'}.`));
   worker.addEventListener('error', onError);
-  const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])) };
+  const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])), running: new Set() };
   const detach = forwardNetworkState(api);
   try {
     const info = await link.call(api.init(config));
@@ -158,7 +163,8 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
       api, link, info, role: 'single', onRoleChange: () => () => undefined,
       close: async () => {
         try {
-          await link.call(api.shutdown());
+          // SQL that nothing stops keeps the worker from answering: then it is terminated (below).
+          await Promise.race([link.call(api.shutdown()), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS))]);
         } finally {
           detach();
           worker.removeEventListener('error', onError);

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'VolumeNeedsRecovery'
   | 'ConcurrentWrite'
   | 'OutcomeUnknown'
+  | 'Interrupted'
   | 'PageNotLocal'
   | 'PageSizeUnsupported'
   | 'RemoteUnavailable'

@@ -20,6 +20,7 @@ export const RESULT_CODE = {
   VolumeNeedsRecovery: 'SQLITE_INTERNAL',
   ConcurrentWrite: 'SQLITE_BUSY_SNAPSHOT',
   OutcomeUnknown: 'SQLITE_IOERR',
+  Interrupted: 'SQLITE_INTERRUPT',
   PageNotLocal: 'SQLITE_IOERR_READ',
   RemoteUnavailable: 'SQLITE_IOERR_READ',
   UrlExpired: 'SQLITE_IOERR_READ',
