@@ -5,7 +5,7 @@ import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
   PageMap, PullResult, PushResult, Row, SqlOptions, SqlParams, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
-import { CancelToken, limitsFrom, type Limits } from './call-limits.ts';
+import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 
 const logger = getLogger(['scion', 'client']);
@@ -79,8 +79,9 @@ export class Database {
   readonly #gate = new Gate();
   readonly #changes: Listeners<ChangeEvent>;
   readonly #syncStatus: Listeners<SyncStatusEvent>;
-  /** Cancel tokens of the calls under way (see interrupt). */
-  readonly #running = new Set<CancelToken>();
+  /** Live cancel tokens of this Database's calls (see interrupt); `#shared` names every call without a signal. */
+  readonly #tokens = new Set<CancelToken>();
+  #shared: CancelToken | undefined;
   #closed = false;
 
   /** @internal Built by Scion.open / Database.checkout. */
@@ -102,21 +103,23 @@ export class Database {
    * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
    */
   exec(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<ExecResult> {
-    return this.#sqlOutsideTransaction('exec', () => this.#exec(sql, params, limitsFrom(options)));
+    return this.#sqlOutsideTransaction('exec', () => this.#withLimits(options, (limits) => this.#exec(sql, params, limits)));
   }
 
   /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
   query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
-    return this.#sqlOutsideTransaction('query', () => this.#query<T>(sql, params, limitsFrom(options)));
+    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, limits)));
   }
 
   /**
-   * Stops the SQL this Database runs now (its exec, query or transaction statement): it fails with
-   * Interrupted within a few tens of milliseconds; an open transaction is rolled back by transaction().
-   * Calls that have not reached SQLite yet are not affected.
+   * Stops the SQL this Database runs or has sent (its exec, query or transaction statements): each
+   * fails with Interrupted within a few tens of milliseconds of running; transaction() rolls back.
+   * Calls made after interrupt() are not affected.
    */
   interrupt(): void {
-    for (const token of this.#running) token.cancel();
+    for (const token of this.#tokens) token.cancel();
+    this.#tokens.clear();
+    this.#shared = undefined;
   }
 
   /**
@@ -128,9 +131,8 @@ export class Database {
    */
   transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
-    return this.#gate.hold(async () => {
+    return this.#gate.hold(() => this.#withLimits(options, async (limits) => {
       let open = true;
-      const limits = limitsFrom(options);
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
         open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
       const tx: Transaction = {
@@ -151,7 +153,7 @@ export class Database {
         await this.#exec('ROLLBACK').catch(() => undefined);
         throw e;
       }
-    });
+    }));
   }
 
   /** Closes the connection (an open transaction rolls back). Later calls throw Closed. */
@@ -160,6 +162,8 @@ export class Database {
       if (this.#closed) return;
       await this.#call(() => this.#link.api.close(this.#handle));
       this.#closed = true;
+      this.interrupt(); // frees the shared token
+
     });
   }
 
@@ -296,22 +300,38 @@ export class Database {
     return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, options))) as Promise<T[]>;
   }
 
-  /** One SQL call with a cancel token of its own (interrupt, and the signal, revoke it) and what is left of the time limit. */
+  /** Runs a call (or a transaction) under the limits its options give; they end with it. */
+  async #withLimits<T>(options: SqlCallOptions | undefined, run: (limits: Limits | undefined) => Promise<T>): Promise<T> {
+    const limits = Limits.from(options);
+    try {
+      return await run(limits);
+    } finally {
+      const token = limits?.release();
+      if (token) this.#forget(token);
+    }
+  }
+
+  /** One SQL statement: named by the limits' token (its signal cancels it) or the shared one, with what is left of the time limit. */
   async #limited<T>(limits: Limits | undefined, send: (options: SqlOptions) => Promise<T>): Promise<T> {
     limits?.throwIfStopped();
-    const token = new CancelToken();
-    this.#running.add(token);
+    const token = limits?.token(() => this.#adopt(new CancelToken())) ?? this.#sharedToken();
+    return send({ cancel: token.url, timeoutMs: limits?.remainingMs() });
+  }
+
+  #sharedToken(): CancelToken {
+    if (!this.#shared?.isLive) this.#shared = this.#adopt(new CancelToken());
+    return this.#shared;
+  }
+
+  #adopt(token: CancelToken): CancelToken {
+    this.#tokens.add(token);
     this.#link.running.add(token);
-    const stop = () => token.cancel();
-    limits?.signal?.addEventListener('abort', stop);
-    try {
-      return await send({ cancel: token.url, timeoutMs: limits?.remainingMs() });
-    } finally {
-      limits?.signal?.removeEventListener('abort', stop);
-      this.#running.delete(token);
-      this.#link.running.delete(token);
-      token.release();
-    }
+    return token;
+  }
+
+  #forget(token: CancelToken): void {
+    this.#tokens.delete(token);
+    this.#link.running.delete(token);
   }
 
   #op<T>(request: () => Promise<Wire<T>>): Promise<T> {
