@@ -83,3 +83,26 @@ test('two pages run bank transfers while a third pushes: every transfer exactly 
   expect(await run(call(d, 'status'))).toMatchObject({ state: 'in-sync' });
   await context.close();
 });
+
+test('a follower\'s long query runs to its end on the leader, and the follower\'s db.interrupt() stops its runaway one', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await openTab(context, 'A');
+  const b = await openTab(context, 'B');
+  expect(await call(b, 'role')).toBe('follower');
+  const done = async (page: Page, id: string) => {
+    await expect.poll(async () => (await call(page, 'background', id))?.done, { timeout: 15_000 }).toBe(true);
+    return (await call(page, 'background', id)) as { ms: number; outcome: Outcome<unknown> };
+  };
+  // Long enough for the leader's worker to check the follower's cancel token several times.
+  await call(b, 'startQuery', 'long', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) AS n FROM c');
+  const long = await done(b, 'long');
+  expect(long.outcome).toEqual({ ok: true, value: [{ n: 3_000_000 }] });
+  expect(long.ms).toBeGreaterThan(100);
+  await call(b, 'startQuery', 'runaway', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c');
+  await b.waitForTimeout(300);
+  await call(b, 'interrupt');
+  const runaway = await done(b, 'runaway');
+  expect(runaway.outcome).toMatchObject({ ok: false, error: { code: 'Interrupted' } });
+  expect(await run(call(a, 'query', 'SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+  await context.close();
+});

@@ -47,6 +47,7 @@ interface Transfers {
   done: boolean;
 }
 const transfers = new Map<string, Transfers>();
+const background = new Map<string, { done: boolean; ms: number; outcome?: Outcome<unknown> }>();
 
 const api = {
   open: (directory: string, name: string, options: { remote?: boolean } = {}) =>
@@ -168,6 +169,22 @@ const api = {
   },
 
   transfers: (prefix: string) => transfers.get(prefix),
+
+  /** Starts a query without waiting for it; its outcome and duration land in `background(id)`. */
+  startQuery: (id: string, sql: string) => {
+    const started = performance.now();
+    const entry: { done: boolean; ms: number; outcome?: Outcome<unknown> } = { done: false, ms: 0 };
+    background.set(id, entry);
+    void outcome(() => must().query(sql)).then((o) => {
+      entry.outcome = o;
+      entry.ms = Math.round(performance.now() - started);
+      entry.done = true;
+    });
+  },
+
+  background: (id: string) => background.get(id),
+
+  interrupt: () => must().interrupt(),
 
   /** Pushes the database every `intervalMs` until stopPusher. */
   startPusher: (intervalMs: number) => {

@@ -27,8 +27,8 @@ export class HeaderCounter {
         if (at >= 0 && at < dest.byteLength) dest[at] = (counter >>> (8 * (3 - i))) & 0xff;
       }
     }
-    // A whole-page read of page 1 is where SQLite takes the counter it then holds.
-    if (within === 0 && dest.byteLength === PAGE_SIZE) {
+    // A whole-page read of page 1 is where SQLite takes the counter it then holds (its own, while it is writing).
+    if (within === 0 && dest.byteLength === PAGE_SIZE && this.#written === undefined) {
       this.#known = { counter, version };
       this.#possible = new Set([counter]);
     }
@@ -58,6 +58,7 @@ export class HeaderCounter {
   }
 
   #counterFor(version: string): number {
+    if (this.#written !== undefined) return this.#written;
     if (this.#known?.version === version) return this.#known.counter;
     let counter = crc32c(new TextEncoder().encode(version));
     while (this.#possible.has(counter)) counter = (counter + 1) >>> 0;
