@@ -22,7 +22,8 @@ export interface SqlSimResult {
   readonly seed: number;
   readonly failure: string | undefined;
   readonly trace: readonly string[];
-  readonly stats: { acked: number; refused: number; pushes: number; pulls: number; moves: number };
+  /** `refusedInside`: ConcurrentWrite after BEGIN succeeded (the refusals that matter; the rest are BEGIN finding the lock held). */
+  readonly stats: { acked: number; refused: number; refusedInside: number; pushes: number; pulls: number; moves: number };
 }
 
 /** The bucket as one device sees it: every request waits until the scheduler releases it. */
@@ -79,7 +80,7 @@ class SqlSim {
   readonly file = new MemoryFile();
   readonly catalog = new MemoryCatalog();
   readonly acked = new Set<string>();
-  readonly stats = { acked: 0, refused: 0, pushes: 0, pulls: 0, moves: 0 };
+  readonly stats = { acked: 0, refused: 0, refusedInside: 0, pushes: 0, pulls: 0, moves: 0 };
   #failure: string | undefined;
   #seq = 0;
   #pushing = false;
@@ -126,7 +127,7 @@ class SqlSim {
     for (let i = 0; i < steps && !this.#failure; i++) {
       this.sched.nextStep();
       const op = this.rng.weighted({ sql: 10, push: this.#pushing ? 0 : 2, release: this.sched.parkedCount > 0 ? 6 : 0, remoteWrite: 1, move: 0.3 });
-      if (op === 'sql') this.#sqlStep(this.rng.pick(writers), checker);
+      if (op === 'sql') this.#sqlStep(this.#pickWriter(writers), checker);
       else if (op === 'push') jobs.push(this.#push(a.rt));
       else if (op === 'release') this.sched.log(`release ${this.sched.releaseOne()}`);
       else if (op === 'remoteWrite') await this.#remoteWrite(a.rt, b, writers, checker);
@@ -174,6 +175,7 @@ class SqlSim {
       this.sched.log(`${w.name} ${sql}: ${code}`);
       if (!isScionError(e, 'ConcurrentWrite')) return this.fail(`${w.name}: ${sql} failed with ${code}: ${(e as Error).message}`);
       this.stats.refused++;
+      if (w.step > 0) this.stats.refusedInside++;
       this.#end(w, 'ROLLBACK');
       if (this.#count(checker, w.id as string) !== 0) this.fail(`${w.name}: ${w.id} failed with ConcurrentWrite at "${sql}" yet is stored`);
       // The refused connection reads what is committed, not what it wrote.
@@ -183,6 +185,12 @@ class SqlSim {
       fresh.close();
       if (mine !== committed) this.fail(`${w.name}: after a refused transaction it reads ${mine}, the database holds ${committed}`);
     }
+  }
+
+  /** Mostly the writer inside a transaction (it holds the lock the others wait for), sometimes any. */
+  #pickWriter(writers: Writer[]): Writer {
+    const inside = writers.filter((w) => w.step > 0);
+    return inside.length > 0 && this.rng.chance(0.7) ? this.rng.pick(inside) : this.rng.pick(writers);
   }
 
   #end(w: Writer, sql: string): void {
