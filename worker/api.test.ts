@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ScionError, type ErrorCode } from '../src/core/index.ts';
+import { LSN, RemoteKey, ScionError, VolumeId, type ErrorCode } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { WorkerApi } from './api.ts';
@@ -205,6 +205,50 @@ describe('sync between two devices through one bucket', () => {
     expect(await a.query(ha, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 170 }]);
   });
 
+  it('cloning a well-formed remote volume id that was never pushed fails with VolumeNotFound and creates nothing', async () => {
+    const remote = new MemoryRemote();
+    const d = await device(remote);
+    const never = 'v' + '0'.repeat(25);
+    const err = await failure(d.api.open('copy', { clone: never }), 'VolumeNotFound');
+    expect(err.message).toMatch(/never pushed, or the id is mistyped/);
+    expect(value(await d.api.tags())).toEqual([]);
+    // Moving an existing database to such a remote fails the same way and leaves it where it was.
+    const h = await d.open('main');
+    await d.exec(h, 'CREATE TABLE t(x)');
+    const before = value(await d.api.status(h));
+    await failure(d.api.clone(h, never), 'VolumeNotFound');
+    expect(value(await d.api.status(h))).toMatchObject({ local: before.local, remote: before.remote });
+    // Resetting a database never pushed (to its own empty remote) still gives an empty database.
+    expect(value(await d.api.clone(h))).toMatchObject({ state: 'in-sync', localLsn: undefined });
+  });
+
+  it('moveToNewRemote re-homes a database whose remote volume is damaged: another device clones the new one and reads every row', async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const ha = await a.open('main');
+    await a.exec(ha, 'CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)');
+    await writeRows(a, ha, 1, 300);
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    await writeRows(a, ha, 301, 400);
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+    const old = value(await a.api.status(ha));
+    // The bucket keeps an empty body for commit 2 (a torn upload): the old remote volume is unusable.
+    remote.objects.set(RemoteKey.commit(VolumeId.parse(old.remote), LSN.parse(2)), { bytes: new Uint8Array(0), lastModified: Date.now() });
+    const b = await device(remote);
+    expect((await b.api.open('main', { clone: old.remote })).ok).toBe(false);
+
+    const moved = value(await a.api.moveToNewRemote(ha));
+    expect(moved.remote).not.toBe(old.remote);
+    expect(moved).toMatchObject({ state: 'in-sync', remoteLsn: 1, ahead: 0 });
+    expect(await a.query(ha, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 400 }]);
+    const hb = value(await b.api.open('main', { clone: moved.remote })).handle;
+    expect(await b.query(hb, 'SELECT count(*) AS n, max(id) AS top FROM t')).toEqual([{ n: 400, top: 400 }]);
+    await a.exec(ha, "INSERT INTO t(id, body) VALUES (401, 'after the move')");
+    expect(value(await a.api.push(ha))).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+    expect(value(await b.api.pull(hb))).toMatchObject({ outcome: 'pulled', to: 2 });
+    expect(await b.query(hb, 'SELECT body FROM t WHERE id = 401')).toEqual([{ body: 'after the move' }]);
+  });
+
   it('fork keeps local changes on a new remote volume: the way out of divergence that loses nothing', async () => {
     const remote = new MemoryRemote();
     const a = await device(remote);
@@ -349,6 +393,24 @@ describe('checkout, import and export', () => {
     const err = await failure(d.api.importFile(h, fake), 'InvalidInput');
     expect(err.message).toMatch(/Not a valid SQLite database/);
     expect(await d.query(h, "SELECT name FROM sqlite_schema")).toEqual([{ name: 't' }]);
+  });
+
+  it('refuses a file whose header page count disagrees with its length (truncated or padded), naming both', async () => {
+    const d = await device();
+    const source = await d.open('source');
+    await d.exec(source, "CREATE TABLE t(x); INSERT INTO t SELECT zeroblob(3000) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20) SELECT i FROM c)");
+    const file = value(await d.api.exportFile(source));
+    const pages = file.byteLength / 4096;
+    const h = await d.open('main');
+    await d.exec(h, 'CREATE TABLE kept(x)');
+    const truncated = await failure(d.api.importFile(h, file.slice(0, file.byteLength - 4096)), 'InvalidInput');
+    expect(truncated.message).toMatch(new RegExp(`header says ${pages} pages of 4096 bytes.*file is ${file.byteLength - 4096} bytes`));
+    const padded = new Uint8Array(file.byteLength + 4096);
+    padded.set(file);
+    await failure(d.api.importFile(h, padded), 'InvalidInput');
+    expect(await d.query(h, 'SELECT name FROM sqlite_schema')).toEqual([{ name: 'kept' }]);
+    expect(value(await d.api.importFile(h, file))).toMatchObject({ pages });
+    expect(await d.query(h, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 20 }]);
   });
 });
 

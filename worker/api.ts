@@ -10,12 +10,13 @@ import { S3Remote, type Remote, type RemoteRequestEvent } from '../src/remote/in
 import { Runtime, type HydrateProgress, type PullResult, type PushResult } from '../src/runtime/index.ts';
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
 import { Autosync, type Clock, type NetworkState } from './autosync.ts';
+import { isBlobUrlRevoked, type CancelCheck } from './interrupt.ts';
 import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, Row, SqlParams,
-  StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
+  SqlOptions, StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';
@@ -35,6 +36,8 @@ export interface WorkerDeps {
   clock?: Clock;
   /** The VFS name to register; default "scion" (or "scion-2", … if taken in this SQLite instance). */
   vfsName?: string;
+  /** How a cancelled call is recognised; default: its blob: URL was revoked (worker/interrupt.ts). */
+  isCancelled?: CancelCheck;
 }
 
 /** A function passed from the client: through comlink it is a proxy whose calls return promises. */
@@ -86,7 +89,7 @@ export class WorkerApi {
       const vfs = installScionVfs(sqlite3, runtime, { name: this.#deps.vfsName ?? freeVfsName(sqlite3) });
       this.#config = { ...config, storage };
       this.#network = this.#deps.network ?? new BrowserNetwork();
-      this.#session = new Session({ sqlite3, runtime, vfs, hasRemote: remote !== undefined }, (e) => this.#onChange(e));
+      this.#session = new Session({ sqlite3, runtime, vfs, hasRemote: remote !== undefined, isCancelled: this.#deps.isCancelled ?? isBlobUrlRevoked }, (e) => this.#onChange(e));
       return { scion: SCION_VERSION, sqlite: sqlite3.version.libVersion, storage, hasRemote: remote !== undefined };
     });
   }
@@ -115,7 +118,7 @@ export class WorkerApi {
   }
 
   /** Runs SQL (several statements allowed); a `PRAGMA graft_*` must be the only statement. */
-  async exec(handle: number, sql: string, params?: SqlParams): Promise<Wire<ExecResult>> {
+  async exec(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<ExecResult>> {
     return wire(async () => {
       const session = this.#mustSession();
       const conn = session.mustGetConnection(handle);
@@ -124,17 +127,17 @@ export class WorkerApi {
         await runPragma(session, conn, pragma);
         return { changes: 0, lastInsertRowid: 0 };
       }
-      return session.exec(conn, sql, params);
+      return session.exec(conn, sql, params, options);
     });
   }
 
   /** Runs SQL and returns every result row as an object. */
-  async query(handle: number, sql: string, params?: SqlParams): Promise<Wire<Row[]>> {
+  async query(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<Row[]>> {
     return wire(async () => {
       const session = this.#mustSession();
       const conn = session.mustGetConnection(handle);
       const pragma = parseGraftPragma(mustString(sql));
-      return pragma ? runPragma(session, conn, pragma) : session.query(conn, sql, params);
+      return pragma ? runPragma(session, conn, pragma) : session.query(conn, sql, params, options);
     });
   }
 
@@ -166,6 +169,10 @@ export class WorkerApi {
 
   async clone(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
     return this.#withConn(handle, (s, c) => s.clone(c, remote));
+  }
+
+  async moveToNewRemote(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
+    return this.#withConn(handle, (s, c) => s.moveToNewRemote(c, remote));
   }
 
   async checkout(handle: number, lsn: number, volume: CheckoutVolume = 'local'): Promise<Wire<DatabaseInfo>> {

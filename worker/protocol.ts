@@ -34,6 +34,14 @@ export type SqlParams = readonly SqlParam[] | Readonly<Record<string, SqlParam>>
 /** A result row: column name → value (INTEGER beyond 2^53 arrives as bigint, BLOB as Uint8Array). */
 export type Row = Record<string, string | number | bigint | Uint8Array | null>;
 
+/** Limits of one exec/query call in the worker. */
+export interface SqlOptions {
+  /** Most milliseconds SQLite may spend running the call; past it the call fails with Interrupted. */
+  timeoutMs?: number | undefined;
+  /** A blob: URL the client revokes to cancel the call (see worker/interrupt.ts). */
+  cancel?: string | undefined;
+}
+
 export interface ExecResult {
   /** Rows changed by the last INSERT/UPDATE/DELETE statement. */
   changes: number;

@@ -3,14 +3,15 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import { isScionError, LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
 import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
+import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, Row, SqlParams, StatsResult, TagInfo,
+  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, Row, SqlOptions, SqlParams, StatsResult, TagInfo,
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
@@ -28,6 +29,8 @@ export interface Connection {
   db: Database;
   /** Set while the connection is pinned to a past snapshot (read-only). */
   checkout: { volume: CheckoutVolume; lsn: LSN; snapshot: Snapshot } | undefined;
+  /** The deadline and cancel token of the call it runs now, read by its progress handler. */
+  readonly limits: CallLimits;
 }
 
 export interface SessionParts {
@@ -35,6 +38,8 @@ export interface SessionParts {
   runtime: Runtime;
   vfs: ScionVfs;
   hasRemote: boolean;
+  /** How a cancelled call is recognised (default: its blob: URL was revoked). */
+  isCancelled: CancelCheck;
 }
 
 export class Session {
@@ -46,6 +51,7 @@ export class Session {
   readonly #locks = new KeyedLock();
   readonly #onChange: (e: ChangeEvent) => void;
   readonly #stopCommits: () => void;
+  readonly #isCancelled: CancelCheck;
   #nextHandle = 1;
 
   constructor(parts: SessionParts, onChange: (e: ChangeEvent) => void) {
@@ -53,6 +59,7 @@ export class Session {
     this.runtime = parts.runtime;
     this.vfs = parts.vfs;
     this.hasRemote = parts.hasRemote;
+    this.#isCancelled = parts.isCancelled;
     this.#onChange = onChange;
     // Fires inside the VFS commit (inside SQLite): report after it returns.
     this.#stopCommits = this.runtime.onCommit((e) => queueMicrotask(() => {
@@ -117,8 +124,9 @@ export class Session {
 
   // ── SQL ─────────────────────────────────────────────────────────────────────────────────
 
-  async exec(conn: Connection, sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#locks.run(conn.name, () => this.#sql(() => {
+  /** Runs SQL; `options` may stop it (Interrupted) past a deadline or when the client cancels it. */
+  async exec(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ExecResult> {
+    return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
       const bind = normalizeParams(sql, params);
       conn.db.exec(bind === undefined ? { sql } : { sql, bind: bind as never });
       const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
@@ -126,8 +134,8 @@ export class Session {
     }));
   }
 
-  async query(conn: Connection, sql: string, params?: SqlParams): Promise<Row[]> {
-    return this.#locks.run(conn.name, () => this.#sql(() => {
+  async query(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Row[]> {
+    return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
       const bind = normalizeParams(sql, params);
       return conn.db.exec({ sql, ...(bind === undefined ? {} : { bind: bind as never }), rowMode: 'object', returnValue: 'resultRows' }) as Row[];
     }));
@@ -211,6 +219,23 @@ export class Session {
     return this.status(conn);
   }
 
+  /**
+   * Moves this database to a new remote volume (`remote`, default a new id): pages not held locally are
+   * fetched from the old remote while it still answers, the latest snapshot is forked and pushed to the
+   * new remote, and the name moves to that graft. The way out when the old remote volume is damaged or
+   * gone. The old graft stays. Throws PageNotLocal if pages never fetched cannot be read any more.
+   */
+  async moveToNewRemote(conn: Connection, remote?: string): Promise<DatabaseStatus> {
+    this.#requireRemote('move to a new remote');
+    const vid = remote === undefined ? undefined : VolumeId.parse(remote);
+    await this.#locks.run(conn.name, async () => {
+      this.#refuseOpenTransactions(conn.name, 'move to a new remote');
+      const g = await this.runtime.graftSwitchRemote(this.runtime.mustGetTag(conn.name), { remote: vid });
+      this.#emit({ name: conn.name, reason: 'graft', graft: g.local });
+    });
+    return this.status(conn);
+  }
+
   /** A new read-only connection on `name` as of `lsn` (see checkoutSnapshot). */
   checkout(conn: Connection, lsn: number, volume: CheckoutVolume = 'local'): DatabaseInfo {
     const pin = this.checkoutSnapshot(conn.name, lsn, volume);
@@ -226,6 +251,7 @@ export class Session {
       const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, conn.name, pin ? { snapshot: pin.snapshot } : {}));
       conn.db.close();
       conn.db = db;
+      this.#watch(conn);
       conn.checkout = pin;
     });
   }
@@ -326,9 +352,30 @@ export class Session {
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
   #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
-    const conn: Connection = { handle: this.#nextHandle++, name, db, checkout };
+    const conn: Connection = { handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled) };
+    this.#watch(conn);
     this.#connections.set(conn.handle, conn);
     return this.info(conn);
+  }
+
+  /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop. */
+  #watch(conn: Connection): void {
+    this.sqlite3.capi.sqlite3_progress_handler(conn.db.pointer as number, PROGRESS_STEPS, () => (conn.limits.shouldStop() ? 1 : 0), 0);
+  }
+
+  /** Runs SQL under the call's limits; a stop becomes Interrupted, saying why. */
+  #limited<T>(conn: Connection, options: SqlOptions | undefined, run: () => T): T {
+    conn.limits.begin(options);
+    let stopped: StopReason | undefined;
+    try {
+      return this.#sql(run);
+    } catch (e) {
+      stopped = conn.limits.end();
+      if (stopped && isScionError(e, 'Interrupted')) throw interrupted(stopped, e);
+      throw e;
+    } finally {
+      if (!stopped) conn.limits.end();
+    }
   }
 
   #sql<T>(run: () => T): T {
@@ -366,4 +413,11 @@ export class Session {
       logger.error('a change listener failed: {message}', { message: (err as Error).message });
     }
   }
+}
+
+function interrupted(why: StopReason, cause: unknown): ScionError {
+  const reason = why.kind === 'timeout' ? `it ran past its timeoutMs (${why.ms} ms)` : 'it was cancelled (db.interrupt() or its AbortSignal)';
+  return new ScionError('Interrupted', `SQLite stopped the statement: ${reason}. An autocommit statement committed nothing; an open transaction must be rolled back (db.transaction does that).`, {
+    reason: why.kind,
+  }, { cause });
 }

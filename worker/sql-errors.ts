@@ -8,6 +8,7 @@ const BY_PRIMARY: Readonly<Record<number, ErrorCode>> = {
   5: 'ConcurrentWrite', // SQLITE_BUSY (also BUSY_SNAPSHOT)
   6: 'ConcurrentWrite', // SQLITE_LOCKED
   8: 'InvalidInput', // SQLITE_READONLY: a write on a checkout
+  9: 'Interrupted', // SQLITE_INTERRUPT: a deadline or a cancel (worker/interrupt.ts)
   11: 'Corrupt', // SQLITE_CORRUPT
   18: 'InvalidInput', // SQLITE_TOOBIG
   19: 'InvalidInput', // SQLITE_CONSTRAINT

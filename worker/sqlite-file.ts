@@ -30,6 +30,7 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
   if (sourcePageSize < 512 || (sourcePageSize & (sourcePageSize - 1)) !== 0) {
     throw new ScionError('InvalidInput', `Not a SQLite database file: its header names page size ${raw}.`, { pageSize: raw });
   }
+  checkHeaderSize(input, sourcePageSize);
   const isWal = input[18] === 2 || input[19] === 2;
   const bytes = input.slice();
   // A WAL-mode header: its content is what the file holds (a -wal file never comes along), so open it as rollback.
@@ -61,14 +62,44 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
   }
 }
 
+/**
+ * The header's own page count (bytes 28..31, valid when the change counter at 24 equals the one at
+ * 92, as SQLite decides) must match the file's length: a truncated or padded file is refused here
+ * rather than stored and then failing every query with Corrupt.
+ */
+function checkHeaderSize(input: Uint8Array, pageSize: number): void {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const pages = view.getUint32(28, false);
+  const valid = pages > 0 && view.getUint32(24, false) === view.getUint32(92, false);
+  if (valid && pages * pageSize !== input.byteLength) {
+    throw new ScionError('InvalidInput', `Not a whole SQLite database file: its header says ${pages} pages of ${pageSize} bytes (${pages * pageSize} bytes), but the file is ${input.byteLength} bytes (truncated or padded). Export it again from SQLite, e.g. with VACUUM INTO.`, {
+      headerPages: pages, pageSize, bytes: input.byteLength,
+    });
+  }
+}
+
 /** Replaces the graft's content with `file` as one local commit; returns its LSN. Throws ConcurrentWrite. */
 export function writeSqliteFile(runtime: Runtime, vid: VolumeId, file: Uint8Array): number {
   const writer = runtime.graftWriter(vid);
+  keepSchemaCookieApart(writer.pageCount > 0 ? writer.readPage(PageIdx.FIRST) : undefined, file);
   const pages = file.byteLength / PAGE_SIZE;
   for (let i = 0; i < pages; i++) writer.writePage(PageIdx.parse(i + 1), file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
   writer.softTruncate(PageCount.parse(pages));
   const head = Snapshot.head(writer.commit().snapshot);
   return head?.lsn ?? 0;
+}
+
+/**
+ * SQLite reloads a connection's schema only when the schema cookie (header bytes 40..43) changed. An
+ * imported file is not a successor of the content it replaces, so its cookie may equal the old one
+ * while its tables differ: then the cookie is moved one past the old one (SQLite bumps it on every
+ * schema change anyway).
+ */
+function keepSchemaCookieApart(oldPage1: Uint8Array | undefined, file: Uint8Array): void {
+  if (!oldPage1) return;
+  const cookie = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(40, false);
+  const old = cookie(oldPage1);
+  if (cookie(file) === old) new DataView(file.buffer, file.byteOffset, file.byteLength).setUint32(40, (old + 1) >>> 0, false);
 }
 
 /** The snapshot's pages as one plain SQLite file. Blocking; pages not held locally are fetched one frame at a time (hydrate first). */

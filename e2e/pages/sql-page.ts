@@ -24,6 +24,7 @@ interface Slot {
 let plainFile: Uint8Array | undefined;
 
 const slots = new Map<string, Slot>();
+const background = new Map<string, { done: boolean; ms: number; outcome?: SqlOutcome<unknown> }>();
 const config = fetch('/scion-config.json').then((r) => r.json() as Promise<{ presignUrl: string; token: string }>);
 
 function slot(label: string): Slot {
@@ -115,6 +116,46 @@ const api = {
 
   stats: (label: string) => outcome(() => slot(label).scion.stats()),
   changes: (label: string) => outcome(async () => slot(label).changes),
+
+  /** Opens database `name` as `newLabel` on the worker of `label` (another database of the same worker). */
+  openAlso: (label: string, newLabel: string, name: string) =>
+    outcome(async () => {
+      const { scion } = slot(label);
+      const db = await scion.open(name);
+      slots.set(newLabel, { scion, db, changes: [], syncEvents: [] });
+      return { name: db.name };
+    }),
+
+  /**
+   * Starts a query on the label's database without waiting for it; `abortAfterMs` aborts its signal
+   * then, `timeoutMs` limits it. Its outcome and duration land in `background(id)`.
+   */
+  startQuery: (label: string, id: string, sql: string, options: { timeoutMs?: number; abortAfterMs?: number } = {}) => {
+    const controller = new AbortController();
+    if (options.abortAfterMs !== undefined) setTimeout(() => controller.abort(), options.abortAfterMs);
+    const started = performance.now();
+    const entry: { done: boolean; ms: number; outcome?: SqlOutcome<unknown> } = { done: false, ms: 0 };
+    background.set(id, entry);
+    void outcome(() => slot(label).db.query(sql, [], { signal: controller.signal, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })).then((o) => {
+      entry.outcome = o;
+      entry.ms = Math.round(performance.now() - started);
+      entry.done = true;
+    });
+  },
+
+  background: (id: string) => background.get(id),
+
+  /** db.interrupt() on the label's database. */
+  interrupt: (label: string) => outcome(async () => slot(label).db.interrupt()),
+
+  /** Closes the label's worker and reports how long close() took. */
+  timedClose: (label: string) =>
+    outcome(async () => {
+      const started = performance.now();
+      await slot(label).scion.close();
+      slots.delete(label);
+      return Math.round(performance.now() - started);
+    }),
 
   /** Closes the label's worker (OPFS handles are released). */
   close: (label: string) =>

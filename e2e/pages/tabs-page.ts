@@ -26,6 +26,8 @@ declare global {
 
 let scion: Scion | undefined;
 let db: Database | undefined;
+let pusher: { stop: boolean; pushes: number; errors: string[]; done: Promise<void> } | undefined;
+const config = fetch('/scion-config.json').then((r) => r.json() as Promise<{ presignUrl: string; token: string }>);
 const changes: ChangeEvent[] = [];
 const roles: { role: ScionRole; at: number }[] = [];
 const writers = new Map<string, Writer>();
@@ -37,10 +39,21 @@ function must(): Database {
 
 
 
+/** Bank transfers of one page: what resolved, what was retried (ConcurrentWrite: nothing committed), what failed otherwise. */
+interface Transfers {
+  acked: string[];
+  retries: number;
+  errors: { id: string; code?: string; message: string }[];
+  done: boolean;
+}
+const transfers = new Map<string, Transfers>();
+const background = new Map<string, { done: boolean; ms: number; outcome?: Outcome<unknown> }>();
+
 const api = {
-  open: (directory: string, name: string) =>
+  open: (directory: string, name: string, options: { remote?: boolean } = {}) =>
     outcome(async () => {
-      scion = await Scion.open({ directory });
+      const { presignUrl, token } = await config;
+      scion = await Scion.open({ directory, ...(options.remote ? { remote: { presignUrl, token } } : {}) });
       scion.onRoleChange((role) => roles.push({ role, at: Date.now() }));
       db = await scion.open(name);
       db.onChange((e) => changes.push(e));
@@ -53,6 +66,7 @@ const api = {
   exec: (sql: string, params?: unknown[]) => outcome(() => must().exec(sql, params as never)),
   query: (sql: string, params?: unknown[]) => outcome(() => must().query(sql, params as never)),
   status: () => outcome(() => must().status()),
+  push: () => outcome(() => must().push()),
 
   /** Change events so far: how many, and the LSNs of the commits among them. */
   changes: () => ({ count: changes.length, commitLsns: changes.filter((e) => e.reason === 'commit').map((e) => e.lsn as number) }),
@@ -111,6 +125,89 @@ const api = {
   },
 
   writer: (prefix: string) => writers.get(prefix),
+
+  /**
+   * Starts `count` bank transfers `${prefix}${i}`, each one db.transaction(): read two balances, move an
+   * amount, record the transfer. A ConcurrentWrite is retried (it committed nothing); returns at once.
+   */
+  startTransfers: (prefix: string, count: number, accounts: number) => {
+    const t: Transfers = { acked: [], retries: 0, errors: [], done: false };
+    transfers.set(prefix, t);
+    void (async () => {
+      for (let i = 0; i < count; i++) {
+        const id = `${prefix}${i}`;
+        const from = 1 + Math.floor(Math.random() * accounts);
+        const to = 1 + ((from + Math.floor(Math.random() * (accounts - 1))) % accounts);
+        for (;;) {
+          try {
+            await must().transaction(async (tx) => {
+              const [a] = await tx.query<{ balance: number }>('SELECT balance FROM account WHERE id = ?', [from]);
+              await tx.query('SELECT balance FROM account WHERE id = ?', [to]);
+              const amount = Math.min(a?.balance ?? 0, 1 + Math.floor(Math.random() * 50));
+              await sleep(Math.random() * 20);
+              await tx.exec('UPDATE account SET balance = balance - ? WHERE id = ?', [amount, from]);
+              await tx.exec('UPDATE account SET balance = balance + ? WHERE id = ?', [amount, to]);
+              await tx.exec('INSERT INTO transfer(id, amount) VALUES (?, ?)', [id, amount]);
+            });
+            t.acked.push(id);
+            void window.scionAck?.(id).catch(() => undefined);
+            break;
+          } catch (e) {
+            if (isScionError(e, 'ConcurrentWrite')) {
+              t.retries++;
+              await sleep(Math.random() * 10);
+              continue;
+            }
+            t.errors.push({ id, message: (e as Error).message, ...(isScionError(e) ? { code: e.code } : {}) });
+            break;
+          }
+        }
+        await sleep(Math.random() * 20);
+      }
+      t.done = true;
+    })();
+  },
+
+  transfers: (prefix: string) => transfers.get(prefix),
+
+  /** Starts a query without waiting for it; its outcome and duration land in `background(id)`. */
+  startQuery: (id: string, sql: string) => {
+    const started = performance.now();
+    const entry: { done: boolean; ms: number; outcome?: Outcome<unknown> } = { done: false, ms: 0 };
+    background.set(id, entry);
+    void outcome(() => must().query(sql)).then((o) => {
+      entry.outcome = o;
+      entry.ms = Math.round(performance.now() - started);
+      entry.done = true;
+    });
+  },
+
+  background: (id: string) => background.get(id),
+
+  interrupt: () => must().interrupt(),
+
+  /** Pushes the database every `intervalMs` until stopPusher. */
+  startPusher: (intervalMs: number) => {
+    const p = { stop: false, pushes: 0, errors: [] as string[], done: Promise.resolve() };
+    p.done = (async () => {
+      while (!p.stop) {
+        try {
+          if ((await must().push()).outcome === 'pushed') p.pushes++;
+        } catch (e) {
+          p.errors.push(`${isScionError(e) ? e.code : 'Error'}: ${(e as Error).message}`);
+        }
+        await sleep(intervalMs);
+      }
+    })();
+    pusher = p;
+  },
+
+  stopPusher: async () => {
+    if (!pusher) return undefined;
+    pusher.stop = true;
+    await pusher.done;
+    return { pushes: pusher.pushes, errors: pusher.errors };
+  },
 
   close: () => outcome(async () => scion?.close()),
 };

@@ -59,12 +59,12 @@ describe('client', () => {
       await t.exec('INSERT INTO t VALUES (2)');
       return 'ok';
     });
-    const outside = db.query('SELECT count(*) AS n FROM t').then((rows) => {
+    const outside = db.status().then((s) => {
       order.push('outside');
-      return rows;
+      return s.localLsn;
     });
     expect(await tx).toBe('ok');
-    expect(await outside).toEqual([{ n: 2 }]);
+    expect(await outside).toBe(2);
     expect(order).toEqual(['tx body done', 'outside']);
 
     let escaped: { exec: (sql: string) => Promise<unknown> } | undefined;
@@ -76,6 +76,24 @@ describe('client', () => {
     })).rejects.toBe(boom);
     expect(await db.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 2 }]);
     expect((await rejection(escaped!.exec('SELECT 1'))).code).toBe('Closed');
+  });
+
+  it('db.exec, db.query or db.transaction inside db.transaction(fn) fail at once with InvalidInput naming tx; the transaction and the connection go on', async () => {
+    const db = await (await connect()).open('main');
+    await db.exec('CREATE TABLE t(x)');
+    const inside: ScionError[] = [];
+    const result = await db.transaction(async (tx) => {
+      await tx.exec('INSERT INTO t VALUES (1)');
+      inside.push(await rejection(db.exec('INSERT INTO t VALUES (2)')));
+      inside.push(await rejection(db.query('SELECT 1')));
+      inside.push(await rejection(db.transaction(async () => undefined)));
+      await tx.exec('INSERT INTO t VALUES (3)');
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(inside.map((e) => e.code)).toEqual(['InvalidInput', 'InvalidInput', 'InvalidInput']);
+    expect(inside[0]?.message).toMatch(/use the tx argument/);
+    expect(await db.query('SELECT x FROM t ORDER BY x')).toEqual([{ x: 1 }, { x: 3 }]);
   });
 
   it('a transaction whose commit conflicts fails with ConcurrentWrite and leaves no transaction open', async () => {

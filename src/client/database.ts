@@ -3,8 +3,9 @@ import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, Row, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, Row, SqlOptions, SqlParams, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
+import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 
 const logger = getLogger(['scion', 'client']);
@@ -15,11 +16,24 @@ export interface Transaction {
   query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
 }
 
+/**
+ * Limits of one call (for a transaction: of all of it). SQLite checks them while it runs, so a runaway
+ * statement stops with Interrupted; a call that finished first keeps its result.
+ */
+export interface SqlCallOptions {
+  /** Aborting it stops the call (checked every few tens of milliseconds while SQLite runs). */
+  signal?: AbortSignal | undefined;
+  /** Most milliseconds SQLite may spend on the call (for a transaction: from its BEGIN to its COMMIT). */
+  timeoutMs?: number | undefined;
+}
+
 /** How a Database reaches its worker (one per Scion instance). */
 export interface DatabaseLink {
   readonly api: Comlink.Remote<WorkerApi>;
   /** Rejects if the worker dies, so calls fail instead of hanging. */
   call<T>(request: Promise<Wire<T>>): Promise<T>;
+  /** Cancel tokens of every SQL call under way on this worker (Scion.close cancels them). */
+  readonly running: Set<CancelToken>;
 }
 
 /** A fan-out of one worker subscription to local listeners; subscribed on first use. */
@@ -65,6 +79,9 @@ export class Database {
   readonly #gate = new Gate();
   readonly #changes: Listeners<ChangeEvent>;
   readonly #syncStatus: Listeners<SyncStatusEvent>;
+  /** Live cancel tokens of this Database's calls (see interrupt); `#shared` names every call without a signal. */
+  readonly #tokens = new Set<CancelToken>();
+  #shared: CancelToken | undefined;
   #closed = false;
 
   /** @internal Built by Scion.open / Database.checkout. */
@@ -85,34 +102,49 @@ export class Database {
    * A `PRAGMA graft_*` must be alone in its call. Throws InvalidInput (SQL errors, with
    * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
    */
-  exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#gate.pass(() => this.#exec(sql, params));
+  exec(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<ExecResult> {
+    return this.#sqlOutsideTransaction('exec', () => this.#withLimits(options, (limits) => this.#exec(sql, params, limits)));
   }
 
   /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#gate.pass(() => this.#query<T>(sql, params));
+  query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
+    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, limits)));
+  }
+
+  /**
+   * Stops the SQL this Database runs or has sent (its exec, query or transaction statements): each
+   * fails with Interrupted within a few tens of milliseconds of running; transaction() rolls back.
+   * Calls made after interrupt() are not affected.
+   */
+  interrupt(): void {
+    for (const token of this.#tokens) token.cancel();
+    this.#tokens.clear();
+    this.#shared = undefined;
   }
 
   /**
    * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (ROLLBACK if it throws; the error is rethrown). Use the
-   * `tx` argument inside `fn`: calls on the database itself wait until the transaction ends (so
-   * awaiting one inside `fn` would deadlock). A stale or contended write fails with ConcurrentWrite.
+   * `tx` argument inside `fn`: while the transaction is open, `exec`, `query` and `transaction` on the
+   * database itself fail at once with InvalidInput (other calls wait for it to end). A contended write,
+   * or one whose data changed meanwhile, fails with ConcurrentWrite having committed nothing.
    * @example await db.transaction(async (tx) => { await tx.exec('INSERT INTO t VALUES (?)', [1]); });
    */
-  transaction<R>(fn: (tx: Transaction) => Promise<R> | R): Promise<R> {
-    return this.#gate.hold(async () => {
+  transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
+    if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
+    return this.#gate.hold(() => this.#withLimits(options, async (limits) => {
       let open = true;
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
         open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
       const tx: Transaction = {
-        exec: (sql, params) => guard(() => this.#exec(sql, params)),
-        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params)),
+        exec: (sql, params) => guard(() => this.#exec(sql, params, limits)),
+        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params, limits)),
       };
-      await this.#exec('BEGIN IMMEDIATE');
+      await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
         const result = await fn(tx);
         open = false;
+        // Stopped meanwhile (between statements): roll back rather than commit.
+        limits?.throwIfStopped();
         await this.#exec('COMMIT');
         return result;
       } catch (e) {
@@ -121,7 +153,7 @@ export class Database {
         await this.#exec('ROLLBACK').catch(() => undefined);
         throw e;
       }
-    });
+    }));
   }
 
   /** Closes the connection (an open transaction rolls back). Later calls throw Closed. */
@@ -130,6 +162,8 @@ export class Database {
       if (this.#closed) return;
       await this.#call(() => this.#link.api.close(this.#handle));
       this.#closed = true;
+      this.interrupt(); // frees the shared token
+
     });
   }
 
@@ -176,6 +210,17 @@ export class Database {
    */
   clone(remote?: string): Promise<DatabaseStatus> {
     return this.#write(() => this.#link.api.clone(this.#handle, remote));
+  }
+
+  /**
+   * Re-homes this database on a new remote volume (`options.remote`, default a fresh id), keeping its
+   * content: pages not held locally are fetched from the old remote while it still answers, then the
+   * latest snapshot is pushed to the new one. The way out when the old remote volume is damaged or gone
+   * (other devices then clone the new `status().remote`). Throws PageNotLocal if some pages were never
+   * fetched and the old remote cannot serve them, ConcurrentWrite while a transaction is open.
+   */
+  moveToNewRemote(options: { remote?: string } = {}): Promise<DatabaseStatus> {
+    return this.#write(() => this.#link.api.moveToNewRemote(this.#handle, options.remote));
   }
 
   /**
@@ -230,12 +275,63 @@ export class Database {
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
-  #exec(sql: string, params?: SqlParams): Promise<ExecResult> {
-    return this.#call(() => this.#link.api.exec(this.#handle, sql, params));
+  /**
+   * SQL on the database itself while its transaction is open would wait for a transaction that may be
+   * awaiting it (a deadlock): fail at once instead, naming the way.
+   */
+  #sqlOutsideTransaction<T>(method: 'exec' | 'query', run: () => Promise<T>): Promise<T> {
+    if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction(method));
+    return this.#gate.pass(run);
   }
 
-  #query<T extends Row>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.#call(() => this.#link.api.query(this.#handle, sql, params)) as Promise<T[]>;
+  #insideTransaction(method: string): ScionError {
+    return new ScionError(
+      'InvalidInput',
+      `db.${method}() was called while a transaction is open on database "${this.name}". Inside db.transaction(fn), use the tx argument (tx.exec, tx.query); for other work meanwhile, open another connection with scion.open("${this.name}").`,
+      { name: this.name },
+    );
+  }
+
+  #exec(sql: string, params?: SqlParams, limits?: Limits): Promise<ExecResult> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.exec(this.#handle, sql, params, options)));
+  }
+
+  #query<T extends Row>(sql: string, params?: SqlParams, limits?: Limits): Promise<T[]> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, options))) as Promise<T[]>;
+  }
+
+  /** Runs a call (or a transaction) under the limits its options give; they end with it. */
+  async #withLimits<T>(options: SqlCallOptions | undefined, run: (limits: Limits | undefined) => Promise<T>): Promise<T> {
+    const limits = Limits.from(options);
+    try {
+      return await run(limits);
+    } finally {
+      const token = limits?.release();
+      if (token) this.#forget(token);
+    }
+  }
+
+  /** One SQL statement: named by the limits' token (its signal cancels it) or the shared one, with what is left of the time limit. */
+  async #limited<T>(limits: Limits | undefined, send: (options: SqlOptions) => Promise<T>): Promise<T> {
+    limits?.throwIfStopped();
+    const token = limits?.token(() => this.#adopt(new CancelToken())) ?? this.#sharedToken();
+    return send({ cancel: token.url, timeoutMs: limits?.remainingMs() });
+  }
+
+  #sharedToken(): CancelToken {
+    if (!this.#shared?.isLive) this.#shared = this.#adopt(new CancelToken());
+    return this.#shared;
+  }
+
+  #adopt(token: CancelToken): CancelToken {
+    this.#tokens.add(token);
+    this.#link.running.add(token);
+    return token;
+  }
+
+  #forget(token: CancelToken): void {
+    this.#tokens.delete(token);
+    this.#link.running.delete(token);
   }
 
   #op<T>(request: () => Promise<Wire<T>>): Promise<T> {

@@ -5,6 +5,11 @@
 export class Gate {
   #held: Promise<void> | undefined;
 
+  /** Whether a transaction holds the gate now. */
+  get isHeld(): boolean {
+    return this.#held !== undefined;
+  }
+
   /** Runs `fn` once no transaction holds the gate. */
   async pass<T>(fn: () => Promise<T>): Promise<T> {
     while (this.#held) await this.#held;

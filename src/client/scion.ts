@@ -128,12 +128,14 @@ export class Scion {
   }
 
   /**
-   * Closes this instance's databases. With a worker of its own (or as the leader): stops autosync,
-   * releases the stores and ends the worker — a waiting tab then takes over.
+   * Closes this instance's databases: SQL under way is interrupted first. With a worker of its own (or
+   * as the leader): stops autosync, releases the stores and ends the worker — a waiting tab then takes
+   * over. Always resolves: a worker that does not answer within a few seconds is terminated.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const token of this.#link.running) token.cancel();
     await this.#backend.close();
   }
 
@@ -145,6 +147,9 @@ export class Scion {
     if (this.#closed) throw new ScionError('Closed', 'This Scion instance is closed. Open a new one.');
   }
 }
+
+/** How long close() waits for the worker to shut down before it terminates it. */
+const SHUTDOWN_WAIT_MS = 3_000;
 
 function startDbWorker(url: string | URL | undefined): Worker {
   if (url !== undefined) return startModuleWorker(url, 'scion-db');
@@ -158,7 +163,7 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
   const api = Comlink.wrap<WorkerApi>(worker);
   const watch = watchWorker(worker);
   const { failed } = watch;
-  const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])) };
+  const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])), running: new Set() };
   const detach = forwardNetworkState(api);
   try {
     const info = await link.call(api.init(config));
@@ -166,7 +171,8 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
       api, link, info, role: 'single', onRoleChange: () => () => undefined,
       close: async () => {
         try {
-          await link.call(api.shutdown());
+          // SQL that nothing stops keeps the worker from answering: then it is terminated (below).
+          await Promise.race([link.call(api.shutdown()), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS))]);
         } finally {
           detach();
           watch.stop();

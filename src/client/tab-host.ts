@@ -124,9 +124,12 @@ export class Host {
     await Promise.race([Promise.allSettled([...this.#running]), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
     clearTimeout(timer);
     try {
-      await this.#api.shutdown();
+      // A worker stuck in SQL that nothing stops never answers: the caller terminates it after this.
+      await Promise.race([this.#api.shutdown(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000)))]);
     } catch (e) {
       logger.warn('the worker did not shut down cleanly: {message}', { message: String(e) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -230,7 +233,7 @@ export class Host {
         release();
         // The app opened a transaction itself (an opaque text): run the statement as it is, untracked.
         if (m.first && /within a transaction/i.test(begun.error.message)) {
-          const result = await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params);
+          const result = await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params, m.first.options);
           return { ok: true, value: { begun: undefined, lsn: 0, graft: '', result, untracked: true } };
         }
         return begun;
@@ -243,7 +246,7 @@ export class Host {
         release();
         return status;
       }
-      const result = m.first ? await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params) : undefined;
+      const result = m.first ? await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params, m.first.options) : undefined;
       return { ok: true, value: { begun: begun.value, lsn: lsnOf(status.value), graft: status.value.local, result } };
     };
     void this.#track(run()).then((wire) => this.#reply(client, m, wire));

@@ -8,6 +8,7 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, WorkerApi } from '../../worker/index.ts';
+import type { CancelToken } from './call-limits.ts';
 import type { DatabaseLink } from './database.ts';
 import { classifySql } from './sql-kind.ts';
 import { CONNECTIONLESS, type BeginResult, type Claim, type ClaimOutcome, type ToHost, type ToTab } from './tab-protocol.ts';
@@ -104,6 +105,7 @@ function deferred(): Deferred {
 
 export class TabLink implements DatabaseLink {
   readonly api: Comlink.Remote<WorkerApi>;
+  readonly running = new Set<CancelToken>();
   readonly #tab: string;
   #transport: Transport | undefined;
   #ready = deferred();
@@ -409,7 +411,7 @@ export class TabLink implements DatabaseLink {
       try {
         begun = (await this.#rpc({
           t: 'begin', handle: conn.real as number, method: 'exec', sql: 'BEGIN IMMEDIATE', locks: true, hold: true,
-          first: { method, sql: rest[0] as string, params: rest[1] as never },
+          first: { method, sql: rest[0] as string, params: rest[1] as never, options: rest[2] as never },
         }, epoch)) as Wire<BeginResult>;
       } catch (e) {
         if (e === LEADER_LOST) continue; // COMMIT was never sent: nothing committed
@@ -722,9 +724,8 @@ function errorWire(e: ScionError): Wire<never> {
 
 function unknownOutcome(): Wire<never> {
   return errorWire(new ScionError(
-    'ConcurrentWrite',
+    'OutcomeUnknown',
     'The tab that ran the database closed while this write was under way, and whether it committed cannot be told (the next leader closed too, or the SQL controls transactions itself). Check the data before running it again.',
-    { outcome: 'unknown' },
   ));
 }
 

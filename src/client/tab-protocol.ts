@@ -1,7 +1,7 @@
 // Messages between the tabs of one origin that share a Scion directory (see tabs.ts). They travel on
 // BroadcastChannels, which structured-clone them: plain data only; a listener function crosses as a
 // callback id. Every worker answer keeps its Wire envelope, so error codes and details survive.
-import type { SqlParams, Wire, WorkerInfo } from '../../worker/index.ts';
+import type { SqlOptions, SqlParams, Wire, WorkerInfo } from '../../worker/index.ts';
 
 /** Channel and lock names of one directory. */
 export function tabNames(directory: string) {
@@ -40,6 +40,7 @@ export interface FirstStatement {
   method: 'exec' | 'query';
   sql: string;
   params?: SqlParams | undefined;
+  options?: SqlOptions | undefined;
 }
 
 /** The answer to `begin`: where the transaction started, and the first statement's answer. */

@@ -444,7 +444,7 @@ describe('tabs', () => {
     armA = true;
     armB = true;
     const err = await rejection(dc.exec("INSERT INTO t(uid) VALUES ('maybe')"));
-    expect(err).toMatchObject({ code: 'ConcurrentWrite', details: { outcome: 'unknown' } });
+    expect(err).toMatchObject({ code: 'OutcomeUnknown' });
     expect(c.scion.role).toBe('leader');
     expect(d.scion.role).toBe('follower');
     expect(await rows(dc)).toEqual(['maybe']); // it had committed: the error said "check", not "retry"

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'VolumeDiverged'
   | 'VolumeNeedsRecovery'
   | 'ConcurrentWrite'
+  | 'OutcomeUnknown'
+  | 'Interrupted'
   | 'PageNotLocal'
   | 'PageSizeUnsupported'
   | 'RemoteUnavailable'

@@ -4,6 +4,7 @@ export type { CommitEvent, PageState, RuntimeOptions } from './runtime.ts';
 export { VolumeReader } from './volume-reader.ts';
 export type { ReadOptions, ReadPageFn } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';
+export type { GraftVersion } from './volume-writer.ts';
 export type { ReadStats } from './frame-fetch.ts';
 export type { FramePlan, FramePlanner } from './job-context.ts';
 export type { LocalGcOptions, LocalGcResult, RemoteGcOptions, RemoteGcResult } from './jobs/gc.ts';

@@ -16,7 +16,7 @@ import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { logOp } from './op-log.ts';
 import { VolumeReader, type ReadOptions } from './volume-reader.ts';
-import { VolumeWriter } from './volume-writer.ts';
+import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
 
 export interface RuntimeOptions {
   /** Pages and volume logs; blocking, so the runtime lives in the DB worker. */
@@ -67,6 +67,8 @@ export class Runtime {
   readonly #jobs = new Map<VolumeId, Promise<unknown>>();
   /** Grafts whose sync point a pull is moving onto commits they never saw: local commits wait. */
   readonly #rebasing = new Set<VolumeId>();
+  /** Per graft, how often a pull moved its sync point onto commits it never saw (part of graftVersion). */
+  readonly #rebases = new Map<VolumeId, number>();
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = emptyReadStats();
@@ -240,11 +242,27 @@ export class Runtime {
     return new VolumeReader(this.graftSnapshot(vid), this.#readPage);
   }
 
+  /**
+   * Names the content of the graft's latest snapshot. It changes with every local commit and every
+   * pull, never with a push landing: that moves the sync point onto a remote commit holding exactly
+   * the pages already visible, so the snapshot's path changes but not what it reads.
+   */
+  graftVersion(vid: VolumeId): GraftVersion {
+    this.mustGetGraft(vid);
+    return `${vid}:${this.#store.latestLsnSync(vid) ?? 0}:${this.#rebases.get(vid) ?? 0}` as GraftVersion;
+  }
+
+  /** Whether a transaction begun at `version` may still commit: nothing changed what it read. */
+  graftIsAt(vid: VolumeId, version: GraftVersion): boolean {
+    return !this.#rebasing.has(vid) && this.graftVersion(vid) === version;
+  }
+
   /** A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit. */
   graftWriter(vid: VolumeId): VolumeWriter {
     this.#checkOpen();
-    return new VolumeWriter(this.graftSnapshot(vid), this.#readPage, (base, pageCount, truncatedTo, pages) =>
-      this.#commit(vid, base, pageCount, truncatedTo, pages),
+    const version = this.graftVersion(vid);
+    return new VolumeWriter(this.graftSnapshot(vid), version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
+      this.#commit(vid, version, base, pageCount, truncatedTo, pages),
     );
   }
 
@@ -316,10 +334,19 @@ export class Runtime {
   /**
    * Clone (create a volume from a remote): a new graft attached to `remote` at its latest LSN.
    * Only commit records are fetched; pages arrive on read. Optionally under `tag` (moved if it exists).
+   * Throws VolumeNotFound if the remote volume has no commits (never pushed, or a mistyped id).
    */
   async graftClone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Graft> {
+    return this.#clone(remote, options, false);
+  }
+
+  /** A clone; `allowEmpty`: a remote volume without commits gives an empty graft instead of VolumeNotFound. */
+  async #clone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal }, allowEmpty: boolean): Promise<Graft> {
     return logOp('graft.clone', 'info', { volume: remote, tag: options.tag }, async () => {
-      await fetchLog(this.#ctx(), remote, options);
+      const latest = (await fetchLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote);
+      if (latest === undefined && !allowEmpty) {
+        throw new ScionError('VolumeNotFound', `Remote volume ${remote} has no commits: it was never pushed, or the id is mistyped. Check the id (status().remote on the device that pushed it).`, { volume: remote });
+      }
       const graft = await this.graftOpen({ remote });
       if (options.tag !== undefined) await this.tagReplace(options.tag, graft.local);
       return graft;
@@ -333,7 +360,8 @@ export class Runtime {
    */
   async graftReset(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<Graft> {
     const old = this.mustGetGraft(vid);
-    const fresh = await this.graftClone(old.remote, options);
+    // A remote never pushed to resets to an empty database.
+    const fresh = await this.#clone(old.remote, options, true);
     await this.#moveTags(vid, fresh.local);
     return fresh;
   }
@@ -523,7 +551,10 @@ export class Runtime {
           await this.#catalog.putGraft(graft);
           this.#grafts.set(graft.local, graft);
         } finally {
-          if (options?.rebases) this.#rebasing.delete(graft.local);
+          if (options?.rebases) {
+            this.#rebasing.delete(graft.local);
+            this.#rebases.set(graft.local, (this.#rebases.get(graft.local) ?? 0) + 1);
+          }
         }
       },
       locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
@@ -548,13 +579,12 @@ export class Runtime {
     return undefined;
   }
 
-  #commit(vid: VolumeId, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
+  #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
     return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
       this.#checkOpen();
       const graft = this.mustGetGraft(vid);
-      const latest = this.graftSnapshot(vid);
-      if (!Snapshot.equals(latest, base) || this.#rebasing.has(vid)) {
-        throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(latest)}). Retry the transaction on the latest snapshot.`, {
+      if (!this.graftIsAt(vid, version)) {
+        throw new ScionError('ConcurrentWrite', `Graft ${vid} changed since this transaction began (now at ${Snapshot.format(this.graftSnapshot(vid))}). Nothing was committed: retry the transaction on the latest snapshot.`, {
           graft: vid,
         });
       }

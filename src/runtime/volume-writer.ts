@@ -1,16 +1,22 @@
 import { Page, PageCount, ScionError, type PageIdx, type Snapshot } from '../core/index.ts';
 import { VolumeReader, type ReadOptions, type ReadPageFn } from './volume-reader.ts';
 
+declare const graftVersionBrand: unique symbol;
+/** Opaque name of a graft's content at one moment (see Runtime.graftVersion); compare with ===. */
+export type GraftVersion = string & { readonly [graftVersionBrand]: true };
+
 /** What the runtime does with a finished transaction: one new local LSN, or a typed refusal. */
 export type CommitFn = (base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, pages: ReadonlyMap<PageIdx, Page>) => Snapshot;
 
 /**
  * A transaction on a graft's local volume: pages are buffered in memory (read-your-writes) until
- * `commit`, which produces exactly one new local LSN or throws ConcurrentWrite if the graft moved on
- * since `snapshot` was taken. Either way the writer is finished afterwards and holds nothing.
+ * `commit`, which produces exactly one new local LSN or throws ConcurrentWrite if the graft's content
+ * changed since `version` (see Runtime.graftVersion). Either way the writer is finished afterwards and holds nothing.
  */
 export class VolumeWriter {
   readonly snapshot: Snapshot;
+  /** The graft's content version the transaction began on. */
+  readonly version: GraftVersion;
   readonly #read: ReadPageFn;
   readonly #commit: CommitFn;
   readonly #pages = new Map<PageIdx, Page>();
@@ -19,8 +25,9 @@ export class VolumeWriter {
   #truncatedTo: PageCount;
   #done = false;
 
-  constructor(snapshot: Snapshot, read: ReadPageFn, commit: CommitFn) {
+  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageFn, commit: CommitFn) {
     this.snapshot = snapshot;
+    this.version = version;
     this.#read = read;
     this.#commit = commit;
     this.#pageCount = snapshot.pageCount;

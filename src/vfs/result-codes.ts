@@ -19,6 +19,8 @@ export const RESULT_CODE = {
   VolumeDiverged: 'SQLITE_INTERNAL',
   VolumeNeedsRecovery: 'SQLITE_INTERNAL',
   ConcurrentWrite: 'SQLITE_BUSY_SNAPSHOT',
+  OutcomeUnknown: 'SQLITE_IOERR',
+  Interrupted: 'SQLITE_INTERRUPT',
   PageNotLocal: 'SQLITE_IOERR_READ',
   RemoteUnavailable: 'SQLITE_IOERR_READ',
   UrlExpired: 'SQLITE_IOERR_READ',

@@ -51,7 +51,6 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
   const shared: VfsShared = {
     runtime,
     writers: new Map(),
-    ownHeads: new Map(),
     stats: { xReads: 0, pagesRead: 0, pagesMissed: 0, readAheadFrames: 0 },
   };
   const files = new Map<Pointer, { kind: 'volume'; path: string; file: VolumeFile } | { kind: 'memory'; path: string; file: MemoryFile; deleteOnClose: boolean }>();

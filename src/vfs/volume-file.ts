@@ -1,8 +1,8 @@
 import {
-  Page, PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, Tag, type LSN, type VolumeId,
+  Page, PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, Tag, type VolumeId,
 } from '../core/index.ts';
-import type { Runtime, VolumeReader, VolumeWriter } from '../runtime/index.ts';
-import { CHANGE_COUNTER_OFFSET, patchCounter, snapshotCounter } from './header.ts';
+import type { GraftVersion, Runtime, VolumeReader, VolumeWriter } from '../runtime/index.ts';
+import { HeaderCounter } from './header-counter.ts';
 import type { ReadOracle } from './read-oracle.ts';
 
 /** SQLite's lock levels (sqlite3.h). */
@@ -14,17 +14,35 @@ export interface VfsShared {
   readonly runtime: Runtime;
   /** The connection holding the write lock of each graft: one writer per graft. */
   readonly writers: Map<VolumeId, VolumeFile>;
-  /** Per graft, the head of the last commit made through this VFS and the change counter SQLite wrote in it. */
-  readonly ownHeads: Map<VolumeId, { vid: VolumeId; lsn: LSN; counter: Uint8Array }>;
   readonly stats: { xReads: number; pagesRead: number; pagesMissed: number; readAheadFrames: number };
 }
 
+/** One read transaction's view: a fixed snapshot and the graft content version it shows. */
+interface View {
+  readonly reader: VolumeReader;
+  /** Undefined for a checkout (pinned to a past snapshot). */
+  readonly graft: VolumeId | undefined;
+  readonly version: GraftVersion | 'pinned';
+}
+
 /**
- * A SQLite database file that is a tag: its connection's lock state over the tag's graft.
- *   Idle ─SHARED→ reading one snapshot ─RESERVED→ writing (a VolumeWriter on that snapshot)
- *   ─FCNTL_SYNC→ staged ─FCNTL_COMMIT_PHASETWO→ one local commit ─unlock→ Idle.
- * A write transaction that ends without COMMIT_PHASETWO (a rollback, even one that replays pages
- * after a cache spill) is discarded: no commit. Every path out releases the graft's write lock.
+ * Idle ─SHARED→ reading ─RESERVED→ writing ─FCNTL_SYNC→ (staged) ─FCNTL_COMMIT_PHASETWO→ one local
+ * commit ─unlock→ reading/idle. A commit refused at FCNTL_SYNC enters `refused`: SQLite then rolls
+ * back by writing the original pages back, which are absorbed (reads show the snapshot the
+ * transaction began on, which is what they restore), so SQLite's rollback completes and its cache
+ * holds exactly what the volume holds.
+ */
+type State =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'reading'; readonly view: View }
+  /** `touched`: SQLite wrote to the file (its cache may then hold pages a rollback must restore). */
+  | { readonly kind: 'writing'; readonly view: View; readonly writer: VolumeWriter; staged: boolean; touched: boolean }
+  | { readonly kind: 'refused'; readonly view: View };
+
+/**
+ * A SQLite database file that is a tag: its connection's lock state over the tag's graft. A write
+ * transaction that ends without COMMIT_PHASETWO (a rollback, even one that replays pages after a
+ * cache spill) is discarded: no commit. Every path out releases the graft's write lock.
  */
 export class VolumeFile {
   readonly tag: Tag | undefined;
@@ -32,13 +50,9 @@ export class VolumeFile {
   readonly pinned: Snapshot | undefined;
   readonly #shared: VfsShared;
   readonly #oracle: ReadOracle;
+  readonly #counter = new HeaderCounter();
   #lock: LockLevel = Lock.None;
-  #graft: VolumeId | undefined;
-  #reader: VolumeReader | undefined;
-  #writer: VolumeWriter | undefined;
-  #staged = false;
-  /** Why this write transaction can no longer commit; cleared when it ends. */
-  #failed: ScionError | undefined;
+  #state: State = { kind: 'idle' };
 
   constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined }) {
     this.#shared = shared;
@@ -52,32 +66,29 @@ export class VolumeFile {
   }
 
   get hasWriter(): boolean {
-    return this.#writer !== undefined;
+    return this.#state.kind === 'writing';
   }
 
   /** Whether any connection holds the write lock of this file's graft. */
   isReservedAnywhere(): boolean {
-    const graft = this.#graft ?? (this.tag && this.#shared.runtime.tagGet(this.tag));
+    const graft = this.#viewOrUndefined()?.graft ?? (this.tag && this.#shared.runtime.tagGet(this.tag));
     return graft !== undefined && this.#shared.writers.has(graft);
   }
 
   lock(level: LockLevel): 'ok' | 'busy' {
-    if (level === Lock.Shared && this.#lock === Lock.None) {
-      this.#reader = this.#openReader();
-      this.#lock = Lock.Shared;
-      return 'ok';
+    if (level === Lock.Shared && this.#state.kind === 'idle') {
+      this.#state = { kind: 'reading', view: this.#openView() };
     }
-    if (level >= Lock.Reserved && !this.#writer) {
+    if (level >= Lock.Reserved && this.#state.kind === 'reading') {
       if (this.pinned) throw new ScionError('InvalidInput', 'This connection is a read-only checkout of a past snapshot. Write through the tag instead.');
-      const graft = this.#graft as VolumeId;
+      const view = this.#state.view;
+      const graft = view.graft as VolumeId;
       const holder = this.#shared.writers.get(graft);
       if (holder && holder !== this) return 'busy';
-      const latest = this.#shared.runtime.graftSnapshot(graft);
-      if (!Snapshot.equals(latest, (this.#reader as VolumeReader).snapshot)) {
-        throw new ScionError('ConcurrentWrite', `Tag "${this.tag}" changed since this transaction began reading. Roll back and retry the transaction.`, { graft });
-      }
-      this.#writer = this.#shared.runtime.graftWriter(graft);
+      this.#checkCurrent(view, 'since this transaction began reading');
+      const writer = this.#shared.runtime.graftWriter(graft);
       this.#shared.writers.set(graft, this);
+      this.#state = { kind: 'writing', view, writer, staged: false, touched: false };
     }
     this.#lock = Math.max(this.#lock, level) as LockLevel;
     return 'ok';
@@ -85,29 +96,27 @@ export class VolumeFile {
 
   unlock(level: LockLevel): void {
     if (level < Lock.Reserved) this.#endWrite();
-    if (level === Lock.None) {
-      this.#reader = undefined;
-      this.#graft = undefined;
-    }
+    if (level === Lock.None) this.#state = { kind: 'idle' };
     this.#lock = Math.min(this.#lock, level) as LockLevel;
   }
 
   /** Bytes of the file as this connection sees it. */
   size(): number {
-    return this.#view().pageCount * PAGE_SIZE;
+    return this.#pages().pageCount * PAGE_SIZE;
   }
 
   /** Fills `dest` from byte `offset`; returns the bytes that exist (the rest reads as zeros). */
   read(dest: Uint8Array, offset: number): number {
-    const { pageIdx, within } = pageSpan(offset, dest.byteLength);
-    const view = this.#view();
+    const pages = this.#pages();
     this.#shared.stats.xReads++;
-    if (pageIdx > view.pageCount) {
+    // Past the end (an empty database, read before its page size is set): nothing to read.
+    if (offset >= pages.pageCount * PAGE_SIZE) {
       dest.fill(0);
       return 0;
     }
+    const { pageIdx, within } = pageSpan(offset, dest.byteLength);
     const missedBefore = this.#shared.runtime.pagesMissed;
-    const page = view.readPage(pageIdx, { frames: this.#oracle.window });
+    const page = pages.readPage(pageIdx, { frames: this.#oracle.window });
     const missed = this.#shared.runtime.pagesMissed - missedBefore;
     this.#shared.stats.pagesRead++;
     if (missed > 0) {
@@ -116,101 +125,130 @@ export class VolumeFile {
       this.#oracle.missed(pageIdx);
     }
     dest.set(page.subarray(within, within + dest.byteLength));
-    if (pageIdx === 1 && within < CHANGE_COUNTER_OFFSET + 72) this.#presentCounter(dest, within, view.snapshot);
+    if (pageIdx === PageIdx.FIRST) this.#counter.present(dest, within, this.#view().version);
     return dest.byteLength;
   }
 
   write(src: Uint8Array, offset: number): void {
-    const writer = this.#mustWriter();
     const { pageIdx, within } = pageSpan(offset, src.byteLength);
+    if (this.#state.kind === 'refused') return; // the rollback restoring what the view shows
+    const writer = this.#mustWriter();
+    this.#touch();
     if (within === 0 && src.byteLength === PAGE_SIZE) {
       writer.writePage(pageIdx, src);
-      return;
+    } else {
+      const page = pageIdx <= writer.pageCount ? writer.readPage(pageIdx) : Page.zeroed();
+      page.set(src, within);
+      writer.writePage(pageIdx, page);
     }
-    const page = pageIdx <= writer.pageCount ? writer.readPage(pageIdx) : Page.zeroed();
-    page.set(src, within);
-    writer.writePage(pageIdx, page);
+    if (pageIdx === PageIdx.FIRST) this.#counter.wrote(writer.readPage(PageIdx.FIRST));
   }
 
   truncate(bytes: number): void {
+    if (this.#state.kind === 'refused') return;
     this.#mustWriter().softTruncate(PageCount.fromBytes(bytes));
+    this.#touch();
   }
 
-  /** FCNTL_SYNC: the transaction is about to commit; refuse now if the graft moved on. */
+  /**
+   * FCNTL_SYNC: the transaction is about to commit; refuse now (ConcurrentWrite, nothing committed) if
+   * what it read changed. A push landing changes nothing it read, so it never refuses for that.
+   */
   stageCommit(): void {
-    const writer = this.#mustWriter();
-    const graft = this.#graft as VolumeId;
-    if (!Snapshot.equals(this.#shared.runtime.graftSnapshot(graft), writer.snapshot)) {
-      const err = new ScionError('ConcurrentWrite', `Tag "${this.tag}" changed (a pull or reset) while this transaction was writing. Roll back and retry it.`, { graft });
-      this.#failed = err;
-      this.#releaseWriter();
-      throw err;
+    const state = this.#state;
+    if (state.kind !== 'writing') return;
+    try {
+      this.#checkCurrent(state.view, 'while this transaction was writing');
+    } catch (e) {
+      state.writer.discard();
+      this.#releaseWriteLock(state.view);
+      this.#state = { kind: 'refused', view: state.view };
+      this.#counter.forget();
+      throw e;
     }
-    this.#staged = true;
+    state.staged = true;
   }
 
-  /** FCNTL_COMMIT_PHASETWO: one new local LSN, durable on return. */
+  /** FCNTL_COMMIT_PHASETWO: one new local LSN, durable on return; a failure fails the COMMIT. */
   commit(): void {
-    if (!this.#staged || !this.#writer) return;
-    const writer = this.#writer;
-    const graft = this.#graft as VolumeId;
-    const page1 = writer.dirtyPages > 0 ? writer.readPage(PageIdx.FIRST) : undefined;
+    const state = this.#state;
+    if (state.kind !== 'writing' || !state.staged) return;
+    const graft = state.view.graft as VolumeId;
     try {
-      this.#reader = writer.commit();
+      const reader = state.writer.commit();
+      this.#state = { kind: 'reading', view: { reader, graft, version: this.#shared.runtime.graftVersion(graft) } };
+      this.#counter.committed(this.#state.view.version);
+    } catch (e) {
+      this.#state = { kind: 'reading', view: state.view };
+      // SQLite's journal is finished: its cache holds what was not committed, so it must not trust it.
+      this.#counter.forget();
+      throw e;
     } finally {
-      this.#releaseWriter();
+      this.#releaseWriteLock(state.view);
     }
-    const head = Snapshot.head(this.#reader.snapshot);
-    if (head && page1) this.#shared.ownHeads.set(graft, { ...head, counter: page1.slice(CHANGE_COUNTER_OFFSET, CHANGE_COUNTER_OFFSET + 4) });
   }
 
   /** The snapshot this connection reads, for pragmas and stats. */
   snapshot(): Snapshot {
-    return this.#view().snapshot;
+    return this.#pages().snapshot;
   }
 
-  #openReader(): VolumeReader {
-    if (this.pinned) return this.#shared.runtime.volumeReader(this.pinned);
-    this.#graft = this.#shared.runtime.mustGetTag(this.tag as Tag);
-    return this.#shared.runtime.graftReader(this.#graft);
+  #openView(): View {
+    const runtime = this.#shared.runtime;
+    if (this.pinned) return { reader: runtime.volumeReader(this.pinned), graft: undefined, version: 'pinned' };
+    const graft = runtime.mustGetTag(this.tag as Tag);
+    return { reader: runtime.graftReader(graft), graft, version: runtime.graftVersion(graft) };
   }
 
-  /** What reads see: the writer (read-your-writes), the transaction's reader, or the latest snapshot. */
-  #view(): VolumeReader | VolumeWriter {
-    if (this.#failed) throw this.#failed;
-    return this.#writer ?? this.#reader ?? this.#openReader();
+  #viewOrUndefined(): View | undefined {
+    return this.#state.kind === 'idle' ? undefined : this.#state.view;
+  }
+
+  /** The transaction's view; outside one (SQLite reading the header before it locks), the latest. */
+  #view(): View {
+    return this.#viewOrUndefined() ?? this.#openView();
+  }
+
+  /** What reads see: the writer (read-your-writes), else the view's snapshot. */
+  #pages(): VolumeReader | VolumeWriter {
+    return this.#state.kind === 'writing' ? this.#state.writer : this.#view().reader;
+  }
+
+  #touch(): void {
+    if (this.#state.kind === 'writing') this.#state.touched = true;
   }
 
   #mustWriter(): VolumeWriter {
-    if (this.#failed) throw this.#failed;
-    if (!this.#writer) throw new ScionError('Internal', 'BUG: SQLite wrote without holding the RESERVED lock');
-    return this.#writer;
+    if (this.#state.kind !== 'writing') throw new ScionError('Internal', 'BUG: SQLite wrote without holding the RESERVED lock');
+    return this.#state.writer;
   }
 
-  /**
-   * SQLite keeps its cache while the change counter reads unchanged. A snapshot this VFS committed
-   * carries the counter SQLite itself wrote; any other (a pull, another device) gets one derived from
-   * its head, so caches are dropped exactly when the content changed underneath them.
-   */
-  #presentCounter(dest: Uint8Array, within: number, snapshot: Snapshot): void {
-    const head = Snapshot.head(snapshot);
-    const own = this.#graft && this.#shared.ownHeads.get(this.#graft);
-    if (own && head && own.vid === head.vid && own.lsn === head.lsn) return;
-    patchCounter(dest, within, snapshotCounter(head));
+  /** ConcurrentWrite unless the tag still names the view's graft and the graft's content is what the view read. */
+  #checkCurrent(view: View, when: string): void {
+    const runtime = this.#shared.runtime;
+    const graft = view.graft as VolumeId;
+    if (runtime.tagGet(this.tag as Tag) !== graft) {
+      throw new ScionError('ConcurrentWrite', `Database "${this.tag}" was moved to another graft (a clone, reset or fork) ${when}. Nothing was committed: roll back and retry the transaction.`, { graft });
+    }
+    if (!runtime.graftIsAt(graft, view.version as GraftVersion)) {
+      throw new ScionError('ConcurrentWrite', `Database "${this.tag}" changed (another commit or a pull) ${when}. Nothing was committed: roll back and retry the transaction.`, { graft });
+    }
   }
 
   #endWrite(): void {
-    this.#failed = undefined;
-    this.#staged = false;
-    if (!this.#writer) return;
-    this.#writer.discard();
-    this.#releaseWriter();
+    const state = this.#state;
+    if (state.kind !== 'writing' && state.kind !== 'refused') return;
+    if (state.kind === 'writing') {
+      state.writer.discard();
+      this.#releaseWriteLock(state.view);
+      // A rollback that never reached the file leaves SQLite's cache and counter as they were.
+      if (state.touched) this.#counter.forget();
+    }
+    this.#state = { kind: 'reading', view: state.view };
   }
 
-  #releaseWriter(): void {
-    this.#writer = undefined;
-    this.#staged = false;
-    if (this.#graft && this.#shared.writers.get(this.#graft) === this) this.#shared.writers.delete(this.#graft);
+  #releaseWriteLock(view: View): void {
+    if (view.graft && this.#shared.writers.get(view.graft) === this) this.#shared.writers.delete(view.graft);
   }
 }
 
