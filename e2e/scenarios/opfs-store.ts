@@ -1,7 +1,7 @@
 // OpfsStore + IdbCatalog + Runtime in the dedicated worker: commit, reopen, verify, and tamper with the log file.
 // Every scenario that opens a runtime closes it before returning, unless told to hold it (see `held`).
 import { LSN, PageIdx, Snapshot } from '../../src/core/index.ts';
-import { IdbCatalog, OpfsStore, type Catalog, type LogStore } from '../../src/local/index.ts';
+import { IdbCatalog, OpfsStore, type Catalog, type SlotStore } from '../../src/local/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { expectedChecksum, fillPage, pageCountOf, patternPage, samePage, seedAt, type PageRange } from './page-pattern.ts';
 
@@ -25,7 +25,7 @@ export interface TailDrop {
 // Stores and runtimes kept open across scenario calls (the lock tests); `storeRelease` closes them.
 const held: { close(): void }[] = [];
 
-async function openRuntime(where: StoreLocation, drops: TailDrop[] = []): Promise<{ runtime: Runtime; store: LogStore }> {
+async function openRuntime(where: StoreLocation, drops: TailDrop[] = []): Promise<{ runtime: Runtime; store: SlotStore }> {
   const store = await OpfsStore.open({ directory: where.directory ?? DEFAULT_NAME, onTailDropped: (d) => drops.push(d) });
   let catalog: Catalog | undefined;
   try {

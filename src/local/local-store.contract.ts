@@ -466,8 +466,8 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
       [...s.cachedPagesSync()].map(([sid, set]) => `${sid}:${set.toString()}`).sort().join(' ');
     check(listing(h.store) === `${sidOf(1)}:{1..=3} ${sidOf(2)}:{1}`, `cachedPagesSync is ${listing(h.store)}`);
 
-    h.store.evictPagesSync(sidOf(1), PageSet.of([1, 3, 7])); // 7 was never held
-    h.store.evictPagesSync(sidOf(99), PageSet.of([1])); // an unknown segment
+    h.store.evictPagesSync(new Map([[sidOf(1), PageSet.of([1, 3, 7])]])); // 7 was never held
+    h.store.evictPagesSync(new Map([[sidOf(99), PageSet.of([1])]])); // an unknown segment
     const checkAfter = (s: LocalStore, when: string) => {
       checkNoPage(s, sidOf(1), idx(1), `${when}: an evicted page`);
       checkNoPage(s, sidOf(1), idx(3), `${when}: an evicted page`);

@@ -73,7 +73,8 @@ export interface LocalGcResult {
 /**
  * Local GC: evicts cached pages that no graft's latest snapshot can reach, then, over the byte
  * budget, pages that can be fetched again from a remote. Pages of unpushed local commits are never
- * evicted. Evicted bytes are reclaimed from the log file by compaction.
+ * evicted. The store frees their slots at once (the page file is cut after its last used slot) and
+ * moves pages into the holes in bounded steps (`compactStepSync`), so GC never grows the store.
  */
 export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft[], snapshots: readonly Snapshot[], options: LocalGcOptions = {}): LocalGcResult {
   const reachable = new PageMap();
@@ -91,23 +92,22 @@ export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft
       if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
     }
   }
-  let evicted = 0;
   let kept = 0;
   const refetchable: [SegmentId, PageIdx][] = [];
+  const drop: [SegmentId, PageIdx][] = [];
   for (const [sid, pages] of ctx.store.cachedPagesSync()) {
-    const drop: PageIdx[] = [];
     for (const idx of pages) {
       if (pinned.has(sid, idx)) kept++;
       else if (reachable.has(sid, idx)) refetchable.push([sid, idx]);
-      else drop.push(idx);
+      else drop.push([sid, idx]);
     }
-    if (drop.length > 0) ctx.store.evictPagesSync(sid, PageSet.of(drop));
-    evicted += drop.length;
   }
   const budgetPages = options.cacheBudgetBytes === undefined ? Infinity : Math.floor(options.cacheBudgetBytes / PAGE_SIZE);
   const over = Math.max(0, kept + refetchable.length - Math.max(budgetPages, kept));
-  for (const [sid, list] of groupBy(refetchable.slice(0, over), ([sid]) => sid)) ctx.store.evictPagesSync(sid, PageSet.of(list.map(([, idx]) => idx)));
-  evicted += over;
+  drop.push(...refetchable.slice(0, over));
+  // One journal record for the whole collection: the store frees the slots and compacts in steps.
+  if (drop.length > 0) ctx.store.evictPagesSync(new Map([...groupBy(drop, ([sid]) => sid)].map(([sid, list]) => [sid, PageSet.of(list.map(([, idx]) => idx))])));
+  const evicted = drop.length;
   kept += refetchable.length - over;
   logger.info('local gc: {evicted} pages evicted, {kept} kept', { evicted, kept });
   return { pagesEvicted: evicted, pagesKept: kept };
