@@ -1,41 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageCount, PageIdx, PageSet, SegmentId, VolumeId,
-  type Commit, type ErrorCode, type IdSource,
+  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, SegmentId,
+  type Commit, type ErrorCode,
 } from '../core/index.ts';
 import type { CommitEntry } from './local-store.ts';
 import { LogStore } from './log-store.ts';
 import { MemoryFile, type SyncFile } from './sync-file.ts';
+import { idx, localCommit, makePage, sidOf, vidOf } from './testing.ts';
 
 /** The format-1 store over a memory file: only SlotStore's migration opens it now. */
 const openV1 = (file: SyncFile, options: { onTailDropped?: (d: TailDrop) => void } = {}) => LogStore.openSync(file, { medium: 'memory', ...options });
 
 // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
-const fixed = (n: number): IdSource => ({ now: () => 1_700_000_000_000 + n, random: (b) => void b.fill(n & 0xff) });
-const vidOf = (n: number): VolumeId => VolumeId.random(fixed(n));
-const sidOf = (n: number): SegmentId => SegmentId.random(fixed(n));
-const idx = (n: number): PageIdx => PageIdx.parse(n);
-
-function makePage(seed: number, pageIdx: number): Page {
-  const p = Page.zeroed();
-  new DataView(p.buffer).setUint32(0, seed, true);
-  new DataView(p.buffer).setUint32(4, pageIdx, true);
-  for (let i = 8; i < PAGE_SIZE; i++) p[i] = (seed * 31 + pageIdx * 7 + i * 13) & 0xff;
-  return p;
-}
-
-/** A local commit of `vid` at `lsn` writing `pages` under segment `sid`, carrying their bytes. */
-function localCommit(vid: VolumeId, lsn: number, sid: number, pages: number[]): CommitEntry {
-  const set = PageSet.of(pages);
-  const commit: Commit = {
-    vid,
-    lsn: LSN.parse(lsn),
-    pageCount: PageCount.parse(Math.max(...pages)),
-    segment: { sid: sidOf(sid), pages: set, frames: [] },
-  };
-  return { commit, pages: new Map([...set].map((i) => [i, makePage(sid, i)])) };
-}
 
 /** A commit as plain data: toEqual cannot see PageSet's private fields, so page sets are printed. */
 const plain = (c: Commit | undefined) =>

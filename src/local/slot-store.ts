@@ -171,6 +171,7 @@ export class SlotStore implements LocalStore {
         }),
       };
     });
+    this.#upkeepIfJournalFull();
   }
 
   putPagesSync(sid: SegmentId, held: ReadonlyMap<PageIdx, Page>): void {
@@ -180,6 +181,7 @@ export class SlotStore implements LocalStore {
     if (fresh.isEmpty) return;
     const pages = [...fresh].map((idx) => Page.from(held.get(idx) as Uint8Array));
     this.#withNewPages(pages, (at) => ({ type: RecordType.Pages, placed: { sid, pages: fresh, at } }));
+    this.#upkeepIfJournalFull();
   }
 
   linkPagesSync(sid: SegmentId, sources: ReadonlyMap<PageIdx, SegmentId>): PageSet {
@@ -192,7 +194,10 @@ export class SlotStore implements LocalStore {
       linked.push(idx);
       at.push(source);
     }
-    if (linked.length > 0) this.#commit({ type: RecordType.LinkPages, placed: { sid, pages: PageSet.of(linked), at } });
+    if (linked.length > 0) {
+      this.#commit({ type: RecordType.LinkPages, placed: { sid, pages: PageSet.of(linked), at } });
+      this.#upkeepIfJournalFull();
+    }
     return PageSet.of(linked);
   }
 
@@ -216,9 +221,18 @@ export class SlotStore implements LocalStore {
     this.#trimAndMaintain();
   }
 
+  #journalFull(): boolean {
+    return this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes);
+  }
+
+  /** Commits alone free nothing, but their records fill the journal: checkpoint it in time. */
+  #upkeepIfJournalFull(): void {
+    if (this.#journalFull()) this.#upkeep();
+  }
+
   compactStepSync(): boolean {
     this.#checkOpen();
-    if (this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes)) {
+    if (this.#journalFull()) {
       this.#checkpoint();
       return this.#hasHoles();
     }
@@ -253,7 +267,7 @@ export class SlotStore implements LocalStore {
       throw e;
     }
     this.#trimFile();
-    return this.#hasHoles() || this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes);
+    return this.#hasHoles() || this.#journalFull();
   }
 
   closeSync(): void {
@@ -408,7 +422,19 @@ export class SlotStore implements LocalStore {
   /** After a free: cut the page file after its last used slot, and run one bounded compaction step. */
   #trimAndMaintain(): void {
     this.#trimFile();
-    this.compactStepSync();
+    this.#upkeep();
+  }
+
+  /**
+   * One step of upkeep after an acknowledged write. It never fails that write: an error here (a full
+   * disk, a damaged page) leaves the work for a later step, and reads report damage themselves.
+   */
+  #upkeep(): void {
+    try {
+      this.compactStepSync();
+    } catch {
+      // retried at the next write or compactStepSync
+    }
   }
 
   #trimFile(): void {
@@ -538,15 +564,17 @@ export class SlotStore implements LocalStore {
       throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads format 2. Upgrade Scion.`, { format: mark.newerFormat });
     }
     if (mark === undefined) {
-      if (this.#files.journals.some((j) => hasRecords(readAll(j)))) {
-        return this.#refuseOrSalvage(options, 'its journal holds records but its high-water mark is gone', () => this.#salvageWithoutMark(options));
-      }
       const legacy = this.#files.legacy;
       if (legacy && legacy.getSize() > 0) {
         // No mark until the migrated state is durable: a crash midway migrates again at the next open.
         this.#create({ withMark: false });
         this.#migrate(legacy, options);
-      } else this.#create({ withMark: true });
+        return;
+      }
+      if (this.#files.journals.some((j) => hasRecords(readAll(j)))) {
+        return this.#refuseOrSalvage(options, 'its journal holds records but its high-water mark is gone', () => this.#salvageWithoutMark(options));
+      }
+      this.#create({ withMark: true });
       return;
     }
     this.#markSeq = mark.seq;
