@@ -1,3 +1,4 @@
+import { getLogger } from '@logtape/logtape';
 import {
   ChecksumBuilder, Graft, isScionError, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx,
@@ -29,6 +30,8 @@ export interface RuntimeOptions {
   /** How a push groups pages into frames; default ascending runs of 64. The VFS puts B-tree interior pages first. */
   planFrames?: FramePlanner;
 }
+
+const logger = getLogger(['scion', 'runtime', 'store']);
 
 /** Emitted after every local commit, so SQLite connections and apps can notice new snapshots. */
 export interface CommitEvent {
@@ -69,6 +72,8 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
+  /** The store's background upkeep while it runs. */
+  #upkeep: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
@@ -206,6 +211,7 @@ export class Runtime {
       this.#store.dropVolumeSync(graft.local);
       const remoteInUse = [...this.#grafts.values()].some((g) => g.remote === graft.remote || g.local === graft.remote);
       if (!remoteInUse) this.#store.dropVolumeSync(graft.remote);
+      this.#scheduleUpkeep();
     });
   }
 
@@ -393,7 +399,34 @@ export class Runtime {
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
     const pinned = [...grafts, ...this.#forking.values()];
-    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, pinned, grafts.map((g) => this.graftSnapshot(g.local)), options));
+    const result = logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, pinned, grafts.map((g) => this.graftSnapshot(g.local)), options));
+    this.#scheduleUpkeep();
+    return result;
+  }
+
+  /**
+   * Runs the store's upkeep (compaction into freed slots, journal checkpoints) to its end in the
+   * background, one bounded step per macrotask, so reads and commits wait a few ms at most.
+   * Resolves when no work is left (tests and benchmarks await it; apps need not).
+   */
+  storeUpkeep(): Promise<void> {
+    this.#scheduleUpkeep();
+    return this.#upkeep ?? Promise.resolve();
+  }
+
+  #scheduleUpkeep(): void {
+    if (this.#upkeep || this.#closed) return;
+    const step = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+      if (this.#closed) return;
+      let more = false;
+      try {
+        more = this.#store.compactStepSync();
+      } catch (e) {
+        logger.warn('store upkeep stopped: {message}', { message: (e as Error).message });
+      }
+      return more ? step() : undefined;
+    });
+    this.#upkeep = step().finally(() => (this.#upkeep = undefined));
   }
 
   /** Counters of the remote read path since the runtime opened. */

@@ -1,0 +1,86 @@
+// The local store's size through the runtime: landing a push stores nothing twice, deleting and local
+// GC give bytes back, and single-page commits under push + GC keep the store near its live size.
+import { describe, expect, it } from 'vitest';
+import { PageIdx, type VolumeId } from '../core/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
+import { MemoryRemote } from '../remote/index.ts';
+import { Runtime } from './runtime.ts';
+
+const PAGE = 4096;
+
+async function device(remote = new MemoryRemote()) {
+  const dir = new MemoryDirectory();
+  const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog: new MemoryCatalog(), remote });
+  return { rt, dir, remote };
+}
+
+function write(rt: Runtime, vid: VolumeId, from: number, to: number, fill: number) {
+  const w = rt.graftWriter(vid);
+  for (let i = from; i <= to; i++) w.writePage(PageIdx.parse(i), new Uint8Array(PAGE).fill((fill + i) & 0xff));
+  w.commit();
+}
+
+describe('local store space through the runtime', () => {
+  it('the first push of a 2,000-page database grows the store by less than 10% (pages are linked, not stored again)', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 2000, 1);
+    const before = dir.totalBytes;
+    expect(before).toBeGreaterThan(2000 * PAGE);
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 2000 });
+    expect(dir.totalBytes).toBeLessThanOrEqual(1.1 * before);
+    // Reads after the push stay local: the remote commit's pages are held.
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
+    // Local GC then drops the local commit's copy of the keys, not the bytes the remote commit holds.
+    rt.collectLocalGarbage();
+    await rt.storeUpkeep();
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
+    expect(dir.totalBytes).toBeLessThanOrEqual(1.1 * before);
+  });
+
+  it('deleting a graft shrinks the store to almost nothing', async () => {
+    const { rt, dir } = await device();
+    const keep = await rt.tagOpen('keep');
+    write(rt, keep.local, 1, 2, 9);
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 300; n++) write(rt, g.local, 1, 4, n);
+    const full = dir.totalBytes;
+    expect(full).toBeGreaterThan(300 * 4 * PAGE);
+    await rt.graftDelete(g.local);
+    await rt.storeUpkeep();
+    expect(dir.totalBytes).toBeLessThan(2 * PAGE + 64 * 1024);
+    expect(rt.graftReader(keep.local).readPage(PageIdx.parse(2))[0]).toBe(11);
+  });
+
+  it('local GC after a push gives the bytes of old versions back and never grows the store', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 500; n++) write(rt, g.local, 1, 2, n);
+    await rt.graftPush(g.local);
+    const before = dir.totalBytes;
+    const result = rt.collectLocalGarbage();
+    expect(result.pagesEvicted).toBeGreaterThan(900);
+    expect(dir.totalBytes).toBeLessThanOrEqual(before);
+    await rt.storeUpkeep();
+    expect(dir.totalBytes).toBeLessThan(before / 10);
+    const r = rt.graftReader(g.local);
+    expect([r.readPage(PageIdx.parse(1))[0], r.readPage(PageIdx.parse(2))[0]]).toEqual([(500 + 1) & 0xff, (500 + 2) & 0xff]);
+  });
+
+  it('thousands of single-page commits with periodic push and GC keep the store near its live size', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0); // a 30-page database
+    for (let n = 1; n <= 2000; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 250 === 0) {
+        await rt.graftPush(g.local);
+        rt.collectLocalGarbage();
+        await rt.storeUpkeep();
+      }
+    }
+    // Live pages: 30 (123 KB). The commit records of 2,000 commits remain (history), a few hundred bytes each.
+    expect(dir.pages.getSize()).toBeLessThanOrEqual(40 * PAGE);
+    expect(dir.totalBytes).toBeLessThan(2 * 30 * PAGE + 1024 * 1024);
+  });
+});
