@@ -1,9 +1,10 @@
 // The local store's size through the runtime: landing a push stores nothing twice, deleting and local
 // GC give bytes back, and single-page commits under push + GC keep the store near its live size.
 import { describe, expect, it } from 'vitest';
-import { PageIdx, type VolumeId } from '../core/index.ts';
+import { LSN, PageIdx, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
+import { DEFAULT_HISTORY_COMMITS } from './jobs/gc.ts';
 import { Runtime } from './runtime.ts';
 
 const PAGE = 4096;
@@ -58,7 +59,7 @@ describe('local store space through the runtime', () => {
     for (let n = 1; n <= 500; n++) write(rt, g.local, 1, 2, n);
     await rt.graftPush(g.local);
     const before = dir.totalBytes;
-    const result = rt.collectLocalGarbage();
+    const result = rt.collectLocalGarbage({ historyCommits: 0 });
     expect(result.pagesEvicted).toBeGreaterThan(900);
     expect(dir.totalBytes).toBeLessThanOrEqual(before);
     await rt.storeUpkeep();
@@ -79,8 +80,29 @@ describe('local store space through the runtime', () => {
         await rt.storeUpkeep();
       }
     }
-    // Live pages: 30 (123 KB). The commit records of 2,000 commits remain (history), a few hundred bytes each.
-    expect(dir.pages.getSize()).toBeLessThanOrEqual(40 * PAGE);
-    expect(dir.totalBytes).toBeLessThan(2 * 30 * PAGE + 1024 * 1024);
+    // Live: 30 pages (123 KB), plus the pages of the history window. The commit records of 2,000
+    // commits remain, a few hundred bytes each.
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + DEFAULT_HISTORY_COMMITS) * PAGE);
+    expect(dir.totalBytes).toBeLessThan(2 * (30 + DEFAULT_HISTORY_COMMITS) * PAGE + 1024 * 1024);
+  });
+});
+
+describe('what local GC retains', () => {
+  it('pages of the last N local commits (the history window) and of retained snapshots stay; the rest goes', async () => {
+    const { rt } = await device();
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 10; n++) write(rt, g.local, 1, 1, n);
+    await rt.graftPush(g.local);
+    // Whether page 1 as local commit `lsn` wrote it is held.
+    const held = (lsn: number) => rt.snapshotPageStates(rt.volumeCheckout(g.local, LSN.parse(lsn)))[0]?.held === true;
+    const old = rt.volumeCheckout(g.local, LSN.parse(2));
+    const release = rt.retainSnapshot(old);
+    rt.collectLocalGarbage({ historyCommits: 3 });
+    expect([2, 7, 8, 9, 10].map(held)).toEqual([true, false, true, true, true]);
+    release();
+    rt.collectLocalGarbage({ historyCommits: 0 });
+    expect([2, 8, 10].map(held)).toEqual([false, false, false]);
+    // The latest content is still read locally: the pushed commit holds it.
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
   });
 });

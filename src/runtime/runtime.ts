@@ -72,6 +72,9 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = { pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0 };
+  /** Snapshots local GC must keep (checkouts), by lease id. */
+  readonly #retained = new Map<number, Snapshot>();
+  #nextRetained = 1;
   /** The store's background upkeep while it runs. */
   #upkeep: Promise<void> | undefined;
   #closed = false;
@@ -393,15 +396,28 @@ export class Runtime {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
 
-  /** Local GC: drops cached pages no snapshot reaches, then re-fetchable ones over the budget. */
+  /**
+   * Local GC: drops cached pages no retained snapshot reaches (see LocalRetention), then
+   * re-fetchable ones over the budget. The store's files shrink in the background.
+   */
   collectLocalGarbage(options: LocalGcOptions = {}): LocalGcResult {
     const grafts = this.graftList();
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
-    const pinned = [...grafts, ...this.#forking.values()];
-    const result = logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, pinned, grafts.map((g) => this.graftSnapshot(g.local)), options));
+    const keep = { grafts: [...grafts, ...this.#forking.values()], retained: [...this.#retained.values()], latest: grafts.map((g) => this.graftSnapshot(g.local)) };
+    const result = logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
     this.#scheduleUpkeep();
     return result;
+  }
+
+  /**
+   * Keeps the pages of `snapshot` from local GC until the returned function is called (open
+   * checkouts and readers of past snapshots).
+   */
+  retainSnapshot(snapshot: Snapshot): () => void {
+    const id = this.#nextRetained++;
+    this.#retained.set(id, snapshot);
+    return () => void this.#retained.delete(id);
   }
 
   /**

@@ -63,6 +63,11 @@ async function readCommit(ctx: JobContext, vid: Parameters<typeof decodeRemoteCo
 export interface LocalGcOptions {
   /** Keep at most this many bytes of re-fetchable cached pages. Default: no budget (drop only unreachable pages). */
   cacheBudgetBytes?: number;
+  /**
+   * The local history window: the pages written by each graft's last this many local commits are
+   * kept, pushed or not, so checkouts of recent local commits read locally. Default 64.
+   */
+  historyCommits?: number;
 }
 
 export interface LocalGcResult {
@@ -70,24 +75,43 @@ export interface LocalGcResult {
   readonly pagesKept: number;
 }
 
+/** What local GC must not drop, and what it may drop only over the budget. */
+export interface LocalRetention {
+  /** The grafts: their unpushed commits and their history window are kept. */
+  readonly grafts: readonly Graft[];
+  /** Snapshots whose pages are kept whatever the budget: open checkouts and readers, forks being made. */
+  readonly retained: readonly Snapshot[];
+  /** The grafts' latest snapshots: their pages are cached, re-fetchable, and dropped first over the budget. */
+  readonly latest: readonly Snapshot[];
+}
+
+export const DEFAULT_HISTORY_COMMITS = 64;
+
 /**
- * Local GC: evicts cached pages that no graft's latest snapshot can reach, then, over the byte
- * budget, pages that can be fetched again from a remote. Pages of unpushed local commits are never
- * evicted. The store frees their slots at once (the page file is cut after its last used slot) and
- * moves pages into the holes in bounded steps (`compactStepSync`), so GC never grows the store.
+ * Local GC: evicts cached pages that no retained snapshot can reach, then, over the byte budget,
+ * pages that can be fetched again from a remote. Never evicted: pages of unpushed local commits,
+ * of the history window, and of retained snapshots. The store frees their slots at once (the page
+ * file is cut after its last used slot) and moves pages into the holes in bounded steps
+ * (`compactStepSync`), so GC never grows the store.
  */
-export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft[], snapshots: readonly Snapshot[], options: LocalGcOptions = {}): LocalGcResult {
+export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, options: LocalGcOptions = {}): LocalGcResult {
   const reachable = new PageMap();
   const pinned = new PageMap();
-  for (const snapshot of snapshots) {
-    for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const seg = ctx.locatePage(snapshot, idx)?.segment;
-      if (seg) reachable.add(seg.sid, idx);
+  const visit = (snapshots: readonly Snapshot[], into: PageMap) => {
+    for (const snapshot of snapshots) {
+      for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+        const seg = ctx.locatePage(snapshot, idx)?.segment;
+        if (seg) into.add(seg.sid, idx);
+      }
     }
-  }
-  for (const graft of grafts) {
+  };
+  visit(keep.latest, reachable);
+  visit(keep.retained, pinned);
+  const history = options.historyCommits ?? DEFAULT_HISTORY_COMMITS;
+  for (const graft of keep.grafts) {
     const latest = ctx.store.latestLsnSync(graft.local) ?? 0;
-    for (let lsn = (graft.sync?.localWatermark ?? 0) + 1; lsn <= latest; lsn++) {
+    const unpushedFrom = (graft.sync?.localWatermark ?? 0) + 1;
+    for (let lsn = Math.max(1, Math.min(unpushedFrom, latest - history + 1)); lsn <= latest; lsn++) {
       const seg = ctx.mustGetCommit(graft.local, lsn as LSN).segment;
       if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
     }
@@ -105,7 +129,7 @@ export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft
   const budgetPages = options.cacheBudgetBytes === undefined ? Infinity : Math.floor(options.cacheBudgetBytes / PAGE_SIZE);
   const over = Math.max(0, kept + refetchable.length - Math.max(budgetPages, kept));
   drop.push(...refetchable.slice(0, over));
-  // One journal record for the whole collection: the store frees the slots and compacts in steps.
+  // One journal record for the whole collection.
   if (drop.length > 0) ctx.store.evictPagesSync(new Map([...groupBy(drop, ([sid]) => sid)].map(([sid, list]) => [sid, PageSet.of(list.map(([, idx]) => idx))])));
   const evicted = drop.length;
   kept += refetchable.length - over;
