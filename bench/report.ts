@@ -1,6 +1,7 @@
 // Turns per-run samples into report rows (median, min–max, ratio to the group's reference target), renders
 // one markdown table, and keeps results in one JSON file whose sections each spec replaces (Node only).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** One measurement from one run. */
 export interface Sample {
@@ -161,6 +162,8 @@ export function saveSection(path: string, key: string, section: Section, userAge
   if (userAgent) file.userAgent = userAgent;
   file.sections[key] = section;
   file.table = formatTable(sortedSections(file).flatMap((s) => s.rows));
+  // Quick runs write to the git-ignored bench/.data/, absent on a fresh clone.
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }

@@ -193,6 +193,20 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     crashAtEveryByte(before, (s) => s.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 7 });
   });
 
+  it('while creating a new store: any crash leaves a store that opens empty', () => {
+    for (let n = 0; n <= 20 + 32; n++) {
+      const dir = new MemoryDirectory();
+      try {
+        SlotStore.openSync(crashingFiles(dir, { left: n }), { medium: 'memory' });
+      } catch (e) {
+        if (!(e instanceof Crash)) throw e;
+      }
+      const s = MemoryStore.open(dir.copy());
+      expect(s.volumesSync()).toEqual([]);
+      s.appendCommitsSync([c1]);
+    }
+  });
+
   it('checkpoints keep the journal bounded: 3,000 commits leave a journal far smaller than 3,000 records', () => {
     const dir = new MemoryDirectory();
     const s = MemoryStore.open(dir, { checkpointBytes: 16 * 1024 });

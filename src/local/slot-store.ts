@@ -437,12 +437,19 @@ export class SlotStore implements LocalStore {
     }
   }
 
-  #trimFile(): void {
+  /** Moves the end of the slots in use down past free slots; returns whether it moved. */
+  #trimSlotCount(): boolean {
     let count = this.#slotCount;
     while (count > 0 && this.#owners[count - 1] === undefined) count--;
-    if (count === this.#slotCount) return;
+    if (count === this.#slotCount) return false;
     this.#slotCount = count;
     this.#owners.length = count;
+    return true;
+  }
+
+  #trimFile(): void {
+    if (!this.#trimSlotCount()) return;
+    const count = this.#slotCount;
     try {
       this.#files.pages.truncate(count * PAGE_SIZE);
       this.#files.pages.flush();
@@ -559,11 +566,11 @@ export class SlotStore implements LocalStore {
 
   #load(options: SlotStoreOptions): void {
     const mark = HighWaterMark.read(this.#files.mark);
-    if (mark === 'unreadable') return this.#refuseOrSalvage(options, 'its high-water mark file is damaged', () => this.#salvageWithoutMark(options));
     if (typeof mark === 'object' && 'newerFormat' in mark) {
       throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads format 2. Upgrade Scion.`, { format: mark.newerFormat });
     }
-    if (mark === undefined) {
+    if (mark === undefined || mark === 'unreadable') {
+      // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
       const legacy = this.#files.legacy;
       if (legacy && legacy.getSize() > 0) {
         // No mark until the migrated state is durable: a crash midway migrates again at the next open.
@@ -572,7 +579,8 @@ export class SlotStore implements LocalStore {
         return;
       }
       if (this.#files.journals.some((j) => hasRecords(readAll(j)))) {
-        return this.#refuseOrSalvage(options, 'its journal holds records but its high-water mark is gone', () => this.#salvageWithoutMark(options));
+        const what = mark === undefined ? 'its journal holds records but its high-water mark is gone' : 'its high-water mark file is damaged';
+        return this.#refuseOrSalvage(options, what, () => this.#salvageWithoutMark(options));
       }
       this.#create({ withMark: true });
       return;
@@ -624,8 +632,7 @@ export class SlotStore implements LocalStore {
 
   /** Checks the page file against the journal, cuts what lies past the last slot, empties the stale journal. */
   #afterLoad(options: SlotStoreOptions): void {
-    while (this.#slotCount > 0 && this.#owners[this.#slotCount - 1] === undefined) this.#slotCount--;
-    this.#owners.length = this.#slotCount;
+    this.#trimSlotCount();
     const pages = this.#files.pages;
     const size = pages.getSize();
     if (size < this.#slotCount * PAGE_SIZE) {
@@ -638,6 +645,7 @@ export class SlotStore implements LocalStore {
         this.#commit({ type: RecordType.EvictPages, evicted: [...lost].map(([sid, idxs]) => [sid, PageSet.of(idxs)] as const) });
         options.onSalvaged?.({ reason: 'page file truncated', journalBytesLost: 0, pagesLost: count });
       });
+      this.#trimSlotCount();
     }
     this.#free.clear();
     for (let s = 0; s < this.#slotCount; s++) if (this.#owners[s] === undefined) this.#free.push(s);
