@@ -88,6 +88,27 @@ describe('local store space through the runtime', () => {
 });
 
 describe('what local GC retains', () => {
+  it('a database never pushed (local-only) stays near its live size: only the newest unpushed versions and the history window stay', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0);
+    for (let n = 1; n <= 2000; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 250 === 0) {
+        rt.collectLocalGarbage();
+        await rt.storeUpkeep();
+      }
+    }
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + DEFAULT_HISTORY_COMMITS) * PAGE);
+    // Every page reads its newest version, and a push still sends the whole database.
+    const r = rt.graftReader(g.local);
+    for (let i = 1; i <= 30; i++) {
+      const n = [...Array(2001).keys()].filter((k) => k > 0 && 1 + (k % 30) === i).at(-1) ?? 0;
+      expect(r.readPage(PageIdx.parse(i))[0]).toBe((n + i) & 0xff);
+    }
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 30 });
+  });
+
   it('pages of the last N local commits (the history window) and of retained snapshots stay; the rest goes', async () => {
     const { rt } = await device();
     const g = await rt.tagOpen('main');

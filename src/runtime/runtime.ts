@@ -404,7 +404,10 @@ export class Runtime {
     const grafts = this.graftList();
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
-    const keep = { grafts: [...grafts, ...this.#forking.values()], retained: [...this.#retained.values()], latest: grafts.map((g) => this.graftSnapshot(g.local)) };
+    const keep = {
+      grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
+      retained: [...this.#retained.values()],
+    };
     const result = logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
     this.#scheduleUpkeep();
     return result;

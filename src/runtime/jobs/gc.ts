@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
+import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Commit, type Graft, type LSN, type PageIdx, type SegmentId, type Snapshot } from '../../core/index.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
 import { decodeRemoteCommit } from './fetch-log.ts';
 
@@ -65,7 +65,8 @@ export interface LocalGcOptions {
   cacheBudgetBytes?: number;
   /**
    * The local history window: the pages written by each graft's last this many local commits are
-   * kept, pushed or not, so checkouts of recent local commits read locally. Default 64.
+   * kept, pushed or not, so checkouts of recent local commits read locally. Older versions go, also
+   * of unpushed commits (a push sends only each page's newest version). Default 64.
    */
   historyCommits?: number;
 }
@@ -77,41 +78,43 @@ export interface LocalGcResult {
 
 /** What local GC must not drop, and what it may drop only over the budget. */
 export interface LocalRetention {
-  /** The grafts: their unpushed commits and their history window are kept. */
-  readonly grafts: readonly Graft[];
-  /** Snapshots whose pages are kept whatever the budget: open checkouts and readers, forks being made. */
+  /**
+   * Every graft with its latest snapshot. Kept: the newest version of each page its unpushed commits
+   * wrote (what a push sends; older versions within the unpushed range are not needed for it), and the
+   * pages of its history window. The rest of the latest snapshot is cached remote pages: re-fetchable,
+   * dropped first over the budget. `latest` undefined (a fork being registered): every page of every
+   * unpushed commit is kept.
+   */
+  readonly grafts: readonly { readonly graft: Graft; readonly latest: Snapshot | undefined }[];
+  /** Snapshots whose pages are kept whatever the budget: open checkouts, readers of past snapshots. */
   readonly retained: readonly Snapshot[];
-  /** The grafts' latest snapshots: their pages are cached, re-fetchable, and dropped first over the budget. */
-  readonly latest: readonly Snapshot[];
 }
 
 export const DEFAULT_HISTORY_COMMITS = 64;
 
 /**
- * Local GC: evicts cached pages that no retained snapshot can reach, then, over the byte budget,
- * pages that can be fetched again from a remote. Never evicted: pages of unpushed local commits,
- * of the history window, and of retained snapshots. The store frees their slots at once (the page
- * file is cut after its last used slot) and moves pages into the holes in bounded steps
+ * Local GC: evicts cached pages that nothing retained (LocalRetention) reaches, then, over the byte
+ * budget, pages that can be fetched again from a remote. The store frees their slots at once (the
+ * page file is cut after its last used slot) and moves pages into the holes in bounded steps
  * (`compactStepSync`), so GC never grows the store.
  */
 export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, options: LocalGcOptions = {}): LocalGcResult {
   const reachable = new PageMap();
   const pinned = new PageMap();
-  const visit = (snapshots: readonly Snapshot[], into: PageMap) => {
-    for (const snapshot of snapshots) {
-      for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-        const seg = ctx.locatePage(snapshot, idx)?.segment;
-        if (seg) into.add(seg.sid, idx);
-      }
+  const visit = (snapshot: Snapshot, place: (commit: Commit) => PageMap) => {
+    for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
+      const commit = ctx.locatePage(snapshot, idx);
+      if (commit?.segment) place(commit).add(commit.segment.sid, idx);
     }
   };
-  visit(keep.latest, reachable);
-  visit(keep.retained, pinned);
+  for (const snapshot of keep.retained) visit(snapshot, () => pinned);
   const history = options.historyCommits ?? DEFAULT_HISTORY_COMMITS;
-  for (const graft of keep.grafts) {
-    const latest = ctx.store.latestLsnSync(graft.local) ?? 0;
-    const unpushedFrom = (graft.sync?.localWatermark ?? 0) + 1;
-    for (let lsn = Math.max(1, Math.min(unpushedFrom, latest - history + 1)); lsn <= latest; lsn++) {
+  for (const { graft, latest } of keep.grafts) {
+    const last = ctx.store.latestLsnSync(graft.local) ?? 0;
+    const watermark = graft.sync?.localWatermark ?? 0;
+    if (latest) visit(latest, (c) => (c.vid === graft.local && c.lsn > watermark ? pinned : reachable));
+    const from = latest ? last - history + 1 : Math.min(watermark + 1, last - history + 1);
+    for (let lsn = Math.max(1, from); lsn <= last; lsn++) {
       const seg = ctx.mustGetCommit(graft.local, lsn as LSN).segment;
       if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
     }
