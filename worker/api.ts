@@ -84,7 +84,7 @@ export class WorkerApi {
       const inner = (this.#deps.makeRemote ?? defaultRemote)(config, (e) => this.#onRequest(e, false));
       const remote = inner && new OfflineRemote(inner, (e) => this.#onRequest(e, true));
       this.#remote = remote;
-      const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames });
+      const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames, autoGc: { everyCommits: 256 } });
       const vfs = installScionVfs(sqlite3, runtime, { name: this.#deps.vfsName ?? freeVfsName(sqlite3) });
       this.#config = { ...config, storage };
       this.#network = this.#deps.network ?? new BrowserNetwork();

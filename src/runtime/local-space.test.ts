@@ -9,9 +9,9 @@ import { Runtime } from './runtime.ts';
 
 const PAGE = 4096;
 
-async function device(remote = new MemoryRemote()) {
+async function device(remote = new MemoryRemote(), autoGc?: { everyCommits: number }) {
   const dir = new MemoryDirectory();
-  const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog: new MemoryCatalog(), remote });
+  const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog: new MemoryCatalog(), remote, ...(autoGc ? { autoGc } : {}) });
   return { rt, dir, remote };
 }
 
@@ -84,6 +84,35 @@ describe('local store space through the runtime', () => {
     // commits remain, a few hundred bytes each.
     expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + DEFAULT_HISTORY_COMMITS) * PAGE);
     expect(dir.totalBytes).toBeLessThan(2 * (30 + DEFAULT_HISTORY_COMMITS) * PAGE + 1024 * 1024);
+  });
+});
+
+describe('automatic local GC (autoGc, on in the DB worker)', () => {
+  it('single-page commits stay near the live size without the app ever calling GC', async () => {
+    const { rt, dir } = await device(new MemoryRemote(), { everyCommits: 100 });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0);
+    for (let n = 1; n <= 1500; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // the app yields now and then
+    }
+    await rt.storeUpkeep();
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + 100 + DEFAULT_HISTORY_COMMITS) * PAGE);
+  });
+
+  it('a reader\'s snapshot stays whole while commits and automatic GC run', async () => {
+    const { rt } = await device(new MemoryRemote(), { everyCommits: 10 });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 5, 1);
+    const reader = rt.graftReader(g.local);
+    const release = rt.retainSnapshot(reader.snapshot);
+    for (let n = 2; n <= 200; n++) {
+      write(rt, g.local, 1, 5, n);
+      if (n % 10 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await rt.storeUpkeep();
+    expect([1, 2, 3, 4, 5].map((i) => reader.readPage(PageIdx.parse(i))[0])).toEqual([2, 3, 4, 5, 6]);
+    release();
   });
 });
 

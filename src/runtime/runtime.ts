@@ -29,6 +29,12 @@ export interface RuntimeOptions {
   ids?: IdSource;
   /** How a push groups pages into frames; default ascending runs of 64. The VFS puts B-tree interior pages first. */
   planFrames?: FramePlanner;
+  /**
+   * Run local GC in the background after every `everyCommits` local commits and after each push, so
+   * the store follows the live data without the app calling `collectLocalGarbage`. Off unless given
+   * (the DB worker turns it on).
+   */
+  autoGc?: LocalGcOptions & { everyCommits: number };
 }
 
 const logger = getLogger(['scion', 'runtime', 'store']);
@@ -75,6 +81,9 @@ export class Runtime {
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
+  readonly #autoGc: RuntimeOptions['autoGc'];
+  #commitsSinceGc = 0;
+  #gcDue = false;
   /** The store's background upkeep while it runs. */
   #upkeep: Promise<void> | undefined;
   #closed = false;
@@ -85,6 +94,7 @@ export class Runtime {
     this.#remote = options.remote;
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
+    this.#autoGc = options.autoGc;
     this.#tags = tags;
     this.#grafts = grafts;
   }
@@ -307,9 +317,12 @@ export class Runtime {
   /** All unpushed local commits → one segment + one remote commit. Divergence is an outcome. */
   async graftPush(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
     this.mustGetGraft(vid);
-    return this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
+    const result = await this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
       r.outcome === 'pushed' ? { lsn: r.remoteLsn, pages: r.pages, bytes: r.bytes } : {},
     );
+    // Pushed pages are re-fetchable now: old versions and cached copies can go.
+    if (this.#autoGc && result.outcome === 'pushed') this.#requestGc();
+    return result;
   }
 
   /** Fetches every frame of the graft's latest snapshot that is not held locally. */
@@ -401,6 +414,13 @@ export class Runtime {
    * re-fetchable ones over the budget. The store's files shrink in the background.
    */
   collectLocalGarbage(options: LocalGcOptions = {}): LocalGcResult {
+    const result = this.#collectLocal(options);
+    this.#scheduleUpkeep();
+    return result;
+  }
+
+  #collectLocal(options: LocalGcOptions): LocalGcResult {
+    this.#commitsSinceGc = 0;
     const grafts = this.graftList();
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
@@ -408,9 +428,13 @@ export class Runtime {
       grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
       retained: [...this.#retained.values()],
     };
-    const result = logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
+    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
+  }
+
+  /** Automatic local GC: runs as the next step of the background upkeep. */
+  #requestGc(): void {
+    this.#gcDue = true;
     this.#scheduleUpkeep();
-    return result;
   }
 
   /**
@@ -439,7 +463,11 @@ export class Runtime {
       if (this.#closed) return;
       let more = false;
       try {
-        more = this.#store.compactStepSync();
+        if (this.#gcDue && this.#autoGc) {
+          this.#gcDue = false;
+          this.#collectLocal(this.#autoGc);
+          more = true;
+        } else more = this.#store.compactStepSync();
       } catch (e) {
         logger.warn('store upkeep stopped: {message}', { message: (e as Error).message });
       }
@@ -624,6 +652,7 @@ export class Runtime {
       this.#store.appendCommitsSync([{ commit, pages: commit.segment ? pages : undefined }]);
       const snapshot = this.graftSnapshot(vid);
       for (const listener of this.#listeners) listener({ graft: vid, lsn, snapshot });
+      if (this.#autoGc && ++this.#commitsSinceGc >= this.#autoGc.everyCommits) this.#requestGc();
       return snapshot;
     }, (snapshot) => ({ lsn: Snapshot.head(snapshot)?.lsn }));
   }

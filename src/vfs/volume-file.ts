@@ -37,6 +37,8 @@ export class VolumeFile {
   #reader: VolumeReader | undefined;
   #writer: VolumeWriter | undefined;
   #staged = false;
+  /** Ends local GC's hold on the read transaction's snapshot. */
+  #releaseReader: (() => void) | undefined;
   /** Why this write transaction can no longer commit; cleared when it ends. */
   #failed: ScionError | undefined;
 
@@ -64,6 +66,8 @@ export class VolumeFile {
   lock(level: LockLevel): 'ok' | 'busy' {
     if (level === Lock.Shared && this.#lock === Lock.None) {
       this.#reader = this.#openReader();
+      // Local GC keeps what an open read transaction sees, however many commits land meanwhile.
+      this.#releaseReader = this.#shared.runtime.retainSnapshot(this.#reader.snapshot);
       this.#lock = Lock.Shared;
       return 'ok';
     }
@@ -86,6 +90,8 @@ export class VolumeFile {
   unlock(level: LockLevel): void {
     if (level < Lock.Reserved) this.#endWrite();
     if (level === Lock.None) {
+      this.#releaseReader?.();
+      this.#releaseReader = undefined;
       this.#reader = undefined;
       this.#graft = undefined;
     }
