@@ -38,6 +38,7 @@ export const REFERENCE_TARGETS: Record<string, string> = {
   'cold read': 'download whole file',
   'push/pull': 'raw presigned PUT',
   'local store (engine, no SQLite)': 'opfs',
+  'storage over time': 'opfs-sahpool',
 };
 
 /** The cold-read rows also get a time estimated for a WAN link: sequential requests × RTT + bytes ÷ bandwidth. */
@@ -141,7 +142,7 @@ export interface ResultsFile {
 }
 
 /** Section order in the combined table. */
-const SECTION_ORDER = ['peers', 'local-store'];
+const SECTION_ORDER = ['peers', 'local-store', 'storage'];
 
 function readResults(path: string): ResultsFile | undefined {
   if (!existsSync(path)) return undefined;
