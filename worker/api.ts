@@ -11,6 +11,7 @@ import { Runtime, type HydrateProgress, type PullResult, type PushResult } from 
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
 import { Autosync, type Clock, type NetworkState } from './autosync.ts';
 import { deleteAbandoned, deleteDatabase, type DeleteResult } from './delete-database.ts';
+import { nameDamagedDatabases } from './store-damage.ts';
 import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
@@ -385,6 +386,8 @@ async function defaultStores(config: WorkerConfig, events: StoreEvent[]): Promis
       events.push({ kind: 'salvaged', ...info });
       logger.warn('the local store was salvaged: {reason} ({journalBytesLost} journal bytes, {pagesLost} pages lost)', { ...info });
     },
+  }).catch(async (e: unknown) => {
+    throw await nameDamagedDatabases(e, () => IdbCatalog.open(directory));
   });
   return { store, catalog: await IdbCatalog.open(directory) };
 }

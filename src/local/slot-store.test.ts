@@ -267,7 +267,8 @@ describe('SlotStore: damage to acknowledged data is Corrupt, never silent', () =
     const short = dir.copy();
     short.pages.truncate(PAGE_SIZE);
     const err = expectCode(() => MemoryStore.open(short), 'Corrupt');
-    expect(err.message).toContain(sidOf(1));
+    expect(err.message).toContain(a);
+    expect(err.details).toMatchObject({ volumes: a });
   });
 
   it('{ salvage: true } opens the intact part and reports what was lost', () => {

@@ -641,10 +641,12 @@ export class SlotStore implements LocalStore {
         for (const { sid, idx } of this.#owners[s] ?? []) lost.set(sid, [...(lost.get(sid) ?? []), idx]);
       }
       const count = [...lost.values()].reduce((n, l) => n + l.length, 0);
-      this.#refuseOrSalvage(options, `its page file is ${size} bytes but holds ${this.#slotCount} acknowledged pages of 4096 bytes (${count} pages of segments ${[...lost.keys()].join(', ')} are missing)`, () => {
+      const volumes = [...new Set(this.#index.all().filter((c) => c.segment && lost.has(c.segment.sid)).map((c) => c.vid))];
+      const what = `its page file is ${size} bytes but holds ${this.#slotCount} acknowledged pages of 4096 bytes (${count} pages of volumes ${volumes.join(', ')} are missing)`;
+      this.#refuseOrSalvage(options, what, () => {
         this.#commit({ type: RecordType.EvictPages, evicted: [...lost].map(([sid, idxs]) => [sid, PageSet.of(idxs)] as const) });
         options.onSalvaged?.({ reason: 'page file truncated', journalBytesLost: 0, pagesLost: count });
-      });
+      }, volumes);
       this.#trimSlotCount();
     }
     this.#free.clear();
@@ -679,11 +681,11 @@ export class SlotStore implements LocalStore {
     if (withMark) HighWaterMark.write(mark, { seq: ++this.#markSeq, generation: 0, journalEnd: JOURNAL_HEADER });
   }
 
-  #refuseOrSalvage(options: SlotStoreOptions, what: string, salvage: () => void): void {
+  #refuseOrSalvage(options: SlotStoreOptions, what: string, salvage: () => void, volumes: readonly VolumeId[] = []): void {
     if (!options.salvage) {
       throw corrupt(
         `The local store lost acknowledged data: ${what}. Nothing was changed. Either open it with { salvage: true } to keep its intact part (later commits are lost; pushed data can be pulled again), or delete the store's directory and clone the databases again from their remotes.`,
-        { reason: what },
+        { reason: what, ...(volumes.length > 0 ? { volumes: volumes.join(',') } : {}) },
       );
     }
     salvage();
