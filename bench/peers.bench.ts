@@ -4,54 +4,16 @@
 // Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results
 // (row counts, query fingerprints), never time. Saves the `peers` section of bench/results.json.
 import { loadavg } from 'node:os';
-import { test as base, expect, type Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import { interleave, memorySample, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset, type DatasetInfo } from './dataset.ts';
-import type { Job, JobResult, MemorySample, TargetInfo } from './pages/peers-worker.ts';
+import type { TargetInfo } from './pages/peers-worker.ts';
 import type { QuerySpec } from './queries.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
-import { WorkerHeapMonitor } from './worker-heap.ts';
 import { expectedOltpChecks } from './workloads.ts';
 
-const PAGE = '/bench/pages/peers.html';
 const EXISTING_DB = 'existing.db';
-
-interface Fixtures {
-  /** Runs a job in a new worker on the bench page. */
-  bench: <J extends Job>(job: J) => Promise<JobResult<J>>;
-  heap: WorkerHeapMonitor;
-}
-
-const test = base.extend<Fixtures>({
-  heap: async ({ page }, use) => {
-    const monitor = await WorkerHeapMonitor.attach(page);
-    await use(monitor);
-    await monitor.detach();
-  },
-  bench: async ({ page }, use) => {
-    page.on('pageerror', (e) => console.error(`[browser pageerror] ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') console.error(`[browser console.error] ${m.text()}`);
-    });
-    await page.goto(PAGE);
-    await page.waitForFunction(() => window.scionBench !== undefined);
-    await use(<J extends Job>(job: J) => runJob<J>(page, job));
-  },
-});
-
-function runJob<J extends Job>(page: Page, job: J): Promise<JobResult<J>> {
-  return page.evaluate((j) => window.scionBench.run(j), job as Job) as Promise<JobResult<J>>;
-}
-
-/** Run r's order: forward on odd runs, reversed on even ones, so drift (GC, disk cache) hits all targets alike. */
-const interleave = <T>(items: T[], run: number): T[] => (run % 2 === 1 ? items : [...items].reverse());
-
-const MIB = 1024 * 1024;
-/** JS heap + ArrayBuffers (peak, polled over CDP) + WebAssembly memory (SQLite's page cache, in-memory databases). */
-function memorySample(group: string, target: string, m: MemorySample, jsPeak: number | null): Sample {
-  const value = jsPeak === null ? null : (jsPeak + m.wasm) / MIB;
-  return { group, workload: 'peak worker memory (JS + buffers + wasm)', target, unit: 'MiB', value, detail: { jsPeak, wasm: m.wasm } };
-}
 
 function queriesOf(dataset: DatasetInfo, names: string[]): Record<string, QuerySpec> {
   return Object.fromEntries(names.flatMap((n) => {

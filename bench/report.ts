@@ -1,6 +1,7 @@
 // Turns per-run samples into report rows (median, min–max, ratio to the group's reference target), renders
 // one markdown table, and keeps results in one JSON file whose sections each spec replaces (Node only).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** One measurement from one run. */
 export interface Sample {
@@ -37,6 +38,7 @@ export const REFERENCE_TARGETS: Record<string, string> = {
   'cold read': 'download whole file',
   'push/pull': 'raw presigned PUT',
   'local store (engine, no SQLite)': 'opfs',
+  'storage over time': 'opfs-sahpool',
 };
 
 /** The cold-read rows also get a time estimated for a WAN link: sequential requests × RTT + bytes ÷ bandwidth. */
@@ -140,7 +142,7 @@ export interface ResultsFile {
 }
 
 /** Section order in the combined table. */
-const SECTION_ORDER = ['peers', 'local-store'];
+const SECTION_ORDER = ['peers', 'local-store', 'storage'];
 
 function readResults(path: string): ResultsFile | undefined {
   if (!existsSync(path)) return undefined;
@@ -161,6 +163,8 @@ export function saveSection(path: string, key: string, section: Section, userAge
   if (userAgent) file.userAgent = userAgent;
   file.sections[key] = section;
   file.table = formatTable(sortedSections(file).flatMap((s) => s.rows));
+  // Quick runs write to the git-ignored bench/.data/, absent on a fresh clone.
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }

@@ -11,12 +11,14 @@ import { Runtime, type HydrateProgress, type PullResult, type PushResult } from 
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
 import { Autosync, type Clock, type NetworkState } from './autosync.ts';
 import { isBlobUrlRevoked, type CancelCheck } from './interrupt.ts';
+import { deleteAbandoned, deleteDatabase, type DeleteResult } from './delete-database.ts';
+import { nameDamagedDatabases } from './store-damage.ts';
 import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, Row, SqlParams,
-  SqlOptions, StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
+  SqlOptions, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';
@@ -81,16 +83,17 @@ export class WorkerApi {
         this.#sqlite = undefined;
         throw e;
       });
-      const { store, catalog } = await (this.#deps.openStores ?? defaultStores)(config);
+      const storeEvents: StoreEvent[] = [];
+      const { store, catalog } = await (this.#deps.openStores ?? ((c: WorkerConfig) => defaultStores(c, storeEvents)))(config);
       const inner = (this.#deps.makeRemote ?? defaultRemote)(config, (e) => this.#onRequest(e, false));
       const remote = inner && new OfflineRemote(inner, (e) => this.#onRequest(e, true));
       this.#remote = remote;
-      const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames });
+      const runtime = await Runtime.open({ store, catalog, remote, planFrames: planSqliteFrames, autoGc: { everyCommits: 256 } });
       const vfs = installScionVfs(sqlite3, runtime, { name: this.#deps.vfsName ?? freeVfsName(sqlite3) });
       this.#config = { ...config, storage };
       this.#network = this.#deps.network ?? new BrowserNetwork();
       this.#session = new Session({ sqlite3, runtime, vfs, hasRemote: remote !== undefined, isCancelled: this.#deps.isCancelled ?? isBlobUrlRevoked }, (e) => this.#onChange(e));
-      return { scion: SCION_VERSION, sqlite: sqlite3.version.libVersion, storage, hasRemote: remote !== undefined };
+      return { scion: SCION_VERSION, sqlite: sqlite3.version.libVersion, storage, hasRemote: remote !== undefined, storeEvents };
     });
   }
 
@@ -194,6 +197,16 @@ export class WorkerApi {
 
   async stats(): Promise<Wire<StatsResult>> {
     return wire(() => this.#mustSession().stats());
+  }
+
+  /** Deletes a database and its local data (see delete-database.ts). */
+  async deleteDatabase(name: string): Promise<Wire<DeleteResult>> {
+    return wire(() => deleteDatabase(this.#mustSession(), name));
+  }
+
+  /** Deletes the grafts no database name points at (left by reset and clone). */
+  async deleteAbandoned(): Promise<Wire<DeleteResult>> {
+    return wire(() => deleteAbandoned(this.#mustSession()));
   }
 
   // ── Events and autosync ─────────────────────────────────────────────────────────────────
@@ -371,10 +384,20 @@ function mustString(sql: unknown): string {
   return sql;
 }
 
-async function defaultStores(config: WorkerConfig): Promise<{ store: LocalStore; catalog: Catalog }> {
+async function defaultStores(config: WorkerConfig, events: StoreEvent[]): Promise<{ store: LocalStore; catalog: Catalog }> {
   if (config.storage === 'memory') return { store: MemoryStore.open(), catalog: new MemoryCatalog() };
   const directory = config.directory ?? 'scion';
-  const store = await OpfsStore.open({ directory });
+  const store = await OpfsStore.open({
+    directory,
+    salvage: config.salvage === true,
+    onTailDropped: ({ bytes, reason }) => events.push({ kind: 'torn-tail-dropped', bytes, reason }),
+    onSalvaged: (info) => {
+      events.push({ kind: 'salvaged', ...info });
+      logger.warn('the local store was salvaged: {reason} ({journalBytesLost} journal bytes, {pagesLost} pages lost)', { ...info });
+    },
+  }).catch(async (e: unknown) => {
+    throw await nameDamagedDatabases(e, () => IdbCatalog.open(directory));
+  });
   return { store, catalog: await IdbCatalog.open(directory) };
 }
 

@@ -4,7 +4,8 @@ export type { WorkerApi, WorkerDeps } from './api.ts';
 export type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
   NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, Row, SqlOptions, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo,
-  VfsStats, Wire, WorkerConfig, WorkerInfo,
+  StoreEvent, VfsStats, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
+export type { DeleteResult } from './delete-database.ts';
 export type { CheckoutVolume } from './session.ts';
 export type { WorkerLoadFailed } from './load-failure.ts';

@@ -16,7 +16,17 @@ export interface WorkerConfig {
   remote?: { presignUrl: string; token: string };
   /** Default autosync for every database opened with a remote (off unless given). */
   autosync?: AutosyncOptions | boolean;
+  /**
+   * Open a damaged local store by keeping its intact part (commits after the damage are lost; what
+   * was pushed can be pulled again). Without it a damaged store fails init with Corrupt.
+   */
+  salvage?: boolean;
 }
+
+/** What the local store reported while it opened. Torn tails are writes never acknowledged: nothing was lost. */
+export type StoreEvent =
+  | { kind: 'torn-tail-dropped'; bytes: number; reason: string }
+  | { kind: 'salvaged'; reason: string; journalBytesLost: number; pagesLost: number };
 
 export interface WorkerInfo {
   /** Scion's version. */
@@ -25,6 +35,8 @@ export interface WorkerInfo {
   sqlite: string;
   storage: 'opfs' | 'memory';
   hasRemote: boolean;
+  /** What the local store reported while opening (empty when it was closed cleanly). */
+  storeEvents: StoreEvent[];
 }
 
 /** A bound parameter value. Booleans bind as 0/1, undefined as NULL. */

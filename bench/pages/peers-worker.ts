@@ -41,6 +41,10 @@ export type Job =
   | { kind: 'prepareRemote'; target: string; dataset: RemoteDataset }
   | { kind: 'cold'; target: string; dataset: RemoteDataset; queries: Record<string, QuerySpec> }
   | { kind: 'extra'; target: string; run: number }
+  /** Storage over time: `commits` single-row UPDATE transactions on the kept database (`fresh`: a new table of `rows` first). */
+  | { kind: 'storageGrow'; target: string; fresh: boolean; rows: number; commits: number }
+  /** Open-to-first-query of the kept database, in a new worker. */
+  | { kind: 'storageReopen'; target: string }
   | { kind: 'cleanup'; target: string };
 
 interface Results {
@@ -51,9 +55,14 @@ interface Results {
   prepareRemote: null;
   cold: { queries: Record<string, QueryOutcome>; memory: MemorySample };
   extra: ExtraSample[];
+  storageGrow: { ms: number; bytes: number };
+  storageReopen: { ms: number; fingerprint: string; memory: MemorySample };
   cleanup: null;
 }
 export type JobResult<J extends Job> = Results[J['kind']];
+
+/** The storage-over-time database's name (openKept). */
+const KEPT_DB = 'kept.db';
 
 const wasmMemory = (sqlite3: Sqlite3Static): MemorySample => ({ wasm: sqlite3.wasm.heap8u().byteLength });
 
@@ -129,6 +138,40 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
       }
       case 'extra':
         return await must(target, 'runExtra')(job.run);
+      case 'storageGrow': {
+        const db = await must(target, 'openKept')(KEPT_DB, job.fresh);
+        const started = performance.now();
+        try {
+          if (job.fresh) {
+            db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER NOT NULL, body TEXT NOT NULL)');
+            db.exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${job.rows}) INSERT INTO t SELECT i, 0, printf('%.80c', 'x') FROM c`);
+          }
+          const stmt = db.prepare('UPDATE t SET v = v + 1 WHERE id = ?');
+          try {
+            for (let i = 0; i < job.commits; i++) {
+              stmt.bind([1 + ((i * 7919) % job.rows)]).stepReset();
+              // An app yields to its event loop now and then; background upkeep runs there.
+              if (i % 100 === 99) await new Promise((r) => setTimeout(r, 0));
+            }
+          } finally {
+            stmt.finalize();
+          }
+          await target.settle?.();
+        } finally {
+          db.close();
+        }
+        return { ms: performance.now() - started, bytes: await must(target, 'keptBytes')() };
+      }
+      case 'storageReopen': {
+        const started = performance.now();
+        const db = await must(target, 'openKept')(KEPT_DB, false);
+        try {
+          const row = db.selectArray('SELECT count(*), sum(v) FROM t') ?? [];
+          return { ms: performance.now() - started, fingerprint: row.join(','), memory: wasmMemory(sqlite3) };
+        } finally {
+          db.close();
+        }
+      }
       case 'cleanup':
         await target.cleanup?.();
         return null;

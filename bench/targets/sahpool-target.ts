@@ -3,7 +3,7 @@
 // as an app gets it. An opt-in variant takes the exclusive lock once per connection: sahpool serves one
 // connection anyway, and it skips the per-statement lock and cache-validation I/O.
 import type { SAHPoolUtil } from '@sqlite.org/sqlite-wasm';
-import type { Db, TargetFactory } from './target.ts';
+import { opfsDirectoryBytes, type Db, type TargetFactory } from './target.ts';
 
 const VFS_NAME = 'bench-sahpool';
 /** Its own OPFS directory, so a run never touches another test's pool. */
@@ -36,6 +36,15 @@ function createSahpool(name: string, pragmas: string): TargetFactory {
         if (!p.getFileNames().includes(path(dbName))) throw new Error(`${name}: ${dbName} was not imported`);
         return configure(new p.OpfsSAHPoolDb(path(dbName)));
       },
+      async openKept(dbName, fresh) {
+        const p = await installPool();
+        if (fresh) {
+          p.unlink(path(dbName));
+          p.unlink(`${path(dbName)}-journal`);
+        }
+        return configure(new p.OpfsSAHPoolDb(path(dbName)));
+      },
+      keptBytes: () => opfsDirectoryBytes(DIRECTORY),
       async dispose() {
         // Releases the access handles now; a terminated worker would release them only eventually.
         if (pool && !pool.isPaused()) pool.pauseVfs();

@@ -10,11 +10,13 @@ import { PresignClient, S3Remote, type RemoteRequestEvent } from '../../src/remo
 import { Runtime } from '../../src/runtime/index.ts';
 import { installScionVfs, openScionDb, planSqliteFrames } from '../../src/vfs/index.ts';
 import { normalizeSqliteFile, writeSqliteFile } from '../../worker/sqlite-file.ts';
-import type { BenchTarget, Db, ExtraSample, RemoteDataset, TargetFactory, Traffic } from './target.ts';
+import { opfsDirectoryBytes, type BenchTarget, type Db, type ExtraSample, type RemoteDataset, type TargetFactory, type Traffic } from './target.ts';
 
 /** Every OPFS entry and IndexedDB catalog of this target starts with it; cleanup() removes them all. */
 const PREFIX = 'bench-scion';
 const EXISTING_DIR = `${PREFIX}-existing`;
+/** The storage-over-time database: kept across workers (openKept). */
+const KEPT_DIR = `${PREFIX}-kept`;
 /** Written by prepareRemote, read by openRemote and runExtra in later workers. */
 const REMOTE_INFO = `${PREFIX}-remote.json`;
 const REMOTE_TAG = 'remote';
@@ -200,10 +202,10 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
       };
       return db;
     };
-    const openLocal = async (directory: string, remote?: S3Remote): Promise<Runtime> => {
+    const openLocal = async (directory: string, remote?: S3Remote, autoGc?: { everyCommits: number }): Promise<Runtime> => {
       const store = await OpfsStore.open({ directory });
       const catalog = await IdbCatalog.open(directory);
-      return track(await Runtime.open({ store, catalog, ...(remote ? { remote } : {}), planFrames: planSqliteFrames }));
+      return track(await Runtime.open({ store, catalog, ...(remote ? { remote } : {}), ...(autoGc ? { autoGc } : {}), planFrames: planSqliteFrames }));
     };
     const install = (rt: Runtime) =>
       installScionVfs(sqlite3, rt, { name: freeVfsName(sqlite3), ...(options.maxReadAheadFrames ? { maxReadAheadFrames: options.maxReadAheadFrames } : {}) });
@@ -275,6 +277,22 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
         const vfs = install(rt);
         await rt.tagOpen(dbName);
         return bindClose(openScionDb(sqlite3, vfs, dbName), rt);
+      },
+
+      async openKept(dbName, fresh) {
+        if (fresh) {
+          await removeEntry(KEPT_DIR);
+          await deleteIdb(KEPT_DIR);
+        }
+        // As the DB worker runs it: automatic local GC every 256 commits.
+        const rt = await openLocal(KEPT_DIR, undefined, { everyCommits: 256 });
+        const vfs = install(rt);
+        await rt.tagOpen(dbName);
+        return bindClose(openScionDb(sqlite3, vfs, dbName), rt);
+      },
+      keptBytes: () => opfsDirectoryBytes(KEPT_DIR),
+      async settle() {
+        for (const rt of runtimes) await rt.storeUpkeep();
       },
 
       async prepareExisting(dbName, bytes) {

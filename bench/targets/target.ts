@@ -62,6 +62,14 @@ export interface BenchTarget {
   /** Requests and bytes since the last `openRemote`. Required with `openRemote`. */
   traffic?(): Traffic;
 
+  /**
+   * Storage over time: the database `dbName` at a fixed place, new (`fresh`) or as an earlier worker left
+   * it. `keptBytes` is what the target holds in OPFS for it; `settle` waits for background upkeep.
+   */
+  openKept?(dbName: string, fresh: boolean): Promise<Db>;
+  keptBytes?(): Promise<number>;
+  settle?(): Promise<void>;
+
   /** Target-only workloads (Scion: push/pull). Called once per run, in its own worker. */
   runExtra?(run: number): Promise<ExtraSample[]>;
 
@@ -69,6 +77,25 @@ export interface BenchTarget {
   dispose?(): Promise<void>;
   /** Called once after all runs: delete what the target stored (OPFS files, bucket objects). */
   cleanup?(): Promise<void>;
+}
+
+/** Bytes of every file under an OPFS directory (what the directory costs the origin's quota). */
+export async function opfsDirectoryBytes(name: string): Promise<number> {
+  let dir: FileSystemDirectoryHandle;
+  try {
+    dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(name);
+  } catch (e) {
+    if ((e as Error).name === 'NotFoundError') return 0;
+    throw e;
+  }
+  const walk = async (d: FileSystemDirectoryHandle): Promise<number> => {
+    let total = 0;
+    for await (const [, h] of (d as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+      total += h.kind === 'file' ? (await (h as FileSystemFileHandle).getFile()).size : await walk(h as FileSystemDirectoryHandle);
+    }
+    return total;
+  };
+  return walk(dir);
 }
 
 /** Builds a target in a fresh worker. Must be cheap and do no I/O: open* methods are timed, this is not. */

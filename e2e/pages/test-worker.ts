@@ -4,7 +4,8 @@ import * as Comlink from 'comlink';
 import { benchLocalStore, benchOpfsRaw } from '../scenarios/local-store-bench.ts';
 import { opfsProbe } from '../scenarios/opfs-probe.ts';
 import {
-  logAppend, logFileSize, logFlipByte, logTruncate, storeCommit, storeHold, storeReadPage, storeRelease, storeVerify,
+  legacyCommit, storeCommit, storeDeleteTag, storeFileAppend, storeFileFlipByte, storeFileSize, storeFileSizes, storeFileTruncate, storeHold,
+  storeReadPage, storeRelease, storeVerify,
 } from '../scenarios/opfs-store.ts';
 import { catalogCheck, localStoreCheck } from '../scenarios/store-contracts.ts';
 import { wipeIndexedDb } from '../scenarios/wipe-indexed-db.ts';
@@ -20,10 +21,13 @@ const scenarios = {
   storeReadPage,
   storeHold,
   storeRelease,
-  logFileSize,
-  logTruncate,
-  logAppend,
-  logFlipByte,
+  storeDeleteTag,
+  legacyCommit,
+  storeFileSizes,
+  storeFileSize,
+  storeFileTruncate,
+  storeFileAppend,
+  storeFileFlipByte,
   benchLocalStore,
   benchOpfsRaw,
   localStoreCheck,

@@ -1,7 +1,7 @@
 // One benchmark run of a LocalStore under the Runtime, timed inside the worker (bench/local-store.bench.ts).
 // Catalog: MemoryCatalog, so only the store's cost is measured. Page contents are prepared before timing.
 import { PageIdx } from '../../src/core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore, OpfsStore, type LocalStore } from '../../src/local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore, OpfsStore, type LocalStore } from '../../src/local/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { patternPage } from './page-pattern.ts';
 
@@ -47,12 +47,12 @@ async function freshStore(medium: 'opfs' | 'memory'): Promise<{ open(): Promise<
     await removeDirectory(BENCH_DIRECTORY);
     return { open: () => OpfsStore.open({ directory: BENCH_DIRECTORY }), cleanup: () => removeDirectory(BENCH_DIRECTORY) };
   }
-  let file = new MemoryFile();
+  let file = new MemoryDirectory();
   let opened = false;
   return {
     async open() {
-      // A closed MemoryFile refuses reads: restart on a copy of its bytes, as MemoryStore's docs suggest.
-      if (opened) file = new MemoryFile(file.bytes());
+      // A closed store's files refuse reads: restart on a copy of its bytes, as MemoryStore's docs suggest.
+      if (opened) file = file.copy();
       opened = true;
       return MemoryStore.open(file);
     },

@@ -1,7 +1,7 @@
-// OpfsStore + IdbCatalog + Runtime in the dedicated worker: commit, reopen, verify, and tamper with the log file.
+// OpfsStore + IdbCatalog + Runtime in the dedicated worker: commit, reopen, verify, delete, migrate, and tamper with the store's files.
 // Every scenario that opens a runtime closes it before returning, unless told to hold it (see `held`).
 import { LSN, PageIdx, Snapshot } from '../../src/core/index.ts';
-import { IdbCatalog, OpfsStore, type Catalog, type LogStore } from '../../src/local/index.ts';
+import { IdbCatalog, LogStore, MemoryDirectory, MemoryStore, OpfsStore, STORE_FILE_NAMES, type Catalog, type SlotStore } from '../../src/local/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { expectedChecksum, fillPage, pageCountOf, patternPage, samePage, seedAt, type PageRange } from './page-pattern.ts';
 
@@ -12,8 +12,6 @@ export interface StoreLocation {
   tag?: string;
 }
 
-/** The log's file name inside the store's directory; mirrors LOG_FILE in src/local/opfs-store.ts. */
-export const LOG_FILE = 'volumes.log';
 const DEFAULT_NAME = 'scion-e2e';
 
 export interface TailDrop {
@@ -25,8 +23,8 @@ export interface TailDrop {
 // Stores and runtimes kept open across scenario calls (the lock tests); `storeRelease` closes them.
 const held: { close(): void }[] = [];
 
-async function openRuntime(where: StoreLocation, drops: TailDrop[] = []): Promise<{ runtime: Runtime; store: LogStore }> {
-  const store = await OpfsStore.open({ directory: where.directory ?? DEFAULT_NAME, onTailDropped: (d) => drops.push(d) });
+async function openRuntime(where: StoreLocation, drops: TailDrop[] = [], salvage = false): Promise<{ runtime: Runtime; store: SlotStore }> {
+  const store = await OpfsStore.open({ directory: where.directory ?? DEFAULT_NAME, onTailDropped: (d) => drops.push(d), salvage });
   let catalog: Catalog | undefined;
   try {
     catalog = await IdbCatalog.open(where.catalog ?? DEFAULT_NAME);
@@ -90,9 +88,9 @@ export interface VerifyResult {
  * Reopens the runtime, resolves the tag, and checks every page of the latest snapshot (or of `at`, by
  * volumeCheckout) against the pattern that `layers`, committed in order, leave behind.
  */
-export async function storeVerify(where: StoreLocation, layers: PageRange[], options: { at?: number } = {}): Promise<VerifyResult> {
+export async function storeVerify(where: StoreLocation, layers: PageRange[], options: { at?: number; salvage?: boolean } = {}): Promise<VerifyResult> {
   const tailDropped: TailDrop[] = [];
-  const { runtime, store } = await openRuntime(where, tailDropped);
+  const { runtime, store } = await openRuntime(where, tailDropped, options.salvage);
   try {
     const vid = runtime.mustGetTag(where.tag ?? 'main');
     const latestLsn = store.latestLsnSync(vid);
@@ -160,12 +158,78 @@ export function storeRelease(): number {
   return n;
 }
 
-// ── Direct access to the log file (the store must be closed) ───────────────────────────────
+/** Deletes the tag's graft and its local data, then runs the store's upkeep to its end; returns the bytes left. */
+export async function storeDeleteTag(where: StoreLocation): Promise<{ before: number; after: number; files: Record<string, number> }> {
+  const { runtime, store } = await openRuntime(where);
+  try {
+    const before = store.statsSync().fileBytes;
+    await runtime.graftDelete(runtime.mustGetTag(where.tag ?? 'main'));
+    while (store.compactStepSync()) { /* until nothing is left to reclaim */ }
+    return { before, after: store.statsSync().fileBytes, files: await storeFileSizes(where) };
+  } finally {
+    runtime.close();
+  }
+}
 
-async function withLogFile<T>(where: StoreLocation, fn: (file: FileSystemSyncAccessHandle) => T): Promise<T> {
+/**
+ * Writes what a Scion of format 1 would have left: the tag and graft in the catalog, and the commits
+ * of `ranges` with their pages in `volumes.log` (no format-2 files). Returns the local volume id.
+ */
+export async function legacyCommit(where: StoreLocation, ranges: PageRange[]): Promise<string> {
+  // Commit through a runtime on a memory store, then copy its log record by record into a format-1 file.
+  const dir = new MemoryDirectory();
+  const memory = MemoryStore.open(dir);
+  const catalog = await IdbCatalog.open(where.catalog ?? DEFAULT_NAME);
+  const runtime = await Runtime.open({ store: memory, catalog });
+  const graft = await runtime.tagOpen(where.tag ?? 'main');
+  for (const range of ranges) {
+    const writer = runtime.graftWriter(graft.local);
+    const scratch = new Uint8Array(4096);
+    for (let idx = range.from; idx <= range.to; idx++) writer.writePage(PageIdx.parse(idx), fillPage(scratch, range.seed, idx));
+    writer.commit();
+  }
+  const root = await navigator.storage.getDirectory();
+  const opfs = await root.getDirectoryHandle(where.directory ?? DEFAULT_NAME, { create: true });
+  const access = await (await opfs.getFileHandle(STORE_FILE_NAMES.legacy, { create: true })).createSyncAccessHandle();
+  try {
+    const v1 = LogStore.openSync(access, { medium: 'opfs' });
+    for (let lsn = LSN.FIRST; lsn <= (memory.latestLsnSync(graft.local) ?? 0); lsn = LSN.next(lsn)) {
+      const commit = memory.getCommitSync(graft.local, lsn);
+      if (!commit?.segment) continue;
+      v1.appendCommitsSync([{ commit, pages: memory.readPagesSync(commit.segment.sid, commit.segment.pages) }]);
+    }
+  } finally {
+    access.close();
+    runtime.close();
+  }
+  return graft.local;
+}
+
+// ── Direct access to the store's files (the store must be closed) ──────────────────────────
+
+/** Sizes of every file in the store's directory. */
+export async function storeFileSizes(where: StoreLocation = {}): Promise<Record<string, number>> {
   const root = await navigator.storage.getDirectory();
   const dir = await root.getDirectoryHandle(where.directory ?? DEFAULT_NAME);
-  const access = await (await dir.getFileHandle(LOG_FILE)).createSyncAccessHandle();
+  const sizes: Record<string, number> = {};
+  for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (handle.kind === 'file') sizes[name] = (await (handle as FileSystemFileHandle).getFile()).size;
+  }
+  return sizes;
+}
+
+/** Which file: the page slots, the high-water mark, or the active journal (the one of the two that holds bytes). */
+export type StoreFile = 'pages' | 'mark' | 'journal';
+
+async function withStoreFile<T>(where: StoreLocation, which: StoreFile, fn: (file: FileSystemSyncAccessHandle) => T): Promise<T> {
+  let name: string = which === 'pages' ? STORE_FILE_NAMES.pages : which === 'mark' ? STORE_FILE_NAMES.mark : STORE_FILE_NAMES.journals[0];
+  if (which === 'journal') {
+    const sizes = await storeFileSizes(where);
+    name = STORE_FILE_NAMES.journals.find((j) => (sizes[j] ?? 0) > 0) ?? name;
+  }
+  const root = await navigator.storage.getDirectory();
+  const dir = await root.getDirectoryHandle(where.directory ?? DEFAULT_NAME);
+  const access = await (await dir.getFileHandle(name)).createSyncAccessHandle();
   try {
     const result = fn(access);
     access.flush();
@@ -175,33 +239,34 @@ async function withLogFile<T>(where: StoreLocation, fn: (file: FileSystemSyncAcc
   }
 }
 
-export function logFileSize(where: StoreLocation = {}): Promise<number> {
-  return withLogFile(where, (f) => f.getSize());
+export function storeFileSize(where: StoreLocation, which: StoreFile): Promise<number> {
+  return withStoreFile(where, which, (f) => f.getSize());
 }
 
-/** Cuts the log to `size` bytes, as a crash mid-append would leave it; returns the new size. */
-export function logTruncate(where: StoreLocation, size: number): Promise<number> {
-  return withLogFile(where, (f) => {
+/** Cuts the file to `size` bytes; returns the new size. */
+export function storeFileTruncate(where: StoreLocation, which: StoreFile, size: number): Promise<number> {
+  return withStoreFile(where, which, (f) => {
     f.truncate(size);
     return f.getSize();
   });
 }
 
-/** Appends raw bytes after the log's end; returns the new size. */
-export function logAppend(where: StoreLocation, bytes: number[]): Promise<number> {
-  return withLogFile(where, (f) => {
+/** Appends raw bytes after the file's end, as a write torn by a crash would; returns the new size. */
+export function storeFileAppend(where: StoreLocation, which: StoreFile, bytes: number[]): Promise<number> {
+  return withStoreFile(where, which, (f) => {
     f.write(Uint8Array.from(bytes), { at: f.getSize() });
     return f.getSize();
   });
 }
 
-/** Inverts the byte at `offset`; returns its old value. */
-export function logFlipByte(where: StoreLocation, offset: number): Promise<number> {
-  return withLogFile(where, (f) => {
+/** Inverts the byte at `offset` (negative: from the end); returns its old value. */
+export function storeFileFlipByte(where: StoreLocation, which: StoreFile, offset: number): Promise<number> {
+  return withStoreFile(where, which, (f) => {
+    const at = offset < 0 ? f.getSize() + offset : offset;
     const b = new Uint8Array(1);
-    if (f.read(b, { at: offset }) !== 1) throw new Error(`No byte at offset ${offset} (size ${f.getSize()})`);
+    if (f.read(b, { at }) !== 1) throw new Error(`No byte at offset ${at} (size ${f.getSize()})`);
     const old = b[0] as number;
-    f.write(Uint8Array.of(old ^ 0xff), { at: offset });
+    f.write(Uint8Array.of(old ^ 0xff), { at });
     return old;
   });
 }

@@ -1,7 +1,7 @@
 import type { IdSource, Page, PageIdx, VolumeId } from '../../src/core/index.ts';
-import { LogStore, MemoryCatalog, MemoryFile, type CatalogContents } from '../../src/local/index.ts';
+import { MemoryCatalog, MemoryDirectory, SlotStore, type CatalogContents } from '../../src/local/index.ts';
 import { Runtime, type FramePlan } from '../../src/runtime/index.ts';
-import { Life, restoreCatalog, SimCatalog, SimFile } from './crash.ts';
+import { Life, restoreCatalog, SimCatalog, SimDirectory } from './crash.ts';
 import { FaultyRemote, type FaultCounters, type RemoteWorld } from './faulty-remote.ts';
 import type { Rng } from './rng.ts';
 
@@ -26,9 +26,9 @@ export class SimClient {
   readonly counters: FaultCounters = { faults: 0, damaged: 0 };
   readonly #env: ClientEnv;
   life!: Life;
-  file!: SimFile;
+  file!: SimDirectory;
   catalog!: SimCatalog;
-  store!: LogStore;
+  store!: SlotStore;
   rt!: Runtime;
   /** The graft holding this client's copy of the shared bank (the one tagged 'bank'). */
   bank!: VolumeId;
@@ -44,7 +44,7 @@ export class SimClient {
   localGcRuns = 0;
   restarting = false;
   crashes = 0;
-  #crashBytes: Uint8Array = new Uint8Array();
+  #crashBytes = new MemoryDirectory();
   #crashCatalog: Promise<CatalogContents> = new MemoryCatalog().load();
   #pendingTornTail = false;
   /** The bytes at the last crash end with a partial record, which the next open must drop. */
@@ -58,7 +58,7 @@ export class SimClient {
 
   /** Starts the first process on an empty store and catalog. */
   async boot(): Promise<void> {
-    await this.#open(new MemoryFile(), new MemoryCatalog(), 0);
+    await this.#open(new MemoryDirectory(), new MemoryCatalog(), 0);
   }
 
   /**
@@ -74,7 +74,7 @@ export class SimClient {
         const armCrash = this.#env.world.faultsOn && this.#env.rng.chance(0.1);
         let dropped = false;
         const expectDrop = this.#crashTorn;
-        await this.#open(new MemoryFile(this.#crashBytes), await restoreCatalog(this.#crashCatalog), epoch, (info) => {
+        await this.#open(this.#crashBytes, await restoreCatalog(this.#crashCatalog), epoch, (info) => {
           dropped = true;
           notes.push(`torn tail dropped: ${info.bytes} bytes at ${info.offset} (${info.reason})`);
         }, armCrash);
@@ -87,15 +87,15 @@ export class SimClient {
     return notes;
   }
 
-  async #open(file: MemoryFile, catalog: MemoryCatalog, epoch: number, onTailDropped?: (info: { offset: number; bytes: number; reason: string }) => void, armCrash = false): Promise<void> {
+  async #open(dir: MemoryDirectory, catalog: MemoryCatalog, epoch: number, onTailDropped?: (info: { offset: number; bytes: number; reason: string }) => void, armCrash = false): Promise<void> {
     const env = this.#env;
     const life = new Life(epoch, (why) => this.#onDeath(why));
     // A crash during recovery at startup: the next restart has to cope with it too.
     if (armCrash) life.armed = env.rng.pick(['catalog-before', 'catalog-after', 'request', 'commit-after'] as const);
     this.life = life;
-    this.file = new SimFile(file, life, (n) => ({ keep: env.rng.int(0, n), garble: env.rng.chance(0.5) }));
+    this.file = new SimDirectory(dir, life, (n, kind) => (kind === 'pages' && env.rng.chance(0.5) ? undefined : { keep: env.rng.int(0, n), garble: env.rng.chance(0.5) }));
     this.catalog = new SimCatalog(catalog, life, (label) => env.catalogPause(`${this.name} ${label}`));
-    this.store = LogStore.openSync(this.file, { medium: 'memory', ...(onTailDropped ? { onTailDropped } : {}) });
+    this.store = SlotStore.openSync(this.file.files, { medium: 'memory', ...(onTailDropped ? { onTailDropped } : {}) });
     const remote = new FaultyRemote(env.world, this.name, life, this.counters);
     this.rt = undefined as unknown as Runtime;
     try {
@@ -119,17 +119,14 @@ export class SimClient {
 
   #onDeath(why: string): void {
     this.crashes++;
-    let bytes = this.file.inner.bytes();
+    let tail: Uint8Array | undefined;
     if (this.#pendingTornTail) {
-      // A write that had only begun: a few bytes that may even start like a record.
-      const garbage = new Uint8Array(this.#env.rng.int(1, 64));
-      this.#env.rng.fill(garbage);
-      if (this.#env.rng.chance(0.5) && garbage.length >= 4) garbage.set([0x53, 0x52, 0x45, 0x43]); // "SREC"
-      const torn = new Uint8Array(bytes.length + garbage.length);
-      torn.set(bytes);
-      torn.set(garbage, bytes.length);
-      bytes = torn;
+      // A journal write that had only begun: a few bytes that may even start like a record header.
+      tail = new Uint8Array(this.#env.rng.int(1, 64));
+      this.#env.rng.fill(tail);
+      if (this.#env.rng.chance(0.5) && tail.length >= 4) tail.set([0x10, 0, 0, 0]);
     }
+    const bytes = this.file.survivors(tail);
     this.#crashTorn = this.life.tornWrite || this.#pendingTornTail;
     this.#pendingTornTail = false;
     this.#crashBytes = bytes;

@@ -1,5 +1,5 @@
 import type { Tag, VolumeId } from '../../src/core/index.ts';
-import { MemoryCatalog, type Catalog, type CatalogContents, type MemoryFile, type SyncFile } from '../../src/local/index.ts';
+import { MemoryCatalog, MemoryDirectory, type Catalog, type CatalogContents, type MemoryFile, type StoreFiles, type SyncFile } from '../../src/local/index.ts';
 
 /** Thrown where a simulated process dies; every later call of that process throws it too. */
 export class Crash extends Error {
@@ -67,21 +67,57 @@ export interface Tear {
   readonly garble: boolean;
 }
 
+/** Which of the store's files a write goes to: a tear in the journal leaves a tail to drop, elsewhere it does not. */
+export type StoreFileKind = 'pages' | 'journal' | 'mark';
+
 /**
- * The store's file: a MemoryFile that a crash can tear. `tearNextWrite` (or an armed 'file-tear')
- * lands only a prefix of the next record (possibly all of it, unacknowledged) and dies; or, as a
- * file system that grew the file before writing all its blocks, the whole length with junk after it.
+ * The store's files (page slots, journals, mark) over a MemoryDirectory, each a SimFile. A crash
+ * tears one write of any of them; the bytes that survive are `survivors()`.
+ */
+export class SimDirectory {
+  readonly dir: MemoryDirectory;
+  readonly files: StoreFiles;
+  /** Tear the next write that `tearAt` accepts (an armed 'file-tear' does the same). */
+  tearNextWrite = false;
+
+  constructor(dir: MemoryDirectory, life: Life, tearAt: (length: number, kind: StoreFileKind) => Tear | undefined) {
+    this.dir = dir;
+    const raw = dir.files();
+    const sim = (f: MemoryFile, kind: StoreFileKind) => new SimFile(f, life, (n) => tearAt(n, kind), this);
+    this.files = { pages: sim(raw.pages as MemoryFile, 'pages'), journals: [sim(raw.journals[0] as MemoryFile, 'journal'), sim(raw.journals[1] as MemoryFile, 'journal')], mark: sim(raw.mark as MemoryFile, 'mark') };
+    this.#kinds = new Map([[this.files.journals[0], 'journal'], [this.files.journals[1], 'journal']]);
+  }
+
+  readonly #kinds: Map<SyncFile, StoreFileKind>;
+
+  /** The bytes as they are now; `tail` is appended to both journals (a write that had only begun). */
+  survivors(tail?: Uint8Array): MemoryDirectory {
+    const copy = this.dir.copy();
+    if (tail) for (const j of copy.journals) if (j.getSize() > 0) j.write(tail, { at: j.getSize() });
+    return copy;
+  }
+
+  isJournal(file: SyncFile): boolean {
+    return this.#kinds.get(file) === 'journal';
+  }
+}
+
+/**
+ * A store file that a crash can tear: the directory's `tearNextWrite` (or an armed 'file-tear')
+ * lands only a prefix of the next write it accepts (possibly all of it, unacknowledged) and dies;
+ * or, as a file system that grew the file before writing all its blocks, the whole length with junk.
  */
 export class SimFile implements SyncFile {
   readonly inner: MemoryFile;
   readonly #life: Life;
-  readonly #tearAt: (length: number) => Tear;
-  tearNextWrite = false;
+  readonly #tearAt: (length: number) => Tear | undefined;
+  readonly #dir: SimDirectory;
 
-  constructor(inner: MemoryFile, life: Life, tearAt: (length: number) => Tear) {
+  constructor(inner: MemoryFile, life: Life, tearAt: (length: number) => Tear | undefined, dir: SimDirectory) {
     this.inner = inner;
     this.#life = life;
     this.#tearAt = tearAt;
+    this.#dir = dir;
   }
 
   read(buffer: Uint8Array, options: { at: number }): number {
@@ -91,13 +127,15 @@ export class SimFile implements SyncFile {
 
   write(buffer: Uint8Array, options: { at: number }): number {
     this.#life.check();
-    if (this.tearNextWrite || this.#life.fires('file-tear')) {
-      this.tearNextWrite = false;
-      const { keep, garble } = this.#tearAt(buffer.byteLength);
+    const tear = this.#dir.tearNextWrite || this.#life.armed === 'file-tear' ? this.#tearAt(buffer.byteLength) : undefined;
+    if (tear && (this.#dir.tearNextWrite || this.#life.fires('file-tear'))) {
+      this.#dir.tearNextWrite = false;
+      const { keep, garble } = tear;
       const landed = garble ? buffer.slice() : buffer.subarray(0, keep);
       if (garble) for (let i = keep; i < landed.byteLength; i++) landed[i] = (i * 131 + keep) & 0xff;
       this.inner.write(landed, options);
-      this.#life.tornWrite = keep < buffer.byteLength && (garble || keep > 0);
+      // Only a torn journal record leaves a tail the store must drop (torn pages land in free slots).
+      this.#life.tornWrite = this.#dir.isJournal(this) && keep < buffer.byteLength && (garble || keep > 0);
       throw this.#life.kill(`store write torn at ${keep} of ${buffer.byteLength} bytes${garble ? ', junk after it' : ''}`);
     }
     return this.inner.write(buffer, options);

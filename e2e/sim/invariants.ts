@@ -1,4 +1,4 @@
-import { Commit, crc32c, LSN, RemoteKey, type SegmentId, type Snapshot, type VolumeId } from '../../src/core/index.ts';
+import { Commit, crc32c, LSN, PageIdx, RemoteKey, type SegmentId, type Snapshot, type VolumeId } from '../../src/core/index.ts';
 import type { MemoryRemote } from '../../src/remote/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { checkBank, type BankDriver } from './bank.ts';
@@ -76,17 +76,25 @@ export class Invariants {
     this.#checksums.set(key, { sum, who });
   }
 
-  /** Pages of unpushed local commits must never be evicted: they exist nowhere else. */
+  /**
+   * The newest version of every page unpushed local commits wrote must never be evicted: it exists
+   * nowhere else, and it is what the next push sends (older versions may go, outside the history window).
+   */
   checkUnpushedPagesHeld(c: SimClient): void {
     for (const g of c.rt.graftList()) {
       const latest = c.store.latestLsnSync(g.local) ?? 0;
-      for (let lsn = (g.sync?.localWatermark ?? 0) + 1; lsn <= latest; lsn++) {
-        const seg = c.store.getCommitSync(g.local, LSN.parse(lsn))?.segment;
+      const start = (g.sync?.localWatermark ?? 0) + 1;
+      if (latest < start) continue;
+      const written = new Set<number>();
+      for (let lsn = start; lsn <= latest; lsn++) for (const idx of c.store.getCommitSync(g.local, LSN.parse(lsn))?.segment?.pages ?? []) written.add(idx);
+      const pageCount = c.store.getCommitSync(g.local, LSN.parse(latest))?.pageCount ?? 0;
+      for (const idx of written) {
+        if (idx > pageCount) continue; // truncated away: a push does not send it
+        const lsn = c.store.findPageVersionSync(g.local, PageIdx.parse(idx), LSN.parse(start), LSN.parse(latest));
+        const seg = lsn === undefined ? undefined : c.store.getCommitSync(g.local, lsn)?.segment;
         // Segments with frames are in a remote (a fork copies remote commits): re-fetchable.
         if (!seg || seg.frames.length > 0) continue;
-        for (const idx of seg.pages) {
-          if (!c.store.hasPageSync(seg.sid, idx)) return this.#violation('evicted-unpushed', `${c.name} evicted page ${idx} of unpushed commit ${g.local}@${lsn}`);
-        }
+        if (!c.store.hasPageSync(seg.sid, PageIdx.parse(idx))) return this.#violation('evicted-unpushed', `${c.name} evicted page ${idx} of unpushed commit ${g.local}@${lsn}, its newest version`);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isScionError, PageIdx, ScionError, type Graft, type Tag, type VolumeId } from '../../src/core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../../src/local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { MemoryRemote } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 
@@ -130,7 +130,7 @@ describe('regressions found by the simulator', () => {
   it('a runtime opens even when recovering a pending push meets an expired URL or a damaged body (seed 275)', async () => {
     for (const failure of ['UrlExpired', 'Corrupt'] as const) {
       const remote = new MemoryRemote();
-      const file = new MemoryFile();
+      const file = new MemoryDirectory();
       const catalog = new MemoryCatalog();
       const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote });
       const g = await rt.graftOpen();
@@ -148,7 +148,7 @@ describe('regressions found by the simulator', () => {
         const bytes = await get(...args);
         return bytes && flip(bytes);
       };
-      const reopened = await Runtime.open({ store: MemoryStore.open(new MemoryFile(file.bytes())), catalog, remote });
+      const reopened = await Runtime.open({ store: MemoryStore.open(file.copy()), catalog, remote });
       expect(reopened.graftStatus(g.local).pendingPush, failure).toEqual({ local: 1, remote: 1 });
       expect(reopened.graftReader(g.local).readPage(PageIdx.parse(1))[0]).toBe(1);
       remote.getCommit = get;

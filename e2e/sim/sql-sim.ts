@@ -6,7 +6,7 @@
 // and after reopening the device, the transfers stored are exactly the acknowledged ones.
 import sqlite3InitModule, { type Database, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { isScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../src/core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../../src/local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { MemoryRemote, type ByteRange, type CreateOutcome, type Remote } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { installScionVfs, openScionDb, withVfsErrors, type ScionVfs } from '../../src/vfs/index.ts';
@@ -85,7 +85,7 @@ class SqlSim {
   readonly rng: Rng;
   readonly sched: Scheduler;
   readonly bucket = new MemoryRemote();
-  readonly file = new MemoryFile();
+  readonly file = new MemoryDirectory();
   readonly catalog = new MemoryCatalog();
   readonly acked = new Set<string>();
   readonly stats = { acked: 0, refused: 0, refusedInside: 0, pushes: 0, pulls: 0, moves: 0 };
@@ -113,7 +113,7 @@ class SqlSim {
     this.sched.log(`VIOLATION ${why}`);
   }
 
-  async device(file: MemoryFile, catalog: MemoryCatalog, parked: boolean): Promise<{ rt: Runtime; vfs: ScionVfs }> {
+  async device(file: MemoryDirectory, catalog: MemoryCatalog, parked: boolean): Promise<{ rt: Runtime; vfs: ScionVfs }> {
     const remote = parked ? new ParkedRemote(this.bucket, this.sched) : this.bucket;
     const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote, ids: simIds(this.rng, this.sched.now) });
     const vfs = installScionVfs(this.sqlite3, rt, { name: `sql-sim-${++vfsCount}` });
@@ -129,7 +129,7 @@ class SqlSim {
       WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${ACCOUNTS}) INSERT INTO account SELECT x, ${BALANCE} FROM n`));
     const checker = (): Database => openScionDb(this.sqlite3, a.vfs, TAG);
     const writers: Writer[] = [1, 2, 3].map((k) => ({ db: openScionDb(this.sqlite3, a.vfs, TAG), name: `c${k}`, step: 0, id: undefined, from: 0, to: 0 }));
-    const b = await this.device(new MemoryFile(), new MemoryCatalog(), false);
+    const b = await this.device(new MemoryDirectory(), new MemoryCatalog(), false);
     const jobs: Promise<unknown>[] = [];
 
     for (let i = 0; i < steps && !this.#failure; i++) {
@@ -147,7 +147,7 @@ class SqlSim {
     this.#checkAll(checker(), 'at the end');
     // The device reopened on its store bytes and catalog: the same transfers, once each.
     a.rt.close();
-    const again = await this.device(new MemoryFile(this.file.bytes()), this.catalog, false);
+    const again = await this.device(this.file.copy(), this.catalog, false);
     this.#checkAll(openScionDb(this.sqlite3, again.vfs, TAG), 'after reopening');
   }
 

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
+import type { DeleteResult, NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
 import { Database, Listeners, type DatabaseLink } from './database.ts';
 import { withAbsolutePresignUrl } from './presign-url.ts';
 import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
@@ -26,6 +26,12 @@ export interface ScionOptions extends WorkerConfig {
    * tab holds the directory.
    */
   multiTab?: boolean;
+  /**
+   * Ask the browser to keep this origin's storage under pressure (`navigator.storage.persist()`),
+   * so OPFS and IndexedDB are not evicted while unpushed commits live only here. The browser may
+   * say no (see `persisted`); push often either way.
+   */
+  persist?: boolean;
 }
 
 /** `single`: this instance has a worker of its own; `leader`: it runs the worker for every tab; `follower`: it calls the leader tab's. */
@@ -57,9 +63,12 @@ export class Scion {
   readonly #link: DatabaseLink;
   readonly #backend: Backend;
   readonly #network: Listeners<NetworkEvent>;
+  /** Whether the browser granted persistent storage when `persist: true` asked; undefined if not asked or unsupported. */
+  readonly persisted: boolean | undefined;
   #closed = false;
 
-  private constructor(backend: Backend) {
+  private constructor(backend: Backend, persisted: boolean | undefined) {
+    this.persisted = persisted;
     this.#backend = backend;
     this.#api = backend.api;
     this.#link = backend.link;
@@ -73,14 +82,15 @@ export class Scion {
    * `tabDeps` is for tests (fake locks and channels).
    */
   static async open(options: ScionOptions = {}, tabDeps?: TabDeps): Promise<Scion> {
-    const { worker, workerUrl, multiTab, ...given } = options;
+    const { worker, workerUrl, multiTab, persist, ...given } = options;
     const start = () => startDbWorker(workerUrl);
     const config = withAbsolutePresignUrl(given);
+    const persisted = persist ? await requestPersistence() : undefined;
     if (!worker && multiTab !== false && (tabDeps || (config.storage ?? 'opfs') === 'opfs')) {
       const deps = tabDeps ?? browserTabDeps(start);
-      if (deps) return new Scion(await openShared(config, deps));
+      if (deps) return new Scion(await openShared(config, deps), persisted);
     }
-    return new Scion(await openOwn(config, worker, start));
+    return new Scion(await openOwn(config, worker, start), persisted);
   }
 
   /** `single`, `leader` or `follower` (a follower becomes the leader when the leader tab closes). */
@@ -107,6 +117,26 @@ export class Scion {
   async tags(): Promise<TagInfo[]> {
     this.#checkOpen();
     return this.#link.call(this.#api.tags());
+  }
+
+  /**
+   * Deletes database `name` and its local data: its graft, every name pointing at it, its pages and
+   * commits (the remote is never touched). The store's files shrink in the background. Throws
+   * TagNotFound, or InvalidInput while a connection on it is open.
+   */
+  async delete(name: string): Promise<DeleteResult> {
+    this.#checkOpen();
+    return this.#link.call(this.#api.deleteDatabase(name));
+  }
+
+  /**
+   * Deletes the grafts no database name points at — what `clone` and a reset leave behind — with
+   * their local data, and with it any changes they never pushed. Grafts an open connection or
+   * checkout uses stay.
+   */
+  async deleteAbandoned(): Promise<DeleteResult> {
+    this.#checkOpen();
+    return this.#link.call(this.#api.deleteAbandoned());
   }
 
   /** Counters: the VFS's reads and misses, and the frames and bytes fetched from the remote. */
@@ -145,6 +175,16 @@ export class Scion {
 
   #checkOpen(): void {
     if (this.#closed) throw new ScionError('Closed', 'This Scion instance is closed. Open a new one.');
+  }
+}
+
+/** navigator.storage.persist() where the page has it; undefined where it does not. */
+async function requestPersistence(): Promise<boolean | undefined> {
+  if (typeof navigator === 'undefined' || typeof navigator.storage?.persist !== 'function') return undefined;
+  try {
+    return await navigator.storage.persist();
+  } catch {
+    return false;
   }
 }
 

@@ -78,7 +78,7 @@ export type Announcement = { t: 'leader-up'; leader: string };
  * WorkerApi methods whose first argument is not a connection handle. Every other method names its
  * connection first (a method added to WorkerApi whose first argument is not a handle must be listed here).
  */
-export const CONNECTIONLESS: ReadonlySet<string> = new Set(['init', 'open', 'tags', 'stats', 'unsubscribe', 'setOnline', 'shutdown']);
+export const CONNECTIONLESS: ReadonlySet<string> = new Set(['init', 'open', 'tags', 'stats', 'deleteDatabase', 'deleteAbandoned', 'unsubscribe', 'setOnline', 'shutdown']);
 
 /** Marks a listener argument sent as an id; the leader calls back with `{ t: 'callback', cb }`. */
 export interface CallbackToken {

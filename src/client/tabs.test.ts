@@ -1,6 +1,6 @@
 // Multi-tab coordination in one process: each "tab" is a Scion instance with its own locks owner and
 // channels on an in-process bus; a tab's worker is a WorkerApi behind a MessageChannel over one shared
-// memory "disk" (MemoryFile + MemoryCatalog), held exclusively like an OPFS directory. Killing a tab
+// memory "disk" (MemoryDirectory + MemoryCatalog), held exclusively like an OPFS directory. Killing a tab
 // drops its channels, locks and worker at once, as closing a browser tab does.
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import * as Comlink from 'comlink';
@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { isScionError, ScionError } from '../core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { Scion, type ChangeEvent, type Database } from './index.ts';
 import type { HostHooks } from './tab-host.ts';
 import type { Channel, Locks } from './tab-protocol.ts';
@@ -115,7 +115,7 @@ class FakeChannel implements Channel {
 class Origin {
   readonly locks = new FakeLocks();
   readonly bus = new FakeBus();
-  readonly file = new MemoryFile();
+  readonly file = new MemoryDirectory();
   readonly catalog = new MemoryCatalog();
   readonly storage = new Map<string, string>();
   holder: string | undefined;

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'PageNotLocal'
   | 'PageSizeUnsupported'
   | 'RemoteUnavailable'
+  /** The local disk or the origin's storage quota is full; nothing was committed. */
+  | 'QuotaExceeded'
   | 'UrlExpired';
 
 /** JSON-safe context: ids as strings, counts as numbers. */

@@ -29,6 +29,11 @@ export class CommitIndex {
     return this.#logs.get(vid)?.commits[lsn - 1];
   }
 
+  /** Every commit, volume by volume in LSN order (the order `add` accepts them in). */
+  all(): Commit[] {
+    return [...this.#logs.values()].flatMap((log) => log.commits);
+  }
+
   volumes(): VolumeId[] {
     return [...this.#logs.keys()];
   }

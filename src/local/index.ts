@@ -1,11 +1,15 @@
 export type { Catalog, CatalogContents } from './catalog.ts';
 export { IdbCatalog } from './idb-catalog.ts';
-export type { CommitEntry, LocalStore } from './local-store.ts';
+export type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
 export { LogStore } from './log-store.ts';
 export type { LogStoreOptions } from './log-store.ts';
 export { MemoryCatalog } from './memory-catalog.ts';
 export { MemoryStore } from './memory-store.ts';
 export { OpfsStore } from './opfs-store.ts';
 export type { OpfsStoreOptions } from './opfs-store.ts';
+export { SlotStore } from './slot-store.ts';
+export type { SlotStoreOptions } from './slot-store.ts';
+export { MemoryDirectory, STORE_FILE_NAMES } from './store-files.ts';
+export type { StoreFiles } from './store-files.ts';
 export { MemoryFile } from './sync-file.ts';
 export type { SyncFile } from './sync-file.ts';

@@ -466,8 +466,8 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
       [...s.cachedPagesSync()].map(([sid, set]) => `${sid}:${set.toString()}`).sort().join(' ');
     check(listing(h.store) === `${sidOf(1)}:{1..=3} ${sidOf(2)}:{1}`, `cachedPagesSync is ${listing(h.store)}`);
 
-    h.store.evictPagesSync(sidOf(1), PageSet.of([1, 3, 7])); // 7 was never held
-    h.store.evictPagesSync(sidOf(99), PageSet.of([1])); // an unknown segment
+    h.store.evictPagesSync(new Map([[sidOf(1), PageSet.of([1, 3, 7])]])); // 7 was never held
+    h.store.evictPagesSync(new Map([[sidOf(99), PageSet.of([1])]])); // an unknown segment
     const checkAfter = (s: LocalStore, when: string) => {
       checkNoPage(s, sidOf(1), idx(1), `${when}: an evicted page`);
       checkNoPage(s, sidOf(1), idx(3), `${when}: an evicted page`);
@@ -485,6 +485,87 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
     // Evicted pages can be fetched and cached again.
     s.putPagesSync(sidOf(1), new Map([[idx(1), makePage(1, 1)]]));
     checkPages(await h.reopen(), { commit: e1.commit, pages: new Map([[idx(1), makePage(1, 1)]]) }, 'a page cached again after eviction');
+  },
+
+  async 'dropping a volume gives its page bytes back: the store shrinks, before and after reopen'(h) {
+    const a = vidOf(1);
+    const b = vidOf(2);
+    const empty = h.store.statsSync().fileBytes;
+    const kept = makeEntry(b, 1, { sid: 9, pages: [1, 2] });
+    h.store.appendCommitsSync([kept]);
+    for (let n = 1; n <= 40; n++) h.store.appendCommitsSync([makeEntry(a, n, { sid: 100 + n, pages: [1, 2, 3, 4, 5, 6, 7, 8], seed: n })]);
+    const full = h.store.statsSync().fileBytes;
+    check(full >= empty + 41 * 8 * PAGE_SIZE - 33 * 6 * PAGE_SIZE, `40 commits of 8 pages take only ${full - empty} bytes`);
+    h.store.dropVolumeSync(a);
+    while (h.store.compactStepSync()) { /* until no upkeep is left */ }
+    const after = h.store.statsSync();
+    check(after.fileBytes <= empty + 2 * PAGE_SIZE + 64 * 1024, `after dropping 320 pages the store holds ${after.fileBytes} bytes (empty: ${empty}, full: ${full})`);
+    check(after.pages === 2, `after the drop ${after.pages} pages are held`);
+    checkPages(h.store, kept, 'the other volume');
+    const s = await h.reopen();
+    check(s.statsSync().fileBytes <= after.fileBytes, `reopening grew the store from ${after.fileBytes} to ${s.statsSync().fileBytes} bytes`);
+    checkPages(s, kept, 'the other volume after reopen');
+    check(s.latestLsnSync(a) === undefined, 'the dropped volume came back');
+  },
+
+  async 'evicted holes are compacted away in bounded steps: the page file shrinks and every page reads back exact'(h) {
+    const a = vidOf(1);
+    const entries = Array.from({ length: 600 }, (_, i) => makeEntry(a, i + 1, { sid: i + 1, pages: [i + 1], seed: i + 1 }));
+    for (const e of entries) h.store.appendCommitsSync([e]);
+    const full = h.store.statsSync();
+    // Evict the lower 400 (old versions no snapshot reaches): the 200 live pages sit at the top of the file.
+    h.store.evictPagesSync(new Map(entries.slice(0, 400).map((e) => [e.commit.segment?.sid as SegmentId, e.commit.segment?.pages as PageSet])));
+    const evicted = h.store.statsSync();
+    check(evicted.freeSlots > 0, `one eviction compacted all 200 pages at once (${JSON.stringify(evicted)}): steps are not bounded`);
+    while (h.store.compactStepSync()) { /* the background upkeep, step by step */ }
+    const after = h.store.statsSync();
+    check(after.freeSlots === 0 && after.slots === 200, `after compaction ${after.slots} slots are used and ${after.freeSlots} free`);
+    check(after.fileBytes <= full.fileBytes - 390 * PAGE_SIZE, `compaction reclaimed only ${full.fileBytes - after.fileBytes} bytes`);
+    for (const e of entries.slice(400)) checkPages(h.store, e, 'a moved page');
+    const s = await h.reopen();
+    for (const e of entries.slice(400)) checkPages(s, e, 'a moved page after reopen');
+    check(s.statsSync().fileBytes <= after.fileBytes, 'reopening grew the store');
+  },
+
+  async 'linkPagesSync holds a second segment\'s pages without writing them again'(h) {
+    const a = vidOf(1);
+    const r = vidOf(2);
+    const local = makeEntry(a, 1, { sid: 1, pages: [1, 2, 3] });
+    h.store.appendCommitsSync([local]);
+    const before = h.store.statsSync();
+    h.store.appendCommitsSync([makeEntry(r, 1, { sid: 2, pages: [1, 2, 3, 4], remote: true, held: false })]);
+    const linked = h.store.linkPagesSync(sidOf(2), new Map([[idx(1), sidOf(1)], [idx(2), sidOf(1)], [idx(3), sidOf(1)], [idx(4), sidOf(1)]]));
+    check(linked.toString() === '{1..=3}', `linked ${linked.toString()}, expected the three pages held`);
+    const pushed = { commit: { ...local.commit, segment: { sid: sidOf(2), pages: PageSet.of([1, 2, 3]), frames: [] } }, pages: local.pages };
+    checkPages(h.store, pushed, 'a linked page');
+    const after = h.store.statsSync();
+    check(after.slots === before.slots && after.fileBytes - before.fileBytes < PAGE_SIZE, `linking wrote page bytes: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    // The local segment goes (GC after the push); the pushed one keeps the bytes.
+    h.store.evictPagesSync(new Map([[sidOf(1), PageSet.of([1, 2, 3])]]));
+    checkPages(h.store, pushed, 'a linked page after its source was evicted');
+    const s = await h.reopen();
+    checkPages(s, pushed, 'a linked page after reopen');
+    check(!s.hasPageSync(sidOf(1), idx(1)), 'the evicted source is back after reopen');
+  },
+
+  async 'thousands of commits of one page stay bounded once old versions are evicted'(h) {
+    const a = vidOf(1);
+    let live: CommitEntry | undefined;
+    for (let n = 1; n <= 2000; n++) {
+      live = makeEntry(a, n, { sid: n, pages: [1], seed: n });
+      h.store.appendCommitsSync([live]);
+      if (n % 100 === 0) {
+        const old = Array.from({ length: 100 }, (_, i) => [sidOf(n - 100 + i), PageSet.of([1])] as const).filter(([sid]) => sid !== sidOf(n));
+        h.store.evictPagesSync(new Map(old));
+      }
+    }
+    while (h.store.compactStepSync()) { /* finish upkeep */ }
+    const stats = h.store.statsSync();
+    // 2,000 commit records remain (history), but only one page: far below 2,000 × 4 KiB.
+    check(stats.slots === 1 && stats.fileBytes < 400 * 1024, `after 2,000 commits of one page: ${JSON.stringify(stats)}`);
+    const s = await h.reopen();
+    checkPages(s, live as CommitEntry, 'the newest version');
+    check(s.latestLsnSync(a) === 2000, 'commits were lost');
   },
 
   async 'a closed store refuses reads and writes with Closed'({ store }) {

@@ -7,9 +7,24 @@ export interface CommitEntry {
   readonly pages?: ReadonlyMap<PageIdx, Page> | undefined;
 }
 
+export interface StoreStats {
+  readonly commits: number;
+  /** Pages held, counted by (segment, page): a page shared by two segments counts twice. */
+  readonly pages: number;
+  /** Distinct page slots in use (bytes of page data = slots × 4096). */
+  readonly slots: number;
+  /** Slots inside the page file not in use yet reclaimed by compaction. */
+  readonly freeSlots: number;
+  /** Bytes of every file the store keeps. */
+  readonly fileBytes: number;
+  /** Bytes of the active journal (metadata). */
+  readonly journalBytes: number;
+}
+
 /**
  * Durable local storage of volume logs and pages. Every method is blocking and must run on the
- * DB worker's thread (OPFS sync access handles); writes are durable when they return.
+ * DB worker's thread (OPFS sync access handles); writes are durable when they return, and a write
+ * that throws committed nothing.
  */
 export interface LocalStore {
   readonly medium: 'memory' | 'opfs';
@@ -30,20 +45,31 @@ export interface LocalStore {
 
   /**
    * Appends commits, all or none, each at its volume's next LSN (throws Internal otherwise).
-   * Acknowledged only once durable.
+   * Acknowledged only once durable. A full disk throws QuotaExceeded.
    */
   appendCommitsSync(entries: readonly CommitEntry[]): void;
-  /** Caches pages of a segment fetched from a remote. Durable on return. */
+  /** Caches pages of a segment fetched from a remote (pages held already are skipped). Durable on return. */
   putPagesSync(sid: SegmentId, pages: ReadonlyMap<PageIdx, Page>): void;
-  /** Forgets a volume's log; pages no remaining commit references become unreachable. */
+  /**
+   * Holds page `idx` of `sid` as the very bytes already held for page `idx` of `sources.get(idx)`,
+   * without writing them again (a pushed segment's pages are the local pages it was made of).
+   * Returns the pages linked; a source not held is skipped.
+   */
+  linkPagesSync(sid: SegmentId, sources: ReadonlyMap<PageIdx, SegmentId>): PageSet;
+  /** Forgets a volume's log; pages no remaining commit references are freed. */
   dropVolumeSync(vid: VolumeId): void;
 
-  /** Forgets cached pages (their bytes can be fetched again from the remote). */
-  evictPagesSync(sid: SegmentId, pages: PageSet): void;
+  /** Forgets cached pages (their bytes can be fetched again from the remote), all in one record. */
+  evictPagesSync(pages: ReadonlyMap<SegmentId, PageSet>): void;
   /** Every page held, by segment. */
   cachedPagesSync(): Map<SegmentId, PageSet>;
 
-  /** Bytes of page data held, for budgets and benchmarks. */
-  statsSync(): { commits: number; pages: number; fileBytes: number };
+  /**
+   * One bounded step of background upkeep (moving a few pages into freed slots so the file can
+   * shrink, or checkpointing the journal). Returns whether more work is left.
+   */
+  compactStepSync(): boolean;
+
+  statsSync(): StoreStats;
   closeSync(): void;
 }

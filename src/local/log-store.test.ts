@@ -1,40 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageCount, PageIdx, PageSet, SegmentId, VolumeId,
-  type Commit, type ErrorCode, type IdSource,
+  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, SegmentId,
+  type Commit, type ErrorCode,
 } from '../core/index.ts';
-import { localStoreChecks, runLocalStoreChecks, type LocalStoreHarness } from './local-store.contract.ts';
-import type { CommitEntry, LocalStore } from './local-store.ts';
+import type { CommitEntry } from './local-store.ts';
 import { LogStore } from './log-store.ts';
-import { MemoryStore } from './memory-store.ts';
 import { MemoryFile, type SyncFile } from './sync-file.ts';
+import { idx, localCommit, makePage, sidOf, vidOf } from './testing.ts';
+
+/** The format-1 store over a memory file: only SlotStore's migration opens it now. */
+const openV1 = (file: SyncFile, options: { onTailDropped?: (d: TailDrop) => void } = {}) => LogStore.openSync(file, { medium: 'memory', ...options });
 
 // ── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
-const fixed = (n: number): IdSource => ({ now: () => 1_700_000_000_000 + n, random: (b) => void b.fill(n & 0xff) });
-const vidOf = (n: number): VolumeId => VolumeId.random(fixed(n));
-const sidOf = (n: number): SegmentId => SegmentId.random(fixed(n));
-const idx = (n: number): PageIdx => PageIdx.parse(n);
-
-function makePage(seed: number, pageIdx: number): Page {
-  const p = Page.zeroed();
-  new DataView(p.buffer).setUint32(0, seed, true);
-  new DataView(p.buffer).setUint32(4, pageIdx, true);
-  for (let i = 8; i < PAGE_SIZE; i++) p[i] = (seed * 31 + pageIdx * 7 + i * 13) & 0xff;
-  return p;
-}
-
-/** A local commit of `vid` at `lsn` writing `pages` under segment `sid`, carrying their bytes. */
-function localCommit(vid: VolumeId, lsn: number, sid: number, pages: number[]): CommitEntry {
-  const set = PageSet.of(pages);
-  const commit: Commit = {
-    vid,
-    lsn: LSN.parse(lsn),
-    pageCount: PageCount.parse(Math.max(...pages)),
-    segment: { sid: sidOf(sid), pages: set, frames: [] },
-  };
-  return { commit, pages: new Map([...set].map((i) => [i, makePage(sid, i)])) };
-}
 
 /** A commit as plain data: toEqual cannot see PageSet's private fields, so page sets are printed. */
 const plain = (c: Commit | undefined) =>
@@ -55,7 +33,7 @@ function expectScionError(fn: () => unknown, code: ErrorCode): Error {
   return thrown as Error;
 }
 
-function expectPages(store: LocalStore, entry: CommitEntry): void {
+function expectPages(store: Pick<LogStore, 'readPageSync'>, entry: CommitEntry): void {
   const sid = entry.commit.segment?.sid as SegmentId;
   for (const [i, page] of entry.pages ?? []) {
     const got = store.readPageSync(sid, i);
@@ -78,49 +56,13 @@ type TailDrop = { offset: number; bytes: number; reason: string };
 function openOn(bytes: Uint8Array): { store: LogStore; file: MemoryFile; drops: TailDrop[] } {
   const drops: TailDrop[] = [];
   const file = new MemoryFile(bytes);
-  const store = MemoryStore.open(file, { onTailDropped: (d) => drops.push(d) });
+  const store = openV1(file, { onTailDropped: (d) => drops.push(d) });
   return { store, file, drops };
 }
 
-function memoryHarness(): LocalStoreHarness {
-  let file = new MemoryFile();
-  let current = MemoryStore.open(file);
-  return {
-    store: current,
-    async reopen() {
-      current.closeSync();
-      file = new MemoryFile(file.bytes());
-      current = MemoryStore.open(file, {
-        onTailDropped: (d) => {
-          throw new Error(`BUG: a cleanly closed store dropped a tail at reopen: ${JSON.stringify(d)}`);
-        },
-      });
-      return current;
-    },
-  };
-}
-
-// ── The contract ────────────────────────────────────────────────────────────────────────────
-
-describe('MemoryStore (LocalStore contract)', () => {
-  for (const [name, run] of Object.entries(localStoreChecks)) {
-    it(name, () => run(memoryHarness()));
-  }
-
-  it('runLocalStoreChecks (the e2e entry point) runs every check and reports each one passing', async () => {
-    const results = await runLocalStoreChecks(async () => memoryHarness());
-    expect(results.map((r) => r.name)).toEqual(Object.keys(localStoreChecks));
-    expect(results.filter((r) => !r.ok)).toEqual([]);
-  });
-
-  it('reports its medium as memory', () => {
-    expect(MemoryStore.open().medium).toBe('memory');
-  });
-});
-
 // ── Crash recovery: the log over a memory file we can tear and corrupt ──────────────────────
 
-describe('LogStore crash recovery', () => {
+describe('LogStore (format 1) crash recovery', () => {
   const a = vidOf(1);
   const c1 = localCommit(a, 1, 1, [1, 2]);
   const c2 = localCommit(a, 2, 2, [2, 3]);
@@ -129,7 +71,7 @@ describe('LogStore crash recovery', () => {
   /** A store holding c1 then c2; returns its bytes and where each record ends. */
   function twoCommits(): { bytes: Uint8Array; end1: number; end2: number } {
     const file = new MemoryFile();
-    const store = MemoryStore.open(file);
+    const store = openV1(file);
     store.appendCommitsSync([c1]);
     const end1 = store.statsSync().fileBytes;
     store.appendCommitsSync([c2]);
@@ -203,7 +145,7 @@ describe('LogStore crash recovery', () => {
     ];
     for (const [name, last, expectBefore] of cases) {
       const file = new MemoryFile();
-      const store = MemoryStore.open(file);
+      const store = openV1(file);
       store.appendCommitsSync([c1]);
       const end1 = store.statsSync().fileBytes;
       last(store);
@@ -256,13 +198,13 @@ describe('LogStore crash recovery', () => {
   it('a damaged record followed by intact records fails to open with Corrupt and leaves the file untouched', () => {
     const { bytes, end1 } = twoCommits();
     const file = new MemoryFile(bytes);
-    const store = MemoryStore.open(file);
+    const store = openV1(file);
     store.appendCommitsSync([localCommit(a, 3, 4, [5])]);
     store.closeSync();
     const damaged = file.bytes();
     damaged[end1 + 30]! ^= 0x01; // inside record 2's meta
     const reopened = new MemoryFile(damaged);
-    expectScionError(() => MemoryStore.open(reopened), 'Corrupt');
+    expectScionError(() => openV1(reopened), 'Corrupt');
     expect(reopened.bytes()).toEqual(damaged);
   });
 
@@ -388,7 +330,7 @@ describe('LogStore scale', () => {
     const pages = Array.from({ length: n }, (_, i) => i + 1);
     const entry = localCommit(a, 1, 1, pages);
     const file = new MemoryFile();
-    const store = MemoryStore.open(file);
+    const store = openV1(file);
     store.appendCommitsSync([entry]);
     expect(store.statsSync().pages).toBe(n);
     expect(store.statsSync().fileBytes).toBeGreaterThan(n * PAGE_SIZE);

@@ -43,8 +43,11 @@ export interface LogStoreOptions {
   onTailDropped?: (info: { offset: number; bytes: number; reason: string }) => void;
 }
 
-/** A LocalStore as one append-only log file: pages and commit records together. */
-export class LogStore implements LocalStore {
+/**
+ * The store of format 1 (`volumes.log`): one append-only log file, pages and commit records together.
+ * Superseded by SlotStore (format 2), which migrates it at open; kept to read such files.
+ */
+export class LogStore {
   readonly medium: LocalStore['medium'];
   readonly #file: SyncFile;
   readonly #index = new CommitIndex();

@@ -1,12 +1,12 @@
-import { LogStore, type LogStoreOptions } from './log-store.ts';
-import { MemoryFile } from './sync-file.ts';
+import { SlotStore, type SlotStoreOptions } from './slot-store.ts';
+import { MemoryDirectory } from './store-files.ts';
 
 /**
- * An ephemeral LocalStore in memory: the same log format as OPFS over a MemoryFile. Pass the file of
- * an earlier store to "restart" on its bytes (crash tests tear or corrupt them first).
+ * An ephemeral LocalStore in memory: the same format as OPFS over a MemoryDirectory. Pass the
+ * directory of an earlier store to "restart" on its bytes (crash tests tear or corrupt them first).
  */
 export const MemoryStore = {
-  open(file: MemoryFile = new MemoryFile(), options: Omit<LogStoreOptions, 'medium'> = {}): LogStore {
-    return LogStore.openSync(file, { ...options, medium: 'memory' });
+  open(dir: MemoryDirectory = new MemoryDirectory(), options: Omit<SlotStoreOptions, 'medium'> = {}): SlotStore {
+    return SlotStore.openSync(dir.files(), { ...options, medium: 'memory' });
   },
 } as const;

@@ -1,41 +1,73 @@
 import { ScionError } from '../core/index.ts';
-import { LogStore, type LogStoreOptions } from './log-store.ts';
+import { SlotStore, type SlotStoreOptions } from './slot-store.ts';
+import { STORE_FILE_NAMES, type StoreFiles } from './store-files.ts';
 
-export interface OpfsStoreOptions extends Omit<LogStoreOptions, 'medium'> {
+export interface OpfsStoreOptions extends Omit<SlotStoreOptions, 'medium'> {
   /** Directory under the origin's OPFS root; one store per directory. Default "scion". */
   directory?: string;
 }
 
-const LOG_FILE = 'volumes.log';
-
 /**
  * Opens the LocalStore kept in the Origin Private File System. Only in a dedicated worker: it holds
- * an exclusive FileSystemSyncAccessHandle until closed, so one store per directory per origin.
+ * exclusive FileSystemSyncAccessHandles until closed, so one store per directory per origin. A
+ * format-1 store (`volumes.log`) in the directory is migrated, then its file removed.
  */
 export const OpfsStore = {
-  async open(options: OpfsStoreOptions = {}): Promise<LogStore> {
+  async open(options: OpfsStoreOptions = {}): Promise<SlotStore> {
     const name = options.directory ?? 'scion';
     if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {
       throw new ScionError('InvalidInput', 'OPFS is not available here. Open the OPFS store inside a dedicated Web Worker of a secure context, or use MemoryStore.');
     }
     const root = await navigator.storage.getDirectory();
     const dir = await root.getDirectoryHandle(name, { create: true });
-    const fileHandle = await dir.getFileHandle(LOG_FILE, { create: true });
-    if (typeof fileHandle.createSyncAccessHandle !== 'function') {
-      throw new ScionError('InvalidInput', 'OPFS sync access handles exist only in dedicated workers. Open the OPFS store in a Web Worker.');
-    }
-    let handle: FileSystemSyncAccessHandle;
+    const held: FileSystemSyncAccessHandle[] = [];
+    const openFile = async (file: string, create: boolean): Promise<FileSystemSyncAccessHandle | undefined> => {
+      let handle: FileSystemFileHandle;
+      try {
+        handle = await dir.getFileHandle(file, { create });
+      } catch (e) {
+        if (!create && (e as Error).name === 'NotFoundError') return undefined;
+        throw ScionError.from(e);
+      }
+      if (typeof handle.createSyncAccessHandle !== 'function') {
+        throw new ScionError('InvalidInput', 'OPFS sync access handles exist only in dedicated workers. Open the OPFS store in a Web Worker.');
+      }
+      try {
+        const access = await handle.createSyncAccessHandle();
+        held.push(access);
+        return access;
+      } catch (e) {
+        // Chromium reports a handle held elsewhere as NoModificationAllowedError.
+        if ((e as Error).name !== 'NoModificationAllowedError') throw ScionError.from(e);
+        throw new ScionError('Forbidden', `The OPFS store "${name}" is open elsewhere (another tab or worker holds it). Close it there first.`, { directory: name }, { cause: e });
+      }
+    };
     try {
-      handle = await fileHandle.createSyncAccessHandle();
+      const pages = (await openFile(STORE_FILE_NAMES.pages, true)) as FileSystemSyncAccessHandle;
+      const journals = [
+        (await openFile(STORE_FILE_NAMES.journals[0], true)) as FileSystemSyncAccessHandle,
+        (await openFile(STORE_FILE_NAMES.journals[1], true)) as FileSystemSyncAccessHandle,
+      ] as const;
+      const mark = (await openFile(STORE_FILE_NAMES.mark, true)) as FileSystemSyncAccessHandle;
+      const legacy = await openFile(STORE_FILE_NAMES.legacy, false);
+      let removeLegacy = false;
+      const files: StoreFiles = { pages, journals, mark, legacy, removeLegacy: () => void (removeLegacy = true) };
+      const store = SlotStore.openSync(files, { ...options, medium: 'opfs' });
+      if (legacy && removeLegacy) {
+        // Migrated (durably, the mark names the new journal): the old file goes. If this is cut
+        // short, the next open sees the mark and removes it again.
+        legacy.close();
+        await dir.removeEntry(STORE_FILE_NAMES.legacy);
+      } else legacy?.close();
+      return store;
     } catch (e) {
-      // Chromium reports a handle held elsewhere as NoModificationAllowedError; anything else (quota) passes through.
-      if ((e as Error).name !== 'NoModificationAllowedError') throw ScionError.from(e);
-      throw new ScionError('Forbidden', `The OPFS store "${name}" is open elsewhere (another tab or worker holds it). Close it there first.`, { directory: name }, { cause: e });
-    }
-    try {
-      return LogStore.openSync(handle, { ...options, medium: 'opfs' });
-    } catch (e) {
-      handle.close();
+      for (const h of held) {
+        try {
+          h.close();
+        } catch {
+          // already closed
+        }
+      }
       throw e;
     }
   },

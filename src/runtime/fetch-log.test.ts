@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LatestHint, LSN, PageIdx, RemoteKey, type VolumeId } from '../core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type RemoteRequestEvent } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
@@ -9,7 +9,7 @@ import { Runtime } from './runtime.ts';
 const idx = (n: number) => PageIdx.parse(n);
 
 async function device(remote: MemoryRemote) {
-  return Runtime.open({ store: MemoryStore.open(new MemoryFile()), catalog: new MemoryCatalog(), remote });
+  return Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote });
 }
 
 /** A remote volume with `commits` one-page commits, and a way to count requests from here on. */

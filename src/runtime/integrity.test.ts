@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Commit, isScionError, LSN, PageIdx, RemoteKey, type ErrorCode, type SegmentRef, type VolumeId } from '../core/index.ts';
 import { encodeCommitV1 } from '../core/testing.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
@@ -11,9 +11,9 @@ import { Runtime } from './runtime.ts';
  * older valid one, cut short or deleted — a reader gets Corrupt, never pages of another commit.
  */
 
-async function device(remote: MemoryRemote, file = new MemoryFile(), catalog = new MemoryCatalog()) {
+async function device(remote: MemoryRemote, file = new MemoryDirectory(), catalog = new MemoryCatalog()) {
   const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote });
-  return { rt, restart: async () => Runtime.open({ store: MemoryStore.open(new MemoryFile(file.bytes())), catalog, remote }) };
+  return { rt, restart: async () => Runtime.open({ store: MemoryStore.open(file.copy()), catalog, remote }) };
 }
 
 const idx = (n: number) => PageIdx.parse(n);
@@ -121,7 +121,7 @@ describe('a damaged commit object', () => {
 describe('a torn commit upload (the bucket kept 0 bytes, the pusher lost the answer)', () => {
   it('the pushing device reopens and reads its data; the next push or pull says Corrupt; other devices read what they hold', async () => {
     const { remote, g } = await pushedVolume(1);
-    const file = new MemoryFile();
+    const file = new MemoryDirectory();
     const catalog = new MemoryCatalog();
     const b = await device(remote, file, catalog);
     const gb = await b.rt.graftClone(g.remote);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PageIdx } from '../core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type RemoteRequestEvent } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
@@ -10,7 +10,7 @@ const idx = (n: number) => PageIdx.parse(n);
 const page = (fill: number) => new Uint8Array(4096).fill(fill);
 
 async function device(remote: MemoryRemote) {
-  return Runtime.open({ store: MemoryStore.open(new MemoryFile()), catalog: new MemoryCatalog(), remote });
+  return Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote });
 }
 
 describe('push at scale', () => {

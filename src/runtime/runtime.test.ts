@@ -1,19 +1,19 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { isScionError, LSN, PageCount, PageIdx, PageSet, Snapshot, VolumeId, type ErrorCode, type Page } from '../core/index.ts';
-import { IdbCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { IdbCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { Runtime } from './runtime.ts';
 
 let dbCounter = 0;
 
 /** A runtime on a memory store and an IndexedDB catalog (fake-indexeddb), restartable on the same data. */
-async function openRuntime(file = new MemoryFile(), catalogName = `runtime-test-${++dbCounter}`) {
+async function openRuntime(file = new MemoryDirectory(), catalogName = `runtime-test-${++dbCounter}`) {
   const rt = await Runtime.open({ store: MemoryStore.open(file), catalog: await IdbCatalog.open(catalogName) });
   return {
     rt,
     async restart() {
       rt.close();
-      return (await openRuntime(new MemoryFile(file.bytes()), catalogName)).rt;
+      return (await openRuntime(file.copy(), catalogName)).rt;
     },
   };
 }

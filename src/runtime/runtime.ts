@@ -1,3 +1,4 @@
+import { getLogger } from '@logtape/logtape';
 import {
   ChecksumBuilder, Graft, isScionError, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx,
@@ -29,7 +30,15 @@ export interface RuntimeOptions {
   ids?: IdSource;
   /** How a push groups pages into frames; default ascending runs of 64. The VFS puts B-tree interior pages first. */
   planFrames?: FramePlanner;
+  /**
+   * Run local GC in the background after every `everyCommits` local commits and after each push, so
+   * the store follows the live data without the app calling `collectLocalGarbage`. Off unless given
+   * (the DB worker turns it on).
+   */
+  autoGc?: LocalGcOptions & { everyCommits: number };
 }
+
+const logger = getLogger(['scion', 'runtime', 'store']);
 
 /** Emitted after every local commit, so SQLite connections and apps can notice new snapshots. */
 export interface CommitEvent {
@@ -72,6 +81,14 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = emptyReadStats();
+  /** Snapshots local GC must keep (checkouts), by lease id. */
+  readonly #retained = new Map<number, Snapshot>();
+  #nextRetained = 1;
+  readonly #autoGc: RuntimeOptions['autoGc'];
+  #commitsSinceGc = 0;
+  #gcDue = false;
+  /** The store's background upkeep while it runs. */
+  #upkeep: Promise<void> | undefined;
   #closed = false;
 
   private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
@@ -80,6 +97,7 @@ export class Runtime {
     this.#remote = options.remote && countingRemote(options.remote, this.#stats);
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
+    this.#autoGc = options.autoGc;
     this.#tags = tags;
     this.#grafts = grafts;
   }
@@ -209,6 +227,7 @@ export class Runtime {
       this.#store.dropVolumeSync(graft.local);
       const remoteInUse = [...this.#grafts.values()].some((g) => g.remote === graft.remote || g.local === graft.remote);
       if (!remoteInUse) this.#store.dropVolumeSync(graft.remote);
+      this.#scheduleUpkeep();
     });
   }
 
@@ -317,9 +336,12 @@ export class Runtime {
   /** All unpushed local commits → one segment + one remote commit. Divergence is an outcome. */
   async graftPush(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
     this.mustGetGraft(vid);
-    return this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
+    const result = await this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
       r.outcome === 'pushed' ? { lsn: r.remoteLsn, pages: r.pages, bytes: r.bytes } : {},
     );
+    // Pushed pages are re-fetchable now: old versions and cached copies can go.
+    if (this.#autoGc && result.outcome === 'pushed') this.#requestGc();
+    return result;
   }
 
   /** Fetches every frame of the graft's latest snapshot that is not held locally. */
@@ -416,13 +438,71 @@ export class Runtime {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
 
-  /** Local GC: drops cached pages no snapshot reaches, then re-fetchable ones over the budget. */
+  /**
+   * Local GC: drops cached pages no retained snapshot reaches (see LocalRetention), then
+   * re-fetchable ones over the budget. The store's files shrink in the background.
+   */
   collectLocalGarbage(options: LocalGcOptions = {}): LocalGcResult {
+    const result = this.#collectLocal(options);
+    this.#scheduleUpkeep();
+    return result;
+  }
+
+  #collectLocal(options: LocalGcOptions): LocalGcResult {
+    this.#commitsSinceGc = 0;
     const grafts = this.graftList();
     const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
-    const pinned = [...grafts, ...this.#forking.values()];
-    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, pinned, grafts.map((g) => this.graftSnapshot(g.local)), options));
+    const keep = {
+      grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
+      retained: [...this.#retained.values()],
+    };
+    return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
+  }
+
+  /** Automatic local GC: runs as the next step of the background upkeep. */
+  #requestGc(): void {
+    this.#gcDue = true;
+    this.#scheduleUpkeep();
+  }
+
+  /**
+   * Keeps the pages of `snapshot` from local GC until the returned function is called (open
+   * checkouts and readers of past snapshots).
+   */
+  retainSnapshot(snapshot: Snapshot): () => void {
+    const id = this.#nextRetained++;
+    this.#retained.set(id, snapshot);
+    return () => void this.#retained.delete(id);
+  }
+
+  /**
+   * Runs the store's upkeep (compaction into freed slots, journal checkpoints) to its end in the
+   * background, one bounded step per macrotask, so reads and commits wait a few ms at most.
+   * Resolves when no work is left (tests and benchmarks await it; apps need not).
+   */
+  storeUpkeep(): Promise<void> {
+    this.#scheduleUpkeep();
+    return this.#upkeep ?? Promise.resolve();
+  }
+
+  #scheduleUpkeep(): void {
+    if (this.#upkeep || this.#closed) return;
+    const step = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+      if (this.#closed) return;
+      let more = false;
+      try {
+        if (this.#gcDue && this.#autoGc) {
+          this.#gcDue = false;
+          this.#collectLocal(this.#autoGc);
+          more = true;
+        } else more = this.#store.compactStepSync();
+      } catch (e) {
+        logger.warn('store upkeep stopped: {message}', { message: (e as Error).message });
+      }
+      return more ? step() : undefined;
+    });
+    this.#upkeep = step().finally(() => (this.#upkeep = undefined));
   }
 
   /** Counters of the remote read path since the runtime opened. */
@@ -603,6 +683,7 @@ export class Runtime {
       this.#store.appendCommitsSync([{ commit, pages: commit.segment ? pages : undefined }]);
       const snapshot = this.graftSnapshot(vid);
       for (const listener of this.#listeners) listener({ graft: vid, lsn, snapshot });
+      if (this.#autoGc && ++this.#commitsSinceGc >= this.#autoGc.everyCommits) this.#requestGc();
       return snapshot;
     }, (snapshot) => ({ lsn: Snapshot.head(snapshot)?.lsn }));
   }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isScionError, LSN, PageIdx, RemoteKey, SegmentId, VolumeId, type ErrorCode } from '../core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
 /** A "device": a runtime with its own store and catalog, sharing `remote` with the others. */
-async function device(remote: Remote, file = new MemoryFile(), catalog = new MemoryCatalog()) {
+async function device(remote: Remote, file = new MemoryDirectory(), catalog = new MemoryCatalog()) {
   const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote });
   return {
     rt,
@@ -13,7 +13,7 @@ async function device(remote: Remote, file = new MemoryFile(), catalog = new Mem
     catalog,
     /** Simulates a crash and restart: same bytes, same catalog, a new runtime. */
     async restart(withRemote: Remote = remote) {
-      return (await device(withRemote, new MemoryFile(file.bytes()), catalog)).rt;
+      return (await device(withRemote, file.copy(), catalog)).rt;
     },
   };
 }
@@ -221,7 +221,7 @@ describe('lazy reads and hydrate', () => {
     const gb = await b.rt.graftClone(g.remote);
     expect(requests.some((r) => r.includes('segments'))).toBe(false);
     expect(b.rt.graftReader(gb.local).pageCount).toBe(10_000);
-    expect(b.file.bytes().byteLength).toBeLessThan(64 * 1024);
+    expect(b.file.totalBytes).toBeLessThan(64 * 1024);
   });
 
   it('offline, a page never fetched fails with PageNotLocal: never zeros', async () => {

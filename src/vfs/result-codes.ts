@@ -24,4 +24,5 @@ export const RESULT_CODE = {
   PageNotLocal: 'SQLITE_IOERR_READ',
   RemoteUnavailable: 'SQLITE_IOERR_READ',
   UrlExpired: 'SQLITE_IOERR_READ',
+  QuotaExceeded: 'SQLITE_FULL',
 } as const satisfies Record<ErrorCode, `SQLITE_${string}`>;

@@ -56,6 +56,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
   const files = new Map<Pointer, { kind: 'volume'; path: string; file: VolumeFile } | { kind: 'memory'; path: string; file: MemoryFile; deleteOnClose: boolean }>();
   const memoryFiles = new Map<string, MemoryFile>();
   const pinned = new Map<string, Snapshot>();
+  const releases = new Map<string, () => void>();
   let lastError: ScionError | undefined;
   let tempCounter = 0;
 
@@ -87,7 +88,11 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
         if (f?.kind === 'volume') {
           f.file.unlock(Lock.None);
           // A checkout's name is good for one connection.
-          if (f.file.pinned) pinned.delete(f.path);
+          if (f.file.pinned) {
+            pinned.delete(f.path);
+            releases.get(f.path)?.();
+            releases.delete(f.path);
+          }
         }
         if (f?.kind === 'memory' && f.deleteOnClose) memoryFiles.delete(f.path);
         return 0;
@@ -287,6 +292,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     pinSnapshot(snapshot) {
       const path = `checkout-${++tempCounter}`;
       pinned.set(path, snapshot);
+      releases.set(path, runtime.retainSnapshot(snapshot)); // local GC keeps a checkout's pages
       return path;
     },
   };

@@ -1,7 +1,7 @@
 import sqlite3InitModule, { type Database, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isScionError, LSN, type ErrorCode } from '../core/index.ts';
-import { MemoryCatalog, MemoryFile, MemoryStore } from '../local/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Runtime } from '../runtime/index.ts';
 import { installScionVfs, openScionDb, planSqliteFrames, withVfsErrors, type ScionVfs } from './index.ts';
@@ -13,7 +13,7 @@ beforeAll(async () => {
 
 let vfsCount = 0;
 /** A runtime + VFS ("a device"); `remote` shared between devices. */
-async function device(remote?: MemoryRemote, file = new MemoryFile(), catalog = new MemoryCatalog()) {
+async function device(remote?: MemoryRemote, file = new MemoryDirectory(), catalog = new MemoryCatalog()) {
   const runtime = await Runtime.open({ store: MemoryStore.open(file), catalog, remote, planFrames: planSqliteFrames });
   const vfs = installScionVfs(sqlite3, runtime, { name: `scion-test-${++vfsCount}` });
   const open = async (tag: string) => {
@@ -56,12 +56,12 @@ describe('SQL on volumes', () => {
 
   it('data survives a restart of the runtime (the same store bytes and catalog)', async () => {
     const catalog = new MemoryCatalog();
-    const a = await device(undefined, new MemoryFile(), catalog);
+    const a = await device(undefined, new MemoryDirectory(), catalog);
     const db = await a.open('main');
     db.exec("create table t(x); insert into t values ('durable')");
     db.close();
     a.runtime.close();
-    const b = await device(undefined, new MemoryFile(a.file.bytes()), catalog);
+    const b = await device(undefined, a.file.copy(), catalog);
     const again = openScionDb(sqlite3, b.vfs, 'main');
     expect(again.selectValue('select x from t')).toBe('durable');
     expect(again.selectValue('pragma integrity_check')).toBe('ok');

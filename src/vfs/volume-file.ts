@@ -53,6 +53,8 @@ export class VolumeFile {
   readonly #counter = new HeaderCounter();
   #lock: LockLevel = Lock.None;
   #state: State = { kind: 'idle' };
+  /** Ends local GC's hold on the read transaction's snapshot. */
+  #releaseReader: (() => void) | undefined;
 
   constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined }) {
     this.#shared = shared;
@@ -77,7 +79,10 @@ export class VolumeFile {
 
   lock(level: LockLevel): 'ok' | 'busy' {
     if (level === Lock.Shared && this.#state.kind === 'idle') {
-      this.#state = { kind: 'reading', view: this.#openView() };
+      const view = this.#openView();
+      this.#state = { kind: 'reading', view };
+      // Local GC keeps what an open read transaction sees, however many commits land meanwhile.
+      this.#releaseReader = this.#shared.runtime.retainSnapshot(view.reader.snapshot);
     }
     if (level >= Lock.Reserved && this.#state.kind === 'reading') {
       if (this.pinned) throw new ScionError('InvalidInput', 'This connection is a read-only checkout of a past snapshot. Write through the tag instead.');
@@ -96,7 +101,11 @@ export class VolumeFile {
 
   unlock(level: LockLevel): void {
     if (level < Lock.Reserved) this.#endWrite();
-    if (level === Lock.None) this.#state = { kind: 'idle' };
+    if (level === Lock.None) {
+      this.#releaseReader?.();
+      this.#releaseReader = undefined;
+      this.#state = { kind: 'idle' };
+    }
     this.#lock = Math.min(this.#lock, level) as LockLevel;
   }
 

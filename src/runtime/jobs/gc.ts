@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Graft, type LSN, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot } from '../../core/index.ts';
+import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Commit, type Graft, type LSN, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot } from '../../core/index.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
 import { decodeRemoteCommit } from './fetch-log.ts';
 
@@ -70,6 +70,12 @@ async function readCommit(ctx: JobContext, vid: Parameters<typeof decodeRemoteCo
 export interface LocalGcOptions {
   /** Keep at most this many bytes of re-fetchable cached pages. Default: no budget (drop only unreachable pages). */
   cacheBudgetBytes?: number;
+  /**
+   * The local history window: the pages written by each graft's last this many local commits are
+   * kept, pushed or not, so checkouts of recent local commits read locally. Older versions go, also
+   * of unpushed commits (a push sends only each page's newest version). Default 64.
+   */
+  historyCommits?: number;
 }
 
 export interface LocalGcResult {
@@ -77,44 +83,65 @@ export interface LocalGcResult {
   readonly pagesKept: number;
 }
 
+/** What local GC must not drop, and what it may drop only over the budget. */
+export interface LocalRetention {
+  /**
+   * Every graft with its latest snapshot. Kept: the newest version of each page its unpushed commits
+   * wrote (what a push sends; older versions within the unpushed range are not needed for it), and the
+   * pages of its history window. The rest of the latest snapshot is cached remote pages: re-fetchable,
+   * dropped first over the budget. `latest` undefined (a fork being registered): every page of every
+   * unpushed commit is kept.
+   */
+  readonly grafts: readonly { readonly graft: Graft; readonly latest: Snapshot | undefined }[];
+  /** Snapshots whose pages are kept whatever the budget: open checkouts, readers of past snapshots. */
+  readonly retained: readonly Snapshot[];
+}
+
+export const DEFAULT_HISTORY_COMMITS = 64;
+
 /**
- * Local GC: evicts cached pages that no graft's latest snapshot can reach, then, over the byte
- * budget, pages that can be fetched again from a remote. Pages of unpushed local commits are never
- * evicted. Evicted bytes are reclaimed from the log file by compaction.
+ * Local GC: evicts cached pages that nothing retained (LocalRetention) reaches, then, over the byte
+ * budget, pages that can be fetched again from a remote. The store frees their slots at once (the
+ * page file is cut after its last used slot) and moves pages into the holes in bounded steps
+ * (`compactStepSync`), so GC never grows the store.
  */
-export function collectLocalGarbage(ctx: LocalJobContext, grafts: readonly Graft[], snapshots: readonly Snapshot[], options: LocalGcOptions = {}): LocalGcResult {
+export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, options: LocalGcOptions = {}): LocalGcResult {
   const reachable = new PageMap();
   const pinned = new PageMap();
-  for (const snapshot of snapshots) {
+  const visit = (snapshot: Snapshot, place: (commit: Commit) => PageMap) => {
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const seg = ctx.locatePage(snapshot, idx)?.segment;
-      if (seg) reachable.add(seg.sid, idx);
+      const commit = ctx.locatePage(snapshot, idx);
+      if (commit?.segment) place(commit).add(commit.segment.sid, idx);
     }
-  }
-  for (const graft of grafts) {
-    const latest = ctx.store.latestLsnSync(graft.local) ?? 0;
-    for (let lsn = (graft.sync?.localWatermark ?? 0) + 1; lsn <= latest; lsn++) {
+  };
+  for (const snapshot of keep.retained) visit(snapshot, () => pinned);
+  const history = options.historyCommits ?? DEFAULT_HISTORY_COMMITS;
+  for (const { graft, latest } of keep.grafts) {
+    const last = ctx.store.latestLsnSync(graft.local) ?? 0;
+    const watermark = graft.sync?.localWatermark ?? 0;
+    if (latest) visit(latest, (c) => (c.vid === graft.local && c.lsn > watermark ? pinned : reachable));
+    const from = latest ? last - history + 1 : Math.min(watermark + 1, last - history + 1);
+    for (let lsn = Math.max(1, from); lsn <= last; lsn++) {
       const seg = ctx.mustGetCommit(graft.local, lsn as LSN).segment;
       if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
     }
   }
-  let evicted = 0;
   let kept = 0;
   const refetchable: [SegmentId, PageIdx][] = [];
+  const drop: [SegmentId, PageIdx][] = [];
   for (const [sid, pages] of ctx.store.cachedPagesSync()) {
-    const drop: PageIdx[] = [];
     for (const idx of pages) {
       if (pinned.has(sid, idx)) kept++;
       else if (reachable.has(sid, idx)) refetchable.push([sid, idx]);
-      else drop.push(idx);
+      else drop.push([sid, idx]);
     }
-    if (drop.length > 0) ctx.store.evictPagesSync(sid, PageSet.of(drop));
-    evicted += drop.length;
   }
   const budgetPages = options.cacheBudgetBytes === undefined ? Infinity : Math.floor(options.cacheBudgetBytes / PAGE_SIZE);
   const over = Math.max(0, kept + refetchable.length - Math.max(budgetPages, kept));
-  for (const [sid, list] of groupBy(refetchable.slice(0, over), ([sid]) => sid)) ctx.store.evictPagesSync(sid, PageSet.of(list.map(([, idx]) => idx)));
-  evicted += over;
+  drop.push(...refetchable.slice(0, over));
+  // One journal record for the whole collection.
+  if (drop.length > 0) ctx.store.evictPagesSync(new Map([...groupBy(drop, ([sid]) => sid)].map(([sid, list]) => [sid, PageSet.of(list.map(([, idx]) => idx))])));
+  const evicted = drop.length;
   kept += refetchable.length - over;
   logger.info('local gc: {evicted} pages evicted, {kept} kept', { evicted, kept });
   return { pagesEvicted: evicted, pagesKept: kept };

@@ -78,19 +78,28 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
 }
 
 /**
- * The push succeeded: store the remote commit with its pages (so reads after the push stay local),
- * move the sync point to it, and clear the pending commit. Idempotent, so recovery can repeat it.
+ * The push succeeded: store the remote commit, holding its pages as the very local pages it was
+ * made of (linked, not written again) so reads after the push stay local, move the sync point to
+ * it, and clear the pending commit. Idempotent, so recovery can repeat it.
  */
 export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, pages: readonly (readonly [PageIdx, Page])[]): Promise<void> {
   const graft = ctx.mustGetGraft(vid);
   const pending = graft.pending;
   assert(pending && pending.remote === commit.lsn && pending.hash === commit.hash, `landing ${commit.vid}@${commit.lsn} without its pending commit`);
-  const held = ctx.store.getCommitSync(commit.vid, commit.lsn);
-  if (!held) {
-    ctx.store.appendCommitsSync([{ commit, pages: commit.segment ? new Map(pages) : undefined }]);
-  } else if (held.segment && pages.length > 0) {
-    // Fetched by a concurrent fetch before we stored it: its pages are ours, cache them.
-    ctx.store.putPagesSync(held.segment.sid, new Map(pages));
+  if (!ctx.store.getCommitSync(commit.vid, commit.lsn)) ctx.store.appendCommitsSync([{ commit }]);
+  // A concurrent fetch may have stored the commit first: either way its pages are ours to hold.
+  const sid = ctx.store.getCommitSync(commit.vid, commit.lsn)?.segment?.sid;
+  if (sid && pages.length > 0) {
+    const local = rangeSnapshot(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: pending.local });
+    const sources = new Map<PageIdx, SegmentId>();
+    for (const [idx] of pages) {
+      const source = ctx.locatePage(local, idx)?.segment?.sid;
+      if (source) sources.set(idx, source);
+    }
+    const linked = ctx.store.linkPagesSync(sid, sources);
+    // Pages not held locally (none, unless evicted meanwhile) are written from the pushed bytes.
+    const rest = pages.filter(([idx]) => !linked.has(idx) && !ctx.store.hasPageSync(sid, idx));
+    if (rest.length > 0) ctx.store.putPagesSync(sid, new Map(rest));
   }
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
 }

@@ -1,0 +1,46 @@
+// The bench page's Playwright fixtures, shared by the specs that run jobs in bench workers: `bench` runs a job
+// in a new worker on bench/pages/peers.html, `heap` polls the workers' JS heap over CDP.
+import { test as base, type Page } from '@playwright/test';
+import type { Job, JobResult, MemorySample } from './pages/peers-worker.ts';
+import type { Sample } from './report.ts';
+import { WorkerHeapMonitor } from './worker-heap.ts';
+
+const PAGE = '/bench/pages/peers.html';
+
+interface Fixtures {
+  /** Runs a job in a new worker on the bench page. */
+  bench: <J extends Job>(job: J) => Promise<JobResult<J>>;
+  heap: WorkerHeapMonitor;
+}
+
+export const test = base.extend<Fixtures>({
+  heap: async ({ page }, use) => {
+    const monitor = await WorkerHeapMonitor.attach(page);
+    await use(monitor);
+    await monitor.detach();
+  },
+  bench: async ({ page }, use) => {
+    page.on('pageerror', (e) => console.error(`[browser pageerror] ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.error(`[browser console.error] ${m.text()}`);
+    });
+    await page.goto(PAGE);
+    await page.waitForFunction(() => window.scionBench !== undefined);
+    await use(<J extends Job>(job: J) => runJob<J>(page, job));
+  },
+});
+
+function runJob<J extends Job>(page: Page, job: J): Promise<JobResult<J>> {
+  return page.evaluate((j) => window.scionBench.run(j), job as Job) as Promise<JobResult<J>>;
+}
+
+/** Run r's order: forward on odd runs, reversed on even ones, so drift (GC, disk cache) hits all targets alike. */
+export const interleave = <T>(items: T[], run: number): T[] => (run % 2 === 1 ? items : [...items].reverse());
+
+export const MIB = 1024 * 1024;
+/** JS heap + ArrayBuffers (peak, polled over CDP) + WebAssembly memory (SQLite's page cache, in-memory databases). */
+export function memorySample(group: string, target: string, m: MemorySample, jsPeak: number | null): Sample {
+  const value = jsPeak === null ? null : (jsPeak + m.wasm) / MIB;
+  return { group, workload: 'peak worker memory (JS + buffers + wasm)', target, unit: 'MiB', value, detail: { jsPeak, wasm: m.wasm } };
+}
+

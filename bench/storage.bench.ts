@@ -1,0 +1,51 @@
+// Storage over time (issue 10): a 1,000-row table, then single-row UPDATE transactions, each its own commit,
+// in Scion (engine + VFS, automatic local GC as the DB worker runs it) and opfs-sahpool side by side. After each
+// step: the bytes the target keeps in OPFS, open-to-first-query in a new worker, and that worker's peak memory.
+// Assertions check data (row count and sum), never speed or size. Saves the `storage` section of bench/results.json.
+import { loadavg } from 'node:os';
+import { expect } from '@playwright/test';
+import { memorySample, MIB, test } from './bench-fixtures.ts';
+import { BENCH } from './config.ts';
+import { saveSection, summarize, type Sample } from './report.ts';
+
+const GROUP = 'storage over time';
+const ROWS = 1_000;
+/** Commits after which the store is measured; each step adds commits to the same database. */
+const STEPS = BENCH.quick ? [1_000, 5_000] : [1_000, 20_000];
+const TARGETS = [
+  { id: 'sahpool', name: 'opfs-sahpool' },
+  { id: 'scion', name: 'Scion' },
+] as const;
+const k = (n: number): string => n.toLocaleString('en');
+
+test(`storage over time: OPFS bytes, reopen and memory after ${STEPS.map(k).join(' / ')} single-row commits`, async ({ bench, heap, page }) => {
+  test.setTimeout(60 * 60_000);
+  const loadStart = loadavg();
+  const samples: Sample[] = [];
+  for (const t of TARGETS) {
+    let done = 0;
+    for (const step of STEPS) {
+      const grown = await bench({ kind: 'storageGrow', target: t.id, fresh: done === 0, rows: ROWS, commits: step - done });
+      done = step;
+      heap.reset();
+      const reopened = await bench({ kind: 'storageReopen', target: t.id });
+      // Every UPDATE added 1 to one row: the sum is the commit count.
+      expect(reopened.fingerprint, `${t.name} after ${step} commits`).toBe(`${ROWS},${step}`);
+      const after = `after ${k(step)} commits`;
+      samples.push(
+        { group: GROUP, workload: `OPFS bytes ${after}`, target: t.name, unit: 'MiB', value: grown.bytes / MIB, detail: { bytes: grown.bytes } },
+        { group: GROUP, workload: `open-to-first-query ${after}`, target: t.name, unit: 'ms', value: reopened.ms },
+        { ...memorySample(GROUP, t.name, reopened.memory, heap.peak()), workload: `reopened worker memory ${after}` },
+        { group: GROUP, workload: `time per commit (${k(step)})`, target: t.name, unit: 'ms', value: grown.ms / (step - (STEPS[STEPS.indexOf(step) - 1] ?? 0)) },
+      );
+    }
+    await bench({ kind: 'cleanup', target: t.id });
+  }
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  saveSection(BENCH.resultsPath, 'storage', {
+    date: new Date().toISOString(),
+    config: { runs: 1, rows: ROWS, steps: [...STEPS], userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    rows: summarize(samples),
+    samples,
+  }, userAgent);
+});

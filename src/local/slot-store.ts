@@ -1,0 +1,768 @@
+import {
+  assert, Commit, corrupt, crc32c, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
+} from '../core/index.ts';
+import { CommitIndex } from './commit-index.ts';
+import { FreeSlots } from './free-slots.ts';
+import { HighWaterMark, ShortWrite } from './high-water-mark.ts';
+import {
+  decodeRecord, encodeJournalHeader, encodeRecord, JOURNAL_HEADER, readAll, readJournalGeneration, RecordType, zipPlacements,
+  type JournalRecord, type Placement, type SegmentPlacements,
+} from './journal.ts';
+import type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
+import { LogStore } from './log-store.ts';
+import type { StoreFiles } from './store-files.ts';
+import type { SyncFile } from './sync-file.ts';
+
+export interface SlotStoreOptions {
+  medium: LocalStore['medium'];
+  /** Called when an unacknowledged, torn journal tail was cut off at open (a crash mid-write; nothing acknowledged is lost). */
+  onTailDropped?: (info: { offset: number; bytes: number; reason: string }) => void;
+  /**
+   * Open a damaged store by keeping its intact part: the journal up to the damage and the pages
+   * still present. Without it, damage to acknowledged data fails the open with Corrupt.
+   */
+  salvage?: boolean;
+  /** Called when `salvage` dropped acknowledged data, with what was lost. */
+  onSalvaged?: (info: { reason: string; journalBytesLost: number; pagesLost: number }) => void;
+  /** The journal is checkpointed once it is this many bytes and twice its last checkpoint. Default 1 MiB. */
+  checkpointBytes?: number;
+}
+
+interface PageKey {
+  readonly sid: SegmentId;
+  readonly idx: PageIdx;
+}
+
+/** Pages moved per compaction step: 256 KiB copied, a few ms on OPFS. */
+const COMPACT_STEP_PAGES = 64;
+/** Pages copied per write while migrating a format-1 store. */
+const MIGRATE_CHUNK_PAGES = 256;
+
+/**
+ * The LocalStore of format 2: page bytes in 4 KiB slots of one file, metadata in a journal, and
+ * the acknowledged end of the journal in a high-water mark file of its own.
+ *
+ * - A page's slot is reused once the record that freed it is durable; slots freed inside the file
+ *   are filled by moving the topmost pages down (compaction, a few pages per step), and the file is
+ *   cut after its last used slot, so the page file follows the live pages, not the history.
+ * - The journal is replaced by a checkpoint (one Base record in the other journal file) once it has
+ *   grown to twice the last checkpoint, so opening reads O(live metadata), never page bytes.
+ * - Write order of every operation: pages (flush), journal record (flush), mark (flush); it is
+ *   acknowledged only after the mark. At open, anything missing or damaged below the mark is
+ *   Corrupt; an intact record past it is kept, a torn one is cut silently.
+ */
+export class SlotStore implements LocalStore {
+  readonly medium: LocalStore['medium'];
+  readonly #files: StoreFiles;
+  readonly #checkpointBytes: number;
+  #index = new CommitIndex();
+  readonly #pages = new Map<SegmentId, Map<PageIdx, Placement>>();
+  /** Who refers to each slot; a pushed page and the local page it came from share one. */
+  readonly #owners: (PageKey[] | undefined)[] = [];
+  readonly #free = new FreeSlots();
+  #slotCount = 0;
+  #usedSlots = 0;
+  #pageKeys = 0;
+  #generation = 0;
+  #journalEnd = JOURNAL_HEADER;
+  #markSeq = 0;
+  #baseBytes = 0;
+  #closed = false;
+
+  private constructor(files: StoreFiles, options: SlotStoreOptions) {
+    this.#files = files;
+    this.medium = options.medium;
+    this.#checkpointBytes = options.checkpointBytes ?? 1 << 20;
+  }
+
+  /** Opens the store on its files: reads the mark and the active journal (never page bytes), migrating a format-1 log first. */
+  static openSync(files: StoreFiles, options: SlotStoreOptions): SlotStore {
+    const store = new SlotStore(files, options);
+    store.#load(options);
+    return store;
+  }
+
+  // ── Reads ─────────────────────────────────────────────────────────────────────────────────
+
+  latestLsnSync(vid: VolumeId): LSN | undefined {
+    return this.#index.latest(vid);
+  }
+
+  getCommitSync(vid: VolumeId, lsn: LSN): Commit | undefined {
+    return this.#index.get(vid, lsn);
+  }
+
+  findPageVersionSync(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined {
+    return this.#index.findVersion(vid, pageIdx, start, end);
+  }
+
+  volumesSync(): VolumeId[] {
+    return this.#index.volumes();
+  }
+
+  hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean {
+    return this.#pages.get(sid)?.has(pageIdx) ?? false;
+  }
+
+  readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined {
+    return this.readPagesSync(sid, [pageIdx]).get(pageIdx);
+  }
+
+  readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
+    this.#checkOpen();
+    const held = this.#pages.get(sid);
+    const wanted: [PageIdx, Placement][] = [];
+    for (const idx of pageIdxs) {
+      const at = held?.get(idx);
+      if (at) wanted.push([idx, at]);
+    }
+    const out = new Map<PageIdx, Page>();
+    for (const [i, bytes] of this.#readSlots(wanted.map(([, at]) => at.slot))) {
+      const [idx, at] = wanted[i] as [PageIdx, Placement];
+      if (bytes === undefined || crc32c(bytes) !== at.crc) throw this.#damaged(sid, idx, at.slot);
+      out.set(idx, bytes as Page);
+    }
+    return out;
+  }
+
+  cachedPagesSync(): Map<SegmentId, PageSet> {
+    return new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+  }
+
+  statsSync(): StoreStats {
+    const { pages, journals, mark } = this.#files;
+    return {
+      commits: this.#index.commitCount,
+      pages: this.#pageKeys,
+      slots: this.#usedSlots,
+      freeSlots: this.#slotCount - this.#usedSlots,
+      fileBytes: pages.getSize() + journals[0].getSize() + journals[1].getSize() + mark.getSize(),
+      journalBytes: this.#journalEnd,
+    };
+  }
+
+  // ── Writes ────────────────────────────────────────────────────────────────────────────────
+
+  appendCommitsSync(entries: readonly CommitEntry[]): void {
+    this.#checkOpen();
+    const next = new Map<VolumeId, LSN>();
+    const pages: Page[] = [];
+    for (const { commit, pages: held } of entries) {
+      this.#index.checkNext(commit, next);
+      next.set(commit.vid, commit.lsn);
+      Commit.validate(commit);
+      if (!held) continue;
+      const expected = Commit.pages(commit);
+      assert(held.size === expected.size, `commit ${commit.vid}@${commit.lsn} carries ${held.size} pages for a page set of ${expected.size}`);
+      for (const idx of expected) {
+        const page = held.get(idx);
+        assert(page !== undefined && page.byteLength === PAGE_SIZE, `commit ${commit.vid}@${commit.lsn} lacks page ${idx}`);
+        pages.push(page);
+      }
+    }
+    this.#withNewPages(pages, (at) => {
+      let i = 0;
+      return {
+        type: RecordType.Commits,
+        entries: entries.map(({ commit, pages: held }) => {
+          if (!held) return { commit };
+          const mine = at.slice(i, (i += held.size));
+          return { commit, at: mine };
+        }),
+      };
+    });
+    this.#upkeepIfJournalFull();
+  }
+
+  putPagesSync(sid: SegmentId, held: ReadonlyMap<PageIdx, Page>): void {
+    this.#checkOpen();
+    // Segments are immutable: a page held already is the same bytes, so it is not written again.
+    const fresh = PageSet.of([...held.keys()].filter((idx) => !this.hasPageSync(sid, idx)));
+    if (fresh.isEmpty) return;
+    const pages = [...fresh].map((idx) => Page.from(held.get(idx) as Uint8Array));
+    this.#withNewPages(pages, (at) => ({ type: RecordType.Pages, placed: { sid, pages: fresh, at } }));
+    this.#upkeepIfJournalFull();
+  }
+
+  linkPagesSync(sid: SegmentId, sources: ReadonlyMap<PageIdx, SegmentId>): PageSet {
+    this.#checkOpen();
+    const linked: PageIdx[] = [];
+    const at: Placement[] = [];
+    for (const idx of PageSet.of(sources.keys())) {
+      const source = this.#pages.get(sources.get(idx) as SegmentId)?.get(idx);
+      if (!source || this.hasPageSync(sid, idx)) continue;
+      linked.push(idx);
+      at.push(source);
+    }
+    if (linked.length > 0) {
+      this.#commit({ type: RecordType.LinkPages, placed: { sid, pages: PageSet.of(linked), at } });
+      this.#upkeepIfJournalFull();
+    }
+    return PageSet.of(linked);
+  }
+
+  dropVolumeSync(vid: VolumeId): void {
+    this.#checkOpen();
+    if (this.#index.latest(vid) === undefined) return;
+    this.#commit({ type: RecordType.DropVolume, vid });
+    this.#trimAndMaintain();
+  }
+
+  evictPagesSync(evictions: ReadonlyMap<SegmentId, PageSet>): void {
+    this.#checkOpen();
+    const evicted: [SegmentId, PageSet][] = [];
+    for (const [sid, pages] of evictions) {
+      const held = this.#pages.get(sid);
+      const present = held ? [...pages].filter((idx) => held.has(idx)) : [];
+      if (present.length > 0) evicted.push([sid, PageSet.of(present)]);
+    }
+    if (evicted.length === 0) return;
+    this.#commit({ type: RecordType.EvictPages, evicted });
+    this.#trimAndMaintain();
+  }
+
+  #journalFull(): boolean {
+    return this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes);
+  }
+
+  /** Commits alone free nothing, but their records fill the journal: checkpoint it in time. */
+  #upkeepIfJournalFull(): void {
+    if (this.#journalFull()) this.#upkeep();
+  }
+
+  compactStepSync(): boolean {
+    this.#checkOpen();
+    if (this.#journalFull()) {
+      this.#checkpoint();
+      return this.#hasHoles();
+    }
+    if (!this.#hasHoles()) return false;
+    const moves: [number, number][] = [];
+    const reserved = new Set<number>();
+    for (let from = this.#slotCount - 1; from >= 0 && moves.length < COMPACT_STEP_PAGES; from--) {
+      if (this.#owners[from] === undefined) continue;
+      const to = this.#free.peek((s) => this.#isFree(s) && !reserved.has(s));
+      if (to === undefined || to >= from) break;
+      this.#free.pop(() => true);
+      reserved.add(to);
+      moves.push([from, to]);
+    }
+    if (moves.length === 0) return false;
+    const crcs = moves.map(([from]) => this.#crcOfSlot(from));
+    const read = this.#readSlots(moves.map(([from]) => from));
+    const copies: { slot: number; page: Uint8Array }[] = [];
+    for (const [i, bytes] of read) {
+      const [from, to] = moves[i] as [number, number];
+      if (bytes === undefined || crc32c(bytes) !== crcs[i]) {
+        const key = (this.#owners[from] as PageKey[])[0] as PageKey;
+        throw this.#damaged(key.sid, key.idx, from);
+      }
+      copies.push({ slot: to, page: bytes });
+    }
+    try {
+      this.#writeSlots(copies);
+      this.#commit({ type: RecordType.MovePages, moves });
+    } catch (e) {
+      for (const [, to] of moves) this.#free.push(to);
+      throw e;
+    }
+    this.#trimFile();
+    return this.#hasHoles() || this.#journalFull();
+  }
+
+  closeSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { pages, journals, mark } = this.#files;
+    for (const f of [pages, journals[0], journals[1], mark]) f.close();
+  }
+
+  // ── Write path ────────────────────────────────────────────────────────────────────────────
+
+  /** Writes pages into free slots, then the record naming them; on failure the slots stay free. */
+  #withNewPages(pages: readonly Page[], record: (at: Placement[]) => JournalRecord): void {
+    const slots = this.#allocate(pages.length);
+    const at = pages.map((p, i) => ({ slot: slots[i] as number, crc: crc32c(p) }));
+    try {
+      if (pages.length > 0) this.#writeSlots(pages.map((page, i) => ({ slot: slots[i] as number, page })));
+      this.#commit(record(at));
+    } catch (e) {
+      this.#release(slots);
+      throw e;
+    }
+  }
+
+  /** Lowest free slots first, then new ones past the end. */
+  #allocate(n: number): number[] {
+    const slots: number[] = [];
+    const taken = new Set<number>();
+    while (slots.length < n) {
+      const slot = this.#free.pop((s) => this.#isFree(s) && !taken.has(s));
+      if (slot === undefined) break;
+      taken.add(slot);
+      slots.push(slot);
+    }
+    for (let s = this.#slotCount; slots.length < n; s++) slots.push(s);
+    return slots;
+  }
+
+  /** Slots allocated for a write that failed: below the end they are free again; past it the file is cut back. */
+  #release(slots: readonly number[]): void {
+    for (const s of slots) if (s < this.#slotCount) this.#free.push(s);
+    try {
+      if (this.#files.pages.getSize() > this.#slotCount * PAGE_SIZE) this.#files.pages.truncate(this.#slotCount * PAGE_SIZE);
+    } catch {
+      // The next open cuts the file after its last used slot anyway.
+    }
+  }
+
+  #writeSlots(writes: readonly { slot: number; page: Uint8Array }[]): void {
+    const sorted = [...writes].sort((a, b) => a.slot - b.slot);
+    const file = this.#files.pages;
+    try {
+      for (let i = 0; i < sorted.length; ) {
+        let j = i + 1;
+        while (j < sorted.length && j - i < 256 && (sorted[j] as { slot: number }).slot === (sorted[j - 1] as { slot: number }).slot + 1) j++;
+        const run = new Uint8Array((j - i) * PAGE_SIZE);
+        for (let k = i; k < j; k++) run.set((sorted[k] as { page: Uint8Array }).page, (k - i) * PAGE_SIZE);
+        const written = file.write(run, { at: (sorted[i] as { slot: number }).slot * PAGE_SIZE });
+        if (written !== run.byteLength) throw new ShortWrite(written, run.byteLength);
+        i = j;
+      }
+      file.flush();
+    } catch (e) {
+      throw storageError(e, `${writes.length} pages`);
+    }
+  }
+
+  /** Reads slots in as few calls as possible; index → bytes (undefined where the file is too short). */
+  #readSlots(slots: readonly number[]): Map<number, Uint8Array | undefined> {
+    const order = slots.map((slot, i) => ({ slot, i })).sort((a, b) => a.slot - b.slot);
+    const out = new Map<number, Uint8Array | undefined>();
+    for (let i = 0; i < order.length; ) {
+      let j = i + 1;
+      while (j < order.length && j - i < 256 && (order[j] as { slot: number }).slot === (order[j - 1] as { slot: number }).slot + 1) j++;
+      const first = (order[i] as { slot: number }).slot;
+      const run = new Uint8Array((j - i) * PAGE_SIZE);
+      const n = this.#files.pages.read(run, { at: first * PAGE_SIZE });
+      for (let k = i; k < j; k++) {
+        const o = (k - i) * PAGE_SIZE;
+        out.set((order[k] as { i: number }).i, n >= o + PAGE_SIZE ? run.subarray(o, o + PAGE_SIZE) : undefined);
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  /** Appends one record, flushes, moves the mark past it, then applies it in memory. All or nothing. */
+  #commit(record: JournalRecord): void {
+    const bytes = encodeRecord(record);
+    const journal = this.#active();
+    const start = this.#journalEnd;
+    try {
+      const written = journal.write(bytes, { at: start });
+      if (written !== bytes.byteLength) throw new ShortWrite(written, bytes.byteLength);
+      journal.flush();
+      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation: this.#generation, journalEnd: start + bytes.byteLength });
+    } catch (e) {
+      // Not acknowledged: take the record back so a reopen does not find it either.
+      try {
+        journal.truncate(start);
+        journal.flush();
+      } catch {
+        // A record past the mark that survives is harmless: it was durable, only not acknowledged.
+      }
+      throw storageError(e, `a journal record of ${bytes.byteLength} bytes`);
+    }
+    this.#markSeq++;
+    this.#journalEnd = start + bytes.byteLength;
+    this.#apply(record);
+  }
+
+  /** Writes the whole state as one Base record into the other journal, then points the mark at it. */
+  #checkpoint(): void {
+    const commits = this.#index.all();
+    const segments: SegmentPlacements[] = [];
+    for (const [sid, held] of this.#pages) {
+      const pages = PageSet.of(held.keys());
+      segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as Placement) });
+    }
+    const base = encodeRecord({ type: RecordType.Base, commits, segments });
+    const generation = this.#generation + 1;
+    const next = this.#files.journals[generation % 2] as SyncFile;
+    try {
+      next.truncate(0);
+      const header = encodeJournalHeader(generation);
+      if (next.write(header, { at: 0 }) !== header.byteLength) throw new ShortWrite(0, header.byteLength);
+      const written = next.write(base, { at: JOURNAL_HEADER });
+      if (written !== base.byteLength) throw new ShortWrite(written, base.byteLength);
+      next.flush();
+      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation, journalEnd: JOURNAL_HEADER + base.byteLength });
+    } catch (e) {
+      try {
+        next.truncate(0);
+      } catch {
+        // Ignored at open: the mark still names the old journal.
+      }
+      throw storageError(e, `a checkpoint of ${base.byteLength} bytes`);
+    }
+    const old = this.#active();
+    this.#markSeq++;
+    this.#generation = generation;
+    this.#journalEnd = JOURNAL_HEADER + base.byteLength;
+    this.#baseBytes = this.#journalEnd;
+    try {
+      old.truncate(0);
+      old.flush();
+    } catch {
+      // The next open empties the journal the mark does not name.
+    }
+  }
+
+  /** After a free: cut the page file after its last used slot, and run one bounded compaction step. */
+  #trimAndMaintain(): void {
+    this.#trimFile();
+    this.#upkeep();
+  }
+
+  /**
+   * One step of upkeep after an acknowledged write. It never fails that write: an error here (a full
+   * disk, a damaged page) leaves the work for a later step, and reads report damage themselves.
+   */
+  #upkeep(): void {
+    try {
+      this.compactStepSync();
+    } catch {
+      // retried at the next write or compactStepSync
+    }
+  }
+
+  /** Moves the end of the slots in use down past free slots; returns whether it moved. */
+  #trimSlotCount(): boolean {
+    let count = this.#slotCount;
+    while (count > 0 && this.#owners[count - 1] === undefined) count--;
+    if (count === this.#slotCount) return false;
+    this.#slotCount = count;
+    this.#owners.length = count;
+    return true;
+  }
+
+  #trimFile(): void {
+    if (!this.#trimSlotCount()) return;
+    const count = this.#slotCount;
+    try {
+      this.#files.pages.truncate(count * PAGE_SIZE);
+      this.#files.pages.flush();
+    } catch {
+      // Freed slots past the end are cut at the next open.
+    }
+  }
+
+  // ── State ─────────────────────────────────────────────────────────────────────────────────
+
+  #apply(record: JournalRecord): void {
+    switch (record.type) {
+      case RecordType.Commits:
+        for (const { commit, at } of record.entries) {
+          this.#index.add(commit);
+          if (at && commit.segment) this.#placeAll({ sid: commit.segment.sid, pages: commit.segment.pages, at });
+        }
+        return;
+      case RecordType.Pages:
+      case RecordType.LinkPages:
+        this.#placeAll(record.placed);
+        return;
+      case RecordType.DropVolume:
+        for (const sid of this.#index.drop(record.vid)) this.#forgetSegment(sid);
+        return;
+      case RecordType.EvictPages:
+        for (const [sid, pages] of record.evicted) for (const idx of pages) this.#forget(sid, idx);
+        return;
+      case RecordType.MovePages:
+        for (const [from, to] of record.moves) this.#move(from, to);
+        return;
+      case RecordType.Base:
+        this.#index = new CommitIndex();
+        this.#pages.clear();
+        this.#owners.length = 0;
+        this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
+        for (const commit of record.commits) this.#index.add(commit);
+        for (const placed of record.segments) this.#placeAll(placed);
+        return;
+    }
+  }
+
+  #placeAll(placed: SegmentPlacements): void {
+    for (const [idx, at] of zipPlacements(placed)) this.#place(placed.sid, idx, at);
+  }
+
+  #place(sid: SegmentId, idx: PageIdx, at: Placement): void {
+    let held = this.#pages.get(sid);
+    if (!held) this.#pages.set(sid, (held = new Map()));
+    if (held.has(idx)) this.#forget(sid, idx);
+    held.set(idx, at);
+    this.#pageKeys++;
+    const owners = this.#owners[at.slot];
+    if (owners) owners.push({ sid, idx });
+    else {
+      while (this.#owners.length < at.slot) this.#owners.push(undefined);
+      this.#owners[at.slot] = [{ sid, idx }];
+      this.#usedSlots++;
+      this.#slotCount = Math.max(this.#slotCount, at.slot + 1);
+    }
+  }
+
+  #forget(sid: SegmentId, idx: PageIdx): void {
+    const held = this.#pages.get(sid);
+    const at = held?.get(idx);
+    if (!held || !at) return;
+    held.delete(idx);
+    if (held.size === 0) this.#pages.delete(sid);
+    this.#pageKeys--;
+    const owners = (this.#owners[at.slot] ?? []).filter((o) => o.sid !== sid || o.idx !== idx);
+    if (owners.length > 0) this.#owners[at.slot] = owners;
+    else {
+      this.#owners[at.slot] = undefined;
+      this.#usedSlots--;
+      this.#free.push(at.slot);
+    }
+  }
+
+  #forgetSegment(sid: SegmentId): void {
+    for (const idx of [...(this.#pages.get(sid)?.keys() ?? [])]) this.#forget(sid, idx);
+  }
+
+  #move(from: number, to: number): void {
+    const owners = this.#owners[from];
+    assert(owners !== undefined && this.#owners[to] === undefined, `moving slot ${from} to ${to}`);
+    for (const { sid, idx } of owners) {
+      const held = this.#pages.get(sid) as Map<PageIdx, Placement>;
+      held.set(idx, { slot: to, crc: (held.get(idx) as Placement).crc });
+    }
+    while (this.#owners.length < to) this.#owners.push(undefined);
+    this.#owners[to] = owners;
+    this.#owners[from] = undefined;
+    this.#free.push(from);
+  }
+
+  #crcOfSlot(slot: number): number {
+    const key = (this.#owners[slot] as PageKey[])[0] as PageKey;
+    return (this.#pages.get(key.sid)?.get(key.idx) as Placement).crc;
+  }
+
+  #isFree(slot: number): boolean {
+    return slot < this.#slotCount && this.#owners[slot] === undefined;
+  }
+
+  #hasHoles(): boolean {
+    return this.#usedSlots < this.#slotCount;
+  }
+
+  #active(): SyncFile {
+    return this.#files.journals[this.#generation % 2] as SyncFile;
+  }
+
+  // ── Open ──────────────────────────────────────────────────────────────────────────────────
+
+  #load(options: SlotStoreOptions): void {
+    const mark = HighWaterMark.read(this.#files.mark);
+    if (typeof mark === 'object' && 'newerFormat' in mark) {
+      throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads format 2. Upgrade Scion.`, { format: mark.newerFormat });
+    }
+    if (mark === undefined || mark === 'unreadable') {
+      // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
+      const legacy = this.#files.legacy;
+      if (legacy && legacy.getSize() > 0) {
+        // No mark until the migrated state is durable: a crash midway migrates again at the next open.
+        this.#create({ withMark: false });
+        this.#migrate(legacy, options);
+        return;
+      }
+      if (this.#files.journals.some((j) => hasRecords(readAll(j)))) {
+        const what = mark === undefined ? 'its journal holds records but its high-water mark is gone' : 'its high-water mark file is damaged';
+        return this.#refuseOrSalvage(options, what, () => this.#salvageWithoutMark(options));
+      }
+      this.#create({ withMark: true });
+      return;
+    }
+    this.#markSeq = mark.seq;
+    this.#generation = mark.generation;
+    const journal = this.#active();
+    const bytes = readAll(journal);
+    if (readJournalGeneration(bytes) !== mark.generation) {
+      return this.#refuseOrSalvage(options, `its active journal (generation ${mark.generation}) is missing or its header is damaged`, () => this.#salvageWithoutMark(options));
+    }
+    this.#replay(bytes, mark.journalEnd, options);
+    this.#afterLoad(options);
+    // A mark exists, so a format-1 file beside it was migrated already; only its removal was cut short.
+    if (this.#files.legacy && this.#files.legacy.getSize() > 0) this.#files.removeLegacy?.();
+  }
+
+  #replay(bytes: Uint8Array, acknowledged: number, options: SlotStoreOptions): void {
+    let at = JOURNAL_HEADER;
+    while (at < bytes.byteLength) {
+      const got = decodeRecord(bytes, at);
+      const damage = typeof got === 'string' ? got : at < acknowledged && got.end > acknowledged ? 'it crosses the high-water mark' : undefined;
+      if (damage !== undefined || typeof got === 'string') {
+        const reason = damage ?? 'it does not decode';
+        if (at >= acknowledged) {
+          // Past the mark: a write the store never acknowledged, torn by a crash.
+          this.#truncateJournal(at);
+          options.onTailDropped?.({ offset: at, bytes: bytes.byteLength - at, reason });
+          break;
+        }
+        this.#refuseOrSalvage(options, `its journal is damaged at byte ${at} (${reason}), below the ${acknowledged} acknowledged bytes`, () => {
+          this.#truncateJournal(at);
+          options.onSalvaged?.({ reason, journalBytesLost: acknowledged - at, pagesLost: 0 });
+        });
+        break;
+      }
+      if (got.record.type === RecordType.Base) this.#baseBytes = got.end;
+      this.#apply(got.record);
+      at = got.end;
+    }
+    if (at < acknowledged && bytes.byteLength < acknowledged && at === bytes.byteLength) {
+      this.#refuseOrSalvage(options, `its journal is ${bytes.byteLength} bytes, shorter than the ${acknowledged} bytes acknowledged (truncated)`, () => {
+        options.onSalvaged?.({ reason: 'journal truncated', journalBytesLost: acknowledged - at, pagesLost: 0 });
+      });
+    }
+    this.#journalEnd = at;
+    if (at !== acknowledged) HighWaterMark.write(this.#files.mark, { seq: ++this.#markSeq, generation: this.#generation, journalEnd: at });
+  }
+
+  /** Checks the page file against the journal, cuts what lies past the last slot, empties the stale journal. */
+  #afterLoad(options: SlotStoreOptions): void {
+    this.#trimSlotCount();
+    const pages = this.#files.pages;
+    const size = pages.getSize();
+    if (size < this.#slotCount * PAGE_SIZE) {
+      const lost = new Map<SegmentId, PageIdx[]>();
+      for (let s = Math.floor(size / PAGE_SIZE); s < this.#slotCount; s++) {
+        for (const { sid, idx } of this.#owners[s] ?? []) lost.set(sid, [...(lost.get(sid) ?? []), idx]);
+      }
+      const count = [...lost.values()].reduce((n, l) => n + l.length, 0);
+      const volumes = [...new Set(this.#index.all().filter((c) => c.segment && lost.has(c.segment.sid)).map((c) => c.vid))];
+      const what = `its page file is ${size} bytes but holds ${this.#slotCount} acknowledged pages of 4096 bytes (${count} pages of volumes ${volumes.join(', ')} are missing)`;
+      this.#refuseOrSalvage(options, what, () => {
+        this.#commit({ type: RecordType.EvictPages, evicted: [...lost].map(([sid, idxs]) => [sid, PageSet.of(idxs)] as const) });
+        options.onSalvaged?.({ reason: 'page file truncated', journalBytesLost: 0, pagesLost: count });
+      }, volumes);
+      this.#trimSlotCount();
+    }
+    this.#free.clear();
+    for (let s = 0; s < this.#slotCount; s++) if (this.#owners[s] === undefined) this.#free.push(s);
+    if (pages.getSize() > this.#slotCount * PAGE_SIZE) {
+      pages.truncate(this.#slotCount * PAGE_SIZE);
+      pages.flush();
+    }
+    const stale = this.#files.journals[(this.#generation + 1) % 2] as SyncFile;
+    if (stale.getSize() > 0) {
+      stale.truncate(0);
+      stale.flush();
+    }
+  }
+
+  #truncateJournal(at: number): void {
+    const journal = this.#active();
+    journal.truncate(at);
+    journal.flush();
+  }
+
+  /** A fresh store: journal 0 with its header, then the mark that names it. */
+  #create({ withMark }: { withMark: boolean }): void {
+    const { journals, pages, mark } = this.#files;
+    for (const f of [journals[0], journals[1], pages]) f.truncate(0);
+    journals[0].write(encodeJournalHeader(0), { at: 0 });
+    journals[0].flush();
+    this.#generation = 0;
+    this.#journalEnd = JOURNAL_HEADER;
+    mark.truncate(0);
+    this.#markSeq = 0;
+    if (withMark) HighWaterMark.write(mark, { seq: ++this.#markSeq, generation: 0, journalEnd: JOURNAL_HEADER });
+  }
+
+  #refuseOrSalvage(options: SlotStoreOptions, what: string, salvage: () => void, volumes: readonly VolumeId[] = []): void {
+    if (!options.salvage) {
+      throw corrupt(
+        `The local store lost acknowledged data: ${what}. Nothing was changed. Either open it with { salvage: true } to keep its intact part (later commits are lost; pushed data can be pulled again), or delete the store's directory and clone the databases again from their remotes.`,
+        { reason: what, ...(volumes.length > 0 ? { volumes: volumes.join(',') } : {}) },
+      );
+    }
+    salvage();
+  }
+
+  /** Without a usable mark nothing says which journal is current: keep the newest intact one. */
+  #salvageWithoutMark(options: SlotStoreOptions): void {
+    const candidates = this.#files.journals.map((j, i) => ({ i, bytes: readAll(j), generation: readJournalGeneration(readAll(j)) }))
+      .filter((c) => c.generation !== undefined)
+      .sort((a, b) => (b.generation as number) - (a.generation as number));
+    const best = candidates[0];
+    if (!best) {
+      this.#create({ withMark: true });
+      options.onSalvaged?.({ reason: 'no intact journal', journalBytesLost: 0, pagesLost: 0 });
+      return;
+    }
+    this.#generation = best.generation as number;
+    this.#markSeq = 0;
+    this.#replay(best.bytes, 0, { ...options, onTailDropped: (d) => options.onSalvaged?.({ reason: d.reason, journalBytesLost: d.bytes, pagesLost: 0 }) });
+    this.#afterLoad(options);
+  }
+
+  /** Copies a format-1 log (`volumes.log`) into this fresh store as one Base record; the mark makes it count. */
+  #migrate(legacyFile: SyncFile, options: SlotStoreOptions): void {
+    const legacy = LogStore.openSync(legacyFile, { medium: this.medium, ...(options.onTailDropped ? { onTailDropped: options.onTailDropped } : {}) });
+    const commits: Commit[] = [];
+    for (const vid of legacy.volumesSync()) {
+      for (let lsn = LSN.FIRST; lsn <= (legacy.latestLsnSync(vid) ?? 0); lsn = LSN.next(lsn)) commits.push(legacy.getCommitSync(vid, lsn) as Commit);
+    }
+    const segments: SegmentPlacements[] = [];
+    let slot = 0;
+    for (const [sid, pages] of legacy.cachedPagesSync()) {
+      const idxs = [...pages];
+      const at: Placement[] = [];
+      for (let i = 0; i < idxs.length; i += MIGRATE_CHUNK_PAGES) {
+        const chunk = idxs.slice(i, i + MIGRATE_CHUNK_PAGES);
+        const read = legacy.readPagesSync(sid, chunk);
+        const writes = chunk.map((idx) => ({ slot: slot++, page: read.get(idx) as Uint8Array }));
+        this.#writeSlots(writes);
+        for (const w of writes) at.push({ slot: w.slot, crc: crc32c(w.page) });
+      }
+      segments.push({ sid, pages, at });
+    }
+    const base = encodeRecord({ type: RecordType.Base, commits, segments });
+    const journal = this.#active();
+    if (journal.write(base, { at: JOURNAL_HEADER }) !== base.byteLength) throw storageError(new ShortWrite(0, base.byteLength), 'the migrated store');
+    journal.flush();
+    HighWaterMark.write(this.#files.mark, { seq: ++this.#markSeq, generation: this.#generation, journalEnd: JOURNAL_HEADER + base.byteLength });
+    this.#journalEnd = this.#baseBytes = JOURNAL_HEADER + base.byteLength;
+    this.#apply({ type: RecordType.Base, commits, segments });
+    legacy.closeSync();
+    this.#files.removeLegacy?.();
+  }
+
+  #damaged(sid: SegmentId, pageIdx: PageIdx, slot: number): ScionError {
+    return corrupt(`Page ${pageIdx} of segment ${sid} is damaged in the local store (slot ${slot}). Delete the graft and clone it again from its remote.`, { sid, pageIdx, slot });
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ScionError('Closed', 'The local store is closed. Open the runtime again.');
+  }
+}
+
+function hasRecords(journal: Uint8Array): boolean {
+  return journal.byteLength > JOURNAL_HEADER;
+}
+
+/** A failed write: a full quota (a short write or QuotaExceededError) is QuotaExceeded; anything else Internal. */
+function storageError(e: unknown, what: string): ScionError {
+  if (e instanceof ScionError) return e;
+  const quota = e instanceof ShortWrite || (e as { name?: unknown })?.name === 'QuotaExceededError';
+  if (quota) {
+    return new ScionError(
+      'QuotaExceeded',
+      `The local store is full: writing ${what} failed (${(e as Error).message}), so nothing was committed and nothing acknowledged was lost. Free space for this site — push, run local GC, delete databases you no longer need (scion.delete) — or ask for persistent storage, then retry.`,
+      undefined, { cause: e },
+    );
+  }
+  return new ScionError('Internal', `The local store could not write ${what} (${(e as Error).message}). Nothing was committed; retry.`, undefined, { cause: e });
+}

@@ -1,0 +1,158 @@
+// The local store's size through the runtime: landing a push stores nothing twice, deleting and local
+// GC give bytes back, and single-page commits under push + GC keep the store near its live size.
+import { describe, expect, it } from 'vitest';
+import { LSN, PageIdx, type VolumeId } from '../core/index.ts';
+import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
+import { MemoryRemote } from '../remote/index.ts';
+import { DEFAULT_HISTORY_COMMITS } from './jobs/gc.ts';
+import { Runtime } from './runtime.ts';
+
+const PAGE = 4096;
+
+async function device(remote = new MemoryRemote(), autoGc?: { everyCommits: number }) {
+  const dir = new MemoryDirectory();
+  const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog: new MemoryCatalog(), remote, ...(autoGc ? { autoGc } : {}) });
+  return { rt, dir, remote };
+}
+
+function write(rt: Runtime, vid: VolumeId, from: number, to: number, fill: number) {
+  const w = rt.graftWriter(vid);
+  for (let i = from; i <= to; i++) w.writePage(PageIdx.parse(i), new Uint8Array(PAGE).fill((fill + i) & 0xff));
+  w.commit();
+}
+
+describe('local store space through the runtime', () => {
+  it('the first push of a 2,000-page database grows the store by less than 10% (pages are linked, not stored again)', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 2000, 1);
+    const before = dir.totalBytes;
+    expect(before).toBeGreaterThan(2000 * PAGE);
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 2000 });
+    expect(dir.totalBytes).toBeLessThanOrEqual(1.1 * before);
+    // Reads after the push stay local: the remote commit's pages are held.
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
+    // Local GC then drops the local commit's copy of the keys, not the bytes the remote commit holds.
+    rt.collectLocalGarbage();
+    await rt.storeUpkeep();
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
+    expect(dir.totalBytes).toBeLessThanOrEqual(1.1 * before);
+  });
+
+  it('deleting a graft shrinks the store to almost nothing', async () => {
+    const { rt, dir } = await device();
+    const keep = await rt.tagOpen('keep');
+    write(rt, keep.local, 1, 2, 9);
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 300; n++) write(rt, g.local, 1, 4, n);
+    const full = dir.totalBytes;
+    expect(full).toBeGreaterThan(300 * 4 * PAGE);
+    await rt.graftDelete(g.local);
+    await rt.storeUpkeep();
+    expect(dir.totalBytes).toBeLessThan(2 * PAGE + 64 * 1024);
+    expect(rt.graftReader(keep.local).readPage(PageIdx.parse(2))[0]).toBe(11);
+  });
+
+  it('local GC after a push gives the bytes of old versions back and never grows the store', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 500; n++) write(rt, g.local, 1, 2, n);
+    await rt.graftPush(g.local);
+    const before = dir.totalBytes;
+    const result = rt.collectLocalGarbage({ historyCommits: 0 });
+    expect(result.pagesEvicted).toBeGreaterThan(900);
+    expect(dir.totalBytes).toBeLessThanOrEqual(before);
+    await rt.storeUpkeep();
+    expect(dir.totalBytes).toBeLessThan(before / 10);
+    const r = rt.graftReader(g.local);
+    expect([r.readPage(PageIdx.parse(1))[0], r.readPage(PageIdx.parse(2))[0]]).toEqual([(500 + 1) & 0xff, (500 + 2) & 0xff]);
+  });
+
+  it('thousands of single-page commits with periodic push and GC keep the store near its live size', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0); // a 30-page database
+    for (let n = 1; n <= 2000; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 250 === 0) {
+        await rt.graftPush(g.local);
+        rt.collectLocalGarbage();
+        await rt.storeUpkeep();
+      }
+    }
+    // Live: 30 pages (123 KB), plus the pages of the history window. The commit records of 2,000
+    // commits remain, a few hundred bytes each.
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + DEFAULT_HISTORY_COMMITS) * PAGE);
+    expect(dir.totalBytes).toBeLessThan(2 * (30 + DEFAULT_HISTORY_COMMITS) * PAGE + 1024 * 1024);
+  });
+});
+
+describe('automatic local GC (autoGc, on in the DB worker)', () => {
+  it('single-page commits stay near the live size without the app ever calling GC', async () => {
+    const { rt, dir } = await device(new MemoryRemote(), { everyCommits: 100 });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0);
+    for (let n = 1; n <= 1500; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // the app yields now and then
+    }
+    await rt.storeUpkeep();
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + 100 + DEFAULT_HISTORY_COMMITS) * PAGE);
+  });
+
+  it('a reader\'s snapshot stays whole while commits and automatic GC run', async () => {
+    const { rt } = await device(new MemoryRemote(), { everyCommits: 10 });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 5, 1);
+    const reader = rt.graftReader(g.local);
+    const release = rt.retainSnapshot(reader.snapshot);
+    for (let n = 2; n <= 200; n++) {
+      write(rt, g.local, 1, 5, n);
+      if (n % 10 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    await rt.storeUpkeep();
+    expect([1, 2, 3, 4, 5].map((i) => reader.readPage(PageIdx.parse(i))[0])).toEqual([2, 3, 4, 5, 6]);
+    release();
+  });
+});
+
+describe('what local GC retains', () => {
+  it('a database never pushed (local-only) stays near its live size: only the newest unpushed versions and the history window stay', async () => {
+    const { rt, dir } = await device();
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 30, 0);
+    for (let n = 1; n <= 2000; n++) {
+      write(rt, g.local, 1 + (n % 30), 1 + (n % 30), n);
+      if (n % 250 === 0) {
+        rt.collectLocalGarbage();
+        await rt.storeUpkeep();
+      }
+    }
+    expect(dir.pages.getSize()).toBeLessThanOrEqual((30 + DEFAULT_HISTORY_COMMITS) * PAGE);
+    // Every page reads its newest version, and a push still sends the whole database.
+    const r = rt.graftReader(g.local);
+    for (let i = 1; i <= 30; i++) {
+      const n = [...Array(2001).keys()].filter((k) => k > 0 && 1 + (k % 30) === i).at(-1) ?? 0;
+      expect(r.readPage(PageIdx.parse(i))[0]).toBe((n + i) & 0xff);
+    }
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 30 });
+  });
+
+  it('pages of the last N local commits (the history window) and of retained snapshots stay; the rest goes', async () => {
+    const { rt } = await device();
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 10; n++) write(rt, g.local, 1, 1, n);
+    await rt.graftPush(g.local);
+    // Whether page 1 as local commit `lsn` wrote it is held.
+    const held = (lsn: number) => rt.snapshotPageStates(rt.volumeCheckout(g.local, LSN.parse(lsn)))[0]?.held === true;
+    const old = rt.volumeCheckout(g.local, LSN.parse(2));
+    const release = rt.retainSnapshot(old);
+    rt.collectLocalGarbage({ historyCommits: 3 });
+    expect([2, 7, 8, 9, 10].map(held)).toEqual([true, false, true, true, true]);
+    release();
+    rt.collectLocalGarbage({ historyCommits: 0 });
+    expect([2, 8, 10].map(held)).toEqual([false, false, false]);
+    // The latest content is still read locally: the pushed commit holds it.
+    expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
+  });
+});
