@@ -174,3 +174,28 @@ describe('remote format 1', () => {
     expect([...remote.objects.keys()].some((k) => k.startsWith('segments/'))).toBe(true);
   });
 });
+
+describe('a commit record cannot point its readers elsewhere', () => {
+  /** A writer of volume A (a MemoryRemote has no grants: this is what a write grant on A allows) rewrites A's commit 1. */
+  async function tamperedCommit(edit: (seg: SegmentRef, other: VolumeId) => SegmentRef) {
+    const a = await pushedVolume(1);
+    const b = await pushedVolume(1);
+    // Both volumes in one bucket: copy B's objects next to A's.
+    for (const [key, obj] of b.remote.objects) a.remote.objects.set(key, obj);
+    const key = RemoteKey.commit(a.g.remote, LSN.parse(1));
+    const commit = Commit.decode(a.remote.objects.get(key)!.bytes);
+    const segment = edit(commit.segment!, b.g.remote);
+    replaceObject(a.remote, key, Commit.encode({ ...commit, segment }));
+    return a;
+  }
+
+  it("a commit naming another volume's segment is Corrupt at clone", async () => {
+    const a = await tamperedCommit((seg, other) => ({ ...seg, home: other }));
+    await expectCode(device(a.remote).then((d) => d.rt.graftClone(a.g.remote)), 'Corrupt');
+  });
+
+  it('a format-2 segment reference without frame digests is Corrupt at clone', async () => {
+    const a = await tamperedCommit((seg) => ({ ...seg, frames: seg.frames.map((f) => ({ pages: f.pages, bytes: f.bytes })) }));
+    await expectCode(device(a.remote).then((d) => d.rt.graftClone(a.g.remote)), 'Corrupt');
+  });
+});

@@ -106,5 +106,13 @@ export function decodeRemoteCommit(bytes: Uint8Array, vid: VolumeId, lsn: LSN): 
   if (commit.vid !== vid || commit.lsn !== lsn || !commit.hash) {
     throw corrupt(`The remote object for ${vid}@${lsn} holds commit ${commit.vid}@${commit.lsn}${commit.hash ? '' : ' without a hash'}.`, { volume: vid, lsn });
   }
+  // Format 2 binds a segment under the volume's own prefix to its commit by digests. A record that
+  // names another volume's prefix, or a format-2 segment without digests, would let a writer of this
+  // volume serve bytes it does not vouch for to readers who may read both.
+  const seg = commit.segment;
+  if (seg?.home !== undefined) {
+    if (seg.home !== vid) throw corrupt(`The commit ${vid}@${lsn} names a segment of another volume (${seg.home}); Scion does not write such commits.`, { volume: vid, lsn });
+    if (seg.frames.some((f) => f.digest === undefined)) throw corrupt(`The commit ${vid}@${lsn} names a format-2 segment without frame digests; Scion does not write such commits.`, { volume: vid, lsn });
+  }
   return commit;
 }
