@@ -33,4 +33,8 @@ describe('parseGrantsFile', () => {
   it('refuses a volume id that is not one', () => {
     expect(() => parseGrantsFile('{"t": {"volumes": ["s0"]}}')).toThrow(/VolumeId|volume/i);
   });
+
+  it('refuses a misspelt key instead of granting less than meant', () => {
+    expect(() => parseGrantsFile('{"t": {"volumes": "*", "writ": true}}')).toThrow(/unknown keys "writ"/);
+  });
 });

@@ -18,6 +18,9 @@ export function parseGrantsFile(text: string): Record<string, Grant> {
   for (const [token, value] of Object.entries(json)) {
     const at = `The grant of token #${Object.keys(grants).length + 1}`; // never print a token
     if (!isObject(value)) throw invalidInput(`${at} must be an object { volumes, write, admin }.`);
+    // A misspelt key ("writ") would silently grant less, or a reader believe it grants more.
+    const unknown = Object.keys(value).filter((k) => !GRANT_KEYS.has(k));
+    if (unknown.length > 0) throw invalidInput(`${at} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a grant has only volumes, write and admin.`);
     const { volumes, write = false, admin = false } = value;
     if (typeof write !== 'boolean' || typeof admin !== 'boolean') throw invalidInput(`${at}: write and admin must be true or false.`);
     if (volumes !== '*' && !(Array.isArray(volumes) && volumes.every((v) => typeof v === 'string'))) {
@@ -28,6 +31,8 @@ export function parseGrantsFile(text: string): Record<string, Grant> {
   if (Object.keys(grants).length === 0) throw invalidInput('The tokens file grants no token.');
   return grants;
 }
+
+const GRANT_KEYS = new Set(['volumes', 'write', 'admin']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -25,13 +25,14 @@ export interface PresignOptions {
 
 /** A JSON body bigger than this is refused: 256 ops fit in well under half of it. */
 const MAX_BODY_BYTES = 128 * 1024;
-const STATUS: Partial<Record<ErrorCode, number>> = { InvalidInput: 400, Forbidden: 403 };
+const STATUS: Partial<Record<ErrorCode, number>> = { InvalidInput: 400, Forbidden: 403, RemoteUnavailable: 503 };
 
 /**
  * A web-standard handler (Node via ./node.ts, Deno, Workers) that answers `POST {path}` with
  * `{ ops: PresignOp[] }` by `{ urls: PresignedRequest[] }` in op order, each URL scoped to one key
  * (or one listing) the caller's Grant covers. Errors are ErrorWire bodies: 400 InvalidInput, 401
- * (code Forbidden, details.authenticated false), 403 Forbidden, 404/405 routing, 500 Internal.
+ * (code Forbidden, details.authenticated false), 403 Forbidden, 404/405 routing, 503 RemoteUnavailable (an
+ * identity provider that does not answer), 500 Internal.
  * Throws InvalidInput at creation for a bad bucket config, expiry, path or origin.
  * @example
  * const handler = createPresignHandler({ bucket, authorize: bearerTokens({ [token]: { volumes: '*', write: true, admin: false } }) });

@@ -88,6 +88,29 @@ describe('jwtGrants (JWKS)', () => {
     }
   });
 
+  it('a key set needs issuer and audience (its keys sign tokens for other services too)', () => {
+    for (const key of [{ jwksUrl }, { jwks: { keys: [publicJwk] } }]) {
+      expect(() => jwtGrants({ key, issuer: ISSUER })).toThrow(expect.objectContaining({ code: 'InvalidInput' }));
+      expect(() => jwtGrants({ key, audience: AUDIENCE })).toThrow(expect.objectContaining({ code: 'InvalidInput' }));
+    }
+  });
+
+  it('an identity provider that does not answer is 503 (retry), not 401 (a bad token)', async () => {
+    const token = await sign({ vol: [A] });
+    const down = createServer((_, res) => res.writeHead(502).end());
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const downUrl = `http://127.0.0.1:${(down.address() as { port: number }).port}/jwks.json`;
+    await new Promise<void>((r) => down.close(() => r()));
+    expect(await ask({ key: { jwksUrl: downUrl } }, token, [read(A)])).toBe(503); // nothing listens there now
+    const failing = createServer((_, res) => res.writeHead(502).end());
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      expect(await ask({ key: { jwksUrl: `http://127.0.0.1:${(failing.address() as { port: number }).port}/jwks.json` } }, token, [read(A)])).toBe(503);
+    } finally {
+      await new Promise<void>((r) => failing.close(() => r()));
+    }
+  });
+
   it('refuses an HS256 token signed with the public key (algorithm confusion) and a key not in the set', async () => {
     const confused = await new SignJWT({ vol: '*' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setExpirationTime('5m').setIssuer(ISSUER).setAudience(AUDIENCE).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
     expect(await ask({ key: { jwksUrl } }, confused, [read(A)])).toBe(401);

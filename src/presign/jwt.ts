@@ -1,4 +1,4 @@
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { invalidInput, ScionError, VolumeId } from '../core/index.ts';
 import type { Grant } from './grant.ts';
 
@@ -8,7 +8,11 @@ export interface JwtGrantsOptions {
    * e.g. your identity provider's `/.well-known/jwks.json`), or a key set you hold.
    */
   key: { readonly secret: string | Uint8Array } | { readonly jwksUrl: string | URL } | { readonly jwks: JSONWebKeySet };
-  /** Required `iss` and `aud`; set both in production. */
+  /**
+   * Required `iss` and `aud`. Mandatory with a key set (`jwksUrl`, `jwks`): an identity provider signs
+   * tokens for many services with the same keys, so without them a token minted for another service
+   * would be accepted. Optional with a secret only this service and its token issuer share.
+   */
   issuer?: string | undefined;
   audience?: string | undefined;
   /** Accepted algorithms. Default HS256 for a secret; RS256, ES256 and EdDSA for a key set. */
@@ -54,6 +58,9 @@ export function jwtGrants(options: JwtGrantsOptions): (req: Request) => Promise<
     if (getKey.byteLength < 32) throw invalidInput('An HS256 secret must be at least 32 bytes.');
     algorithms = [...(options.algorithms ?? ['HS256'])];
   } else {
+    if (options.issuer === undefined || options.audience === undefined) {
+      throw invalidInput('jwtGrants with a key set needs both `issuer` and `audience`: the same keys sign tokens for other services of that identity provider.');
+    }
     getKey = 'jwksUrl' in key ? createRemoteJWKSet(new URL(key.jwksUrl)) : createLocalJWKSet(key.jwks);
     algorithms = [...(options.algorithms ?? ['RS256', 'ES256', 'EdDSA'])];
   }
@@ -70,10 +77,19 @@ export function jwtGrants(options: JwtGrantsOptions): (req: Request) => Promise<
         ...(options.audience !== undefined ? { audience: options.audience } : {}),
       };
       claims = (typeof getKey === 'function' ? await jwtVerify(token, getKey, verify) : await jwtVerify(token, getKey, verify)).payload;
-    } catch {
+    } catch (e) {
+      if ('jwksUrl' in key && keySetUnreachable(e)) {
+        throw new ScionError('RemoteUnavailable', 'The presign service could not fetch the identity provider\'s key set (JWKS) to verify the token; retry later.');
+      }
       // Bad signature, expired, wrong issuer or audience, unknown key: not authenticated.
       return undefined;
     }
     return grantOf(claims);
   };
+}
+
+/** The remote key set did not answer (network error, timeout, non-200, not JSON), as opposed to a token it refutes. */
+function keySetUnreachable(e: unknown): boolean {
+  if (!(e instanceof errors.JOSEError)) return true;
+  return e instanceof errors.JWKSTimeout || e.code === errors.JOSEError.code;
 }
