@@ -156,3 +156,27 @@ describe('what local GC retains', () => {
     expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
   });
 });
+
+describe('deleting on a full disk', () => {
+  it('a delete that resolved stands even when dropping the data hits the quota; local GC then reclaims the pages', async () => {
+    const dir = new MemoryDirectory();
+    const catalog = new MemoryCatalog();
+    const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog });
+    const g = await rt.tagOpen('doomed');
+    write(rt, g.local, 1, 10, 1);
+    const journals = dir.journals;
+    const realWrites = journals.map((j) => j.write.bind(j));
+    journals.forEach((j) => {
+      j.write = () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    });
+    await rt.graftDelete(g.local);
+    journals.forEach((j, i) => (j.write = realWrites[i]!));
+    expect(rt.graftList()).toEqual([]);
+    expect(await rt.tagList()).toEqual([]);
+    const reopened = await Runtime.open({ store: MemoryStore.open(dir.copy()), catalog });
+    expect(reopened.graftList()).toEqual([]);
+    expect(await reopened.tagList()).toEqual([]);
+  });
+});

@@ -224,9 +224,17 @@ export class Runtime {
       await this.#catalog.deleteGraft(vid);
       this.#grafts.delete(vid);
       for (const [tag, target] of this.#tags) if (target === vid) this.#tags.delete(tag);
-      this.#store.dropVolumeSync(graft.local);
+      // The delete is done (the catalog no longer names the graft); dropping its data only gives space
+      // back. On a full disk that drop can fail: the delete still stands, local GC reclaims the pages,
+      // and only the volumes' commit records stay behind.
       const remoteInUse = [...this.#grafts.values()].some((g) => g.remote === graft.remote || g.local === graft.remote);
-      if (!remoteInUse) this.#store.dropVolumeSync(graft.remote);
+      for (const volume of remoteInUse ? [graft.local] : [graft.local, graft.remote]) {
+        try {
+          this.#store.dropVolumeSync(volume);
+        } catch (e) {
+          logger.warn('graft {graft} deleted; dropping volume {volume} failed: {message}', { graft: vid, volume, message: (e as Error).message });
+        }
+      }
       this.#scheduleUpkeep();
     });
   }
