@@ -158,7 +158,7 @@ describe('what local GC retains', () => {
 });
 
 describe('deleting on a full disk', () => {
-  it('a delete that resolved stands even when dropping the data hits the quota; local GC then reclaims the pages', async () => {
+  it('a delete that resolved stands (also after a reopen) even when dropping the data hits the quota', async () => {
     const dir = new MemoryDirectory();
     const catalog = new MemoryCatalog();
     const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog });
