@@ -25,6 +25,7 @@ export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, Presig
 export { RemoteKey } from './remote-keys.ts';
 export { LatestHint } from './latest-hint.ts';
 export { UPLOAD_MAX_BYTES, UploadBody } from './upload.ts';
+export { fromBase64, toBase64 } from './base64.ts';
 export type { ParsedKey } from './remote-keys.ts';
 export { decodeFrame, deflateWithFflate, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange, verifyFrame } from './segment.ts';
 export type { Deflate } from './segment.ts';

@@ -1,5 +1,6 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { toBase64 } from './base64.ts';
 import { invalidInput } from './errors.ts';
 
 /**
@@ -16,7 +17,6 @@ export interface UploadBody {
 /** Most bytes one upload URL may be signed for (S3's single-PUT limit is 5 GiB). */
 export const UPLOAD_MAX_BYTES = 1024 * 1024 * 1024;
 
-const toBase64 = (b: Uint8Array): string => btoa(String.fromCharCode(...b));
 const SHA256_B64 = /^[A-Za-z0-9+/]{43}=$/;
 const MD5_B64 = /^[A-Za-z0-9+/]{22}==$/;
 

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment, toBase64,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -65,8 +65,9 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if (built) sid = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
   const commit = commitWith(sid);
   const bytes = built?.bytes.byteLength ?? 0;
-  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
-  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
+  const record = Commit.encode(commit);
+  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash, record: toBase64(record) } });
+  const outcome = await ctx.remote.putCommit(graft.remote, lsn, record, options);
   if (outcome === 'exists') {
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
