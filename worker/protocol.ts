@@ -113,7 +113,7 @@ export interface AutosyncOptions {
   maxBackoffMs?: number;
 }
 
-export type SyncState = 'idle' | 'syncing' | 'offline' | 'diverged' | 'error' | 'stopped';
+export type SyncState = 'idle' | 'syncing' | 'offline' | 'diverged' | 'error' | 'stopped' | 'rebasing' | 'rebased';
 
 /** Autosync's progress, sent to `onSyncStatus` listeners. */
 export interface SyncStatusEvent {
@@ -128,9 +128,23 @@ export interface SyncStatusEvent {
   /** What the last sync did. */
   pulled?: boolean | undefined;
   pushed?: boolean | undefined;
-  /** The failure behind `error` (and `offline` when it came from the network). */
+  /** The failure behind `error` (and `offline` when it came from the network); for `diverged` after a rebase stopped, why. */
   error?: ErrorWire | undefined;
+  /** `rebased`: pending transactions re-run on the remote head, and those the app's onConflict dropped. */
+  replayed?: number | undefined;
+  dropped?: number | undefined;
 }
+
+/** The database's graft when a rebase started: it finishes only if the graft is still there. */
+export interface RebaseBase {
+  graft: string;
+  localLsn: number;
+}
+
+/** What `rebaseStart` found: nothing to do, or a scratch database (by name) at the remote head to replay on. */
+export type RebaseStart =
+  | { needed: false; state: 'in-sync' | 'ahead' | 'behind' | 'diverged' }
+  | { needed: true; scratch: string; base: RebaseBase; ahead: number; remoteLsn: number };
 
 export interface StatsResult {
   vfs: VfsStats;
