@@ -33,7 +33,9 @@ export class Rebases {
     const { runtime } = this.#session;
     this.#session.requireRemote('rebase');
     if (conn.checkout) throw new ScionError('InvalidInput', 'This database is a read-only checkout; rebase the database itself.');
-    await runtime.graftFetch(runtime.mustGetTag(conn.name));
+    // A pull first: it resolves a push whose outcome was unknown (so its intents count as pushed), and
+    // a database only behind just moves forward.
+    await this.#session.pull(conn);
     const scratch = scratchName(conn.name);
     return this.#session.withLock(conn.name, async () => {
       const vid = runtime.mustGetTag(conn.name);
