@@ -6,15 +6,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { isScionError, type ScionError } from '../core/index.ts';
+import { MemoryCatalog, MemoryStore, type Catalog, type LocalStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Scion, type Conflict, type Database, type SyncStatusEvent, type Transaction } from './index.ts';
 
 const sqlite3 = await sqlite3InitModule();
 const open: Scion[] = [];
 
-async function connect(remote: MemoryRemote): Promise<Scion> {
+/** A worker on `remote`; with `stores`, on those local stores (a second worker on the same ones is the device after a crash). */
+async function connect(remote: MemoryRemote, stores?: { store: LocalStore; catalog: Catalog }): Promise<Scion> {
   const { port1, port2 } = new MessageChannel();
-  Comlink.expose(new WorkerApi({ loadSqlite: async () => sqlite3, makeRemote: () => remote, network: new BrowserNetwork({}) }), port1);
+  Comlink.expose(new WorkerApi({
+    loadSqlite: async () => sqlite3, makeRemote: () => remote, network: new BrowserNetwork({}), ...(stores ? { openStores: async () => stores } : {}),
+  }), port1);
   const scion = await Scion.open({ worker: port2, storage: 'memory' });
   open.push(scion);
   return scion;
@@ -44,14 +48,14 @@ async function transfer(tx: Transaction, { id, from, to, amount }: TransferArgs)
   await tx.exec('INSERT INTO transfers (id, src, dst, amount) VALUES (?, ?, ?, ?)', [id, from, to, amount]);
 }
 
-/** Device A creates the bank and pushes; device B clones it. Both register the transfer mutator. */
-async function twoDevices(): Promise<{ a: Database; b: Database; remote: MemoryRemote }> {
+/** Device A creates the bank and pushes; device B (on `bStores` if given) clones it. Both register the transfer mutator. */
+async function twoDevices(bStores?: { store: LocalStore; catalog: Catalog }): Promise<{ a: Database; b: Database; remote: MemoryRemote }> {
   const remote = new MemoryRemote();
   const a = await (await connect(remote)).open('bank');
   await a.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL); CREATE TABLE transfers (id TEXT PRIMARY KEY, src INTEGER, dst INTEGER, amount INTEGER)');
   await a.exec('INSERT INTO accounts VALUES (1, 100), (2, 100), (3, 100)');
   expect(await a.push()).toMatchObject({ outcome: 'pushed' });
-  const b = await (await connect(remote)).open('bank', { clone: (await a.status()).remote });
+  const b = await (await connect(remote, bStores)).open('bank', { clone: (await a.status()).remote });
   for (const db of [a, b]) db.mutator('transfer', transfer);
   return { a, b, remote };
 }
@@ -174,5 +178,112 @@ describe('rebase by replay', () => {
     await a.pull();
     expect(await rows(a)).toEqual([{ id: 1, balance: 97 }, { id: 2, balance: 99 }, { id: 3, balance: 104 }]);
     expect(await rows(b)).toEqual(await rows(a));
+  });
+
+  it('a crash in the middle of a replay loses nothing: after restart the database and its intents are as before, and the rebase runs once', async () => {
+    const stores = { store: MemoryStore.open(), catalog: new MemoryCatalog() };
+    const { a, b, remote } = await twoDevices(stores);
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 20 });
+    await b.mutate('transfer', { id: 'b2', from: 3, to: 1, amount: 30 });
+    // The worker dies while replaying b2 (its tab closed): the mutator never returns.
+    let crashing = true;
+    b.mutator('transfer', async (tx, args: TransferArgs) => {
+      if (crashing && args.id === 'b2') return new Promise<never>(() => undefined);
+      return transfer(tx, args);
+    });
+    void b.rebase();
+    const dying = open.at(-1) as Scion;
+    await expect.poll(async () => (await dying.tags()).map((t) => t.name)).toEqual(['.rebase.bank', 'bank']);
+    await new Promise((r) => setTimeout(r, 50)); // b1 replayed on the scratch graft, b2 hangs
+    crashing = false;
+
+    const again = await (await connect(remote, stores)).open('bank');
+    again.mutator('transfer', transfer);
+    expect(await again.status()).toMatchObject({ state: 'diverged', ahead: 2 });
+    expect(await rows(again)).toEqual([{ id: 1, balance: 130 }, { id: 2, balance: 80 }, { id: 3, balance: 90 }]);
+    expect(await again.rebase()).toEqual({ outcome: 'rebased', replayed: 2, dropped: 0, pushed: true });
+    await a.pull();
+    expect(await rows(a)).toEqual([{ id: 1, balance: 120 }, { id: 2, balance: 90 }, { id: 3, balance: 90 }]);
+    expect(await rows(again)).toEqual(await rows(a));
+    // The scratch graft of the dead attempt is gone, and the old graft with it: one graft, one name.
+    expect((await open.at(-1)?.tags())?.map((t) => t.name)).toEqual(['bank']);
+  });
+
+  it('a crash between moving the name and dropping the scratch name leaves the rebased database; the next rebase cleans up', async () => {
+    const catalog = new MemoryCatalog();
+    let failDeleteTag = false;
+    // The real catalog, whose deleteTag fails while `failDeleteTag` (the tab died before it ran).
+    const faulty = new Proxy(catalog, {
+      get(target, key) {
+        if (key === 'deleteTag' && failDeleteTag) return async () => Promise.reject(new Error('the tab died here'));
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const stores = { store: MemoryStore.open(), catalog: faulty };
+    const { a, b, remote } = await twoDevices(stores);
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 20 });
+    failDeleteTag = true;
+    await rejection(b.rebase());
+    failDeleteTag = false;
+
+    const scion = await connect(remote, { store: stores.store, catalog });
+    const again = await scion.open('bank');
+    again.mutator('transfer', transfer);
+    // The name points at the replayed graft: b1 once, on top of a1.
+    expect(await rows(again)).toEqual([{ id: 1, balance: 90 }, { id: 2, balance: 90 }, { id: 3, balance: 120 }]);
+    expect((await again.status()).state).toMatch(/ahead|in-sync/);
+    expect(await again.push()).toMatchObject({ outcome: expect.stringMatching(/pushed|up-to-date/) });
+    expect(await a.pull()).toMatchObject({ outcome: 'pulled' });
+    await a.mutate('transfer', { id: 'a2', from: 3, to: 1, amount: 1 });
+    expect(await a.push()).toMatchObject({ outcome: 'pushed' });
+    await again.mutate('transfer', { id: 'b2', from: 3, to: 2, amount: 2 });
+    expect(await again.rebase()).toEqual({ outcome: 'rebased', replayed: 1, dropped: 0, pushed: true });
+    expect((await scion.tags()).map((t) => t.name)).toEqual(['bank']);
+    await a.pull();
+    expect(await rows(a)).toEqual([{ id: 1, balance: 91 }, { id: 2, balance: 92 }, { id: 3, balance: 117 }]);
+    expect(await a.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'a2', 'b1', 'b2'].map((id) => ({ id })));
+  });
+
+  it('a local commit landing during the replay makes the rebase start over with it', async () => {
+    const { a, b } = await twoDevices();
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 20 });
+    let sneaked = false;
+    b.mutator('transfer', async (tx, args: TransferArgs) => {
+      await transfer(tx, args);
+      if (!sneaked) {
+        sneaked = true;
+        // Another part of the app writes meanwhile, on the database itself.
+        void b.mutate('transfer', { id: 'b-late', from: 3, to: 1, amount: 5 });
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    });
+    expect(await b.rebase()).toEqual({ outcome: 'rebased', replayed: 2, dropped: 0, pushed: true });
+    await a.pull();
+    expect(await a.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'b-late', 'b1'].map((id) => ({ id })));
+    expect(await rows(a)).toEqual(await rows(b));
+  });
+
+  it('two rebases of one database at once: the second is refused, the first completes', async () => {
+    const { a, b } = await twoDevices();
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 20 });
+    const [first, second] = await Promise.allSettled([b.rebase(), (async () => {
+      const other = await open.at(-1)?.open('bank') as Database;
+      other.mutator('transfer', transfer);
+      return other.rebase();
+    })()]);
+    const outcomes = [first, second].map((r) => (r.status === 'fulfilled' ? r.value.outcome : (r.reason as ScionError).code));
+    expect(outcomes).toContain('rebased');
+    expect(outcomes.filter((o) => o === 'rebased')).toHaveLength(1);
+    await a.pull();
+    expect(await a.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'b1'].map((id) => ({ id })));
   });
 });
