@@ -144,7 +144,17 @@ export interface RebaseBase {
 /** What `rebaseStart` found: nothing to do, or a scratch database (by name) at the remote head to replay on. */
 export type RebaseStart =
   | { needed: false; state: 'in-sync' | 'ahead' | 'behind' | 'diverged' }
-  | { needed: true; scratch: string; base: RebaseBase; ahead: number; remoteLsn: number };
+  | {
+    needed: true;
+    /** The database to replay on, at the remote head (`remoteLsn`). */
+    scratch: string;
+    base: RebaseBase;
+    /** Local commits not pushed: each must carry an intent. */
+    ahead: number;
+    remoteLsn: number;
+    /** The remote LSN the local commits were made on (absent: never synced). Intents there were pushed. */
+    syncLsn?: number;
+  };
 
 export interface StatsResult {
   vfs: VfsStats;

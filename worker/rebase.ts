@@ -53,6 +53,7 @@ export class Rebases {
         base: { graft: vid, localLsn: status.localLsn ?? 0 },
         ahead: status.ahead,
         remoteLsn: runtime.graftStatus(graft.local).remoteLsn ?? 0,
+        ...(status.remoteLsn !== undefined ? { syncLsn: status.remoteLsn } : {}),
       };
     });
   }

@@ -8,7 +8,7 @@ import type {
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 import {
-  rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
+  intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
 } from './rebase.ts';
 import { classifySql } from './sql-kind.ts';
 
@@ -201,6 +201,14 @@ export class Database {
       finish: (base, counts) => this.#call(() => this.#link.api.rebaseFinish(this.#handle, base, counts)),
       abort: (error) => this.#call(() => this.#link.api.rebaseAbort(this.#handle, error)),
       readIntents: () => readIntents((sql) => this.#gate.pass(() => this.#query(sql))),
+      intentIdsAt: async (lsn) => {
+        const at = await this.checkout(lsn, { volume: 'remote' });
+        try {
+          return await intentIds(at);
+        } finally {
+          await at.close();
+        }
+      },
       openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false }))),
       mutators: this.#mutators,
       onConflict: (c) => this.#onConflict(c),

@@ -50,6 +50,7 @@ export function parseIntents(rows: readonly Row[]): Intent[] {
 
 export const SELECT_INTENTS = `SELECT id, seq, mutator, args, statements FROM ${INTENT_TABLE} ORDER BY seq`;
 export const SELECT_INTENT_IDS = `SELECT id FROM ${INTENT_TABLE}`;
+export const DELETE_INTENTS = `DELETE FROM ${INTENT_TABLE}`;
 
 /** Whether a SQL error says the intent table does not exist (a database nothing was recorded in). */
 export function isNoIntentTable(e: unknown): boolean {

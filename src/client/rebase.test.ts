@@ -78,10 +78,9 @@ describe('rebase by replay', () => {
     expect(await rows(a)).toEqual(await rows(b));
     expect(await rows(b)).toEqual([{ id: 1, balance: 100 - 10 + 30 - 1 }, { id: 2, balance: 100 + 10 - 5 + 1 }, { id: 3, balance: 100 + 5 - 30 }]);
     expect(await b.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'a2', 'b1', 'b2'].map((id) => ({ id })));
-    // Every transfer's intent once, in the order applied: A's, then B's replayed.
+    // The replay pruned the intents the remote head held (applied there); B's replayed ones remain, in order.
     const intents = await b.query<{ id: string; args: string }>('SELECT id, args FROM _scion_intent ORDER BY seq');
-    expect(intents.map((i) => (JSON.parse(i.args) as TransferArgs).id)).toEqual(['a1', 'a2', 'b1', 'b2']);
-    expect(new Set(intents.map((i) => i.id)).size).toBe(4);
+    expect(intents.map((i) => (JSON.parse(i.args) as TransferArgs).id)).toEqual(['b1', 'b2']);
     const after = await b.status();
     expect(after).toMatchObject({ state: 'in-sync', remote: before.remote });
     expect(after.local).not.toBe(before.local);
@@ -139,7 +138,7 @@ describe('rebase by replay', () => {
     expect(await rows(a)).toEqual([{ id: 1, balance: 5 }, { id: 2, balance: 180 }, { id: 3, balance: 115 }]);
     expect(await rows(b)).toEqual(await rows(a));
     // The retried arguments are what is recorded (a later replay runs them, not the first ones).
-    expect(await b.query("SELECT args FROM _scion_intent WHERE id = (SELECT id FROM _scion_intent ORDER BY seq LIMIT 1 OFFSET 1)")).toEqual([{ args: JSON.stringify({ id: 'b1', from: 1, to: 3, amount: 5 }) }]);
+    expect(await b.query('SELECT args FROM _scion_intent ORDER BY seq LIMIT 1')).toEqual([{ args: JSON.stringify({ id: 'b1', from: 1, to: 3, amount: 5 }) }]);
     await expect.poll(() => events.at(-1)).toMatchObject({ state: 'rebased', replayed: 2, dropped: 0, pushed: true });
   });
 
@@ -285,5 +284,22 @@ describe('rebase by replay', () => {
     expect(outcomes.filter((o) => o === 'rebased')).toHaveLength(1);
     await a.pull();
     expect(await a.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'b1'].map((id) => ({ id })));
+  });
+
+  it('intents pruned from the remote by another device\'s rebase are not replayed again', async () => {
+    const { a, b } = await twoDevices();
+    // A pushes a1; B, diverged, rebases (pruning a1's row from the remote head).
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 1 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 1, to: 2, amount: 2 });
+    expect(await b.rebase()).toMatchObject({ outcome: 'rebased', replayed: 1 });
+    // A's a1 is pushed and known; A writes again and diverges from B's push: only a2 is pending.
+    await a.mutate('transfer', { id: 'a2', from: 1, to: 2, amount: 4 });
+    expect(await a.rebase()).toEqual({ outcome: 'rebased', replayed: 1, dropped: 0, pushed: true });
+    await b.pull();
+    expect(await b.query('SELECT id FROM transfers ORDER BY id')).toEqual(['a1', 'a2', 'b1'].map((id) => ({ id })));
+    expect(await rows(b)).toEqual([{ id: 1, balance: 93 }, { id: 2, balance: 107 }, { id: 3, balance: 100 }]);
+    expect(await rows(a)).toEqual(await rows(b));
+    expect(await b.query('SELECT count(*) AS n FROM _scion_intent')).toEqual([{ n: 1 }]);
   });
 });

@@ -8,7 +8,7 @@ import { isScionError, ScionError, type ErrorCode, type ErrorWire } from '../cor
 import type { ExecResult, RebaseBase, RebaseStart, Row, SqlParams } from '../../worker/index.ts';
 import { classifySql } from './sql-kind.ts';
 import {
-  checkDeterministic, CREATE_INTENT_TABLE, intentInsert, isNoIntentTable, newIntentId, parseIntents, SELECT_INTENT_IDS, SELECT_INTENTS,
+  checkDeterministic, CREATE_INTENT_TABLE, DELETE_INTENTS, intentInsert, isNoIntentTable, newIntentId, parseIntents, SELECT_INTENT_IDS, SELECT_INTENTS,
   type Intent, type RecordedStatement,
 } from './intents.ts';
 
@@ -60,6 +60,8 @@ export interface RebaseDeps {
   readonly abort: (error?: ErrorWire) => Promise<void>;
   /** The database's intents, in order. */
   readonly readIntents: () => Promise<Intent[]>;
+  /** Ids of the intents the remote log held at `lsn` (the ones pushed before the local commits were made). */
+  readonly intentIdsAt: (lsn: number) => Promise<Set<string>>;
   readonly openScratch: (name: string) => Promise<TxRunner & { query(sql: string): Promise<Row[]>; close(): Promise<void> }>;
   readonly mutators: ReadonlyMap<string, Mutator<unknown>>;
   readonly onConflict: ConflictHandler;
@@ -93,8 +95,11 @@ export async function rebase(deps: RebaseDeps): Promise<RebaseResult> {
 async function replayOnScratch(deps: RebaseDeps, start: Extract<RebaseStart, { needed: true }>): Promise<RebaseResult> {
   const scratch = await deps.openScratch(start.scratch);
   try {
-    const onRemote = new Set((await readOrNone(() => scratch.query(SELECT_INTENT_IDS))).map((r) => String(r['id'])));
-    const pending = (await deps.readIntents()).filter((i) => !onRemote.has(i.id));
+    // Pending: what the local commits added to what they were based on. Another device's rebase may
+    // have pruned those rows from the remote since, so the remote head cannot tell.
+    const pushed = start.syncLsn === undefined ? new Set<string>() : await deps.intentIdsAt(start.syncLsn);
+    const pending = (await deps.readIntents()).filter((i) => !pushed.has(i.id));
+    const onHead = await intentIds(scratch);
     if (pending.length !== start.ahead) {
       throw new ScionError(
         'VolumeDiverged',
@@ -104,11 +109,19 @@ async function replayOnScratch(deps: RebaseDeps, start: Extract<RebaseStart, { n
     }
     let replayed = 0;
     let dropped = 0;
+    // The first replayed transaction also prunes the rows the remote head holds: all applied there.
+    let prune = onHead.size > 0;
     for (const intent of pending) {
+      // Applied already (a push whose answer was lost, then found by the pull): not again.
+      if (onHead.has(intent.id)) {
+        replayed++;
+        continue;
+      }
       let current = intent;
       for (let attempt = 1; ; attempt++) {
         try {
-          await runIntent(scratch, current, deps.mutators);
+          await runIntent(scratch, current, deps.mutators, prune);
+          prune = false;
           replayed++;
           break;
         } catch (e) {
@@ -132,8 +145,9 @@ async function replayOnScratch(deps: RebaseDeps, start: Extract<RebaseStart, { n
 }
 
 /** Runs an intent again as one transaction that also writes its intent row (same id: it was applied once). */
-export function runIntent(db: TxRunner, intent: Intent, mutators: ReadonlyMap<string, Mutator<unknown>>): Promise<unknown> {
+export function runIntent(db: TxRunner, intent: Intent, mutators: ReadonlyMap<string, Mutator<unknown>>, prune = false): Promise<unknown> {
   return db.transaction(async (tx) => {
+    if (prune) await tx.exec(DELETE_INTENTS);
     let result: unknown;
     if (intent.kind === 'sql') {
       for (const s of intent.statements) await tx.exec(s.sql, s.params);
@@ -198,6 +212,11 @@ async function writeIntent(tx: Tx, intent: Intent): Promise<void> {
 /** The intents of a database (none if nothing was ever recorded in it). */
 export async function readIntents(query: (sql: string) => Promise<Row[]>): Promise<Intent[]> {
   return parseIntents(await readOrNone(() => query(SELECT_INTENTS)));
+}
+
+/** The ids of the intents a database holds. */
+export async function intentIds(db: { query(sql: string): Promise<Row[]> }): Promise<Set<string>> {
+  return new Set((await readOrNone(() => db.query(SELECT_INTENT_IDS))).map((r) => String(r['id'])));
 }
 
 async function readOrNone(read: () => Promise<Row[]>): Promise<Row[]> {
