@@ -69,9 +69,10 @@ export class Rebases {
       this.#mustBeRunning(conn.name);
       try {
         const vid = runtime.mustGetTag(conn.name);
-        if (vid !== base.graft || (runtime.graftStatus(vid).localLsn ?? 0) !== base.localLsn || this.#session.isWriting(conn.name)) {
+        if (vid !== base.graft || (runtime.graftStatus(vid).localLsn ?? 0) !== base.localLsn) {
           throw new ScionError('ConcurrentWrite', `"${conn.name}" got new local commits while it was rebasing. Nothing changed: rebase again.`, { name: conn.name });
         }
+        this.#session.refuseOpenTransactions(conn.name, 'finish the rebase');
         if (this.#session.handlesOf(scratch).length > 0) throw new ScionError('Internal', `BUG: the scratch database ${scratch} is still open at finish.`);
         const replayed = runtime.mustGetTag(scratch);
         // The name moves first: a crash after it leaves the scratch name on the same graft (dropped

@@ -353,6 +353,11 @@ export class Session {
     this.#requireRemote(op);
   }
 
+  /** ConcurrentWrite if a connection on `name` has a transaction open (a reader's snapshot may need the graft about to go). */
+  refuseOpenTransactions(name: Tag, op: string): void {
+    this.#refuseOpenTransactions(name, op);
+  }
+
   /** Whether a connection on `name` is inside a write transaction. */
   isWriting(name: string): boolean {
     return [...this.#connections.values()].some((c) => c.name === name && this.#txnState(c) === 2);

@@ -302,4 +302,20 @@ describe('rebase by replay', () => {
     expect(await rows(a)).toEqual(await rows(b));
     expect(await b.query('SELECT count(*) AS n FROM _scion_intent')).toEqual([{ n: 1 }]);
   });
+
+  it('a reader with an open transaction on the old graft holds the rebase back (ConcurrentWrite, nothing changed) until it ends', async () => {
+    const { a, b } = await twoDevices();
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 1 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 1 });
+    const reader = await (open.at(-1) as Scion).open('bank');
+    await reader.exec('BEGIN');
+    expect(await reader.query('SELECT balance FROM accounts WHERE id = 3')).toEqual([{ balance: 101 }]);
+    expect(await rejection(b.rebase())).toMatchObject({ code: 'ConcurrentWrite' });
+    expect(await b.status()).toMatchObject({ state: 'diverged', ahead: 1 });
+    expect(await reader.query('SELECT balance FROM accounts WHERE id = 3')).toEqual([{ balance: 101 }]);
+    await reader.exec('COMMIT');
+    expect(await b.rebase()).toMatchObject({ outcome: 'rebased', replayed: 1 });
+    expect(await reader.query('SELECT id FROM transfers ORDER BY id')).toEqual([{ id: 'a1' }, { id: 'b1' }]);
+  });
 });
