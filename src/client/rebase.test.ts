@@ -71,6 +71,11 @@ describe('rebase by replay', () => {
     await b.mutate('transfer', { id: 'b2', from: 1, to: 2, amount: 1 });
     expect(await a.push()).toMatchObject({ outcome: 'pushed' });
     expect(await b.push()).toMatchObject({ outcome: 'diverged' });
+    // The pragma lists what a rebase would replay: B's two transfers, in order.
+    expect(await b.query('PRAGMA graft_intents')).toEqual([
+      expect.objectContaining({ kind: 'mutator', mutator: 'transfer', args: JSON.stringify({ id: 'b1', from: 3, to: 1, amount: 30 }), statements: null, seq: 1 }),
+      expect.objectContaining({ kind: 'mutator', mutator: 'transfer', args: JSON.stringify({ id: 'b2', from: 1, to: 2, amount: 1 }), seq: 2 }),
+    ]);
     const before = await b.status();
     expect(await b.rebase()).toEqual({ outcome: 'rebased', replayed: 2, dropped: 0, pushed: true });
     // The replay ran on A's state: B's transfers on top of A's.
@@ -85,6 +90,8 @@ describe('rebase by replay', () => {
     expect(after).toMatchObject({ state: 'in-sync', remote: before.remote });
     expect(after.local).not.toBe(before.local);
     expect(await b.rebase()).toEqual({ outcome: 'not-needed', state: 'in-sync' });
+    expect(await b.query('PRAGMA graft_intents')).toEqual([]);
+    expect(await a.query('PRAGMA graft_intents')).toEqual([]);
   });
 
   it('replays recorded SQL, and refuses at first run statements whose values differ between runs', async () => {
@@ -104,6 +111,10 @@ describe('rebase by replay', () => {
     // Literals are not code: 'random()' in a string is fine.
     await b.exec("INSERT INTO transfers VALUES ('random()', 1, 1, 0)");
     expect(await a.push()).toMatchObject({ outcome: 'pushed' });
+    expect((await b.query<{ kind: string; statements: string }>('PRAGMA graft_intents')).map((r) => [r.kind, JSON.parse(r.statements)])).toEqual([
+      ['sql', [{ sql: 'UPDATE accounts SET balance = balance - 7 WHERE id = :id', params: { id: 2 } }, { sql: 'INSERT INTO transfers VALUES (?, 2, 0, 7)', params: ['blob-check'] }]],
+      ['sql', [{ sql: "INSERT INTO transfers VALUES ('random()', 1, 1, 0)" }]],
+    ]);
     expect(await b.rebase()).toMatchObject({ outcome: 'rebased', replayed: 2, dropped: 0 });
     await a.pull();
     expect(await rows(a)).toEqual([{ id: 1, balance: 107 }, { id: 2, balance: 93 }, { id: 3, balance: 100 }]);
@@ -317,5 +328,18 @@ describe('rebase by replay', () => {
     await reader.exec('COMMIT');
     expect(await b.rebase()).toMatchObject({ outcome: 'rebased', replayed: 1 });
     expect(await reader.query('SELECT id FROM transfers ORDER BY id')).toEqual([{ id: 'a1' }, { id: 'b1' }]);
+  });
+
+  it('recorded SQL keeps blobs and big integers exactly through the replay', async () => {
+    const { a, b } = await twoDevices();
+    b.recordSql();
+    await b.exec('CREATE TABLE blobs (k INTEGER, v BLOB)');
+    await b.exec('INSERT INTO blobs VALUES (?, ?)', [9007199254740993n, new Uint8Array([0, 255, 7])]);
+    await b.exec('INSERT INTO blobs VALUES (:k, :v)', { k: 1, v: new Uint8Array([]) });
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 1 });
+    await a.push();
+    expect(await b.rebase()).toMatchObject({ outcome: 'rebased', replayed: 3 });
+    await a.pull();
+    expect(await a.query('SELECT k, v FROM blobs ORDER BY k')).toEqual([{ k: 1, v: new Uint8Array([]) }, { k: 9007199254740993n, v: new Uint8Array([0, 255, 7]) }]);
   });
 });
