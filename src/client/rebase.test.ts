@@ -108,6 +108,10 @@ describe('rebase by replay', () => {
     expect(refused).toMatchObject({ code: 'InvalidInput', details: { rule: 'deterministic' } });
     expect(refused.message).toMatch(/random\(\).*mutator/);
     expect((await rejection(b.exec("INSERT INTO transfers VALUES ('x', 1, 2, strftime('%s', 'now'))"))).details).toMatchObject({ rule: 'deterministic' });
+    for (const sql of ["INSERT INTO transfers VALUES ('y', total_changes(), 0, 0)", "INSERT INTO transfers VALUES ('z', 1, 1, CURRENT_TIMESTAMP)"]) {
+      expect((await rejection(b.exec(sql))).details, sql).toMatchObject({ rule: 'deterministic' });
+    }
+    expect(await b.status()).toMatchObject({ ahead: 1 }); // the refused statements wrote nothing
     // Literals are not code: 'random()' in a string is fine.
     await b.exec("INSERT INTO transfers VALUES ('random()', 1, 1, 0)");
     expect(await a.push()).toMatchObject({ outcome: 'pushed' });
