@@ -58,7 +58,9 @@ test('two devices transfer offline through a mutator; back online, autosync reba
     expected[t.to - 1] = (expected[t.to - 1] as number) + t.amount;
   }
   expect(rowsA.map((r) => r.balance)).toEqual(expected);
-  // One of them rebased (no reset, no user call), and said so.
+  // Both are still on the one shared remote volume (no fork), and one of them rebased (no reset, no call) and said so.
+  expect((await a.db<{ remote: string }>('a', 'status')).remote).toBe(remote);
+  expect((await b.db<{ remote: string }>('b', 'status')).remote).toBe(remote);
   const events = [...(await a.run('syncEvents', 'a')), ...(await b.run('syncEvents', 'b'))];
   expect(events).toContainEqual(expect.objectContaining({ state: 'rebased', replayed: 40, dropped: 0 }));
   expect(await a.run('conflicts', 'a')).toEqual([]);
