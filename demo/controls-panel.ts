@@ -1,4 +1,4 @@
-// Sync controls: push, pull, hydrate, fork, reset (clone the own remote), clone the other device's
+// Sync controls: push, pull, hydrate, rebase, fork, reset (clone the own remote), clone the other device's
 // volume, and the offline and autosync switches.
 import type { DatabaseStatus } from '../src/client/index.ts';
 import { h } from './dom.ts';
@@ -9,6 +9,7 @@ export interface ControlActions {
   hydrate(): void;
   fork(): void;
   reset(): void;
+  rebase(): void;
   cloneOther(): void;
   setOffline(offline: boolean): void;
   setAutosync(on: boolean): void;
@@ -16,7 +17,7 @@ export interface ControlActions {
 
 export class ControlsPanel {
   readonly element: HTMLElement;
-  readonly #buttons: Record<'push' | 'pull' | 'hydrate' | 'fork' | 'reset' | 'cloneOther', HTMLButtonElement>;
+  readonly #buttons: Record<'push' | 'pull' | 'hydrate' | 'rebase' | 'fork' | 'reset' | 'cloneOther', HTMLButtonElement>;
   readonly #offline: HTMLInputElement;
   readonly #autosync: HTMLInputElement;
 
@@ -27,6 +28,7 @@ export class ControlsPanel {
       push: button('push', 'Push', 'Send unpushed local commits to the bucket as one remote commit', () => actions.push()),
       pull: button('pull', 'Pull', 'Fetch remote commit records and fast-forward (no pages are copied)', () => actions.pull()),
       hydrate: button('hydrate', 'Hydrate', 'Download every page not held locally, so the database works offline', () => actions.hydrate()),
+      rebase: button('rebase', 'Rebase', 'Replay the unpushed transactions on top of the remote, then push (the way out of divergence that keeps both sides)', () => actions.rebase()),
       fork: button('fork', 'Fork', 'Keep this database as it is on a new remote volume (the way out of divergence that keeps local changes)', () => actions.fork()),
       reset: button('reset', 'Reset to remote', 'Clone the own remote volume: drop unpushed local commits (the way out of divergence that takes the remote\'s side)', () => actions.reset()),
       cloneOther: button('clone-other', `Clone ${otherLabel}'s volume`, `Move this database onto ${otherLabel}'s remote volume (lazily: no pages copied)`, () => actions.cloneOther()),
@@ -49,8 +51,7 @@ export class ControlsPanel {
     // Highlight what the state asks for.
     this.#buttons.push.classList.toggle('primary', state === 'ahead');
     this.#buttons.pull.classList.toggle('primary', state === 'behind');
-    this.#buttons.reset.classList.toggle('primary', state === 'diverged');
-    this.#buttons.fork.classList.toggle('primary', state === 'diverged');
+    this.#buttons.rebase.classList.toggle('primary', state === 'diverged');
     this.#buttons.hydrate.classList.toggle('primary', false);
     for (const b of Object.values(this.#buttons)) b.disabled = v.busy;
   }

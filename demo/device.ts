@@ -4,6 +4,7 @@ import { Scion, ScionError, isScionError, type Database, type DatabaseStatus, ty
 import { AppPanel } from './app-panel.ts';
 import { ControlsPanel } from './controls-panel.ts';
 import { formatBytes, h, shortId } from './dom.ts';
+import { registerIssueMutators } from './issues.ts';
 import { NetworkPanel } from './network-panel.ts';
 import { PageMapPanel } from './page-map.ts';
 import { StatePanel } from './state-panel.ts';
@@ -66,6 +67,7 @@ export class Device {
       hydrate: () => void this.#hydrate(),
       fork: () => void this.#fork(),
       reset: () => void this.#reset(),
+      rebase: () => void this.#rebase(),
       cloneOther: () => void this.#cloneOther(),
       setOffline: (v) => void this.#setOffline(v),
       setAutosync: (v) => void this.#setAutosync(v),
@@ -105,6 +107,7 @@ export class Device {
       this.#scheduleInspect();
     });
     const db = await open(scion);
+    registerIssueMutators(db);
     this.#db = this.#view = db;
     db.onChange((e) => {
       if (e.reason === 'graft' && this.#time.selected) {
@@ -117,7 +120,8 @@ export class Device {
     db.onSyncStatus((e) => {
       this.#sync = e;
       if (e.state === 'error' && e.error) this.#fail('autosync', ScionError.fromWire(e.error));
-      if (e.state === 'diverged') this.#note('autosync: diverged — reset or fork');
+      if (e.state === 'diverged') this.#note(e.error ? `rebase stopped: ${e.error.message}` : 'autosync: diverged — rebasing');
+      if (e.state === 'rebased') this.#note(`rebased onto the remote: ${e.replayed ?? 0} transactions replayed, ${e.dropped ?? 0} dropped`);
       this.#scheduleInspect();
     });
     this.element.dataset.ready = 'true';
@@ -155,7 +159,16 @@ export class Device {
       const r = await this.db.push();
       if (r.outcome === 'pushed') return `pushed local LSN ${r.localLsn} as remote LSN ${r.remoteLsn} — ${r.pages} pages, ${formatBytes(r.bytes)} uploaded`;
       if (r.outcome === 'up-to-date') return 'nothing to push';
-      return `diverged (${r.ahead} ahead, ${r.behind} behind): reset or fork`;
+      return `diverged (${r.ahead} ahead, ${r.behind} behind): rebase, reset or fork`;
+    });
+  }
+
+  #rebase(): Promise<unknown> {
+    return this.#busyWith('rebase', async () => {
+      const r = await this.db.rebase();
+      if (r.outcome === 'not-needed') return `nothing to rebase (${r.state})`;
+      if (r.outcome === 'stopped') return `rebase stopped: ${r.conflict.error.message} — nothing changed`;
+      return `rebased onto the remote: ${r.replayed} transactions replayed, ${r.dropped} dropped${r.pushed ? ', pushed' : ''}`;
     });
   }
 

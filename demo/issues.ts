@@ -78,13 +78,26 @@ export async function maxIssueId(db: Database): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function addIssue(db: Database, title: string, body: string, author: string): Promise<number> {
-  const r = await db.exec('INSERT INTO issue(title, body, author, created_at) VALUES (?, ?, ?, ?)', [title, body, author, Date.now()]);
-  return Number(r.lastInsertRowid);
+/**
+ * The app's writes as mutators, so a device that wrote offline rebases onto the other's pushes instead
+ * of diverging: they run again on the new base (an added issue then gets the next free number there).
+ */
+export function registerIssueMutators(db: Database): void {
+  db.mutator('addIssue', async (tx, a: { title: string; body: string; author: string; createdAt: number }) => {
+    const r = await tx.exec('INSERT INTO issue(title, body, author, created_at) VALUES (?, ?, ?, ?)', [a.title, a.body, a.author, a.createdAt]);
+    return Number(r.lastInsertRowid);
+  });
+  db.mutator('toggleIssue', async (tx, a: { id: number }) => {
+    await tx.exec("UPDATE issue SET status = CASE status WHEN 'open' THEN 'closed' ELSE 'open' END WHERE id = ?", [a.id]);
+  });
+}
+
+export function addIssue(db: Database, title: string, body: string, author: string): Promise<number> {
+  return db.mutate<number>('addIssue', { title, body, author, createdAt: Date.now() });
 }
 
 export async function toggleIssue(db: Database, id: number): Promise<void> {
-  await db.exec("UPDATE issue SET status = CASE status WHEN 'open' THEN 'closed' ELSE 'open' END WHERE id = ?", [id]);
+  await db.mutate('toggleIssue', { id });
 }
 
 // ── Sample data ───────────────────────────────────────────────────────────────────────────

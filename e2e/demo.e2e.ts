@@ -88,7 +88,7 @@ test('divergence is shown, then resolved by a reset on one side and by a fork on
   await a.run('push', 'as remote LSN 2');
   await b.run('push', 'diverged (1 ahead, 1 behind)');
   await expect(b.state).toHaveText('diverged');
-  await expect(b.role('reset')).toHaveClass(/primary/);
+  await expect(b.role('rebase')).toHaveClass(/primary/);
   await snap(page, testInfo, 'diverged.png');
 
   // Reset: B takes the remote's side, dropping its unpushed commit.
@@ -111,6 +111,24 @@ test('divergence is shown, then resolved by a reset on one side and by a fork on
   await expect(a.issues).not.toContainText('A again');
   await expect(a.state).toHaveText('in-sync');
   await snap(page, testInfo, 'divergence-resolved.png');
+});
+
+test('two devices add issues while apart; a rebase replays the loser\'s on top and both lists converge', async ({ page }, testInfo) => {
+  await openDemo(page);
+  const a = device(page, 'a');
+  const b = device(page, 'b');
+  await a.add('Added on A');
+  await b.add('Added on B');
+  await a.run('push', 'as remote LSN 2');
+  await b.run('push', 'diverged (1 ahead, 1 behind)');
+  await b.run('rebase', 'rebased onto the remote: 1 transactions replayed, 0 dropped, pushed');
+  await expect(b.state).toHaveText('in-sync');
+  await a.run('pull', 'pulled remote LSN 2 → 3');
+  for (const d of [a, b]) {
+    await expect(d.issues).toContainText('Added on A');
+    await expect(d.issues).toContainText('Added on B');
+  }
+  await snap(page, testInfo, 'rebased.png');
 });
 
 test('the time-travel slider shows past snapshots read-only, and returns to live', async ({ page }, testInfo) => {

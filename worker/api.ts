@@ -4,12 +4,12 @@
 import { getLogger } from '@logtape/logtape';
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { releaseProxy, transfer } from 'comlink';
-import { ScionError } from '../src/core/index.ts';
+import { ScionError, type ErrorWire } from '../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore, type Catalog, type LocalStore } from '../src/local/index.ts';
 import { S3Remote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { Runtime, type HydrateProgress, type PullResult, type PushResult } from '../src/runtime/index.ts';
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
-import { Autosync, type Clock, type NetworkState } from './autosync.ts';
+import { Autosync, SYSTEM_CLOCK, type Clock, type NetworkState } from './autosync.ts';
 import { isBlobUrlRevoked, type CancelCheck } from './interrupt.ts';
 import { deleteAbandoned, deleteDatabase, type DeleteResult } from './delete-database.ts';
 import { nameDamagedDatabases } from './store-damage.ts';
@@ -17,9 +17,10 @@ import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, Row, SqlParams,
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, RebaseBase, RebaseStart, Row, SqlParams,
   SqlOptions, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
+import { Rebases } from './rebase.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';
 
@@ -53,6 +54,7 @@ interface Subscription<E> {
 export class WorkerApi {
   readonly #deps: WorkerDeps;
   #session: Session | undefined;
+  #rebases: Rebases | undefined;
   #config: WorkerConfig = {};
   #network: (NetworkState & { set?(online: boolean): void }) | undefined;
   readonly #changeSubs = new Map<number, Subscription<ChangeEvent>>();
@@ -93,6 +95,7 @@ export class WorkerApi {
       this.#config = { ...config, storage };
       this.#network = this.#deps.network ?? new BrowserNetwork();
       this.#session = new Session({ sqlite3, runtime, vfs, hasRemote: remote !== undefined, isCancelled: this.#deps.isCancelled ?? isBlobUrlRevoked }, (e) => this.#onChange(e));
+      this.#rebases = new Rebases(this.#session);
       return { scion: SCION_VERSION, sqlite: sqlite3.version.libVersion, storage, hasRemote: remote !== undefined, storeEvents };
     });
   }
@@ -189,6 +192,34 @@ export class WorkerApi {
   async exportFile(handle: number): Promise<Wire<Uint8Array>> {
     const result = await this.#withConn(handle, (s, c) => s.exportFile(c));
     return result.ok ? transfer(result, [result.value.buffer]) : result;
+  }
+
+  // ── Rebase (the client replays; worker/rebase.ts) ─────────────────────────────────────
+
+  /** Fetches; if the database diverged, puts a scratch database at the remote head to replay on. */
+  async rebaseStart(handle: number): Promise<Wire<RebaseStart>> {
+    return this.#withConn(handle, async (_, c) => {
+      const start = await (this.#rebases as Rebases).start(c);
+      if (start.needed) this.#syncEvent(c.name, { state: 'rebasing' });
+      return start;
+    });
+  }
+
+  /** Points the database at the replayed scratch graft and pushes it. ConcurrentWrite if it got local commits meanwhile. */
+  async rebaseFinish(handle: number, base: RebaseBase, counts: { replayed: number; dropped: number }): Promise<Wire<{ graft: string; pushed: boolean }>> {
+    return this.#withConn(handle, async (_, c) => {
+      const done = await (this.#rebases as Rebases).finish(c, base);
+      this.#syncEvent(c.name, { state: 'rebased', replayed: counts.replayed, dropped: counts.dropped, pushed: done.push?.outcome === 'pushed' });
+      return { graft: done.graft, pushed: done.push?.outcome === 'pushed' };
+    });
+  }
+
+  /** Discards the scratch database; the database stays diverged, `error` says why. */
+  async rebaseAbort(handle: number, error?: ErrorWire): Promise<Wire<void>> {
+    return this.#withConn(handle, async (_, c) => {
+      await (this.#rebases as Rebases).abort(c);
+      this.#syncEvent(c.name, { state: 'diverged', ...(error ? { error } : {}) });
+    });
   }
 
   async tags(): Promise<Wire<TagInfo[]>> {
@@ -328,6 +359,10 @@ export class WorkerApi {
   #fanOut<E>(subs: Map<number, Subscription<E>>, name: string, e: E): void {
     const handles = new Set(this.#session?.handlesOf(name) ?? []);
     for (const sub of subs.values()) if (handles.has(sub.handle)) call(sub.listener, e);
+  }
+
+  #syncEvent(name: string, e: Omit<SyncStatusEvent, 'name' | 'at' | 'failures'>): void {
+    this.#fanOut(this.#syncSubs, name, { name, at: (this.#deps.clock ?? SYSTEM_CLOCK).now(), failures: 0, ...e });
   }
 
   #startAutosync(handle: number, name: string, options: AutosyncOptions): void {

@@ -2,6 +2,7 @@
 // as rows of plain columns, with JSON text where a value is structured.
 import { ScionError } from '../src/core/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
+import { pendingIntents } from './pending-intents.ts';
 import type { Row } from './protocol.ts';
 import type { CheckoutVolume, Connection, Session } from './session.ts';
 import type { PragmaCall } from './sql-text.ts';
@@ -24,6 +25,8 @@ export async function runPragma(session: Session, conn: Connection, call: Pragma
         checkout: json(conn.checkout && { volume: conn.checkout.volume, lsn: conn.checkout.lsn }),
       }];
     }
+    case 'graft_intents':
+      return pendingIntents(session, conn);
     case 'graft_tags':
       return session.tags().map((t) => ({ name: t.name, graft: t.graft, remote: t.remote, state: t.state }));
     case 'graft_fetch':

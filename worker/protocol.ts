@@ -125,7 +125,7 @@ export interface AutosyncOptions {
   maxBackoffMs?: number;
 }
 
-export type SyncState = 'idle' | 'syncing' | 'offline' | 'diverged' | 'error' | 'stopped';
+export type SyncState = 'idle' | 'syncing' | 'offline' | 'diverged' | 'error' | 'stopped' | 'rebasing' | 'rebased';
 
 /** Autosync's progress, sent to `onSyncStatus` listeners. */
 export interface SyncStatusEvent {
@@ -140,9 +140,33 @@ export interface SyncStatusEvent {
   /** What the last sync did. */
   pulled?: boolean | undefined;
   pushed?: boolean | undefined;
-  /** The failure behind `error` (and `offline` when it came from the network). */
+  /** The failure behind `error` (and `offline` when it came from the network); for `diverged` after a rebase stopped, why. */
   error?: ErrorWire | undefined;
+  /** `rebased`: pending transactions re-run on the remote head, and those the app's onConflict dropped. */
+  replayed?: number | undefined;
+  dropped?: number | undefined;
 }
+
+/** The database's graft when a rebase started: it finishes only if the graft is still there. */
+export interface RebaseBase {
+  graft: string;
+  localLsn: number;
+}
+
+/** What `rebaseStart` found: nothing to do, or a scratch database (by name) at the remote head to replay on. */
+export type RebaseStart =
+  | { needed: false; state: 'in-sync' | 'ahead' | 'behind' | 'diverged' }
+  | {
+    needed: true;
+    /** The database to replay on, at the remote head (`remoteLsn`). */
+    scratch: string;
+    base: RebaseBase;
+    /** Local commits not pushed: each must carry an intent. */
+    ahead: number;
+    remoteLsn: number;
+    /** The remote LSN the local commits were made on (absent: never synced). Intents there were pushed. */
+    syncLsn?: number;
+  };
 
 export interface StatsResult {
   vfs: VfsStats;

@@ -339,6 +339,25 @@ export class Session {
     return { ...round, pushed: pushed.outcome === 'pushed', diverged: pushed.outcome === 'diverged' };
   }
 
+  /** Runs `fn` under the database's lock (SQL and sync steps on `name` wait for it). */
+  withLock<T>(name: Tag, fn: () => Promise<T> | T): Promise<T> {
+    return this.#locks.run(name, fn);
+  }
+
+  /** Tells the change listeners of `e.name` (used by rebase when the name moves to a new graft). */
+  announce(e: ChangeEvent): void {
+    this.#emit(e);
+  }
+
+  requireRemote(op: string): void {
+    this.#requireRemote(op);
+  }
+
+  /** ConcurrentWrite if a connection on `name` has a transaction open (a reader's snapshot may need the graft about to go). */
+  refuseOpenTransactions(name: Tag, op: string): void {
+    this.#refuseOpenTransactions(name, op);
+  }
+
   /** Whether a connection on `name` is inside a write transaction. */
   isWriting(name: string): boolean {
     return [...this.#connections.values()].some((c) => c.name === name && this.#txnState(c) === 2);

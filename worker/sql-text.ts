@@ -5,7 +5,7 @@ import type { SqlParams } from './protocol.ts';
 /** The pragmas the worker runs itself (they are asynchronous, or answer with structured rows). */
 export const GRAFT_PRAGMAS = [
   'graft_status', 'graft_push', 'graft_pull', 'graft_fetch', 'graft_hydrate', 'graft_fork', 'graft_clone',
-  'graft_checkout', 'graft_tags', 'graft_info', 'graft_version',
+  'graft_checkout', 'graft_tags', 'graft_info', 'graft_version', 'graft_intents',
 ] as const;
 export type GraftPragma = (typeof GRAFT_PRAGMAS)[number];
 

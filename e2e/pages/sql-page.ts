@@ -18,6 +18,7 @@ interface Slot {
   db: Database;
   changes: ChangeEvent[];
   syncEvents: SyncStatusEvent[];
+  conflicts?: { intent: unknown; message: string; attempt: number }[];
 }
 
 /** The last file made by makePlainFile, to compare exports with. */
@@ -147,6 +148,40 @@ const api = {
 
   /** db.interrupt() on the label's database. */
   interrupt: (label: string) => outcome(async () => slot(label).db.interrupt()),
+
+  /**
+   * Registers the `transfer` mutator on the label's database (moves `amount` between accounts, refusing
+   * an overdraft) and an onConflict that records each conflict and answers `choice`.
+   */
+  bankMutators: (label: string, choice: 'drop' | 'stop' = 'stop') =>
+    outcome(async () => {
+      const s = slot(label);
+      s.db.mutator('transfer', async (tx, { id, from, to, amount }: { id: string; from: number; to: number; amount: number }) => {
+        const [row] = await tx.query<{ balance: number }>('SELECT balance FROM accounts WHERE id = ?', [from]);
+        if (!row || row.balance < amount) throw new Error(`overdraft: account ${from} has ${row?.balance ?? 0}, not ${amount}`);
+        await tx.exec('UPDATE accounts SET balance = balance - ? WHERE id = ?', [amount, from]);
+        await tx.exec('UPDATE accounts SET balance = balance + ? WHERE id = ?', [amount, to]);
+        await tx.exec('INSERT INTO transfers (id, src, dst, amount) VALUES (?, ?, ?, ?)', [id, from, to, amount]);
+      });
+      s.conflicts = [];
+      s.db.onConflict((c) => {
+        s.conflicts?.push({ intent: c.intent, message: c.error.message, attempt: c.attempt });
+        return { action: choice };
+      });
+    }),
+
+  /** Runs `transfer` for each item; returns the ids whose mutate resolved (acknowledged). */
+  transfers: (label: string, items: { id: string; from: number; to: number; amount: number }[]) =>
+    outcome(async () => {
+      const acked: string[] = [];
+      for (const t of items) {
+        await slot(label).db.mutate('transfer', t);
+        acked.push(t.id);
+      }
+      return acked;
+    }),
+
+  conflicts: (label: string) => outcome(async () => slot(label).conflicts ?? []),
 
   /** Closes the label's worker and reports how long close() took. */
   timedClose: (label: string) =>

@@ -7,6 +7,10 @@ import type {
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
+import {
+  intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
+} from './rebase.ts';
+import { classifySql } from './sql-kind.ts';
 
 const logger = getLogger(['scion', 'client']);
 
@@ -83,6 +87,12 @@ export class Database {
   readonly #tokens = new Set<CancelToken>();
   #shared: CancelToken | undefined;
   #closed = false;
+  // Rebase by replay (src/client/rebase.ts).
+  readonly #mutators = new Map<string, Mutator<unknown>>();
+  #onConflict: ConflictHandler = STOP_ON_CONFLICT;
+  #recordSql = false;
+  #rebasing: Promise<RebaseResult> | undefined;
+  #rebaseOnDiverged = false;
 
   /** @internal Built by Scion.open / Database.checkout. */
   constructor(link: DatabaseLink, info: DatabaseInfo) {
@@ -103,11 +113,13 @@ export class Database {
    * `details.sqlite`), ConcurrentWrite (another writer, or the database moved on), PageNotLocal.
    */
   exec(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<ExecResult> {
+    if (this.#records(sql)) return this.#recorded((tx) => tx.exec(sql, params), options);
     return this.#sqlOutsideTransaction('exec', () => this.#withLimits(options, (limits) => this.#exec(sql, params, limits)));
   }
 
   /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
   query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
+    if (this.#records(sql)) return this.#recorded((tx) => tx.query<T>(sql, params), options);
     return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, limits)));
   }
 
@@ -130,6 +142,103 @@ export class Database {
    * @example await db.transaction(async (tx) => { await tx.exec('INSERT INTO t VALUES (?)', [1]); });
    */
   transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
+    return this.#recordSql ? this.#recorded(fn, options) : this.#transaction(fn, options);
+  }
+
+  // ── Rebase by replay ────────────────────────────────────────────────────────────────────
+
+  /**
+   * Registers app logic that runs as one transaction and that a rebase runs again, with the same
+   * arguments, on top of the remote when another device pushed first. Register every mutator before
+   * the first sync, in every tab that opens the database. Registering one turns on rebase when
+   * autosync finds the database diverged.
+   * @example db.mutator('transfer', async (tx, { from, to, amount }) => { … });
+   */
+  mutator<A>(name: string, fn: Mutator<A>): void {
+    if (typeof name !== 'string' || name.length === 0 || typeof fn !== 'function') throw new ScionError('InvalidInput', 'db.mutator(name, fn) needs a non-empty name and a function (tx, args) => ….');
+    this.#mutators.set(name, fn as Mutator<unknown>);
+    this.#armRebase();
+  }
+
+  /**
+   * Runs the mutator `name` with `args` (plain JSON data) as one transaction, recording its name and
+   * arguments in the same commit; resolves with what the mutator returned once it committed locally.
+   */
+  mutate<R = unknown>(name: string, args?: unknown, options?: SqlCallOptions): Promise<R> {
+    return runMutator({ transaction: (fn) => this.#transaction(fn, options) }, name, args ?? null, this.#mutators) as Promise<R>;
+  }
+
+  /**
+   * With `true`, every later write through exec, query and transaction on this Database is recorded
+   * (its statements and parameters) so a rebase can replay it; statements whose values differ between
+   * runs (random(), 'now', …) are refused at first run. Turns on rebase when autosync finds the database diverged.
+   */
+  recordSql(on = true): void {
+    this.#recordSql = on === true;
+    if (this.#recordSql) this.#armRebase();
+  }
+
+  /**
+   * Decides about a pending transaction that fails when replayed: `{ action: 'drop' }`, `{ action: 'retry',
+   * args }` (a mutator with other arguments; recorded SQL runs again as is) or `{ action: 'stop' }`. The
+   * default stops: the database stays diverged with nothing lost, and the next sync tries again.
+   */
+  onConflict(handler: ConflictHandler): void {
+    if (typeof handler !== 'function') throw new ScionError('InvalidInput', 'onConflict needs a function (conflict) => choice.');
+    this.#onConflict = handler;
+  }
+
+  /**
+   * If the database diverged, re-runs its pending transactions (mutators and recorded SQL) in their
+   * first order on the remote head, moves the database there and pushes. Autosync does it by itself
+   * once rebase is on (a mutator registered, or recordSql). Status events: `rebasing`, then `rebased`
+   * (replayed, dropped) or `diverged` (with the error that stopped it).
+   */
+  rebase(): Promise<RebaseResult> {
+    if (this.readOnly) return Promise.reject(new ScionError('InvalidInput', `This database is a read-only checkout of "${this.name}"; rebase the database itself.`));
+    this.#rebasing ??= rebase({
+      start: () => this.#call(() => this.#link.api.rebaseStart(this.#handle)),
+      finish: (base, counts) => this.#call(() => this.#link.api.rebaseFinish(this.#handle, base, counts)),
+      abort: (error) => this.#call(() => this.#link.api.rebaseAbort(this.#handle, error)),
+      readIntents: () => readIntents((sql) => this.#gate.pass(() => this.#query(sql))),
+      intentIdsAt: async (lsn) => {
+        const at = await this.checkout(lsn, { volume: 'remote' });
+        try {
+          return await intentIds(at);
+        } finally {
+          await at.close();
+        }
+      },
+      openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false }))),
+      mutators: this.#mutators,
+      onConflict: (c) => this.#onConflict(c),
+    }).finally(() => {
+      this.#rebasing = undefined;
+    });
+    return this.#rebasing;
+  }
+
+  #armRebase(): void {
+    if (this.#rebaseOnDiverged || this.readOnly) return;
+    this.#rebaseOnDiverged = true;
+    // A `diverged` with an error comes from a rebase that stopped: the next sync's event retries it.
+    this.#syncStatus.add((e) => {
+      if (e.state !== 'diverged' || e.error || this.#closed) return;
+      this.rebase().catch((err: unknown) => logger.warn('rebase of {name} failed: {message}', { name: this.name, message: String(err) }));
+    });
+  }
+
+  #records(sql: string): boolean {
+    const kind = classifySql(sql).kind;
+    // PRAGMAs and the like run as they are, unrecorded; transaction control is refused by runRecorded.
+    return this.#recordSql && !this.readOnly && kind !== 'read' && kind !== 'idempotent';
+  }
+
+  #recorded<R>(fn: (tx: Transaction) => Promise<R> | R, options: SqlCallOptions | undefined): Promise<R> {
+    return runRecorded({ transaction: (body) => this.#transaction(body, options) }, fn);
+  }
+
+  #transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
     return this.#gate.hold(() => this.#withLimits(options, async (limits) => {
       let open = true;

@@ -2,6 +2,8 @@
 // worker/, so no storage code reaches the page.
 export { Database } from './database.ts';
 export type { Transaction } from './database.ts';
+export type { Conflict, ConflictChoice, ConflictHandler, Mutator, RebaseResult } from './rebase.ts';
+export type { Intent, RecordedStatement } from './intents.ts';
 export { openDatabase, Scion } from './scion.ts';
 export type { ScionOptions, ScionRole } from './scion.ts';
 export { isScionError, ScionError } from '../core/index.ts';

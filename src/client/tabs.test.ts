@@ -9,7 +9,8 @@ import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { isScionError, ScionError } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
-import { Scion, type ChangeEvent, type Database } from './index.ts';
+import { MemoryRemote } from '../remote/index.ts';
+import { Scion, type ChangeEvent, type Database, type Transaction } from './index.ts';
 import type { HostHooks } from './tab-host.ts';
 import type { Channel, Locks } from './tab-protocol.ts';
 import type { TabDeps } from './tabs.ts';
@@ -121,6 +122,12 @@ class Origin {
   holder: string | undefined;
   storeOpens = 0;
   readonly tabs: Tab[] = [];
+  /** The bucket this origin's workers sync with (none unless given). */
+  readonly remote: MemoryRemote | undefined;
+
+  constructor(remote?: MemoryRemote) {
+    this.remote = remote;
+  }
 
   async tab(hooks?: HostHooks): Promise<Tab> {
     const owner = `tab${this.tabs.length + 1}`;
@@ -148,7 +155,7 @@ class Origin {
             };
             return { store, catalog: this.catalog };
           },
-          makeRemote: () => undefined,
+          makeRemote: () => this.remote,
           network: new BrowserNetwork({}),
         }), port1);
         return port2;
@@ -184,8 +191,8 @@ interface Tab {
 }
 
 const origins: Origin[] = [];
-function origin(): Origin {
-  const o = new Origin();
+function origin(remote?: MemoryRemote): Origin {
+  const o = new Origin(remote);
   origins.push(o);
   return o;
 }
@@ -480,5 +487,33 @@ describe('tabs', () => {
     expect(c.scion.role).toBe('leader');
     expect(await rows(dc)).toEqual(['1', '2']);
     expect((await rejection(b.scion.tags())).code).toBe('Closed');
+  });
+
+  it('a follower tab rebases through the leader: its mutators replay on a scratch database the leader holds', async () => {
+    const remote = new MemoryRemote();
+    const other = origin(remote);
+    const elsewhere = await (await other.tab()).scion.open('bank');
+    await elsewhere.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    await elsewhere.push();
+    const { remote: vid } = await elsewhere.status();
+    const o = origin(remote);
+    const leader = await o.tab();
+    const follower = await o.tab();
+    expect(follower.scion.role).toBe('follower');
+    await (await leader.scion.open('bank', { clone: vid })).close();
+    const db = await follower.scion.open('bank');
+    const add = (tx: Transaction, { uid }: { uid: string }) => tx.exec('INSERT INTO t(uid) VALUES (?)', [uid]);
+    db.mutator('add', add);
+    elsewhere.mutator('add', add);
+    await elsewhere.mutate('add', { uid: 'elsewhere' });
+    await elsewhere.push();
+    await db.mutate('add', { uid: 'follower 1' });
+    await db.mutate('add', { uid: 'follower 2' });
+    expect(await db.push()).toMatchObject({ outcome: 'diverged' });
+    expect(await db.rebase()).toEqual({ outcome: 'rebased', replayed: 2, dropped: 0, pushed: true });
+    expect(await rows(db)).toEqual(['elsewhere', 'follower 1', 'follower 2']);
+    await elsewhere.pull();
+    expect(await rows(elsewhere)).toEqual(['elsewhere', 'follower 1', 'follower 2']);
+    expect((await follower.scion.tags()).map((t) => [t.name, t.state])).toEqual([['bank', 'in-sync']]);
   });
 });
