@@ -11,11 +11,12 @@ import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from '.
 import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, Row, SqlOptions, SqlParams, StatsResult, TagInfo,
+  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
 import { normalizeParams } from './sql-text.ts';
+import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
 
 const logger = getLogger(['scion', 'worker']);
 
@@ -31,6 +32,10 @@ export interface Connection {
   checkout: { volume: CheckoutVolume; lsn: LSN; snapshot: Snapshot } | undefined;
   /** The deadline and cancel token of the call it runs now, read by its progress handler. */
   readonly limits: CallLimits;
+  /** Its prepared statements by SQL text (db.prepare and every single-statement call). */
+  statements: StatementCache;
+  /** Iterations under way, by cursor id. */
+  readonly cursors: Map<string, Cursor>;
 }
 
 export interface SessionParts {
@@ -99,6 +104,7 @@ export class Session {
     const conn = this.#connections.get(handle);
     if (!conn) return;
     this.#connections.delete(handle);
+    this.#dropStatements(conn);
     conn.db.close();
   }
 
@@ -126,19 +132,69 @@ export class Session {
 
   /** Runs SQL; `options` may stop it (Interrupted) past a deadline or when the client cancels it. */
   async exec(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ExecResult> {
+    const { changes } = await this.#run(conn, sql, params, options);
+    const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
+    return { changes, lastInsertRowid: typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id };
+  }
+
+  /** The rows of the last statement that returns columns, as objects. */
+  async query(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Row[]> {
+    return rowObjects(await this.#run(conn, sql, params, options));
+  }
+
+  /** The same, as arrays with the column names and declared types. */
+  async queryRows(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ResultSet> {
+    const { columns, declaredTypes, rows } = await this.#run(conn, sql, params, options);
+    return { columns, declaredTypes, rows };
+  }
+
+  /** Prepares `sql` (one statement) and keeps it on the connection; later calls with the same text reuse it. */
+  async prepare(conn: Connection, sql: string): Promise<StatementInfo> {
+    return this.#locks.run(conn.name, () => this.#sql(() => statementInfo(this.sqlite3, conn.statements, sql)));
+  }
+
+  /** Finalizes the statement kept for `sql` (nothing if none is). */
+  finalize(conn: Connection, sql: string): void {
+    conn.statements.drop(sql);
+  }
+
+  /** Starts iterating a read-only statement: its first `batch` rows, and a cursor for the rest. */
+  async iterate(conn: Connection, sql: string, params: SqlParams | undefined, batch: number, options?: SqlOptions): Promise<CursorStart> {
+    const size = batchSize(batch);
     return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
-      const bind = normalizeParams(sql, params);
-      conn.db.exec(bind === undefined ? { sql } : { sql, bind: bind as never });
-      const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
-      return { changes: conn.db.changes(), lastInsertRowid: typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id };
+      const cursor = new Cursor(this.sqlite3, conn.db, sql, normalizeParams(sql, params));
+      const rows = cursor.next(size);
+      if (cursor.done) return { ...cursor.set, rows, cursor: undefined };
+      const id = crypto.randomUUID();
+      conn.cursors.set(id, cursor);
+      return { ...cursor.set, rows, cursor: id };
     }));
   }
 
-  async query(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Row[]> {
-    return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
-      const bind = normalizeParams(sql, params);
-      return conn.db.exec({ sql, ...(bind === undefined ? {} : { bind: bind as never }), rowMode: 'object', returnValue: 'resultRows' }) as Row[];
-    }));
+  /** The next rows of an iteration; `done` once it has no more (the cursor is then closed). */
+  async cursorNext(conn: Connection, id: string, batch: number, options?: SqlOptions): Promise<{ rows: SqlValue[][]; done: boolean }> {
+    const size = batchSize(batch);
+    return this.#locks.run(conn.name, () => {
+      const cursor = conn.cursors.get(id);
+      if (!cursor) throw new ScionError('Closed', 'This iteration has ended (its database closed, or the tab holding the worker changed). Iterate again.', { cursor: id });
+      try {
+        const rows = this.#limited(conn, options, () => cursor.next(size));
+        return { rows, done: cursor.done };
+      } finally {
+        if (cursor.done) conn.cursors.delete(id);
+      }
+    });
+  }
+
+  /** Ends an iteration early, releasing its read transaction. */
+  cursorClose(conn: Connection, id: string): void {
+    conn.cursors.get(id)?.close();
+    conn.cursors.delete(id);
+  }
+
+  #run(conn: Connection, sql: string, params: SqlParams | undefined, options: SqlOptions | undefined): Promise<ScriptResult> {
+    return this.#locks.run(conn.name, () => this.#limited(conn, options, () =>
+      runScript(this.sqlite3, conn.db, conn.statements, sql, normalizeParams(sql, params), { limit: options?.maxRows })));
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
@@ -249,8 +305,10 @@ export class Session {
       if (this.#txnState(conn) !== 0) throw new ScionError('InvalidInput', 'Finish the open transaction before graft_checkout.');
       const pin = at && this.checkoutSnapshot(conn.name, at.lsn, at.volume);
       const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, conn.name, pin ? { snapshot: pin.snapshot } : {}));
+      this.#dropStatements(conn);
       conn.db.close();
       conn.db = db;
+      conn.statements = new StatementCache(db);
       this.#watch(conn);
       conn.checkout = pin;
     });
@@ -352,10 +410,18 @@ export class Session {
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
   #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
-    const conn: Connection = { handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled) };
+    const conn: Connection = {
+      handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled), statements: new StatementCache(db), cursors: new Map(),
+    };
     this.#watch(conn);
     this.#connections.set(conn.handle, conn);
     return this.info(conn);
+  }
+
+  #dropStatements(conn: Connection): void {
+    for (const cursor of conn.cursors.values()) cursor.close();
+    conn.cursors.clear();
+    conn.statements.clear();
   }
 
   /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop. */
@@ -413,6 +479,16 @@ export class Session {
       logger.error('a change listener failed: {message}', { message: (err as Error).message });
     }
   }
+}
+
+/** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
+function rowObjects(set: ResultSet): Row[] {
+  return set.rows.map((values) => Object.fromEntries(set.columns.map((c, i) => [c, values[i] as SqlValue])));
+}
+
+function batchSize(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new ScionError('InvalidInput', `An iteration's batch size must be an integer from 1 to 100,000, not ${String(n)}.`);
+  return n;
 }
 
 function interrupted(why: StopReason, cause: unknown): ScionError {

@@ -3,17 +3,20 @@ import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, Row, SqlOptions, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
+import { Statement } from './statement.ts';
 
 const logger = getLogger(['scion', 'client']);
 
 /** The statements a transaction body runs; valid only until the body's promise settles. */
 export interface Transaction {
   exec(sql: string, params?: SqlParams): Promise<ExecResult>;
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+  query<T = Row>(sql: string, params?: SqlParams, options?: { rowMode?: 'object' }): Promise<T[]>;
+  query(sql: string, params: SqlParams | undefined, options: { rowMode: 'array' }): Promise<ResultSet>;
+  get<T = Row>(sql: string, params?: SqlParams): Promise<T | undefined>;
 }
 
 /**
@@ -25,6 +28,17 @@ export interface SqlCallOptions {
   signal?: AbortSignal | undefined;
   /** Most milliseconds SQLite may spend on the call (for a transaction: from its BEGIN to its COMMIT). */
   timeoutMs?: number | undefined;
+}
+
+/** How `query` returns rows: `object` (default) keyed by column name, or `array` as a ResultSet with every column. */
+export interface QueryOptions extends SqlCallOptions {
+  rowMode?: 'object' | 'array' | undefined;
+}
+
+export interface IterateOptions extends SqlCallOptions {
+  /** Rows fetched from the worker per round trip. Default 500. `timeoutMs` applies to each batch. */
+  batchSize?: number | undefined;
+  rowMode?: 'object' | 'array' | undefined;
 }
 
 /** How a Database reaches its worker (one per Scion instance). */
@@ -68,6 +82,11 @@ export class Listeners<E> {
  * they run in order, except that while `transaction(fn)` runs, calls made outside `fn` wait for it.
  * Every method may throw a ScionError (see the README's error table); test it with `isScionError`.
  */
+/** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
+function rowObjects<T>(columns: string[], rows: SqlValue[][]): T[] {
+  return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T);
+}
+
 export class Database {
   readonly name: string;
   /** True for a checkout (a past snapshot): writes fail with InvalidInput. */
@@ -106,9 +125,64 @@ export class Database {
     return this.#sqlOutsideTransaction('exec', () => this.#withLimits(options, (limits) => this.#exec(sql, params, limits)));
   }
 
-  /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
-  query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
-    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, limits)));
+  /**
+   * Runs SQL and returns the rows of its last statement that returns columns (earlier statements run
+   * too), as objects keyed by column name — or with `{ rowMode: 'array' }` as a ResultSet: `columns`,
+   * `declaredTypes` and `rows` as arrays, so columns that share a name (`SELECT a.id, b.id`) all arrive.
+   * Same errors as exec.
+   */
+  query<T = Row>(sql: string, params?: SqlParams, options?: QueryOptions & { rowMode?: 'object' | undefined }): Promise<T[]>;
+  query(sql: string, params: SqlParams | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<ResultSet>;
+  query<T>(sql: string, params?: SqlParams, options?: QueryOptions): Promise<T[] | ResultSet> {
+    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, options?.rowMode, limits)));
+  }
+
+  /** The first row of `query` (a read-only statement stops after it), or undefined if there is none. */
+  get<T = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T | undefined> {
+    return this.#sqlOutsideTransaction('get', () => this.#withLimits(options, (limits) => this.#get<T>(sql, params, limits)));
+  }
+
+  /**
+   * Prepares one statement in the worker, checking it now (an SQL error throws here) and telling its
+   * columns. Its `all`/`get`/`run` reuse the prepared statement; `finalize()` frees it, and closing the
+   * Database frees them all.
+   */
+  async prepare<T = Row>(sql: string): Promise<Statement<T>> {
+    const info = await this.#op(() => this.#link.api.prepare(this.#handle, sql));
+    return new Statement<T>(this, sql, info, () => this.#call(() => this.#link.api.finalize(this.#handle, sql)));
+  }
+
+  /**
+   * Iterates the rows of one read-only statement, fetched from the worker in batches, so a large result
+   * never sits in memory at once. The statement holds a read transaction until the loop ends (a `break`
+   * ends it too); meanwhile fork, clone and import of this database wait for it or fail with
+   * ConcurrentWrite. Other calls on this Database may run between batches.
+   * @example for await (const row of db.iterate('SELECT * FROM big')) { … }
+   */
+  iterate<T = Row>(sql: string, params?: SqlParams, options?: IterateOptions & { rowMode?: 'object' | undefined }): AsyncIterableIterator<T>;
+  iterate(sql: string, params: SqlParams | undefined, options: IterateOptions & { rowMode: 'array' }): AsyncIterableIterator<SqlValue[]>;
+  async *iterate<T>(sql: string, params?: SqlParams, options: IterateOptions = {}): AsyncIterableIterator<T | SqlValue[]> {
+    const batch = options.batchSize ?? 500;
+    const asObjects = options.rowMode !== 'array';
+    const start = await this.#sqlOutsideTransaction('iterate', () => this.#withLimits(options, (limits) =>
+      this.#limited(limits, (o) => this.#call(() => this.#link.api.iterate(this.#handle, sql, params, batch, o)))));
+    const shape = (rows: SqlValue[][]) => (asObjects ? rowObjects<T>(start.columns, rows) : rows);
+    let cursor = start.cursor;
+    try {
+      yield* shape(start.rows);
+      while (cursor !== undefined) {
+        const id = cursor;
+        const next = await this.#gate.pass(() => this.#withLimits(options, (limits) =>
+          this.#limited(limits, (o) => this.#call(() => this.#link.api.cursorNext(this.#handle, id, batch, o)))));
+        if (next.done) cursor = undefined;
+        yield* shape(next.rows);
+      }
+    } finally {
+      if (cursor !== undefined && !this.#closed) {
+        const id = cursor;
+        await this.#call(() => this.#link.api.cursorClose(this.#handle, id)).catch(() => undefined);
+      }
+    }
   }
 
   /**
@@ -137,7 +211,9 @@ export class Database {
         open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
       const tx: Transaction = {
         exec: (sql, params) => guard(() => this.#exec(sql, params, limits)),
-        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params, limits)),
+        query: ((sql: string, params?: SqlParams, options?: { rowMode?: 'object' | 'array' }) =>
+          guard(() => this.#query(sql, params, options?.rowMode, limits))) as Transaction['query'],
+        get: <T = Row>(sql: string, params?: SqlParams) => guard(() => this.#get<T>(sql, params, limits)),
       };
       await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
@@ -279,7 +355,7 @@ export class Database {
    * SQL on the database itself while its transaction is open would wait for a transaction that may be
    * awaiting it (a deadlock): fail at once instead, naming the way.
    */
-  #sqlOutsideTransaction<T>(method: 'exec' | 'query', run: () => Promise<T>): Promise<T> {
+  #sqlOutsideTransaction<T>(method: 'exec' | 'query' | 'get' | 'iterate', run: () => Promise<T>): Promise<T> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction(method));
     return this.#gate.pass(run);
   }
@@ -296,8 +372,13 @@ export class Database {
     return this.#limited(limits, (options) => this.#call(() => this.#link.api.exec(this.#handle, sql, params, options)));
   }
 
-  #query<T extends Row>(sql: string, params?: SqlParams, limits?: Limits): Promise<T[]> {
-    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, options))) as Promise<T[]>;
+  #query<T>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, limits?: Limits): Promise<T[] | ResultSet> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, rowMode === undefined ? options : { ...options, rowMode }))) as Promise<T[] | ResultSet>;
+  }
+
+  async #get<T>(sql: string, params: SqlParams | undefined, limits?: Limits): Promise<T | undefined> {
+    const rows = await this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, { ...options, maxRows: 1 })));
+    return (rows as T[])[0];
   }
 
   /** Runs a call (or a transaction) under the limits its options give; they end with it. */

@@ -13,6 +13,7 @@ import { Scion, type ChangeEvent, type Database } from './index.ts';
 import type { HostHooks } from './tab-host.ts';
 import type { Channel, Locks } from './tab-protocol.ts';
 import type { TabDeps } from './tabs.ts';
+import { rejection } from './testing.ts';
 
 const sqlite3 = await sqlite3InitModule();
 
@@ -198,15 +199,6 @@ async function rows(db: Database): Promise<string[]> {
   return (await db.query<{ uid: string }>('SELECT uid FROM t ORDER BY seq')).map((r) => r.uid);
 }
 
-async function rejection(p: Promise<unknown>): Promise<ScionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isScionError(e), String(e)).toBe(true);
-    return e as ScionError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function until(check: () => boolean, ms = 5000): Promise<void> {
   const started = Date.now();
