@@ -172,3 +172,24 @@ test('a follower gets array rows, prepared statements and batched iteration; a s
   expect(await b.run(b.call('statement', 'one', 'get', [401]))).toEqual({ v: 'p401' });
   await context.close();
 });
+
+test('a live query in a follower page re-runs on the leader page\'s commits to its table, not on others, and keeps going on the next leader', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await Tab.open(context, 'A');
+  const b = await Tab.open(context, 'B');
+  await a.exec('CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE other(x)');
+  await b.call('watch', 'notes', 'SELECT body FROM note ORDER BY id');
+  const deliveries = async () => (await b.call('watched', 'notes'))?.deliveries;
+  await expect.poll(deliveries).toEqual([[]]);
+  await a.exec("INSERT INTO note(body) VALUES ('from A')");
+  await expect.poll(deliveries).toEqual([[], [{ body: 'from A' }]]);
+  await a.exec('INSERT INTO other VALUES (1)');
+  await b.exec("INSERT INTO note(body) VALUES ('from B')");
+  await expect.poll(deliveries).toEqual([[], [{ body: 'from A' }], [{ body: 'from A' }, { body: 'from B' }]]);
+  await a.page.close();
+  await expect.poll(() => b.role(), { timeout: 20_000 }).toBe('leader');
+  await b.exec("INSERT INTO note(body) VALUES ('after')");
+  await expect.poll(async () => (await deliveries())?.at(-1)).toEqual([{ body: 'from A' }, { body: 'from B' }, { body: 'after' }]);
+  expect((await b.call('watched', 'notes'))?.errors).toEqual([]);
+  await context.close();
+});

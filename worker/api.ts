@@ -158,6 +158,14 @@ export class WorkerApi {
     });
   }
 
+  /** The tables one statement reads (live queries re-run when a commit changes one of them). */
+  async readTables(handle: number, sql: string): Promise<Wire<string[]>> {
+    return this.#withConn(handle, (s, c) => {
+      if (parseGraftPragma(mustString(sql))) throw new ScionError('InvalidInput', 'A graft_* pragma cannot be watched; poll it with query().');
+      return s.readTables(c, sql);
+    });
+  }
+
   async finalize(handle: number, sql: string): Promise<Wire<void>> {
     return this.#withConn(handle, (s, c) => s.finalize(c, mustString(sql)));
   }

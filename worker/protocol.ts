@@ -129,6 +129,11 @@ export interface ChangeEvent {
   graft: string;
   /** Local LSN for `commit`, remote LSN for `pull`. */
   lsn?: number | undefined;
+  /**
+   * For `commit`: the tables (lower case) whose rows it changed. Undefined when anything may have changed:
+   * a pull, a move to another graft, an import, a schema change.
+   */
+  tables?: string[] | undefined;
 }
 
 export interface AutosyncOptions {

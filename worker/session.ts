@@ -17,6 +17,7 @@ import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-f
 import { runSql } from './sql-errors.ts';
 import { normalizeParams } from './sql-text.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
+import { tablesRead, WrittenTables } from './table-changes.ts';
 
 const logger = getLogger(['scion', 'worker']);
 
@@ -36,6 +37,8 @@ export interface Connection {
   statements: StatementCache;
   /** Iterations under way, by cursor id. */
   readonly cursors: Map<string, Cursor>;
+  /** Tables its open transaction changed, for the commit event. */
+  readonly written: WrittenTables;
 }
 
 export interface SessionParts {
@@ -57,6 +60,8 @@ export class Session {
   readonly #onChange: (e: ChangeEvent) => void;
   readonly #stopCommits: () => void;
   readonly #isCancelled: CancelCheck;
+  /** The connection whose SQL runs now: a commit landing meanwhile is its. */
+  #running: Connection | undefined;
   #nextHandle = 1;
 
   constructor(parts: SessionParts, onChange: (e: ChangeEvent) => void) {
@@ -66,10 +71,16 @@ export class Session {
     this.hasRemote = parts.hasRemote;
     this.#isCancelled = parts.isCancelled;
     this.#onChange = onChange;
-    // Fires inside the VFS commit (inside SQLite): report after it returns.
-    this.#stopCommits = this.runtime.onCommit((e) => queueMicrotask(() => {
-      for (const { tag, graft } of this.runtime.tagList()) if (graft === e.graft) this.#emit({ name: tag, reason: 'commit', graft, lsn: e.lsn });
-    }));
+    // Fires inside the VFS commit (inside SQLite): report after it returns. A commit made outside SQL (an
+    // import) changed anything.
+    this.#stopCommits = this.runtime.onCommit((e) => {
+      const conn = this.#running;
+      const written = conn?.written.takeCommitted();
+      queueMicrotask(() => {
+        const tables = conn && written && this.#schemaUnchanged(conn) ? written : undefined;
+        for (const { tag, graft } of this.runtime.tagList()) if (graft === e.graft) this.#emit({ name: tag, reason: 'commit', graft, lsn: e.lsn, tables });
+      });
+    });
   }
 
   // ── Connections ─────────────────────────────────────────────────────────────────────────
@@ -150,7 +161,12 @@ export class Session {
 
   /** Prepares `sql` (one statement) and keeps it on the connection; later calls with the same text reuse it. */
   async prepare(conn: Connection, sql: string): Promise<StatementInfo> {
-    return this.#locks.run(conn.name, () => this.#sql(() => statementInfo(this.sqlite3, conn.statements, sql)));
+    return this.#locks.run(conn.name, () => this.#sql(() => statementInfo(this.sqlite3, conn.db, conn.statements, sql)));
+  }
+
+  /** The tables (lower case) the one statement `sql` reads, for live queries. */
+  async readTables(conn: Connection, sql: string): Promise<string[]> {
+    return this.#locks.run(conn.name, () => this.#sql(() => tablesRead(this.sqlite3, conn.db, sql)));
   }
 
   /** Finalizes the statement kept for `sql` (nothing if none is). */
@@ -412,6 +428,7 @@ export class Session {
   #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
     const conn: Connection = {
       handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled), statements: new StatementCache(db), cursors: new Map(),
+      written: new WrittenTables(),
     };
     this.#watch(conn);
     this.#connections.set(conn.handle, conn);
@@ -424,8 +441,9 @@ export class Session {
     conn.statements.clear();
   }
 
-  /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop. */
+  /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop; its hooks note the tables it writes. */
   #watch(conn: Connection): void {
+    this.#sql(() => conn.written.watch(this.sqlite3, conn.db));
     this.sqlite3.capi.sqlite3_progress_handler(conn.db.pointer as number, PROGRESS_STEPS, () => (conn.limits.shouldStop() ? 1 : 0), 0);
   }
 
@@ -433,6 +451,7 @@ export class Session {
   #limited<T>(conn: Connection, options: SqlOptions | undefined, run: () => T): T {
     conn.limits.begin(options);
     let stopped: StopReason | undefined;
+    this.#running = conn;
     try {
       return this.#sql(run);
     } catch (e) {
@@ -440,7 +459,17 @@ export class Session {
       if (stopped && isScionError(e, 'Interrupted')) throw interrupted(stopped, e);
       throw e;
     } finally {
+      this.#running = undefined;
       if (!stopped) conn.limits.end();
+    }
+  }
+
+  #schemaUnchanged(conn: Connection): boolean {
+    if (!this.#connections.has(conn.handle)) return false;
+    try {
+      return this.#sql(() => conn.written.schemaUnchanged(this.sqlite3, conn.db));
+    } catch {
+      return false;
     }
   }
 

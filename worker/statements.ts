@@ -125,12 +125,21 @@ export function describe(sqlite3: Sqlite3Static, stmt: PreparedStatement): Resul
   return { columns, declaredTypes, rows: [] };
 }
 
+/**
+ * Preparing uses the schema this connection last read, which another connection may have changed since;
+ * a statement that reads the database makes SQLite notice and reload it.
+ */
+export function refreshSchema(db: Database): void {
+  db.selectValue('SELECT 1 FROM sqlite_schema LIMIT 1');
+}
+
 /** What db.prepare(sql) learns about its one statement. */
-export function statementInfo(sqlite3: Sqlite3Static, cache: StatementCache, sql: string): StatementInfo {
+export function statementInfo(sqlite3: Sqlite3Static, db: Database, cache: StatementCache, sql: string): StatementInfo {
   const pieces = splitStatements(sqlite3, sql);
   if (pieces.length !== 1) {
     throw new ScionError('InvalidInput', `prepare() takes exactly one SQL statement; this text has ${pieces.length}. Run scripts with exec().`, { statements: pieces.length });
   }
+  refreshSchema(db);
   const stmt = cache.get(pieces[0] as string);
   const { columns, declaredTypes } = describe(sqlite3, stmt);
   return { columns, declaredTypes, readOnly: sqlite3.capi.sqlite3_stmt_readonly(stmt) !== 0, parameterCount: stmt.parameterCount };

@@ -49,6 +49,7 @@ interface Transfers {
 const transfers = new Map<string, Transfers>();
 const background = new Map<string, { done: boolean; ms: number; seen?: number; outcome?: Outcome<unknown> }>();
 const statements = new Map<string, Statement>();
+const watches = new Map<string, { deliveries: unknown[]; errors: string[] }>();
 
 const api = {
   open: (directory: string, name: string, options: { remote?: boolean } = {}) =>
@@ -81,6 +82,14 @@ const api = {
       if (!stmt) throw new Error(`no statement ${key}`);
       return stmt[method](params as never);
     }),
+
+  /** Starts a live query; its deliveries land in `watched(id)`. */
+  watch: (id: string, sql: string) => {
+    const w = { deliveries: [] as unknown[], errors: [] as string[] };
+    watches.set(id, w);
+    must().watch(sql, [], (rows) => void w.deliveries.push(rows), { onError: (e) => void w.errors.push(String(e)) });
+  },
+  watched: (id: string) => watches.get(id),
 
   /** Starts iterating `sql` in batches of `batchSize`, sleeping `pauseMs` per row; the rows seen and the outcome land in `background(id)`. */
   startIterate: (id: string, sql: string, batchSize: number, pauseMs: number) => {

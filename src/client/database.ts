@@ -1,12 +1,13 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { ScionError } from '../core/index.ts';
+import { isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
   PageMap, PullResult, PushResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
+import { startLiveQuery, type LiveSink } from './live-query.ts';
 import { Statement } from './statement.ts';
 
 const logger = getLogger(['scion', 'client']);
@@ -39,6 +40,13 @@ export interface IterateOptions extends SqlCallOptions {
   /** Rows fetched from the worker per round trip. Default 500. `timeoutMs` applies to each batch. */
   batchSize?: number | undefined;
   rowMode?: 'object' | 'array' | undefined;
+}
+
+export interface WatchOptions {
+  /** `array`: each delivery is a ResultSet (see query). */
+  rowMode?: 'object' | 'array' | undefined;
+  /** A run that failed (the listener form; default: logged). The query keeps watching, except after Closed. */
+  onError?: ((e: unknown) => void) | undefined;
 }
 
 /** How a Database reaches its worker (one per Scion instance). */
@@ -74,6 +82,18 @@ export class Listeners<E> {
     }));
     this.#subscription.catch((err: unknown) => logger.warn('could not subscribe: {message}', { message: String(err) }));
     return () => this.#set.delete(listener);
+  }
+
+  /** As add, resolving once the worker subscription is in place (events from then on reach the listener). */
+  async addSubscribed(listener: (e: E) => void): Promise<() => void> {
+    const off = this.add(listener);
+    try {
+      await this.#subscription;
+    } catch (e) {
+      off();
+      throw e;
+    }
+    return off;
   }
 }
 
@@ -183,6 +203,28 @@ export class Database {
         await this.#call(() => this.#link.api.cursorClose(this.#handle, id)).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * A live query: calls `listener` with the rows of `sql` now, then again each time they change — after a
+   * commit (any connection or tab) that changed a table the query reads (as SQLite names them when it
+   * prepares the query, views resolved to their tables), and after a pull, a move to another graft, an
+   * import or a schema change. Changes arriving while it runs cause one more run, not one each, and rows
+   * equal to the last delivered are not delivered again. Returns the function that stops it.
+   * Without a listener, an async iterator of the same deliveries (`for await (const rows of db.watch(sql))`;
+   * leaving the loop stops it; it throws a run's error).
+   */
+  watch<T = Row>(sql: string, params: SqlParams | undefined, listener: (rows: T[]) => void, options?: WatchOptions & { rowMode?: 'object' | undefined }): () => void;
+  watch(sql: string, params: SqlParams | undefined, listener: (rows: ResultSet) => void, options: WatchOptions & { rowMode: 'array' }): () => void;
+  watch<T = Row>(sql: string, params?: SqlParams, options?: WatchOptions & { rowMode?: 'object' | undefined }): AsyncIterableIterator<T[]>;
+  watch(sql: string, params: SqlParams | undefined, options: WatchOptions & { rowMode: 'array' }): AsyncIterableIterator<ResultSet>;
+  watch<R>(sql: string, params?: SqlParams, listenerOrOptions?: ((rows: R) => void) | WatchOptions, maybeOptions?: WatchOptions): (() => void) | AsyncIterableIterator<R> {
+    if (typeof listenerOrOptions === 'function') {
+      const options = maybeOptions ?? {};
+      const onError = options.onError ?? ((e: unknown) => logger.warn('a live query failed: {message}', { message: String(e) }));
+      return this.#live<R>(sql, params, options.rowMode, { next: listenerOrOptions, error: onError });
+    }
+    return this.#liveIterator<R>(sql, params, listenerOrOptions?.rowMode);
   }
 
   /**
@@ -350,6 +392,72 @@ export class Database {
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  #live<R>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, sink: LiveSink<R>): () => void {
+    if (typeof sql !== 'string') throw new ScionError('InvalidInput', 'watch() takes the SQL text as its first argument.');
+    const stop = startLiveQuery<R>({
+      readTables: () => this.#op(() => this.#link.api.readTables(this.#handle, sql)),
+      run: () => this.#gate.pass(() => this.#query(sql, params, rowMode)) as Promise<R>,
+      subscribe: (listener) => this.#changes.addSubscribed(listener),
+    }, {
+      next: (rows) => sink.next(rows),
+      error: (e) => {
+        if (isScionError(e, 'Closed')) stop();
+        sink.error(e);
+      },
+    });
+    return stop;
+  }
+
+  /** The async-iterator form of watch: yields the latest delivery (deliveries not yet taken are replaced by newer ones). */
+  #liveIterator<R>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined): AsyncIterableIterator<R> {
+    let latest: { rows: R } | undefined;
+    let failure: { e: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    let done = false;
+    const stop = this.#live<R>(sql, params, rowMode, {
+      next: (rows) => {
+        latest = { rows };
+        wake?.();
+      },
+      error: (e) => {
+        failure = { e };
+        wake?.();
+      },
+    });
+    const finish = (): IteratorResult<R> => {
+      done = true;
+      stop();
+      wake?.();
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<R> = {
+      async next(): Promise<IteratorResult<R>> {
+        while (!done) {
+          if (failure) {
+            const { e } = failure;
+            finish();
+            throw e;
+          }
+          if (latest) {
+            const { rows } = latest;
+            latest = undefined;
+            return { done: false, value: rows };
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        return { done: true, value: undefined };
+      },
+      async return(): Promise<IteratorResult<R>> {
+        return finish();
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
 
   /**
    * SQL on the database itself while its transaction is open would wait for a transaction that may be

@@ -1,7 +1,7 @@
 // The main-thread API: a typed client of the DB worker. It imports src/core and only types from
 // worker/, so no storage code reaches the page.
 export { Database } from './database.ts';
-export type { IterateOptions, QueryOptions, SqlCallOptions, Transaction } from './database.ts';
+export type { IterateOptions, QueryOptions, SqlCallOptions, Transaction, WatchOptions } from './database.ts';
 export { Statement } from './statement.ts';
 export { openDatabase, Scion } from './scion.ts';
 export type { ScionOptions, ScionRole } from './scion.ts';

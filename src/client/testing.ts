@@ -16,10 +16,12 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
 
-/** A Scion on memory storage with its own worker API (closed after each test). */
-export async function connect(remote?: MemoryRemote): Promise<Scion> {
+/** A Scion on memory storage with its own worker API (closed after each test); `onApi` may watch the API's calls. */
+export async function connect(remote?: MemoryRemote, onApi?: (api: WorkerApi) => void): Promise<Scion> {
   const { port1, port2 } = new MessageChannel();
-  Comlink.expose(new WorkerApi({ loadSqlite: async () => sqlite3, makeRemote: () => remote, network: new BrowserNetwork({}) }), port1);
+  const api = new WorkerApi({ loadSqlite: async () => sqlite3, makeRemote: () => remote, network: new BrowserNetwork({}) });
+  onApi?.(api);
+  Comlink.expose(api, port1);
   const scion = await Scion.open({ worker: port2, storage: 'memory' });
   open.push(scion);
   return scion;
