@@ -85,6 +85,12 @@ export interface OpenOptions {
   clone?: string;
   /** Autosync for this database; overrides the worker's default. */
   autosync?: AutosyncOptions | boolean;
+  /**
+   * How long a write (a BEGIN IMMEDIATE, an autocommit write) on this connection waits for another
+   * connection's write transaction to end, in turn behind earlier writers, before failing with
+   * ConcurrentWrite having run nothing. Default 5,000 ms; 0 fails at once.
+   */
+  busyTimeoutMs?: number;
 }
 
 export interface DatabaseInfo {

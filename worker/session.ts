@@ -15,7 +15,8 @@ import type {
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
-import { normalizeParams } from './sql-text.ts';
+import { mayWrite, normalizeParams } from './sql-text.ts';
+import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
 import { tablesRead, WrittenTables } from './table-changes.ts';
 
@@ -39,7 +40,12 @@ export interface Connection {
   readonly cursors: Map<string, Cursor>;
   /** Tables its open transaction changed, for the commit event. */
   readonly written: WrittenTables;
+  /** How long a write waits for another connection's write transaction to end (OpenOptions.busyTimeoutMs). */
+  busyTimeoutMs: number;
 }
+
+/** Default OpenOptions.busyTimeoutMs. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export interface SessionParts {
   sqlite3: Sqlite3Static;
@@ -62,6 +68,8 @@ export class Session {
   readonly #isCancelled: CancelCheck;
   /** The connection whose SQL runs now: a commit landing meanwhile is its. */
   #running: Connection | undefined;
+  readonly #writers = new WriteQueue((name, handle) =>
+    [...this.#connections.values()].some((c) => c.name === name && c.handle !== handle && this.#txnState(c) === 2));
   #nextHandle = 1;
 
   constructor(parts: SessionParts, onChange: (e: ChangeEvent) => void) {
@@ -88,6 +96,7 @@ export class Session {
   /** Opens a connection on `name`, creating the database (or cloning `options.clone`) if the name is new. */
   async open(name: string, options: OpenOptions = {}): Promise<DatabaseInfo> {
     const tag = Tag.parse(name);
+    const busyTimeoutMs = busyTimeout(options.busyTimeoutMs);
     const remote = options.clone === undefined ? undefined : VolumeId.parse(options.clone);
     if (remote) this.#requireRemote('open a database from a remote volume');
     const cloned = await this.#locks.run(tag, async () => {
@@ -108,7 +117,9 @@ export class Session {
     });
     if (cloned) await this.#prefetchHotFrames(cloned);
     const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, tag));
-    return this.#register(tag, db, undefined);
+    const info = this.#register(tag, db, undefined);
+    this.mustGetConnection(info.handle).busyTimeoutMs = busyTimeoutMs;
+    return info;
   }
 
   close(handle: number): void {
@@ -117,6 +128,7 @@ export class Session {
     this.#connections.delete(handle);
     this.#dropStatements(conn);
     conn.db.close();
+    this.#writers.pump(conn.name);
   }
 
   /** Handles of the open connections on `name`. */
@@ -208,9 +220,18 @@ export class Session {
     conn.cursors.delete(id);
   }
 
-  #run(conn: Connection, sql: string, params: SqlParams | undefined, options: SqlOptions | undefined): Promise<ScriptResult> {
-    return this.#locks.run(conn.name, () => this.#limited(conn, options, () =>
-      runScript(this.sqlite3, conn.db, conn.statements, sql, normalizeParams(sql, params), { limit: options?.maxRows })));
+  async #run(conn: Connection, sql: string, params: SqlParams | undefined, options: SqlOptions | undefined): Promise<ScriptResult> {
+    // A write outside a transaction waits while another connection writes; inside one, it holds the lock
+    // already, or (a deferred transaction) it would wait on the transaction it started from.
+    const waits = !conn.checkout && this.#txnState(conn) === 0 && mayWrite(sql);
+    const endTurn = waits ? await this.#writers.turn(conn.name, conn.handle, conn.busyTimeoutMs) : undefined;
+    try {
+      return await this.#locks.run(conn.name, () => this.#limited(conn, options, () =>
+        runScript(this.sqlite3, conn.db, conn.statements, sql, normalizeParams(sql, params), { limit: options?.maxRows })));
+    } finally {
+      endTurn?.();
+      this.#writers.pump(conn.name);
+    }
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
@@ -428,7 +449,7 @@ export class Session {
   #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
     const conn: Connection = {
       handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled), statements: new StatementCache(db), cursors: new Map(),
-      written: new WrittenTables(),
+      written: new WrittenTables(), busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
     };
     this.#watch(conn);
     this.#connections.set(conn.handle, conn);
@@ -513,6 +534,12 @@ export class Session {
 /** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
 function rowObjects(set: ResultSet): Row[] {
   return set.rows.map((values) => Object.fromEntries(set.columns.map((c, i) => [c, values[i] as SqlValue])));
+}
+
+function busyTimeout(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_BUSY_TIMEOUT_MS;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ScionError('InvalidInput', `busyTimeoutMs must be a number of milliseconds, 0 or more, not ${String(ms)}.`);
+  return ms;
 }
 
 function batchSize(n: number): number {

@@ -71,11 +71,11 @@ describe('client', () => {
   it('a transaction whose commit conflicts fails with ConcurrentWrite and leaves no transaction open', async () => {
     const scion = await connect();
     const a = await scion.open('main');
-    const b = await scion.open('main');
+    const b = await scion.open('main', { busyTimeoutMs: 0 });
     await a.exec('CREATE TABLE t(x)');
     const err = await rejection(a.transaction(async (t) => {
       await t.exec('INSERT INTO t VALUES (1)');
-      await b.exec('INSERT INTO t VALUES (2)'); // b cannot write while a holds the write lock
+      await b.exec('INSERT INTO t VALUES (2)'); // b cannot write while a holds the write lock (and waits for it no time)
     }));
     expect(err.code).toBe('ConcurrentWrite');
     await b.exec('INSERT INTO t VALUES (2)');
