@@ -148,7 +148,7 @@ test('a follower gets array rows, prepared statements and batched iteration; a s
   expect(await b.role()).toBe('follower');
   await a.exec('CREATE TABLE p(id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE q(id INTEGER PRIMARY KEY, p_id INTEGER, v TEXT)');
   await a.exec("INSERT INTO p VALUES (1, 'p1'); INSERT INTO q VALUES (10, 1, 'q10')");
-  expect(await b.run(b.call('queryArrays', 'SELECT p.id, q.id, p.v, q.v FROM p JOIN q ON q.p_id = p.id'))).toEqual({
+  expect(await b.run(b.call('queryArrays', 'SELECT p.id, q.id, p.v, q.v FROM p JOIN q ON q.p_id = p.id'))).toMatchObject({
     columns: ['id', 'id', 'v', 'v'], declaredTypes: ['INTEGER', 'INTEGER', 'TEXT', 'TEXT'], rows: [[1, 10, 'p1', 'q10']],
   });
   expect(await b.run(b.call('prepare', 'ins', 'INSERT INTO p(v) VALUES (?)'))).toMatchObject({ columns: [], readOnly: false });

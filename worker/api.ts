@@ -15,7 +15,7 @@ import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, ResultSet, Row, SqlParams,
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlParams,
   SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
@@ -135,7 +135,7 @@ export class WorkerApi {
    * Runs SQL and returns the rows of its last statement that returns columns: as objects, or with
    * `options.rowMode` "array" as a ResultSet (column names, declared types, array rows).
    */
-  async query(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<Row[] | ResultSet>> {
+  async query(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<Row[] | QueryResult>> {
     return wire(async () => {
       const session = this.#mustSession();
       const conn = session.mustGetConnection(handle);
@@ -144,7 +144,7 @@ export class WorkerApi {
       const pragma = parseGraftPragma(mustString(sql));
       if (pragma) {
         const rows = await runPragma(session, conn, pragma);
-        return rowMode === 'array' ? resultSetOf(rows) : rows;
+        return rowMode === 'array' ? { ...resultSetOf(rows), changes: 0, lastInsertRowid: 0 } : rows;
       }
       return rowMode === 'array' ? session.queryRows(conn, sql, params, options) : session.query(conn, sql, params, options);
     });

@@ -45,6 +45,9 @@ export interface ResultSet {
   rows: SqlValue[][];
 }
 
+/** `query(…, { rowMode: 'array' })`: the ResultSet, and what the call changed (as exec reports it). */
+export interface QueryResult extends ResultSet, ExecResult {}
+
 /** What `prepare` learns about its statement. */
 export interface StatementInfo {
   columns: string[];

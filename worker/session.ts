@@ -11,7 +11,7 @@ import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from '.
 import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
+  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
@@ -156,8 +156,7 @@ export class Session {
   /** Runs SQL; `options` may stop it (Interrupted) past a deadline or when the client cancels it. */
   async exec(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ExecResult> {
     const { changes } = await this.#run(conn, sql, params, options);
-    const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
-    return { changes, lastInsertRowid: typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id };
+    return { changes, lastInsertRowid: this.#lastInsertRowid(conn) };
   }
 
   /** The rows of the last statement that returns columns, as objects. */
@@ -165,10 +164,15 @@ export class Session {
     return rowObjects(await this.#run(conn, sql, params, options));
   }
 
-  /** The same, as arrays with the column names and declared types. */
-  async queryRows(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ResultSet> {
-    const { columns, declaredTypes, rows } = await this.#run(conn, sql, params, options);
-    return { columns, declaredTypes, rows };
+  /** The same, as arrays with the column names and declared types, and what the call changed. */
+  async queryRows(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<QueryResult> {
+    const { columns, declaredTypes, rows, changes } = await this.#run(conn, sql, params, options);
+    return { columns, declaredTypes, rows, changes, lastInsertRowid: this.#lastInsertRowid(conn) };
+  }
+
+  #lastInsertRowid(conn: Connection): number | bigint {
+    const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
+    return typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id;
   }
 
   /** Prepares `sql` (one statement) and keeps it on the connection; later calls with the same text reuse it. */

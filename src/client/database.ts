@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import { isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
@@ -16,7 +16,7 @@ const logger = getLogger(['scion', 'client']);
 export interface Transaction {
   exec(sql: string, params?: SqlParams): Promise<ExecResult>;
   query<T = Row>(sql: string, params?: SqlParams, options?: { rowMode?: 'object' }): Promise<T[]>;
-  query(sql: string, params: SqlParams | undefined, options: { rowMode: 'array' }): Promise<ResultSet>;
+  query(sql: string, params: SqlParams | undefined, options: { rowMode: 'array' }): Promise<QueryResult>;
   get<T = Row>(sql: string, params?: SqlParams): Promise<T | undefined>;
 }
 
@@ -152,8 +152,8 @@ export class Database {
    * Same errors as exec.
    */
   query<T = Row>(sql: string, params?: SqlParams, options?: QueryOptions & { rowMode?: 'object' | undefined }): Promise<T[]>;
-  query(sql: string, params: SqlParams | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<ResultSet>;
-  query<T>(sql: string, params?: SqlParams, options?: QueryOptions): Promise<T[] | ResultSet> {
+  query(sql: string, params: SqlParams | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult>;
+  query<T>(sql: string, params?: SqlParams, options?: QueryOptions): Promise<T[] | QueryResult> {
     return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, options?.rowMode, limits)));
   }
 
@@ -397,7 +397,13 @@ export class Database {
     if (typeof sql !== 'string') throw new ScionError('InvalidInput', 'watch() takes the SQL text as its first argument.');
     const stop = startLiveQuery<R>({
       readTables: () => this.#op(() => this.#link.api.readTables(this.#handle, sql)),
-      run: () => this.#gate.pass(() => this.#query(sql, params, rowMode)) as Promise<R>,
+      // Array mode delivers the ResultSet alone: a run's changes and rowid are not what it watches.
+      run: async () => {
+        const result = await this.#gate.pass(() => this.#query(sql, params, rowMode));
+        if (Array.isArray(result)) return result as R;
+        const { columns, declaredTypes, rows } = result;
+        return { columns, declaredTypes, rows } as R;
+      },
       subscribe: (listener) => this.#changes.addSubscribed(listener),
     }, {
       next: (rows) => sink.next(rows),
@@ -480,8 +486,8 @@ export class Database {
     return this.#limited(limits, (options) => this.#call(() => this.#link.api.exec(this.#handle, sql, params, options)));
   }
 
-  #query<T>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, limits?: Limits): Promise<T[] | ResultSet> {
-    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, rowMode === undefined ? options : { ...options, rowMode }))) as Promise<T[] | ResultSet>;
+  #query<T>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, limits?: Limits): Promise<T[] | QueryResult> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, rowMode === undefined ? options : { ...options, rowMode }))) as Promise<T[] | QueryResult>;
   }
 
   async #get<T>(sql: string, params: SqlParams | undefined, limits?: Limits): Promise<T | undefined> {

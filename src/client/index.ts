@@ -9,6 +9,6 @@ export { isScionError, ScionError } from '../core/index.ts';
 export type { ErrorCode, ErrorWire } from '../core/index.ts';
 export type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
-  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
+  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, QueryResult, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
   WorkerConfig, WorkerInfo,
 } from '../../worker/index.ts';

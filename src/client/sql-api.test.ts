@@ -30,8 +30,15 @@ describe('rows', () => {
       columns: ['id', 'id', 'v', 'v', 'twice'],
       declaredTypes: ['INTEGER', 'INTEGER', 'TEXT', 'REAL', null],
       rows: [[1, 10, 'one', 1.5, 2], [2, 20, 'two', 2.5, 4]],
+      changes: 0,
+      lastInsertRowid: 20, // the connection's last insert (into b)
     });
-    expect(await db.query('SELECT * FROM a WHERE id > 5', undefined, { rowMode: 'array' })).toEqual({ columns: ['id', 'v'], declaredTypes: ['INTEGER', 'TEXT'], rows: [] });
+    expect(await db.query('SELECT * FROM a WHERE id > 5', undefined, { rowMode: 'array' })).toMatchObject({ columns: ['id', 'v'], declaredTypes: ['INTEGER', 'TEXT'], rows: [] });
+    // A write's array result tells what it changed, and its RETURNING rows.
+    expect(await db.query("INSERT INTO a(v) VALUES ('x'), ('y') RETURNING id", [], { rowMode: 'array' })).toEqual({
+      columns: ['id'], declaredTypes: ['INTEGER'], rows: [[3], [4]], changes: 2, lastInsertRowid: 4,
+    });
+    expect(await db.query("UPDATE a SET v = 'z' WHERE id > 2", [], { rowMode: 'array' })).toMatchObject({ columns: [], rows: [], changes: 2 });
     expect((await rejection(db.query('SELECT 1', [], { rowMode: 'rows' as 'array' }))).code).toBe('InvalidInput');
     expect(await db.query('PRAGMA graft_info', [], { rowMode: 'array' })).toMatchObject({ columns: expect.arrayContaining(['name']), rows: [expect.any(Array)] });
   });

@@ -1,5 +1,5 @@
 import { ScionError } from '../core/index.ts';
-import type { ExecResult, ResultSet, Row, SqlParams, SqlValue, StatementInfo } from '../../worker/index.ts';
+import type { ExecResult, QueryResult, Row, SqlParams, SqlValue, StatementInfo } from '../../worker/index.ts';
 import type { Database, IterateOptions, SqlCallOptions } from './database.ts';
 
 /**
@@ -35,8 +35,8 @@ export class Statement<T = Row> {
     return this.#live(() => this.#db.query<T>(this.sql, params, options));
   }
 
-  /** Every row as arrays, with the column names and declared types. */
-  rows(params?: SqlParams, options?: SqlCallOptions): Promise<ResultSet> {
+  /** Every row as arrays, with the column names and declared types (and what the run changed). */
+  rows(params?: SqlParams, options?: SqlCallOptions): Promise<QueryResult> {
     return this.#live(() => this.#db.query(this.sql, params, { ...options, rowMode: 'array' }));
   }
 
