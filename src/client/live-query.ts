@@ -1,7 +1,8 @@
 // A live query: runs once, then again whenever a change event names a table it reads (or may have
 // changed anything), one run at a time — changes arriving during a run cause one more run, not one each —
 // and delivers rows only when they differ from the last delivered.
-import type { ChangeEvent, SqlValue } from '../../worker/index.ts';
+import type { ChangeEvent } from '../../worker/index.ts';
+import { sameValue } from './same-value.ts';
 
 /** What a live query needs of its Database. */
 export interface LiveSource<R> {
@@ -80,19 +81,4 @@ export function startLiveQuery<R>(source: LiveSource<R>, sink: LiveSink<R>): () 
     stopped = true;
     unsubscribe?.();
   };
-}
-
-/** Deep equality of query results: arrays, row objects, and the values SQLite returns. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
-  }
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && sameValue((a as Record<string, SqlValue>)[k], (b as Record<string, SqlValue>)[k]));
 }
