@@ -140,3 +140,56 @@ test('a follower\'s transaction survives the leader page closing in the middle o
   expect(await b.query('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
   await context.close();
 });
+
+test('a follower gets array rows, prepared statements and batched iteration; a statement keeps working on the next leader, an iteration cut by it fails with Closed', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await Tab.open(context, 'A');
+  const b = await Tab.open(context, 'B');
+  expect(await b.role()).toBe('follower');
+  await a.exec('CREATE TABLE p(id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE q(id INTEGER PRIMARY KEY, p_id INTEGER, v TEXT)');
+  await a.exec("INSERT INTO p VALUES (1, 'p1'); INSERT INTO q VALUES (10, 1, 'q10')");
+  expect(await b.run(b.call('queryArrays', 'SELECT p.id, q.id, p.v, q.v FROM p JOIN q ON q.p_id = p.id'))).toMatchObject({
+    columns: ['id', 'id', 'v', 'v'], declaredTypes: ['INTEGER', 'INTEGER', 'TEXT', 'TEXT'], rows: [[1, 10, 'p1', 'q10']],
+  });
+  expect(await b.run(b.call('prepare', 'ins', 'INSERT INTO p(v) VALUES (?)'))).toMatchObject({ columns: [], readOnly: false });
+  expect(await b.run(b.call('prepare', 'one', 'SELECT v FROM p WHERE id = ?'))).toEqual({ columns: ['v'], declaredTypes: ['TEXT'], readOnly: true });
+  expect(await b.run(b.call('statement', 'ins', 'run', ['p2']))).toEqual({ changes: 1, lastInsertRowid: 2 });
+  expect(await b.run(b.call('statement', 'one', 'get', [2]))).toEqual({ v: 'p2' });
+  await a.exec("WITH RECURSIVE c(n) AS (SELECT 3 UNION ALL SELECT n + 1 FROM c WHERE n < 400) INSERT INTO p SELECT n, 'row' FROM c");
+  // A whole iteration from the follower, in batches of 50.
+  await b.call('startIterate', 'all', 'SELECT id FROM p', 50, 0);
+  await expect.poll(async () => (await b.call('background', 'all'))?.done).toBe(true);
+  expect((await b.call('background', 'all'))?.outcome).toEqual({ ok: true, value: 400 });
+  // One the leader change cuts: the rest of it was in the old leader's worker.
+  await b.call('startIterate', 'cut', 'SELECT id FROM p', 10, 20);
+  await expect.poll(async () => (await b.call('background', 'cut'))?.seen ?? 0).toBeGreaterThan(10);
+  await a.page.close();
+  await expect.poll(async () => (await b.call('background', 'cut'))?.done, { timeout: 20_000 }).toBe(true);
+  expect((await b.call('background', 'cut'))?.outcome).toMatchObject({ ok: false, error: { code: 'Closed' } });
+  expect(await b.role()).toBe('leader');
+  // The statements prepared through the old leader run on the new one (prepared again there).
+  expect(await b.run(b.call('statement', 'ins', 'run', ['p401']))).toEqual({ changes: 1, lastInsertRowid: 401 });
+  expect(await b.run(b.call('statement', 'one', 'get', [401]))).toEqual({ v: 'p401' });
+  await context.close();
+});
+
+test('a live query in a follower page re-runs on the leader page\'s commits to its table, not on others, and keeps going on the next leader', async ({ browser }) => {
+  const context = await browser.newContext();
+  const a = await Tab.open(context, 'A');
+  const b = await Tab.open(context, 'B');
+  await a.exec('CREATE TABLE note(id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE other(x)');
+  await b.call('watch', 'notes', 'SELECT body FROM note ORDER BY id');
+  const deliveries = async () => (await b.call('watched', 'notes'))?.deliveries;
+  await expect.poll(deliveries).toEqual([[]]);
+  await a.exec("INSERT INTO note(body) VALUES ('from A')");
+  await expect.poll(deliveries).toEqual([[], [{ body: 'from A' }]]);
+  await a.exec('INSERT INTO other VALUES (1)');
+  await b.exec("INSERT INTO note(body) VALUES ('from B')");
+  await expect.poll(deliveries).toEqual([[], [{ body: 'from A' }], [{ body: 'from A' }, { body: 'from B' }]]);
+  await a.page.close();
+  await expect.poll(() => b.role(), { timeout: 20_000 }).toBe('leader');
+  await b.exec("INSERT INTO note(body) VALUES ('after')");
+  await expect.poll(async () => (await deliveries())?.at(-1)).toEqual([{ body: 'from A' }, { body: 'from B' }, { body: 'after' }]);
+  expect((await b.call('watched', 'notes'))?.errors).toEqual([]);
+  await context.close();
+});

@@ -24,6 +24,9 @@ const ENTRIES: Readonly<Record<string, string>> = {
   'src/presign/deno': 'src/presign/deno.ts',
   'src/presign/workers': 'src/presign/workers.ts',
   'src/presign/cli': 'src/presign/cli.ts',
+  'src/drizzle/index': 'src/drizzle/index.ts',
+  'src/kysely/index': 'src/kysely/index.ts',
+  'src/react/index': 'src/react/index.ts',
 };
 
 /**

@@ -17,6 +17,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   runtime: ['core', 'local', 'remote'],
   vfs: ['core', 'runtime'],
   client: ['core'],
+  // Bindings to other libraries: glue on the client's API.
+  drizzle: ['client'],
+  kysely: ['client'],
+  react: ['client'],
 };
 
 /**

@@ -17,8 +17,8 @@ import { BrowserNetwork } from './network.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, RebaseBase, RebaseStart, Row, SqlParams,
-  SqlOptions, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
+  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
+  SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 import { Rebases } from './rebase.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
@@ -137,14 +137,59 @@ export class WorkerApi {
     });
   }
 
-  /** Runs SQL and returns every result row as an object. */
-  async query(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<Row[]>> {
+  /**
+   * Runs SQL and returns the rows of its last statement that returns columns: as objects, or with
+   * `options.rowMode` "array" as a ResultSet (column names, declared types, array rows).
+   */
+  async query(handle: number, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Wire<Row[] | QueryResult>> {
     return wire(async () => {
       const session = this.#mustSession();
       const conn = session.mustGetConnection(handle);
+      const rowMode = options?.rowMode ?? 'object';
+      if (rowMode !== 'object' && rowMode !== 'array') throw new ScionError('InvalidInput', `rowMode must be "object" or "array", not ${JSON.stringify(rowMode)}.`);
       const pragma = parseGraftPragma(mustString(sql));
-      return pragma ? runPragma(session, conn, pragma) : session.query(conn, sql, params, options);
+      if (pragma) {
+        const rows = await runPragma(session, conn, pragma);
+        return rowMode === 'array' ? { ...resultSetOf(rows), changes: 0, lastInsertRowid: 0 } : rows;
+      }
+      return rowMode === 'array' ? session.queryRows(conn, sql, params, options) : session.query(conn, sql, params, options);
     });
+  }
+
+  /** Prepares one statement on the connection (kept until finalize or close); exec/query with the same text reuse it. */
+  async prepare(handle: number, sql: string): Promise<Wire<StatementInfo>> {
+    return this.#withConn(handle, (s, c) => {
+      if (parseGraftPragma(mustString(sql))) throw new ScionError('InvalidInput', 'A graft_* pragma cannot be prepared; run it with exec() or query().');
+      return s.prepare(c, sql);
+    });
+  }
+
+  /** The tables one statement reads (live queries re-run when a commit changes one of them). */
+  async readTables(handle: number, sql: string): Promise<Wire<string[]>> {
+    return this.#withConn(handle, (s, c) => {
+      if (parseGraftPragma(mustString(sql))) throw new ScionError('InvalidInput', 'A graft_* pragma cannot be watched; poll it with query().');
+      return s.readTables(c, sql);
+    });
+  }
+
+  async finalize(handle: number, sql: string): Promise<Wire<void>> {
+    return this.#withConn(handle, (s, c) => s.finalize(c, mustString(sql)));
+  }
+
+  /** Starts iterating a read-only statement in batches of `batch` rows. */
+  async iterate(handle: number, sql: string, params: SqlParams | undefined, batch: number, options?: SqlOptions): Promise<Wire<CursorStart>> {
+    return this.#withConn(handle, (s, c) => {
+      if (parseGraftPragma(mustString(sql))) throw new ScionError('InvalidInput', 'A graft_* pragma cannot be iterated; run it with query().');
+      return s.iterate(c, sql, params, batch, options);
+    });
+  }
+
+  async cursorNext(handle: number, cursor: string, batch: number, options?: SqlOptions): Promise<Wire<{ rows: SqlValue[][]; done: boolean }>> {
+    return this.#withConn(handle, (s, c) => s.cursorNext(c, cursor, batch, options));
+  }
+
+  async cursorClose(handle: number, cursor: string): Promise<Wire<void>> {
+    return this.#withConn(handle, (s, c) => s.cursorClose(c, cursor));
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
@@ -446,6 +491,12 @@ function defaultRemote(config: WorkerConfig, onRequest: (e: RemoteRequestEvent) 
 }
 
 /** "scion", or the first "scion-N" not registered yet in this SQLite instance (tests run several workers in one). */
+/** A pragma's object rows as a result set (its columns: the first row's keys). */
+function resultSetOf(rows: Row[]): ResultSet {
+  const columns = Object.keys(rows[0] ?? {});
+  return { columns, declaredTypes: columns.map(() => null), rows: rows.map((r) => columns.map((c) => r[c] ?? null)) };
+}
+
 function freeVfsName(sqlite3: Sqlite3Static): string {
   let name = 'scion';
   for (let n = 2; sqlite3.capi.sqlite3_vfs_find(name); n++) name = `scion-${n}`;

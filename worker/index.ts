@@ -3,7 +3,7 @@
 export type { WorkerApi, WorkerDeps } from './api.ts';
 export type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
-  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, Row, SqlOptions, SqlParam, SqlParams, RebaseBase, RebaseStart, StatsResult, SyncState, SyncStatusEvent, TagInfo,
+  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, CursorStart, SqlOptions, SqlValue, StatementInfo, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo,
   StoreEvent, VfsStats, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 export type { DeleteResult } from './delete-database.ts';

@@ -43,8 +43,36 @@ export interface WorkerInfo {
 export type SqlParam = string | number | bigint | boolean | null | undefined | Uint8Array;
 /** Positional (`?`, `?1`) as an array, or named (`:name`, `@name`, `$name`) as an object; keys may omit the prefix. */
 export type SqlParams = readonly SqlParam[] | Readonly<Record<string, SqlParam>>;
-/** A result row: column name → value (INTEGER beyond 2^53 arrives as bigint, BLOB as Uint8Array). */
-export type Row = Record<string, string | number | bigint | Uint8Array | null>;
+/** A value SQLite returns: INTEGER beyond 2^53 arrives as bigint, BLOB as Uint8Array. */
+export type SqlValue = string | number | bigint | Uint8Array | null;
+/** A result row as an object: column name → value (of columns sharing a name, the last one's value). */
+export type Row = Record<string, SqlValue>;
+
+/** A result with its rows as arrays, in column order: nothing is lost when column names repeat. */
+export interface ResultSet {
+  /** Column names as SQLite gives them (`AS` aliases, else the expression or column name). */
+  columns: string[];
+  /** Each column's declared type (`INTEGER`, `TEXT`, …) when it is a table column, else null. */
+  declaredTypes: (string | null)[];
+  rows: SqlValue[][];
+}
+
+/** `query(…, { rowMode: 'array' })`: the ResultSet, and what the call changed (as exec reports it). */
+export interface QueryResult extends ResultSet, ExecResult {}
+
+/** What `prepare` learns about its statement. */
+export interface StatementInfo {
+  columns: string[];
+  declaredTypes: (string | null)[];
+  /** True if it writes nothing (sqlite3_stmt_readonly). */
+  readOnly: boolean;
+  parameterCount: number;
+}
+
+/** The first batch of an iteration; `cursor` names the rest (undefined: there is no more). */
+export interface CursorStart extends ResultSet {
+  cursor: string | undefined;
+}
 
 /** Limits of one exec/query call in the worker. */
 export interface SqlOptions {
@@ -52,10 +80,14 @@ export interface SqlOptions {
   timeoutMs?: number | undefined;
   /** A blob: URL the client revokes to cancel the call (see worker/interrupt.ts). */
   cancel?: string | undefined;
+  /** `query` only: rows as objects keyed by column name (default), or a ResultSet of arrays. */
+  rowMode?: 'object' | 'array' | undefined;
+  /** Return at most this many rows of a read-only statement (it stops stepping there). */
+  maxRows?: number | undefined;
 }
 
 export interface ExecResult {
-  /** Rows changed by the last INSERT/UPDATE/DELETE statement. */
+  /** Rows changed by this call's INSERT/UPDATE/DELETE statements (not by triggers); 0 when it changed none. */
   changes: number;
   /** Rowid of the last insert on this connection. */
   lastInsertRowid: number | bigint;
@@ -68,6 +100,12 @@ export interface OpenOptions {
   clone?: string;
   /** Autosync for this database; overrides the worker's default. */
   autosync?: AutosyncOptions | boolean;
+  /**
+   * How long a write (a BEGIN IMMEDIATE, an autocommit write) on this connection waits for another
+   * connection's write transaction to end, in turn behind earlier writers, before failing with
+   * ConcurrentWrite having run nothing. Default 5,000 ms; 0 fails at once.
+   */
+  busyTimeoutMs?: number;
 }
 
 export interface DatabaseInfo {
@@ -112,6 +150,11 @@ export interface ChangeEvent {
   graft: string;
   /** Local LSN for `commit`, remote LSN for `pull`. */
   lsn?: number | undefined;
+  /**
+   * For `commit`: the tables (lower case) whose rows it changed. Undefined when anything may have changed:
+   * a pull, a move to another graft, an import, a schema change.
+   */
+  tables?: string[] | undefined;
 }
 
 export interface AutosyncOptions {

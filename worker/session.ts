@@ -11,11 +11,14 @@ import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from '.
 import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, Row, SqlOptions, SqlParams, StatsResult, TagInfo,
+  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from './protocol.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
-import { normalizeParams } from './sql-text.ts';
+import { mayWrite, normalizeParams } from './sql-text.ts';
+import { WriteQueue } from './write-queue.ts';
+import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
+import { tablesRead, WrittenTables } from './table-changes.ts';
 
 const logger = getLogger(['scion', 'worker']);
 
@@ -31,7 +34,18 @@ export interface Connection {
   checkout: { volume: CheckoutVolume; lsn: LSN; snapshot: Snapshot } | undefined;
   /** The deadline and cancel token of the call it runs now, read by its progress handler. */
   readonly limits: CallLimits;
+  /** Its prepared statements by SQL text (db.prepare and every single-statement call). */
+  statements: StatementCache;
+  /** Iterations under way, by cursor id. */
+  readonly cursors: Map<string, Cursor>;
+  /** Tables its open transaction changed, for the commit event. */
+  readonly written: WrittenTables;
+  /** How long a write waits for another connection's write transaction to end (OpenOptions.busyTimeoutMs). */
+  busyTimeoutMs: number;
 }
+
+/** Default OpenOptions.busyTimeoutMs. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export interface SessionParts {
   sqlite3: Sqlite3Static;
@@ -52,6 +66,10 @@ export class Session {
   readonly #onChange: (e: ChangeEvent) => void;
   readonly #stopCommits: () => void;
   readonly #isCancelled: CancelCheck;
+  /** The connection whose SQL runs now: a commit landing meanwhile is its. */
+  #running: Connection | undefined;
+  readonly #writers = new WriteQueue((name, handle) =>
+    [...this.#connections.values()].some((c) => c.name === name && c.handle !== handle && this.#txnState(c) === 2));
   #nextHandle = 1;
 
   constructor(parts: SessionParts, onChange: (e: ChangeEvent) => void) {
@@ -61,10 +79,16 @@ export class Session {
     this.hasRemote = parts.hasRemote;
     this.#isCancelled = parts.isCancelled;
     this.#onChange = onChange;
-    // Fires inside the VFS commit (inside SQLite): report after it returns.
-    this.#stopCommits = this.runtime.onCommit((e) => queueMicrotask(() => {
-      for (const { tag, graft } of this.runtime.tagList()) if (graft === e.graft) this.#emit({ name: tag, reason: 'commit', graft, lsn: e.lsn });
-    }));
+    // Fires inside the VFS commit (inside SQLite): report after it returns. A commit made outside SQL (an
+    // import) changed anything.
+    this.#stopCommits = this.runtime.onCommit((e) => {
+      const conn = this.#running;
+      const written = conn?.written.takeCommitted();
+      queueMicrotask(() => {
+        const tables = conn && written && this.#schemaUnchanged(conn) ? written : undefined;
+        for (const { tag, graft } of this.runtime.tagList()) if (graft === e.graft) this.#emit({ name: tag, reason: 'commit', graft, lsn: e.lsn, tables });
+      });
+    });
   }
 
   // ── Connections ─────────────────────────────────────────────────────────────────────────
@@ -72,6 +96,7 @@ export class Session {
   /** Opens a connection on `name`, creating the database (or cloning `options.clone`) if the name is new. */
   async open(name: string, options: OpenOptions = {}): Promise<DatabaseInfo> {
     const tag = Tag.parse(name);
+    const busyTimeoutMs = busyTimeout(options.busyTimeoutMs);
     const remote = options.clone === undefined ? undefined : VolumeId.parse(options.clone);
     if (remote) this.#requireRemote('open a database from a remote volume');
     const cloned = await this.#locks.run(tag, async () => {
@@ -92,14 +117,18 @@ export class Session {
     });
     if (cloned) await this.#prefetchHotFrames(cloned);
     const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, tag));
-    return this.#register(tag, db, undefined);
+    const info = this.#register(tag, db, undefined);
+    this.mustGetConnection(info.handle).busyTimeoutMs = busyTimeoutMs;
+    return info;
   }
 
   close(handle: number): void {
     const conn = this.#connections.get(handle);
     if (!conn) return;
     this.#connections.delete(handle);
+    this.#dropStatements(conn);
     conn.db.close();
+    this.#writers.pump(conn.name);
   }
 
   /** Handles of the open connections on `name`. */
@@ -126,19 +155,87 @@ export class Session {
 
   /** Runs SQL; `options` may stop it (Interrupted) past a deadline or when the client cancels it. */
   async exec(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<ExecResult> {
+    const { changes } = await this.#run(conn, sql, params, options);
+    return { changes, lastInsertRowid: this.#lastInsertRowid(conn) };
+  }
+
+  /** The rows of the last statement that returns columns, as objects. */
+  async query(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Row[]> {
+    return rowObjects(await this.#run(conn, sql, params, options));
+  }
+
+  /** The same, as arrays with the column names and declared types, and what the call changed. */
+  async queryRows(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<QueryResult> {
+    const { columns, declaredTypes, rows, changes } = await this.#run(conn, sql, params, options);
+    return { columns, declaredTypes, rows, changes, lastInsertRowid: this.#lastInsertRowid(conn) };
+  }
+
+  #lastInsertRowid(conn: Connection): number | bigint {
+    const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
+    return typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id;
+  }
+
+  /** Prepares `sql` (one statement) and keeps it on the connection; later calls with the same text reuse it. */
+  async prepare(conn: Connection, sql: string): Promise<StatementInfo> {
+    return this.#locks.run(conn.name, () => this.#sql(() => statementInfo(this.sqlite3, conn.db, conn.statements, sql)));
+  }
+
+  /** The tables (lower case) the one statement `sql` reads, for live queries. */
+  async readTables(conn: Connection, sql: string): Promise<string[]> {
+    return this.#locks.run(conn.name, () => this.#sql(() => tablesRead(this.sqlite3, conn.db, sql)));
+  }
+
+  /** Finalizes the statement kept for `sql` (nothing if none is). */
+  finalize(conn: Connection, sql: string): void {
+    conn.statements.drop(sql);
+  }
+
+  /** Starts iterating a read-only statement: its first `batch` rows, and a cursor for the rest. */
+  async iterate(conn: Connection, sql: string, params: SqlParams | undefined, batch: number, options?: SqlOptions): Promise<CursorStart> {
+    const size = batchSize(batch);
     return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
-      const bind = normalizeParams(sql, params);
-      conn.db.exec(bind === undefined ? { sql } : { sql, bind: bind as never });
-      const id = this.sqlite3.capi.sqlite3_last_insert_rowid(conn.db) as number | bigint;
-      return { changes: conn.db.changes(), lastInsertRowid: typeof id === 'bigint' && id <= BigInt(Number.MAX_SAFE_INTEGER) && id >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(id) : id };
+      const cursor = new Cursor(this.sqlite3, conn.db, sql, normalizeParams(sql, params));
+      const rows = cursor.next(size);
+      if (cursor.done) return { ...cursor.set, rows, cursor: undefined };
+      const id = crypto.randomUUID();
+      conn.cursors.set(id, cursor);
+      return { ...cursor.set, rows, cursor: id };
     }));
   }
 
-  async query(conn: Connection, sql: string, params?: SqlParams, options?: SqlOptions): Promise<Row[]> {
-    return this.#locks.run(conn.name, () => this.#limited(conn, options, () => {
-      const bind = normalizeParams(sql, params);
-      return conn.db.exec({ sql, ...(bind === undefined ? {} : { bind: bind as never }), rowMode: 'object', returnValue: 'resultRows' }) as Row[];
-    }));
+  /** The next rows of an iteration; `done` once it has no more (the cursor is then closed). */
+  async cursorNext(conn: Connection, id: string, batch: number, options?: SqlOptions): Promise<{ rows: SqlValue[][]; done: boolean }> {
+    const size = batchSize(batch);
+    return this.#locks.run(conn.name, () => {
+      const cursor = conn.cursors.get(id);
+      if (!cursor) throw new ScionError('Closed', 'This iteration has ended (its database closed, or the tab holding the worker changed). Iterate again.', { cursor: id });
+      try {
+        const rows = this.#limited(conn, options, () => cursor.next(size));
+        return { rows, done: cursor.done };
+      } finally {
+        if (cursor.done) conn.cursors.delete(id);
+      }
+    });
+  }
+
+  /** Ends an iteration early, releasing its read transaction. */
+  cursorClose(conn: Connection, id: string): void {
+    conn.cursors.get(id)?.close();
+    conn.cursors.delete(id);
+  }
+
+  async #run(conn: Connection, sql: string, params: SqlParams | undefined, options: SqlOptions | undefined): Promise<ScriptResult> {
+    // A write outside a transaction waits while another connection writes; inside one, it holds the lock
+    // already, or (a deferred transaction) it would wait on the transaction it started from.
+    const waits = !conn.checkout && this.#txnState(conn) === 0 && mayWrite(sql);
+    const endTurn = waits ? await this.#writers.turn(conn.name, conn.handle, conn.busyTimeoutMs) : undefined;
+    try {
+      return await this.#locks.run(conn.name, () => this.#limited(conn, options, () =>
+        runScript(this.sqlite3, conn.db, conn.statements, sql, normalizeParams(sql, params), { limit: options?.maxRows })));
+    } finally {
+      endTurn?.();
+      this.#writers.pump(conn.name);
+    }
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
@@ -249,8 +346,10 @@ export class Session {
       if (this.#txnState(conn) !== 0) throw new ScionError('InvalidInput', 'Finish the open transaction before graft_checkout.');
       const pin = at && this.checkoutSnapshot(conn.name, at.lsn, at.volume);
       const db = this.#sql(() => openScionDb(this.sqlite3, this.vfs, conn.name, pin ? { snapshot: pin.snapshot } : {}));
+      this.#dropStatements(conn);
       conn.db.close();
       conn.db = db;
+      conn.statements = new StatementCache(db);
       this.#watch(conn);
       conn.checkout = pin;
     });
@@ -371,14 +470,24 @@ export class Session {
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
   #register(name: Tag, db: Database, checkout: Connection['checkout']): DatabaseInfo {
-    const conn: Connection = { handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled) };
+    const conn: Connection = {
+      handle: this.#nextHandle++, name, db, checkout, limits: new CallLimits(this.#isCancelled), statements: new StatementCache(db), cursors: new Map(),
+      written: new WrittenTables(), busyTimeoutMs: DEFAULT_BUSY_TIMEOUT_MS,
+    };
     this.#watch(conn);
     this.#connections.set(conn.handle, conn);
     return this.info(conn);
   }
 
-  /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop. */
+  #dropStatements(conn: Connection): void {
+    for (const cursor of conn.cursors.values()) cursor.close();
+    conn.cursors.clear();
+    conn.statements.clear();
+  }
+
+  /** SQLite asks the connection's limits every PROGRESS_STEPS VM steps whether to stop; its hooks note the tables it writes. */
   #watch(conn: Connection): void {
+    this.#sql(() => conn.written.watch(this.sqlite3, conn.db));
     this.sqlite3.capi.sqlite3_progress_handler(conn.db.pointer as number, PROGRESS_STEPS, () => (conn.limits.shouldStop() ? 1 : 0), 0);
   }
 
@@ -386,6 +495,7 @@ export class Session {
   #limited<T>(conn: Connection, options: SqlOptions | undefined, run: () => T): T {
     conn.limits.begin(options);
     let stopped: StopReason | undefined;
+    this.#running = conn;
     try {
       return this.#sql(run);
     } catch (e) {
@@ -393,7 +503,17 @@ export class Session {
       if (stopped && isScionError(e, 'Interrupted')) throw interrupted(stopped, e);
       throw e;
     } finally {
+      this.#running = undefined;
       if (!stopped) conn.limits.end();
+    }
+  }
+
+  #schemaUnchanged(conn: Connection): boolean {
+    if (!this.#connections.has(conn.handle)) return false;
+    try {
+      return this.#sql(() => conn.written.schemaUnchanged(this.sqlite3, conn.db));
+    } catch {
+      return false;
     }
   }
 
@@ -432,6 +552,22 @@ export class Session {
       logger.error('a change listener failed: {message}', { message: (err as Error).message });
     }
   }
+}
+
+/** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
+function rowObjects(set: ResultSet): Row[] {
+  return set.rows.map((values) => Object.fromEntries(set.columns.map((c, i) => [c, values[i] as SqlValue])));
+}
+
+function busyTimeout(ms: number | undefined): number {
+  if (ms === undefined) return DEFAULT_BUSY_TIMEOUT_MS;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new ScionError('InvalidInput', `busyTimeoutMs must be a number of milliseconds, 0 or more, not ${String(ms)}.`);
+  return ms;
+}
+
+function batchSize(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new ScionError('InvalidInput', `An iteration's batch size must be an integer from 1 to 100,000, not ${String(n)}.`);
+  return n;
 }
 
 function interrupted(why: StopReason, cause: unknown): ScionError {

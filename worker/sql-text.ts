@@ -68,3 +68,34 @@ export function normalizeParams(sql: string, params: SqlParams | undefined): Sql
   }
   return out as SqlParams;
 }
+
+/**
+ * Whether running `sql` may take the write lock: anything but reads (SELECT, VALUES, EXPLAIN, a WITH that
+ * only selects, a PRAGMA that sets nothing) and transaction control that does not lock (BEGIN DEFERRED,
+ * COMMIT, ROLLBACK, SAVEPOINT, RELEASE). Erring towards true only makes a call wait its turn.
+ */
+export function mayWrite(sql: string): boolean {
+  const statements = stripLiterals(sql).split(';').map((s) => s.trim().toUpperCase().replace(/\s+/g, ' ')).filter((s) => s.length > 0);
+  return statements.some((s) => {
+    const first = /^[A-Z]+/.exec(s)?.[0] ?? '';
+    switch (first) {
+      case 'SELECT':
+      case 'VALUES':
+      case 'EXPLAIN':
+      case 'COMMIT':
+      case 'END':
+      case 'ROLLBACK':
+      case 'SAVEPOINT':
+      case 'RELEASE':
+        return false;
+      case 'WITH':
+        return /\b(?:INSERT|UPDATE|DELETE|REPLACE)\b/.test(s);
+      case 'BEGIN':
+        return /^BEGIN (?:IMMEDIATE|EXCLUSIVE)\b/.test(s);
+      case 'PRAGMA':
+        return /[=(]/.test(s);
+      default:
+        return true;
+    }
+  });
+}

@@ -2,7 +2,7 @@
 // OPFS directory, so the pages of a browser context elect a leader and share its DB worker. Writers run
 // inside the page (so they keep going while the test closes another page); each acknowledged row is
 // reported to the test through `window.scionAck` when the test exposes it.
-import { isScionError, Scion, type ChangeEvent, type Database, type ScionRole } from '../../src/client/index.ts';
+import { isScionError, Scion, type ChangeEvent, type Database, type ScionRole, type Statement } from '../../src/client/index.ts';
 import { outcome, sleep, type Outcome } from './outcome.ts';
 
 export type { Outcome } from './outcome.ts';
@@ -47,7 +47,9 @@ interface Transfers {
   done: boolean;
 }
 const transfers = new Map<string, Transfers>();
-const background = new Map<string, { done: boolean; ms: number; outcome?: Outcome<unknown> }>();
+const background = new Map<string, { done: boolean; ms: number; seen?: number; outcome?: Outcome<unknown> }>();
+const statements = new Map<string, Statement>();
+const watches = new Map<string, { deliveries: unknown[]; errors: string[] }>();
 
 const api = {
   open: (directory: string, name: string, options: { remote?: boolean } = {}) =>
@@ -65,7 +67,47 @@ const api = {
 
   exec: (sql: string, params?: unknown[]) => outcome(() => must().exec(sql, params as never)),
   query: (sql: string, params?: unknown[]) => outcome(() => must().query(sql, params as never)),
+  queryArrays: (sql: string, params?: unknown[]) => outcome(() => must().query(sql, params as never, { rowMode: 'array' })),
   status: () => outcome(() => must().status()),
+
+  prepare: (key: string, sql: string) =>
+    outcome(async () => {
+      const stmt = await must().prepare(sql);
+      statements.set(key, stmt);
+      return { columns: stmt.columns, declaredTypes: stmt.declaredTypes, readOnly: stmt.readOnly };
+    }),
+  statement: (key: string, method: 'all' | 'get' | 'run', params?: unknown[]) =>
+    outcome(async () => {
+      const stmt = statements.get(key);
+      if (!stmt) throw new Error(`no statement ${key}`);
+      return stmt[method](params as never);
+    }),
+
+  /** Starts a live query; its deliveries land in `watched(id)`. */
+  watch: (id: string, sql: string) => {
+    const w = { deliveries: [] as unknown[], errors: [] as string[] };
+    watches.set(id, w);
+    must().watch(sql, [], (rows) => void w.deliveries.push(rows), { onError: (e) => void w.errors.push(String(e)) });
+  },
+  watched: (id: string) => watches.get(id),
+
+  /** Starts iterating `sql` in batches of `batchSize`, sleeping `pauseMs` per row; the rows seen and the outcome land in `background(id)`. */
+  startIterate: (id: string, sql: string, batchSize: number, pauseMs: number) => {
+    const started = performance.now();
+    const entry: { done: boolean; ms: number; seen: number; outcome?: Outcome<unknown> } = { done: false, ms: 0, seen: 0 };
+    background.set(id, entry);
+    void outcome(async () => {
+      for await (const _ of must().iterate(sql, [], { batchSize })) {
+        entry.seen++;
+        await sleep(pauseMs);
+      }
+      return entry.seen;
+    }).then((o) => {
+      entry.outcome = o;
+      entry.ms = Math.round(performance.now() - started);
+      entry.done = true;
+    });
+  },
   push: () => outcome(() => must().push()),
 
   /** Change events so far: how many, and the LSNs of the commits among them. */

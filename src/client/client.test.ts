@@ -1,38 +1,10 @@
 // The client over a real comlink channel to a WorkerApi in this process (Node's MessageChannel stands
 // in for the Worker): errors keep their codes, transactions hold other calls, callbacks cross as proxies.
-import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
-import * as Comlink from 'comlink';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerApi } from '../../worker/api.ts';
-import { BrowserNetwork } from '../../worker/network.ts';
+import { describe, expect, it } from 'vitest';
 import { isScionError, ScionError } from '../core/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
-import { Scion, type ChangeEvent, type Database, type HydrateProgress } from './index.ts';
-
-const sqlite3 = await sqlite3InitModule();
-const open: Scion[] = [];
-
-async function connect(remote?: MemoryRemote): Promise<Scion> {
-  const { port1, port2 } = new MessageChannel();
-  Comlink.expose(new WorkerApi({ loadSqlite: async () => sqlite3, makeRemote: () => remote, network: new BrowserNetwork({}) }), port1);
-  const scion = await Scion.open({ worker: port2, storage: 'memory' });
-  open.push(scion);
-  return scion;
-}
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-
-async function rejection(p: Promise<unknown>): Promise<ScionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isScionError(e), String(e)).toBe(true);
-    return e as ScionError;
-  }
-  throw new Error('expected a rejection');
-}
+import { type ChangeEvent, type Database, type HydrateProgress } from './index.ts';
+import { connect, rejection } from './testing.ts';
 
 describe('client', () => {
   it('runs SQL and returns rows as objects; errors are ScionErrors with codes and details', async () => {
@@ -99,11 +71,11 @@ describe('client', () => {
   it('a transaction whose commit conflicts fails with ConcurrentWrite and leaves no transaction open', async () => {
     const scion = await connect();
     const a = await scion.open('main');
-    const b = await scion.open('main');
+    const b = await scion.open('main', { busyTimeoutMs: 0 });
     await a.exec('CREATE TABLE t(x)');
     const err = await rejection(a.transaction(async (t) => {
       await t.exec('INSERT INTO t VALUES (1)');
-      await b.exec('INSERT INTO t VALUES (2)'); // b cannot write while a holds the write lock
+      await b.exec('INSERT INTO t VALUES (2)'); // b cannot write while a holds the write lock (and waits for it no time)
     }));
     expect(err.code).toBe('ConcurrentWrite');
     await b.exec('INSERT INTO t VALUES (2)');

@@ -1,9 +1,9 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { ScionError } from '../core/index.ts';
+import { isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, Row, SqlOptions, SqlParams, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
@@ -11,13 +11,17 @@ import {
   intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
 } from './rebase.ts';
 import { classifySql } from './sql-kind.ts';
+import { startLiveQuery, type LiveSink } from './live-query.ts';
+import { Statement } from './statement.ts';
 
 const logger = getLogger(['scion', 'client']);
 
 /** The statements a transaction body runs; valid only until the body's promise settles. */
 export interface Transaction {
   exec(sql: string, params?: SqlParams): Promise<ExecResult>;
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+  query<T = Row>(sql: string, params?: SqlParams, options?: { rowMode?: 'object' }): Promise<T[]>;
+  query(sql: string, params: SqlParams | undefined, options: { rowMode: 'array' }): Promise<QueryResult>;
+  get<T = Row>(sql: string, params?: SqlParams): Promise<T | undefined>;
 }
 
 /**
@@ -29,6 +33,24 @@ export interface SqlCallOptions {
   signal?: AbortSignal | undefined;
   /** Most milliseconds SQLite may spend on the call (for a transaction: from its BEGIN to its COMMIT). */
   timeoutMs?: number | undefined;
+}
+
+/** How `query` returns rows: `object` (default) keyed by column name, or `array` as a ResultSet with every column. */
+export interface QueryOptions extends SqlCallOptions {
+  rowMode?: 'object' | 'array' | undefined;
+}
+
+export interface IterateOptions extends SqlCallOptions {
+  /** Rows fetched from the worker per round trip. Default 500. `timeoutMs` applies to each batch. */
+  batchSize?: number | undefined;
+  rowMode?: 'object' | 'array' | undefined;
+}
+
+export interface WatchOptions {
+  /** `array`: each delivery is a ResultSet (see query). */
+  rowMode?: 'object' | 'array' | undefined;
+  /** A run that failed (the listener form; default: logged). The query keeps watching, except after Closed. */
+  onError?: ((e: unknown) => void) | undefined;
 }
 
 /** How a Database reaches its worker (one per Scion instance). */
@@ -65,6 +87,18 @@ export class Listeners<E> {
     this.#subscription.catch((err: unknown) => logger.warn('could not subscribe: {message}', { message: String(err) }));
     return () => this.#set.delete(listener);
   }
+
+  /** As add, resolving once the worker subscription is in place (events from then on reach the listener). */
+  async addSubscribed(listener: (e: E) => void): Promise<() => void> {
+    const off = this.add(listener);
+    try {
+      await this.#subscription;
+    } catch (e) {
+      off();
+      throw e;
+    }
+    return off;
+  }
 }
 
 /**
@@ -72,6 +106,11 @@ export class Listeners<E> {
  * they run in order, except that while `transaction(fn)` runs, calls made outside `fn` wait for it.
  * Every method may throw a ScionError (see the README's error table); test it with `isScionError`.
  */
+/** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
+function rowObjects<T>(columns: string[], rows: SqlValue[][]): T[] {
+  return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T);
+}
+
 export class Database {
   readonly name: string;
   /** True for a checkout (a past snapshot): writes fail with InvalidInput. */
@@ -117,10 +156,89 @@ export class Database {
     return this.#sqlOutsideTransaction('exec', () => this.#withLimits(options, (limits) => this.#exec(sql, params, limits)));
   }
 
-  /** Runs SQL and returns the rows as objects keyed by column name. Same errors as exec. */
-  query<T extends Row = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T[]> {
-    if (this.#records(sql)) return this.#recorded((tx) => tx.query<T>(sql, params), options);
-    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, limits)));
+  /**
+   * Runs SQL and returns the rows of its last statement that returns columns (earlier statements run
+   * too), as objects keyed by column name — or with `{ rowMode: 'array' }` as a ResultSet: `columns`,
+   * `declaredTypes` and `rows` as arrays, so columns that share a name (`SELECT a.id, b.id`) all arrive.
+   * Same errors as exec.
+   */
+  query<T = Row>(sql: string, params?: SqlParams, options?: QueryOptions & { rowMode?: 'object' | undefined }): Promise<T[]>;
+  query(sql: string, params: SqlParams | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult>;
+  query<T>(sql: string, params?: SqlParams, options?: QueryOptions): Promise<T[] | QueryResult> {
+    if (this.#records(sql)) {
+      return this.#recorded<T[] | QueryResult>((tx) => (options?.rowMode === 'array' ? tx.query(sql, params, { rowMode: 'array' }) : tx.query<T>(sql, params)), options);
+    }
+    return this.#sqlOutsideTransaction('query', () => this.#withLimits(options, (limits) => this.#query<T>(sql, params, options?.rowMode, limits)));
+  }
+
+  /** The first row of `query` (a read-only statement stops after it), or undefined if there is none. */
+  get<T = Row>(sql: string, params?: SqlParams, options?: SqlCallOptions): Promise<T | undefined> {
+    return this.#sqlOutsideTransaction('get', () => this.#withLimits(options, (limits) => this.#get<T>(sql, params, limits)));
+  }
+
+  /**
+   * Prepares one statement in the worker, checking it now (an SQL error throws here) and telling its
+   * columns. Its `all`/`get`/`run` reuse the prepared statement; `finalize()` frees it, and closing the
+   * Database frees them all.
+   */
+  async prepare<T = Row>(sql: string): Promise<Statement<T>> {
+    const info = await this.#op(() => this.#link.api.prepare(this.#handle, sql));
+    return new Statement<T>(this, sql, info, () => this.#call(() => this.#link.api.finalize(this.#handle, sql)));
+  }
+
+  /**
+   * Iterates the rows of one read-only statement, fetched from the worker in batches, so a large result
+   * never sits in memory at once. The statement holds a read transaction until the loop ends (a `break`
+   * ends it too); meanwhile fork, clone and import of this database wait for it or fail with
+   * ConcurrentWrite. Other calls on this Database may run between batches.
+   * @example for await (const row of db.iterate('SELECT * FROM big')) { … }
+   */
+  iterate<T = Row>(sql: string, params?: SqlParams, options?: IterateOptions & { rowMode?: 'object' | undefined }): AsyncIterableIterator<T>;
+  iterate(sql: string, params: SqlParams | undefined, options: IterateOptions & { rowMode: 'array' }): AsyncIterableIterator<SqlValue[]>;
+  async *iterate<T>(sql: string, params?: SqlParams, options: IterateOptions = {}): AsyncIterableIterator<T | SqlValue[]> {
+    const batch = options.batchSize ?? 500;
+    const asObjects = options.rowMode !== 'array';
+    const start = await this.#sqlOutsideTransaction('iterate', () => this.#withLimits(options, (limits) =>
+      this.#limited(limits, (o) => this.#call(() => this.#link.api.iterate(this.#handle, sql, params, batch, o)))));
+    const shape = (rows: SqlValue[][]) => (asObjects ? rowObjects<T>(start.columns, rows) : rows);
+    let cursor = start.cursor;
+    try {
+      yield* shape(start.rows);
+      while (cursor !== undefined) {
+        const id = cursor;
+        const next = await this.#gate.pass(() => this.#withLimits(options, (limits) =>
+          this.#limited(limits, (o) => this.#call(() => this.#link.api.cursorNext(this.#handle, id, batch, o)))));
+        if (next.done) cursor = undefined;
+        yield* shape(next.rows);
+      }
+    } finally {
+      if (cursor !== undefined && !this.#closed) {
+        const id = cursor;
+        await this.#call(() => this.#link.api.cursorClose(this.#handle, id)).catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * A live query: calls `listener` with the rows of `sql` now, then again each time they change — after a
+   * commit (any connection or tab) that changed a table the query reads (as SQLite names them when it
+   * prepares the query, views resolved to their tables), and after a pull, a move to another graft, an
+   * import or a schema change. Changes arriving while it runs cause one more run, not one each, and rows
+   * equal to the last delivered are not delivered again. Returns the function that stops it.
+   * Without a listener, an async iterator of the same deliveries (`for await (const rows of db.watch(sql))`;
+   * leaving the loop stops it; it throws a run's error).
+   */
+  watch<T = Row>(sql: string, params: SqlParams | undefined, listener: (rows: T[]) => void, options?: WatchOptions & { rowMode?: 'object' | undefined }): () => void;
+  watch(sql: string, params: SqlParams | undefined, listener: (rows: ResultSet) => void, options: WatchOptions & { rowMode: 'array' }): () => void;
+  watch<T = Row>(sql: string, params?: SqlParams, options?: WatchOptions & { rowMode?: 'object' | undefined }): AsyncIterableIterator<T[]>;
+  watch(sql: string, params: SqlParams | undefined, options: WatchOptions & { rowMode: 'array' }): AsyncIterableIterator<ResultSet>;
+  watch<R>(sql: string, params?: SqlParams, listenerOrOptions?: ((rows: R) => void) | WatchOptions, maybeOptions?: WatchOptions): (() => void) | AsyncIterableIterator<R> {
+    if (typeof listenerOrOptions === 'function') {
+      const options = maybeOptions ?? {};
+      const onError = options.onError ?? ((e: unknown) => logger.warn('a live query failed: {message}', { message: String(e) }));
+      return this.#live<R>(sql, params, options.rowMode, { next: listenerOrOptions, error: onError });
+    }
+    return this.#liveIterator<R>(sql, params, listenerOrOptions?.rowMode);
   }
 
   /**
@@ -200,7 +318,7 @@ export class Database {
       start: () => this.#call(() => this.#link.api.rebaseStart(this.#handle)),
       finish: (base, counts) => this.#call(() => this.#link.api.rebaseFinish(this.#handle, base, counts)),
       abort: (error) => this.#call(() => this.#link.api.rebaseAbort(this.#handle, error)),
-      readIntents: () => readIntents((sql) => this.#gate.pass(() => this.#query(sql))),
+      readIntents: () => readIntents((sql) => this.#gate.pass(() => this.#query<Row>(sql, undefined, undefined) as Promise<Row[]>)),
       intentIdsAt: async (lsn) => {
         const at = await this.checkout(lsn, { volume: 'remote' });
         try {
@@ -246,7 +364,9 @@ export class Database {
         open ? run() : Promise.reject(new ScionError('Closed', 'This transaction has ended; start a new one.'));
       const tx: Transaction = {
         exec: (sql, params) => guard(() => this.#exec(sql, params, limits)),
-        query: <T extends Row = Row>(sql: string, params?: SqlParams) => guard(() => this.#query<T>(sql, params, limits)),
+        query: ((sql: string, params?: SqlParams, options?: { rowMode?: 'object' | 'array' }) =>
+          guard(() => this.#query(sql, params, options?.rowMode, limits))) as Transaction['query'],
+        get: <T = Row>(sql: string, params?: SqlParams) => guard(() => this.#get<T>(sql, params, limits)),
       };
       await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
@@ -384,11 +504,83 @@ export class Database {
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
+  #live<R>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, sink: LiveSink<R>): () => void {
+    if (typeof sql !== 'string') throw new ScionError('InvalidInput', 'watch() takes the SQL text as its first argument.');
+    const stop = startLiveQuery<R>({
+      readTables: () => this.#op(() => this.#link.api.readTables(this.#handle, sql)),
+      // Array mode delivers the ResultSet alone: a run's changes and rowid are not what it watches.
+      run: async () => {
+        const result = await this.#gate.pass(() => this.#query(sql, params, rowMode));
+        if (Array.isArray(result)) return result as R;
+        const { columns, declaredTypes, rows } = result;
+        return { columns, declaredTypes, rows } as R;
+      },
+      subscribe: (listener) => this.#changes.addSubscribed(listener),
+    }, {
+      next: (rows) => sink.next(rows),
+      error: (e) => {
+        if (isScionError(e, 'Closed')) stop();
+        sink.error(e);
+      },
+    });
+    return stop;
+  }
+
+  /** The async-iterator form of watch: yields the latest delivery (deliveries not yet taken are replaced by newer ones). */
+  #liveIterator<R>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined): AsyncIterableIterator<R> {
+    let latest: { rows: R } | undefined;
+    let failure: { e: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    let done = false;
+    const stop = this.#live<R>(sql, params, rowMode, {
+      next: (rows) => {
+        latest = { rows };
+        wake?.();
+      },
+      error: (e) => {
+        failure = { e };
+        wake?.();
+      },
+    });
+    const finish = (): IteratorResult<R> => {
+      done = true;
+      stop();
+      wake?.();
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<R> = {
+      async next(): Promise<IteratorResult<R>> {
+        while (!done) {
+          if (failure) {
+            const { e } = failure;
+            finish();
+            throw e;
+          }
+          if (latest) {
+            const { rows } = latest;
+            latest = undefined;
+            return { done: false, value: rows };
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        return { done: true, value: undefined };
+      },
+      async return(): Promise<IteratorResult<R>> {
+        return finish();
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
   /**
    * SQL on the database itself while its transaction is open would wait for a transaction that may be
    * awaiting it (a deadlock): fail at once instead, naming the way.
    */
-  #sqlOutsideTransaction<T>(method: 'exec' | 'query', run: () => Promise<T>): Promise<T> {
+  #sqlOutsideTransaction<T>(method: 'exec' | 'query' | 'get' | 'iterate', run: () => Promise<T>): Promise<T> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction(method));
     return this.#gate.pass(run);
   }
@@ -405,8 +597,13 @@ export class Database {
     return this.#limited(limits, (options) => this.#call(() => this.#link.api.exec(this.#handle, sql, params, options)));
   }
 
-  #query<T extends Row>(sql: string, params?: SqlParams, limits?: Limits): Promise<T[]> {
-    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, options))) as Promise<T[]>;
+  #query<T>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, limits?: Limits): Promise<T[] | QueryResult> {
+    return this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, rowMode === undefined ? options : { ...options, rowMode }))) as Promise<T[] | QueryResult>;
+  }
+
+  async #get<T>(sql: string, params: SqlParams | undefined, limits?: Limits): Promise<T | undefined> {
+    const rows = await this.#limited(limits, (options) => this.#call(() => this.#link.api.query(this.#handle, sql, params, { ...options, maxRows: 1 })));
+    return (rows as T[])[0];
   }
 
   /** Runs a call (or a transaction) under the limits its options give; they end with it. */

@@ -203,14 +203,19 @@ describe('rebase by replay', () => {
     await b.mutate('transfer', { id: 'b2', from: 3, to: 1, amount: 30 });
     // The worker dies while replaying b2 (its tab closed): the mutator never returns.
     let crashing = true;
+    let hung!: () => void;
+    const b2Hangs = new Promise<void>((resolve) => (hung = resolve));
     b.mutator('transfer', async (tx, args: TransferArgs) => {
-      if (crashing && args.id === 'b2') return new Promise<never>(() => undefined);
+      if (crashing && args.id === 'b2') {
+        hung();
+        return new Promise<never>(() => undefined);
+      }
       return transfer(tx, args);
     });
     void b.rebase();
     const dying = open.at(-1) as Scion;
     await expect.poll(async () => (await dying.tags()).map((t) => t.name)).toEqual(['.rebase.bank', 'bank']);
-    await new Promise((r) => setTimeout(r, 50)); // b1 replayed on the scratch graft, b2 hangs
+    await b2Hangs; // b1 replayed on the scratch graft, b2 hangs
     crashing = false;
 
     const again = await (await connect(remote, stores)).open('bank');

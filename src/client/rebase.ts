@@ -5,18 +5,16 @@
 // fails goes to the app's onConflict; stopping (the default) discards the scratch database and leaves
 // the database diverged as it was, so nothing is lost.
 import { isScionError, ScionError, type ErrorCode, type ErrorWire } from '../core/index.ts';
-import type { ExecResult, RebaseBase, RebaseStart, Row, SqlParams } from '../../worker/index.ts';
+import type { RebaseBase, RebaseStart, Row, SqlParams } from '../../worker/index.ts';
+import type { Transaction } from './database.ts';
 import { classifySql } from './sql-kind.ts';
 import {
   checkDeterministic, CREATE_INTENT_TABLE, DELETE_INTENTS, intentInsert, isNoIntentTable, newIntentId, parseIntents, SELECT_INTENT_IDS, SELECT_INTENTS,
   type Intent, type RecordedStatement,
 } from './intents.ts';
 
-/** The statements a transaction body runs (the Database's Transaction). */
-export interface Tx {
-  exec(sql: string, params?: SqlParams): Promise<ExecResult>;
-  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
-}
+/** The statements a transaction body runs. */
+type Tx = Transaction;
 
 /** Where intents run: a Database, or the scratch one a rebase replays on. */
 export interface TxRunner {
@@ -192,9 +190,13 @@ export function runRecorded<R>(db: TxRunner, fn: (tx: Tx) => Promise<R> | R): Pr
         record(sql, params);
         return tx.exec(sql, params);
       },
-      query: <T extends Row = Row>(sql: string, params?: SqlParams) => {
+      query: ((sql: string, params?: SqlParams, options?: { rowMode?: 'object' | 'array' }) => {
         record(sql, params);
-        return tx.query<T>(sql, params);
+        return options?.rowMode === 'array' ? tx.query(sql, params, { rowMode: 'array' }) : tx.query(sql, params);
+      }) as Tx['query'],
+      get: <T = Row>(sql: string, params?: SqlParams) => {
+        record(sql, params);
+        return tx.get<T>(sql, params);
       },
     };
     const result = await fn(recording);

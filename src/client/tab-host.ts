@@ -224,11 +224,13 @@ export class Host {
 
   #begin(client: Client, m: Extract<ToHost, { t: 'begin' }>): void {
     const name = this.#handles.get(m.handle)?.name;
-    if (m.hold && name !== undefined) this.#holds.set(name, { handle: m.handle, queue: this.#holds.get(name)?.queue ?? [] });
     const release = () => name !== undefined && this.#holds.get(name)?.handle === m.handle && this.#release(name);
     const api = this.#api as unknown as Record<string, AnyCall>;
     const run = async (): Promise<Wire<BeginResult>> => {
       const begun = await (api[m.method] as AnyCall)(m.handle, m.sql);
+      // Held only once BEGIN has the write lock: while it waits for another connection's transaction, that
+      // transaction's own statements must not queue behind it.
+      if (begun.ok && m.hold && name !== undefined) this.#holds.set(name, { handle: m.handle, queue: this.#holds.get(name)?.queue ?? [] });
       if (!begun.ok) {
         release();
         // The app opened a transaction itself (an opaque text): run the statement as it is, untracked.

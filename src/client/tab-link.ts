@@ -10,6 +10,7 @@ import { ScionError } from '../core/index.ts';
 import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, WorkerApi } from '../../worker/index.ts';
 import type { CancelToken } from './call-limits.ts';
 import type { DatabaseLink } from './database.ts';
+import { sameValue } from './same-value.ts';
 import { classifySql } from './sql-kind.ts';
 import { CONNECTIONLESS, type BeginResult, type Claim, type ClaimOutcome, type ToHost, type ToTab } from './tab-protocol.ts';
 import { unwrap } from './wire.ts';
@@ -741,18 +742,6 @@ function replayFailed(why: string): ScionError {
 function sameWire(a: Wire<unknown>, b: Wire<unknown>): boolean {
   if (a.ok !== b.ok) return false;
   if (!a.ok || !b.ok) return !a.ok && !b.ok && a.error.code === b.error.code && a.error.message === b.error.message;
-  return deepEqual(a.value, b.value);
+  return sameValue(a.value, b.value);
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    return a instanceof Uint8Array && b instanceof Uint8Array && a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
-  }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}

@@ -14,6 +14,7 @@ import { Scion, type ChangeEvent, type Database, type Transaction } from './inde
 import type { HostHooks } from './tab-host.ts';
 import type { Channel, Locks } from './tab-protocol.ts';
 import type { TabDeps } from './tabs.ts';
+import { rejection } from './testing.ts';
 
 const sqlite3 = await sqlite3InitModule();
 
@@ -201,19 +202,21 @@ afterEach(async () => {
   for (const o of origins.splice(0)) await o.dispose();
 });
 
+/** Two tabs of one origin, the first leading, each with a connection on "main" holding table t. */
+async function leaderAndFollower() {
+  const o = origin();
+  const a = await o.tab();
+  const b = await o.tab();
+  const da = await a.scion.open('main');
+  await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+  const db = await b.scion.open('main');
+  return { a, b, da, db };
+}
+
 async function rows(db: Database): Promise<string[]> {
   return (await db.query<{ uid: string }>('SELECT uid FROM t ORDER BY seq')).map((r) => r.uid);
 }
 
-async function rejection(p: Promise<unknown>): Promise<ScionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isScionError(e), String(e)).toBe(true);
-    return e as ScionError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function until(check: () => boolean, ms = 5000): Promise<void> {
   const started = Date.now();
@@ -457,11 +460,42 @@ describe('tabs', () => {
     expect(await rows(dc)).toEqual(['maybe']); // it had committed: the error said "check", not "retry"
   });
 
+  it('writers wait across tabs: the leader\'s write waits for a follower\'s open transaction, in turn, and runs after it commits', async () => {
+    const { a, da, db } = await leaderAndFollower();
+    const second = await a.scion.open('main');
+    await db.exec('BEGIN IMMEDIATE');
+    await db.exec("INSERT INTO t(uid) VALUES ('follower')");
+    const first = da.exec("INSERT INTO t(uid) VALUES ('leader 1')");
+    await new Promise((r) => setTimeout(r, 20));
+    const next = second.exec("INSERT INTO t(uid) VALUES ('leader 2')");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await rows(da)).toEqual([]); // both wait: nothing is committed yet
+    await db.exec('COMMIT');
+    await Promise.all([first, next]);
+    expect(await rows(da)).toEqual(['follower', 'leader 1', 'leader 2']);
+  });
+
+  it('a follower\'s autocommit write waits for the leader\'s open transaction, which goes on meanwhile', async () => {
+    const { a, da, db } = await leaderAndFollower();
+    const started = performance.now();
+    let followerWrite: Promise<unknown> | undefined;
+    await da.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t(uid) VALUES ('leader 1')");
+      followerWrite = db.exec("INSERT INTO t(uid) VALUES ('follower')");
+      await new Promise((r) => setTimeout(r, 30));
+      await tx.exec("INSERT INTO t(uid) VALUES ('leader 2')");
+    });
+    await followerWrite;
+    // Not a busy timeout's worth: the leader's statements did not queue behind the waiting write.
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(await rows(da)).toEqual(['leader 1', 'leader 2', 'follower']);
+  });
+
   it('a follower that dies inside a transaction: the leader rolls it back and writes go on', async () => {
     const o = origin();
     const a = await o.tab();
     const b = await o.tab();
-    const da = await a.scion.open('main');
+    const da = await a.scion.open('main', { busyTimeoutMs: 0 });
     await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
     const db = await b.scion.open('main');
     await db.exec('BEGIN IMMEDIATE');

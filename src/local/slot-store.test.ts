@@ -171,7 +171,8 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     crashAtEveryByte(before, (s) => s.dropVolumeSync(a));
   });
 
-  it('in the middle of compaction: pages moved into freed slots', () => {
+  // Thousands of reopens: slow on a loaded machine, so it gets more than the default 20 s.
+  it('in the middle of compaction: pages moved into freed slots', { timeout: 120_000 }, () => {
     const entries = Array.from({ length: 200 }, (_, i) => localCommit(a, i + 1, i + 1, [i + 1]));
     const dir = storeWith(entries);
     const s = MemoryStore.open(dir);
