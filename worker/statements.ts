@@ -82,6 +82,33 @@ export interface RunOptions {
  */
 export function runScript(sqlite3: Sqlite3Static, db: Database, cache: StatementCache, sql: string, bind: SqlParams | undefined, options: RunOptions = {}): ScriptResult {
   const pieces = splitStatements(sqlite3, sql);
+  // Several statements outside a transaction run as one: an error (or an interrupt) in any of them
+  // leaves none committed. Texts that control transactions themselves run as written.
+  if (pieces.length > 1 && sqlite3.capi.sqlite3_get_autocommit(db) !== 0 && pieces.every((p) => ATOMIC_FIRST_WORDS.has(firstWord(p)))) {
+    db.exec(`SAVEPOINT ${SCRIPT_SAVEPOINT}`);
+    try {
+      const result = runPieces(sqlite3, db, cache, pieces, bind, options);
+      db.exec(`RELEASE ${SCRIPT_SAVEPOINT}`);
+      return result;
+    } catch (e) {
+      // The savepoint opened the transaction, so all of it goes (ROLLBACK TO + RELEASE would commit an
+      // empty write transaction). An interrupted or failed write may have ended it already.
+      if (sqlite3.capi.sqlite3_get_autocommit(db) === 0) db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+  return runPieces(sqlite3, db, cache, pieces, bind, options);
+}
+
+const SCRIPT_SAVEPOINT = 'scion_script';
+/** Statements that may run inside a savepoint (not BEGIN/COMMIT/SAVEPOINT, PRAGMA, ATTACH, VACUUM, …). */
+const ATOMIC_FIRST_WORDS = new Set(['select', 'insert', 'update', 'delete', 'replace', 'with', 'values', 'create', 'drop', 'alter', 'analyze', 'reindex']);
+
+function firstWord(piece: string): string {
+  return /[a-z]+/i.exec(stripLiterals(piece))?.[0]?.toLowerCase() ?? '';
+}
+
+function runPieces(sqlite3: Sqlite3Static, db: Database, cache: StatementCache, pieces: readonly string[], bind: SqlParams | undefined, options: RunOptions): ScriptResult {
   // One statement (the common case) is kept for reuse; a script's pieces are prepared once and finalized.
   const single = pieces.length === 1;
   const result: ScriptResult = { columns: [], declaredTypes: [], rows: [], changes: 0 };

@@ -73,7 +73,7 @@ interface Conn {
 type Mode =
   | { op: 'plain'; session: boolean }
   | { op: 'opaque' }
-  | { op: 'auto'; single: boolean }
+  | { op: 'auto' }
   | { op: 'begin'; locks: boolean }
   | { op: 'stmt' }
   | { op: 'end'; commit: boolean };
@@ -301,7 +301,7 @@ export class TabLink implements DatabaseLink {
       case 'idempotent':
         return { op: 'plain', session: kind.session };
       case 'write':
-        return { op: 'auto', single: kind.single };
+        return { op: 'auto' };
       case 'begin':
         return { op: 'begin', locks: kind.locks };
       default:
@@ -316,7 +316,7 @@ export class TabLink implements DatabaseLink {
       case 'opaque':
         return this.#opaque(conn, method, rest, markSent);
       case 'auto':
-        return this.#auto(conn, method as 'exec' | 'query', rest, mode.single);
+        return this.#auto(conn, method as 'exec' | 'query', rest);
       case 'begin':
         return this.#begin(conn, method as 'exec' | 'query', rest, mode.locks);
       case 'stmt':
@@ -402,7 +402,7 @@ export class TabLink implements DatabaseLink {
    * dies with COMMIT under way, the next leader tells whether the graft was past that LSN when it took
    * over: the write committed (its answer is the one already received) or it runs again.
    */
-  async #auto(conn: Conn, method: 'exec' | 'query', rest: unknown[], single: boolean): Promise<Wire<unknown>> {
+  async #auto(conn: Conn, method: 'exec' | 'query', rest: unknown[]): Promise<Wire<unknown>> {
     for (;;) {
       const epoch = await this.#whenReady();
       if (conn.broken) return conn.broken;
@@ -421,8 +421,8 @@ export class TabLink implements DatabaseLink {
       if (!begun.ok) return begun;
       const { result, untracked, graft, lsn } = begun.value;
       if (untracked) return result as Wire<unknown>;
-      // A failed single statement changed nothing; after a failed statement of several, the ones before it stay (as without BEGIN).
-      const commit = (result as Wire<unknown>).ok || !single;
+      // A failed text changed nothing, however many statements it has (as in one tab, where a script runs in a savepoint).
+      const commit = (result as Wire<unknown>).ok;
       let ended: Wire<unknown>;
       try {
         ended = await this.#rpc({ t: 'end', handle: conn.real as number, method: 'exec', sql: commit ? 'COMMIT' : 'ROLLBACK' }, epoch);
