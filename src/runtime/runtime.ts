@@ -8,6 +8,7 @@ import type { Remote } from '../remote/index.ts';
 import { countingRemote } from './counting-remote.ts';
 import { emptyReadStats, fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
 import { graftStatus, type GraftStatus } from './graft-status.ts';
+import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
@@ -295,8 +296,7 @@ export class Runtime {
       const local = VolumeId.random(this.#ids);
       const entries: CommitEntry[] = [];
       for (const range of [...snapshot.path].reverse()) {
-        for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) {
-          const c = this.#mustGetCommit(range.vid, lsn);
+        for (const c of heldCommits(this.#store, range)) {
           entries.push({ commit: { vid: local, lsn: LSN.next(entries.at(-1)?.commit.lsn), pageCount: c.pageCount, segment: c.segment } });
         }
       }
@@ -350,7 +350,13 @@ export class Runtime {
   }
 
   async snapshotHydrate(snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
-    return logOp('snapshot.hydrate', 'info', { pages: snapshot.pageCount }, () => hydrateSnapshot(this.#ctx(), snapshot, { stats: this.#stats, ...options }), (p) => ({ bytes: p.bytes }));
+    // Local GC must not squash the history the snapshot reads while its frames are in flight.
+    const release = this.retainSnapshot(snapshot);
+    try {
+      return await logOp('snapshot.hydrate', 'info', { pages: snapshot.pageCount }, () => hydrateSnapshot(this.#ctx(), snapshot, { stats: this.#stats, ...options }), (p) => ({ bytes: p.bytes }));
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -456,6 +462,7 @@ export class Runtime {
     const keep = {
       grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
       retained: [...this.#retained.values()],
+      busy: new Set(this.#jobs.keys()),
     };
     return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
   }
@@ -519,6 +526,7 @@ export class Runtime {
 
   /** A read-only snapshot of `vid`'s log at `lsn` (time travel). Throws CommitNotFound. */
   volumeCheckout(vid: VolumeId, lsn: LSN): Snapshot {
+    checkReadable(this.#store, vid, lsn);
     const commit = this.#mustGetCommit(vid, lsn);
     return { pageCount: commit.pageCount, path: [{ vid, start: LSN.FIRST, end: lsn }] };
   }
@@ -651,10 +659,10 @@ export class Runtime {
   #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {
     if (pageIdx > snapshot.pageCount) return undefined;
     for (const range of snapshot.path) {
+      // Zeros only for a page the snapshot never wrote, never for a log dropped (graftDelete) or squashed since.
+      checkReadable(this.#store, range.vid, range.end);
       const lsn = this.#store.findPageVersionSync(range.vid, pageIdx, range.start, range.end);
       if (lsn !== undefined) return this.#mustGetCommit(range.vid, lsn);
-      // Zeros only for a page the snapshot never wrote, never for a log dropped since (graftDelete).
-      if ((this.#store.latestLsnSync(range.vid) ?? 0) < range.end) this.#mustGetCommit(range.vid, range.end);
     }
     return undefined;
   }
@@ -689,9 +697,7 @@ export class Runtime {
   }
 
   #mustGetCommit(vid: VolumeId, lsn: LSN): Commit {
-    const commit = this.#store.getCommitSync(vid, lsn);
-    if (!commit) throw new ScionError('CommitNotFound', `Volume ${vid} has no commit ${lsn} held locally. Fetch the volume first.`, { volume: vid, lsn });
-    return commit;
+    return mustGetCommit(this.#store, vid, lsn);
   }
 
   #checkOpen(): void {

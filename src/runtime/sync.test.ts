@@ -426,7 +426,7 @@ describe('frames and local GC', () => {
     expect(fills(b.rt, gb.local).every((f) => f === 2)).toBe(true);
 
     const budget = b.rt.collectLocalGarbage({ cacheBudgetBytes: 64 * 4096 });
-    expect(budget).toEqual({ pagesEvicted: 64, pagesKept: 64 });
+    expect(budget).toEqual({ pagesEvicted: 64, pagesKept: 64, commitsSquashed: 0 });
     expect(b.rt.snapshotMissingPages(b.rt.graftSnapshot(gb.local)).size).toBe(64);
     expect(fills(b.rt, gb.local).every((f) => f === 2)).toBe(true); // re-fetched on read
 

@@ -4,6 +4,7 @@ import {
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
+import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
@@ -120,7 +121,7 @@ export function rangeSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN
 export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
   const snapshot = rangeSnapshot(ctx, graft, range);
   let written = PageSet.EMPTY;
-  for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) written = written.union(Commit.pages(ctx.mustGetCommit(graft.local, lsn)));
+  for (const commit of heldCommits(ctx.store, { vid: graft.local, ...range })) written = written.union(Commit.pages(commit));
   // Read by segment, so pages written together come back in a few large reads.
   const bySegment = groupBy(written.truncate(snapshot.pageCount), (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
   const held = new Map<PageIdx, Page>();
