@@ -277,12 +277,18 @@ export class Runtime {
     return !this.#rebasing.has(vid) && this.graftVersion(vid) === version;
   }
 
-  /** A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit. */
+  /**
+   * A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit.
+   * Until it commits or is discarded, local GC keeps the history and pages its snapshot reads.
+   */
   graftWriter(vid: VolumeId): VolumeWriter {
     this.#checkOpen();
     const version = this.graftVersion(vid);
-    return new VolumeWriter(this.graftSnapshot(vid), version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
-      this.#commit(vid, version, base, pageCount, truncatedTo, pages),
+    const snapshot = this.graftSnapshot(vid);
+    // Local GC keeps what the transaction reads until it commits or is discarded.
+    const release = this.retainSnapshot(snapshot);
+    return new VolumeWriter(snapshot, version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
+      this.#commit(vid, version, base, pageCount, truncatedTo, pages), release,
     );
   }
 
@@ -523,6 +529,11 @@ export class Runtime {
   }
 
   // ── Volumes and snapshots ───────────────────────────────────────────────────────────────
+
+  /** The oldest LSN of `vid` a checkout may name (local GC squashes older history), or undefined if no log is held. */
+  volumeOldestLsn(vid: VolumeId): LSN | undefined {
+    return this.#store.oldestLsnSync(vid);
+  }
 
   /** A read-only snapshot of `vid`'s log at `lsn` (time travel). Throws CommitNotFound. */
   volumeCheckout(vid: VolumeId, lsn: LSN): Snapshot {
