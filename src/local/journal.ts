@@ -13,7 +13,7 @@ const JOURNAL_MAGIC = new TextEncoder().encode('SCIONJNL');
 export const JOURNAL_HEADER = 20;
 const RECORD_HEADER = 12;
 
-export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8 } as const;
+export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9 } as const;
 
 /** Where a page's bytes are: its slot in the page file and their CRC-32C. */
 export interface Placement {
@@ -36,6 +36,8 @@ export type JournalRecord =
   | { readonly type: typeof RecordType.EvictPages; readonly evicted: readonly (readonly [SegmentId, PageSet])[] }
   | { readonly type: typeof RecordType.MovePages; readonly moves: readonly (readonly [from: number, to: number])[] }
   | { readonly type: typeof RecordType.Squash; readonly bases: readonly LogBase[] }
+  /** A new log starting at a checkpoint: `commits` are the ones below `first` that it keeps, then `first`. */
+  | { readonly type: typeof RecordType.StartLog; readonly vid: VolumeId; readonly first: LSN; readonly commits: readonly Commit[] }
   /** `bases`: the logs that start after LSN 1 (their commits in `commits` are their checkpoints). Absent in early format-2 journals. */
   | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[]; readonly bases: readonly LogBase[] };
 
@@ -135,6 +137,11 @@ function writeBody(w: ByteWriter, record: JournalRecord): void {
     case RecordType.Squash:
       writeBases(w, record.bases);
       return;
+    case RecordType.StartLog:
+      writeBases(w, [[record.vid, record.first]]);
+      w.varint(record.commits.length);
+      for (const commit of record.commits) writeCommit(w, commit);
+      return;
   }
 }
 
@@ -172,6 +179,13 @@ function readBody(type: number, r: ByteReader): JournalRecord {
     }
     case RecordType.Squash:
       return { type, bases: readBases(r) };
+    case RecordType.StartLog: {
+      const [start] = readBases(r);
+      if (!start) throw corrupt('a log start record names no log');
+      const commits: Commit[] = [];
+      for (let n = r.varint(); n > 0; n--) commits.push(readCommit(r));
+      return { type, vid: start[0], first: start[1], commits };
+    }
     default:
       throw corrupt(`unknown journal record type ${type}`);
   }

@@ -66,6 +66,13 @@ export interface LocalStore {
    */
   linkPagesSync(sid: SegmentId, sources: ReadonlyMap<PageIdx, SegmentId>): PageSet;
   /**
+   * Starts `vid`'s log (which must hold no commit) at a checkpoint: `commits` are the commits below
+   * `first` that hold the newest version of some page at `first`, ascending, then commit `first`
+   * itself (a clone from a remote checkpoint). The log then goes on with `appendCommitsSync` at
+   * `first` + 1, and `oldestLsnSync` is `first`. Durable on return.
+   */
+  startLogSync(vid: VolumeId, first: LSN, commits: readonly Commit[]): void;
+  /**
    * Squashes history: each volume's log then starts at the given LSN (≤ its latest; older starts are
    * ignored). Commits below it that hold no page newest at it are forgotten, with the pages only
    * they referenced. One durable record for all volumes.

@@ -210,6 +210,13 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     crashAtEveryByte(dir, (st) => st.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 5 });
   });
 
+  it('while starting a log at a checkpoint', () => {
+    const b = vidOf(3);
+    const checkpoint = [localCommit(b, 3, 3, [1]).commit, localCommit(b, 7, 7, [2, 3]).commit, localCommit(b, 9, 9, [3]).commit];
+    const { landed } = crashAtEveryByte(storeWith([c1]), (s) => s.startLogSync(b, LSN.parse(9), checkpoint));
+    expect(landed).toBeGreaterThan(0);
+  });
+
   it('while creating a new store: any crash leaves a store that opens empty', () => {
     for (let n = 0; n <= 20 + 32; n++) {
       const dir = new MemoryDirectory();
@@ -454,6 +461,21 @@ describe('SlotStore: squashed history', () => {
     // And it goes on from there.
     reopened.appendCommitsSync([localCommit(a, 2001, 2001, [3])]);
     expect(reopened.latestLsnSync(a)).toBe(2001);
+  });
+
+  it('a log started at a checkpoint reads as of its first LSN, goes on from there, and survives reopen and checkpoints', () => {
+    const dir = new MemoryDirectory();
+    const s = MemoryStore.open(dir, { checkpointBytes: 256 });
+    // As of LSN 40: page 1 newest at 12, pages 2-3 at 30, page 3 then at 40.
+    const checkpoint = [localCommit(a, 12, 12, [1]).commit, localCommit(a, 30, 30, [2, 3]).commit, localCommit(a, 40, 40, [3]).commit];
+    s.startLogSync(a, LSN.parse(40), checkpoint);
+    for (let n = 41; n <= 60; n++) s.appendCommitsSync([{ commit: localCommit(a, n, n, [4]).commit }]);
+    s.closeSync();
+    const r = MemoryStore.open(dir, { checkpointBytes: 256 });
+    expect([r.oldestLsnSync(a), r.latestLsnSync(a), r.statsSync().commits]).toEqual([40, 60, 23]);
+    const version = (p: number, end: number) => r.findPageVersionSync(a, idx(p), LSN.FIRST, LSN.parse(end));
+    expect([version(1, 60), version(2, 60), version(3, 60), version(4, 45), version(4, 40)]).toEqual([12, 30, 40, 45, undefined]);
+    expect(() => r.startLogSync(a, LSN.parse(70), [localCommit(a, 70, 70, [1]).commit])).toThrow(/holds commits already/);
   });
 
   it('a squash past the latest commit is refused and changes nothing', () => {

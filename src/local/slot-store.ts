@@ -212,6 +212,20 @@ export class SlotStore implements LocalStore {
     this.#trimAndMaintain();
   }
 
+  startLogSync(vid: VolumeId, first: LSN, commits: readonly Commit[]): void {
+    this.#checkOpen();
+    assert(this.#index.latest(vid) === undefined, `log ${vid} started at ${first} but it holds commits already`);
+    assert(commits.at(-1)?.lsn === first, `log ${vid} started at ${first} without its commit ${first}`);
+    let previous = 0;
+    for (const c of commits) {
+      assert(c.vid === vid && c.lsn > previous, `log ${vid} started with commit ${c.vid}@${c.lsn} out of order`);
+      Commit.validate(c);
+      previous = c.lsn;
+    }
+    this.#commit({ type: RecordType.StartLog, vid, first, commits });
+    this.#upkeepIfJournalFull();
+  }
+
   squashSync(bases: ReadonlyMap<VolumeId, LSN>): void {
     this.#checkOpen();
     const moves: LogBase[] = [];
@@ -503,6 +517,10 @@ export class SlotStore implements LocalStore {
         for (const [vid, first] of record.bases) for (const sid of this.#index.squash(vid, first)) this.#forgetSegment(sid);
         // The last checkpoint no longer measures the live metadata: checkpoint again once the journal is full.
         this.#baseBytes = 0;
+        return;
+      case RecordType.StartLog:
+        this.#index.start(record.vid, record.first);
+        for (const commit of record.commits) this.#index.add(commit);
         return;
       case RecordType.Base:
         this.#index = new CommitIndex();
