@@ -147,8 +147,9 @@ export class SlotStore implements LocalStore {
 
   // ── Writes ────────────────────────────────────────────────────────────────────────────────
 
-  appendCommitsSync(entries: readonly CommitEntry[]): void {
+  appendCommitsSync(given: readonly CommitEntry[]): void {
     this.#checkOpen();
+    const entries = given.map((e) => (e.commit.checkpoint ? { ...e, commit: Commit.withoutCheckpoint(e.commit) } : e));
     const next = new Map<VolumeId, LSN>();
     const pages: Page[] = [];
     for (const { commit, pages: held } of entries) {
@@ -212,8 +213,9 @@ export class SlotStore implements LocalStore {
     this.#trimAndMaintain();
   }
 
-  startLogSync(vid: VolumeId, first: LSN, commits: readonly Commit[]): void {
+  startLogSync(vid: VolumeId, first: LSN, given: readonly Commit[]): void {
     this.#checkOpen();
+    const commits = given.map(Commit.withoutCheckpoint);
     assert(this.#index.latest(vid) === undefined, `log ${vid} started at ${first} but it holds commits already`);
     assert(commits.at(-1)?.lsn === first, `log ${vid} started at ${first} without its commit ${first}`);
     let previous = 0;

@@ -7,7 +7,7 @@ export function commitNotFound(store: LocalStore, vid: VolumeId, lsn: LSN): Scio
   if (oldest !== undefined && lsn < oldest) {
     return new ScionError(
       'CommitNotFound',
-      `Volume ${vid}'s history before LSN ${oldest} was squashed by local GC, so commit ${lsn} can no longer be read locally. Check out LSN ${oldest} or later, or keep more history (historyCommits of local GC; an open checkout keeps its own commit).`,
+      `Volume ${vid}'s history before LSN ${oldest} is not held on this device (local GC squashed it, or a clone started at that checkpoint), so commit ${lsn} cannot be read. Check out LSN ${oldest} or later, or keep more history (historyCommits of local GC; an open checkout keeps its own commit).`,
       { volume: vid, lsn, oldest },
     );
   }

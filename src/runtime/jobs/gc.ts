@@ -135,6 +135,11 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
     if (latest) visit(latest, (c) => (c.vid === graft.local && c.lsn > watermark ? pinned : reachable));
     const from = latest ? last - history + 1 : Math.min(watermark + 1, last - history + 1);
     if (last === 0) continue;
+    if (graft.pending) {
+      // An unlanded push: recovery re-reads the newest version of every page it sent.
+      const end = graft.pending.local;
+      visit({ pageCount: ctx.mustGetCommit(graft.local, end).pageCount, path: [{ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end }] }, () => pinned);
+    }
     if (latest && history > 0) {
       // The window's oldest snapshot whole, so every checkout in the window reads locally.
       const start = Math.max(1, from, ctx.store.oldestLsnSync(graft.local) ?? 1) as LSN;

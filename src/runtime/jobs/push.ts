@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -47,9 +47,11 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
   const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
   let sid = SegmentId.random(ctx.ids);
+  const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
   const commitWith = (id: SegmentId): Commit => ({
     vid: graft.remote, lsn, pageCount, hash,
     ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
   });
   const hint = LatestHint.encode({ vid: graft.remote, lsn });
   await ctx.remote
@@ -103,6 +105,22 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
     if (rest.length > 0) ctx.store.putPagesSync(sid, new Map(rest));
   }
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
+}
+
+/**
+ * The checkpoint a commit after remote LSN `below` carries: the commits of the remote log up to
+ * `below` holding a page visible in `pageCount` pages that the new commit (writing `written`) does not
+ * overwrite, ascending — with it, the volume's whole page index.
+ */
+function checkpointBelow(ctx: JobContext, vid: VolumeId, below: LSN, pageCount: PageCount, written: PageSet): Commit[] {
+  const snapshot: Snapshot = { pageCount, path: [{ vid, start: LSN.FIRST, end: below }] };
+  const holders = new Map<LSN, Commit>();
+  for (let idx = 1 as PageIdx; idx <= pageCount; idx++) {
+    if (written.has(idx)) continue;
+    const commit = ctx.locatePage(snapshot, idx);
+    if (commit?.segment) holders.set(commit.lsn, commit);
+  }
+  return [...holders.values()].sort((a, b) => a.lsn - b.lsn).map(Commit.withoutCheckpoint);
 }
 
 /** The local commits `range` of the graft alone: the pages a push of that range uploads. */
