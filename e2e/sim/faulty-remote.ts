@@ -32,7 +32,7 @@ export interface RemoteWorld {
   readonly rng: Rng;
   faults: FaultRates;
   faultsOn: boolean;
-  /** A read asked for a segment that is gone (a violation if a landed commit references it). */
+  /** A read asked for a segment that is gone: GC deleted something a commit references. */
   onMissingSegment(sid: SegmentId, who: string): void;
   onSegmentDeleted(sid: SegmentId): void;
   /** A commit PUT created its object. */

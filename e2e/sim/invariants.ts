@@ -109,12 +109,6 @@ export class Invariants {
     }
   }
 
-  /** Whether a landed commit names this segment (a read of it must then find it). */
-  isReferenced(sid: SegmentId): boolean {
-    for (const c of this.#commits.values()) if (c.sid === sid) return true;
-    return false;
-  }
-
   /** Remote GC deleted a segment: no commit may reference it. */
   onSegmentDeleted(sid: SegmentId): void {
     for (const [key, c] of this.#commits) {

@@ -173,7 +173,7 @@ const checkout: Op = async (sim, c) => {
   const { rt } = c;
   const latest = await rt.graftFetch(c.bank);
   if (!latest) return 'nothing fetched';
-  const lsn = sim.rng.int(1, latest);
+  const lsn = sim.rng.int(rt.volumeOldestLsn(sim.shared) ?? 1, latest);
   const snapshot = rt.volumeCheckout(sim.shared, LSN.parse(lsn));
   if (sim.rng.chance(0.3)) await rt.snapshotHydrate(snapshot);
   const ids = sim.invariants.checkBankSnapshot(rt, snapshot, lsn, `${c.name} checkout @${lsn}`);
@@ -190,7 +190,7 @@ const checksum: Op = async (sim, c) => {
   const status = rt.graftStatus(c.bank);
   const latest = status.remoteLatest ?? 0;
   if (latest === 0) return 'nothing fetched';
-  const lsn = status.remoteLsn !== undefined && sim.rng.chance(0.5) ? status.remoteLsn : sim.rng.int(1, latest);
+  const lsn = status.remoteLsn !== undefined && sim.rng.chance(0.5) ? status.remoteLsn : sim.rng.int(rt.volumeOldestLsn(sim.shared) ?? 1, latest);
   const snapshot = rt.volumeCheckout(sim.shared, LSN.parse(lsn));
   // Sometimes only the hot frames: the rest is fetched by the checksum's blocking reads.
   await rt.snapshotHydrate(snapshot, sim.rng.chance(0.3) ? { hotOnly: true } : {});
@@ -209,7 +209,7 @@ const fork: Op = async (sim, c) => {
   let from: string;
   const latest = rt.graftStatus(c.bank).remoteLatest;
   if (latest && sim.rng.chance(0.5)) {
-    const lsn = sim.rng.int(1, latest);
+    const lsn = sim.rng.int(rt.volumeOldestLsn(sim.shared) ?? 1, latest);
     snapshot = rt.volumeCheckout(sim.shared, LSN.parse(lsn));
     from = `remote @${lsn}`;
   } else {
@@ -270,10 +270,12 @@ const remoteGc: Op = async (sim, c) => {
 
 const localGc: Op = async (sim, c) => {
   const budget = sim.rng.pick([undefined, 0, 4 * 4096, 16 * 4096]);
+  // A short history window squashes most of the history held locally into checkpoints.
+  const history = sim.rng.pick([undefined, 1, 3]);
   c.localGcRuns++;
-  const r = c.rt.collectLocalGarbage(budget === undefined ? {} : { cacheBudgetBytes: budget });
+  const r = c.rt.collectLocalGarbage({ ...(budget === undefined ? {} : { cacheBudgetBytes: budget }), ...(history === undefined ? {} : { historyCommits: history }) });
   sim.invariants.checkUnpushedPagesHeld(c);
-  return `budget ${budget ?? 'none'}: evicted ${r.pagesEvicted}, kept ${r.pagesKept}`;
+  return `budget ${budget ?? 'none'}, window ${history ?? 'default'}: evicted ${r.pagesEvicted}, kept ${r.pagesKept}, squashed ${r.commitsSquashed}`;
 };
 
 /** Power loss now (sometimes mid-write: a torn tail), then a restart from what was durable. */

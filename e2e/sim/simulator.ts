@@ -125,10 +125,7 @@ export class Simulation {
       rng: this.rng,
       faults: config.faults,
       faultsOn: false,
-      // Recovery probes whether a pending push's segment survived GC: only a landed commit's segment must be there.
-      onMissingSegment: (sid, who) => {
-        if (this.invariants.isReferenced(sid)) this.violation('missing-segment', `${who} read segment ${sid}, which a commit references but the remote no longer holds`);
-      },
+      onMissingSegment: (sid, who) => this.violation('missing-segment', `${who} read segment ${sid}, which a commit references but the remote no longer holds`),
       onSegmentDeleted: (sid) => {
         this.stats.segmentsDeleted++;
         this.log(`remote GC deleted segment ${sid.slice(-5)}`);

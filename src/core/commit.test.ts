@@ -316,3 +316,25 @@ describe('Commit', () => {
     );
   });
 });
+
+describe('Commit checkpoints (format 2)', () => {
+  const older = (lsn: number, p: number[]): Commit => ({ vid, lsn: LSN.parse(lsn), pageCount: PageCount.parse(300), hash, segment: { sid: fakeSegmentId(lsn), pages: PageSet.of(p), frames: [{ pages: PageSet.of(p), bytes: 50 }] } });
+  const checkpointed: Commit = { ...full, checkpoint: [older(3, [4, 5]), older(17, [6]), older(41, [12])] };
+
+  it('round-trips the commits a checkpoint carries, in order', () => {
+    const decoded = Commit.decode(Commit.encode(checkpointed));
+    expect(plain(decoded)).toEqual(plain(full));
+    expect(decoded.checkpoint?.map(plain)).toEqual(checkpointed.checkpoint?.map(plain));
+    expect(Commit.decode(Commit.encode(full)).checkpoint).toBeUndefined();
+  });
+
+  it('refuses a checkpoint holding another volume\'s commit, a later or unordered one, or one without a hash as Corrupt', () => {
+    const bad: Commit[][] = [
+      [{ ...older(3, [4]), vid: fakeVolumeId(9) }],
+      [older(42, [4])],
+      [older(17, [4]), older(3, [5])],
+      [{ ...older(3, [4]), hash: undefined }],
+    ];
+    for (const checkpoint of bad) expectScionError(() => Commit.decode(Commit.encode({ ...full, checkpoint })), 'Corrupt');
+  });
+});

@@ -49,13 +49,22 @@ export interface Commit {
   readonly hash?: CommitHash | undefined;
   /** Absent when the commit only changed the page count. */
   readonly segment?: SegmentRef | undefined;
+  /**
+   * A checkpoint (remote commits at a checkpoint LSN, format 2): the commits below this one that hold
+   * the newest version of some page as of it, ascending. With this commit they are the volume's whole
+   * page → (segment, frame) index, so a clone needs nothing older. Never kept in the local store.
+   */
+  readonly checkpoint?: readonly Commit[] | undefined;
 }
 
 const MAGIC = 0x544d_4353; // "SCMT" little-endian
 /** Written by this Scion; version 1 (no frame digests, no segment home) is still read. */
 export const COMMIT_FORMAT_VERSION = 2;
+/** A pusher makes every remote commit whose LSN is a multiple of this a checkpoint. */
+export const CHECKPOINT_INTERVAL = 64;
 const HAS_HASH = 1;
 const HAS_SEGMENT = 2;
+const HAS_CHECKPOINT = 4;
 // Segment flags (format 2).
 const SEG_HAS_HOME = 1;
 const SEG_HAS_DIGESTS = 2;
@@ -65,12 +74,19 @@ export const Commit = {
   /** The commit's pages, or none. */
   pages: (c: Commit): PageSet => c.segment?.pages ?? PageSet.EMPTY,
 
+  /** The commit without the checkpoint it may carry (what a local log keeps: its own structure is its checkpoint). */
+  withoutCheckpoint: (c: Commit): Commit => {
+    if (!c.checkpoint) return c;
+    const { checkpoint: _, ...rest } = c;
+    return rest;
+  },
+
   /** Binary form: magic, version, fields, CRC-32C over everything before it. */
   encode(c: Commit): Uint8Array {
     const w = new ByteWriter(64)
       .u32(MAGIC)
       .u8(COMMIT_FORMAT_VERSION)
-      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0))
+      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0) | (c.checkpoint ? HAS_CHECKPOINT : 0))
       .bytes(VolumeId.toBytes(c.vid))
       .varint(c.lsn)
       .varint(c.pageCount);
@@ -94,6 +110,14 @@ export const Commit = {
       }
       w.varint(seg.hotFrames ?? 0);
     }
+    if (c.checkpoint) {
+      w.varint(c.checkpoint.length);
+      for (const older of c.checkpoint) {
+        if (older.checkpoint) throw invalidInput(`Commit ${older.vid}@${older.lsn} of a checkpoint carries a checkpoint itself.`);
+        const bytes = Commit.encode(older);
+        w.varint(bytes.byteLength).bytes(bytes);
+      }
+    }
     return seal(w.finish());
   },
 
@@ -106,7 +130,7 @@ export const Commit = {
       throw invalidInput(`Unknown commit format version ${version}; this Scion reads versions 1 and ${COMMIT_FORMAT_VERSION}. Upgrade Scion.`);
     }
     const flags = r.u8();
-    if (flags & ~(HAS_HASH | HAS_SEGMENT)) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
+    if (flags & ~(HAS_HASH | HAS_SEGMENT | (version === 1 ? 0 : HAS_CHECKPOINT))) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
     const asCorrupt = <T>(parse: () => T): T => {
       try {
         return parse();
@@ -138,8 +162,21 @@ export const Commit = {
       if (hotFrames > frameCount) throw corrupt(`A commit record marks ${hotFrames} hot frames of ${frameCount}.`);
       segment = home ? { sid, home, pages, frames, hotFrames } : { sid, pages, frames, hotFrames };
     }
+    let checkpoint: Commit[] | undefined;
+    if (flags & HAS_CHECKPOINT) {
+      checkpoint = [];
+      const n = r.varint();
+      if (n > r.remaining) throw corrupt(`A commit record claims a checkpoint of ${n} commits but has ${r.remaining} bytes left.`);
+      for (let i = 0; i < n; i++) {
+        const older = Commit.decode(r.bytes(r.varint()));
+        if (older.vid !== vid || older.lsn >= lsn || older.lsn <= (checkpoint.at(-1)?.lsn ?? 0) || older.checkpoint || !older.hash) {
+          throw corrupt(`The checkpoint of commit ${vid}@${lsn} holds commit ${older.vid}@${older.lsn}: not an earlier commit of the volume in order.`);
+        }
+        checkpoint.push(older);
+      }
+    }
     r.end();
-    const commit: Commit = { vid, lsn, pageCount, hash, segment };
+    const commit: Commit = checkpoint ? { vid, lsn, pageCount, hash, segment, checkpoint } : { vid, lsn, pageCount, hash, segment };
     Commit.validate(commit);
     return commit;
   },

@@ -18,12 +18,6 @@ export interface PendingCommit {
   /** The remote LSN it is creating. */
   readonly remote: LSN;
   readonly hash: CommitHash;
-  /**
-   * The commit record being created, base64 (catalogs hold JSON-safe data). Recovery that finds the
-   * LSN still free PUTs exactly this record again, so a delayed first PUT and the retry cannot
-   * disagree. Absent in grafts saved by earlier versions.
-   */
-  readonly record?: string | undefined;
 }
 
 /**
@@ -56,12 +50,7 @@ export const Graft = {
           }
         : undefined,
       pending: pending
-        ? {
-            local: LSN.parse(Number(pending.local)),
-            remote: LSN.parse(Number(pending.remote)),
-            hash: CommitHash.parse(String(pending.hash)),
-            ...(typeof pending.record === 'string' ? { record: pending.record } : {}),
-          }
+        ? { local: LSN.parse(Number(pending.local)), remote: LSN.parse(Number(pending.remote)), hash: CommitHash.parse(String(pending.hash)) }
         : undefined,
     };
   },

@@ -1,6 +1,6 @@
 export { ChecksumBuilder } from './checksum.ts';
 export { ByteReader, ByteWriter, seal, unseal } from './codec.ts';
-export { Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES } from './commit.ts';
+export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES } from './commit.ts';
 export type { FrameRef, SegmentAddress, SegmentRef } from './commit.ts';
 export { CommitHash } from './commit-hash.ts';
 export { crc32c } from './crc.ts';

@@ -1,15 +1,29 @@
 import { assert, LSN, type Commit, type PageIdx, type SegmentId, type VolumeId } from '../core/index.ts';
 
 interface VolumeLog {
-  /** commits[i] has LSN i + 1: logs are gap-free from 1. */
-  readonly commits: Commit[];
-  /** For each page, the ascending LSNs of the commits that wrote it. */
+  /**
+   * The oldest LSN whose snapshot the log holds (LSN 1 until history is squashed): every commit from
+   * it on is held, in `commits` (commits[i] has LSN first + i).
+   */
+  first: LSN;
+  commits: Commit[];
+  /**
+   * Commits below `first` that still hold the newest version (at `first`) of some page, ascending.
+   * Together with `commits[0]` they summarize everything up to `first`: a checkpoint of the log.
+   */
+  older: Map<LSN, Commit>;
+  newestOlder: LSN | 0;
+  /**
+   * For each page, the ascending LSNs of the held commits that wrote it; below `first` only the
+   * newest (so a lookup whose end is at or after `first` finds the right version).
+   */
   readonly versions: Map<PageIdx, LSN[]>;
 }
 
 /**
  * The in-memory index every store rebuilds at open: commits by (volume, LSN), which commit last wrote
- * a page at or below an LSN, and how many commits reference each segment.
+ * a page at or below an LSN, and how many commits reference each segment. A log may start at a
+ * checkpoint (`squash`): its history before `first` is summarized by the commits still holding pages.
  */
 export class CommitIndex {
   readonly #logs = new Map<VolumeId, VolumeLog>();
@@ -21,17 +35,31 @@ export class CommitIndex {
   }
 
   latest(vid: VolumeId): LSN | undefined {
-    const n = this.#logs.get(vid)?.commits.length;
-    return n ? (n as LSN) : undefined;
+    const log = this.#logs.get(vid);
+    return log && log.commits.length > 0 ? ((log.first + log.commits.length - 1) as LSN) : undefined;
   }
 
+  /** The oldest LSN a snapshot of `vid` may end at: history before it was squashed. */
+  oldest(vid: VolumeId): LSN | undefined {
+    const log = this.#logs.get(vid);
+    return log && log.commits.length > 0 ? log.first : undefined;
+  }
+
+  /** A held commit: every one from `oldest` on, and older ones that still hold a page newest at `oldest`. */
   get(vid: VolumeId, lsn: LSN): Commit | undefined {
-    return this.#logs.get(vid)?.commits[lsn - 1];
+    const log = this.#logs.get(vid);
+    if (!log) return undefined;
+    return lsn >= log.first ? log.commits[lsn - log.first] : log.older.get(lsn);
   }
 
-  /** Every commit, volume by volume in LSN order (the order `add` accepts them in). */
+  /** Every held commit, volume by volume in LSN order (the order `add` accepts them in after `start`). */
   all(): Commit[] {
-    return [...this.#logs.values()].flatMap((log) => log.commits);
+    return [...this.#logs.values()].flatMap((log) => [...log.older.values(), ...log.commits]);
+  }
+
+  /** Logs that start after LSN 1, with their first LSN. */
+  bases(): [VolumeId, LSN][] {
+    return [...this.#logs].filter(([, log]) => log.first > LSN.FIRST).map(([vid, log]) => [vid, log.first]);
   }
 
   volumes(): VolumeId[] {
@@ -44,17 +72,30 @@ export class CommitIndex {
     assert(commit.lsn === expected, `commit ${commit.vid}@${commit.lsn} appended where ${expected} was next`);
   }
 
+  /** Starts an empty log at `first`: the commits `add`ed next are its checkpoint (LSNs below `first`, then `first`). */
+  start(vid: VolumeId, first: LSN): void {
+    assert(!this.#logs.has(vid), `log ${vid} started twice`);
+    this.#logs.set(vid, { first, commits: [], older: new Map(), newestOlder: 0, versions: new Map() });
+  }
+
   add(commit: Commit): void {
     let log = this.#logs.get(commit.vid);
-    if (!log) this.#logs.set(commit.vid, (log = { commits: [], versions: new Map() }));
-    assert(commit.lsn === log.commits.length + 1, `commit ${commit.vid}@${commit.lsn} out of order`);
-    log.commits.push(commit);
+    if (!log) this.#logs.set(commit.vid, (log = { first: LSN.FIRST, commits: [], older: new Map(), newestOlder: 0, versions: new Map() }));
+    if (commit.lsn < log.first) {
+      assert(log.commits.length === 0 && commit.lsn > log.newestOlder, `checkpoint commit ${commit.vid}@${commit.lsn} out of order`);
+      log.newestOlder = commit.lsn;
+      log.older.set(commit.lsn, commit);
+    } else {
+      assert(commit.lsn === log.first + log.commits.length, `commit ${commit.vid}@${commit.lsn} out of order`);
+      log.commits.push(commit);
+    }
     this.#commitCount++;
     if (!commit.segment) return;
     this.#segmentRefs.set(commit.segment.sid, (this.#segmentRefs.get(commit.segment.sid) ?? 0) + 1);
     for (const idx of commit.segment.pages) {
       const lsns = log.versions.get(idx);
-      if (lsns) lsns.push(commit.lsn);
+      // Below `first` only the newest version counts, and checkpoint commits arrive in LSN order.
+      if (lsns && commit.lsn >= log.first) lsns.push(commit.lsn);
       else log.versions.set(idx, [commit.lsn]);
     }
   }
@@ -81,14 +122,52 @@ export class CommitIndex {
     return this.#segmentRefs.has(sid);
   }
 
+  /**
+   * Moves the log's start to `first` (≤ its latest LSN): commits below it that hold no page newest at
+   * `first` are forgotten. Returns the segments no commit references any more.
+   */
+  squash(vid: VolumeId, first: LSN): SegmentId[] {
+    const log = this.#logs.get(vid);
+    const latest = this.latest(vid);
+    assert(log !== undefined && latest !== undefined && first <= latest, `squashing ${vid} to ${first} past its latest commit ${latest}`);
+    if (first <= log.first) return [];
+    const live = new Set<LSN>();
+    for (const [idx, lsns] of log.versions) {
+      let newest = -1;
+      for (let i = lsns.length - 1; i >= 0; i--) if ((lsns[i] as LSN) <= first) {
+        newest = i;
+        break;
+      }
+      if (newest < 0) continue;
+      live.add(lsns[newest] as LSN);
+      if (newest > 0) log.versions.set(idx, lsns.slice(newest));
+    }
+    const older = new Map<LSN, Commit>();
+    const dropped: Commit[] = [];
+    const below = [...log.older.values(), ...log.commits.slice(0, first - log.first)];
+    for (const c of below) {
+      if (live.has(c.lsn)) older.set(c.lsn, c);
+      else dropped.push(c);
+    }
+    log.commits = log.commits.slice(first - log.first);
+    log.older = older;
+    log.newestOlder = [...older.keys()].at(-1) ?? 0;
+    log.first = first;
+    return this.#release(dropped);
+  }
+
   /** Removes a volume's log; returns the segments no commit references any more. */
   drop(vid: VolumeId): SegmentId[] {
     const log = this.#logs.get(vid);
     if (!log) return [];
     this.#logs.delete(vid);
-    this.#commitCount -= log.commits.length;
+    return this.#release([...log.older.values(), ...log.commits]);
+  }
+
+  #release(commits: readonly Commit[]): SegmentId[] {
+    this.#commitCount -= commits.length;
     const orphans: SegmentId[] = [];
-    for (const c of log.commits) {
+    for (const c of commits) {
       if (!c.segment) continue;
       const left = (this.#segmentRefs.get(c.segment.sid) ?? 1) - 1;
       if (left > 0) this.#segmentRefs.set(c.segment.sid, left);
@@ -100,4 +179,3 @@ export class CommitIndex {
     return orphans;
   }
 }
-

@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, Commit, corrupt, crc32c, PageSet, SegmentId, VolumeId, type PageIdx } from '../core/index.ts';
+import { ByteReader, ByteWriter, Commit, corrupt, crc32c, LSN, PageSet, SegmentId, VolumeId, type PageIdx } from '../core/index.ts';
 import { STORE_FORMAT } from './high-water-mark.ts';
 import type { SyncFile } from './sync-file.ts';
 
@@ -13,7 +13,7 @@ const JOURNAL_MAGIC = new TextEncoder().encode('SCIONJNL');
 export const JOURNAL_HEADER = 20;
 const RECORD_HEADER = 12;
 
-export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7 } as const;
+export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9 } as const;
 
 /** Where a page's bytes are: its slot in the page file and their CRC-32C. */
 export interface Placement {
@@ -35,7 +35,14 @@ export type JournalRecord =
   | { readonly type: typeof RecordType.DropVolume; readonly vid: VolumeId }
   | { readonly type: typeof RecordType.EvictPages; readonly evicted: readonly (readonly [SegmentId, PageSet])[] }
   | { readonly type: typeof RecordType.MovePages; readonly moves: readonly (readonly [from: number, to: number])[] }
-  | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[] };
+  | { readonly type: typeof RecordType.Squash; readonly bases: readonly LogBase[] }
+  /** A new log starting at a checkpoint: `commits` are the ones below `first` that it keeps, then `first`. */
+  | { readonly type: typeof RecordType.StartLog; readonly vid: VolumeId; readonly first: LSN; readonly commits: readonly Commit[] }
+  /** `bases`: the logs that start after LSN 1 (their commits in `commits` are their checkpoints). Absent in early format-2 journals. */
+  | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[]; readonly bases: readonly LogBase[] };
+
+/** A volume's log starts at `first`: what came before is summarized by the commits still holding pages. */
+export type LogBase = readonly [vid: VolumeId, first: LSN];
 
 export function encodeJournalHeader(generation: number): Uint8Array {
   const header = new Uint8Array(JOURNAL_HEADER);
@@ -125,6 +132,15 @@ function writeBody(w: ByteWriter, record: JournalRecord): void {
       for (const commit of record.commits) writeCommit(w, commit);
       w.varint(record.segments.length);
       for (const placed of record.segments) writeSegment(w, placed);
+      writeBases(w, record.bases);
+      return;
+    case RecordType.Squash:
+      writeBases(w, record.bases);
+      return;
+    case RecordType.StartLog:
+      writeBases(w, [[record.vid, record.first]]);
+      w.varint(record.commits.length);
+      for (const commit of record.commits) writeCommit(w, commit);
       return;
   }
 }
@@ -159,7 +175,16 @@ function readBody(type: number, r: ByteReader): JournalRecord {
       for (let n = r.varint(); n > 0; n--) commits.push(readCommit(r));
       const segments: SegmentPlacements[] = [];
       for (let n = r.varint(); n > 0; n--) segments.push(readSegment(r));
-      return { type, commits, segments };
+      return { type, commits, segments, bases: r.remaining > 0 ? readBases(r) : [] };
+    }
+    case RecordType.Squash:
+      return { type, bases: readBases(r) };
+    case RecordType.StartLog: {
+      const [start] = readBases(r);
+      if (!start) throw corrupt('a log start record names no log');
+      const commits: Commit[] = [];
+      for (let n = r.varint(); n > 0; n--) commits.push(readCommit(r));
+      return { type, vid: start[0], first: start[1], commits };
     }
     default:
       throw corrupt(`unknown journal record type ${type}`);
@@ -173,6 +198,17 @@ function writeCommit(w: ByteWriter, commit: Commit): void {
 
 function readCommit(r: ByteReader): Commit {
   return Commit.decode(r.bytes(r.varint()));
+}
+
+function writeBases(w: ByteWriter, bases: readonly LogBase[]): void {
+  w.varint(bases.length);
+  for (const [vid, first] of bases) w.bytes(VolumeId.toBytes(vid)).varint(first);
+}
+
+function readBases(r: ByteReader): LogBase[] {
+  const bases: LogBase[] = [];
+  for (let n = r.varint(); n > 0; n--) bases.push([VolumeId.fromBytes(r.bytes(16)), LSN.parse(r.varint())]);
+  return bases;
 }
 
 function writeSegment(w: ByteWriter, placed: SegmentPlacements): void {

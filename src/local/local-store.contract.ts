@@ -351,6 +351,31 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
     checkPages(await h.reopen(), full, 'fetched pages after reopen');
   },
 
+  async 'squashSync starts a log at a checkpoint: later snapshots read the same, older commits and their pages go, durably'(h) {
+    const a = vidOf(1);
+    // Pages 1-2 at LSN 1, page 2 again at 2, page 3 at 3, page 1 again at 4, page 3 again at 5.
+    const entries = [[1, 2], [2], [3], [1], [3]].map((pages, i) => makeEntry(a, i + 1, { sid: 10 + i, pages }));
+    h.store.appendCommitsSync(entries);
+    h.store.squashSync(new Map([[a, lsn(4)]]));
+    const checkSquashed = (s: LocalStore, when: string) => {
+      check(s.oldestLsnSync(a) === 4 && s.latestLsnSync(a) === 5, `${when}: the log spans ${s.oldestLsnSync(a)}..=${s.latestLsnSync(a)}, expected 4..=5`);
+      // As of LSN 4: page 1 is LSN 4's, page 2 LSN 2's, page 3 LSN 3's; LSN 1 holds nothing newest.
+      const at4 = [1, 2, 3].map((p) => s.findPageVersionSync(a, idx(p), lsn(1), lsn(4)));
+      check(at4.join(',') === '4,2,3', `${when}: versions as of 4 are ${at4.join(',')}`);
+      check(s.findPageVersionSync(a, idx(3), lsn(1), lsn(5)) === 5, `${when}: page 3 as of 5`);
+      check(s.getCommitSync(a, lsn(1)) === undefined, `${when}: commit 1 (nothing newest at 4) is still held`);
+      for (const e of entries.slice(1)) checkCommit(s, e.commit);
+      checkNoPage(s, sidOf(10), idx(1), `${when}: the squashed commit's page`);
+      for (const e of entries.slice(1)) checkPages(s, e);
+      check(s.statsSync().commits === 4, `${when}: ${s.statsSync().commits} commits held, expected 4`);
+    };
+    checkSquashed(h.store, 'after squash');
+    const s = await h.reopen();
+    checkSquashed(s, 'after reopen');
+    s.appendCommitsSync([makeEntry(a, 6, { sid: 16, pages: [2] })]);
+    check(s.findPageVersionSync(a, idx(2), lsn(1), lsn(6)) === 6, 'the log goes on after a squash');
+  },
+
   async 'dropVolumeSync removes the log and the pages no other volume references'(h) {
     const a = vidOf(1);
     const fork = vidOf(2);

@@ -31,7 +31,16 @@ export interface LocalStore {
 
   /** The newest LSN of a volume's log held locally, or undefined if none. */
   latestLsnSync(vid: VolumeId): LSN | undefined;
+  /**
+   * A held commit: every commit from `oldestLsnSync(vid)` on, and older ones that still hold the
+   * newest version of a page at that LSN (the log's checkpoint).
+   */
   getCommitSync(vid: VolumeId, lsn: LSN): Commit | undefined;
+  /**
+   * The oldest LSN a snapshot of `vid` may end at (1 unless history was squashed), or undefined if
+   * no log is held. Lookups (`findPageVersionSync`) are only meaningful for `end` at or after it.
+   */
+  oldestLsnSync(vid: VolumeId): LSN | undefined;
   /** The newest LSN in `start..=end` of `vid`'s log whose commit wrote `pageIdx`. */
   findPageVersionSync(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined;
   /** Volumes with at least one commit stored. */
@@ -56,6 +65,19 @@ export interface LocalStore {
    * Returns the pages linked; a source not held is skipped.
    */
   linkPagesSync(sid: SegmentId, sources: ReadonlyMap<PageIdx, SegmentId>): PageSet;
+  /**
+   * Starts `vid`'s log (which must hold no commit) at a checkpoint: `commits` are the commits below
+   * `first` that hold the newest version of some page at `first`, ascending, then commit `first`
+   * itself (a clone from a remote checkpoint). The log then goes on with `appendCommitsSync` at
+   * `first` + 1, and `oldestLsnSync` is `first`. Durable on return.
+   */
+  startLogSync(vid: VolumeId, first: LSN, commits: readonly Commit[]): void;
+  /**
+   * Squashes history: each volume's log then starts at the given LSN (≤ its latest; older starts are
+   * ignored). Commits below it that hold no page newest at it are forgotten, with the pages only
+   * they referenced. One durable record for all volumes.
+   */
+  squashSync(bases: ReadonlyMap<VolumeId, LSN>): void;
   /** Forgets a volume's log; pages no remaining commit references are freed. */
   dropVolumeSync(vid: VolumeId): void;
 

@@ -57,7 +57,7 @@ function fingerprint(store: LocalStore): string {
       const c = store.getCommitSync(vid, LSN.parse(l));
       commits.push(`${l}:${c?.pageCount}:${c?.segment?.sid ?? '-'}:${c?.segment?.pages.toString() ?? ''}`);
     }
-    return `${vid}=[${commits.join(' ')}]`;
+    return `${vid}@${(store as Partial<LocalStore>).oldestLsnSync?.(vid) ?? 1}=[${commits.join(' ')}]`;
   });
   const pages = [...store.cachedPagesSync()].sort(([a], [b]) => a.localeCompare(b)).map(([sid, set]) =>
     `${sid}{${[...set].map((i) => `${i}:${crc32c(store.readPageSync(sid, i) as Page)}`).join(',')}}`);
@@ -192,6 +192,30 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     const before = storeWith(entries);
     // A tiny threshold: the next commit is followed by a checkpoint.
     crashAtEveryByte(before, (s) => s.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 7 });
+  });
+
+  it('while squashing history (and the compaction step it starts)', () => {
+    const b = vidOf(2);
+    const entries = Array.from({ length: 30 }, (_, i) => localCommit(a, i + 1, i + 1, [1 + (i % 4), 5 + (i % 3)]));
+    const before = storeWith([...entries, localCommit(b, 1, 99, [1])]);
+    const { landed } = crashAtEveryByte(before, (s) => s.squashSync(new Map([[a, LSN.parse(25)]])), { step: 97 });
+    expect(landed).toBeGreaterThan(0);
+  });
+
+  it('while checkpointing a squashed journal: the checkpoint carries where each log starts', () => {
+    const entries = Array.from({ length: 40 }, (_, i) => localCommit(a, i + 1, i + 1, [1 + (i % 3)]));
+    const dir = storeWith(entries);
+    const s = MemoryStore.open(dir);
+    s.squashSync(new Map([[a, LSN.parse(38)]]));
+    s.closeSync();
+    crashAtEveryByte(dir, (st) => st.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 5 });
+  });
+
+  it('while starting a log at a checkpoint', () => {
+    const b = vidOf(3);
+    const checkpoint = [localCommit(b, 3, 3, [1]).commit, localCommit(b, 7, 7, [2, 3]).commit, localCommit(b, 9, 9, [3]).commit];
+    const { landed } = crashAtEveryByte(storeWith([c1]), (s) => s.startLogSync(b, LSN.parse(9), checkpoint));
+    expect(landed).toBeGreaterThan(0);
   });
 
   it('while creating a new store: any crash leaves a store that opens empty', () => {
@@ -404,5 +428,61 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
     const dir = new MemoryDirectory({ legacy: damaged });
     expectCode(() => MemoryStore.open(dir), 'Corrupt');
     expect(dir.legacy?.bytes()).toEqual(damaged);
+  });
+});
+
+describe('SlotStore: squashed history', () => {
+  const a = vidOf(1);
+
+  it('reopens from a checkpoint holding only the surviving commits: open reads O(live pages + retained commits)', () => {
+    const dir = new MemoryDirectory();
+    const s = MemoryStore.open(dir, { checkpointBytes: 4096 });
+    // 2,000 single-page commits over a 10-page volume.
+    for (let n = 1; n <= 2000; n++) s.appendCommitsSync([localCommit(a, n, n, [1 + (n % 10)])]);
+    const full = s.statsSync();
+    s.squashSync(new Map([[a, LSN.parse(1990)]]));
+    while (s.compactStepSync());
+    const after = s.statsSync();
+    // Commits 1990..=2000 plus the older ones still holding one of the 10 pages.
+    expect(after.commits).toBeLessThanOrEqual(11 + 10);
+    expect(after.slots).toBeLessThanOrEqual(21);
+    s.closeSync();
+    const reopened = MemoryStore.open(dir, { checkpointBytes: 4096 });
+    expect(reopened.statsSync().journalBytes).toBeLessThan(full.journalBytes / 20);
+    expect(reopened.oldestLsnSync(a)).toBe(1990);
+    expect(reopened.latestLsnSync(a)).toBe(2000);
+    expect(reopened.getCommitSync(a, LSN.parse(1000))).toBeUndefined();
+    for (let p = 1; p <= 10; p++) {
+      const lsn = reopened.findPageVersionSync(a, idx(p), LSN.FIRST, LSN.parse(2000)) as LSN;
+      // The newest n ≤ 2000 with 1 + n % 10 === p.
+      expect(lsn).toBe(2000 - ((2000 - (p - 1) + 10) % 10));
+      const sid = reopened.getCommitSync(a, lsn)?.segment?.sid as SegmentId;
+      expect(reopened.readPageSync(sid, idx(p))).toEqual(makePage(lsn, p));
+    }
+    // And it goes on from there.
+    reopened.appendCommitsSync([localCommit(a, 2001, 2001, [3])]);
+    expect(reopened.latestLsnSync(a)).toBe(2001);
+  });
+
+  it('a log started at a checkpoint reads as of its first LSN, goes on from there, and survives reopen and checkpoints', () => {
+    const dir = new MemoryDirectory();
+    const s = MemoryStore.open(dir, { checkpointBytes: 256 });
+    // As of LSN 40: page 1 newest at 12, pages 2-3 at 30, page 3 then at 40.
+    const checkpoint = [localCommit(a, 12, 12, [1]).commit, localCommit(a, 30, 30, [2, 3]).commit, localCommit(a, 40, 40, [3]).commit];
+    s.startLogSync(a, LSN.parse(40), checkpoint);
+    for (let n = 41; n <= 60; n++) s.appendCommitsSync([{ commit: localCommit(a, n, n, [4]).commit }]);
+    s.closeSync();
+    const r = MemoryStore.open(dir, { checkpointBytes: 256 });
+    expect([r.oldestLsnSync(a), r.latestLsnSync(a), r.statsSync().commits]).toEqual([40, 60, 23]);
+    const version = (p: number, end: number) => r.findPageVersionSync(a, idx(p), LSN.FIRST, LSN.parse(end));
+    expect([version(1, 60), version(2, 60), version(3, 60), version(4, 45), version(4, 40)]).toEqual([12, 30, 40, 45, undefined]);
+    expect(() => r.startLogSync(a, LSN.parse(70), [localCommit(a, 70, 70, [1]).commit])).toThrow(/holds commits already/);
+  });
+
+  it('a squash past the latest commit is refused and changes nothing', () => {
+    const s = MemoryStore.open();
+    s.appendCommitsSync([localCommit(a, 1, 1, [1])]);
+    expectCode(() => s.squashSync(new Map([[a, LSN.parse(2)]])), 'Internal');
+    expect(s.oldestLsnSync(a)).toBe(1);
   });
 });

@@ -6,7 +6,7 @@ import { FreeSlots } from './free-slots.ts';
 import { HighWaterMark, ShortWrite } from './high-water-mark.ts';
 import {
   decodeRecord, encodeJournalHeader, encodeRecord, JOURNAL_HEADER, readAll, readJournalGeneration, RecordType, zipPlacements,
-  type JournalRecord, type Placement, type SegmentPlacements,
+  type JournalRecord, type LogBase, type Placement, type SegmentPlacements,
 } from './journal.ts';
 import type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
 import { LogStore } from './log-store.ts';
@@ -92,6 +92,10 @@ export class SlotStore implements LocalStore {
     return this.#index.get(vid, lsn);
   }
 
+  oldestLsnSync(vid: VolumeId): LSN | undefined {
+    return this.#index.oldest(vid);
+  }
+
   findPageVersionSync(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined {
     return this.#index.findVersion(vid, pageIdx, start, end);
   }
@@ -143,8 +147,9 @@ export class SlotStore implements LocalStore {
 
   // ── Writes ────────────────────────────────────────────────────────────────────────────────
 
-  appendCommitsSync(entries: readonly CommitEntry[]): void {
+  appendCommitsSync(given: readonly CommitEntry[]): void {
     this.#checkOpen();
+    const entries = given.map((e) => (e.commit.checkpoint ? { ...e, commit: Commit.withoutCheckpoint(e.commit) } : e));
     const next = new Map<VolumeId, LSN>();
     const pages: Page[] = [];
     for (const { commit, pages: held } of entries) {
@@ -205,6 +210,35 @@ export class SlotStore implements LocalStore {
     this.#checkOpen();
     if (this.#index.latest(vid) === undefined) return;
     this.#commit({ type: RecordType.DropVolume, vid });
+    this.#trimAndMaintain();
+  }
+
+  startLogSync(vid: VolumeId, first: LSN, given: readonly Commit[]): void {
+    this.#checkOpen();
+    const commits = given.map(Commit.withoutCheckpoint);
+    assert(this.#index.latest(vid) === undefined, `log ${vid} started at ${first} but it holds commits already`);
+    assert(commits.at(-1)?.lsn === first, `log ${vid} started at ${first} without its commit ${first}`);
+    let previous = 0;
+    for (const c of commits) {
+      assert(c.vid === vid && c.lsn > previous, `log ${vid} started with commit ${c.vid}@${c.lsn} out of order`);
+      Commit.validate(c);
+      previous = c.lsn;
+    }
+    this.#commit({ type: RecordType.StartLog, vid, first, commits });
+    this.#upkeepIfJournalFull();
+  }
+
+  squashSync(bases: ReadonlyMap<VolumeId, LSN>): void {
+    this.#checkOpen();
+    const moves: LogBase[] = [];
+    for (const [vid, first] of bases) {
+      const [oldest, latest] = [this.#index.oldest(vid), this.#index.latest(vid)];
+      if (oldest === undefined || latest === undefined || first <= oldest) continue;
+      assert(first <= latest, `squashing ${vid} to ${first}, past its latest commit ${latest}`);
+      moves.push([vid, first]);
+    }
+    if (moves.length === 0) return;
+    this.#commit({ type: RecordType.Squash, bases: moves });
     this.#trimAndMaintain();
   }
 
@@ -387,7 +421,7 @@ export class SlotStore implements LocalStore {
       const pages = PageSet.of(held.keys());
       segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as Placement) });
     }
-    const base = encodeRecord({ type: RecordType.Base, commits, segments });
+    const base = encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() });
     const generation = this.#generation + 1;
     const next = this.#files.journals[generation % 2] as SyncFile;
     try {
@@ -481,8 +515,18 @@ export class SlotStore implements LocalStore {
       case RecordType.MovePages:
         for (const [from, to] of record.moves) this.#move(from, to);
         return;
+      case RecordType.Squash:
+        for (const [vid, first] of record.bases) for (const sid of this.#index.squash(vid, first)) this.#forgetSegment(sid);
+        // The last checkpoint no longer measures the live metadata: checkpoint again once the journal is full.
+        this.#baseBytes = 0;
+        return;
+      case RecordType.StartLog:
+        this.#index.start(record.vid, record.first);
+        for (const commit of record.commits) this.#index.add(commit);
+        return;
       case RecordType.Base:
         this.#index = new CommitIndex();
+        for (const [vid, first] of record.bases) this.#index.start(vid, first);
         this.#pages.clear();
         this.#owners.length = 0;
         this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
@@ -729,13 +773,13 @@ export class SlotStore implements LocalStore {
       }
       segments.push({ sid, pages, at });
     }
-    const base = encodeRecord({ type: RecordType.Base, commits, segments });
+    const base = encodeRecord({ type: RecordType.Base, commits, segments, bases: [] });
     const journal = this.#active();
     if (journal.write(base, { at: JOURNAL_HEADER }) !== base.byteLength) throw storageError(new ShortWrite(0, base.byteLength), 'the migrated store');
     journal.flush();
     HighWaterMark.write(this.#files.mark, { seq: ++this.#markSeq, generation: this.#generation, journalEnd: JOURNAL_HEADER + base.byteLength });
     this.#journalEnd = this.#baseBytes = JOURNAL_HEADER + base.byteLength;
-    this.#apply({ type: RecordType.Base, commits, segments });
+    this.#apply({ type: RecordType.Base, commits, segments, bases: [] });
     legacy.closeSync();
     this.#files.removeLegacy?.();
   }

@@ -150,8 +150,10 @@ describe('what local GC retains', () => {
     rt.collectLocalGarbage({ historyCommits: 3 });
     expect([2, 7, 8, 9, 10].map(held)).toEqual([true, false, true, true, true]);
     release();
-    rt.collectLocalGarbage({ historyCommits: 0 });
-    expect([2, 8, 10].map(held)).toEqual([false, false, false]);
+    expect(rt.collectLocalGarbage({ historyCommits: 0 }).commitsSquashed).toBe(8); // 2..=9 (1 went in the first run)
+    // History older than every retained snapshot and the window is squashed: its checkouts are refused.
+    for (const lsn of [2, 8]) expect(() => held(lsn)).toThrow(expect.objectContaining({ code: 'CommitNotFound', message: expect.stringContaining('squashed') }));
+    expect(held(10)).toBe(false);
     // The latest content is still read locally: the pushed commit holds it.
     expect(rt.snapshotMissingPages(rt.graftSnapshot(g.local)).isEmpty).toBe(true);
   });
@@ -178,5 +180,53 @@ describe('deleting on a full disk', () => {
     const reopened = await Runtime.open({ store: MemoryStore.open(dir.copy()), catalog });
     expect(reopened.graftList()).toEqual([]);
     expect(await reopened.tagList()).toEqual([]);
+  });
+});
+
+describe('local history squashed into a checkpoint', () => {
+
+  it('after 3,000 commits and GC the reopened store holds O(window) commits; the window, forks and pushes read the same', async () => {
+    const dir = new MemoryDirectory();
+    const catalog = new MemoryCatalog();
+    const remote = new MemoryRemote();
+    const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog, remote, autoGc: { everyCommits: 500, historyCommits: 16 } });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 20, 0);
+    for (let n = 1; n <= 3000; n++) write(rt, g.local, 1 + (n % 20), 1 + (n % 20), n);
+    await rt.storeUpkeep();
+    const sums = new Map<number, string>();
+    for (let lsn = 2986; lsn <= 3001; lsn++) sums.set(lsn, rt.snapshotChecksum(rt.volumeCheckout(g.local, LSN.parse(lsn))));
+    const latest = rt.snapshotChecksum(rt.graftSnapshot(g.local));
+    rt.close();
+
+    const store = MemoryStore.open(dir);
+    const again = await Runtime.open({ store, catalog, remote });
+    const stats = store.statsSync();
+    expect(stats.commits).toBeLessThanOrEqual(16 + 20 + 500);
+    for (const [lsn, sum] of sums) expect(again.snapshotChecksum(again.volumeCheckout(g.local, LSN.parse(lsn)))).toBe(sum);
+    expect(() => again.volumeCheckout(g.local, LSN.parse(100))).toThrow(expect.objectContaining({ code: 'CommitNotFound', message: expect.stringContaining('squashed') }));
+    // A fork of the latest snapshot copies the checkpoint's commits and reads the same.
+    const fork = await again.graftFork(again.graftSnapshot(g.local));
+    expect(again.snapshotChecksum(again.graftSnapshot(fork.local))).toBe(latest);
+    // Squashed unpushed commits still push every page's newest version.
+    expect(await again.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 20 });
+    const other = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote });
+    const clone = await other.graftClone(g.remote);
+    await other.graftHydrate(clone.local);
+    expect(other.snapshotChecksum(other.graftSnapshot(clone.local))).toBe(latest);
+  });
+
+  it('an open checkout keeps its commit checkout-able through GC, and the pages it reads', async () => {
+    const { rt } = await device();
+    const g = await rt.tagOpen('main');
+    for (let n = 1; n <= 50; n++) write(rt, g.local, 1, 3, n);
+    const old = rt.volumeCheckout(g.local, LSN.parse(5));
+    const sum = rt.snapshotChecksum(old);
+    const release = rt.retainSnapshot(old);
+    expect(rt.collectLocalGarbage({ historyCommits: 2 }).commitsSquashed).toBe(4);
+    expect(rt.snapshotChecksum(rt.volumeCheckout(g.local, LSN.parse(5)))).toBe(sum);
+    release();
+    rt.collectLocalGarbage({ historyCommits: 2 });
+    expect(() => rt.snapshotChecksum(old)).toThrow(expect.objectContaining({ code: 'CommitNotFound' }));
   });
 });

@@ -8,6 +8,7 @@ import type { Remote } from '../remote/index.ts';
 import { countingRemote } from './counting-remote.ts';
 import { emptyReadStats, fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
 import { graftStatus, type GraftStatus } from './graft-status.ts';
+import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
@@ -284,12 +285,18 @@ export class Runtime {
     return !this.#rebasing.has(vid) && this.graftVersion(vid) === version;
   }
 
-  /** A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit. */
+  /**
+   * A transaction on the graft's latest snapshot. Writers hold no lock: a stale one fails at commit.
+   * Until it commits or is discarded, local GC keeps the history and pages its snapshot reads.
+   */
   graftWriter(vid: VolumeId): VolumeWriter {
     this.#checkOpen();
     const version = this.graftVersion(vid);
-    return new VolumeWriter(this.graftSnapshot(vid), version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
-      this.#commit(vid, version, base, pageCount, truncatedTo, pages),
+    const snapshot = this.graftSnapshot(vid);
+    // Local GC keeps what the transaction reads until it commits or is discarded.
+    const release = this.retainSnapshot(snapshot);
+    return new VolumeWriter(snapshot, version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
+      this.#commit(vid, version, base, pageCount, truncatedTo, pages), release,
     );
   }
 
@@ -303,8 +310,7 @@ export class Runtime {
       const local = VolumeId.random(this.#ids);
       const entries: CommitEntry[] = [];
       for (const range of [...snapshot.path].reverse()) {
-        for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) {
-          const c = this.#mustGetCommit(range.vid, lsn);
+        for (const c of heldCommits(this.#store, range)) {
           entries.push({ commit: { vid: local, lsn: LSN.next(entries.at(-1)?.commit.lsn), pageCount: c.pageCount, segment: c.segment } });
         }
       }
@@ -358,7 +364,13 @@ export class Runtime {
   }
 
   async snapshotHydrate(snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
-    return logOp('snapshot.hydrate', 'info', { pages: snapshot.pageCount }, () => hydrateSnapshot(this.#ctx(), snapshot, { stats: this.#stats, ...options }), (p) => ({ bytes: p.bytes }));
+    // Local GC must not squash the history the snapshot reads while its frames are in flight.
+    const release = this.retainSnapshot(snapshot);
+    try {
+      return await logOp('snapshot.hydrate', 'info', { pages: snapshot.pageCount }, () => hydrateSnapshot(this.#ctx(), snapshot, { stats: this.#stats, ...options }), (p) => ({ bytes: p.bytes }));
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -464,6 +476,7 @@ export class Runtime {
     const keep = {
       grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
       retained: [...this.#retained.values()],
+      busy: new Set(this.#jobs.keys()),
     };
     return logOp('gc.local', 'info', {}, () => collectLocalGarbage(ctx, keep, options));
   }
@@ -525,8 +538,14 @@ export class Runtime {
 
   // ── Volumes and snapshots ───────────────────────────────────────────────────────────────
 
+  /** The oldest LSN of `vid` a checkout may name (local GC squashes older history), or undefined if no log is held. */
+  volumeOldestLsn(vid: VolumeId): LSN | undefined {
+    return this.#store.oldestLsnSync(vid);
+  }
+
   /** A read-only snapshot of `vid`'s log at `lsn` (time travel). Throws CommitNotFound. */
   volumeCheckout(vid: VolumeId, lsn: LSN): Snapshot {
+    checkReadable(this.#store, vid, lsn);
     const commit = this.#mustGetCommit(vid, lsn);
     return { pageCount: commit.pageCount, path: [{ vid, start: LSN.FIRST, end: lsn }] };
   }
@@ -659,10 +678,10 @@ export class Runtime {
   #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {
     if (pageIdx > snapshot.pageCount) return undefined;
     for (const range of snapshot.path) {
+      // Zeros only for a page the snapshot never wrote, never for a log dropped (graftDelete) or squashed since.
+      checkReadable(this.#store, range.vid, range.end);
       const lsn = this.#store.findPageVersionSync(range.vid, pageIdx, range.start, range.end);
       if (lsn !== undefined) return this.#mustGetCommit(range.vid, lsn);
-      // Zeros only for a page the snapshot never wrote, never for a log dropped since (graftDelete).
-      if ((this.#store.latestLsnSync(range.vid) ?? 0) < range.end) this.#mustGetCommit(range.vid, range.end);
     }
     return undefined;
   }
@@ -697,9 +716,7 @@ export class Runtime {
   }
 
   #mustGetCommit(vid: VolumeId, lsn: LSN): Commit {
-    const commit = this.#store.getCommitSync(vid, lsn);
-    if (!commit) throw new ScionError('CommitNotFound', `Volume ${vid} has no commit ${lsn} held locally. Fetch the volume first.`, { volume: vid, lsn });
-    return commit;
+    return mustGetCommit(this.#store, vid, lsn);
   }
 
   #checkOpen(): void {

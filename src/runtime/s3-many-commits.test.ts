@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Commit, computeCommitHash, encodeSegment, LatestHint, LSN, PageCount, PageIdx, PageSet, SegmentId, VolumeId, type Page } from '../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, computeCommitHash, encodeSegment, LatestHint, LSN, PageCount, PageIdx, PageSet, SegmentId, VolumeId, type Page } from '../core/index.ts';
 import { IdbCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
@@ -10,9 +10,9 @@ import { Runtime } from './runtime.ts';
 /*
  * A volume with many small commits, written straight into the real test bucket (segments and commit
  * records built in Node, PUT 16 at a time: no runtime per commit), then cloned and read by a new
- * device. What it costs today, with the latest hint and no checkpoints: a clone reads every commit
- * record (O(history) requests, in rounds of up to 256 signed together), and the first page is one
- * more request.
+ * device. With checkpoints (every CHECKPOINT_INTERVAL-th commit carries the whole page index) a
+ * clone reads the hint, the newest checkpoint and the commits after it — not O(history) — and the
+ * first page is one more request.
  */
 const COMMITS = 1000;
 const PAGES = 50;
@@ -45,6 +45,7 @@ describe(`a volume of ${COMMITS} commits (${bucket.kind} bucket)`, () => {
     const writer = new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token: 'w' }, concurrency: 16 });
     const built = performance.now();
     const lsns = Array.from({ length: COMMITS }, (_, i) => i + 1);
+    const commits: Commit[] = [];
     await pool(lsns, 16, async (n) => {
       const lsn = LSN.parse(n);
       const p = idx(((n - 1) % PAGES) + 1);
@@ -54,8 +55,13 @@ describe(`a volume of ${COMMITS} commits (${bucket.kind} bucket)`, () => {
       const sid = SegmentId.random();
       expect(await writer.putSegment(vid, sid, segment.bytes)).toBe('created');
       const hash = await computeCommitHash(vid, lsn, pageCount, [[p, page]]);
-      const commit: Commit = { vid, lsn, pageCount, hash, segment: { sid, home: vid, pages: PageSet.of([p]), frames: segment.frames } };
-      expect(await writer.putCommit(vid, lsn, Commit.encode(commit))).toBe('created');
+      commits[n] = { vid, lsn, pageCount, hash, segment: { sid, home: vid, pages: PageSet.of([p]), frames: segment.frames } };
+    });
+    // As a pusher does: every CHECKPOINT_INTERVAL-th commit carries the holders of the other pages (the 49 commits before it).
+    await pool(lsns, 16, async (n) => {
+      const commit = commits[n] as Commit;
+      const checkpoint = n % CHECKPOINT_INTERVAL === 0 ? commits.slice(Math.max(1, n - PAGES + 1), n) : undefined;
+      expect(await writer.putCommit(vid, commit.lsn, Commit.encode(checkpoint ? { ...commit, checkpoint } : commit))).toBe('created');
     });
     await writer.putLatest(vid, LatestHint.encode({ vid, lsn: LSN.parse(COMMITS) }));
     const buildMs = performance.now() - built;
@@ -68,11 +74,13 @@ describe(`a volume of ${COMMITS} commits (${bucket.kind} bucket)`, () => {
     const first = await rt.readPageAsync(rt.graftSnapshot(g.local), idx(7));
     const firstPageMs = performance.now() - started;
     expect(first[0]).toBe(pageAt(COMMITS, 7));
-    // Every commit record, the hint, the LSN after the last (absent), one frame.
-    expect(requests).toHaveLength(COMMITS + 3);
+    // The hint, the newest checkpoint commit, the commits after it, the LSN after the last (absent), one frame.
+    const checkpointLsn = COMMITS - (COMMITS % CHECKPOINT_INTERVAL);
+    expect(requests).toHaveLength(1 + 1 + (COMMITS - checkpointLsn) + 1 + 1);
     console.log(`${COMMITS} commits built in ${Math.round(buildMs)} ms; clone to first page: ${requests.length} requests, ${signer.roundTrips} presign round trips, ${Math.round(firstPageMs)} ms (${bucket.kind})`);
 
-    for (const at of [COMMITS, 777, 51, 3]) {
+    expect(() => rt.volumeCheckout(vid, LSN.parse(checkpointLsn - 1))).toThrow(expect.objectContaining({ code: 'CommitNotFound' }));
+    for (const at of [COMMITS, COMMITS - 17, checkpointLsn]) {
       const snapshot = rt.volumeCheckout(vid, LSN.parse(at));
       expect(snapshot.pageCount).toBe(Math.min(at, PAGES));
       for (const p of [1, 2, 3, 25, 50].filter((x) => x <= snapshot.pageCount)) {

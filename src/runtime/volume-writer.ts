@@ -24,12 +24,15 @@ export class VolumeWriter {
   /** The smallest size the volume had during this transaction: pages past it must not reappear. */
   #truncatedTo: PageCount;
   #done = false;
+  readonly #onDone: (() => void) | undefined;
 
-  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageFn, commit: CommitFn) {
+  /** `onDone` runs once the writer committed (or failed to) or was discarded: the runtime stops retaining its snapshot. */
+  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageFn, commit: CommitFn, onDone?: () => void) {
     this.snapshot = snapshot;
     this.version = version;
     this.#read = read;
     this.#commit = commit;
+    this.#onDone = onDone;
     this.#pageCount = snapshot.pageCount;
     this.#truncatedTo = snapshot.pageCount;
   }
@@ -70,13 +73,18 @@ export class VolumeWriter {
   commit(): VolumeReader {
     this.#checkOpen();
     this.#done = true;
-    const snapshot = this.#commit(this.snapshot, this.#pageCount, this.#truncatedTo, this.#pages);
-    this.#pages.clear();
-    return new VolumeReader(snapshot, this.#read);
+    try {
+      const snapshot = this.#commit(this.snapshot, this.#pageCount, this.#truncatedTo, this.#pages);
+      return new VolumeReader(snapshot, this.#read);
+    } finally {
+      this.#pages.clear();
+      this.#onDone?.();
+    }
   }
 
   /** Drops the buffered pages; nothing is written. */
   discard(): void {
+    if (!this.#done) this.#onDone?.();
     this.#done = true;
     this.#pages.clear();
   }

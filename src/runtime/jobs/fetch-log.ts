@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { Commit, corrupt, isScionError, LatestHint, LSN, type VolumeId } from '../../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, corrupt, isScionError, LatestHint, LSN, type VolumeId } from '../../core/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 
@@ -30,13 +30,22 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   // The first two rounds' URLs in one presign round trip (signing costs the bucket nothing). Only a
   // hint: if it fails, the requests themselves sign again and report the error.
   await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
-  // Nothing held yet (a clone): ask the hint at once, beside the first probe.
+  // Nothing held yet (a clone): the hint first. It names the newest checkpoint, and the log is read
+  // from there (or from 1), up to the hint in one round.
   const cloning = first === LSN.FIRST;
-  const [grew, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), cloning ? readLatestHint(ctx, vid, options.signal) : undefined]);
-  if (!grew) return ctx.store.latestLsnSync(vid);
-  let next = LSN.next(first);
-  let hint = early;
+  let next = first;
+  let hint: LSN | undefined;
   let probes = 1;
+  if (cloning) {
+    hint = await readLatestHint(ctx, vid, options.signal);
+    // No hint (a new or format 1 volume): probe LSN 1 alone first.
+    if (hint === undefined) probes = 0;
+    const at = hint === undefined ? undefined : checkpointAt(hint);
+    if (at !== undefined && within(at) && (await startAtCheckpoint(ctx, vid, at, options.signal))) next = LSN.next(at);
+  } else {
+    if (!(await fetchWindow(ctx, vid, [first], options.signal))) return ctx.store.latestLsnSync(vid);
+    next = LSN.next(first);
+  }
   if (!cloning && within(next)) {
     const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
     if (!more) return ctx.store.latestLsnSync(vid);
@@ -52,6 +61,26 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     next = LSN.next(window.at(-1));
   }
   return ctx.store.latestLsnSync(vid);
+}
+
+/** The newest LSN at or before `lsn` a pusher makes a checkpoint, if any. */
+function checkpointAt(lsn: LSN): LSN | undefined {
+  const at = lsn - (lsn % CHECKPOINT_INTERVAL);
+  return at > 0 ? (at as LSN) : undefined;
+}
+
+/**
+ * Starts the (empty) local copy of `vid`'s log at the checkpoint commit `at`; false if that commit is
+ * absent, carries no checkpoint (written before checkpoints, or by a pusher that made none), or a
+ * concurrent fetch stored commits meanwhile — then the log is read from its start.
+ */
+async function startAtCheckpoint(ctx: JobContext, vid: VolumeId, at: LSN, signal?: AbortSignal): Promise<boolean> {
+  const bytes = await ctx.remote.getCommit(vid, at, { signal });
+  if (!bytes) return false;
+  const commit = decodeRemoteCommit(bytes, vid, at);
+  if (!commit.checkpoint || ctx.store.latestLsnSync(vid) !== undefined) return false;
+  ctx.store.startLogSync(vid, at, [...commit.checkpoint, commit]);
+  return true;
 }
 
 /** The requests that find where a log ends after `first` - 1 when it grew by at most one commit. */

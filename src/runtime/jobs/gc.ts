@@ -1,5 +1,7 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, PAGE_SIZE, PageSet, RemoteKey, type Commit, type Graft, type LSN, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot } from '../../core/index.ts';
+import { groupBy, LSN, PAGE_SIZE, PageSet, RemoteKey, type Commit, type Graft, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
+import type { LocalStore } from '../../local/index.ts';
+import { heldCommits } from '../held-commits.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
 import { decodeRemoteCommit } from './fetch-log.ts';
 
@@ -71,16 +73,21 @@ export interface LocalGcOptions {
   /** Keep at most this many bytes of re-fetchable cached pages. Default: no budget (drop only unreachable pages). */
   cacheBudgetBytes?: number;
   /**
-   * The local history window: the pages written by each graft's last this many local commits are
-   * kept, pushed or not, so checkouts of recent local commits read locally. Older versions go, also
-   * of unpushed commits (a push sends only each page's newest version). Default 64.
+   * The local history window: each graft's last this many local commits (and the same many remote
+   * commits up to its sync point) stay checkout-able, and their pages are kept, pushed or not, so
+   * checkouts of them read locally. Older history is squashed into a checkpoint — its commit records
+   * go and checkouts of it throw CommitNotFound — and older versions go, also of unpushed commits (a
+   * push sends only each page's newest version). Open checkouts and readers keep their own. Default 64.
    */
   historyCommits?: number;
 }
 
 export interface LocalGcResult {
+  /** Pages dropped, also those of squashed commits. */
   readonly pagesEvicted: number;
   readonly pagesKept: number;
+  /** Commit records forgotten by squashing history older than every retained snapshot (see squashBases). */
+  readonly commitsSquashed: number;
 }
 
 /** What local GC must not drop, and what it may drop only over the budget. */
@@ -95,6 +102,8 @@ export interface LocalRetention {
   readonly grafts: readonly { readonly graft: Graft; readonly latest: Snapshot | undefined }[];
   /** Snapshots whose pages are kept whatever the budget: open checkouts, readers of past snapshots. */
   readonly retained: readonly Snapshot[];
+  /** Grafts (by local volume) a sync job is working on now: their logs are not squashed meanwhile. */
+  readonly busy?: ReadonlySet<VolumeId> | undefined;
 }
 
 export const DEFAULT_HISTORY_COMMITS = 64;
@@ -106,6 +115,11 @@ export const DEFAULT_HISTORY_COMMITS = 64;
  * (`compactStepSync`), so GC never grows the store.
  */
 export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, options: LocalGcOptions = {}): LocalGcResult {
+  const history = options.historyCommits ?? DEFAULT_HISTORY_COMMITS;
+  const bases = squashBases(ctx.store, keep, history);
+  const [commitsBefore, pagesBefore] = [ctx.store.statsSync().commits, ctx.store.statsSync().pages];
+  if (bases.size > 0) ctx.store.squashSync(bases);
+  const squashed = { commits: commitsBefore - ctx.store.statsSync().commits, pages: pagesBefore - ctx.store.statsSync().pages };
   const reachable = new PageMap();
   const pinned = new PageMap();
   const visit = (snapshot: Snapshot, place: (commit: Commit) => PageMap) => {
@@ -115,14 +129,23 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
     }
   };
   for (const snapshot of keep.retained) visit(snapshot, () => pinned);
-  const history = options.historyCommits ?? DEFAULT_HISTORY_COMMITS;
   for (const { graft, latest } of keep.grafts) {
     const last = ctx.store.latestLsnSync(graft.local) ?? 0;
     const watermark = graft.sync?.localWatermark ?? 0;
     if (latest) visit(latest, (c) => (c.vid === graft.local && c.lsn > watermark ? pinned : reachable));
     const from = latest ? last - history + 1 : Math.min(watermark + 1, last - history + 1);
-    for (let lsn = Math.max(1, from); lsn <= last; lsn++) {
-      const seg = ctx.mustGetCommit(graft.local, lsn as LSN).segment;
+    if (last === 0) continue;
+    if (graft.pending) {
+      // An unlanded push: recovery re-reads the newest version of every page it sent.
+      const end = graft.pending.local;
+      visit({ pageCount: ctx.mustGetCommit(graft.local, end).pageCount, path: [{ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end }] }, () => pinned);
+    }
+    if (latest && history > 0) {
+      // The window's oldest snapshot whole, so every checkout in the window reads locally.
+      const start = Math.max(1, from, ctx.store.oldestLsnSync(graft.local) ?? 1) as LSN;
+      visit({ pageCount: ctx.mustGetCommit(graft.local, start).pageCount, path: [{ vid: graft.local, start: LSN.FIRST, end: start }] }, (c) => (c.vid === graft.local ? pinned : reachable));
+    }
+    for (const { segment: seg } of heldCommits(ctx.store, { vid: graft.local, start: Math.max(1, from) as LSN, end: last as LSN })) {
       if (seg) for (const idx of seg.pages) pinned.add(seg.sid, idx);
     }
   }
@@ -141,10 +164,40 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
   drop.push(...refetchable.slice(0, over));
   // One journal record for the whole collection.
   if (drop.length > 0) ctx.store.evictPagesSync(new Map([...groupBy(drop, ([sid]) => sid)].map(([sid, list]) => [sid, PageSet.of(list.map(([, idx]) => idx))])));
-  const evicted = drop.length;
+  const evicted = drop.length + squashed.pages;
   kept += refetchable.length - over;
-  logger.info('local gc: {evicted} pages evicted, {kept} kept', { evicted, kept });
-  return { pagesEvicted: evicted, pagesKept: kept };
+  logger.info('local gc: {evicted} pages evicted, {kept} kept, {commits} commits squashed', { evicted, kept, commits: squashed.commits });
+  return { pagesEvicted: evicted, pagesKept: kept, commitsSquashed: squashed.commits };
+}
+
+/**
+ * Where each log may start after squashing: history older than every retained snapshot goes. Kept
+ * checkout-able: the last `history` commits of each graft's local log and of its remote log up to
+ * the sync point, every retained snapshot (open checkouts and readers), and an unlanded push. Grafts
+ * being forked or synced are left alone. Unpushed commits older than the window are squashed too: a
+ * push sends only each page's newest version, which the checkpoint keeps.
+ */
+export function squashBases(store: LocalStore, keep: LocalRetention, history: number): Map<VolumeId, LSN> {
+  const limit = new Map<VolumeId, number>();
+  const cap = (vid: VolumeId, lsn: number) => limit.set(vid, Math.min(limit.get(vid) ?? Infinity, Math.max(1, lsn)));
+  const window = Math.max(1, history);
+  for (const { graft, latest } of keep.grafts) {
+    if (!latest || keep.busy?.has(graft.local)) {
+      cap(graft.local, 1);
+      cap(graft.remote, 1);
+      continue;
+    }
+    cap(graft.local, (store.latestLsnSync(graft.local) ?? 0) - window + 1);
+    if (graft.pending) cap(graft.local, graft.pending.local);
+    cap(graft.remote, graft.sync ? graft.sync.remote - window + 1 : 1);
+  }
+  for (const snapshot of keep.retained) for (const range of snapshot.path) cap(range.vid, range.end);
+  const bases = new Map<VolumeId, LSN>();
+  for (const [vid, lsn] of limit) {
+    const latest = store.latestLsnSync(vid);
+    if (latest !== undefined && lsn > (store.oldestLsnSync(vid) ?? latest) && lsn <= latest) bases.set(vid, lsn as LSN);
+  }
+  return bases;
 }
 
 class PageMap {

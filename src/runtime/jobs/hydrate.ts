@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type LSN, type PageIdx, type Snapshot } from '../../core/index.ts';
+import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type PageIdx, type Snapshot } from '../../core/index.ts';
 import { cacheFrame, emptyReadStats, type ReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
+import { heldCommits } from '../held-commits.ts';
 
 export interface HydrateProgress {
   readonly framesDone: number;
@@ -71,8 +72,7 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
 function hotFrames(ctx: JobContext, snapshot: Snapshot): Map<string, FrameWant> {
   const wanted = new Map<string, FrameWant>();
   for (const range of snapshot.path) {
-    for (let lsn = range.end; lsn >= range.start; lsn = (lsn - 1) as LSN) {
-      const commit = ctx.mustGetCommit(range.vid, lsn);
+    for (const commit of heldCommits(ctx.store, range).reverse()) {
       const seg = commit.segment;
       for (let index = 0; seg && index < (seg.hotFrames ?? 0); index++) {
         const visible = [...(seg.frames[index] as FrameRef).pages].some((idx) => {

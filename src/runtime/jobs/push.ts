@@ -1,9 +1,10 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment, toBase64,
+  assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
+import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
@@ -46,9 +47,11 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
   const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
   let sid = SegmentId.random(ctx.ids);
+  const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
   const commitWith = (id: SegmentId): Commit => ({
     vid: graft.remote, lsn, pageCount, hash,
     ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
+    ...(checkpoint ? { checkpoint } : {}),
   });
   const hint = LatestHint.encode({ vid: graft.remote, lsn });
   await ctx.remote
@@ -65,9 +68,8 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   if (built) sid = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
   const commit = commitWith(sid);
   const bytes = built?.bytes.byteLength ?? 0;
-  const record = Commit.encode(commit);
-  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash, record: toBase64(record) } });
-  const outcome = await ctx.remote.putCommit(graft.remote, lsn, record, options);
+  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
+  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
   if (outcome === 'exists') {
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
@@ -105,6 +107,22 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
 }
 
+/**
+ * The checkpoint a commit after remote LSN `below` carries: the commits of the remote log up to
+ * `below` holding a page visible in `pageCount` pages that the new commit (writing `written`) does not
+ * overwrite, ascending — with it, the volume's whole page index.
+ */
+function checkpointBelow(ctx: JobContext, vid: VolumeId, below: LSN, pageCount: PageCount, written: PageSet): Commit[] {
+  const snapshot: Snapshot = { pageCount, path: [{ vid, start: LSN.FIRST, end: below }] };
+  const holders = new Map<LSN, Commit>();
+  for (let idx = 1 as PageIdx; idx <= pageCount; idx++) {
+    if (written.has(idx)) continue;
+    const commit = ctx.locatePage(snapshot, idx);
+    if (commit?.segment) holders.set(commit.lsn, commit);
+  }
+  return [...holders.values()].sort((a, b) => a.lsn - b.lsn).map(Commit.withoutCheckpoint);
+}
+
 /** The local commits `range` of the graft alone: the pages a push of that range uploads. */
 function localSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): Snapshot {
   return { pageCount: ctx.mustGetCommit(graft.local, range.end).pageCount, path: [{ vid: graft.local, start: range.start, end: range.end }] };
@@ -121,7 +139,7 @@ export function rangeSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN
 export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
   const snapshot = rangeSnapshot(ctx, graft, range);
   let written = PageSet.EMPTY;
-  for (let lsn = range.start; lsn <= range.end; lsn = LSN.next(lsn)) written = written.union(Commit.pages(ctx.mustGetCommit(graft.local, lsn)));
+  for (const commit of heldCommits(ctx.store, { vid: graft.local, ...range })) written = written.union(Commit.pages(commit));
   // Read by segment, so pages written together come back in a few large reads.
   const bySegment = groupBy(written.truncate(snapshot.pageCount), (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
   const held = new Map<PageIdx, Page>();
