@@ -4,47 +4,16 @@
 // Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results
 // (row counts, query fingerprints), never time. Saves the `peers` section of bench/results.json.
 import { loadavg } from 'node:os';
-import { test as base, expect, type Page } from '@playwright/test';
+import { expect, interleave, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset, type DatasetInfo } from './dataset.ts';
-import type { Job, JobResult, MemorySample, TargetInfo } from './pages/peers-worker.ts';
+import type { MemorySample, TargetInfo } from './pages/peers-worker.ts';
 import type { QuerySpec } from './queries.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
-import { WorkerHeapMonitor } from './worker-heap.ts';
+import type { BenchConfig, BenchNetwork } from './serve.ts';
 import { expectedOltpChecks } from './workloads.ts';
 
-const PAGE = '/bench/pages/peers.html';
 const EXISTING_DB = 'existing.db';
-
-interface Fixtures {
-  /** Runs a job in a new worker on the bench page. */
-  bench: <J extends Job>(job: J) => Promise<JobResult<J>>;
-  heap: WorkerHeapMonitor;
-}
-
-const test = base.extend<Fixtures>({
-  heap: async ({ page }, use) => {
-    const monitor = await WorkerHeapMonitor.attach(page);
-    await use(monitor);
-    await monitor.detach();
-  },
-  bench: async ({ page }, use) => {
-    page.on('pageerror', (e) => console.error(`[browser pageerror] ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') console.error(`[browser console.error] ${m.text()}`);
-    });
-    await page.goto(PAGE);
-    await page.waitForFunction(() => window.scionBench !== undefined);
-    await use(<J extends Job>(job: J) => runJob<J>(page, job));
-  },
-});
-
-function runJob<J extends Job>(page: Page, job: J): Promise<JobResult<J>> {
-  return page.evaluate((j) => window.scionBench.run(j), job as Job) as Promise<JobResult<J>>;
-}
-
-/** Run r's order: forward on odd runs, reversed on even ones, so drift (GC, disk cache) hits all targets alike. */
-const interleave = <T>(items: T[], run: number): T[] => (run % 2 === 1 ? items : [...items].reverse());
 
 const MIB = 1024 * 1024;
 /** JS heap + ArrayBuffers (peak, polled over CDP) + WebAssembly memory (SQLite's page cache, in-memory databases). */
@@ -67,6 +36,11 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   const { runs, oltp } = BENCH;
   const dataset = await ensureDataset(BENCH.datasetMb);
   const targets = (await bench({ kind: 'describe' })).filter((t) => (BENCH.targets ? BENCH.targets.includes(t.id) : !t.optIn));
+  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
+  const networks = served.networks.filter((n) => !BENCH.networks || BENCH.networks.some((want) => n.name.startsWith(want)));
+  /** Runs per network: shaped links are slow (a 150 ms RTT per request), so they get fewer. */
+  const runsOn = (n: BenchNetwork): number => (n.rttMs === 0 ? runs : BENCH.networkRuns);
+  const ref = (n: BenchNetwork) => ({ name: n.name, presignUrl: n.presignUrl });
   const samples: Sample[] = [];
   const oltpChecks = expectedOltpChecks(oltp);
   const k = (n: number): string => n.toLocaleString('en');
@@ -115,29 +89,40 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
     const remote = targets.filter((t) => t.remote);
     const names = ['point', 'range', 'listing', 'fts'];
     const queries = queriesOf(dataset, names);
-    const remoteDataset = { url: dataset.urlPath, bytes: dataset.bytes };
-    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: remoteDataset });
-    for (let run = 1; run <= runs; run++) {
-      for (const t of interleave(remote, run)) {
-        heap.reset();
-        const r = await bench({ kind: 'cold', target: t.id, dataset: remoteDataset, queries });
-        for (const [name, spec] of Object.entries(queries)) {
-          const q = r.queries[name];
-          expect(q?.fingerprint, `${t.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
-          if (!q) continue;
-          samples.push({
-            group: 'cold read', workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
-            requests: q.requests, bytes: q.bytes, detail: { networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run },
-          });
+    const loopback = served.networks[0] as BenchNetwork;
+    const published = { url: dataset.urlPath, bytes: dataset.bytes, network: ref(loopback) };
+    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: published });
+    for (const network of networks) {
+      const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref(network) };
+      for (let run = 1; run <= runsOn(network); run++) {
+        for (const t of interleave(remote, run)) {
+          heap.reset();
+          const r = await bench({ kind: 'cold', target: t.id, dataset: remoteDataset, queries });
+          for (const [name, spec] of Object.entries(queries)) {
+            const q = r.queries[name];
+            expect(q?.fingerprint, `${t.name} on ${network.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
+            if (!q) continue;
+            samples.push({
+              group: 'cold read', network: network.name, workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
+              requests: q.requests, ...(q.roundTrips === undefined ? {} : { roundTrips: q.roundTrips }), bytes: q.bytes,
+              detail: { networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run },
+            });
+          }
+          // Memory does not depend on the link: once, on loopback.
+          if (network === loopback) samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));
         }
-        samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));
       }
     }
   });
 
   await test.step('target-only workloads (push/pull)', async () => {
-    for (const t of targets.filter((x) => x.extra)) {
-      for (let run = 1; run <= runs; run++) samples.push(...(await bench({ kind: 'extra', target: t.id, run })));
+    for (const network of networks) {
+      for (const t of targets.filter((x) => x.extra)) {
+        for (let run = 1; run <= runsOn(network); run++) {
+          const extra = await bench({ kind: 'extra', target: t.id, run, network: ref(network), options: { pushPages: BENCH.pushPages } });
+          samples.push(...extra.map((x) => ({ ...x, network: network.name })));
+        }
+      }
     }
   });
 
@@ -148,7 +133,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   saveSection(BENCH.resultsPath, 'peers', {
     date: new Date().toISOString(),
     config: {
-      runs, quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
+      runs, networkRuns: BENCH.networkRuns, networks: networks.map((n) => n.name), quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
       loadAverage: { start: loadStart, end: loadavg() },
     },
     rows: summarize(samples),

@@ -3,6 +3,8 @@
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { QuerySpec } from '../queries.ts';
 import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type RemoteDataset } from '../targets/index.ts';
+import type { BenchNetworkRef, ExtraOptions } from '../targets/target.ts';
+import { runSpeedSuite, speedSuite, type ScriptDb, type SuiteResult } from '../speed-suite.ts';
 import { runOltp, runQuery, type OltpOptions, type OltpResult } from '../workloads.ts';
 
 /** The worker's WebAssembly memory in bytes: it only grows, so its size at the end is the job's peak. The JS
@@ -15,6 +17,8 @@ export interface TargetInfo {
   id: string;
   name: string;
   local: boolean;
+  /** Runs the speed suite (through `open` or `openScript`). */
+  suite: boolean;
   existing: boolean;
   remote: boolean;
   /** Has the untimed `prepareRemote` step. */
@@ -30,22 +34,25 @@ export interface QueryOutcome {
   bytes: number;
   waitMs?: number;
   presignRequests?: number;
+  roundTrips?: number;
   fingerprint: string;
 }
 
 export type Job =
   | { kind: 'describe' }
   | { kind: 'oltp'; target: string; options: OltpOptions }
+  | { kind: 'suite'; target: string }
   | { kind: 'prepareExisting'; target: string; dbName: string; datasetUrl: string }
   | { kind: 'openExisting'; target: string; dbName: string; query: QuerySpec }
   | { kind: 'prepareRemote'; target: string; dataset: RemoteDataset }
   | { kind: 'cold'; target: string; dataset: RemoteDataset; queries: Record<string, QuerySpec> }
-  | { kind: 'extra'; target: string; run: number }
+  | { kind: 'extra'; target: string; run: number; network: BenchNetworkRef; options: ExtraOptions }
   | { kind: 'cleanup'; target: string };
 
 interface Results {
   describe: TargetInfo[];
   oltp: OltpResult & { memory: MemorySample };
+  suite: SuiteResult;
   prepareExisting: null;
   openExisting: { ms: number; fingerprint: string; memory: MemorySample };
   prepareRemote: null;
@@ -73,7 +80,7 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
     return Object.entries(TARGETS).map(([id, make]): TargetInfo => {
       const t = make(sqlite3);
       return {
-        id, name: t.name, local: !!t.open, existing: !!t.openExisting, remote: !!t.openRemote,
+        id, name: t.name, local: !!t.open, suite: !!t.open || !!t.openScript, existing: !!t.openExisting, remote: !!t.openRemote,
         prepareRemote: !!t.prepareRemote, extra: !!t.runExtra, optIn: OPT_IN_TARGETS.has(id),
       };
     });
@@ -89,6 +96,20 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
           return { ...runOltp(db, job.options), memory: wasmMemory(sqlite3) };
         } finally {
           db.close();
+        }
+      }
+      case 'suite': {
+        const db: ScriptDb = target.open
+          ? await target.open('suite.db').then((d) => ({
+              exec: (sql: string) => void d.exec(sql),
+              count: (table: string) => Number(d.selectValue(`SELECT count(*) FROM ${table}`)),
+              close: () => void d.close(),
+            }))
+          : await must(target, 'openScript')('suite.db');
+        try {
+          return await runSpeedSuite(db, speedSuite());
+        } finally {
+          await db.close();
         }
       }
       case 'prepareExisting': {
@@ -128,7 +149,7 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
         return { queries, memory: wasmMemory(sqlite3) };
       }
       case 'extra':
-        return await must(target, 'runExtra')(job.run);
+        return await must(target, 'runExtra')(job.run, job.network, job.options);
       case 'cleanup':
         await target.cleanup?.();
         return null;
