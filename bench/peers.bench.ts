@@ -105,7 +105,10 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
             samples.push({
               group: 'cold read', network: network.name, workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
               requests: q.requests, ...(q.roundTrips === undefined ? {} : { roundTrips: q.roundTrips }), bytes: q.bytes,
-              detail: { networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run },
+              detail: {
+                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run,
+                ...(q.byKind ? { commitRequests: q.byKind.commit, latestRequests: q.byKind.latest, segmentRequests: q.byKind.segment } : {}),
+              },
             });
           }
           // Memory does not depend on the link: once, on loopback.

@@ -35,6 +35,7 @@ export interface QueryOutcome {
   waitMs?: number;
   presignRequests?: number;
   roundTrips?: number;
+  byKind?: { commit: number; latest: number; segment: number };
   fingerprint: string;
 }
 

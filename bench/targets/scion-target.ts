@@ -4,7 +4,7 @@
 // group, and `scion-no-oracle` (one frame per miss) for the cold reads only (the oracle never acts on local data).
 // Each timed open builds its own Runtime on a fresh OPFS directory (and catalog), so cold means cold.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { PAGE_SIZE, PageCount, PageIdx, SegmentId, UploadBody, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
+import { PAGE_SIZE, PageCount, PageIdx, RemoteKey, SegmentId, UploadBody, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore } from '../../src/local/index.ts';
 import { PresignClient, S3Remote, type RemoteRequestEvent } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
@@ -39,12 +39,16 @@ class Counter {
   waitMs = 0;
   presign = 0;
   spans: Span[] = [];
+  /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
+  byKind = { commit: 0, latest: 0, segment: 0 };
   reset(): void {
     this.requests = this.bytes = this.waitMs = this.presign = 0;
     this.spans = [];
+    this.byKind = { commit: 0, latest: 0, segment: 0 };
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
+    this.byKind[RemoteKey.parse(e.key).kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();
@@ -58,7 +62,14 @@ class Counter {
     return sequentialRoundTrips(this.spans);
   }
   traffic(): Traffic {
-    return { requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, roundTrips: this.roundTrips };
+    return {
+      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, roundTrips: this.roundTrips,
+      byKind: this.byKind,
+    };
+  }
+  /** For a sample's `detail`. */
+  detail(): Record<string, number> {
+    return { presignRequests: this.presign, commitRequests: this.byKind.commit, latestRequests: this.byKind.latest, segmentRequests: this.byKind.segment };
   }
 }
 
@@ -350,7 +361,7 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
               if (pushed.outcome !== 'pushed' || pushed.pages !== n) throw new Error(`scion: push of ${n} pages: ${JSON.stringify(pushed)}`);
               samples.push({
                 group: GROUP, workload, target: name, unit: 'ms', value: ms, requests: pushCounter.requests, roundTrips: pushCounter.roundTrips, bytes: pushCounter.bytes,
-                detail: { presignRequests: pushCounter.presign, segmentBytes: pushed.bytes, pageBytes: n * PAGE_SIZE },
+                detail: { ...pushCounter.detail(), segmentBytes: pushed.bytes, pageBytes: n * PAGE_SIZE },
               });
             } finally {
               rt.close();
@@ -387,7 +398,7 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
             samples.push({
               group: GROUP, workload: `pull after ${n} remote commit${n === 1 ? '' : 's'} of 1 page (${mib(PULL_BASE_PAGES * PAGE_SIZE)} volume)`,
               target: name, unit: 'ms', value: ms, requests: pullCounter.requests, roundTrips: pullCounter.roundTrips, bytes: pullCounter.bytes,
-              detail: { presignRequests: pullCounter.presign, commits: n },
+              detail: { ...pullCounter.detail(), commits: n },
             });
           }
         } finally {

@@ -17,6 +17,8 @@ export interface Traffic {
   presignRequests?: number;
   /** Requests (bucket and presign service) that ran one after another (report.ts `sequentialRoundTrips`). */
   roundTrips?: number;
+  /** Bucket requests per object kind, where the target can tell (kept in the JSON). */
+  byKind?: { commit: number; latest: number; segment: number };
 }
 
 /** A measured number from a target's own workload (push/pull): one per run, reported like the others. */
