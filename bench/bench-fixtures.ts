@@ -5,6 +5,8 @@ import type { Job, JobResult, MemorySample } from './pages/peers-worker.ts';
 import type { Sample } from './report.ts';
 import { WorkerHeapMonitor } from './worker-heap.ts';
 
+export { expect } from '@playwright/test';
+
 const PAGE = '/bench/pages/peers.html';
 
 interface Fixtures {

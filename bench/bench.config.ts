@@ -1,5 +1,5 @@
 // Benchmarks: `npm run bench` (SCION_BENCH_QUICK=1 for a small, fast run; see bench/config.ts). The e2e setup
-// (system Chromium, the `npm start` stack: bucket, presign service, Vite without watching) on its own port, so
+// (system Chromium; bench/serve.ts: bucket, presign services, Vite without watching, network-shaping proxies) on its own port, so
 // a benchmark can run beside `npx playwright test`. Never run by `npm test`: that config matches *.e2e.ts only.
 // Each spec saves its section of bench/results.json; the teardown prints all of it as one table.
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,10 @@ export default defineConfig({
   globalTeardown: './print-results.ts',
   use: { ...e2e.use, baseURL },
   webServer: {
-    command: `node_modules/.bin/tsx demo/serve.ts --port ${port} --no-watch --bucket auto --data test-results/bench-data`,
+    command: `node_modules/.bin/tsx bench/serve.ts --port ${port} --bucket auto --data test-results/bench-data`,
     cwd: root,
     gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
-    url: `${baseURL}/demo/`,
+    url: `${baseURL}/scion-config.json`,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'ignore',

@@ -35,6 +35,14 @@ export const BENCH = {
     scanRows: 100,
     seed: 7,
   } satisfies OltpOptions,
+  /** Changed pages per timed push (push/pull group); quick: 1,000 at most, a 10,000-page push takes ~30 s on the 10 Mbit/s link. */
+  pushPages: QUICK ? [1, 100, 1_000] : [1, 100, 10_000],
+  /** Interleaved runs of the speed suite (bench/speed-suite.ts) per target. */
+  suiteRuns: positiveInt('SCION_BENCH_SUITE_RUNS', QUICK ? 1 : 3),
+  /** Runs of the remote groups on each shaped network (bench/netem-proxy.ts); loopback gets `runs`. */
+  networkRuns: positiveInt('SCION_BENCH_NETWORK_RUNS', QUICK ? 1 : 3),
+  /** Networks to run the remote groups on, by name prefix (`loopback,50 ms`); all when unset. */
+  networks: process.env.SCION_BENCH_NETWORKS?.split(',').map((t) => t.trim()).filter(Boolean),
   /** Target ids (bench/targets/index.ts) to run, e.g. `SCION_BENCH_TARGETS=sahpool,scion`; all when unset. */
   targets: process.env.SCION_BENCH_TARGETS?.split(',').map((t) => t.trim()).filter(Boolean),
   resultsPath: fileURLToPath(new URL(QUICK ? './.data/results.quick.json' : './results.json', import.meta.url)),

@@ -4,13 +4,13 @@
 // Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results
 // (row counts, query fingerprints), never time. Saves the `peers` section of bench/results.json.
 import { loadavg } from 'node:os';
-import { expect } from '@playwright/test';
-import { interleave, memorySample, test } from './bench-fixtures.ts';
+import { expect, interleave, memorySample, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset, type DatasetInfo } from './dataset.ts';
 import type { TargetInfo } from './pages/peers-worker.ts';
 import type { QuerySpec } from './queries.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
+import type { BenchConfig, BenchNetwork } from './serve.ts';
 import { expectedOltpChecks } from './workloads.ts';
 
 const EXISTING_DB = 'existing.db';
@@ -29,6 +29,11 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   const { runs, oltp } = BENCH;
   const dataset = await ensureDataset(BENCH.datasetMb);
   const targets = (await bench({ kind: 'describe' })).filter((t) => (BENCH.targets ? BENCH.targets.includes(t.id) : !t.optIn));
+  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
+  const networks = served.networks.filter((n) => !BENCH.networks || BENCH.networks.some((want) => n.name.startsWith(want)));
+  /** Runs per network: shaped links are slow (a 150 ms RTT per request), so they get fewer. */
+  const runsOn = (n: BenchNetwork): number => (n.rttMs === 0 ? runs : BENCH.networkRuns);
+  const ref = (n: BenchNetwork) => ({ name: n.name, presignUrl: n.presignUrl });
   const samples: Sample[] = [];
   const oltpChecks = expectedOltpChecks(oltp);
   const k = (n: number): string => n.toLocaleString('en');
@@ -77,29 +82,43 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
     const remote = targets.filter((t) => t.remote);
     const names = ['point', 'range', 'listing', 'fts'];
     const queries = queriesOf(dataset, names);
-    const remoteDataset = { url: dataset.urlPath, bytes: dataset.bytes };
-    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: remoteDataset });
-    for (let run = 1; run <= runs; run++) {
-      for (const t of interleave(remote, run)) {
-        heap.reset();
-        const r = await bench({ kind: 'cold', target: t.id, dataset: remoteDataset, queries });
-        for (const [name, spec] of Object.entries(queries)) {
-          const q = r.queries[name];
-          expect(q?.fingerprint, `${t.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
-          if (!q) continue;
-          samples.push({
-            group: 'cold read', workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
-            requests: q.requests, bytes: q.bytes, detail: { networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run },
-          });
+    const loopback = served.networks[0] as BenchNetwork;
+    const published = { url: dataset.urlPath, bytes: dataset.bytes, network: ref(loopback) };
+    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: published });
+    for (const network of networks) {
+      const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref(network) };
+      for (let run = 1; run <= runsOn(network); run++) {
+        for (const t of interleave(remote, run)) {
+          heap.reset();
+          const r = await bench({ kind: 'cold', target: t.id, dataset: remoteDataset, queries });
+          for (const [name, spec] of Object.entries(queries)) {
+            const q = r.queries[name];
+            expect(q?.fingerprint, `${t.name} on ${network.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
+            if (!q) continue;
+            samples.push({
+              group: 'cold read', network: network.name, workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
+              requests: q.requests, ...(q.roundTrips === undefined ? {} : { roundTrips: q.roundTrips }), bytes: q.bytes,
+              detail: {
+                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run,
+                ...(q.byKind ? { commitRequests: q.byKind.commit, latestRequests: q.byKind.latest, segmentRequests: q.byKind.segment } : {}),
+              },
+            });
+          }
+          // Memory does not depend on the link: once, on loopback.
+          if (network === loopback) samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));
         }
-        samples.push(memorySample('cold read', t.name, r.memory, heap.peak()));
       }
     }
   });
 
   await test.step('target-only workloads (push/pull)', async () => {
-    for (const t of targets.filter((x) => x.extra)) {
-      for (let run = 1; run <= runs; run++) samples.push(...(await bench({ kind: 'extra', target: t.id, run })));
+    for (const network of networks) {
+      for (const t of targets.filter((x) => x.extra)) {
+        for (let run = 1; run <= runsOn(network); run++) {
+          const extra = await bench({ kind: 'extra', target: t.id, run, network: ref(network), options: { pushPages: BENCH.pushPages } });
+          samples.push(...extra.map((x) => ({ ...x, network: network.name })));
+        }
+      }
     }
   });
 
@@ -110,7 +129,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   saveSection(BENCH.resultsPath, 'peers', {
     date: new Date().toISOString(),
     config: {
-      runs, quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
+      runs, networkRuns: BENCH.networkRuns, networks: networks.map((n) => n.name), quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
       loadAverage: { start: loadStart, end: loadavg() },
     },
     rows: summarize(samples),

@@ -8,10 +8,14 @@ export interface Sample {
   group: string;
   workload: string;
   target: string;
+  /** The network the workload ran over (bench/netem-proxy.ts profiles, or `loopback`); none for local work. */
+  network?: string;
   unit: string;
   /** null: the target cannot do this (reported as n/a). */
   value: number | null;
   requests?: number;
+  /** Requests (bucket and presign service) that ran one after another: see `sequentialRoundTrips`. */
+  roundTrips?: number;
   bytes?: number;
   /** Parts of `value` or context, kept in the JSON only (e.g. memory split into JS and wasm). */
   detail?: Record<string, number | null>;
@@ -21,6 +25,7 @@ export interface Row {
   group: string;
   workload: string;
   target: string;
+  network?: string;
   unit: string;
   median: number | null;
   min: number | null;
@@ -29,20 +34,19 @@ export interface Row {
   /** median ÷ the reference target's median for the same group and workload; > 1 means more (time, bytes). */
   ratio: number | null;
   requests?: number;
+  roundTrips?: number;
   bytes?: number;
 }
 
 /** Each group's reference target (ratio 1.0). */
 export const REFERENCE_TARGETS: Record<string, string> = {
   'local OLTP': 'opfs-sahpool',
+  'speed suite (wa-sqlite)': 'opfs-sahpool',
   'cold read': 'download whole file',
   'push/pull': 'raw presigned PUT',
   'local store (engine, no SQLite)': 'opfs',
   'storage over time': 'opfs-sahpool',
 };
-
-/** The cold-read rows also get a time estimated for a WAN link: sequential requests × RTT + bytes ÷ bandwidth. */
-export const WAN = { rttMs: 50, mbitPerS: 50 } as const;
 
 function median(sorted: number[]): number {
   const mid = Math.floor(sorted.length / 2);
@@ -53,7 +57,7 @@ function median(sorted: number[]): number {
 export function summarize(samples: readonly Sample[]): Row[] {
   const byKey = new Map<string, Sample[]>();
   for (const s of samples) {
-    const key = JSON.stringify([s.group, s.workload, s.target]);
+    const key = JSON.stringify([s.group, s.network ?? '', s.workload, s.target]);
     const list = byKey.get(key);
     if (list) list.push(s);
     else byKey.set(key, [s]);
@@ -61,21 +65,25 @@ export function summarize(samples: readonly Sample[]): Row[] {
   const rows: Row[] = [...byKey.values()].map((list) => {
     const first = list[0] as Sample;
     const values = list.flatMap((s) => (s.value === null ? [] : [s.value])).sort((a, b) => a - b);
-    const requests = list.flatMap((s) => (s.requests === undefined ? [] : [s.requests])).sort((a, b) => a - b);
-    const bytes = list.flatMap((s) => (s.bytes === undefined ? [] : [s.bytes])).sort((a, b) => a - b);
+    const sorted = (pick: (s: Sample) => number | undefined): number[] =>
+      list.flatMap((s) => { const v = pick(s); return v === undefined ? [] : [v]; }).sort((a, b) => a - b);
+    const requests = sorted((s) => s.requests);
+    const roundTrips = sorted((s) => s.roundTrips);
+    const bytes = sorted((s) => s.bytes);
     return {
-      group: first.group, workload: first.workload, target: first.target, unit: first.unit,
+      group: first.group, ...(first.network ? { network: first.network } : {}), workload: first.workload, target: first.target, unit: first.unit,
       median: values.length ? median(values) : null,
       min: values.length ? (values[0] as number) : null,
       max: values.length ? (values.at(-1) as number) : null,
       runs: values.length,
       ratio: null,
       ...(requests.length ? { requests: median(requests) } : {}),
+      ...(roundTrips.length ? { roundTrips: median(roundTrips) } : {}),
       ...(bytes.length ? { bytes: median(bytes) } : {}),
     };
   });
   for (const row of rows) {
-    const ref = rows.find((r) => r.group === row.group && r.workload === row.workload && r.target === REFERENCE_TARGETS[row.group]);
+    const ref = rows.find((r) => r.group === row.group && r.network === row.network && r.workload === row.workload && r.target === REFERENCE_TARGETS[row.group]);
     if (ref?.median && row.median !== null) row.ratio = row.median / ref.median;
   }
   return rows;
@@ -99,26 +107,22 @@ function formatBytes(n: number): string {
   return `${formatNumber(n / 1024 / 1024)} MiB`;
 }
 
-function wanEstimate(row: Row): string {
-  if (row.requests === undefined || row.bytes === undefined) return '';
-  const ms = row.requests * WAN.rttMs + (row.bytes * 8) / (WAN.mbitPerS * 1000);
-  return `${formatNumber(ms)} ms`;
-}
+const formatCount = (n: number | undefined): string =>
+  n === undefined ? '' : Number.isInteger(n) ? n.toLocaleString('en') : formatNumber(n);
 
-/** One markdown table; the `WAN est.` column is filled for rows that report requests and bytes. */
+/** One markdown table; Network, Requests, Seq. RTs and Transferred are filled where a row has them. */
 export function formatTable(rows: readonly Row[]): string {
   const lines = [
-    `| Group | Workload | Target | Median | Min–max | × ref | Requests | Transferred | WAN est. |`,
-    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| Group | Network | Workload | Target | Median | Min–max | × ref | Requests | Seq. RTs | Transferred |`,
+    `| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const r of rows) {
     const isRef = REFERENCE_TARGETS[r.group] === r.target;
     const value = r.median === null ? 'n/a' : `${formatNumber(r.median)} ${r.unit}`;
     const range = r.min === null || r.max === null ? '' : `${formatNumber(r.min)}–${formatNumber(r.max)}`;
     const ratio = isRef ? '1 (ref)' : r.ratio === null ? '' : formatRatio(r.ratio);
-    const requests = r.requests === undefined ? '' : Number.isInteger(r.requests) ? r.requests.toLocaleString('en') : formatNumber(r.requests);
     const bytes = r.bytes === undefined ? '' : formatBytes(r.bytes);
-    lines.push(`| ${r.group} | ${r.workload} | ${r.target} | ${value} | ${range} | ${ratio} | ${requests} | ${bytes} | ${wanEstimate(r)} |`);
+    lines.push(`| ${r.group} | ${r.network ?? ''} | ${r.workload} | ${r.target} | ${value} | ${range} | ${ratio} | ${formatCount(r.requests)} | ${formatCount(r.roundTrips)} | ${bytes} |`);
   }
   return lines.join('\n');
 }
@@ -142,7 +146,7 @@ export interface ResultsFile {
 }
 
 /** Section order in the combined table. */
-const SECTION_ORDER = ['peers', 'local-store', 'storage'];
+const SECTION_ORDER = ['speed-suite', 'peers', 'local-store', 'storage'];
 
 function readResults(path: string): ResultsFile | undefined {
   if (!existsSync(path)) return undefined;
@@ -184,7 +188,7 @@ export function describeResults(path: string): string | undefined {
   return [
     `${file.userAgent ?? ''}`,
     `Sections: ${sections}. Reference (× ref = 1): ${refs}.`,
-    `WAN est. = requests × ${WAN.rttMs} ms + bytes at ${WAN.mbitPerS} Mbit/s (requests are sequential).`,
+    'Networks other than loopback go through bench/netem-proxy.ts (latency + bandwidth cap, bucket, presign service and web server on one link). Seq. RTs = requests that ran one after another (bucket + presign service).',
     '',
     file.table,
     '',

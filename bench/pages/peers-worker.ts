@@ -3,6 +3,8 @@
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { QuerySpec } from '../queries.ts';
 import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type RemoteDataset } from '../targets/index.ts';
+import type { BenchNetworkRef, ExtraOptions } from '../targets/target.ts';
+import { runSpeedSuite, speedSuite, type ScriptDb, type SuiteResult } from '../speed-suite.ts';
 import { runOltp, runQuery, type OltpOptions, type OltpResult } from '../workloads.ts';
 
 /** The worker's WebAssembly memory in bytes: it only grows, so its size at the end is the job's peak. The JS
@@ -15,6 +17,8 @@ export interface TargetInfo {
   id: string;
   name: string;
   local: boolean;
+  /** Runs the speed suite (through `open` or `openScript`). */
+  suite: boolean;
   existing: boolean;
   remote: boolean;
   /** Has the untimed `prepareRemote` step. */
@@ -30,17 +34,20 @@ export interface QueryOutcome {
   bytes: number;
   waitMs?: number;
   presignRequests?: number;
+  roundTrips?: number;
+  byKind?: { commit: number; latest: number; segment: number };
   fingerprint: string;
 }
 
 export type Job =
   | { kind: 'describe' }
   | { kind: 'oltp'; target: string; options: OltpOptions }
+  | { kind: 'suite'; target: string }
   | { kind: 'prepareExisting'; target: string; dbName: string; datasetUrl: string }
   | { kind: 'openExisting'; target: string; dbName: string; query: QuerySpec }
   | { kind: 'prepareRemote'; target: string; dataset: RemoteDataset }
   | { kind: 'cold'; target: string; dataset: RemoteDataset; queries: Record<string, QuerySpec> }
-  | { kind: 'extra'; target: string; run: number }
+  | { kind: 'extra'; target: string; run: number; network: BenchNetworkRef; options: ExtraOptions }
   /** Storage over time: `commits` single-row UPDATE transactions on the kept database (`fresh`: a new table of `rows` first). */
   | { kind: 'storageGrow'; target: string; fresh: boolean; rows: number; commits: number }
   /** Open-to-first-query of the kept database, in a new worker. */
@@ -50,6 +57,7 @@ export type Job =
 interface Results {
   describe: TargetInfo[];
   oltp: OltpResult & { memory: MemorySample };
+  suite: SuiteResult;
   prepareExisting: null;
   openExisting: { ms: number; fingerprint: string; memory: MemorySample };
   prepareRemote: null;
@@ -82,7 +90,7 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
     return Object.entries(TARGETS).map(([id, make]): TargetInfo => {
       const t = make(sqlite3);
       return {
-        id, name: t.name, local: !!t.open, existing: !!t.openExisting, remote: !!t.openRemote,
+        id, name: t.name, local: !!t.open, suite: !!t.open || !!t.openScript, existing: !!t.openExisting, remote: !!t.openRemote,
         prepareRemote: !!t.prepareRemote, extra: !!t.runExtra, optIn: OPT_IN_TARGETS.has(id),
       };
     });
@@ -98,6 +106,27 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
           return { ...runOltp(db, job.options), memory: wasmMemory(sqlite3) };
         } finally {
           db.close();
+        }
+      }
+      case 'suite': {
+        // sqlite-wasm targets run each script with one C-level sqlite3_exec: oo1's exec adds over 0.1 ms of JS
+        // per statement (test 2's 25,000 INSERTs on :memory:: 4.8 s through oo1, 0.5 s this way), a cost of
+        // the binding, not of the VFS under test.
+        const { capi } = sqlite3;
+        const db: ScriptDb = target.open
+          ? await target.open('suite.db').then((d) => ({
+              exec: (sql: string) => {
+                const rc = capi.sqlite3_exec(d.pointer as number, sql, 0, 0, 0);
+                if (rc !== capi.SQLITE_OK) throw new Error(`sqlite3_exec: ${capi.sqlite3_js_rc_str(rc)}: ${capi.sqlite3_errmsg(d.pointer as number)}`);
+              },
+              count: (table: string) => Number(d.selectValue(`SELECT count(*) FROM ${table}`)),
+              close: () => void d.close(),
+            }))
+          : await must(target, 'openScript')('suite.db');
+        try {
+          return await runSpeedSuite(db, speedSuite());
+        } finally {
+          await db.close();
         }
       }
       case 'prepareExisting': {
@@ -137,7 +166,7 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
         return { queries, memory: wasmMemory(sqlite3) };
       }
       case 'extra':
-        return await must(target, 'runExtra')(job.run);
+        return await must(target, 'runExtra')(job.run, job.network, job.options);
       case 'storageGrow': {
         const db = await must(target, 'openKept')(KEPT_DB, job.fresh);
         const started = performance.now();

@@ -12,7 +12,7 @@ export const createDownloadTarget: TargetFactory = (sqlite3) => {
       const response = await fetch(dataset.url);
       if (!response.ok) throw new Error(`GET ${dataset.url}: HTTP ${response.status}`);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      traffic = { requests: 1, bytes: bytes.byteLength, waitMs: performance.now() - started };
+      traffic = { requests: 1, roundTrips: 1, bytes: bytes.byteLength, waitMs: performance.now() - started };
       const db = new sqlite3.oo1.DB(':memory:');
       const pData = wasm.allocFromTypedArray(bytes);
       // FREEONCLOSE hands the buffer to SQLite; RESIZEABLE keeps the copy writable, as a downloaded file would be.

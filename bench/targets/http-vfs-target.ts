@@ -13,7 +13,11 @@ function createHttpVfsTarget(name: string, readAhead: boolean): TargetFactory {
         vfs.resetTraffic();
         return new sqlite3.oo1.DB({ filename: dataset.url, flags: 'r', vfs: vfs.name });
       },
-      traffic: () => vfs?.traffic() ?? { requests: 0, bytes: 0 },
+      // Synchronous XHRs, one at a time: every request is a sequential round trip.
+      traffic: () => {
+        const t = vfs?.traffic() ?? { requests: 0, bytes: 0 };
+        return { ...t, roundTrips: t.requests };
+      },
     };
   };
 }

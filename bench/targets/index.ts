@@ -6,6 +6,7 @@ import { createMemoryTarget } from './memory-target.ts';
 import { createSahpoolExclusiveTarget, createSahpoolTarget } from './sahpool-target.ts';
 import { createScionNoOracleTarget, createScionTarget } from './scion-target.ts';
 import type { TargetFactory } from './target.ts';
+import { createWaAccessHandlePoolTarget, createWaIdbBatchAtomicTarget } from './wa-sqlite-target.ts';
 
 export type { BenchTarget, Db, ExtraSample, RemoteDataset, TargetFactory, Traffic } from './target.ts';
 
@@ -19,6 +20,8 @@ export const TARGETS: Record<string, TargetFactory> = {
   'http-readahead': createHttpVfsReadAheadTarget,
   scion: createScionTarget,
   'scion-no-oracle': createScionNoOracleTarget,
+  'wa-ahp': createWaAccessHandlePoolTarget,
+  'wa-idb': createWaIdbBatchAtomicTarget,
 };
 
 /** Run only when named in SCION_BENCH_TARGETS: they would push the full run past its time budget. */

@@ -4,13 +4,15 @@
 // group, and `scion-no-oracle` (one frame per miss) for the cold reads only (the oracle never acts on local data).
 // Each timed open builds its own Runtime on a fresh OPFS directory (and catalog), so cold means cold.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { PAGE_SIZE, PageCount, PageIdx, SegmentId, UploadBody, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
+import { PAGE_SIZE, PageCount, PageIdx, RemoteKey, SegmentId, UploadBody, VolumeId, type PresignOp, type PresignedRequest } from '../../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore } from '../../src/local/index.ts';
 import { PresignClient, S3Remote, type RemoteRequestEvent } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { installScionVfs, openScionDb, planSqliteFrames } from '../../src/vfs/index.ts';
 import { normalizeSqliteFile, writeSqliteFile } from '../../worker/sqlite-file.ts';
-import { opfsDirectoryBytes, type BenchTarget, type Db, type ExtraSample, type RemoteDataset, type TargetFactory, type Traffic } from './target.ts';
+import { sequentialRoundTrips, type Span } from '../round-trips.ts';
+import { deleteIdb, removeEntry } from './browser-storage.ts';
+import { opfsDirectoryBytes, type BenchNetworkRef, type BenchTarget, type Db, type ExtraSample, type RemoteDataset, type TargetFactory, type Traffic } from './target.ts';
 
 /** Every OPFS entry and IndexedDB catalog of this target starts with it; cleanup() removes them all. */
 const PREFIX = 'bench-scion';
@@ -32,41 +34,75 @@ interface RemoteInfo {
   pushedBytes: number;
 }
 
-/** Bucket requests (onRequest of S3Remote) and presign-service round trips, counted apart. */
+/** Bucket requests (onRequest of S3Remote) and presign-service round trips, counted apart; the spans of both. */
 class Counter {
   requests = 0;
   bytes = 0;
   waitMs = 0;
   presign = 0;
+  spans: Span[] = [];
+  /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
+  byKind = { commit: 0, latest: 0, segment: 0 };
   reset(): void {
     this.requests = this.bytes = this.waitMs = this.presign = 0;
+    this.spans = [];
+    this.byKind = { commit: 0, latest: 0, segment: 0 };
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
+    // The synchronous miss path names the request by its URL path (`/bucket/volumes/…`): parse from the key's start.
+    this.byKind[RemoteKey.parse(e.key.slice(Math.max(0, e.key.search(/(volumes|segments)\//)))).kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
+    const end = performance.now();
+    this.spans.push({ start: end - e.ms, end });
   };
+  onPresign(start: number): void {
+    this.presign++;
+    this.spans.push({ start, end: performance.now() });
+  }
+  get roundTrips(): number {
+    return sequentialRoundTrips(this.spans);
+  }
   traffic(): Traffic {
-    return { requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign };
+    return {
+      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, roundTrips: this.roundTrips,
+      byKind: this.byKind,
+    };
+  }
+  /** For a sample's `detail`. */
+  detail(): Record<string, number> {
+    return { presignRequests: this.presign, commitRequests: this.byKind.commit, latestRequests: this.byKind.latest, segmentRequests: this.byKind.segment };
   }
 }
 
 // The presign client signs with fetch (counted through its `fetch` option) and, on the blocking miss path,
-// with a synchronous XHR: count those by wrapping XMLHttpRequest once per worker.
+// with a synchronous XHR: count and time those by wrapping XMLHttpRequest once per worker.
 let presignEndpoint: string | undefined;
 let presignCounter: Counter | undefined;
 let xhrPatched = false;
+const presignXhrs = new WeakSet<XMLHttpRequest>();
 function countPresignXhr(): void {
   if (xhrPatched || typeof XMLHttpRequest === 'undefined') return;
   xhrPatched = true;
   const open = XMLHttpRequest.prototype.open as (this: XMLHttpRequest, ...args: unknown[]) => void;
   XMLHttpRequest.prototype.open = function (this: XMLHttpRequest, ...args: unknown[]): void {
-    if (presignCounter && presignEndpoint && String(args[1]) === presignEndpoint) presignCounter.presign++;
+    if (presignEndpoint && String(args[1]) === presignEndpoint) presignXhrs.add(this);
     open.apply(this, args);
   } as typeof XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send as (this: XMLHttpRequest, ...args: unknown[]) => void;
+  XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, ...args: unknown[]): void {
+    if (!presignXhrs.has(this) || !presignCounter) return send.apply(this, args);
+    const started = performance.now(); // synchronous: send returns with the answer
+    try {
+      send.apply(this, args);
+    } finally {
+      presignCounter.onPresign(started);
+    }
+  } as typeof XMLHttpRequest.prototype.send;
 }
 
-function makeRemote(info: Pick<RemoteInfo, 'presignUrl' | 'token'>, counter?: Counter): S3Remote {
+function makeRemote(info: { presignUrl: string; token: string }, counter?: Counter): S3Remote {
   countPresignXhr();
   if (counter) {
     presignEndpoint = info.presignUrl;
@@ -75,9 +111,13 @@ function makeRemote(info: Pick<RemoteInfo, 'presignUrl' | 'token'>, counter?: Co
   const presign = new PresignClient({
     endpoint: info.presignUrl,
     token: info.token,
-    fetch: (input, init) => {
-      if (counter) counter.presign++;
-      return fetch(input, init);
+    fetch: async (input, init) => {
+      const started = performance.now();
+      try {
+        return await fetch(input, init);
+      } finally {
+        counter?.onPresign(started);
+      }
     },
   });
   return new S3Remote({ presign, ...(counter ? { onRequest: counter.onRequest } : {}) });
@@ -118,23 +158,6 @@ async function writeRemoteInfo(info: RemoteInfo): Promise<void> {
   await w.close();
 }
 
-async function removeEntry(name: string): Promise<void> {
-  try {
-    await (await opfsRoot()).removeEntry(name, { recursive: true });
-  } catch (e) {
-    if ((e as Error).name !== 'NotFoundError') throw e;
-  }
-}
-
-function deleteIdb(name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase(name);
-    req.onsuccess = () => resolve();
-    req.onerror = () => reject(req.error ?? new Error(`deleteDatabase ${name} failed`));
-    req.onblocked = () => resolve(); // a connection still open somewhere: it goes at cleanup()
-  });
-}
-
 let uniq = 0;
 const freshName = (kind: string): string => `${PREFIX}-${kind}-${Date.now().toString(36)}-${(uniq++).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -173,8 +196,7 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 const k = (n: number): string => n.toLocaleString('en');
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
-/** Push sizes (changed pages) and pull sizes (remote commits of one page), issue 7 §3. */
-const PUSH_PAGES = [1, 100, 10_000] as const;
+/** Pull sizes (remote commits of one page), issue 7 §3; push sizes come with the job (bench/config.ts). */
 const PULL_COMMITS = [1, 10, 50] as const;
 /** The volume the pulls run against: 2,500 pages (~10 MiB), so O(database) would show. */
 const PULL_BASE_PAGES = 2_500;
@@ -233,12 +255,12 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
         }
       },
 
-      async openRemote() {
+      async openRemote(dataset) {
         counter.reset();
         const info = await mustRemoteInfo();
         const directory = freshName('cold');
         scratch.push(directory);
-        const rt = await openLocal(directory, makeRemote(info, counter));
+        const rt = await openLocal(directory, makeRemote({ presignUrl: dataset.network.presignUrl, token: info.token }, counter));
         const vfs = install(rt);
         // Commit records only (probes for the log's end), then the hot frames (page 1 + B-tree interior pages).
         const graft = await rt.graftClone(info.vid, { tag: REMOTE_TAG });
@@ -315,14 +337,16 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
         return bindClose(openScionDb(sqlite3, install(rt), dbName), rt);
       },
 
-      async runExtra(run) {
+      async runExtra(run, network, { pushPages }) {
         const info = await mustRemoteInfo();
+        /** Timed clients go over `network`; untimed setup (another device's pushes) over loopback. */
+        const over = { presignUrl: network.presignUrl, token: info.token };
         const pages = await datasetPages(info.datasetUrl);
         const samples: ExtraSample[] = [];
-        const presign = new PresignClient({ endpoint: info.presignUrl, token: info.token });
+        const presign = new PresignClient({ endpoint: over.presignUrl, token: over.token });
 
         // ── Push N changed pages, against one presigned PUT of N × 4 KiB ──
-        for (const n of PUSH_PAGES) {
+        for (const n of pushPages) {
           const workload = `push ${k(n)} changed pages (${mib(n * PAGE_SIZE) === '0 MiB' ? `${k(n * PAGE_SIZE)} B` : mib(n * PAGE_SIZE)} of pages)`;
           const raw = async (): Promise<void> => {
             const body = new Uint8Array(n * PAGE_SIZE);
@@ -335,14 +359,14 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
             const res = await fetch(put.url, { method: put.method, headers: put.headers, body });
             const ms = performance.now() - started;
             if (!res.ok) throw new Error(`raw PUT: HTTP ${res.status}`);
-            samples.push({ group: GROUP, workload, target: RAW_PUT, unit: 'ms', value: ms, requests: 1, bytes: body.byteLength });
+            samples.push({ group: GROUP, workload, target: RAW_PUT, unit: 'ms', value: ms, requests: 1, roundTrips: 1, bytes: body.byteLength });
             await fetch(del.url, { method: del.method, headers: del.headers }); // untimed: keep the bucket small
           };
           const scion = async (): Promise<void> => {
             const directory = freshName('push');
             scratch.push(directory);
             const pushCounter = new Counter();
-            const rt = await openLocal(directory, makeRemote(info, pushCounter));
+            const rt = await openLocal(directory, makeRemote(over, pushCounter));
             try {
               // Untimed: a volume of N pages, pushed; then the same N pages changed locally.
               const graft = await rt.graftOpen();
@@ -355,8 +379,8 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
               const ms = performance.now() - started;
               if (pushed.outcome !== 'pushed' || pushed.pages !== n) throw new Error(`scion: push of ${n} pages: ${JSON.stringify(pushed)}`);
               samples.push({
-                group: GROUP, workload, target: name, unit: 'ms', value: ms, requests: pushCounter.requests, bytes: pushCounter.bytes,
-                detail: { presignRequests: pushCounter.presign, segmentBytes: pushed.bytes, pageBytes: n * PAGE_SIZE },
+                group: GROUP, workload, target: name, unit: 'ms', value: ms, requests: pushCounter.requests, roundTrips: pushCounter.roundTrips, bytes: pushCounter.bytes,
+                detail: { ...pushCounter.detail(), segmentBytes: pushed.bytes, pageBytes: n * PAGE_SIZE },
               });
             } finally {
               rt.close();
@@ -372,7 +396,7 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
         const directory = freshName('pull');
         scratch.push(directory);
         const pullCounter = new Counter();
-        const reader = await openLocal(directory, makeRemote(info, pullCounter));
+        const reader = await openLocal(directory, makeRemote(over, pullCounter));
         try {
           const w = await writer.graftOpen();
           writePages(writer, w.local, range(1, PULL_BASE_PAGES), (i) => pageFor(pages, i, 0), PULL_BASE_PAGES);
@@ -392,8 +416,8 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
             if (pulled.outcome !== 'pulled' || pulled.to - (pulled.from ?? 0) !== n) throw new Error(`scion: pull after ${n} commits: ${JSON.stringify(pulled)}`);
             samples.push({
               group: GROUP, workload: `pull after ${n} remote commit${n === 1 ? '' : 's'} of 1 page (${mib(PULL_BASE_PAGES * PAGE_SIZE)} volume)`,
-              target: name, unit: 'ms', value: ms, requests: pullCounter.requests, bytes: pullCounter.bytes,
-              detail: { presignRequests: pullCounter.presign, commits: n },
+              target: name, unit: 'ms', value: ms, requests: pullCounter.requests, roundTrips: pullCounter.roundTrips, bytes: pullCounter.bytes,
+              detail: { ...pullCounter.detail(), commits: n },
             });
           }
         } finally {

@@ -2,6 +2,7 @@
 // and Scion, implements BenchTarget; bench/targets/index.ts lists them by name. A target runs in a dedicated
 // worker that lives for one job, so "cold" means cold and peak memory is the job's own.
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { ScriptDb } from '../speed-suite.ts';
 
 /** The SQL surface the workloads use: sqlite-wasm's oo1 database (Scion's VFS runs under the same build). */
 export type Db = Database;
@@ -14,6 +15,10 @@ export interface Traffic {
   waitMs?: number;
   /** Round trips to a presign service (not the bucket), where the target has one (kept in the JSON). */
   presignRequests?: number;
+  /** Requests (bucket and presign service) that ran one after another (report.ts `sequentialRoundTrips`). */
+  roundTrips?: number;
+  /** Bucket requests per object kind, where the target can tell (kept in the JSON). */
+  byKind?: { commit: number; latest: number; segment: number };
 }
 
 /** A measured number from a target's own workload (push/pull): one per run, reported like the others. */
@@ -26,16 +31,31 @@ export interface ExtraSample {
   unit: string;
   value: number;
   requests?: number;
+  roundTrips?: number;
   bytes?: number;
   /** Context kept in the JSON only (e.g. presign round trips, segment bytes). */
   detail?: Record<string, number | null>;
 }
 
+/** The network a remote workload runs over: loopback, or a bench/netem-proxy.ts profile (bench/serve.ts). */
+export interface BenchNetworkRef {
+  name: string;
+  /** This network's presign service; the URLs it signs reach the bucket over the same network. */
+  presignUrl: string;
+}
+
+/** Sizes of the target-only workloads (bench/config.ts). */
+export interface ExtraOptions {
+  /** Changed pages per timed push. */
+  pushPages: readonly number[];
+}
+
 /** Where the dataset lives, as the worker sees it. */
 export interface RemoteDataset {
-  /** Range-capable URL of the database file; a fresh cache-busting query per job. */
+  /** Range-capable URL of the database file over `network`; a fresh cache-busting query per job. */
   url: string;
   bytes: number;
+  network: BenchNetworkRef;
 }
 
 /**
@@ -49,6 +69,10 @@ export interface BenchTarget {
 
   /** Local OLTP (timed around the workload, not the open): a new, empty, writable database `dbName`. */
   open?(dbName: string): Promise<Db>;
+
+  /** The speed suite on a target that is not sqlite-wasm's oo1 (wa-sqlite): a new, empty database. Targets with
+   * `open` run the suite through it. */
+  openScript?(dbName: string): Promise<ScriptDb>;
 
   /** Untimed: store the dataset `bytes` as the local database `dbName`, for `openExisting`. */
   prepareExisting?(dbName: string, bytes: Uint8Array): Promise<void>;
@@ -70,8 +94,8 @@ export interface BenchTarget {
   keptBytes?(): Promise<number>;
   settle?(): Promise<void>;
 
-  /** Target-only workloads (Scion: push/pull). Called once per run, in its own worker. */
-  runExtra?(run: number): Promise<ExtraSample[]>;
+  /** Target-only workloads (Scion: push/pull) over `network`. Called once per run and network, in its own worker. */
+  runExtra?(run: number, network: BenchNetworkRef, options: ExtraOptions): Promise<ExtraSample[]>;
 
   /** Called before the job's worker ends: release handles (OPFS) so the next worker can take them. */
   dispose?(): Promise<void>;
