@@ -5,10 +5,11 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
-import { isScionError, type ScionError } from '../core/index.ts';
+import type { ScionError } from '../core/index.ts';
 import { MemoryCatalog, MemoryStore, type Catalog, type LocalStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Scion, type Conflict, type Database, type SyncStatusEvent, type Transaction } from './index.ts';
+import { rejection } from './testing.ts';
 
 const sqlite3 = await sqlite3InitModule();
 const open: Scion[] = [];
@@ -27,16 +28,6 @@ async function connect(remote: MemoryRemote, stores?: { store: LocalStore; catal
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close();
 });
-
-async function rejection(p: Promise<unknown>): Promise<ScionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isScionError(e), String(e)).toBe(true);
-    return e as ScionError;
-  }
-  throw new Error('expected a rejection');
-}
 
 interface TransferArgs { id: string; from: number; to: number; amount: number }
 
