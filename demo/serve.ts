@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer, type Plugin } from 'vite';
 import { startTestBucket } from '../e2e/bucket/index.ts';
-import { bearerTokens, createPresignHandler } from '../src/presign/index.ts';
+import { SharedName } from '../src/core/index.ts';
+import { bearerTokens, createPresignHandler, type Grant } from '../src/presign/index.ts';
 import { servePresign } from '../src/presign/node.ts';
 
 const { values } = parseArgs({
@@ -21,6 +22,18 @@ const { values } = parseArgs({
 
 /** The demo's only token: it may do everything. A real deployment maps users to their volumes. */
 const DEV_TOKEN = 'scion-dev';
+const devToken = bearerTokens({ [DEV_TOKEN]: { volumes: '*', write: true, admin: true } });
+/** Dev-only tokens `scion-dev-name:<shared name>`: a grant for that one shared name and nothing else (the sharing e2e uses them). */
+const NAME_TOKEN = /^Bearer scion-dev-name:(\S+)$/;
+async function authorize(req: Request): Promise<Grant | undefined> {
+  const name = NAME_TOKEN.exec(req.headers.get('Authorization') ?? '')?.[1];
+  if (name === undefined) return devToken(req);
+  try {
+    return { volumes: new Set(), names: new Set([SharedName.parse(name)]), write: true, admin: false };
+  } catch {
+    return undefined;
+  }
+}
 
 await mkdir(values.data, { recursive: true });
 const bucket = await startTestBucket(values.bucket, {
@@ -32,7 +45,7 @@ const bucket = await startTestBucket(values.bucket, {
 const presign = await servePresign(
   createPresignHandler({
     bucket,
-    authorize: bearerTokens({ [DEV_TOKEN]: { volumes: '*', write: true, admin: true } }),
+    authorize,
     allowedOrigins: '*',
   }),
   { port: 0 },

@@ -1,7 +1,7 @@
 // A remote that can be switched off: the demo's "offline" switch and tests of offline behaviour.
 // While off, every call fails with RemoteUnavailable before any request leaves the worker, exactly as an
 // unreachable bucket or presign service would make it fail (reads of unfetched pages become PageNotLocal).
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../src/core/index.ts';
 import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, RemoteRequestEvent, RequestOptions } from '../src/remote/index.ts';
 
 export class OfflineRemote implements Remote {
@@ -29,6 +29,14 @@ export class OfflineRemote implements Remote {
 
   putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
     return this.#async('PUT', RemoteKey.commit(vid, lsn), () => this.#inner.putCommit(vid, lsn, bytes, options));
+  }
+
+  getName(name: SharedName, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    return this.#async('GET', RemoteKey.name(name), () => this.#inner.getName(name, options));
+  }
+
+  putName(name: SharedName, vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    return this.#async('PUT', RemoteKey.name(name), () => this.#inner.putName(name, vid, bytes, options));
   }
 
   getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {

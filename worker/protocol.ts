@@ -98,6 +98,11 @@ export interface OpenOptions {
   create?: boolean;
   /** A new database is cloned from this remote volume id (used only when the name is new). */
   clone?: string;
+  /**
+   * The database is the one shared under this name in the bucket (`names/{name}`): a new one clones
+   * the volume the name points at, or creates the name for a fresh volume. Not with `clone`.
+   */
+  shared?: boolean;
   /** Autosync for this database; overrides the worker's default. */
   autosync?: AutosyncOptions | boolean;
   /**

@@ -3,12 +3,13 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import { invalidInput, isScionError, LSN, ScionError, SharedName, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
 import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { openShared } from './open-shared.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
   ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
@@ -99,7 +100,11 @@ export class Session {
     const busyTimeoutMs = busyTimeout(options.busyTimeoutMs);
     const remote = options.clone === undefined ? undefined : VolumeId.parse(options.clone);
     if (remote) this.#requireRemote('open a database from a remote volume');
+    const shared = options.shared === true ? SharedName.parse(tag) : undefined;
+    if (shared && remote) throw invalidInput('Open a database with { shared } or with { clone }, not both.');
+    if (shared) this.#requireRemote('open a shared database');
     const cloned = await this.#locks.run(tag, async () => {
+      if (shared) return openShared(this.runtime, tag, shared, options);
       const existing = this.runtime.tagGet(tag);
       if (existing) {
         const graft = this.runtime.mustGetGraft(existing);

@@ -42,16 +42,16 @@ class Counter {
   presign = 0;
   spans: Span[] = [];
   /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
-  byKind = { commit: 0, latest: 0, segment: 0 };
+  byKind = { commit: 0, latest: 0, segment: 0, name: 0 };
   reset(): void {
     this.requests = this.bytes = this.waitMs = this.presign = 0;
     this.spans = [];
-    this.byKind = { commit: 0, latest: 0, segment: 0 };
+    this.byKind = { commit: 0, latest: 0, segment: 0, name: 0 };
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
     // The synchronous miss path names the request by its URL path (`/bucket/volumes/…`): parse from the key's start.
-    this.byKind[RemoteKey.parse(e.key.slice(Math.max(0, e.key.search(/(volumes|segments)\//)))).kind]++;
+    this.byKind[RemoteKey.parse(e.key.slice(Math.max(0, e.key.search(/(volumes|segments|names)\//)))).kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();

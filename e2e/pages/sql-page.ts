@@ -11,6 +11,8 @@ export interface SqlOpenOptions extends OpenOptions {
   remote?: 'bucket' | 'unreachable';
   storage?: 'opfs' | 'memory';
   directory?: string;
+  /** A bearer token instead of the dev stack's (e.g. `scion-dev-name:<name>`, a grant for one shared name). */
+  token?: string;
 }
 
 interface Slot {
@@ -39,8 +41,9 @@ const api = {
   /** Starts a Scion worker for `label` (one per label) and opens database `name` on it; collects its change events. */
   open: (label: string, name: string, options: SqlOpenOptions = {}) =>
     outcome(async () => {
-      const { remote, storage, directory, ...open } = options;
-      const { presignUrl, token } = await config;
+      const { remote, storage, directory, token: ownToken, ...open } = options;
+      const { presignUrl, token: devToken } = await config;
+      const token = ownToken ?? devToken;
       const scionOptions: ScionOptions = {
         storage: storage ?? 'opfs',
         ...(directory ? { directory } : {}),

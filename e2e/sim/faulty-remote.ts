@@ -1,4 +1,4 @@
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../src/core/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
 import type { ByteRange, CreateOutcome, ListedObject, MemoryRemote, Remote } from '../../src/remote/index.ts';
 import type { Life } from './crash.ts';
 import type { Rng } from './rng.ts';
@@ -81,6 +81,25 @@ export class FaultyRemote implements Remote {
       if (outcome === 'created') this.#world.onCommitLanded(vid, lsn, bytes);
       return outcome;
     });
+  }
+
+  async getName(name: SharedName): Promise<Uint8Array | undefined> {
+    const what = `GET name ${name}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const body = await this.#world.bucket.getName(name);
+    await this.#respond(what);
+    return body;
+  }
+
+  async putName(name: SharedName, vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
+    const what = `PUT name ${name}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const outcome = await this.#world.bucket.putName(name, vid, bytes);
+    this.#lostResponse(what);
+    await this.#respond(what);
+    return outcome;
   }
 
   async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {

@@ -6,7 +6,7 @@
 // transfers stored are acknowledged ones, each once, and every acknowledged one is stored or was reported to onConflict.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import * as Comlink from 'comlink';
-import { ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../src/core/index.ts';
+import { ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
 import { Scion, type Database, type Transaction } from '../../src/client/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { MemoryRemote, type ByteRange, type CreateOutcome, type Remote } from '../../src/remote/index.ts';
@@ -59,6 +59,13 @@ class FlakyRemote implements Remote {
   }
   putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#put('PUT commit', () => this.#inner.putCommit(vid, lsn, bytes));
+  }
+  async getName(name: SharedName) {
+    this.#before('GET name');
+    return this.#inner.getName(name);
+  }
+  putName(name: SharedName, vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#put('PUT name', () => this.#inner.putName(name, vid, bytes));
   }
   async getLatest(vid: VolumeId) {
     this.#before('GET latest');

@@ -5,7 +5,7 @@
 // exactly what is committed; an acknowledged COMMIT is stored once; the money adds up; at the end,
 // and after reopening the device, the transfers stored are exactly the acknowledged ones.
 import sqlite3InitModule, { type Database, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../src/core/index.ts';
+import { isScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { MemoryRemote, type ByteRange, type CreateOutcome, type Remote } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
@@ -43,6 +43,14 @@ class ParkedRemote implements Remote {
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
     await this.#sched.park(`PUT commit ${lsn}`);
     return this.#inner.putCommit(vid, lsn, bytes);
+  }
+  async getName(name: SharedName) {
+    await this.#sched.park('GET name');
+    return this.#inner.getName(name);
+  }
+  async putName(name: SharedName, vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
+    await this.#sched.park('PUT name');
+    return this.#inner.putName(name, vid, bytes);
   }
   async getLatest(vid: VolumeId) {
     await this.#sched.park('GET latest');

@@ -270,8 +270,10 @@ const shared = new Map<string, Promise<Scion>>();
  * @example const db = await openDatabase('notes', { remote: { presignUrl, token }, autosync: true });
  */
 export async function openDatabase(name: string, options: ScionOptions & OpenOptions = {}): Promise<Database> {
-  const { create, clone, autosync, ...scionOptions } = options;
-  const open: OpenOptions = { ...(create !== undefined ? { create } : {}), ...(clone !== undefined ? { clone } : {}), ...(autosync !== undefined ? { autosync } : {}) };
+  const { create, clone, shared: isShared, autosync, ...scionOptions } = options;
+  const open: OpenOptions = {
+    ...(create !== undefined ? { create } : {}), ...(clone !== undefined ? { clone } : {}), ...(isShared !== undefined ? { shared: isShared } : {}), ...(autosync !== undefined ? { autosync } : {}),
+  };
   if (scionOptions.worker) return (await Scion.open(scionOptions)).open(name, open);
   const key = JSON.stringify([scionOptions.storage ?? 'opfs', scionOptions.directory ?? 'scion', scionOptions.remote ?? null]);
   let scion = shared.get(key);

@@ -24,6 +24,7 @@ export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wi
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';
 export { LatestHint } from './latest-hint.ts';
+export { RemoteName, SharedName } from './remote-name.ts';
 export { UPLOAD_MAX_BYTES, UploadBody } from './upload.ts';
 export { fromBase64, toBase64 } from './base64.ts';
 export type { ParsedKey } from './remote-keys.ts';

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isScionError } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, type PresignOp, type PresignRequest } from './presign-wire.ts';
+import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { expectScionError, seededIds } from './testing.ts';
 import { UploadBody } from './upload.ts';
@@ -14,6 +15,7 @@ const anyLsn = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }).map((n) => L
 const anyAfter = fc.option(fc.stringMatching(/^[A-Za-z0-9/_.-]{0,200}$/), { nil: undefined });
 
 const anyUpload = fc.uint8Array({ maxLength: 64 }).map((b) => UploadBody.of(b));
+const anyName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).map((n) => SharedName.parse(n));
 const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constant('getCommit' as const), vid: anyVid, lsn: anyLsn }),
   fc.record({ op: fc.constant('putCommit' as const), vid: anyVid, lsn: anyLsn, upload: anyUpload }),
@@ -22,6 +24,8 @@ const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid }),
   fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid, vid: anyVid }),
   fc.record({ op: fc.constant('putSegment' as const), vid: anyVid, sid: anySid, upload: anyUpload }),
+  fc.record({ op: fc.constant('getName' as const), name: anyName }),
+  fc.record({ op: fc.constant('putName' as const), name: anyName, vid: anyVid }),
   fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),
   fc.record({ op: fc.constantFrom('listSegments' as const, 'listVolumes' as const), after: anyAfter }),
 );
@@ -58,7 +62,7 @@ describe('parsePresignRequest', () => {
     const body = fc.oneof(
       fc.jsonValue(),
       fc.record({ ops: fc.array(fc.jsonValue(), { maxLength: 4 }) }),
-      fc.record({ ops: fc.array(fc.record({ op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'putSegment', 'listLog', 'listVolumes', 'nope'), vid: fc.jsonValue(), sid: fc.jsonValue(), lsn: fc.jsonValue(), after: fc.jsonValue(), upload: fc.jsonValue() }, { requiredKeys: ['op'] }), { maxLength: 4 }) }),
+      fc.record({ ops: fc.array(fc.record({ op: fc.constantFrom('getCommit', 'putCommit', 'getSegment', 'putSegment', 'listLog', 'listVolumes', 'getName', 'putName', 'nope'), name: fc.jsonValue(), vid: fc.jsonValue(), sid: fc.jsonValue(), lsn: fc.jsonValue(), after: fc.jsonValue(), upload: fc.jsonValue() }, { requiredKeys: ['op'] }), { maxLength: 4 }) }),
     );
     fc.assert(
       fc.property(body, (b) => {

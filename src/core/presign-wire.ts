@@ -1,5 +1,6 @@
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
+import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { UploadBody } from './upload.ts';
 import { VolumeId } from './volume-id.ts';
@@ -9,6 +10,7 @@ import { VolumeId } from './volume-id.ts';
  * service decides whether the caller may have it. A write op names the body it will upload
  * (`upload`), and the URL is signed for that body only. `getSegment`/`deleteSegment` with `vid`
  * address format 2's `volumes/{vid}/segments/{sid}`; without it, format 1's `segments/{sid}`.
+ * `putName` needs no `upload`: a name object's bytes follow from (name, vid), and the service signs those.
  */
 export type PresignOp =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
@@ -18,6 +20,8 @@ export type PresignOp =
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
   | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
+  | { readonly op: 'getName'; readonly name: SharedName }
+  | { readonly op: 'putName'; readonly name: SharedName; readonly vid: VolumeId }
   | { readonly op: 'listLog'; readonly vid: VolumeId; readonly after?: string | undefined }
   | { readonly op: 'listSegments'; readonly after?: string | undefined }
   | { readonly op: 'listVolumes'; readonly after?: string | undefined };
@@ -60,6 +64,10 @@ export function presignOpKey(op: PresignOp): string {
       return `${op.op}:${op.vid ?? ''}:${op.sid}`;
     case 'putSegment':
       return `${op.op}:${op.vid}:${op.sid}:${op.upload.length}:${op.upload.sha256}`;
+    case 'getName':
+      return `${op.op}:${op.name}`;
+    case 'putName':
+      return `${op.op}:${op.name}:${op.vid}`;
     case 'listLog':
       return `${op.op}:${op.vid}:${op.after ?? ''}`;
     case 'listSegments':
@@ -117,6 +125,10 @@ function parseOp(input: unknown, i: number): PresignOp {
         return { op: o.op, sid: sidOf(o.sid), ...home() };
       case 'putSegment':
         return { op: o.op, vid: vidOf(o.vid), sid: sidOf(o.sid), upload: UploadBody.parse(o.upload) };
+      case 'getName':
+        return { op: o.op, name: SharedName.parse(o.name) };
+      case 'putName':
+        return { op: o.op, name: SharedName.parse(o.name), vid: vidOf(o.vid) };
       case 'listLog':
         return { op: o.op, vid: vidOf(o.vid), after: after() };
       case 'listSegments':

@@ -11,7 +11,18 @@ const anySid = fc.integer().map((seed) => SegmentId.random(seededIds(seed, 1_600
 const anyLsn = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })).map((n) => LSN.parse(n));
 
 /** The key the layout builds for what a key parsed to. */
-const rebuild = (p: ParsedKey): string => (p.kind === 'commit' ? RemoteKey.commit(p.vid, p.lsn) : p.kind === 'latest' ? RemoteKey.latest(p.vid) : RemoteKey.segment(p));
+const rebuild = (p: ParsedKey): string => {
+  switch (p.kind) {
+    case 'commit':
+      return RemoteKey.commit(p.vid, p.lsn);
+    case 'latest':
+      return RemoteKey.latest(p.vid);
+    case 'name':
+      return RemoteKey.name(p.name);
+    case 'segment':
+      return RemoteKey.segment(p);
+  }
+};
 
 describe('RemoteKey', () => {
   it('parses every commit key it builds back to the same volume and LSN', () => {

@@ -1,6 +1,7 @@
 import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
+import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { VolumeId } from './volume-id.ts';
 
@@ -8,7 +9,8 @@ import { VolumeId } from './volume-id.ts';
 export type ParsedKey =
   | { readonly kind: 'commit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly kind: 'segment'; readonly sid: SegmentId; readonly home?: VolumeId | undefined }
-  | { readonly kind: 'latest'; readonly vid: VolumeId };
+  | { readonly kind: 'latest'; readonly vid: VolumeId }
+  | { readonly kind: 'name'; readonly name: SharedName };
 
 /**
  * The remote layout, relative to the bucket (and an optional prefix). Format 2 keeps everything of
@@ -16,6 +18,7 @@ export type ParsedKey =
  *   volumes/{vid}/log/{lsn as 16 hex digits}   one commit object per remote LSN, created only if absent
  *   volumes/{vid}/segments/{sid}               immutable frames of pages, created only if absent
  *   volumes/{vid}/latest                       a hint: the newest LSN a pusher landed (overwritten)
+ *   names/{name}                               a shared database name → its volume, created once, never overwritten
  * Format 1 kept segments in one shared folder, still read:
  *   segments/{sid}
  */
@@ -24,6 +27,7 @@ export const RemoteKey = {
   logPrefix: (vid: VolumeId): string => `volumes/${vid}/log/`,
   segment: (at: SegmentAddress): string => (at.home ? `volumes/${at.home}/segments/${at.sid}` : `segments/${at.sid}`),
   latest: (vid: VolumeId): string => `volumes/${vid}/latest`,
+  name: (name: SharedName): string => `names/${name}`,
   /** Format 1's shared segment folder. */
   SEGMENTS_PREFIX: 'segments/',
   VOLUMES_PREFIX: 'volumes/',
@@ -36,6 +40,8 @@ export const RemoteKey = {
     if (homed) return { kind: 'segment', home: VolumeId.parse(homed[1] as string), sid: SegmentId.parse(homed[2] as string) };
     const latest = /^volumes\/([0-9a-z]{26})\/latest$/.exec(key);
     if (latest) return { kind: 'latest', vid: VolumeId.parse(latest[1] as string) };
+    const name = /^names\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(key);
+    if (name) return { kind: 'name', name: SharedName.parse(name[1]) };
     const segment = /^segments\/([0-9a-z]{26})$/.exec(key);
     if (segment) return { kind: 'segment', sid: SegmentId.parse(segment[1] as string) };
     throw invalidInput(`Not a Scion object key: ${JSON.stringify(key)}.`);

@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { invalidInput, RemoteKey, UPLOAD_MAX_BYTES, type PresignedRequest, type PresignMethod, type PresignOp, type UploadBody } from '../core/index.ts';
+import { invalidInput, RemoteKey, RemoteName, UPLOAD_MAX_BYTES, UploadBody, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
 
 /** Where the objects live and the credentials that may touch them; these never leave the service. */
 export interface BucketConfig {
@@ -68,6 +68,11 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
       return { method: 'PUT', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: upload(op.upload, maxUploadBytes, true) };
     case 'deleteSegment':
       return { method: 'DELETE', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: {} };
+    case 'getName':
+      return { method: 'GET', key: RemoteKey.name(op.name), headers: {} };
+    case 'putName':
+      // The body follows from (name, vid): the URL can only ever create this name pointing at this volume.
+      return { method: 'PUT', key: RemoteKey.name(op.name), headers: uploadHeaders(UploadBody.of(RemoteName.encode(op)), true) };
     case 'listLog':
       return { method: 'GET', list: RemoteKey.logPrefix(op.vid), after: op.after };
     case 'listSegments':

@@ -1,46 +1,101 @@
-import { ScionError, type PresignOp, type VolumeId } from '../core/index.ts';
+import { ScionError, type PresignOp, type SharedName, type VolumeId } from '../core/index.ts';
 
 /** What an authenticated caller may do; returned by the pluggable `authorize`. */
 export interface Grant {
-  /** Volumes whose commit logs the caller may read (and, with `write`, append to). */
+  /** Volumes whose commit logs the caller may read (and, with `write`, append to). `'*'` covers every name too. */
   readonly volumes: '*' | ReadonlySet<VolumeId>;
+  /**
+   * Shared database names the caller may open: read the name, and use the volume it points at as if
+   * that volume were in `volumes`; with `write`, create the name (pointing at a volume it may use, or
+   * at one with no commits yet). Nothing else: another name, or that name's volume, stays refused.
+   */
+  readonly names?: ReadonlySet<SharedName> | undefined;
   /** May create segments and commit to the granted volumes. */
   readonly write: boolean;
   /** May delete segments and list the whole bucket (GC, operators). */
   readonly admin: boolean;
 }
 
-const hasVolume = (grant: Grant, vid: VolumeId): boolean => grant.volumes === '*' || grant.volumes.has(vid);
+/** What the service reads from the bucket to apply name grants. */
+export interface NameDirectory {
+  /** The volume the name points at, or undefined if nobody created the name yet. */
+  volumeOf(name: SharedName): Promise<VolumeId | undefined>;
+  /** Whether the volume has no commit yet (a fresh id: nobody's data). */
+  isUnused(vid: VolumeId): Promise<boolean>;
+}
 
-/** Why `grant` does not cover `op`, or undefined if it does. */
-export function refusalOf(grant: Grant, op: PresignOp): string | undefined {
+const hasName = (grant: Grant, name: SharedName): boolean => grant.volumes === '*' || grant.names?.has(name) === true;
+
+/** The volume an op reads or writes, if any. */
+function volumeOfOp(op: PresignOp): VolumeId | undefined {
   switch (op.op) {
     case 'getCommit':
     case 'getLatest':
     case 'listLog':
-      return hasVolume(grant, op.vid) ? undefined : `volume ${op.vid} is not granted`;
-    case 'getSegment':
-      // Format 2: a segment lives under its volume, and reading it needs that volume. Format 1's
-      // shared segments/{sid}: the id (72 random bits plus a timestamp, learnt only from a commit
-      // of a volume the caller may read) is the read capability.
-      return op.vid === undefined || hasVolume(grant, op.vid) ? undefined : `volume ${op.vid} is not granted`;
     case 'putCommit':
     case 'putLatest':
     case 'putSegment':
-      // Only under the volume's own prefix (format 2 writes nothing to the shared segments/).
-      if (!hasVolume(grant, op.vid)) return `volume ${op.vid} is not granted`;
-      return grant.write ? undefined : 'the grant is read-only';
+      return op.vid;
+    case 'getSegment':
+      // Format 1's shared segments/{sid} (no vid): the id (72 random bits plus a timestamp, learnt
+      // only from a commit of a volume the caller may read) is the read capability.
+      return op.vid;
+    case 'getName':
+    case 'putName':
+    case 'deleteSegment':
+    case 'listSegments':
+    case 'listVolumes':
+      return undefined;
+  }
+}
+
+/**
+ * Why `grant` does not cover `op`, or undefined if it does. `volumes` is what the grant covers with
+ * its names resolved (`grant.volumes` plus the volumes its names point at).
+ */
+async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*' | ReadonlySet<VolumeId>>, directory: NameDirectory): Promise<string | undefined> {
+  const covers = async (vid: VolumeId): Promise<boolean> => {
+    if (grant.volumes === '*' || grant.volumes.has(vid)) return true;
+    const all = await volumes();
+    return all === '*' || all.has(vid);
+  };
+  switch (op.op) {
     case 'deleteSegment':
     case 'listSegments':
     case 'listVolumes':
       return grant.admin ? undefined : `${op.op} needs an admin grant`;
+    case 'getName':
+      return hasName(grant, op.name) ? undefined : `the name ${op.name} is not granted`;
+    case 'putName':
+      if (!hasName(grant, op.name)) return `the name ${op.name} is not granted`;
+      if (!grant.write) return 'the grant is read-only';
+      // A name may point only at a volume the caller may already use, or at a fresh one: never at
+      // somebody else's data, which would hand it to every holder of this name.
+      return (await covers(op.vid)) || (await directory.isUnused(op.vid)) ? undefined : `volume ${op.vid} already has commits and is not granted`;
+  }
+  const vid = volumeOfOp(op);
+  if (vid !== undefined && !(await covers(vid))) return `volume ${vid} is not granted`;
+  // Writes only under the volume's own prefix (format 2 writes nothing to the shared segments/).
+  if ((op.op === 'putCommit' || op.op === 'putLatest' || op.op === 'putSegment') && !grant.write) return 'the grant is read-only';
+  return undefined;
+}
+
+/**
+ * Throws Forbidden naming the first op of the batch that `grant` does not cover; a batch is all or
+ * nothing. The grant's names are resolved (read from the bucket) only if an op needs a volume that
+ * `grant.volumes` lacks.
+ */
+export async function checkGrant(grant: Grant, ops: readonly PresignOp[], directory: NameDirectory): Promise<void> {
+  let named: Promise<'*' | ReadonlySet<VolumeId>> | undefined;
+  const volumes = () => (named ??= namedVolumes(grant, directory));
+  for (const [i, op] of ops.entries()) {
+    const why = await refusalOf(grant, op, volumes, directory);
+    if (why !== undefined) throw new ScionError('Forbidden', `Op ${i} (${op.op}) is not allowed: ${why}.`, { op: i });
   }
 }
 
-/** Throws Forbidden naming the first op of the batch that `grant` does not cover; a batch is all or nothing. */
-export function checkGrant(grant: Grant, ops: readonly PresignOp[]): void {
-  ops.forEach((op, i) => {
-    const why = refusalOf(grant, op);
-    if (why !== undefined) throw new ScionError('Forbidden', `Op ${i} (${op.op}) is not allowed: ${why}.`, { op: i });
-  });
+async function namedVolumes(grant: Grant, directory: NameDirectory): Promise<'*' | ReadonlySet<VolumeId>> {
+  if (grant.volumes === '*' || !grant.names || grant.names.size === 0) return grant.volumes;
+  const targets = await Promise.all([...grant.names].map((name) => directory.volumeOf(name)));
+  return new Set([...grant.volumes, ...targets.filter((v): v is VolumeId => v !== undefined)]);
 }

@@ -11,7 +11,14 @@ describe('parseGrantsFile', () => {
     expect(grants.reader).toEqual({ volumes: new Set([vid]), write: false, admin: false });
   });
 
+  it('a grant of names alone covers no volume id, only what the names point at', () => {
+    const grants = parseGrantsFile(JSON.stringify({ team: { names: ['team-notes'], write: true } }));
+    expect(grants.team).toEqual({ volumes: new Set(), names: new Set(['team-notes']), write: true, admin: false });
+  });
+
   it.each([
+    ['names that are not shared names', '{"t": {"names": [".."]}}', /shared database name/],
+    ['names that are not an array', '{"t": {"names": "team"}}', /names must be/],
     ['not JSON', '{', /not JSON/],
     ['an array', '[]', /JSON object/],
     ['no token', '{}', /grants no token/],

@@ -1,10 +1,10 @@
-import { invalidInput, VolumeId } from '../core/index.ts';
+import { invalidInput, SharedName, VolumeId } from '../core/index.ts';
 import type { Grant } from './grant.ts';
 
 /**
  * Parses a tokens file for `bearerTokens`: a JSON object from bearer token to grant,
- * `{ "<token>": { "volumes": "*" | ["<volume id>", …], "write": true, "admin": false } }`.
- * `write` and `admin` default to false. Throws InvalidInput naming the token entry that is wrong.
+ * `{ "<token>": { "volumes": "*" | ["<volume id>", …], "names": ["<shared name>", …], "write": true, "admin": false } }`.
+ * `names` defaults to none, `volumes` to none when `names` is given, `write` and `admin` to false. Throws InvalidInput naming the token entry that is wrong.
  */
 export function parseGrantsFile(text: string): Record<string, Grant> {
   let json: unknown;
@@ -20,19 +20,26 @@ export function parseGrantsFile(text: string): Record<string, Grant> {
     if (!isObject(value)) throw invalidInput(`${at} must be an object { volumes, write, admin }.`);
     // A misspelt key ("writ") would silently grant less, or a reader believe it grants more.
     const unknown = Object.keys(value).filter((k) => !GRANT_KEYS.has(k));
-    if (unknown.length > 0) throw invalidInput(`${at} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a grant has only volumes, write and admin.`);
-    const { volumes, write = false, admin = false } = value;
+    if (unknown.length > 0) throw invalidInput(`${at} has unknown keys ${unknown.map((k) => JSON.stringify(k)).join(', ')}; a grant has only volumes, names, write and admin.`);
+    const { names, write = false, admin = false } = value;
+    const volumes = value.volumes ?? (names === undefined ? undefined : []);
     if (typeof write !== 'boolean' || typeof admin !== 'boolean') throw invalidInput(`${at}: write and admin must be true or false.`);
     if (volumes !== '*' && !(Array.isArray(volumes) && volumes.every((v) => typeof v === 'string'))) {
       throw invalidInput(`${at}: volumes must be "*" or an array of volume ids.`);
     }
-    grants[token] = { volumes: volumes === '*' ? '*' : new Set(volumes.map((v: string) => VolumeId.parse(v))), write, admin };
+    if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === 'string'))) throw invalidInput(`${at}: names must be an array of shared database names.`);
+    grants[token] = {
+      volumes: volumes === '*' ? '*' : new Set(volumes.map((v: string) => VolumeId.parse(v))),
+      ...(names ? { names: new Set(names.map((n: string) => SharedName.parse(n))) } : {}),
+      write,
+      admin,
+    };
   }
   if (Object.keys(grants).length === 0) throw invalidInput('The tokens file grants no token.');
   return grants;
 }
 
-const GRANT_KEYS = new Set(['volumes', 'write', 'admin']);
+const GRANT_KEYS = new Set(['volumes', 'names', 'write', 'admin']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,5 +1,6 @@
 import { invalidInput, parsePresignRequest, ScionError, type ErrorCode, type PresignResponse } from '../core/index.ts';
 import { BucketSigner, EXPIRES_DEFAULT_SECONDS, type BucketConfig } from './bucket-signer.ts';
+import { BucketNameDirectory } from './bucket-names.ts';
 import { checkGrant, type Grant } from './grant.ts';
 
 export interface PresignOptions {
@@ -46,6 +47,7 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
     for (const o of origins) if (!isOrigin(o)) throw invalidInput(`Not an origin: ${JSON.stringify(o)}.`);
   }
   const now = options.now ?? Date.now;
+  const names = new BucketNameDirectory(signer, now);
   const onError = options.onError ?? ((e: unknown) => console.error('Scion presign: unexpected error', e));
 
   return async (req) => {
@@ -60,7 +62,7 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
         return refuse(401, 'Forbidden', 'Authentication is required to sign URLs.', { ...cors, 'WWW-Authenticate': 'Bearer' }, { authenticated: false });
       }
       const { ops } = parsePresignRequest(await readJson(req));
-      checkGrant(grant, ops);
+      await checkGrant(grant, ops, names);
       const signedAt = now();
       const body: PresignResponse = { urls: await Promise.all(ops.map((op) => signer.sign(op, signedAt))) };
       return json(200, body, cors);

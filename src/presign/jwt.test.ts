@@ -59,6 +59,13 @@ describe('jwtGrants (HS256)', () => {
     for (const vol of [undefined, 'A', [A, 7], ['../x']]) expect(await ask({ key }, await hs256({ vol }), [read(A)]), JSON.stringify(vol)).toBe(403);
   });
 
+  it('"names" grants those shared names and no volume id', async () => {
+    const team = await hs256({ names: ['team'], scope: 'scion:write' });
+    expect(await ask({ key }, team, [{ op: 'getName', name: 'team' }])).toBe(200);
+    expect(await ask({ key }, team, [{ op: 'getName', name: 'other' }])).toBe(403);
+    for (const names of ['team', ['..'], [7]]) expect(await ask({ key }, await hs256({ names }), [{ op: 'getName', name: 'team' }]), JSON.stringify(names)).toBe(403);
+  });
+
   it('refuses a short secret at creation', () => {
     expect(() => jwtGrants({ key: { secret: 'short' } })).toThrow(expect.objectContaining({ code: 'InvalidInput' }));
   });

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { invalidInput, ScionError, VolumeId } from '../core/index.ts';
+import { invalidInput, ScionError, SharedName, VolumeId } from '../core/index.ts';
 import type { Grant } from './grant.ts';
 
 export interface JwtGrantsOptions {
@@ -25,21 +25,24 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
 
 /**
  * The default claims → Grant mapping: `vol` lists the volume ids the user may use (or is `"*"`),
- * and the space-separated `scope` may hold `scion:write` (push to them) and `scion:admin` (GC).
+ * `names` (optional) lists shared database names, and the space-separated `scope` may hold `scion:write` (push to them) and `scion:admin` (GC).
  * A verified token with malformed claims throws Forbidden (403), naming the claim.
  */
 export function defaultJwtGrant(claims: JWTPayload): Grant {
   const scopes = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
-  const vol = claims.vol;
-  let volumes: Grant['volumes'];
+  const { vol, names } = claims;
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   try {
+    if (names !== undefined && !isStrings(names)) throw invalidInput('"names" must be an array of shared database names');
+    let volumes: Grant['volumes'];
     if (vol === '*') volumes = '*';
-    else if (Array.isArray(vol) && vol.every((v) => typeof v === 'string')) volumes = new Set(vol.map((v) => VolumeId.parse(v as string)));
+    else if (isStrings(vol)) volumes = new Set(vol.map((v) => VolumeId.parse(v)));
+    else if (vol === undefined && names !== undefined) volumes = new Set();
     else throw invalidInput('"vol" must be "*" or an array of volume ids');
+    return { volumes, ...(names ? { names: new Set(names.map((n) => SharedName.parse(n))) } : {}), write: scopes.has('scion:write'), admin: scopes.has('scion:admin') };
   } catch (e) {
     throw new ScionError('Forbidden', `The access token's claims are not a Scion grant: ${(e as Error).message}.`);
   }
-  return { volumes, write: scopes.has('scion:write'), admin: scopes.has('scion:admin') };
 }
 
 /**

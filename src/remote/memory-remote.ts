@@ -1,4 +1,4 @@
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type Remote, type RemoteRequestEvent } from './remote.ts';
 
 interface StoredObject {
@@ -53,6 +53,14 @@ export class MemoryRemote implements Remote {
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
+  }
+
+  async getName(name: SharedName): Promise<Uint8Array | undefined> {
+    return this.#get('GET', RemoteKey.name(name))?.slice();
+  }
+
+  async putName(name: SharedName, _vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.name(name), bytes);
   }
 
   async getSegmentRange(at: SegmentAddress, range: ByteRange): Promise<Uint8Array> {

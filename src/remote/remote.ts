@@ -1,4 +1,4 @@
-import { ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 
 /** Bytes [start, end) of an object. */
 export interface ByteRange {
@@ -65,6 +65,10 @@ export interface Remote {
    * one round trip to the presign service and sync reads need none). Failing it fails nothing.
    */
   prepare?(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void>;
+  /** The shared name's object (`names/{name}`), or undefined if nobody created it. */
+  getName(name: SharedName, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  /** Creates `names/{name}` only if absent; its bytes must be `RemoteName.encode({ name, vid })`. */
+  putName(name: SharedName, vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
   /** Every object under `volumes/` (commits, segments, hints) or format 1's `segments/`. */
   list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject>;
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void>;

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { backoffDelay, RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
@@ -58,6 +58,16 @@ export class S3Remote implements Remote {
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
     const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
+    return r.kind === 'exists' ? 'exists' : 'created';
+  }
+
+  async getName(name: SharedName, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const r = await this.#send({ op: 'getName', name }, {}, options);
+    return r.kind === 'ok' ? r.body : undefined;
+  }
+
+  async putName(name: SharedName, vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putName', name, vid }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 

@@ -21,6 +21,8 @@ export function countingRemote(remote: Remote, stats: ReadStats): Remote {
     getLatest: async (vid, options) => (stats.requests++, down(await remote.getLatest(vid, options))),
     putLatest: (vid, bytes, options) => (up(bytes), remote.putLatest(vid, bytes, options)),
     putSegment: (vid, sid, bytes, options) => (up(bytes), remote.putSegment(vid, sid, bytes, options)),
+    getName: async (name, options) => (stats.requests++, down(await remote.getName(name, options))),
+    putName: (name, vid, bytes, options) => (up(bytes), remote.putName(name, vid, bytes, options)),
     getSegmentRange: async (at, range, options) => (stats.requests++, down(await remote.getSegmentRange(at, range, options))),
     getSegmentRangeSync: (at, range) => (stats.requests++, down(remote.getSegmentRangeSync(at, range))),
     prepare: async (requests, options) => remote.prepare?.(requests, options),

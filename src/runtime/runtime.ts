@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   ChecksumBuilder, Graft, isScionError, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
-  type Commit, type IdSource, type PageIdx,
+  type Commit, type IdSource, type PageIdx, type SharedName,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
@@ -16,6 +16,7 @@ import { hydrateSnapshot, type HydrateOptions, type HydrateProgress } from './jo
 import { pullGraft, type PullResult } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts';
 import { recoverPendingCommit } from './jobs/recover.ts';
+import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { logOp } from './op-log.ts';
 import { VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
@@ -378,8 +379,22 @@ export class Runtime {
    * Only commit records are fetched; pages arrive on read. Optionally under `tag` (moved if it exists).
    * Throws VolumeNotFound if the remote volume has no commits (never pushed, or a mistyped id).
    */
-  async graftClone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Graft> {
-    return this.#clone(remote, options, false);
+  async graftClone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal; allowEmpty?: boolean } = {}): Promise<Graft> {
+    return this.#clone(remote, options, options.allowEmpty === true);
+  }
+
+  /** The remote volume a shared name points at in the bucket (`names/{name}`), or undefined if nobody created it. */
+  async remoteNameGet(name: SharedName, options: { signal?: AbortSignal } = {}): Promise<VolumeId | undefined> {
+    return logOp('name.get', 'info', { tag: name }, () => getRemoteName(this.#ctx().remote, name, options));
+  }
+
+  /**
+   * Creates the shared name pointing at `vid` (default: a fresh volume id) unless it exists; returns
+   * the volume it points at now, which is another one when some device claimed the name first. A name,
+   * once created, points at its volume for good.
+   */
+  async remoteNameClaim(name: SharedName, vid: VolumeId = VolumeId.random(this.#ids), options: { signal?: AbortSignal } = {}): Promise<VolumeId> {
+    return logOp('name.claim', 'info', { tag: name, volume: vid }, () => claimRemoteName(this.#ctx().remote, name, vid, options));
   }
 
   /** A clone; `allowEmpty`: a remote volume without commits gives an empty graft instead of VolumeNotFound. */

@@ -337,6 +337,8 @@ class MemoryRemoteSpy implements Remote {
   putSegment: Remote['putSegment'] = (...a: Parameters<Remote['putSegment']>) => (this.#log.push('put segments'), this.#inner.putSegment(...a));
   getSegmentRange: Remote['getSegmentRange'] = (...a: Parameters<Remote['getSegmentRange']>) => (this.#log.push('range segments'), this.#inner.getSegmentRange(...a));
   getSegmentRangeSync: Remote['getSegmentRangeSync'] = (...a: Parameters<Remote['getSegmentRangeSync']>) => (this.#log.push('range segments'), this.#inner.getSegmentRangeSync(...a));
+  getName: Remote['getName'] = (...a: Parameters<Remote['getName']>) => (this.#log.push('get names'), this.#inner.getName(...a));
+  putName: Remote['putName'] = (...a: Parameters<Remote['putName']>) => (this.#log.push('put names'), this.#inner.putName(...a));
   list: Remote['list'] = (...a: Parameters<Remote['list']>) => this.#inner.list(...a);
   deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
 }

@@ -1,0 +1,50 @@
+import { RemoteName, ScionError, type SharedName, type VolumeId } from '../core/index.ts';
+import type { BucketSigner } from './bucket-signer.ts';
+import type { NameDirectory } from './grant.ts';
+
+/** Names kept in memory; a name object never changes once created, so an entry never goes stale. */
+const CACHE_MAX = 10_000;
+
+/**
+ * Reads shared names and volume logs from the bucket with the service's own credentials, to apply
+ * name grants. A name found is cached for good (name objects are create-only); a missing one is
+ * read again next time (somebody may create it).
+ */
+export class BucketNameDirectory implements NameDirectory {
+  readonly #signer: BucketSigner;
+  readonly #now: () => number;
+  readonly #names = new Map<SharedName, VolumeId>();
+
+  constructor(signer: BucketSigner, now: () => number) {
+    this.#signer = signer;
+    this.#now = now;
+  }
+
+  async volumeOf(name: SharedName): Promise<VolumeId | undefined> {
+    const cached = this.#names.get(name);
+    if (cached) return cached;
+    const res = await this.#get(await this.#signer.sign({ op: 'getName', name }, this.#now()));
+    if (res.status === 404) return undefined;
+    const { vid } = RemoteName.decode(new Uint8Array(await res.arrayBuffer()), name);
+    if (this.#names.size >= CACHE_MAX) this.#names.clear();
+    this.#names.set(name, vid);
+    return vid;
+  }
+
+  async isUnused(vid: VolumeId): Promise<boolean> {
+    const res = await this.#get(await this.#signer.sign({ op: 'listLog', vid }, this.#now()));
+    return !/<Contents>/.test(await res.text());
+  }
+
+  async #get(req: { url: string; headers: Readonly<Record<string, string>> }): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(req.url, { headers: req.headers });
+    } catch {
+      throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to check a name grant. Retry later.');
+    }
+    if (res.ok || res.status === 404) return res;
+    await res.body?.cancel();
+    throw new ScionError('RemoteUnavailable', `The bucket answered ${res.status} when the presign service checked a name grant. Retry later.`, { status: res.status });
+  }
+}
