@@ -70,7 +70,7 @@ export class Rebases {
       try {
         const vid = runtime.mustGetTag(conn.name);
         if (vid !== base.graft || (runtime.graftStatus(vid).localLsn ?? 0) !== base.localLsn) {
-          throw new ScionError('ConcurrentWrite', `"${conn.name}" got new local commits while it was rebasing. Nothing changed: rebase again.`, { name: conn.name });
+          throw new ScionError('ConcurrentWrite', `"${conn.name}" got new local commits while it was rebasing. Nothing changed: rebase again.`, { name: conn.name, localCommits: true });
         }
         this.#session.refuseOpenTransactions(conn.name, 'finish the rebase');
         if (this.#session.handlesOf(scratch).length > 0) throw new ScionError('Internal', `BUG: the scratch database ${scratch} is still open at finish.`);

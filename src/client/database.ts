@@ -3,7 +3,7 @@ import * as Comlink from 'comlink';
 import { isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
+  PageMap, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
@@ -132,6 +132,11 @@ export class Database {
   #recordSql = false;
   #rebasing: Promise<RebaseResult> | undefined;
   #rebaseOnDiverged = false;
+  /**
+   * Where the last rebase stopped on the app's answer (graft, local LSN, remote head): autosync does not
+   * rebase, and so does not ask onConflict, again until one of them changes.
+   */
+  #stoppedAt: string | undefined;
 
   /** @internal Built by Scion.open / Database.checkout. */
   constructor(link: DatabaseLink, info: DatabaseInfo) {
@@ -304,6 +309,7 @@ export class Database {
   onConflict(handler: ConflictHandler): void {
     if (typeof handler !== 'function') throw new ScionError('InvalidInput', 'onConflict needs a function (conflict) => choice.');
     this.#onConflict = handler;
+    this.#stoppedAt = undefined;
   }
 
   /**
@@ -314,8 +320,9 @@ export class Database {
    */
   rebase(): Promise<RebaseResult> {
     if (this.readOnly) return Promise.reject(new ScionError('InvalidInput', `This database is a read-only checkout of "${this.name}"; rebase the database itself.`));
+    let started: RebaseStart | undefined;
     this.#rebasing ??= rebase({
-      start: () => this.#call(() => this.#link.api.rebaseStart(this.#handle)),
+      start: async () => (started = await this.#call(() => this.#link.api.rebaseStart(this.#handle))),
       finish: (base, counts) => this.#call(() => this.#link.api.rebaseFinish(this.#handle, base, counts)),
       abort: (error) => this.#call(() => this.#link.api.rebaseAbort(this.#handle, error)),
       readIntents: () => readIntents((sql) => this.#gate.pass(() => this.#query<Row>(sql, undefined, undefined) as Promise<Row[]>)),
@@ -330,10 +337,22 @@ export class Database {
       openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false }))),
       mutators: this.#mutators,
       onConflict: (c) => this.#onConflict(c),
+    }).then((result) => {
+      this.#stoppedAt = result.outcome === 'stopped' && started?.needed ? stopKey(started.base.graft, started.base.localLsn, started.remoteLsn) : undefined;
+      return result;
     }).finally(() => {
       this.#rebasing = undefined;
     });
     return this.#rebasing;
+  }
+
+  /** Autosync's rebase: skipped while the database is where the app last answered stop. */
+  async #autoRebase(): Promise<void> {
+    if (this.#stoppedAt !== undefined) {
+      const s = await this.status();
+      if (stopKey(s.local, s.localLsn ?? 0, s.remoteLatest ?? 0) === this.#stoppedAt) return;
+    }
+    await this.rebase();
   }
 
   #armRebase(): void {
@@ -342,7 +361,7 @@ export class Database {
     // A `diverged` with an error comes from a rebase that stopped: the next sync's event retries it.
     this.#syncStatus.add((e) => {
       if (e.state !== 'diverged' || e.error || this.#closed) return;
-      this.rebase().catch((err: unknown) => logger.warn('rebase of {name} failed: {message}', { name: this.name, message: String(err) }));
+      this.#autoRebase().catch((err: unknown) => logger.warn('rebase of {name} failed: {message}', { name: this.name, message: String(err) }));
     });
   }
 
@@ -655,3 +674,5 @@ export class Database {
     return this.#link.call(request());
   }
 }
+
+const stopKey = (graft: string, localLsn: number, remoteLsn: number): string => `${graft}:${localLsn}:${remoteLsn}`;

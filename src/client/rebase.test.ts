@@ -280,6 +280,59 @@ describe('rebase by replay', () => {
     expect(await rows(a)).toEqual(await rows(b));
   });
 
+  it('under writes landing during every replay it starts over at most 3 times, then fails saying what to do, keeping everything', async () => {
+    const { a, b } = await twoDevices();
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
+    await a.push();
+    await b.mutate('transfer', { id: 'b1', from: 2, to: 3, amount: 20 });
+    b.recordSql();
+    let replays = 0;
+    b.mutator('transfer', async (tx, args: TransferArgs) => {
+      await transfer(tx, args);
+      replays++;
+      // Another part of the app writes on the database during every replay.
+      void b.exec('UPDATE accounts SET balance = balance + 1 WHERE id = 1');
+      await new Promise((r) => setTimeout(r, 30));
+    });
+    const err = await rejection(b.rebase());
+    expect(replays).toBe(3);
+    expect(err).toMatchObject({ code: 'ConcurrentWrite', details: { attempts: 3 } });
+    expect(err.message).toMatch(/3 times.*nothing changed.*rebase again/is);
+    await expect.poll(async () => (await b.status()).ahead).toBe(4);
+    expect(await b.status()).toMatchObject({ state: 'diverged' });
+    // Once the writes pause, it goes through with all of them.
+    b.mutator('transfer', transfer);
+    expect(await b.rebase()).toEqual({ outcome: 'rebased', replayed: 4, dropped: 0, pushed: true });
+    await a.pull();
+    expect(await rows(a)).toEqual([{ id: 1, balance: 93 }, { id: 2, balance: 90 }, { id: 3, balance: 120 }]);
+  });
+
+  it('after the app answers stop, autosync does not ask onConflict again until the remote or the local side changes', async () => {
+    const { a, b } = await twoDevices();
+    await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 90 });
+    await b.mutate('transfer', { id: 'b1', from: 1, to: 3, amount: 50 }); // overdraws on A's state
+    await a.push();
+    let asked = 0;
+    b.onConflict(() => (asked++, { action: 'stop' }));
+    const events: SyncStatusEvent[] = [];
+    b.onSyncStatus((e) => events.push(e));
+    await b.autosync({ intervalMs: 20, afterCommitMs: 10 });
+    // Many sync rounds after the stop find it diverged; the app was asked once.
+    const roundsAfterStop = () => events.slice(events.findIndex((e) => e.state === 'diverged' && e.error) + 1).filter((e) => e.state === 'diverged' && !e.error).length;
+    await expect.poll(() => events.some((e) => e.state === 'diverged' && e.error), { timeout: 10_000 }).toBe(true);
+    await expect.poll(roundsAfterStop, { timeout: 10_000 }).toBeGreaterThan(5);
+    expect(asked).toBe(1);
+    expect(await b.status()).toMatchObject({ state: 'diverged', ahead: 1 });
+    // The remote moves on: the next round asks again (the answer may differ on the new head).
+    await a.mutate('transfer', { id: 'a2', from: 2, to: 1, amount: 5 });
+    await a.push();
+    await expect.poll(() => asked, { timeout: 10_000 }).toBe(2);
+    // A rebase by hand always asks.
+    expect(await b.rebase()).toMatchObject({ outcome: 'stopped' });
+    expect(asked).toBe(3);
+    await b.autosync(false);
+  });
+
   it('two rebases of one database at once: the second is refused, the first completes', async () => {
     const { a, b } = await twoDevices();
     await a.mutate('transfer', { id: 'a1', from: 1, to: 2, amount: 10 });
@@ -322,7 +375,8 @@ describe('rebase by replay', () => {
     const reader = await (open.at(-1) as Scion).open('bank');
     await reader.exec('BEGIN');
     expect(await reader.query('SELECT balance FROM accounts WHERE id = 3')).toEqual([{ balance: 101 }]);
-    expect(await rejection(b.rebase())).toMatchObject({ code: 'ConcurrentWrite' });
+    // Not worth a new replay: it fails at once, naming the open transaction.
+    expect(await rejection(b.rebase())).toMatchObject({ code: 'ConcurrentWrite', message: expect.stringMatching(/A transaction is open/) });
     expect(await b.status()).toMatchObject({ state: 'diverged', ahead: 1 });
     expect(await reader.query('SELECT balance FROM accounts WHERE id = 3')).toEqual([{ balance: 101 }]);
     await reader.exec('COMMIT');

@@ -49,7 +49,7 @@ export const STOP_ON_CONFLICT: ConflictHandler = () => ({ action: 'stop' });
 /** Errors of the machinery, not of the transaction: the rebase stops and is tried again later, no onConflict. */
 const NOT_CONFLICTS: readonly ErrorCode[] = ['RemoteUnavailable', 'UrlExpired', 'PageNotLocal', 'Closed', 'OutcomeUnknown', 'Interrupted', 'ConcurrentWrite', 'Forbidden', 'Corrupt'];
 
-/** How many times a rebase starts over when local commits land while it replays. */
+/** How many times a rebase runs (the first try, then starting over) while local commits land during its replays. */
 const ATTEMPTS = 3;
 
 export interface RebaseDeps {
@@ -84,10 +84,21 @@ export async function rebase(deps: RebaseDeps): Promise<RebaseResult> {
       const { pushed } = await deps.finish(start.base, result.outcome === 'rebased' ? result : { replayed: 0, dropped: 0 });
       return result.outcome === 'rebased' ? { ...result, pushed } : result;
     } catch (e) {
-      await deps.abort(ScionError.from(e).toWire()).catch(() => undefined);
-      if (!isScionError(e, 'ConcurrentWrite') || attempt >= ATTEMPTS) throw e;
+      // Only commits landing meanwhile are worth a new replay; an open transaction holding it back is not.
+      const restarts = isScionError(e, 'ConcurrentWrite') && e.details?.['localCommits'] === true;
+      const error = restarts && attempt >= ATTEMPTS ? tooManyRestarts() : e;
+      await deps.abort(ScionError.from(error).toWire()).catch(() => undefined);
+      if (!restarts || attempt >= ATTEMPTS) throw error;
     }
   }
+}
+
+function tooManyRestarts(): ScionError {
+  return new ScionError(
+    'ConcurrentWrite',
+    `The rebase started over ${ATTEMPTS} times because local commits kept landing while it replayed, and nothing changed: the database is still diverged with every pending transaction kept. Rebase again when writes pause (autosync tries again at its next sync), or hold writes back while rebasing.`,
+    { attempts: ATTEMPTS },
+  );
 }
 
 async function replayOnScratch(deps: RebaseDeps, start: Extract<RebaseStart, { needed: true }>): Promise<RebaseResult> {
