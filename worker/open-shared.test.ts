@@ -2,21 +2,18 @@
 // bucket): what each device gets for new and existing local databases, online and offline.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKey, ScionError, SharedName, type ErrorCode } from '../src/core/index.ts';
+import { RemoteKey, SharedName, type ErrorCode } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
 import type { DatabaseStatus, Row, Wire } from './protocol.ts';
+import { value } from './testing.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   sqlite3 = await sqlite3InitModule();
 });
 
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
 const codeOf = async (w: Promise<Wire<unknown>>): Promise<ErrorCode | 'ok'> => {
   const r = await w;
   return r.ok ? 'ok' : r.error.code;
