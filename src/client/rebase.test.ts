@@ -327,10 +327,11 @@ describe('rebase by replay', () => {
     await a.mutate('transfer', { id: 'a2', from: 2, to: 1, amount: 5 });
     await a.push();
     await expect.poll(() => asked, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => events.filter((e) => e.state === 'diverged' && e.error).length, { timeout: 10_000 }).toBe(2);
+    await b.autosync(false);
     // A rebase by hand always asks.
     expect(await b.rebase()).toMatchObject({ outcome: 'stopped' });
     expect(asked).toBe(3);
-    await b.autosync(false);
   });
 
   it('two rebases of one database at once: the second is refused, the first completes', async () => {
