@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PageIdx } from '../core/index.ts';
+import { PageIdx, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -58,25 +58,29 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
 }
 
 const page = (fill: number) => new Uint8Array(4096).fill(fill);
+const device = (remote: Remote) => Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote });
+
+/** One local commit writing page `idx` filled with `fill`. */
+function writeOne(runtime: Runtime, vid: VolumeId, idx: number, fill: number): void {
+  const w = runtime.graftWriter(vid);
+  w.writePage(PageIdx.parse(idx), page(fill));
+  w.commit();
+}
 
 describe('push round trips', () => {
   it('a 1-page push is 3 rounds: presign, probe beside the segment, commit beside the hint; the commit after its segment', async () => {
     const bucket = new MemoryRemote();
-    const pusher = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: bucket });
+    const pusher = await device(bucket);
     const g = await pusher.graftOpen();
-    const w = pusher.graftWriter(g.local);
-    w.writePage(PageIdx.parse(1), page(1));
-    w.commit();
+    writeOne(pusher, g.local, 1, 1);
     expect(await pusher.graftPush(g.local)).toMatchObject({ outcome: 'pushed' });
 
     const counted = roundRemote(bucket);
-    const device = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: counted.remote });
-    const clone = await device.graftClone(g.remote);
-    const dw = device.graftWriter(clone.local);
-    dw.writePage(PageIdx.parse(2), page(2));
-    dw.commit();
+    const other = await device(counted.remote);
+    const clone = await other.graftClone(g.remote);
+    writeOne(other, clone.local, 2, 2);
     counted.calls.length = 0;
-    expect(await device.graftPush(clone.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
+    expect(await other.graftPush(clone.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
 
     const roundOf = (op: string) => counted.calls.filter((c) => c.op === op).map((c) => c.round);
     expect(counted.rounds()).toBe(3);
@@ -85,29 +89,23 @@ describe('push round trips', () => {
     expect(roundOf('getCommit')).toEqual([segment]);
     expect(roundOf('putLatest')).toEqual(roundOf('putCommit'));
     // And it landed: a third device reads both pages.
-    const reader = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: bucket });
+    const reader = await device(bucket);
     const rc = await reader.graftClone(g.remote);
     expect(reader.graftReader(rc.local).readPage(PageIdx.parse(2))[0]).toBe(2);
   });
 
   it('a push that finds a newer remote commit beside its segment upload diverges and names no segment', async () => {
     const bucket = new MemoryRemote();
-    const a = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: bucket });
+    const a = await device(bucket);
     const ga = await a.graftOpen();
-    const aw = a.graftWriter(ga.local);
-    aw.writePage(PageIdx.parse(1), page(1));
-    aw.commit();
+    writeOne(a, ga.local, 1, 1);
     await a.graftPush(ga.local);
-    const b = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: bucket });
+    const b = await device(bucket);
     const gb = await b.graftClone(ga.remote);
-    const aw2 = a.graftWriter(ga.local);
-    aw2.writePage(PageIdx.parse(1), page(3));
-    aw2.commit();
+    writeOne(a, ga.local, 1, 3);
     await a.graftPush(ga.local);
 
-    const bw = b.graftWriter(gb.local);
-    bw.writePage(PageIdx.parse(1), page(4));
-    bw.commit();
+    writeOne(b, gb.local, 1, 4);
     const commitsBefore = [...bucket.objects.keys()].filter((k) => k.includes('/log/')).length;
     expect(await b.graftPush(gb.local)).toMatchObject({ outcome: 'diverged', ahead: 1, behind: 1 });
     expect([...bucket.objects.keys()].filter((k) => k.includes('/log/')).length).toBe(commitsBefore);
