@@ -44,8 +44,8 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), options);
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
-  const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
-  const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
+  // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
+  const [hash, built] = await Promise.all([computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : undefined]);
   let sid = SegmentId.random(ctx.ids);
   const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
   const commitWith = (id: SegmentId): Commit => ({
