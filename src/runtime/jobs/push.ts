@@ -45,7 +45,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
   // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
-  const [hash, built] = await Promise.all([computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : undefined]);
+  const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
   let sid = SegmentId.random(ctx.ids);
   const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
   const commitWith = (id: SegmentId): Commit => ({
