@@ -1,6 +1,6 @@
 // Scion itself: its engine (Runtime over an OPFS page store and an IndexedDB catalog) and its VFS, in the bench
 // worker under the same sqlite-wasm build as the peers, with no client or comlink in between: VFS against VFS.
-// Two targets: `scion` (default read oracle: up to 16 frames read ahead while misses move forward) for every
+// Two targets: `scion` (default read oracle: up to 960 pages read ahead while misses move forward) for every
 // group, and `scion-no-oracle` (one frame per miss) for the cold reads only (the oracle never acts on local data).
 // Each timed open builds its own Runtime on a fresh OPFS directory (and catalog), so cold means cold.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
@@ -50,8 +50,7 @@ class Counter {
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
-    // The synchronous miss path names the request by its URL path (`/bucket/volumes/…`): parse from the key's start.
-    this.byKind[RemoteKey.parse(e.key.slice(Math.max(0, e.key.search(/(volumes|segments|names)\//)))).kind]++;
+    this.byKind[RemoteKey.parse(e.key).kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();
@@ -203,7 +202,7 @@ const PULL_BASE_PAGES = 2_500;
 const GROUP = 'push/pull';
 const RAW_PUT = 'raw presigned PUT';
 
-function createScion(name: string, options: { maxReadAheadFrames?: number; local: boolean }): TargetFactory {
+function createScion(name: string, options: { maxReadAheadPages?: number; local: boolean }): TargetFactory {
   return (sqlite3): BenchTarget => {
     /** Runtimes this job opened (closed with their connection, or at dispose) and directories to delete. */
     const runtimes = new Set<Runtime>();
@@ -230,7 +229,7 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
       return track(await Runtime.open({ store, catalog, ...(remote ? { remote } : {}), ...(autoGc ? { autoGc } : {}), planFrames: planSqliteFrames }));
     };
     const install = (rt: Runtime) =>
-      installScionVfs(sqlite3, rt, { name: freeVfsName(sqlite3), ...(options.maxReadAheadFrames ? { maxReadAheadFrames: options.maxReadAheadFrames } : {}) });
+      installScionVfs(sqlite3, rt, { name: freeVfsName(sqlite3), ...(options.maxReadAheadPages === undefined ? {} : { maxReadAheadPages: options.maxReadAheadPages }) });
 
     const target: BenchTarget = {
       name,
@@ -432,4 +431,4 @@ function createScion(name: string, options: { maxReadAheadFrames?: number; local
 }
 
 export const createScionTarget = createScion('scion', { local: true });
-export const createScionNoOracleTarget = createScion('scion, no read oracle', { maxReadAheadFrames: 1, local: false });
+export const createScionNoOracleTarget = createScion('scion, no read oracle', { maxReadAheadPages: 0, local: false });

@@ -1,5 +1,6 @@
 import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
+import type { PresignOp } from './presign-wire.ts';
 import { LSN } from './lsn.ts';
 import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
@@ -31,6 +32,31 @@ export const RemoteKey = {
   /** Format 1's shared segment folder. */
   SEGMENTS_PREFIX: 'segments/',
   VOLUMES_PREFIX: 'volumes/',
+
+  /** The key a presigned op reads, writes or deletes, or the prefix it lists: how requests are named in events and errors. */
+  ofOp(op: PresignOp): string {
+    switch (op.op) {
+      case 'getCommit':
+      case 'putCommit':
+        return RemoteKey.commit(op.vid, op.lsn);
+      case 'getLatest':
+      case 'putLatest':
+        return RemoteKey.latest(op.vid);
+      case 'getSegment':
+      case 'putSegment':
+      case 'deleteSegment':
+        return RemoteKey.segment({ sid: op.sid, home: op.vid });
+      case 'listLog':
+        return RemoteKey.logPrefix(op.vid);
+      case 'listSegments':
+        return RemoteKey.SEGMENTS_PREFIX;
+      case 'listVolumes':
+        return RemoteKey.VOLUMES_PREFIX;
+      case 'getName':
+      case 'putName':
+        return RemoteKey.name(op.name);
+    }
+  },
 
   /** What a key names; throws InvalidInput for a key outside the layout. */
   parse(key: string): ParsedKey {

@@ -116,18 +116,24 @@ export function frameOf(frames: readonly FrameRef[], pageIdx: PageIdx): number {
   return frames.findIndex((f) => f.pages.has(pageIdx));
 }
 
+/** Frames compressed at once when `deflate` is asynchronous: enough to keep it busy, few enough that only their raw copies are in memory. */
+const DEFLATE_LANES = 4;
+
 /**
  * Builds a segment from groups of pages (each group ≤ 64 pages becomes one frame, in order), with
- * `deflate` compressing the frames (in parallel when it is asynchronous). Each frame carries its SHA-256.
+ * `deflate` compressing the frames (a few at a time when it is asynchronous). Each frame carries its SHA-256.
  */
 export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][])[], deflate: Deflate = deflateWithFflate): Promise<{ bytes: Uint8Array; frames: FrameRef[] }> {
-  const encoded = await Promise.all(
-    groups.map(async (g) => {
-      const sorted = [...g].sort((a, b) => a[0] - b[0]);
+  const encoded: { pages: PageSet; bytes: Uint8Array }[] = new Array(groups.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < groups.length; i = next++) {
+      const sorted = [...(groups[i] as readonly [PageIdx, Page][])].sort((a, b) => a[0] - b[0]);
       const raw = framePages(sorted.map(([, p]) => p));
-      return { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
-    }),
-  );
+      encoded[i] = { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DEFLATE_LANES, groups.length) }, lane));
   const total = encoded.reduce((n, f) => n + f.bytes.byteLength, 0);
   const bytes = new Uint8Array(total);
   let at = 0;

@@ -55,31 +55,31 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
   };
   switch (op.op) {
     case 'getCommit':
-      return { method: 'GET', key: RemoteKey.commit(op.vid, op.lsn), headers: {} };
+      return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putCommit':
-      return { method: 'PUT', key: RemoteKey.commit(op.vid, op.lsn), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
+      return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
     case 'getLatest':
-      return { method: 'GET', key: RemoteKey.latest(op.vid), headers: {} };
+      return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putLatest':
-      return { method: 'PUT', key: RemoteKey.latest(op.vid), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };
+      return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };
     case 'getSegment':
-      return { method: 'GET', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: {} };
+      return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putSegment':
-      return { method: 'PUT', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: upload(op.upload, maxUploadBytes, true) };
+      return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, maxUploadBytes, true) };
     case 'deleteSegment':
-      return { method: 'DELETE', key: RemoteKey.segment({ sid: op.sid, home: op.vid }), headers: {} };
+      return { method: 'DELETE', key: RemoteKey.ofOp(op), headers: {} };
     case 'getName':
-      return { method: 'GET', key: RemoteKey.name(op.name), headers: {} };
+      return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putName':
       // The body follows from (name, vid): the URL can only ever create this name pointing at this volume.
-      return { method: 'PUT', key: RemoteKey.name(op.name), headers: uploadHeaders(UploadBody.of(RemoteName.encode(op)), true) };
+      return { method: 'PUT', key: RemoteKey.ofOp(op), headers: uploadHeaders(UploadBody.of(RemoteName.encode(op)), true) };
     case 'listLog':
-      return { method: 'GET', list: RemoteKey.logPrefix(op.vid), after: op.after };
+      return { method: 'GET', list: RemoteKey.ofOp(op), after: op.after };
     case 'listSegments':
-      return { method: 'GET', list: RemoteKey.SEGMENTS_PREFIX, after: op.after };
+      return { method: 'GET', list: RemoteKey.ofOp(op), after: op.after };
     case 'listVolumes':
       // Every object under volumes/ (no delimiter): GC reads all commits; vids are in the keys.
-      return { method: 'GET', list: RemoteKey.VOLUMES_PREFIX, after: op.after };
+      return { method: 'GET', list: RemoteKey.ofOp(op), after: op.after };
   }
 }
 

@@ -33,6 +33,7 @@ export type PlannedRequest =
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
   readonly method: string;
+  /** The object's key in the remote layout (`volumes/…`, `segments/…`; no bucket or prefix), or the prefix a listing read. */
   readonly key: string;
   readonly status: number;
   readonly bytes: number;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isScionError, LSN, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
+import { isScionError, LSN, RemoteKey, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
+import type { RemoteRequestEvent } from './remote.ts';
 import { PresignClient } from './presign-client.ts';
 import { backoffDelay, RETRY_DEFAULTS } from './retry.ts';
 import { parseListing, S3Remote } from './s3-remote.ts';
@@ -52,6 +53,16 @@ const remote = () => new S3Remote({ presign: { endpoint: `${base}/presign`, toke
 const vid = VolumeId.random();
 
 describe('S3Remote', () => {
+  it('names each request in its events by the layout key, not by the URL path (bucket, prefix) it was sent to', async () => {
+    const events: RemoteRequestEvent[] = [];
+    const r = new S3Remote({ presign: { endpoint: `${base}/presign`, token: 't' }, onRequest: (e) => events.push(e) });
+    const [own, sid] = [VolumeId.random(), SegmentId.random()];
+    await r.getCommit(own, LSN.FIRST);
+    await r.getSegmentRange({ sid, home: own }, { start: 0, end: 5 });
+    expect(events.map((e) => e.key)).toEqual([RemoteKey.commit(own, LSN.FIRST), RemoteKey.segment({ sid, home: own })]);
+    expect(events.every((e) => !e.sync)).toBe(true);
+  });
+
   it('retries 5xx with backoff and then succeeds', async () => {
     const path = `/obj/getCommit/${vid}/1`;
     script.set(path, [503, 500]);

@@ -82,7 +82,7 @@ export class S3Remote implements Remote {
       throw new ScionError('RemoteUnavailable', 'Synchronous reads need XMLHttpRequest (a browser dedicated worker). Hydrate ahead with the async API instead.');
     }
     const op = segmentGet(at);
-    const key = RemoteKey.segment(at);
+    const key = RemoteKey.ofOp(op);
     let refused = false;
     for (let attempt = 0; ; attempt++) {
       const [req] = this.presign.signSync([op]) as [PresignedRequest];
@@ -143,10 +143,11 @@ export class S3Remote implements Remote {
     // Signed before waiting for a slot: concurrent requests then share one presign round trip.
     await this.presign.sign([op], options);
     return this.#limit(async () => {
+      // The layout's key (not the URL's path, which starts with the bucket and prefix), as the blocking path reports it.
+      const key = RemoteKey.ofOp(op);
       let refused = false;
       for (let attempt = 0; ; attempt++) {
         const [req] = (await this.presign.sign([op], options)) as [PresignedRequest];
-        const key = new URL(req.url).pathname;
         const started = performance.now();
         let res: Response | undefined;
         try {

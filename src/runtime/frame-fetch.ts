@@ -45,13 +45,15 @@ export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, 
 
 /**
  * Blocking miss path: one ranged GET of the frame holding the page (sync XHR in the DB worker), and
- * with `frames` > 1 the frames after it in the same request (read-ahead). Every fetched page is cached.
+ * the frames after it up to `readAheadPages` pages in the same request (read-ahead: adjacent frames
+ * are adjacent bytes). Every fetched page is cached.
  */
-export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx, frames = 1): Page {
+export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx, readAheadPages = 0): Page {
   stats.pagesMissed++;
   const { index, frame, start } = locateFrame(commit, pageIdx);
   const all = (commit.segment as NonNullable<Commit['segment']>).frames;
-  const last = Math.min(all.length, index + Math.max(1, frames)) - 1;
+  let last = index;
+  for (let ahead = 0; last + 1 < all.length && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
   const end = frameRange(all, last).end;
   const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync(commit.segment as NonNullable<Commit['segment']>, { start, end }));
   for (let i = index + 1; i <= last; i++) {

@@ -641,7 +641,7 @@ export class Runtime {
     this.#checkOpen();
     const commit = this.#locatePage(snapshot, pageIdx);
     if (!commit?.segment) return Page.zeroed();
-    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.frames);
+    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages);
   };
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */

@@ -2,8 +2,8 @@ import type { Page, PageCount, PageIdx, Snapshot } from '../core/index.ts';
 
 /** How a page miss is served. */
 export interface ReadOptions {
-  /** On a miss, also fetch this many following frames of the segment in the same request (read-ahead). Default 1. */
-  readonly frames?: number;
+  /** On a miss, also fetch the following frames of the segment, up to this many pages, in the same request (read-ahead). Default 0. */
+  readonly readAheadPages?: number;
 }
 
 /** How a runtime reads one page of a snapshot. */

@@ -14,8 +14,8 @@ export interface VfsStats {
   readonly pagesRead: number;
   /** Of those, pages that were not held locally and were fetched (each one ranged GET). */
   readonly pagesMissed: number;
-  /** Extra frames fetched ahead of a miss by the read oracle. */
-  readonly readAheadFrames: number;
+  /** Pages the read oracle asked to fetch ahead of misses (whole frames are fetched, up to that many pages). */
+  readonly readAheadPages: number;
 }
 
 export interface ScionVfs {
@@ -31,8 +31,8 @@ export interface ScionVfs {
 
 export interface ScionVfsOptions {
   name?: string;
-  /** Most frames one page miss may fetch when reads move forward through the file. Default 16. */
-  maxReadAheadFrames?: number;
+  /** Most pages one page miss may fetch past its frame when reads move forward through the file; 0 turns read-ahead off. Default 960. */
+  maxReadAheadPages?: number;
 }
 
 type Pointer = number;
@@ -51,7 +51,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
   const shared: VfsShared = {
     runtime,
     writers: new Map(),
-    stats: { xReads: 0, pagesRead: 0, pagesMissed: 0, readAheadFrames: 0 },
+    stats: { xReads: 0, pagesRead: 0, pagesMissed: 0, readAheadPages: 0 },
   };
   const files = new Map<Pointer, { kind: 'volume'; path: string; file: VolumeFile } | { kind: 'memory'; path: string; file: MemoryFile; deleteOnClose: boolean }>();
   const memoryFiles = new Map<string, MemoryFile>();
@@ -227,7 +227,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
           const snapshot = pinned.get(path);
           const target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined } = snapshot ? { pinned: snapshot } : { tag: Tag.parse(path.replace(/^\/+/, '')) };
           if (target.tag !== undefined) runtime.mustGetTag(target.tag);
-          files.set(pFile, { kind: 'volume', path, file: new VolumeFile(shared, new ReadOracle(options.maxReadAheadFrames ?? 16), target) });
+          files.set(pFile, { kind: 'volume', path, file: new VolumeFile(shared, new ReadOracle(options.maxReadAheadPages ?? 960), target) });
         } else {
           let file = memoryFiles.get(path);
           if (!file) {

@@ -218,7 +218,7 @@ describe('lazy reads', () => {
     expect(count(dbB)).toBe(20_000);
     expect(dbB.selectValue('select sum(length(body)) from t')).toBe(db.selectValue('select sum(length(body)) from t'));
     expect(dbB.selectValue('pragma integrity_check')).toBe('ok');
-    expect(b.vfs.stats().readAheadFrames).toBeGreaterThan(0);
+    expect(b.vfs.stats().readAheadPages).toBeGreaterThan(0);
   });
 
   it('offline, a query that needs a page never fetched fails with PageNotLocal', async () => {

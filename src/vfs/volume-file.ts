@@ -14,7 +14,7 @@ export interface VfsShared {
   readonly runtime: Runtime;
   /** The connection holding the write lock of each graft: one writer per graft. */
   readonly writers: Map<VolumeId, VolumeFile>;
-  readonly stats: { xReads: number; pagesRead: number; pagesMissed: number; readAheadFrames: number };
+  readonly stats: { xReads: number; pagesRead: number; pagesMissed: number; readAheadPages: number };
 }
 
 /** One read transaction's view: a fixed snapshot and the graft content version it shows. */
@@ -125,12 +125,12 @@ export class VolumeFile {
     }
     const { pageIdx, within } = pageSpan(offset, dest.byteLength);
     const missedBefore = this.#shared.runtime.pagesMissed;
-    const page = pages.readPage(pageIdx, { frames: this.#oracle.window });
+    const page = pages.readPage(pageIdx, { readAheadPages: this.#oracle.window });
     const missed = this.#shared.runtime.pagesMissed - missedBefore;
     this.#shared.stats.pagesRead++;
     if (missed > 0) {
       this.#shared.stats.pagesMissed++;
-      if (this.#oracle.window > 1) this.#shared.stats.readAheadFrames += this.#oracle.window - 1;
+      this.#shared.stats.readAheadPages += this.#oracle.window;
       this.#oracle.missed(pageIdx);
     }
     dest.set(page.subarray(within, within + dest.byteLength));

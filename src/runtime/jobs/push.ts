@@ -44,8 +44,8 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), options);
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
-  const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
-  const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
+  // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
+  const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
   let sid = SegmentId.random(ctx.ids);
   const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
   const commitWith = (id: SegmentId): Commit => ({
@@ -63,21 +63,36 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
     ], options)
     .catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
 
-  await fetchLog(ctx, graft.remote, options);
+  // Round trip 2: the probe for a commit at our LSN beside the segment upload. A segment no commit
+  // names is harmless (remote GC deletes it after its grace period), so a divergence the probe
+  // finds wastes the upload, nothing else; the commit is still written only once its segment exists.
+  const [, uploaded] = await settleBoth(
+    fetchLog(ctx, graft.remote, options),
+    built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
+  );
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
-  if (built) sid = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
+  sid = uploaded;
   const commit = commitWith(sid);
   const bytes = built?.bytes.byteLength ?? 0;
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
-  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
+  // Round trip 3: the commit beside the latest hint. The hint only saves readers round trips and may
+  // run ahead of the log (readers verify every commit it leads them to), so it need not wait.
+  const [outcome] = await settleBoth(ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options), publishLatest(ctx, graft.remote, hint, options.signal));
   if (outcome === 'exists') {
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
   } else {
     await landCommit(ctx, vid, commit, pages);
   }
-  await publishLatest(ctx, graft.remote, hint, options.signal);
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
+}
+
+/** Both results once both have settled (neither is left running unobserved); the first failure otherwise. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /**
