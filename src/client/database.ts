@@ -126,6 +126,9 @@ export class Database {
   readonly #tokens = new Set<CancelToken>();
   #shared: CancelToken | undefined;
   #closed = false;
+  /** Rejects (with Closed) once close() is called, so an open transaction stops waiting for its body. */
+  readonly #closeRequest: { promise: Promise<never>; reject: (e: ScionError) => void };
+  #isClosing = false;
   // Rebase by replay (src/client/rebase.ts).
   readonly #mutators = new Map<string, Mutator<unknown>>();
   #onConflict: ConflictHandler = STOP_ON_CONFLICT;
@@ -142,6 +145,10 @@ export class Database {
     this.checkoutOf = info.checkout;
     this.#changes = new Listeners((fn) => this.#call(() => this.#link.api.subscribe(this.#handle, fn)));
     this.#syncStatus = new Listeners((fn) => this.#call(() => this.#link.api.subscribeSyncStatus(this.#handle, fn)));
+    let reject!: (e: ScionError) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined); // only a transaction that is open at close() awaits it
+    this.#closeRequest = { promise, reject };
   }
 
   // ── SQL ─────────────────────────────────────────────────────────────────────────────────
@@ -358,6 +365,7 @@ export class Database {
 
   #transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
+    if (this.#isClosing) return Promise.reject(this.#closedError());
     return this.#gate.hold(() => this.#withLimits(options, async (limits) => {
       let open = true;
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
@@ -370,8 +378,10 @@ export class Database {
       };
       await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
-        const result = await fn(tx);
+        // close() does not wait for the body (it may never settle): the transaction rolls back at once.
+        const result = await Promise.race([(async () => fn(tx))(), this.#closeRequest.promise]);
         open = false;
+        if (this.#isClosing) throw this.#closedError();
         // Stopped meanwhile (between statements): roll back rather than commit.
         limits?.throwIfStopped();
         await this.#exec('COMMIT');
@@ -385,15 +395,26 @@ export class Database {
     }));
   }
 
-  /** Closes the connection (an open transaction rolls back). Later calls throw Closed. */
+  /**
+   * Closes the connection. SQL under way is interrupted, and an open transaction rolls back without
+   * waiting for its body: its promise rejects with Closed (`details.rolledBack`). Later calls throw Closed.
+   */
   close(): Promise<void> {
+    if (!this.#isClosing) {
+      this.#isClosing = true;
+      this.#closeRequest.reject(this.#closedError());
+      this.interrupt();
+    }
     return this.#gate.pass(async () => {
       if (this.#closed) return;
       await this.#call(() => this.#link.api.close(this.#handle));
       this.#closed = true;
       this.interrupt(); // frees the shared token
-
     });
+  }
+
+  #closedError(): ScionError {
+    return new ScionError('Closed', `Database "${this.name}" was closed while this transaction was open; it rolled back and nothing was committed. Open the database again and retry.`, { name: this.name, rolledBack: true });
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
