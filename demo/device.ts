@@ -183,7 +183,7 @@ export class Device {
 
   #hydrate(): Promise<unknown> {
     return this.#busyWith('hydrate', async () => {
-      const r = await this.#view!.hydrate((p) => this.#note(`hydrate: ${p.framesDone} / ${p.framesTotal} frames, ${formatBytes(p.bytes)}`));
+      const r = await this.#view!.hydrate((p) => this.#note(`hydrate: ${p.done} / ${p.total ?? '?'} frames, ${formatBytes(p.bytes)}`));
       return r.framesTotal === 0 ? 'every page was local already' : `fetched ${r.framesDone} frames, ${formatBytes(r.bytes)}: every page is local now`;
     });
   }

@@ -2,8 +2,8 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { isScionError, ScionError } from '../core/index.ts';
 import type {
-  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult, JobOptions,
+  LongOperation, PageMap, Progress, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
@@ -51,6 +51,20 @@ export interface WatchOptions {
   rowMode?: 'object' | 'array' | undefined;
   /** A run that failed (the listener form; default: logged). The query keeps watching, except after Closed. */
   onError?: ((e: unknown) => void) | undefined;
+}
+
+/** Options of a long operation: push, pull, fetch, hydrate, clone, export, import. */
+export interface OperationOptions {
+  /**
+   * Aborting it stops the operation: it fails with Interrupted (`details.reason: 'cancelled'`) having
+   * committed nothing (a push cut while writing its commit is completed by the next push or pull).
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Hears where the operation is: `{ operation, phase, done, total, bytes }`; phase `done` comes once,
+   * just before the promise resolves, with the last figures heard (not after a failure).
+   */
+  onProgress?: ((p: Progress) => void) | undefined;
 }
 
 /** How a Database reaches its worker (one per Scion instance). */
@@ -106,6 +120,11 @@ export class Listeners<E> {
  * they run in order, except that while `transaction(fn)` runs, calls made outside `fn` wait for it.
  * Every method may throw a ScionError (see the README's error table); test it with `isScionError`.
  */
+/** Names a long operation for abortJob (unique enough within one worker's lifetime; no secure context needed). */
+function newJobId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 /** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
 function rowObjects<T>(columns: string[], rows: SqlValue[][]): T[] {
   return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T);
@@ -425,23 +444,24 @@ export class Database {
   }
 
   /** Pushes unpushed local commits as one remote commit. `{ outcome: 'diverged' }` is a result, not an error. */
-  push(): Promise<PushResult> {
-    return this.#write(() => this.#link.api.push(this.#handle));
+  push(options?: OperationOptions): Promise<PushResult> {
+    return this.#long('push', options, (job, onProgress) => this.#link.api.push(this.#handle, job, onProgress));
   }
 
   /** Fetches remote commits and fast-forwards (no pages are copied). Diverged is a result. ConcurrentWrite while a write transaction is open. */
-  pull(): Promise<PullResult> {
-    return this.#write(() => this.#link.api.pull(this.#handle));
+  pull(options?: OperationOptions): Promise<PullResult> {
+    return this.#long('pull', options, (job, onProgress) => this.#link.api.pull(this.#handle, job, onProgress));
   }
 
   /** Fetches remote commit records only. */
-  fetch(): Promise<FetchResult> {
-    return this.#write(() => this.#link.api.fetch(this.#handle));
+  fetch(options?: OperationOptions): Promise<FetchResult> {
+    return this.#long('fetch', options, (job, onProgress) => this.#link.api.fetch(this.#handle, job, onProgress));
   }
 
-  /** Downloads every page not held locally (so reads work offline). */
-  hydrate(onProgress?: (p: HydrateProgress) => void): Promise<HydrateProgress> {
-    return this.#op(() => this.#link.api.hydrate(this.#handle, onProgress && Comlink.proxy(onProgress)));
+  /** Downloads every page not held locally (so reads work offline). A function argument is `onProgress`. */
+  hydrate(options?: OperationOptions | ((p: Progress) => void)): Promise<HydrateProgress> {
+    const opts = typeof options === 'function' ? { onProgress: options } : options;
+    return this.#long('hydrate', opts, (job, onProgress) => this.#link.api.hydrate(this.#handle, job, onProgress), { readOnlyToo: true });
   }
 
   /**
@@ -458,8 +478,8 @@ export class Database {
    * remote — discarding unpushed local changes, the way out of divergence that takes the remote's side).
    * Only commit records and the hot frames are fetched; pages arrive when read.
    */
-  clone(remote?: string): Promise<DatabaseStatus> {
-    return this.#write(() => this.#link.api.clone(this.#handle, remote));
+  clone(remote?: string, options?: OperationOptions): Promise<DatabaseStatus> {
+    return this.#long('clone', options, (job, onProgress) => this.#link.api.clone(this.#handle, remote, job, onProgress));
   }
 
   /**
@@ -488,13 +508,13 @@ export class Database {
    * content). Other page sizes and WAL-mode headers are rewritten. Throws InvalidInput for bytes that
    * are not a SQLite database.
    */
-  import(bytes: Uint8Array): Promise<ImportResult> {
-    return this.#write(() => this.#link.api.importFile(this.#handle, bytes));
+  import(bytes: Uint8Array, options?: OperationOptions): Promise<ImportResult> {
+    return this.#long('import', options, (job, onProgress) => this.#link.api.importFile(this.#handle, bytes, job, onProgress));
   }
 
   /** The committed content as a plain SQLite file (pages not held locally are fetched first). */
-  export(): Promise<Uint8Array> {
-    return this.#op(() => this.#link.api.exportFile(this.#handle));
+  export(options?: OperationOptions): Promise<Uint8Array> {
+    return this.#long('export', options, (job, onProgress) => this.#link.api.exportFile(this.#handle, job, onProgress), { readOnlyToo: true });
   }
 
   /**
@@ -663,6 +683,54 @@ export class Database {
 
   #op<T>(request: () => Promise<Wire<T>>): Promise<T> {
     return this.#gate.pass(() => this.#call(request));
+  }
+
+  /**
+   * A long operation: with a signal, named by a job id that `abortJob` stops in the worker; an abort
+   * before it is sent fails it at once. Those that change the graft are refused on a checkout (#write).
+   */
+  #long<T>(operation: LongOperation, options: OperationOptions | undefined, send: (job: JobOptions | undefined, onProgress: ((p: Progress) => void) | undefined) => Promise<Wire<T>>, kind: { readOnlyToo?: boolean } = {}): Promise<T> {
+    const signal = options?.signal;
+    const listener = options?.onProgress;
+    if (listener !== undefined && typeof listener !== 'function') return Promise.reject(new ScionError('InvalidInput', 'onProgress must be a function.'));
+    // Events travel apart from the answer: those arriving after it are dropped, and `done` is given here.
+    let last: Progress | undefined;
+    let ended = false;
+    const onProgress = listener && Comlink.proxy((p: Progress) => {
+      if (ended) return;
+      last = p;
+      listener(p);
+    });
+    let unlisten: (() => void) | undefined;
+    const request = (): Promise<Wire<T>> => {
+      if (signal?.aborted) throw new ScionError('Interrupted', `The ${operation} was aborted (its AbortSignal) before it started; nothing was done.`, { reason: 'cancelled', operation });
+      if (!signal) return send(undefined, onProgress);
+      const job = { job: newJobId() };
+      const abort = () => void this.#link.call(this.#link.api.abortJob(job.job)).catch(() => undefined);
+      signal.addEventListener('abort', abort, { once: true });
+      unlisten = () => signal.removeEventListener('abort', abort);
+      return send(job, onProgress);
+    };
+    const run = kind.readOnlyToo ? this.#op(request) : this.#write(request);
+    return run.then(
+      (result) => {
+        ended = true;
+        unlisten?.();
+        if (listener) {
+          try {
+            listener({ operation, phase: 'done', done: last?.done ?? 0, total: last?.total ?? last?.done ?? 0, bytes: last?.bytes ?? 0 });
+          } catch (e) {
+            logger.error('an onProgress listener threw: {message}', { message: String(e) });
+          }
+        }
+        return result;
+      },
+      (e: unknown) => {
+        ended = true;
+        unlisten?.();
+        throw e;
+      },
+    );
   }
 
   /** Operations that change the graft or its sync state make no sense on a checkout. */
