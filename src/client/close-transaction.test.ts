@@ -60,4 +60,29 @@ describe('close during a transaction', () => {
     await closed;
     expect(await other.query('SELECT count(*) AS n FROM t')).toEqual([{ n: 0 }]);
   });
+
+  it('Scion.close() during a transaction whose body never settles rolls it back: no COMMIT is sent', async () => {
+    const sent: string[] = [];
+    const scion = await connect(undefined, (api) => {
+      const exec = api.exec.bind(api);
+      api.exec = (handle, sql, ...rest) => {
+        sent.push(sql);
+        return exec(handle, sql, ...rest);
+      };
+    });
+    const db = await scion.open('main');
+    await db.exec('CREATE TABLE t(x)');
+    let wrote!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    const tx = db.transaction(async (t) => {
+      await t.exec('INSERT INTO t VALUES (1)');
+      wrote();
+      await new Promise<never>(() => undefined);
+    });
+    await written;
+    const failure = rejection(tx);
+    await scion.close();
+    expect(await failure).toMatchObject({ code: 'Closed', details: { rolledBack: true } });
+    expect(sent).not.toContain('COMMIT');
+  });
 });

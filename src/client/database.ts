@@ -148,6 +148,7 @@ export class Database {
   /** Rejects (with Closed) once close() is called, so an open transaction stops waiting for its body. */
   readonly #closeRequest: { promise: Promise<never>; reject: (e: ScionError) => void };
   #isClosing = false;
+  readonly #scionClosed: Promise<never> | undefined;
   // Rebase by replay (src/client/rebase.ts).
   readonly #mutators = new Map<string, Mutator<unknown>>();
   #onConflict: ConflictHandler = STOP_ON_CONFLICT;
@@ -155,8 +156,8 @@ export class Database {
   #rebasing: Promise<RebaseResult> | undefined;
   #rebaseOnDiverged = false;
 
-  /** @internal Built by Scion.open / Database.checkout. */
-  constructor(link: DatabaseLink, info: DatabaseInfo) {
+  /** @internal Built by Scion.open / Database.checkout; `scionClosed` rejects when the Scion instance closes. */
+  constructor(link: DatabaseLink, info: DatabaseInfo, scionClosed?: Promise<never>) {
     this.#link = link;
     this.#handle = info.handle;
     this.name = info.name;
@@ -168,6 +169,21 @@ export class Database {
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => undefined); // only a transaction that is open at close() awaits it
     this.#closeRequest = { promise, reject };
+    this.#scionClosed = scionClosed;
+    // Scion.close() ends the worker: an open transaction of this Database rolls back too. (A WeakRef, so a
+    // Database closed and dropped is not kept alive until then.)
+    const self = new WeakRef(this);
+    scionClosed?.catch(() => {
+      const db = self.deref();
+      if (db) db.#requestClose();
+    });
+  }
+
+  #requestClose(): void {
+    if (this.#isClosing) return;
+    this.#isClosing = true;
+    this.#closeRequest.reject(this.#closedError());
+    this.interrupt();
   }
 
   // ── SQL ─────────────────────────────────────────────────────────────────────────────────
@@ -353,7 +369,7 @@ export class Database {
           await at.close();
         }
       },
-      openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false }))),
+      openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false })), this.#scionClosed),
       mutators: this.#mutators,
       onConflict: (c) => this.#onConflict(c),
     }).finally(() => {
@@ -408,7 +424,9 @@ export class Database {
       } catch (e) {
         open = false;
         // After a failed COMMIT SQLite may have rolled back already; the first error is the one to report.
-        await this.#exec('ROLLBACK').catch(() => undefined);
+        const rollback = this.#exec('ROLLBACK').catch(() => undefined);
+        // Closing: the connection's close rolls back in the worker too, and a worker shutting down may never answer.
+        if (!this.#isClosing) await rollback;
         throw e;
       }
     }));
@@ -419,11 +437,7 @@ export class Database {
    * waiting for its body: its promise rejects with Closed (`details.rolledBack`). Later calls throw Closed.
    */
   close(): Promise<void> {
-    if (!this.#isClosing) {
-      this.#isClosing = true;
-      this.#closeRequest.reject(this.#closedError());
-      this.interrupt();
-    }
+    this.#requestClose();
     return this.#gate.pass(async () => {
       if (this.#closed) return;
       await this.#call(() => this.#link.api.close(this.#handle));
@@ -500,7 +514,7 @@ export class Database {
    */
   async checkout(lsn: number, options: { volume?: CheckoutVolume } = {}): Promise<Database> {
     const info = await this.#op(() => this.#link.api.checkout(this.#handle, lsn, options.volume ?? 'local'));
-    return new Database(this.#link, info);
+    return new Database(this.#link, info, this.#scionClosed);
   }
 
   /**
