@@ -46,6 +46,7 @@ export const REFERENCE_TARGETS: Record<string, string> = {
   'push/pull': 'raw presigned PUT',
   'local store (engine, no SQLite)': 'opfs',
   'storage over time': 'opfs-sahpool',
+  'live query': 'no watchers',
 };
 
 function median(sorted: number[]): number {

@@ -1,8 +1,9 @@
-// The app itself: an offline-first issue tracker with full-text search. Every query reports how long
-// it took and what it fetched, so laziness shows next to the result.
+// The app itself: an offline-first issue tracker with full-text search. Its list is a live query
+// (db.watch): it updates itself after a commit in this device, a pull or a clone, and reports what each
+// delivery fetched, so laziness shows next to the result.
 import type { Database } from '../src/client/index.ts';
 import { fill, formatBytes, formatCount, formatTime, h } from './dom.ts';
-import { addIssue, hasSchema, listIssues, loadSample, maxIssueId, searchIssues, toggleIssue, type Issue, type StatusFilter } from './issues.ts';
+import { addIssue, issuesQuery, loadSample, MAX_ID, SCHEMA_PROBE, toggleIssue, type Issue, type StatusFilter } from './issues.ts';
 
 /** What the panel needs from its device. */
 export interface AppHost {
@@ -14,6 +15,8 @@ export interface AppHost {
   live(): Database;
   /** Runs a query and never throws: an error becomes the device's "last error" (result undefined). */
   run<T>(label: string, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Reports a failure as the device's "last error". */
+  fail(label: string, e: unknown): void;
   /** As run, for a user's action: its result text becomes the device's "last action". */
   act(label: string, fn: () => Promise<string>): Promise<string | undefined>;
   /** Bytes and frames fetched from the bucket by this device so far. */
@@ -33,10 +36,9 @@ export class AppPanel {
   readonly #list = h('ul', { class: 'issues', 'data-role': 'issues' });
   readonly #info = h('div', { class: 'query-info muted small', 'data-role': 'query-info' });
   readonly #count = h('span', { class: 'muted' });
-  #running = false;
-  #again = false;
+  /** Stops the live queries of the view shown now. */
+  #stop: () => void = () => undefined;
   #debounce: ReturnType<typeof setTimeout> | undefined;
-
   constructor(host: AppHost) {
     this.#host = host;
     this.#sample = h('button', { 'data-role': 'load-sample', title: 'Generate issues in one transaction: one local commit' }, `Load ${host.sampleMegabytes} MB sample`);
@@ -61,55 +63,62 @@ export class AppPanel {
     );
   }
 
-  /** Re-runs the current list or search (coalesced: one query at a time, the latest wins). */
+  /**
+   * Watches what the panel shows (the view, the search text and the filter): called when one of them
+   * changes. The watch then updates the list by itself, after any commit that touches the issues.
+   */
   refresh(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = true;
-    void this.#query().finally(() => {
-      this.#running = false;
-      if (this.#again) {
-        this.#again = false;
-        this.refresh();
-      }
-    });
-  }
-
-  async #query(): Promise<void> {
+    this.#stop();
     const db = this.#host.view();
     const readOnly = db.readOnly;
     this.#title.disabled = this.#body.disabled = this.#add.disabled = this.#sample.disabled = readOnly;
+    this.#showBanner(db);
     const text = this.#search.value.trim();
     const filter = this.#filter.value as StatusFilter;
-    const before = await this.#host.fetched();
-    const started = performance.now();
-    const result = await this.#host.run(text ? 'search' : 'list', async () => {
-      if (!(await hasSchema(db))) return 'no-schema' as const;
-      const issues = text ? await searchIssues(db, text, filter) : await listIssues(db, filter);
-      return { issues, max: await maxIssueId(db) };
-    });
-    const ms = performance.now() - started;
-    const after = await this.#host.fetched();
-    this.#showBanner(db);
-    this.element.dataset.failed = String(result === undefined);
-    if (result === undefined) {
-      fill(this.#info, h('span', { class: 'error-text' }, 'The query failed (see the last error): a page it needs is not held locally and the bucket is unreachable.'));
-      return;
-    }
-    if (result === 'no-schema') {
-      fill(this.#list);
-      fill(this.#count);
-      fill(this.#info, 'The database has no issues table yet: pull, or clone the other device\'s volume.');
-      return;
-    }
-    fill(this.#count, `· ${formatCount(result.max)} total`);
-    fill(this.#list, ...result.issues.map((issue) => this.#row(issue, readOnly)));
-    if (result.issues.length === 0) this.#list.append(h('li', { class: 'empty muted' }, text ? 'No match.' : 'No issues.'));
-    const frames = after.frames - before.frames;
-    const fetched = frames > 0 ? `fetched ${frames} frame${frames === 1 ? '' : 's'} (${formatBytes(after.bytes - before.bytes)}) from the bucket` : 'no fetch: every page was local';
-    fill(this.#info, `${text ? `search “${text}”` : `latest ${filter === 'all' ? '' : `${filter} `}issues`} · ${result.issues.length} rows in ${ms.toFixed(0)} ms · ${fetched}`);
+    const label = text ? 'search' : 'list';
+    const stops: (() => void)[] = [];
+    this.#stop = () => stops.splice(0).forEach((stop) => stop());
+    const failed = (e: unknown) => {
+      this.#host.fail(label, e);
+      this.element.dataset.failed = 'true';
+      fill(this.#info, h('span', { class: 'error-text' }, 'The query failed (see the last error): a page it needs is not held locally and the bucket is unreachable. Go online, or hydrate before going offline.'));
+    };
+    // A fresh clone of an empty remote has no table yet: wait for one (a pull or a clone brings it).
+    stops.push(db.watch<{ yes: number }>(SCHEMA_PROBE, [], (probe) => {
+      stops.splice(1).forEach((stop) => stop());
+      if (probe.length === 0) {
+        fill(this.#list);
+        fill(this.#count);
+        fill(this.#info, 'The database has no issues table yet: pull, or clone the other device\'s volume.');
+        return;
+      }
+      const query = issuesQuery(text, filter);
+      if (!query) {
+        fill(this.#list, h('li', { class: 'empty muted' }, 'No match.'));
+        return;
+      }
+      stops.push(db.watch<{ n: number | null }>(MAX_ID, [], (rows) => fill(this.#count, `· ${formatCount(rows[0]?.n ?? 0)} total`), { onError: failed }));
+      const started = performance.now();
+      let ms: number | undefined;
+      let before = this.#host.fetched();
+      stops.push(db.watch<Issue>(query.sql, query.params, (issues) => {
+        // The first delivery is the query's own run; later ones are live updates after a change.
+        const took = ms === undefined ? (ms = performance.now() - started) : undefined;
+        const counted = before;
+        before = this.#host.fetched();
+        void Promise.all([counted, before]).then(([a, b]) => this.#render(issues, { text, filter, readOnly, ms: took, frames: b.frames - a.frames, bytes: b.bytes - a.bytes }));
+      }, { onError: failed }));
+    }, { onError: failed }));
+  }
+
+  #render(issues: Issue[], v: { text: string; filter: StatusFilter; readOnly: boolean; ms: number | undefined; frames: number; bytes: number }): void {
+    this.element.dataset.failed = 'false';
+    fill(this.#list, ...issues.map((issue) => this.#row(issue, v.readOnly)));
+    if (issues.length === 0) this.#list.append(h('li', { class: 'empty muted' }, v.text ? 'No match.' : 'No issues.'));
+    const fetched = v.frames > 0 ? `fetched ${v.frames} frame${v.frames === 1 ? '' : 's'} (${formatBytes(v.bytes)}) from the bucket` : 'no fetch: every page was local';
+    const what = v.text ? `search “${v.text}”` : `latest ${v.filter === 'all' ? '' : `${v.filter} `}issues`;
+    const when = v.ms === undefined ? `updated live at ${formatTime(Date.now())}` : `in ${v.ms.toFixed(0)} ms`;
+    fill(this.#info, `${what} · ${issues.length} rows ${when} · watching for changes · ${fetched}`);
   }
 
   #showBanner(db: Database): void {

@@ -13,6 +13,8 @@ export interface ControlActions {
   cloneOther(): void;
   setOffline(offline: boolean): void;
   setAutosync(on: boolean): void;
+  /** Aborts the push, pull or hydrate under way (its AbortSignal). */
+  cancel(): void;
 }
 
 export class ControlsPanel {
@@ -20,6 +22,8 @@ export class ControlsPanel {
   readonly #buttons: Record<'push' | 'pull' | 'hydrate' | 'rebase' | 'fork' | 'reset' | 'cloneOther', HTMLButtonElement>;
   readonly #offline: HTMLInputElement;
   readonly #autosync: HTMLInputElement;
+  readonly #cancel: HTMLButtonElement;
+  readonly #progress = h('span', { class: 'muted small', 'data-role': 'progress' });
 
   constructor(actions: ControlActions, otherLabel: string) {
     const button = (role: string, label: string, title: string, run: () => void) =>
@@ -35,8 +39,11 @@ export class ControlsPanel {
     };
     this.#offline = h('input', { type: 'checkbox', 'data-role': 'offline', onchange: () => actions.setOffline(this.#offline.checked) });
     this.#autosync = h('input', { type: 'checkbox', 'data-role': 'autosync', onchange: () => actions.setAutosync(this.#autosync.checked) });
+    this.#cancel = button('cancel', 'Cancel', 'Abort the push, pull or hydrate under way: nothing it did is committed', () => actions.cancel());
+    this.#cancel.hidden = true;
     this.element = h('section', { class: 'panel controls', 'data-role': 'controls' },
       h('div', { class: 'button-row' }, ...Object.values(this.#buttons)),
+      h('div', { class: 'progress-row' }, this.#progress, this.#cancel),
       h('div', { class: 'switch-row' },
         h('label', { class: 'switch', title: 'Make the bucket unreachable for this device: unfetched pages fail with PageNotLocal, pushes fail, autosync pauses' }, this.#offline, h('span', {}, 'Offline')),
         h('label', { class: 'switch', title: 'Pull then push every 5 s and 1 s after each commit' }, this.#autosync, h('span', {}, 'Autosync')),
@@ -44,7 +51,9 @@ export class ControlsPanel {
     );
   }
 
-  update(v: { status: DatabaseStatus | undefined; offline: boolean; autosync: boolean; busy: boolean }): void {
+  update(v: { status: DatabaseStatus | undefined; offline: boolean; autosync: boolean; busy: boolean; progress: string | undefined; cancellable: boolean }): void {
+    this.#cancel.hidden = !v.cancellable;
+    this.#progress.textContent = v.progress ?? '';
     this.#offline.checked = v.offline;
     this.#autosync.checked = v.autosync;
     const state = v.status?.state;

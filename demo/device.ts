@@ -1,9 +1,9 @@
 // One demo "device": its own Scion worker on its own OPFS directory, the issue tracker on database
 // "issues", and the panels that show what sync is doing. Two of them share the bucket.
-import { Scion, ScionError, isScionError, type Database, type DatabaseStatus, type SyncStatusEvent } from '../src/client/index.ts';
+import { Scion, ScionError, isScionError, type Database, type DatabaseStatus, type Progress, type ScionRole, type SyncStatusEvent } from '../src/client/index.ts';
 import { AppPanel } from './app-panel.ts';
 import { ControlsPanel } from './controls-panel.ts';
-import { formatBytes, h, shortId } from './dom.ts';
+import { fill, formatBytes, formatCount, h, shortId } from './dom.ts';
 import { registerIssueMutators } from './issues.ts';
 import { NetworkPanel } from './network-panel.ts';
 import { PageMapPanel } from './page-map.ts';
@@ -41,6 +41,11 @@ export class Device {
   #offline = false;
   #autosync = false;
   #busy = false;
+  /** The push, pull or hydrate under way (Cancel aborts it), and its last progress. */
+  #abort: AbortController | undefined;
+  #progress: string | undefined;
+  /** Pages of the latest snapshot never fetched (from the last inspection). */
+  #missing = 0;
   #lastAction: { text: string; at: number } | undefined;
   #lastError: { text: string; at: number } | undefined;
   #inspectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -54,6 +59,9 @@ export class Device {
   readonly #map = new PageMapPanel();
   readonly #network = new NetworkPanel();
   readonly #online = h('span', { class: 'badge online', 'data-role': 'online' }, 'online');
+  readonly #role = h('span', { class: 'badge', 'data-role': 'tab-role', title: 'This tab\'s role for this device\'s storage: the leader runs the worker, followers call it' }, '…');
+  /** Shown when going offline with pages never fetched: what will fail, and the way to avoid it. */
+  readonly #offlineGuide = h('div', { class: 'guide', 'data-role': 'offline-guide', hidden: true });
 
   constructor(options: DeviceOptions, otherLabel: string) {
     this.id = options.id;
@@ -71,14 +79,16 @@ export class Device {
       cloneOther: () => void this.#cloneOther(),
       setOffline: (v) => void this.#setOffline(v),
       setAutosync: (v) => void this.#setAutosync(v),
+      cancel: () => this.#abort?.abort(),
     }, otherLabel);
     this.#app = new AppPanel(this.#appHost());
     this.element = h('section', { class: 'device', 'data-device': this.id },
       h('header', { class: 'device-head' },
         h('h2', {}, this.label),
-        h('span', { class: 'muted small' }, `own worker · OPFS directory “${this.directory}”`),
-        this.#online,
+        h('span', { class: 'muted small device-where' }, `own worker · OPFS directory “${this.directory}”`),
+        h('span', { class: 'badges' }, this.#role, this.#online),
       ),
+      this.#offlineGuide,
       h('div', { class: 'device-grid' },
         h('div', { class: 'col' }, this.#state.element, this.#controls.element, this.#app.element),
         h('div', { class: 'col' }, this.#time.element, this.#map.element, this.#network.element),
@@ -102,6 +112,8 @@ export class Device {
   async start(open: (scion: Scion) => Promise<Database>): Promise<void> {
     const scion = await Scion.open({ directory: this.directory, remote: this.#config });
     this.#scion = scion;
+    this.#showRole(scion.role);
+    scion.onRoleChange((role) => this.#showRole(role));
     scion.onNetwork((e) => {
       this.#network.add(e);
       this.#scheduleInspect();
@@ -114,7 +126,7 @@ export class Device {
         this.#time.reset();
         this.#travelTo(undefined);
       }
-      this.#app.refresh();
+      // The issue list is a live query: it updates itself.
       this.#scheduleInspect();
     });
     db.onSyncStatus((e) => {
@@ -155,8 +167,8 @@ export class Device {
   }
 
   #push(): Promise<unknown> {
-    return this.#busyWith('push', async () => {
-      const r = await this.db.push();
+    return this.#busyWith('push', async (op) => {
+      const r = await this.db.push(op);
       if (r.outcome === 'pushed') return `pushed local LSN ${r.localLsn} as remote LSN ${r.remoteLsn} — ${r.pages} pages, ${formatBytes(r.bytes)} uploaded`;
       if (r.outcome === 'up-to-date') return 'nothing to push';
       return `diverged (${r.ahead} ahead, ${r.behind} behind): rebase, reset or fork`;
@@ -173,8 +185,8 @@ export class Device {
   }
 
   #pull(): Promise<unknown> {
-    return this.#busyWith('pull', async () => {
-      const r = await this.db.pull();
+    return this.#busyWith('pull', async (op) => {
+      const r = await this.db.pull(op);
       if (r.outcome === 'pulled') return `pulled remote LSN ${r.from ?? 0} → ${r.to}: no pages copied, they arrive when read`;
       if (r.outcome === 'up-to-date') return 'already up to date';
       return `diverged (${r.ahead} ahead, ${r.behind} behind): reset or fork`;
@@ -182,8 +194,8 @@ export class Device {
   }
 
   #hydrate(): Promise<unknown> {
-    return this.#busyWith('hydrate', async () => {
-      const r = await this.#view!.hydrate((p) => this.#note(`hydrate: ${p.framesDone} / ${p.framesTotal} frames, ${formatBytes(p.bytes)}`));
+    return this.#busyWith('hydrate', async (op) => {
+      const r = await this.#view!.hydrate(op);
       return r.framesTotal === 0 ? 'every page was local already' : `fetched ${r.framesDone} frames, ${formatBytes(r.bytes)}: every page is local now`;
     });
   }
@@ -211,7 +223,13 @@ export class Device {
     });
   }
 
-  async #setOffline(offline: boolean): Promise<void> {
+  /**
+   * Going offline with pages never fetched (a lazy clone): reads and writes that need them would fail
+   * with PageNotLocal, so the device first offers to make the database available offline (hydrate).
+   */
+  async #setOffline(offline: boolean, checked = false): Promise<void> {
+    this.#offlineGuide.hidden = true;
+    if (offline && !checked && this.#missing > 0) return this.#guideOffline();
     await this.run('offline', () => this.scion.setOffline(offline));
     this.#offline = offline;
     this.#note(offline ? 'offline: the bucket is unreachable for this device' : 'online again');
@@ -225,15 +243,59 @@ export class Device {
     this.#render();
   }
 
-  async #busyWith(label: string, fn: () => Promise<string>): Promise<unknown> {
+  #guideOffline(): void {
+    const pages = this.#missing;
+    const button = (role: string, text: string, cls: string, run: () => void) => h('button', { 'data-role': role, class: cls, onclick: run }, text);
+    fill(this.#offlineGuide,
+      h('p', {}, h('strong', {}, `${formatCount(pages)} pages (${formatBytes(pages * 4096)}) of this database were never fetched. `),
+        'Offline, a read or a write that needs one of them fails with PageNotLocal and commits nothing. Download them first to work fully offline.'),
+      h('div', { class: 'button-row' },
+        button('offline-hydrate', 'Hydrate, then go offline', 'primary', () => void this.#hydrateThenGoOffline()),
+        button('offline-anyway', 'Go offline anyway', '', () => void this.#setOffline(true, true)),
+        button('offline-stay', 'Stay online', 'ghost', () => {
+          this.#offlineGuide.hidden = true;
+          this.#render();
+        }),
+      ),
+    );
+    this.#offlineGuide.hidden = false;
+    this.#render();
+  }
+
+  async #hydrateThenGoOffline(): Promise<void> {
+    this.#offlineGuide.hidden = true;
+    await this.#hydrate();
+    const map = await this.run('inspect', () => this.db.pageMap());
+    if (map?.counts.missing !== 0) return; // cancelled or failed: the error says so; stay online
+    this.#missing = 0;
+    await this.#setOffline(true, true);
+  }
+
+  /** Runs an action with a signal (the Cancel button) and progress shown under the buttons. */
+  async #busyWith(label: string, fn: (op: { signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<string>): Promise<unknown> {
     this.#busy = true;
+    const abort = (this.#abort = new AbortController());
     this.#render();
     try {
-      return await this.act(label, fn);
+      return await this.act(label, () => fn({ signal: abort.signal, onProgress: (p) => this.#showProgress(p) }));
     } finally {
       this.#busy = false;
+      this.#abort = undefined;
+      this.#progress = undefined;
       this.#render();
     }
+  }
+
+  #showProgress(p: Progress): void {
+    const unit = { 'fetch-log': 'commit records', download: 'frames', upload: 'bytes', commit: 'commit', read: 'pages', write: 'pages', done: '' }[p.phase];
+    this.#progress = p.phase === 'done' ? `${p.operation}: done` : `${p.operation}: ${p.phase} ${formatCount(p.done)}${p.total === undefined ? '' : ` / ${formatCount(p.total)}`} ${unit} · ${formatBytes(p.bytes)}`;
+    this.#render();
+  }
+
+  #showRole(role: ScionRole): void {
+    this.#role.textContent = role === 'single' ? 'own worker' : `${role} tab`;
+    this.#role.className = `badge role-${role}`;
+    this.element.dataset.tabRole = role;
   }
 
   /** Moves the app and the page map to a past snapshot (or back to live); one move at a time. */
@@ -253,6 +315,7 @@ export class Device {
       view: () => this.#view ?? this.db,
       live: () => this.db,
       run: <T>(label: string, fn: () => Promise<T>) => this.run(label, fn),
+      fail: (label: string, e: unknown) => this.#fail(label, e),
       act: (label: string, fn: () => Promise<string>) => this.act(label, fn),
       fetched: async () => {
         const s = await this.scion.stats();
@@ -284,6 +347,7 @@ export class Device {
       const status = await this.#db.status();
       const map = await view.pageMap();
       this.#status = status;
+      if (!view.checkoutOf) this.#missing = map.counts.missing;
       this.#time.update(status);
       this.#network.setDatabaseBytes(status.pageCount * 4096);
       const at = view.checkoutOf;
@@ -309,7 +373,10 @@ export class Device {
 
   #fail(label: string, e: unknown): void {
     const err = ScionError.from(e);
-    this.#lastError = { text: `${label} failed — ${err.code}: ${err.message}`, at: Date.now() };
+    const guide = err.code === 'PageNotLocal' && this.#offline
+      ? ' — This device never fetched a page this needs. Switch online and retry; to work offline, press Hydrate before going offline.'
+      : err.code === 'Interrupted' && err.details?.reason === 'cancelled' ? ' — cancelled: nothing was committed.' : '';
+    this.#lastError = { text: `${label} failed — ${err.code}: ${err.message}${guide}`, at: Date.now() };
     this.#render();
   }
 
@@ -317,7 +384,7 @@ export class Device {
     this.#state.update({
       status: this.#status, offline: this.#offline, autosync: this.#autosync, sync: this.#sync, lastAction: this.#lastAction, lastError: this.#lastError,
     });
-    this.#controls.update({ status: this.#status, offline: this.#offline, autosync: this.#autosync, busy: this.#busy });
+    this.#controls.update({ status: this.#status, offline: this.#offline, autosync: this.#autosync, busy: this.#busy, progress: this.#progress, cancellable: this.#abort !== undefined });
     this.#online.textContent = this.#offline ? 'offline' : 'online';
     this.#online.className = `badge ${this.#offline ? 'offline' : 'online'}`;
     this.element.classList.toggle('is-offline', this.#offline);

@@ -1,6 +1,6 @@
 // The demo app's data: an issue tracker in SQLite with an FTS5 index, and a generated sample large
 // enough (~20 MB) that lazy, partial sync shows: a list or a search touches a few pages, not the file.
-import type { Database, Row, Transaction } from '../src/client/index.ts';
+import type { Database, Transaction } from '../src/client/index.ts';
 
 export interface Issue {
   id: number;
@@ -34,37 +34,44 @@ CREATE TRIGGER IF NOT EXISTS issue_au AFTER UPDATE OF title, body ON issue BEGIN
   INSERT INTO issue_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
 END;`;
 
+/** Rows (one) while the schema exists: watched until a pull or clone brings it to a fresh clone of an empty remote. */
+export const SCHEMA_PROBE = "SELECT 1 AS yes FROM sqlite_schema WHERE type = 'table' AND name = 'issue'";
+
 /** Whether the schema exists (a fresh clone of an empty remote has none yet). */
 export async function hasSchema(db: Database): Promise<boolean> {
-  const rows = await db.query("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'issue'");
-  return rows.length > 0;
+  return (await db.query(SCHEMA_PROBE)).length > 0;
 }
-
-const rows = async (p: Promise<Row[]>): Promise<Issue[]> => (await p) as unknown as Issue[];
 
 export type StatusFilter = 'all' | 'open' | 'closed';
 
-/** The newest issues: reads only the right edge of the table's B-tree (no count(*), which would read every page). */
-export async function listIssues(db: Database, filter: StatusFilter, limit = 20): Promise<Issue[]> {
-  if (filter === 'all') return rows(db.query('SELECT id, title, status, author, created_at FROM issue ORDER BY id DESC LIMIT ?', [limit]));
-  return rows(db.query('SELECT id, title, status, author, created_at FROM issue WHERE status = ? ORDER BY id DESC LIMIT ?', [filter, limit]));
+/** A query the app watches: its SQL and parameters. */
+export interface IssueQuery {
+  readonly sql: string;
+  readonly params: Readonly<Record<string, string | number>>;
 }
 
 /**
- * Full-text search over titles and bodies, newest matches first: FTS5 walks the doclists from the
- * largest rowid and stops after `limit`, and the rows it then reads sit together at the table's end,
- * so a search touches a few frames (best-match-first ranking would read rows from all over the file).
+ * The issues shown for `text` and `filter`. Without text, the newest issues: reads only the right
+ * edge of the table's B-tree (no count(*), which would read every page). With text, a full-text search
+ * over titles and bodies, newest matches first: FTS5 walks the doclists from the largest rowid and
+ * stops after `limit`, and the rows it then reads sit together at the table's end, so a search touches
+ * a few frames (best-match-first ranking would read rows from all over the file).
  */
-export async function searchIssues(db: Database, text: string, filter: StatusFilter, limit = 20): Promise<Issue[]> {
+export function issuesQuery(text: string, filter: StatusFilter, limit = 20): IssueQuery | undefined {
+  const status: Record<string, string> = filter === 'all' ? {} : { status: filter };
+  if (!text) {
+    const where = filter === 'all' ? '' : 'WHERE status = :status';
+    return { sql: `SELECT id, title, status, author, created_at FROM issue ${where} ORDER BY id DESC LIMIT :limit`, params: { limit, ...status } };
+  }
   const match = ftsQuery(text);
-  if (!match) return [];
+  if (!match) return undefined;
   const where = filter === 'all' ? '' : 'AND i.status = :status';
-  return rows(db.query(
-    `SELECT i.id, i.title, i.status, i.author, i.created_at, snippet(issue_fts, 1, '⟦', '⟧', '…', 10) AS snip
+  return {
+    sql: `SELECT i.id, i.title, i.status, i.author, i.created_at, snippet(issue_fts, 1, '⟦', '⟧', '…', 10) AS snip
        FROM issue_fts JOIN issue i ON i.id = issue_fts.rowid
       WHERE issue_fts MATCH :match ${where} ORDER BY issue_fts.rowid DESC LIMIT :limit`,
-    { match, limit, ...(filter === 'all' ? {} : { status: filter }) },
-  ));
+    params: { match, limit, ...status },
+  };
 }
 
 /** User text → an FTS5 query: each word quoted (no operator injection) and matched as a prefix. */
@@ -73,8 +80,10 @@ export function ftsQuery(text: string): string {
 }
 
 /** The largest id: "about how many issues" without reading the whole table. */
+export const MAX_ID = 'SELECT max(id) AS n FROM issue';
+
 export async function maxIssueId(db: Database): Promise<number> {
-  const [row] = await db.query<{ n: number | null }>('SELECT max(id) AS n FROM issue');
+  const [row] = await db.query<{ n: number | null }>(MAX_ID);
   return row?.n ?? 0;
 }
 

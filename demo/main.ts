@@ -7,7 +7,7 @@ import { SCHEMA } from './issues.ts';
 
 const WELCOME: [string, string][] = [
   ['Search me: full-text search runs in SQLite (FTS5)', 'Type a word in the search box; only the index pages it needs are read.'],
-  ['Go offline, write, come back online', 'Switch a device offline, add an issue, switch it back and push: the other device pulls it.'],
+  ['Go offline, write, come back online', 'Switch a device offline, add an issue, switch it back and push: the other device pulls it and its list updates by itself. A lazy clone first offers to download the pages it never fetched: offline, a write that needs one fails with PageNotLocal.'],
   ['Load the sample, then watch the other device fetch lazily', 'The sample is one local commit; after a push the other device pulls commit records only, and a search fetches a few frames.'],
 ];
 

@@ -184,20 +184,31 @@ test('lazy reads fetch a few frames; offline they fail with PageNotLocal; hydrat
   // Offline, a query that needs pages never fetched fails (the status index was never read).
   await b.role('search').fill('');
   await expect(b.role('query-info')).toContainText('latest issues');
-  await b.role('offline').check();
+  // Going offline with pages never fetched, the device says what will fail and offers to hydrate first.
+  await b.role('offline').click();
+  await expect(b.role('offline-guide')).toContainText('were never fetched');
+  await expect(b.role('offline')).not.toBeChecked();
+  await b.role('offline-anyway').click();
+  await expect(b.root).toHaveClass(/is-offline/);
   await b.role('filter').selectOption('closed');
   await expect(b.error).toContainText('list failed — PageNotLocal');
+  await expect(b.error).toContainText('press Hydrate before going offline');
   await b.role('hydrate').click();
   await expect(b.error).toContainText('hydrate failed');
 
   await b.role('offline').uncheck();
-  await b.run('hydrate', 'every page is local now');
+  // Hydrate from the guide: it shows progress, then goes offline by itself.
+  await b.role('offline').click();
+  await b.role('offline-hydrate').click();
+  await expect(b.role('progress')).toContainText('hydrate: download');
+  await expect(b.root).toHaveClass(/is-offline/, { timeout: 30_000 });
+  await expect(b.action).toContainText('offline: the bucket is unreachable');
   await expect.poll(() => b.pages('missing')).toBe(0);
   expect(await b.pages('cached')).toBeGreaterThan(0);
 
-  // Now everything works offline.
-  await b.role('offline').check();
+  // Now everything works offline: reads, and a write that touches the index and the FTS tables.
   await b.role('filter').selectOption('all');
+  await b.add('Written offline on a hydrated clone');
   await b.role('search').fill('thumbnail');
   await expect(b.role('query-info')).toContainText('no fetch: every page was local');
   await b.role('search').fill('');
@@ -205,4 +216,43 @@ test('lazy reads fetch a few frames; offline they fail with PageNotLocal; hydrat
   await expect(b.role('query-info')).toContainText('latest closed issues');
   await expect(b.issues.locator('li').first()).toBeVisible();
   await snap(page, testInfo, 'hydrated.png');
+});
+
+test.describe('on a phone', () => {
+  test.use({ viewport: { width: 390, height: 844 }, hasTouch: true });
+
+  test('at 390 px nothing overflows sideways, every control is on screen and reachable, and writes show up live', async ({ page }, testInfo) => {
+    await openDemo(page);
+    const a = device(page, 'a');
+    const b = device(page, 'b');
+    for (const d of [a, b]) await expect(d.role('tab-role')).toHaveText('leader tab');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // Every visible control lies within the screen's width, and a tap at its centre reaches it (nothing covers it).
+    const controls = page.locator('main button:visible, main input:visible, main select:visible, header button:visible, header a:visible');
+    const n = await controls.count();
+    expect(n).toBeGreaterThan(20);
+    for (let i = 0; i < n; i++) {
+      const control = controls.nth(i);
+      await control.scrollIntoViewIfNeeded();
+      const box = await control.boundingBox();
+      const name = await control.evaluate((e) => e.getAttribute('data-role') ?? e.textContent ?? e.tagName);
+      expect(box, name).not.toBeNull();
+      expect(box!.x, name).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, name).toBeLessThanOrEqual(390.5);
+      const reached = await control.evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return hit !== null && (hit === e || e.contains(hit) || hit.contains(e) || (hit as HTMLElement).closest('label') === e.closest('label'));
+      });
+      expect(reached, `${name} is covered`).toBe(true);
+    }
+    await a.add('Added on a phone');
+    await a.role('push').tap();
+    await expect(a.action).toContainText('as remote LSN 2', { timeout: 30_000 });
+    await b.role('pull').tap();
+    // B's list is a live query: the pull alone makes it show the new issue.
+    await expect(b.issues).toContainText('Added on a phone');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await snap(page, testInfo, 'phone.png');
+  });
 });

@@ -14,6 +14,7 @@ import { isBlobUrlRevoked, type CancelCheck } from './interrupt.ts';
 import { deleteAbandoned, deleteDatabase, type DeleteResult } from './delete-database.ts';
 import { nameDamagedDatabases } from './store-damage.ts';
 import { BrowserNetwork } from './network.ts';
+import { LongOperations, type JobOptions, type LongOperation, type OperationContext, type Progress } from './long-operations.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
@@ -67,6 +68,7 @@ export class WorkerApi {
   /** One autosync loop per database name, kept while any handle on it wants it. */
   readonly #autosyncs = new Map<string, { loop: Autosync; handles: Map<number, AutosyncOptions> }>();
   #nextSub = 1;
+  readonly #operations = new LongOperations();
   #sqlite: Promise<Sqlite3Static> | undefined;
 
   constructor(deps: WorkerDeps) {
@@ -198,28 +200,35 @@ export class WorkerApi {
     return this.#withConn(handle, (s, c) => s.status(c));
   }
 
-  async push(handle: number): Promise<Wire<PushResult>> {
-    return this.#withConn(handle, (s, c) => s.push(c));
+  // Long operations: `job` names one for abortJob; `onProgress` hears its Progress events.
+
+  async push(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<PushResult>> {
+    return this.#long(handle, 'push', job, onProgress, (s, c, op) => s.push(c, op));
   }
 
-  async pull(handle: number): Promise<Wire<PullResult>> {
-    return this.#withConn(handle, (s, c) => s.pull(c));
+  async pull(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<PullResult>> {
+    return this.#long(handle, 'pull', job, onProgress, (s, c, op) => s.pull(c, op));
   }
 
-  async fetch(handle: number): Promise<Wire<FetchResult>> {
-    return this.#withConn(handle, (s, c) => s.fetch(c));
+  async fetch(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<FetchResult>> {
+    return this.#long(handle, 'fetch', job, onProgress, (s, c, op) => s.fetch(c, op));
   }
 
-  async hydrate(handle: number, onProgress?: Listener<HydrateProgress>): Promise<Wire<HydrateProgress>> {
-    return this.#withConn(handle, (s, c) => s.hydrate(c, onProgress && ((p) => call(onProgress, p))));
+  async hydrate(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<HydrateProgress>> {
+    return this.#long(handle, 'hydrate', job, onProgress, (s, c, op) => s.hydrate(c, op));
+  }
+
+  /** Aborts the long operation named `job` (one not started yet starts aborted). */
+  async abortJob(job: string): Promise<Wire<void>> {
+    return wire(() => this.#operations.abort(mustString(job)));
   }
 
   async fork(handle: number, options: { name?: string } = {}): Promise<Wire<{ name: string; graft: string; remote: string; previous: string }>> {
     return this.#withConn(handle, (s, c) => s.fork(c, options));
   }
 
-  async clone(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
-    return this.#withConn(handle, (s, c) => s.clone(c, remote));
+  async clone(handle: number, remote?: string, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<DatabaseStatus>> {
+    return this.#long(handle, 'clone', job, onProgress, (s, c, op) => s.clone(c, remote, op));
   }
 
   async moveToNewRemote(handle: number, remote?: string): Promise<Wire<DatabaseStatus>> {
@@ -230,12 +239,12 @@ export class WorkerApi {
     return this.#withConn(handle, (s, c) => s.checkout(c, lsn, volume));
   }
 
-  async importFile(handle: number, bytes: Uint8Array): Promise<Wire<ImportResult>> {
-    return this.#withConn(handle, (s, c) => s.importFile(c, bytes));
+  async importFile(handle: number, bytes: Uint8Array, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<ImportResult>> {
+    return this.#long(handle, 'import', job, onProgress, (s, c, op) => s.importFile(c, bytes, op));
   }
 
-  async exportFile(handle: number): Promise<Wire<Uint8Array>> {
-    const result = await this.#withConn(handle, (s, c) => s.exportFile(c));
+  async exportFile(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<Uint8Array>> {
+    const result = await this.#long(handle, 'export', job, onProgress, (s, c, op) => s.exportFile(c, op));
     return result.ok ? transfer(result, [result.value.buffer]) : result;
   }
 
@@ -369,6 +378,11 @@ export class WorkerApi {
       const session = this.#mustSession();
       return fn(session, session.mustGetConnection(handle));
     });
+  }
+
+  #long<T>(handle: number, operation: LongOperation, job: JobOptions | undefined, onProgress: Listener<Progress> | undefined, fn: (session: Session, conn: Connection, op: OperationContext) => Promise<T>): Promise<Wire<T>> {
+    const report = typeof onProgress === 'function' ? onProgress : undefined;
+    return this.#withConn(handle, (s, c) => this.#operations.run(operation, job, report, (op) => fn(s, c, op)));
   }
 
   #add<E>(subs: Map<number, Subscription<E>>, handle: number, listener: Listener<E>): number {

@@ -7,5 +7,6 @@ export type {
   StoreEvent, VfsStats, Wire, WorkerConfig, WorkerInfo,
 } from './protocol.ts';
 export type { DeleteResult } from './delete-database.ts';
+export type { JobOptions, LongOperation, Progress, ProgressPhase } from './long-operations.ts';
 export type { CheckoutVolume } from './session.ts';
 export type { WorkerLoadFailed } from './load-failure.ts';

@@ -14,7 +14,8 @@ import { buildPageMap } from './page-map.ts';
 import type {
   ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from './protocol.ts';
-import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
+import { NO_OPERATION, yieldToMessages, type OperationContext } from './long-operations.ts';
+import { normalizeSqliteFile, readSqliteFileInSteps, writeSqliteFileInSteps } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
 import { mayWrite, normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
@@ -250,37 +251,57 @@ export class Session {
     return { name: conn.name, ...this.runtime.graftStatus(vid), pageCount: this.runtime.graftSnapshot(vid).pageCount, hasRemote: this.hasRemote };
   }
 
-  async push(conn: Connection): Promise<PushResult> {
+  async push(conn: Connection, op: OperationContext = NO_OPERATION): Promise<PushResult> {
     this.#requireRemote('push');
-    return this.runtime.graftPush(this.runtime.mustGetTag(conn.name));
+    return this.runtime.graftPush(this.runtime.mustGetTag(conn.name), { signal: op.signal, onProgress: op.progress });
   }
 
   /** Fetches, then fast-forwards under the database's lock; refused while a write transaction is open on it. */
-  async pull(conn: Connection): Promise<PullResult> {
+  async pull(conn: Connection, op: OperationContext = NO_OPERATION): Promise<PullResult> {
     this.#requireRemote('pull');
     // The network part first, outside the lock: SQL keeps running meanwhile.
-    await this.runtime.graftFetch(this.runtime.mustGetTag(conn.name));
+    await this.#fetchLog(conn, op);
     return this.#locks.run(conn.name, async () => {
+      op.signal?.throwIfAborted();
       if (this.isWriting(conn.name)) {
         throw new ScionError('ConcurrentWrite', `A write transaction is open on "${conn.name}": pull after it commits or rolls back.`, { name: conn.name });
       }
       const vid = this.runtime.mustGetTag(conn.name);
-      const result = await this.runtime.graftPull(vid);
+      const result = await this.runtime.graftPull(vid, op.signal ? { signal: op.signal } : {});
       if (result.outcome === 'pulled') this.#emit({ name: conn.name, reason: 'pull', graft: vid, lsn: result.to });
       return result;
     });
   }
 
-  async fetch(conn: Connection): Promise<FetchResult> {
+  async fetch(conn: Connection, op: OperationContext = NO_OPERATION): Promise<FetchResult> {
     this.#requireRemote('fetch');
-    return { remoteLatest: await this.runtime.graftFetch(this.runtime.mustGetTag(conn.name)) };
+    return { remoteLatest: await this.#fetchLog(conn, op) };
   }
 
-  async hydrate(conn: Connection, onProgress?: (p: HydrateProgress) => void): Promise<HydrateProgress> {
+  /** The remote's new commit records, reported as one `fetch-log` step (records fetched). */
+  async #fetchLog(conn: Connection, op: OperationContext): Promise<number | undefined> {
+    const vid = this.runtime.mustGetTag(conn.name);
+    const before = this.runtime.graftStatus(vid).remoteLatest ?? 0;
+    op.progress({ phase: 'fetch-log', done: 0, total: undefined, bytes: 0 });
+    const latest = await this.runtime.graftFetch(vid, op.signal ? { signal: op.signal } : {});
+    const fetched = Math.max(0, (latest ?? 0) - before);
+    op.progress({ phase: 'fetch-log', done: fetched, total: fetched, bytes: 0 });
+    return latest;
+  }
+
+  async hydrate(conn: Connection, op: OperationContext = NO_OPERATION): Promise<HydrateProgress> {
     this.#requireRemote('hydrate');
-    const options = onProgress ? { onProgress } : {};
-    if (conn.checkout) return this.runtime.snapshotHydrate(conn.checkout.snapshot, options);
-    return this.runtime.graftHydrate(this.runtime.mustGetTag(conn.name), options);
+    const snapshot = conn.checkout?.snapshot ?? this.runtime.graftSnapshot(this.runtime.mustGetTag(conn.name));
+    return this.#download(snapshot, op);
+  }
+
+  /** Fetches the snapshot's frames not held locally, reported as `download` steps (frames). */
+  #download(snapshot: Snapshot, op: OperationContext): Promise<HydrateProgress> {
+    op.progress({ phase: 'download', done: 0, total: undefined, bytes: 0 });
+    return this.runtime.snapshotHydrate(snapshot, {
+      ...(op.signal ? { signal: op.signal } : {}),
+      onProgress: (p) => op.progress({ phase: 'download', done: p.framesDone, total: p.framesTotal, bytes: p.bytes }),
+    });
   }
 
   /**
@@ -308,12 +329,15 @@ export class Session {
    * discards unpushed local changes — the way out of divergence). Only commit records and the hot
    * frames are fetched; the rest arrives on read. The old graft stays.
    */
-  async clone(conn: Connection, remote?: string): Promise<DatabaseStatus> {
+  async clone(conn: Connection, remote?: string, op: OperationContext = NO_OPERATION): Promise<DatabaseStatus> {
     this.#requireRemote('clone');
     const vid = remote === undefined ? undefined : VolumeId.parse(remote);
     const graft = await this.#locks.run(conn.name, async () => {
       this.#refuseOpenTransactions(conn.name, 'clone');
-      const g = vid ? await this.runtime.graftClone(vid, { tag: conn.name }) : await this.runtime.graftReset(this.runtime.mustGetTag(conn.name));
+      op.progress({ phase: 'fetch-log', done: 0, total: undefined, bytes: 0 });
+      // The signal covers the fetch of commit records; once the name moved to the new graft, the clone is done.
+      const signal = op.signal ? { signal: op.signal } : {};
+      const g = vid ? await this.runtime.graftClone(vid, { tag: conn.name, ...signal }) : await this.runtime.graftReset(this.runtime.mustGetTag(conn.name), signal);
       this.#emit({ name: conn.name, reason: 'graft', graft: g.local });
       return g;
     });
@@ -388,21 +412,37 @@ export class Session {
   }
 
   /** Replaces the database's content with a plain SQLite file, as one local commit. */
-  async importFile(conn: Connection, bytes: Uint8Array): Promise<ImportResult> {
+  async importFile(conn: Connection, bytes: Uint8Array, op: OperationContext = NO_OPERATION): Promise<ImportResult> {
     if (conn.checkout) throw new ScionError('InvalidInput', 'This database is a read-only checkout; import into the database itself.');
     const file = normalizeSqliteFile(this.sqlite3, bytes);
-    return this.#locks.run(conn.name, () => {
+    return this.#locks.run(conn.name, async () => {
       this.#refuseOpenTransactions(conn.name, 'import');
-      const lsn = writeSqliteFile(this.runtime, this.runtime.mustGetTag(conn.name), file.bytes);
+      // Written in steps so messages (an abort among them) get in between; SQL on it waits for this lock;
+      // nothing commits before the last step.
+      const lsn = await writeSqliteFileInSteps(this.runtime, this.runtime.mustGetTag(conn.name), file.bytes, async (done, total) => {
+        op.progress({ phase: 'write', done, total, bytes: done * 4096 });
+        await yieldToMessages();
+        op.signal?.throwIfAborted();
+      });
       return { pages: file.bytes.byteLength / 4096, sourcePageSize: file.sourcePageSize, lsn };
     });
   }
 
   /** The connection's committed view as a plain SQLite file; with a remote, missing pages are fetched first. */
-  async exportFile(conn: Connection): Promise<Uint8Array> {
+  async exportFile(conn: Connection, op: OperationContext = NO_OPERATION): Promise<Uint8Array> {
     const snapshot = conn.checkout?.snapshot ?? this.runtime.graftSnapshot(this.runtime.mustGetTag(conn.name));
-    if (this.hasRemote && !this.runtime.snapshotMissingPages(snapshot).isEmpty) await this.runtime.snapshotHydrate(snapshot);
-    return readSqliteFile(this.runtime, snapshot);
+    if (this.hasRemote && !this.runtime.snapshotMissingPages(snapshot).isEmpty) await this.#download(snapshot, op);
+    // Local GC runs between the steps: keep what the snapshot reads.
+    const release = this.runtime.retainSnapshot(snapshot);
+    try {
+      return await readSqliteFileInSteps(this.runtime, snapshot, async (done, total) => {
+        op.progress({ phase: 'read', done, total, bytes: done * 4096 });
+        await yieldToMessages();
+        op.signal?.throwIfAborted();
+      });
+    } finally {
+      release();
+    }
   }
 
   /** Every page of the connection's snapshot (a checkout's own, else the latest) by state; `fetched`: segment ids fetched from the bucket. */

@@ -80,13 +80,45 @@ function checkHeaderSize(input: Uint8Array, pageSize: number): void {
 
 /** Replaces the graft's content with `file` as one local commit; returns its LSN. Throws ConcurrentWrite. */
 export function writeSqliteFile(runtime: Runtime, vid: VolumeId, file: Uint8Array): number {
+  const write = startFileWrite(runtime, vid, file);
+  write.pages(0, write.total);
+  return write.commit();
+}
+
+/**
+ * As writeSqliteFile, calling `between(done, total)` after every STEP_PAGES pages; if it throws, nothing
+ * is committed and the error is rethrown.
+ */
+export async function writeSqliteFileInSteps(runtime: Runtime, vid: VolumeId, file: Uint8Array, between: Step): Promise<number> {
+  const write = startFileWrite(runtime, vid, file);
+  for (let done = 0; done < write.total; ) {
+    const end = Math.min(write.total, done + STEP_PAGES);
+    write.pages(done, end);
+    done = end;
+    await between(done, write.total);
+  }
+  return write.commit();
+}
+
+/** Pages between two calls of a step callback (16 MiB). */
+const STEP_PAGES = 4096;
+type Step = (done: number, total: number) => Promise<void>;
+
+function startFileWrite(runtime: Runtime, vid: VolumeId, file: Uint8Array) {
   const writer = runtime.graftWriter(vid);
   keepSchemaCookieApart(writer.pageCount > 0 ? writer.readPage(PageIdx.FIRST) : undefined, file);
-  const pages = file.byteLength / PAGE_SIZE;
-  for (let i = 0; i < pages; i++) writer.writePage(PageIdx.parse(i + 1), file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-  writer.softTruncate(PageCount.parse(pages));
-  const head = Snapshot.head(writer.commit().snapshot);
-  return head?.lsn ?? 0;
+  const total = file.byteLength / PAGE_SIZE;
+  return {
+    total,
+    /** Pages [from, to), 0-based. */
+    pages(from: number, to: number): void {
+      for (let i = from; i < to; i++) writer.writePage(PageIdx.parse(i + 1), file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    },
+    commit(): number {
+      writer.softTruncate(PageCount.parse(total));
+      return Snapshot.head(writer.commit().snapshot)?.lsn ?? 0;
+    },
+  };
 }
 
 /**
@@ -102,10 +134,18 @@ function keepSchemaCookieApart(oldPage1: Uint8Array | undefined, file: Uint8Arra
   if (cookie(file) === old) new DataView(file.buffer, file.byteOffset, file.byteLength).setUint32(40, (old + 1) >>> 0, false);
 }
 
-/** The snapshot's pages as one plain SQLite file. Blocking; pages not held locally are fetched one frame at a time (hydrate first). */
-export function readSqliteFile(runtime: Runtime, snapshot: Snapshot): Uint8Array {
+/**
+ * The snapshot's pages as one plain SQLite file, calling `between(done, total)` after every STEP_PAGES
+ * pages (an error it throws ends the read). Pages not held locally are fetched one frame at a time
+ * (hydrate first).
+ */
+export async function readSqliteFileInSteps(runtime: Runtime, snapshot: Snapshot, between: Step): Promise<Uint8Array> {
   const reader = runtime.volumeReader(snapshot);
-  const out = new Uint8Array(snapshot.pageCount * PAGE_SIZE);
-  for (let i = 1; i <= snapshot.pageCount; i++) out.set(reader.readPage(PageIdx.parse(i)), (i - 1) * PAGE_SIZE);
+  const total = snapshot.pageCount;
+  const out = new Uint8Array(total * PAGE_SIZE);
+  for (let i = 1; i <= total; i++) {
+    out.set(reader.readPage(PageIdx.parse(i)), (i - 1) * PAGE_SIZE);
+    if (i % STEP_PAGES === 0 || i === total) await between(i, total);
+  }
   return out;
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { isScionError, ScionError } from '../core/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
-import { type ChangeEvent, type Database, type HydrateProgress } from './index.ts';
+import { type ChangeEvent, type Database, type Progress } from './index.ts';
 import { connect, rejection } from './testing.ts';
 
 describe('client', () => {
@@ -116,10 +116,11 @@ describe('client', () => {
     const { remote: vid } = await a.status();
     const bScion = await connect(remote);
     const b = await bScion.open('main', { clone: vid });
-    const progress: HydrateProgress[] = [];
+    const progress: Progress[] = [];
     const done = await b.hydrate((p) => progress.push(p));
     expect(done.framesDone).toBe(done.framesTotal);
-    await expect.poll(() => progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)?.phase).toBe('done');
+    expect(progress.at(-1)).toEqual({ operation: 'hydrate', phase: 'done', done: done.framesDone, total: done.framesTotal, bytes: done.bytes });
     expect(await b.fetch()).toEqual({ remoteLatest: 1 });
     expect(await b.pull()).toEqual({ outcome: 'up-to-date' });
     expect((await bScion.tags()).map((t) => [t.name, t.state])).toEqual([['main', 'in-sync']]);

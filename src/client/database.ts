@@ -2,8 +2,8 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { isScionError, ScionError } from '../core/index.ts';
 import type {
-  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult, JobOptions,
+  LongOperation, PageMap, Progress, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
 } from '../../worker/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
@@ -51,6 +51,20 @@ export interface WatchOptions {
   rowMode?: 'object' | 'array' | undefined;
   /** A run that failed (the listener form; default: logged). The query keeps watching, except after Closed. */
   onError?: ((e: unknown) => void) | undefined;
+}
+
+/** Options of a long operation: push, pull, fetch, hydrate, clone, export, import. */
+export interface OperationOptions {
+  /**
+   * Aborting it stops the operation: it fails with Interrupted (`details.reason: 'cancelled'`) having
+   * committed nothing (a push cut while writing its commit is completed by the next push or pull).
+   */
+  signal?: AbortSignal | undefined;
+  /**
+   * Hears where the operation is: `{ operation, phase, done, total, bytes }`; phase `done` comes once,
+   * just before the promise resolves, with the last figures heard (not after a failure).
+   */
+  onProgress?: ((p: Progress) => void) | undefined;
 }
 
 /** How a Database reaches its worker (one per Scion instance). */
@@ -106,6 +120,11 @@ export class Listeners<E> {
  * they run in order, except that while `transaction(fn)` runs, calls made outside `fn` wait for it.
  * Every method may throw a ScionError (see the README's error table); test it with `isScionError`.
  */
+/** Names a long operation for abortJob (unique enough within one worker's lifetime; no secure context needed). */
+function newJobId(): string {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 /** Rows as objects keyed by column name (a repeated name keeps the last column's value). */
 function rowObjects<T>(columns: string[], rows: SqlValue[][]): T[] {
   return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])) as T);
@@ -126,6 +145,10 @@ export class Database {
   readonly #tokens = new Set<CancelToken>();
   #shared: CancelToken | undefined;
   #closed = false;
+  /** Rejects (with Closed) once close() is called, so an open transaction stops waiting for its body. */
+  readonly #closeRequest: { promise: Promise<never>; reject: (e: ScionError) => void };
+  #isClosing = false;
+  readonly #scionClosed: Promise<never> | undefined;
   // Rebase by replay (src/client/rebase.ts).
   readonly #mutators = new Map<string, Mutator<unknown>>();
   #onConflict: ConflictHandler = STOP_ON_CONFLICT;
@@ -138,8 +161,8 @@ export class Database {
    */
   #stoppedAt: string | undefined;
 
-  /** @internal Built by Scion.open / Database.checkout. */
-  constructor(link: DatabaseLink, info: DatabaseInfo) {
+  /** @internal Built by Scion.open / Database.checkout; `scionClosed` rejects when the Scion instance closes. */
+  constructor(link: DatabaseLink, info: DatabaseInfo, scionClosed?: Promise<never>) {
     this.#link = link;
     this.#handle = info.handle;
     this.name = info.name;
@@ -147,6 +170,25 @@ export class Database {
     this.checkoutOf = info.checkout;
     this.#changes = new Listeners((fn) => this.#call(() => this.#link.api.subscribe(this.#handle, fn)));
     this.#syncStatus = new Listeners((fn) => this.#call(() => this.#link.api.subscribeSyncStatus(this.#handle, fn)));
+    let reject!: (e: ScionError) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined); // only a transaction that is open at close() awaits it
+    this.#closeRequest = { promise, reject };
+    this.#scionClosed = scionClosed;
+    // Scion.close() ends the worker: an open transaction of this Database rolls back too. (A WeakRef, so a
+    // Database closed and dropped is not kept alive until then.)
+    const self = new WeakRef(this);
+    scionClosed?.catch(() => {
+      const db = self.deref();
+      if (db) db.#requestClose();
+    });
+  }
+
+  #requestClose(): void {
+    if (this.#isClosing) return;
+    this.#isClosing = true;
+    this.#closeRequest.reject(this.#closedError());
+    this.interrupt();
   }
 
   // ── SQL ─────────────────────────────────────────────────────────────────────────────────
@@ -334,7 +376,7 @@ export class Database {
           await at.close();
         }
       },
-      openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false }))),
+      openScratch: async (name) => new Database(this.#link, await this.#call(() => this.#link.api.open(name, { create: false, autosync: false })), this.#scionClosed),
       mutators: this.#mutators,
       onConflict: (c) => this.#onConflict(c),
     }).then((result) => {
@@ -377,6 +419,7 @@ export class Database {
 
   #transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: SqlCallOptions): Promise<R> {
     if (this.#gate.isHeld) return Promise.reject(this.#insideTransaction('transaction'));
+    if (this.#isClosing) return Promise.reject(this.#closedError());
     return this.#gate.hold(() => this.#withLimits(options, async (limits) => {
       let open = true;
       const guard = <T>(run: () => Promise<T>): Promise<T> =>
@@ -389,8 +432,10 @@ export class Database {
       };
       await this.#exec('BEGIN IMMEDIATE', undefined, limits);
       try {
-        const result = await fn(tx);
+        // close() does not wait for the body (it may never settle): the transaction rolls back at once.
+        const result = await Promise.race([(async () => fn(tx))(), this.#closeRequest.promise]);
         open = false;
+        if (this.#isClosing) throw this.#closedError();
         // Stopped meanwhile (between statements): roll back rather than commit.
         limits?.throwIfStopped();
         await this.#exec('COMMIT');
@@ -398,21 +443,30 @@ export class Database {
       } catch (e) {
         open = false;
         // After a failed COMMIT SQLite may have rolled back already; the first error is the one to report.
-        await this.#exec('ROLLBACK').catch(() => undefined);
+        const rollback = this.#exec('ROLLBACK').catch(() => undefined);
+        // Closing: the connection's close rolls back in the worker too, and a worker shutting down may never answer.
+        if (!this.#isClosing) await rollback;
         throw e;
       }
     }));
   }
 
-  /** Closes the connection (an open transaction rolls back). Later calls throw Closed. */
+  /**
+   * Closes the connection. SQL under way is interrupted, and an open transaction rolls back without
+   * waiting for its body: its promise rejects with Closed (`details.rolledBack`). Later calls throw Closed.
+   */
   close(): Promise<void> {
+    this.#requestClose();
     return this.#gate.pass(async () => {
       if (this.#closed) return;
       await this.#call(() => this.#link.api.close(this.#handle));
       this.#closed = true;
       this.interrupt(); // frees the shared token
-
     });
+  }
+
+  #closedError(): ScionError {
+    return new ScionError('Closed', `Database "${this.name}" was closed while this transaction was open; it rolled back and nothing was committed. Open the database again and retry.`, { name: this.name, rolledBack: true });
   }
 
   // ── Graft operations ────────────────────────────────────────────────────────────────────
@@ -423,23 +477,24 @@ export class Database {
   }
 
   /** Pushes unpushed local commits as one remote commit. `{ outcome: 'diverged' }` is a result, not an error. */
-  push(): Promise<PushResult> {
-    return this.#write(() => this.#link.api.push(this.#handle));
+  push(options?: OperationOptions): Promise<PushResult> {
+    return this.#long('push', options, (job, onProgress) => this.#link.api.push(this.#handle, job, onProgress));
   }
 
   /** Fetches remote commits and fast-forwards (no pages are copied). Diverged is a result. ConcurrentWrite while a write transaction is open. */
-  pull(): Promise<PullResult> {
-    return this.#write(() => this.#link.api.pull(this.#handle));
+  pull(options?: OperationOptions): Promise<PullResult> {
+    return this.#long('pull', options, (job, onProgress) => this.#link.api.pull(this.#handle, job, onProgress));
   }
 
   /** Fetches remote commit records only. */
-  fetch(): Promise<FetchResult> {
-    return this.#write(() => this.#link.api.fetch(this.#handle));
+  fetch(options?: OperationOptions): Promise<FetchResult> {
+    return this.#long('fetch', options, (job, onProgress) => this.#link.api.fetch(this.#handle, job, onProgress));
   }
 
-  /** Downloads every page not held locally (so reads work offline). */
-  hydrate(onProgress?: (p: HydrateProgress) => void): Promise<HydrateProgress> {
-    return this.#op(() => this.#link.api.hydrate(this.#handle, onProgress && Comlink.proxy(onProgress)));
+  /** Downloads every page not held locally (so reads work offline). A function argument is `onProgress`. */
+  hydrate(options?: OperationOptions | ((p: Progress) => void)): Promise<HydrateProgress> {
+    const opts = typeof options === 'function' ? { onProgress: options } : options;
+    return this.#long('hydrate', opts, (job, onProgress) => this.#link.api.hydrate(this.#handle, job, onProgress), { readOnlyToo: true });
   }
 
   /**
@@ -456,8 +511,8 @@ export class Database {
    * remote — discarding unpushed local changes, the way out of divergence that takes the remote's side).
    * Only commit records and the hot frames are fetched; pages arrive when read.
    */
-  clone(remote?: string): Promise<DatabaseStatus> {
-    return this.#write(() => this.#link.api.clone(this.#handle, remote));
+  clone(remote?: string, options?: OperationOptions): Promise<DatabaseStatus> {
+    return this.#long('clone', options, (job, onProgress) => this.#link.api.clone(this.#handle, remote, job, onProgress));
   }
 
   /**
@@ -478,7 +533,7 @@ export class Database {
    */
   async checkout(lsn: number, options: { volume?: CheckoutVolume } = {}): Promise<Database> {
     const info = await this.#op(() => this.#link.api.checkout(this.#handle, lsn, options.volume ?? 'local'));
-    return new Database(this.#link, info);
+    return new Database(this.#link, info, this.#scionClosed);
   }
 
   /**
@@ -486,13 +541,13 @@ export class Database {
    * content). Other page sizes and WAL-mode headers are rewritten. Throws InvalidInput for bytes that
    * are not a SQLite database.
    */
-  import(bytes: Uint8Array): Promise<ImportResult> {
-    return this.#write(() => this.#link.api.importFile(this.#handle, bytes));
+  import(bytes: Uint8Array, options?: OperationOptions): Promise<ImportResult> {
+    return this.#long('import', options, (job, onProgress) => this.#link.api.importFile(this.#handle, bytes, job, onProgress));
   }
 
   /** The committed content as a plain SQLite file (pages not held locally are fetched first). */
-  export(): Promise<Uint8Array> {
-    return this.#op(() => this.#link.api.exportFile(this.#handle));
+  export(options?: OperationOptions): Promise<Uint8Array> {
+    return this.#long('export', options, (job, onProgress) => this.#link.api.exportFile(this.#handle, job, onProgress), { readOnlyToo: true });
   }
 
   /**
@@ -661,6 +716,54 @@ export class Database {
 
   #op<T>(request: () => Promise<Wire<T>>): Promise<T> {
     return this.#gate.pass(() => this.#call(request));
+  }
+
+  /**
+   * A long operation: with a signal, named by a job id that `abortJob` stops in the worker; an abort
+   * before it is sent fails it at once. Those that change the graft are refused on a checkout (#write).
+   */
+  #long<T>(operation: LongOperation, options: OperationOptions | undefined, send: (job: JobOptions | undefined, onProgress: ((p: Progress) => void) | undefined) => Promise<Wire<T>>, kind: { readOnlyToo?: boolean } = {}): Promise<T> {
+    const signal = options?.signal;
+    const listener = options?.onProgress;
+    if (listener !== undefined && typeof listener !== 'function') return Promise.reject(new ScionError('InvalidInput', 'onProgress must be a function.'));
+    // Events travel apart from the answer: those arriving after it are dropped, and `done` is given here.
+    let last: Progress | undefined;
+    let ended = false;
+    const onProgress = listener && Comlink.proxy((p: Progress) => {
+      if (ended) return;
+      last = p;
+      listener(p);
+    });
+    let unlisten: (() => void) | undefined;
+    const request = (): Promise<Wire<T>> => {
+      if (signal?.aborted) throw new ScionError('Interrupted', `The ${operation} was aborted (its AbortSignal) before it started; nothing was done.`, { reason: 'cancelled', operation });
+      if (!signal) return send(undefined, onProgress);
+      const job = { job: newJobId() };
+      const abort = () => void this.#link.call(this.#link.api.abortJob(job.job)).catch(() => undefined);
+      signal.addEventListener('abort', abort, { once: true });
+      unlisten = () => signal.removeEventListener('abort', abort);
+      return send(job, onProgress);
+    };
+    const run = kind.readOnlyToo ? this.#op(request) : this.#write(request);
+    return run.then(
+      (result) => {
+        ended = true;
+        unlisten?.();
+        if (listener) {
+          try {
+            listener({ operation, phase: 'done', done: last?.done ?? 0, total: last?.total ?? last?.done ?? 0, bytes: last?.bytes ?? 0 });
+          } catch (e) {
+            logger.error('an onProgress listener threw: {message}', { message: String(e) });
+          }
+        }
+        return result;
+      },
+      (e: unknown) => {
+        ended = true;
+        unlisten?.();
+        throw e;
+      },
+    );
   }
 
   /** Operations that change the graft or its sync state make no sense on a checkout. */

@@ -1,7 +1,7 @@
 // The main-thread API: a typed client of the DB worker. It imports src/core and only types from
 // worker/, so no storage code reaches the page.
 export { Database } from './database.ts';
-export type { IterateOptions, QueryOptions, SqlCallOptions, Transaction, WatchOptions } from './database.ts';
+export type { IterateOptions, OperationOptions, QueryOptions, SqlCallOptions, Transaction, WatchOptions } from './database.ts';
 export { Statement } from './statement.ts';
 export type { Conflict, ConflictChoice, ConflictHandler, Mutator, RebaseResult } from './rebase.ts';
 export type { Intent, RecordedStatement } from './intents.ts';
@@ -11,6 +11,6 @@ export { isScionError, ScionError } from '../core/index.ts';
 export type { ErrorCode, ErrorWire } from '../core/index.ts';
 export type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
-  NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, QueryResult, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
+  LongOperation, NetworkEvent, OpenOptions, PageMap, PageMapState, Progress, ProgressPhase, PullResult, PushResult, ReadStats, QueryResult, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
   WorkerConfig, WorkerInfo,
 } from '../../worker/index.ts';

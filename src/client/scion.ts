@@ -66,8 +66,14 @@ export class Scion {
   /** Whether the browser granted persistent storage when `persist: true` asked; undefined if not asked or unsupported. */
   readonly persisted: boolean | undefined;
   #closed = false;
+  /** Rejects when close() is called: open transactions of this instance's Databases roll back. */
+  readonly #closing: { promise: Promise<never>; reject: (e: ScionError) => void };
 
   private constructor(backend: Backend, persisted: boolean | undefined) {
+    let reject!: (e: ScionError) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined);
+    this.#closing = { promise, reject };
     this.persisted = persisted;
     this.#backend = backend;
     this.#api = backend.api;
@@ -110,7 +116,7 @@ export class Scion {
    */
   async open(name: string, options: OpenOptions = {}): Promise<Database> {
     this.#checkOpen();
-    return new Database(this.#link, await this.#link.call(this.#api.open(name, options)));
+    return new Database(this.#link, await this.#link.call(this.#api.open(name, options)), this.#closing.promise);
   }
 
   /** Every database with its graft, remote volume and sync state. */
@@ -165,6 +171,7 @@ export class Scion {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.reject(new ScionError('Closed', 'This Scion instance was closed.'));
     for (const token of this.#link.running) token.cancel();
     await this.#backend.close();
   }

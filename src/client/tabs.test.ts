@@ -9,12 +9,13 @@ import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { isScionError, ScionError } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
-import { MemoryRemote } from '../remote/index.ts';
-import { Scion, type ChangeEvent, type Database, type Transaction } from './index.ts';
+import { MemoryRemote, type Remote } from '../remote/index.ts';
+import { HeldRemote } from '../remote/testing.ts';
+import { Scion, type ChangeEvent, type Database, type Progress, type Transaction } from './index.ts';
 import type { HostHooks } from './tab-host.ts';
 import type { Channel, Locks } from './tab-protocol.ts';
 import type { TabDeps } from './tabs.ts';
-import { rejection } from './testing.ts';
+import { abortAtRequest, rejection } from './testing.ts';
 
 const sqlite3 = await sqlite3InitModule();
 
@@ -124,9 +125,9 @@ class Origin {
   storeOpens = 0;
   readonly tabs: Tab[] = [];
   /** The bucket this origin's workers sync with (none unless given). */
-  readonly remote: MemoryRemote | undefined;
+  readonly remote: Remote | undefined;
 
-  constructor(remote?: MemoryRemote) {
+  constructor(remote?: Remote) {
     this.remote = remote;
   }
 
@@ -192,7 +193,7 @@ interface Tab {
 }
 
 const origins: Origin[] = [];
-function origin(remote?: MemoryRemote): Origin {
+function origin(remote?: Remote): Origin {
   const o = new Origin(remote);
   origins.push(o);
   return o;
@@ -549,5 +550,22 @@ describe('tabs', () => {
     await elsewhere.pull();
     expect(await rows(elsewhere)).toEqual(['elsewhere', 'follower 1', 'follower 2']);
     expect((await follower.scion.tags()).map((t) => [t.name, t.state])).toEqual([['bank', 'in-sync']]);
+  });
+
+  it('a follower\'s push reports progress and stops on its AbortSignal through the leader', async () => {
+    const held = new HeldRemote(new MemoryRemote());
+    const o = origin(held);
+    const leader = await o.tab();
+    const follower = await o.tab();
+    expect(follower.scion.role).toBe('follower');
+    const db = await follower.scion.open('main');
+    await db.exec("CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL); INSERT INTO t(uid) VALUES ('one')");
+    expect(await abortAtRequest(held, 'putSegment', (signal) => db.push({ signal }))).toMatchObject({ code: 'Interrupted', details: { operation: 'push' } });
+    expect(await db.status()).toMatchObject({ state: 'ahead' });
+    const events: Progress[] = [];
+    expect(await db.push({ onProgress: (p) => events.push(p) })).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    expect(events.at(-1)?.phase).toBe('done');
+    expect(events.map((e) => e.phase)).toContain('upload');
+    expect(await rows(await leader.scion.open('main'))).toEqual(['one']);
   });
 });

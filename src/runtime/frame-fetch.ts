@@ -76,7 +76,7 @@ function notLocal(commit: Commit, pageIdx: PageIdx, cause?: unknown): ScionError
   return new ScionError(
     'PageNotLocal',
     offline
-      ? `Page ${pageIdx} is not available offline: it was never fetched and the remote is unreachable (${(cause as Error).message}). Hydrate while online to read offline.`
+      ? `Page ${pageIdx} is not available offline: it was never fetched and the remote is unreachable (${(cause as Error).message}). Nothing was committed. Go online and retry, or hydrate() while online so the database reads and writes offline.`
       : `Page ${pageIdx} of ${commit.vid}@${commit.lsn} is not held locally and this runtime has no remote. Open the runtime with a remote.`,
     { volume: commit.vid, lsn: commit.lsn, pageIdx },
     { cause },

@@ -11,4 +11,5 @@ export type { LocalGcOptions, LocalGcResult, RemoteGcOptions, RemoteGcResult } f
 export type { HydrateOptions, HydrateProgress } from './jobs/hydrate.ts';
 export type { PullResult } from './jobs/pull.ts';
 export { chunkFrames, planSequentialFrames } from './jobs/push.ts';
-export type { PushResult } from './jobs/push.ts';
+export type { PushOptions, PushResult } from './jobs/push.ts';
+export type { JobProgress, ProgressPhase } from './jobs/progress.ts';

@@ -14,7 +14,7 @@ import { fetchLog } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
 import { hydrateSnapshot, type HydrateOptions, type HydrateProgress } from './jobs/hydrate.ts';
 import { pullGraft, type PullResult } from './jobs/pull.ts';
-import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts';
+import { planSequentialFrames, pushGraft, type PushOptions, type PushResult } from './jobs/push.ts';
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { logOp } from './op-log.ts';
@@ -349,7 +349,7 @@ export class Runtime {
   }
 
   /** All unpushed local commits → one segment + one remote commit. Divergence is an outcome. */
-  async graftPush(vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
+  async graftPush(vid: VolumeId, options: PushOptions = {}): Promise<PushResult> {
     this.mustGetGraft(vid);
     const result = await this.#job(vid, 'graft.push', () => pushGraft(this.#ctx(), vid, options), (r) =>
       r.outcome === 'pushed' ? { lsn: r.remoteLsn, pages: r.pages, bytes: r.bytes } : {},

@@ -7,6 +7,7 @@ import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
+import type { JobProgress } from './progress.ts';
 import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
@@ -19,12 +20,18 @@ export type PushResult =
 
 export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
 
+export interface PushOptions {
+  signal?: AbortSignal | undefined;
+  /** `download` (a fork's pages not held locally), `upload` (the segment's bytes), then `commit`. */
+  onProgress?: ((p: JobProgress) => void) | undefined;
+}
+
 /**
  * Collapses the graft's unpushed local commits into one segment and one remote commit at
  * sync point + 1. The pending commit is recorded durably before the commit PUT, so a crash or a
  * lost response is resolved by recovery (here on the next push or pull, or at startup).
  */
-export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PushResult> {
+export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOptions = {}): Promise<PushResult> {
   if (ctx.mustGetGraft(vid).pending) {
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered === 'diverged') return diverged(ctx, vid);
@@ -41,7 +48,11 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const range = { start: LSN.next(watermark), end: localLatest };
   // Only pages the local commits wrote, never the remote base. They are local by definition, except
   // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
-  await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), options);
+  const { onProgress } = options;
+  await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(onProgress ? { onProgress: (p) => onProgress({ phase: 'download', done: p.framesDone, total: p.framesTotal, bytes: p.bytes }) } : {}),
+  });
   const { pageCount, pages } = collectPushPages(ctx, graft, range);
   const lsn = LSN.next(graft.sync?.remote);
   // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
@@ -66,18 +77,27 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   // Round trip 2: the probe for a commit at our LSN beside the segment upload. A segment no commit
   // names is harmless (remote GC deletes it after its grace period), so a divergence the probe
   // finds wastes the upload, nothing else; the commit is still written only once its segment exists.
+  const bytes = built?.bytes.byteLength ?? 0;
+  onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
   const [, uploaded] = await settleBoth(
     fetchLog(ctx, graft.remote, options),
     built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
   );
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
+  onProgress?.({ phase: 'upload', done: bytes, total: bytes, bytes });
   sid = uploaded;
   const commit = commitWith(sid);
-  const bytes = built?.bytes.byteLength ?? 0;
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
+  onProgress?.({ phase: 'commit', done: 0, total: 1, bytes });
   // Round trip 3: the commit beside the latest hint. The hint only saves readers round trips and may
-  // run ahead of the log (readers verify every commit it leads them to), so it need not wait.
-  const [outcome] = await settleBoth(ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options), publishLatest(ctx, graft.remote, hint, options.signal));
+  // run ahead of the log or lag it (readers verify every commit it leads them to and probe past it),
+  // so it need not wait, and an abort that only cuts the hint short does not fail the push.
+  const [outcome] = await settleBoth(
+    ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options),
+    publishLatest(ctx, graft.remote, hint, options.signal).catch((e: unknown) => {
+      if (!options.signal?.aborted) throw e;
+    }),
+  );
   if (outcome === 'exists') {
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
