@@ -378,6 +378,59 @@ describe('SlotStore: a full disk is QuotaExceeded and commits nothing', () => {
   }
 });
 
+describe('SlotStore: a high-water-mark write that fails commits nothing and loses nothing', () => {
+  const a = vidOf(1);
+  const c1 = localCommit(a, 1, 1, [1, 2]);
+  const c2 = localCommit(a, 2, 2, [2, 3]);
+
+  /** The mark file of `dir`, whose flushes throw while `failing.flushes` is above 0 (the write itself lands). */
+  function failingMarkFlush(dir: MemoryDirectory, failing: { flushes: number }): StoreFiles {
+    const raw = dir.files();
+    const mark: SyncFile = {
+      read: (b, o) => raw.mark.read(b, o), write: (b, o) => raw.mark.write(b, o), truncate: (n) => raw.mark.truncate(n),
+      getSize: () => raw.mark.getSize(), close: () => raw.mark.close(),
+      flush: () => {
+        if (failing.flushes > 0) {
+          failing.flushes--;
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        }
+        raw.mark.flush();
+      },
+    };
+    return { ...raw, mark };
+  }
+
+  for (const what of ['a commit', 'a checkpoint'] as const) {
+    it(`the flush of the mark after ${what} throws: the error commits nothing, the store reopens to the state before and goes on`, () => {
+      const dir = storeWith([c1]);
+      const failing = { flushes: 0 };
+      const s = SlotStore.openSync(failingMarkFlush(dir, failing), { medium: 'memory', checkpointBytes: what === 'a checkpoint' ? 64 : 1 << 20 });
+      const before = fingerprint(s);
+      failing.flushes = 1;
+      expectCode(() => (what === 'a commit' ? s.appendCommitsSync([c2]) : s.compactStepSync()), 'QuotaExceeded');
+      expect(fingerprint(s)).toBe(before);
+      expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(before);
+      if (what === 'a commit') s.appendCommitsSync([c2]);
+      else s.compactStepSync();
+      expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(fingerprint(s));
+    });
+  }
+
+  it('when even taking the mark back fails, the error is OutcomeUnknown, later writes are refused, and reopening shows no damage', () => {
+    const dir = storeWith([c1]);
+    const failing = { flushes: 0 };
+    const s = SlotStore.openSync(failingMarkFlush(dir, failing), { medium: 'memory' });
+    const before = fingerprint(s);
+    failing.flushes = 2;
+    expectCode(() => s.appendCommitsSync([c2]), 'OutcomeUnknown');
+    expectCode(() => s.appendCommitsSync([c2]), 'OutcomeUnknown');
+    // Either outcome, but never Corrupt: the journal still holds what the mark may name.
+    const reopened = fingerprint(MemoryStore.open(dir.copy()));
+    const after = fingerprint(MemoryStore.open(storeWith([c1, c2])));
+    expect([before, after]).toContain(reopened);
+  });
+});
+
 describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing', () => {
   const a = vidOf(1);
   const b = vidOf(2);

@@ -68,6 +68,8 @@ export class SlotStore implements LocalStore {
   #markSeq = 0;
   #baseBytes = 0;
   #closed = false;
+  /** A failed write could not be taken back: no more writes until a reopen. */
+  #outcomeUnknown = false;
 
   private constructor(files: StoreFiles, options: SlotStoreOptions) {
     this.#files = files;
@@ -321,7 +323,8 @@ export class SlotStore implements LocalStore {
       if (pages.length > 0) this.#writeSlots(pages.map((page, i) => ({ slot: slots[i] as number, page })));
       this.#commit(record(at));
     } catch (e) {
-      this.#release(slots);
+      // Unless the record may be durable: then its pages must stay where it says they are.
+      if (!this.#outcomeUnknown) this.#release(slots);
       throw e;
     }
   }
@@ -390,31 +393,81 @@ export class SlotStore implements LocalStore {
 
   /** Appends one record, flushes, moves the mark past it, then applies it in memory. All or nothing. */
   #commit(record: JournalRecord): void {
+    this.#checkWritable();
     const bytes = encodeRecord(record);
     const journal = this.#active();
     const start = this.#journalEnd;
+    const takeBack = () => {
+      journal.truncate(start);
+      journal.flush();
+    };
     try {
       const written = journal.write(bytes, { at: start });
       if (written !== bytes.byteLength) throw new ShortWrite(written, bytes.byteLength);
       journal.flush();
-      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation: this.#generation, journalEnd: start + bytes.byteLength });
     } catch (e) {
-      // Not acknowledged: take the record back so a reopen does not find it either.
-      try {
-        journal.truncate(start);
-        journal.flush();
-      } catch {
-        // A record past the mark that survives is harmless: it was durable, only not acknowledged.
-      }
+      // Not acknowledged (the mark is where it was): take the record back so a reopen does not find it either.
+      this.#undoOrGiveUp(takeBack, e);
       throw storageError(e, `a journal record of ${bytes.byteLength} bytes`);
     }
-    this.#markSeq++;
+    this.#advanceMark({ generation: this.#generation, journalEnd: start + bytes.byteLength }, takeBack, `a journal record of ${bytes.byteLength} bytes`);
     this.#journalEnd = start + bytes.byteLength;
     this.#apply(record);
   }
 
+  /**
+   * Moves the mark to `next`. A mark write that fails may still have landed (a flush that throws after
+   * the bytes reached the disk), so the mark is first written back to where it was — under a newer
+   * sequence number, so it wins over whatever landed — and only then does `undo` take back what the
+   * failed mark would have covered. Nothing below a mark that may be durable is ever cut.
+   */
+  #advanceMark(next: { generation: number; journalEnd: number }, undo: () => void, what: string): void {
+    try {
+      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, ...next });
+    } catch (e) {
+      try {
+        HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation: this.#generation, journalEnd: this.#journalEnd });
+      } catch {
+        this.#giveUp(e);
+      }
+      this.#markSeq++;
+      this.#undoOrGiveUp(undo, e);
+      throw storageError(e, what);
+    }
+    this.#markSeq++;
+  }
+
+  /** Runs `undo`; if it fails, what the error said was not committed may survive a reopen: give up. */
+  #undoOrGiveUp(undo: () => void, cause: unknown): void {
+    try {
+      undo();
+    } catch {
+      this.#giveUp(cause);
+    }
+  }
+
+  /** The files may or may not hold the failed write: refuse writes until a reopen tells which. */
+  #giveUp(cause: unknown): never {
+    this.#outcomeUnknown = true;
+    throw this.#outcomeUnknownError(cause);
+  }
+
+  #outcomeUnknownError(cause?: unknown): ScionError {
+    return new ScionError(
+      'OutcomeUnknown',
+      'A write of the local store failed and could not be taken back, so it may or may not be durable. The store accepts no more writes; reopen it (reload the page) to see which: nothing acknowledged before was lost.',
+      undefined, cause === undefined ? undefined : { cause },
+    );
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#outcomeUnknown) throw this.#outcomeUnknownError();
+  }
+
   /** Writes the whole state as one Base record into the other journal, then points the mark at it. */
   #checkpoint(): void {
+    this.#checkWritable();
     const commits = this.#index.all();
     const segments: SegmentPlacements[] = [];
     for (const [sid, held] of this.#pages) {
@@ -431,7 +484,6 @@ export class SlotStore implements LocalStore {
       const written = next.write(base, { at: JOURNAL_HEADER });
       if (written !== base.byteLength) throw new ShortWrite(written, base.byteLength);
       next.flush();
-      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation, journalEnd: JOURNAL_HEADER + base.byteLength });
     } catch (e) {
       try {
         next.truncate(0);
@@ -440,8 +492,9 @@ export class SlotStore implements LocalStore {
       }
       throw storageError(e, `a checkpoint of ${base.byteLength} bytes`);
     }
+    // If the mark is taken back, the new journal stays as it is: the open ignores the journal the mark does not name.
+    this.#advanceMark({ generation, journalEnd: JOURNAL_HEADER + base.byteLength }, () => {}, `a checkpoint of ${base.byteLength} bytes`);
     const old = this.#active();
-    this.#markSeq++;
     this.#generation = generation;
     this.#journalEnd = JOURNAL_HEADER + base.byteLength;
     this.#baseBytes = this.#journalEnd;
