@@ -458,9 +458,9 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
     expect(fingerprint(MemoryStore.open(dir))).toBe(want);
   });
 
-  it('a crash at any point of the migration migrates again at the next open', () => {
-    const { bytes, want } = legacyLog();
-    for (let n = 0; ; n += 101) {
+  /** Opens (migrates) `bytes` crashing after every `step`-th written byte; each time a reopen must show `want`. Returns the crash points tried. */
+  function crashWhileMigrating(bytes: Uint8Array, want: string, step: number): number {
+    for (let n = 0, points = 1; ; n += step, points++) {
       const dir = new MemoryDirectory({ legacy: bytes });
       let done = false;
       try {
@@ -470,8 +470,23 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
         if (!(e instanceof Crash) && !isScionError(e)) throw e;
       }
       expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(want);
-      if (done) break;
+      if (done) return points;
     }
+  }
+
+  it('a crash at any point of the migration migrates again at the next open', () => {
+    const { bytes, want } = legacyLog();
+    crashWhileMigrating(bytes, want, 101);
+  });
+
+  it('a crash at any point of a migration of several steps (pages moved, volumes.log cut) loses nothing', () => {
+    const file = new MemoryFile();
+    const v1 = LogStore.openSync(file, { medium: 'memory' });
+    for (let n = 1; n <= 72; n++) v1.appendCommitsSync([localCommit(a, n, n, [1, 2, 3, 4, 5, 6, 7, 8])]);
+    const want = fingerprint(v1 as unknown as LocalStore);
+    v1.closeSync();
+    const points = crashWhileMigrating(file.bytes(), want, 40_009);
+    expect(points).toBeGreaterThan((2 * 1024 * 1024) / 40_009); // past two 1 MiB steps
   });
 
   it('a damaged volumes.log is refused with Corrupt and left untouched', () => {
@@ -481,6 +496,108 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
     const dir = new MemoryDirectory({ legacy: damaged });
     expectCode(() => MemoryStore.open(dir), 'Corrupt');
     expect(dir.legacy?.bytes()).toEqual(damaged);
+  });
+});
+
+describe('SlotStore: migrating format 1 in bounded space, and with damage', () => {
+  const a = vidOf(1);
+  const b = vidOf(2);
+
+  /** A format-1 log of `commits` commits of 8 pages each (pages 1-8 of volume a, then volume b's one commit). */
+  function bigLegacyLog(commits: number): { bytes: Uint8Array; want: string } {
+    const file = new MemoryFile();
+    const v1 = LogStore.openSync(file, { medium: 'memory' });
+    for (let n = 1; n <= commits; n++) v1.appendCommitsSync([localCommit(a, n, n, [1, 2, 3, 4, 5, 6, 7, 8])]);
+    v1.appendCommitsSync([localCommit(b, 1, 9999, [1])]);
+    const want = fingerprint(v1 as unknown as LocalStore);
+    v1.closeSync();
+    return { bytes: file.bytes(), want };
+  }
+
+  /** The directory's files under a quota of `budget.bytes` over all of them: a write past it throws QuotaExceededError and writes nothing. */
+  function quotaFiles(dir: MemoryDirectory, budget: { bytes: number; peak: number }): StoreFiles {
+    const raw = dir.files();
+    const all = (): SyncFile[] => [raw.pages, raw.journals[0], raw.journals[1], raw.mark, ...(raw.legacy && dir.legacy ? [raw.legacy] : [])];
+    const total = () => all().reduce((n, f) => n + f.getSize(), 0);
+    const wrap = (f: SyncFile): SyncFile => ({
+      read: (buf, o) => f.read(buf, o), truncate: (n) => f.truncate(n), getSize: () => f.getSize(), flush: () => f.flush(), close: () => f.close(),
+      write: (buf, o) => {
+        const after = total() - f.getSize() + Math.max(f.getSize(), o.at + buf.byteLength);
+        if (after > budget.bytes) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        budget.peak = Math.max(budget.peak, after);
+        return f.write(buf, o);
+      },
+    });
+    return {
+      pages: wrap(raw.pages), journals: [wrap(raw.journals[0]), wrap(raw.journals[1])], mark: wrap(raw.mark),
+      legacy: raw.legacy && wrap(raw.legacy), removeLegacy: raw.removeLegacy,
+    };
+  }
+
+  it('a 4 MiB volumes.log migrates with about 1 MiB of free space beyond it, losing nothing', () => {
+    const { bytes, want } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const budget = { bytes: bytes.byteLength + (1 << 20) + 64 * 1024, peak: 0 };
+    const s = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(s)).toBe(want);
+    expect(dir.legacy).toBeUndefined();
+    expect(budget.peak).toBeLessThanOrEqual(budget.bytes);
+    s.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(want);
+  });
+
+  it('with no room for a migration step the store opens and reads everything from volumes.log; upkeep finishes once there is space', () => {
+    const { bytes, want } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const budget = { bytes: bytes.byteLength + 48 * 1024, peak: 0 };
+    const s = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(s)).toBe(want);
+    expect(dir.legacy).toBeDefined();
+    expect(() => s.compactStepSync()).toThrow(/full/);
+    // Reopening mid-migration reads the same, from both files.
+    s.closeSync();
+    const again = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(again)).toBe(want);
+    budget.bytes += 2 << 20;
+    while (again.compactStepSync());
+    expect(fingerprint(again)).toBe(want);
+    expect(dir.legacy?.getSize() ?? 0).toBe(0);
+    again.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(want);
+    expect(dir.legacy).toBeUndefined();
+  });
+
+  it('if volumes.log has too little space even for the index, the open is QuotaExceeded saying how much, and volumes.log is left intact', () => {
+    const { bytes } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const err = expectCode(() => SlotStore.openSync(quotaFiles(dir, { bytes: bytes.byteLength + 100, peak: 0 }), { medium: 'memory' }), 'QuotaExceeded');
+    expect(err.message).toMatch(/KiB of free space.*volumes\.log is intact/);
+    expect(Buffer.from(dir.legacy?.bytes() ?? []).equals(bytes)).toBe(true);
+    expect(dir.totalBytes).toBe(bytes.byteLength);
+  });
+
+  it('a damaged page in volumes.log fails the migration with Corrupt naming the volume; { salvage: true } keeps every other page and reports the one lost', () => {
+    const { bytes, want } = bigLegacyLog(4);
+    const damaged = bytes.slice();
+    const at = Buffer.from(damaged).indexOf(Buffer.from(makePage(2, 5)));
+    expect(at).toBeGreaterThan(0);
+    damaged[at + 100]! ^= 0x01;
+    const dir = new MemoryDirectory({ legacy: damaged });
+    const err = expectCode(() => MemoryStore.open(dir), 'Corrupt');
+    expect(err.details).toMatchObject({ volumes: a });
+    expect(err.message).toMatch(/salvage: true/);
+    const lost: { pagesLost: number }[] = [];
+    const s = MemoryStore.open(dir, { salvage: true, onSalvaged: (i) => lost.push(i) });
+    expect(lost.map((l) => l.pagesLost)).toEqual([1]);
+    expect(s.hasPageSync(sidOf(2), idx(5))).toBe(false);
+    expect(s.latestLsnSync(a)).toBe(4);
+    expect(s.readPageSync(sidOf(2), idx(4))).toEqual(makePage(2, 4));
+    expect(s.readPageSync(sidOf(9999), idx(1))).toEqual(makePage(9999, 1));
+    // Everything else is as before: the fingerprint without that one page.
+    const without = want.replace(`,5:${crc32c(makePage(2, 5))}`, '');
+    expect(fingerprint(s)).toBe(without);
+    s.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(without);
   });
 });
 
