@@ -576,6 +576,29 @@ describe('SlotStore: migrating format 1 in bounded space, and with damage', () =
     expect(dir.totalBytes).toBe(bytes.byteLength);
   });
 
+  it('a mark lost midway (pages moved, volumes.log cut, checkpoints taken) is Corrupt, never a fresh migration of what is left', () => {
+    const { bytes, want } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    expect(() => SlotStore.openSync(crashingFiles(dir, { left: 2_500_000 }), { medium: 'memory', checkpointBytes: 4096 })).toThrow();
+    expect(dir.legacy!.getSize()).toBeLessThan(bytes.byteLength - (1 << 20)); // cut at least once
+    expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(want);
+    const noMark = dir.copy();
+    noMark.mark.truncate(0);
+    expectCode(() => MemoryStore.open(noMark.copy()), 'Corrupt');
+    expect(fingerprint(MemoryStore.open(noMark.copy(), { salvage: true }))).toBe(want);
+  });
+
+  it('local GC can evict a page not migrated yet', () => {
+    const { bytes } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const s = SlotStore.openSync(quotaFiles(dir, { bytes: bytes.byteLength + 48 * 1024, peak: 0 }), { medium: 'memory' });
+    expect(s.hasPageSync(sidOf(1), idx(3))).toBe(true);
+    s.evictPagesSync(new Map([[sidOf(1), PageSet.of([3])]]));
+    expect(s.hasPageSync(sidOf(1), idx(3))).toBe(false);
+    s.closeSync();
+    expect(MemoryStore.open(dir).hasPageSync(sidOf(1), idx(3))).toBe(false);
+  });
+
   it('a damaged page in volumes.log fails the migration with Corrupt naming the volume; { salvage: true } keeps every other page and reports the one lost', () => {
     const { bytes, want } = bigLegacyLog(4);
     const damaged = bytes.slice();

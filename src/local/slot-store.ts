@@ -270,8 +270,7 @@ export class SlotStore implements LocalStore {
     this.#checkOpen();
     const evicted: [SegmentId, PageSet][] = [];
     for (const [sid, pages] of evictions) {
-      const held = this.#pages.get(sid);
-      const present = held ? [...pages].filter((idx) => held.has(idx)) : [];
+      const present = [...pages].filter((idx) => this.hasPageSync(sid, idx));
       if (present.length > 0) evicted.push([sid, PageSet.of(present)]);
     }
     if (evicted.length === 0) return;
@@ -720,7 +719,7 @@ export class SlotStore implements LocalStore {
     if (mark === undefined || mark === 'unreadable') {
       // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
       const legacy = this.#files.legacy;
-      if (legacy && legacy.getSize() > 0 && !this.#legacyCutBelowJournal(legacy)) {
+      if (legacy && legacy.getSize() > 0 && !this.#migrationBegun(legacy)) {
         // No mark until the migration's start is durable, and volumes.log is cut only after: a crash
         // before the mark starts the migration again at the next open.
         this.#create({ withMark: false });
@@ -1026,14 +1025,16 @@ export class SlotStore implements LocalStore {
   }
 
   /**
-   * Without a mark, a journal whose LegacyPages name offsets volumes.log no longer holds means the
-   * migration had begun cutting it (so its mark was lost, not never written): that is damage.
+   * Without a mark, a migration may only be started again if it never got past writing its index:
+   * pages moved, a checkpoint taken, or volumes.log cut below what the index names all mean its mark
+   * was lost (damage), not never written.
    */
-  #legacyCutBelowJournal(legacy: SyncFile): boolean {
-    const bytes = readAll(this.#files.journals[0]);
-    if (readJournalGeneration(bytes) === undefined) return false;
-    for (let at = JOURNAL_HEADER; at < bytes.byteLength; ) {
-      const got = decodeRecord(bytes, at);
+  #migrationBegun(legacy: SyncFile): boolean {
+    const [first, second] = this.#files.journals.map(readAll) as [Uint8Array, Uint8Array];
+    if (this.#files.pages.getSize() > 0 || hasRecords(second)) return true;
+    if (readJournalGeneration(first) === undefined) return false;
+    for (let at = JOURNAL_HEADER; at < first.byteLength; ) {
+      const got = decodeRecord(first, at);
       if (typeof got === 'string') return false;
       if (got.record.type === RecordType.LegacyPages) {
         return got.record.segments.some((seg) => seg.at.some((p) => p.offset + PAGE_SIZE > legacy.getSize()));
