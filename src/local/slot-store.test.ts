@@ -160,12 +160,12 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
   const c1 = localCommit(a, 1, 1, [1, 2]);
   const c2 = localCommit(a, 2, 2, [2, 3]);
 
-  it('while appending a commit with pages', () => {
+  it('while appending a commit with pages', { timeout: 60_000 }, () => {
     const { landed } = crashAtEveryByte(storeWith([c1]), (s) => s.appendCommitsSync([c2]));
     expect(landed).toBeGreaterThan(0);
   });
 
-  it('while dropping a volume (and the compaction step it starts)', () => {
+  it('while dropping a volume (and the compaction step it starts)', { timeout: 60_000 }, () => {
     const b = vidOf(2);
     const before = storeWith([c1, c2, localCommit(b, 1, 3, [1, 2, 3]), localCommit(b, 2, 4, [4])]);
     crashAtEveryByte(before, (s) => s.dropVolumeSync(a));
@@ -187,7 +187,7 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     }, { step: 97, invisible: true });
   });
 
-  it('while checkpointing the journal into its other file', () => {
+  it('while checkpointing the journal into its other file', { timeout: 60_000 }, () => {
     const entries = Array.from({ length: 40 }, (_, i) => localCommit(a, i + 1, i + 1, [1]));
     const before = storeWith(entries);
     // A tiny threshold: the next commit is followed by a checkpoint.

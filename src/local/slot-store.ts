@@ -80,6 +80,8 @@ export class SlotStore implements LocalStore {
   /** A failed write could not be taken back: no more writes until a reopen. */
   #outcomeUnknown = false;
   #legacyRemoved = false;
+  /** Runs of up to 256 pages are copied here before one write call (sync writes consume it at once); grown as needed. */
+  #scratch = new Uint8Array(0);
 
   private constructor(files: StoreFiles, options: SlotStoreOptions) {
     this.#files = files;
@@ -384,7 +386,9 @@ export class SlotStore implements LocalStore {
       for (let i = 0; i < sorted.length; ) {
         let j = i + 1;
         while (j < sorted.length && j - i < 256 && (sorted[j] as { slot: number }).slot === (sorted[j - 1] as { slot: number }).slot + 1) j++;
-        const run = new Uint8Array((j - i) * PAGE_SIZE);
+        // One scratch buffer for every run: a large write (an import) leaves no trail of 1 MiB garbage buffers.
+        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array((j - i) * PAGE_SIZE);
+        const run = this.#scratch.subarray(0, (j - i) * PAGE_SIZE);
         for (let k = i; k < j; k++) run.set((sorted[k] as { page: Uint8Array }).page, (k - i) * PAGE_SIZE);
         const written = file.write(run, { at: (sorted[i] as { slot: number }).slot * PAGE_SIZE });
         if (written !== run.byteLength) throw new ShortWrite(written, run.byteLength);
