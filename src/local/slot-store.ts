@@ -141,7 +141,7 @@ export class SlotStore implements LocalStore {
       const old = inLegacy?.get(idx);
       if (old) {
         const page = this.#readLegacy(old);
-        if (!page) throw this.#damaged(sid, idx, -1);
+        if (!page) throw corrupt(`Page ${idx} of segment ${sid} is damaged in volumes.log (the format-1 store being migrated, offset ${old.offset}). Open the store with { salvage: true } to drop it, or delete the graft and clone it again from its remote.`, { sid, pageIdx: idx, offset: old.offset });
         out.set(idx, page);
       }
     }
