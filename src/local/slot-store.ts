@@ -1,5 +1,5 @@
 import {
-  assert, Commit, corrupt, crc32c, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
+  assert, Commit, corrupt, crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
 } from '../core/index.ts';
 import { CommitIndex } from './commit-index.ts';
 import { FreeSlots } from './free-slots.ts';
@@ -291,7 +291,14 @@ export class SlotStore implements LocalStore {
 
   compactStepSync(): boolean {
     this.#checkOpen();
-    if (this.#legacyCount > 0 && this.#migrateStep()) return true;
+    if (this.#legacyCount > 0) {
+      try {
+        if (this.#migrateStep()) return true;
+      } catch (e) {
+        // A migration stuck on a full disk must not stop the journal's checkpoints.
+        if (!isScionError(e, 'QuotaExceeded') || !this.#journalFull()) throw e;
+      }
+    }
     if (this.#journalFull()) {
       this.#checkpoint();
       return this.#hasHoles();
