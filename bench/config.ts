@@ -9,6 +9,10 @@ const QUICK = process.env.SCION_BENCH_QUICK === '1';
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
+  return positiveIntOf(name, raw);
+}
+
+function positiveIntOf(name: string, raw: string): number {
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
@@ -26,6 +30,10 @@ export const BENCH = {
   runs: positiveInt('SCION_BENCH_RUNS', QUICK ? 3 : 5),
   /** Size of the generated issue-tracker database (bench/dataset.ts), in MB (10⁶ bytes); the file is at least this. */
   datasetMb: positiveInt('SCION_BENCH_DATASET_MB', QUICK ? 5 : 50),
+  /** Storage over time: commits after which the store is measured (issue 10 asks 1k / 20k / 200k; 200k takes long). */
+  storageSteps: (process.env.SCION_BENCH_STORAGE_COMMITS ?? (QUICK ? '1000,5000' : '1000,20000')).split(',').map((n) => positiveIntOf('SCION_BENCH_STORAGE_COMMITS', n)),
+  /** Size of the database imported and reopened in the storage group, in MB (SCION_BENCH_IMPORT_MB=1000 for 1 GB). */
+  importMb: positiveInt('SCION_BENCH_IMPORT_MB', QUICK ? 20 : 200),
   oltp: {
     rows: positiveInt('SCION_BENCH_ROWS', QUICK ? 20_000 : 100_000),
     batch: 1_000,

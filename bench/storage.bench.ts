@@ -6,12 +6,13 @@ import { loadavg } from 'node:os';
 import { expect } from '@playwright/test';
 import { memorySample, MIB, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
+import { ensureDataset } from './dataset.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
 
 const GROUP = 'storage over time';
 const ROWS = 1_000;
 /** Commits after which the store is measured; each step adds commits to the same database. */
-const STEPS = BENCH.quick ? [1_000, 5_000] : [1_000, 20_000];
+const STEPS = BENCH.storageSteps;
 const TARGETS = [
   { id: 'sahpool', name: 'opfs-sahpool' },
   { id: 'scion', name: 'Scion' },
@@ -45,6 +46,42 @@ test(`storage over time: OPFS bytes, reopen and memory after ${STEPS.map(k).join
   saveSection(BENCH.resultsPath, 'storage', {
     date: new Date().toISOString(),
     config: { runs: 1, rows: ROWS, steps: [...STEPS], userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    rows: summarize(samples),
+    samples,
+  }, userAgent);
+});
+
+const IMPORT_DB = 'imported.db';
+
+// Import of a plain SQLite file (the worker already holds its bytes, as after a download), then open-to-first-query
+// of it in a new worker: time and peak worker memory (the file itself counts: it is in the worker during the import).
+test(`storage: import and reopen a ${BENCH.importMb} MB database (time and peak worker memory)`, async ({ bench, heap, page }) => {
+  test.setTimeout(60 * 60_000);
+  const loadStart = loadavg();
+  const dataset = await ensureDataset(BENCH.importMb);
+  const first = dataset.queries.first;
+  if (!first) throw new Error('BUG: the dataset has no first query');
+  const size = `${(dataset.bytes / 1e6).toFixed(0)} MB database`;
+  const samples: Sample[] = [];
+  for (const t of TARGETS) {
+    heap.reset();
+    const imported = await bench({ kind: 'prepareExisting', target: t.id, dbName: IMPORT_DB, datasetUrl: dataset.urlPath });
+    samples.push(
+      { group: GROUP, workload: `import a ${size}`, target: t.name, unit: 'ms', value: imported.ms },
+      { ...memorySample(GROUP, t.name, imported.memory, heap.peak()), workload: `peak worker memory, import of a ${size}` },
+    );
+    heap.reset();
+    const reopened = await bench({ kind: 'openExisting', target: t.id, dbName: IMPORT_DB, query: first });
+    expect(reopened.fingerprint, `${t.name} first query`).toBe(first.expected);
+    samples.push(
+      { group: GROUP, workload: `open-to-first-query, imported ${size}`, target: t.name, unit: 'ms', value: reopened.ms },
+      { ...memorySample(GROUP, t.name, reopened.memory, heap.peak()), workload: `peak worker memory, reopen of the imported ${size}` },
+    );
+  }
+  const userAgent = await page.evaluate(() => navigator.userAgent);
+  saveSection(BENCH.resultsPath, 'storage-import', {
+    date: new Date().toISOString(),
+    config: { runs: 1, datasetBytes: dataset.bytes, userAgent, loadAverage: { start: loadStart, end: loadavg() } },
     rows: summarize(samples),
     samples,
   }, userAgent);

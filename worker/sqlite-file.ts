@@ -1,7 +1,7 @@
 // Plain SQLite files in and out of volumes: import rewrites other page sizes to 4096, export reads
 // the pages of one snapshot as they are stored.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
+import { Page, PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { toScionError } from './sql-errors.ts';
 
@@ -32,7 +32,8 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
   }
   checkHeaderSize(input, sourcePageSize);
   const isWal = input[18] === 2 || input[19] === 2;
-  const bytes = input.slice();
+  // The worker owns `input` (it came by postMessage), so it is used as is: no second copy of a large file.
+  const bytes = input;
   // A WAL-mode header: its content is what the file holds (a -wal file never comes along), so open it as rollback.
   if (isWal) bytes.set([1, 1], 18);
 
@@ -110,9 +111,9 @@ function startFileWrite(runtime: Runtime, vid: VolumeId, file: Uint8Array) {
   const total = file.byteLength / PAGE_SIZE;
   return {
     total,
-    /** Pages [from, to), 0-based. */
+    /** Pages [from, to), 0-based; views of the file, not copies: the file is the import's only copy of its pages until the store holds them. */
     pages(from: number, to: number): void {
-      for (let i = from; i < to; i++) writer.writePage(PageIdx.parse(i + 1), file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+      for (let i = from; i < to; i++) writer.adoptPage(PageIdx.parse(i + 1), Page.from(file.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)));
     },
     commit(): number {
       writer.softTruncate(PageCount.parse(total));

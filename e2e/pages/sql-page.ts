@@ -13,6 +13,8 @@ export interface SqlOpenOptions extends OpenOptions {
   directory?: string;
   /** A bearer token instead of the dev stack's (e.g. `scion-dev-name:<name>`, a grant for one shared name). */
   token?: string;
+  /** Passed to Scion.open: ask for persistent storage. */
+  persist?: boolean;
 }
 
 interface Slot {
@@ -41,11 +43,12 @@ const api = {
   /** Starts a Scion worker for `label` (one per label) and opens database `name` on it; collects its change events. */
   open: (label: string, name: string, options: SqlOpenOptions = {}) =>
     outcome(async () => {
-      const { remote, storage, directory, token: ownToken, ...open } = options;
+      const { remote, storage, directory, persist, token: ownToken, ...open } = options;
       const { presignUrl, token: devToken } = await config;
       const token = ownToken ?? devToken;
       const scionOptions: ScionOptions = {
         storage: storage ?? 'opfs',
+        ...(persist !== undefined ? { persist } : {}),
         ...(directory ? { directory } : {}),
         ...(remote === 'bucket' ? { remote: { presignUrl, token } } : {}),
         ...(remote === 'unreachable' ? { remote: { presignUrl: 'http://127.0.0.1:9/presign', token } } : {}),
@@ -57,7 +60,7 @@ const api = {
       db.onChange((e) => changes.push(e));
       db.onSyncStatus((e) => syncEvents.push(e));
       slots.set(label, { scion, db, changes, syncEvents });
-      return { name: db.name, readOnly: db.readOnly, info: scion.info };
+      return { name: db.name, readOnly: db.readOnly, info: scion.info, persisted: scion.persisted ?? null, browserPersisted: await navigator.storage.persisted() };
     }),
 
   /** Calls a method of the label's Database, e.g. call('a', 'query', 'SELECT 1'). */

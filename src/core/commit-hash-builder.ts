@@ -1,3 +1,4 @@
+import { sha256 } from '@noble/hashes/sha2.js';
 import { CommitHash } from './commit-hash.ts';
 import type { LSN } from './lsn.ts';
 import type { Page } from './page.ts';
@@ -12,22 +13,45 @@ const DOMAIN = new TextEncoder().encode('scion-commit-v1');
  * Recovery compares it to tell "my push landed" from "someone else's did".
  */
 export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: PageCount, pages: readonly (readonly [PageIdx, Page])[]): Promise<CommitHash> {
-  const header = 15 + 16 + 8 + 4 + 4;
-  const buf = new Uint8Array(header + pages.length * (4 + 4096));
-  const view = new DataView(buf.buffer);
-  buf.set(DOMAIN, 0);
-  buf.set(VolumeId.toBytes(vid), 15);
+  const header = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  header.set(DOMAIN, 0);
+  header.set(VolumeId.toBytes(vid), 15);
   view.setBigUint64(31, BigInt(lsn), false);
   view.setUint32(39, pageCount, false);
   view.setUint32(43, pages.length, false);
-  let at = header;
-  let prev = 0;
+  checkAscending(pages);
+  if (pages.length * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) {
+    // Small: one buffer and the platform's native SHA-256.
+    const buf = new Uint8Array(HEADER_BYTES + pages.length * PAGE_ENTRY_BYTES);
+    buf.set(header, 0);
+    pages.forEach(([idx, page], i) => writeEntry(buf, HEADER_BYTES + i * PAGE_ENTRY_BYTES, idx, page));
+    return CommitHash.fromBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)));
+  }
+  // Large (a first push of a big database): hashed page by page, never a second copy of every page.
+  const hash = sha256.create().update(header);
+  const entry = new Uint8Array(PAGE_ENTRY_BYTES);
   for (const [idx, page] of pages) {
+    writeEntry(entry, 0, idx, page);
+    hash.update(entry);
+  }
+  return CommitHash.fromBytes(hash.digest());
+}
+
+const HEADER_BYTES = 15 + 16 + 8 + 4 + 4;
+const PAGE_ENTRY_BYTES = 4 + 4096;
+/** Up to this many bytes are hashed in one native call; beyond, incrementally (bounded memory). */
+const ONE_SHOT_BYTES = 16 << 20;
+
+function checkAscending(pages: readonly (readonly [PageIdx, Page])[]): void {
+  let prev = 0;
+  for (const [idx] of pages) {
     if (idx <= prev) throw new Error('BUG: commit hash pages must be strictly ascending');
     prev = idx;
-    view.setUint32(at, idx, false);
-    buf.set(page, at + 4);
-    at += 4 + 4096;
   }
-  return CommitHash.fromBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)));
+}
+
+function writeEntry(buf: Uint8Array, at: number, idx: PageIdx, page: Page): void {
+  new DataView(buf.buffer, buf.byteOffset + at, 4).setUint32(0, idx, false);
+  buf.set(page, at + 4);
 }

@@ -4,7 +4,8 @@ import { isScionError } from './errors.ts';
 import { Page, PAGE_SIZE } from './page.ts';
 import { PageIdx } from './page-idx.ts';
 import { PageSet } from './page-set.ts';
-import { decodeFrame, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange } from './segment.ts';
+import { decodeFrame, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange, FRAMES_IN_FLIGHT, type Deflate } from './segment.ts';
+import { deflateSync } from 'fflate';
 import { expectScionError, flipBit } from './testing.ts';
 
 /*
@@ -178,5 +179,31 @@ describe('damaged frames never decode to other pages', () => {
     const lying = encodeFrame([Page.from(new Uint8Array(PAGE_SIZE))]).slice();
     new DataView(lying.buffer).setUint32(8, 0xffff_ffff, true);
     expect(outcome(lying, setOf(1), [])).toBe('Corrupt');
+  });
+});
+
+describe('encodeSegment holds few raw frames at once', () => {
+  it('a 32 MiB segment never has more than FRAMES_IN_FLIGHT raw frames in compression, and its bytes are those of one frame at a time', async () => {
+    const pages = 8192;
+    const groups = Array.from({ length: pages / FRAME_MAX_PAGES }, (_, f) =>
+      Array.from({ length: FRAME_MAX_PAGES }, (_, i) => {
+        const idx = f * FRAME_MAX_PAGES + i + 1;
+        return [PageIdx.parse(idx), Page.from(new Uint8Array(PAGE_SIZE).fill(idx & 0xff))] as [PageIdx, Page];
+      }));
+    let held = 0;
+    let peak = 0;
+    const counting: Deflate = async (raw) => {
+      held += raw.byteLength;
+      peak = Math.max(peak, held);
+      await new Promise((r) => setTimeout(r, 0));
+      held -= raw.byteLength;
+      return deflateSync(raw, { level: 1 });
+    };
+    const parallel = await encodeSegment(groups, counting);
+    expect(peak).toBeLessThanOrEqual(FRAMES_IN_FLIGHT * FRAME_MAX_PAGES * PAGE_SIZE);
+    expect(peak).toBeGreaterThan(FRAME_MAX_PAGES * PAGE_SIZE); // still in parallel
+    const oneByOne = await encodeSegment(groups, (raw) => deflateSync(raw, { level: 1 }));
+    expect(Buffer.from(parallel.bytes).equals(oneByOne.bytes)).toBe(true);
+    expect(parallel.frames.map((f) => f.pages.toString())).toEqual(oneByOne.frames.map((f) => f.pages.toString()));
   });
 });

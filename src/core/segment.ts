@@ -116,24 +116,25 @@ export function frameOf(frames: readonly FrameRef[], pageIdx: PageIdx): number {
   return frames.findIndex((f) => f.pages.has(pageIdx));
 }
 
-/** Frames compressed at once when `deflate` is asynchronous: enough to keep it busy, few enough that only their raw copies are in memory. */
-const DEFLATE_LANES = 4;
+/** Frames being compressed at once while a segment is built: the raw bytes held stay ≤ this × 256 KiB. */
+export const FRAMES_IN_FLIGHT = 4;
 
 /**
  * Builds a segment from groups of pages (each group ≤ 64 pages becomes one frame, in order), with
- * `deflate` compressing the frames (a few at a time when it is asynchronous). Each frame carries its SHA-256.
+ * `deflate` compressing the frames (FRAMES_IN_FLIGHT at once when it is asynchronous, so a large
+ * push never holds a raw copy of all its pages besides them). Each frame carries its SHA-256.
  */
 export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][])[], deflate: Deflate = deflateWithFflate): Promise<{ bytes: Uint8Array; frames: FrameRef[] }> {
   const encoded: { pages: PageSet; bytes: Uint8Array }[] = new Array(groups.length);
   let next = 0;
-  const lane = async (): Promise<void> => {
+  const lane = async () => {
     for (let i = next++; i < groups.length; i = next++) {
       const sorted = [...(groups[i] as readonly [PageIdx, Page][])].sort((a, b) => a[0] - b[0]);
       const raw = framePages(sorted.map(([, p]) => p));
       encoded[i] = { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
     }
   };
-  await Promise.all(Array.from({ length: Math.min(DEFLATE_LANES, groups.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(FRAMES_IN_FLIGHT, groups.length) }, lane));
   const total = encoded.reduce((n, f) => n + f.bytes.byteLength, 0);
   const bytes = new Uint8Array(total);
   let at = 0;

@@ -13,12 +13,25 @@ const JOURNAL_MAGIC = new TextEncoder().encode('SCIONJNL');
 export const JOURNAL_HEADER = 20;
 const RECORD_HEADER = 12;
 
-export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9 } as const;
+export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9, LegacyPages: 10, Migrated: 11 } as const;
 
 /** Where a page's bytes are: its slot in the page file and their CRC-32C. */
 export interface Placement {
   readonly slot: number;
   readonly crc: number;
+}
+
+/** Where a page not migrated yet is in the format-1 file (`volumes.log`): its byte offset and CRC-32C. */
+export interface LegacyPlacement {
+  readonly offset: number;
+  readonly crc: number;
+}
+
+/** Pages of one segment still in the format-1 file, in ascending page order. */
+export interface LegacySegment {
+  readonly sid: SegmentId;
+  readonly pages: PageSet;
+  readonly at: readonly LegacyPlacement[];
 }
 
 /** Pages of one segment and where each is held, in ascending page order. */
@@ -38,6 +51,10 @@ export type JournalRecord =
   | { readonly type: typeof RecordType.Squash; readonly bases: readonly LogBase[] }
   /** A new log starting at a checkpoint: `commits` are the ones below `first` that it keeps, then `first`. */
   | { readonly type: typeof RecordType.StartLog; readonly vid: VolumeId; readonly first: LSN; readonly commits: readonly Commit[] }
+  /** Pages a migration from format 1 has not moved yet: they are read from `volumes.log` meanwhile. */
+  | { readonly type: typeof RecordType.LegacyPages; readonly segments: readonly LegacySegment[] }
+  /** Pages a migration step moved from `volumes.log` into slots. */
+  | { readonly type: typeof RecordType.Migrated; readonly placed: readonly SegmentPlacements[] }
   /** `bases`: the logs that start after LSN 1 (their commits in `commits` are their checkpoints). Absent in early format-2 journals. */
   | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[]; readonly bases: readonly LogBase[] };
 
@@ -137,6 +154,18 @@ function writeBody(w: ByteWriter, record: JournalRecord): void {
     case RecordType.Squash:
       writeBases(w, record.bases);
       return;
+    case RecordType.LegacyPages:
+      w.varint(record.segments.length);
+      for (const { sid, pages, at } of record.segments) {
+        w.bytes(SegmentId.toBytes(sid));
+        pages.writeTo(w);
+        for (const { offset, crc } of at) w.varint(offset).u32(crc);
+      }
+      return;
+    case RecordType.Migrated:
+      w.varint(record.placed.length);
+      for (const placed of record.placed) writeSegment(w, placed);
+      return;
     case RecordType.StartLog:
       writeBases(w, [[record.vid, record.first]]);
       w.varint(record.commits.length);
@@ -179,6 +208,21 @@ function readBody(type: number, r: ByteReader): JournalRecord {
     }
     case RecordType.Squash:
       return { type, bases: readBases(r) };
+    case RecordType.LegacyPages: {
+      const segments: LegacySegment[] = [];
+      for (let n = r.varint(); n > 0; n--) {
+        const sid = SegmentId.fromBytes(r.bytes(16));
+        const pages = PageSet.readFrom(r);
+        // Same encoding as slot placements: a varint and a CRC.
+        segments.push({ sid, pages, at: readPlacements(r, pages.size).map(({ slot, crc }) => ({ offset: slot, crc })) });
+      }
+      return { type, segments };
+    }
+    case RecordType.Migrated: {
+      const placed: SegmentPlacements[] = [];
+      for (let n = r.varint(); n > 0; n--) placed.push(readSegment(r));
+      return { type, placed };
+    }
     case RecordType.StartLog: {
       const [start] = readBases(r);
       if (!start) throw corrupt('a log start record names no log');

@@ -185,6 +185,11 @@ export class LogStore {
     return new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
   }
 
+  /** Where each held page's bytes are in the file: its offset and CRC-32C (what a migration reads in place). */
+  pageLocationsSync(): Map<SegmentId, ReadonlyMap<PageIdx, { readonly offset: number; readonly crc: number }>> {
+    return new Map(this.#pages);
+  }
+
   statsSync(): { commits: number; pages: number; fileBytes: number } {
     return { commits: this.#index.commitCount, pages: this.#pageTotal, fileBytes: this.#end };
   }

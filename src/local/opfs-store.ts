@@ -58,7 +58,8 @@ export const OpfsStore = {
         // short, the next open sees the mark and removes it again.
         legacy.close();
         await dir.removeEntry(STORE_FILE_NAMES.legacy);
-      } else legacy?.close();
+      }
+      // Otherwise a migration stopped by a full disk reads pages from it: the store closes it.
       return store;
     } catch (e) {
       for (const h of held) {

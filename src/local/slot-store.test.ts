@@ -160,12 +160,12 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
   const c1 = localCommit(a, 1, 1, [1, 2]);
   const c2 = localCommit(a, 2, 2, [2, 3]);
 
-  it('while appending a commit with pages', () => {
+  it('while appending a commit with pages', { timeout: 60_000 }, () => {
     const { landed } = crashAtEveryByte(storeWith([c1]), (s) => s.appendCommitsSync([c2]));
     expect(landed).toBeGreaterThan(0);
   });
 
-  it('while dropping a volume (and the compaction step it starts)', () => {
+  it('while dropping a volume (and the compaction step it starts)', { timeout: 60_000 }, () => {
     const b = vidOf(2);
     const before = storeWith([c1, c2, localCommit(b, 1, 3, [1, 2, 3]), localCommit(b, 2, 4, [4])]);
     crashAtEveryByte(before, (s) => s.dropVolumeSync(a));
@@ -187,7 +187,7 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     }, { step: 97, invisible: true });
   });
 
-  it('while checkpointing the journal into its other file', () => {
+  it('while checkpointing the journal into its other file', { timeout: 60_000 }, () => {
     const entries = Array.from({ length: 40 }, (_, i) => localCommit(a, i + 1, i + 1, [1]));
     const before = storeWith(entries);
     // A tiny threshold: the next commit is followed by a checkpoint.
@@ -378,6 +378,59 @@ describe('SlotStore: a full disk is QuotaExceeded and commits nothing', () => {
   }
 });
 
+describe('SlotStore: a high-water-mark write that fails commits nothing and loses nothing', () => {
+  const a = vidOf(1);
+  const c1 = localCommit(a, 1, 1, [1, 2]);
+  const c2 = localCommit(a, 2, 2, [2, 3]);
+
+  /** The mark file of `dir`, whose flushes throw while `failing.flushes` is above 0 (the write itself lands). */
+  function failingMarkFlush(dir: MemoryDirectory, failing: { flushes: number }): StoreFiles {
+    const raw = dir.files();
+    const mark: SyncFile = {
+      read: (b, o) => raw.mark.read(b, o), write: (b, o) => raw.mark.write(b, o), truncate: (n) => raw.mark.truncate(n),
+      getSize: () => raw.mark.getSize(), close: () => raw.mark.close(),
+      flush: () => {
+        if (failing.flushes > 0) {
+          failing.flushes--;
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        }
+        raw.mark.flush();
+      },
+    };
+    return { ...raw, mark };
+  }
+
+  for (const what of ['a commit', 'a checkpoint'] as const) {
+    it(`the flush of the mark after ${what} throws: the error commits nothing, the store reopens to the state before and goes on`, () => {
+      const dir = storeWith([c1]);
+      const failing = { flushes: 0 };
+      const s = SlotStore.openSync(failingMarkFlush(dir, failing), { medium: 'memory', checkpointBytes: what === 'a checkpoint' ? 64 : 1 << 20 });
+      const before = fingerprint(s);
+      failing.flushes = 1;
+      expectCode(() => (what === 'a commit' ? s.appendCommitsSync([c2]) : s.compactStepSync()), 'QuotaExceeded');
+      expect(fingerprint(s)).toBe(before);
+      expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(before);
+      if (what === 'a commit') s.appendCommitsSync([c2]);
+      else s.compactStepSync();
+      expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(fingerprint(s));
+    });
+  }
+
+  it('when even taking the mark back fails, the error is OutcomeUnknown, later writes are refused, and reopening shows no damage', () => {
+    const dir = storeWith([c1]);
+    const failing = { flushes: 0 };
+    const s = SlotStore.openSync(failingMarkFlush(dir, failing), { medium: 'memory' });
+    const before = fingerprint(s);
+    failing.flushes = 2;
+    expectCode(() => s.appendCommitsSync([c2]), 'OutcomeUnknown');
+    expectCode(() => s.appendCommitsSync([c2]), 'OutcomeUnknown');
+    // Either outcome, but never Corrupt: the journal still holds what the mark may name.
+    const reopened = fingerprint(MemoryStore.open(dir.copy()));
+    const after = fingerprint(MemoryStore.open(storeWith([c1, c2])));
+    expect([before, after]).toContain(reopened);
+  });
+});
+
 describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing', () => {
   const a = vidOf(1);
   const b = vidOf(2);
@@ -405,9 +458,9 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
     expect(fingerprint(MemoryStore.open(dir))).toBe(want);
   });
 
-  it('a crash at any point of the migration migrates again at the next open', () => {
-    const { bytes, want } = legacyLog();
-    for (let n = 0; ; n += 101) {
+  /** Opens (migrates) `bytes` crashing after every `step`-th written byte; each time a reopen must show `want`. Returns the crash points tried. */
+  function crashWhileMigrating(bytes: Uint8Array, want: string, step: number): number {
+    for (let n = 0, points = 1; ; n += step, points++) {
       const dir = new MemoryDirectory({ legacy: bytes });
       let done = false;
       try {
@@ -417,8 +470,23 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
         if (!(e instanceof Crash) && !isScionError(e)) throw e;
       }
       expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(want);
-      if (done) break;
+      if (done) return points;
     }
+  }
+
+  it('a crash at any point of the migration migrates again at the next open', () => {
+    const { bytes, want } = legacyLog();
+    crashWhileMigrating(bytes, want, 101);
+  });
+
+  it('a crash at any point of a migration of several steps (pages moved, volumes.log cut) loses nothing', () => {
+    const file = new MemoryFile();
+    const v1 = LogStore.openSync(file, { medium: 'memory' });
+    for (let n = 1; n <= 72; n++) v1.appendCommitsSync([localCommit(a, n, n, [1, 2, 3, 4, 5, 6, 7, 8])]);
+    const want = fingerprint(v1 as unknown as LocalStore);
+    v1.closeSync();
+    const points = crashWhileMigrating(file.bytes(), want, 40_009);
+    expect(points).toBeGreaterThan((2 * 1024 * 1024) / 40_009); // past two 1 MiB steps
   });
 
   it('a damaged volumes.log is refused with Corrupt and left untouched', () => {
@@ -428,6 +496,139 @@ describe('SlotStore: a format-1 store (volumes.log) is migrated, losing nothing'
     const dir = new MemoryDirectory({ legacy: damaged });
     expectCode(() => MemoryStore.open(dir), 'Corrupt');
     expect(dir.legacy?.bytes()).toEqual(damaged);
+  });
+});
+
+describe('SlotStore: migrating format 1 in bounded space, and with damage', () => {
+  const a = vidOf(1);
+  const b = vidOf(2);
+
+  /** A format-1 log of `commits` commits of 8 pages each (pages 1-8 of volume a, then volume b's one commit). */
+  function bigLegacyLog(commits: number): { bytes: Uint8Array; want: string } {
+    const file = new MemoryFile();
+    const v1 = LogStore.openSync(file, { medium: 'memory' });
+    for (let n = 1; n <= commits; n++) v1.appendCommitsSync([localCommit(a, n, n, [1, 2, 3, 4, 5, 6, 7, 8])]);
+    v1.appendCommitsSync([localCommit(b, 1, 9999, [1])]);
+    const want = fingerprint(v1 as unknown as LocalStore);
+    v1.closeSync();
+    return { bytes: file.bytes(), want };
+  }
+
+  /** The directory's files under a quota of `budget.bytes` over all of them: a write past it throws QuotaExceededError and writes nothing. */
+  function quotaFiles(dir: MemoryDirectory, budget: { bytes: number; peak: number }): StoreFiles {
+    const raw = dir.files();
+    const all = (): SyncFile[] => [raw.pages, raw.journals[0], raw.journals[1], raw.mark, ...(raw.legacy && dir.legacy ? [raw.legacy] : [])];
+    const total = () => all().reduce((n, f) => n + f.getSize(), 0);
+    const wrap = (f: SyncFile): SyncFile => ({
+      read: (buf, o) => f.read(buf, o), truncate: (n) => f.truncate(n), getSize: () => f.getSize(), flush: () => f.flush(), close: () => f.close(),
+      write: (buf, o) => {
+        const after = total() - f.getSize() + Math.max(f.getSize(), o.at + buf.byteLength);
+        if (after > budget.bytes) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        budget.peak = Math.max(budget.peak, after);
+        return f.write(buf, o);
+      },
+    });
+    return {
+      pages: wrap(raw.pages), journals: [wrap(raw.journals[0]), wrap(raw.journals[1])], mark: wrap(raw.mark),
+      legacy: raw.legacy && wrap(raw.legacy), removeLegacy: raw.removeLegacy,
+    };
+  }
+
+  it('a 4 MiB volumes.log migrates with about 1 MiB of free space beyond it, losing nothing', () => {
+    const { bytes, want } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const budget = { bytes: bytes.byteLength + (1 << 20) + 64 * 1024, peak: 0 };
+    const s = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(s)).toBe(want);
+    expect(dir.legacy).toBeUndefined();
+    expect(budget.peak).toBeLessThanOrEqual(budget.bytes);
+    s.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(want);
+  });
+
+  it('with no room for a migration step the store opens and reads everything from volumes.log; upkeep finishes once there is space', () => {
+    const { bytes, want } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const budget = { bytes: bytes.byteLength + 48 * 1024, peak: 0 };
+    const s = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(s)).toBe(want);
+    expect(dir.legacy).toBeDefined();
+    expect(() => s.compactStepSync()).toThrow(/full/);
+    // Reopening mid-migration reads the same, from both files.
+    s.closeSync();
+    const again = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory' });
+    expect(fingerprint(again)).toBe(want);
+    budget.bytes += 2 << 20;
+    while (again.compactStepSync());
+    expect(fingerprint(again)).toBe(want);
+    expect(dir.legacy?.getSize() ?? 0).toBe(0);
+    again.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(want);
+    expect(dir.legacy).toBeUndefined();
+  });
+
+  it('if volumes.log has too little space even for the index, the open is QuotaExceeded saying how much, and volumes.log is left intact', () => {
+    const { bytes } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const err = expectCode(() => SlotStore.openSync(quotaFiles(dir, { bytes: bytes.byteLength + 100, peak: 0 }), { medium: 'memory' }), 'QuotaExceeded');
+    expect(err.message).toMatch(/KiB of free space.*volumes\.log is intact/);
+    expect(Buffer.from(dir.legacy?.bytes() ?? []).equals(bytes)).toBe(true);
+    expect(dir.totalBytes).toBe(bytes.byteLength);
+  });
+
+  it('a mark lost while a migration is stuck (commits made, the journal checkpointed) is Corrupt, never a fresh migration that drops them', () => {
+    const { bytes } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const budget = { bytes: bytes.byteLength + 48 * 1024, peak: 0 };
+    const s = SlotStore.openSync(quotaFiles(dir, budget), { medium: 'memory', checkpointBytes: 4096 });
+    budget.bytes += 512 * 1024; // room for commits, not for a 1 MiB migration step
+    const c = vidOf(3);
+    for (let n = 1; dir.journals[0].getSize() > 0; n++) {
+      expect(n).toBeLessThan(5_000);
+      s.appendCommitsSync([{ commit: localCommit(c, n, n, [1]).commit }]);
+    }
+    const want = fingerprint(s);
+    expect(want).toContain(c);
+    s.closeSync();
+    const noMark = dir.copy();
+    noMark.mark.truncate(0);
+    expectCode(() => MemoryStore.open(noMark.copy()), 'Corrupt');
+    expect(fingerprint(MemoryStore.open(noMark.copy(), { salvage: true }))).toBe(want);
+  });
+
+  it('local GC can evict a page not migrated yet', () => {
+    const { bytes } = bigLegacyLog(128);
+    const dir = new MemoryDirectory({ legacy: bytes });
+    const s = SlotStore.openSync(quotaFiles(dir, { bytes: bytes.byteLength + 48 * 1024, peak: 0 }), { medium: 'memory' });
+    expect(s.hasPageSync(sidOf(1), idx(3))).toBe(true);
+    s.evictPagesSync(new Map([[sidOf(1), PageSet.of([3])]]));
+    expect(s.hasPageSync(sidOf(1), idx(3))).toBe(false);
+    s.closeSync();
+    expect(MemoryStore.open(dir).hasPageSync(sidOf(1), idx(3))).toBe(false);
+  });
+
+  it('a damaged page in volumes.log fails the migration with Corrupt naming the volume; { salvage: true } keeps every other page and reports the one lost', () => {
+    const { bytes, want } = bigLegacyLog(4);
+    const damaged = bytes.slice();
+    const at = Buffer.from(damaged).indexOf(Buffer.from(makePage(2, 5)));
+    expect(at).toBeGreaterThan(0);
+    damaged[at + 100]! ^= 0x01;
+    const dir = new MemoryDirectory({ legacy: damaged });
+    const err = expectCode(() => MemoryStore.open(dir), 'Corrupt');
+    expect(err.details).toMatchObject({ volumes: a });
+    expect(err.message).toMatch(/salvage: true/);
+    const lost: { pagesLost: number }[] = [];
+    const s = MemoryStore.open(dir, { salvage: true, onSalvaged: (i) => lost.push(i) });
+    expect(lost.map((l) => l.pagesLost)).toEqual([1]);
+    expect(s.hasPageSync(sidOf(2), idx(5))).toBe(false);
+    expect(s.latestLsnSync(a)).toBe(4);
+    expect(s.readPageSync(sidOf(2), idx(4))).toEqual(makePage(2, 4));
+    expect(s.readPageSync(sidOf(9999), idx(1))).toEqual(makePage(9999, 1));
+    // Everything else is as before: the fingerprint without that one page.
+    const without = want.replace(`,5:${crc32c(makePage(2, 5))}`, '');
+    expect(fingerprint(s)).toBe(without);
+    s.closeSync();
+    expect(fingerprint(MemoryStore.open(dir))).toBe(without);
   });
 });
 

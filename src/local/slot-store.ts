@@ -1,12 +1,12 @@
 import {
-  assert, Commit, corrupt, crc32c, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
+  assert, Commit, corrupt, crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
 } from '../core/index.ts';
 import { CommitIndex } from './commit-index.ts';
 import { FreeSlots } from './free-slots.ts';
 import { HighWaterMark, ShortWrite } from './high-water-mark.ts';
 import {
   decodeRecord, encodeJournalHeader, encodeRecord, JOURNAL_HEADER, readAll, readJournalGeneration, RecordType, zipPlacements,
-  type JournalRecord, type LogBase, type Placement, type SegmentPlacements,
+  type JournalRecord, type LegacyPlacement, type LegacySegment, type LogBase, type Placement, type SegmentPlacements,
 } from './journal.ts';
 import type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
 import { LogStore } from './log-store.ts';
@@ -35,7 +35,7 @@ interface PageKey {
 
 /** Pages moved per compaction step: 256 KiB copied, a few ms on OPFS. */
 const COMPACT_STEP_PAGES = 64;
-/** Pages copied per write while migrating a format-1 store. */
+/** Pages moved per migration step out of a format-1 store: 1 MiB of extra space at most. */
 const MIGRATE_CHUNK_PAGES = 256;
 
 /**
@@ -57,6 +57,15 @@ export class SlotStore implements LocalStore {
   readonly #checkpointBytes: number;
   #index = new CommitIndex();
   readonly #pages = new Map<SegmentId, Map<PageIdx, Placement>>();
+  /** Pages a format-1 migration has not moved yet, read from `volumes.log` meanwhile. */
+  readonly #legacy = new Map<SegmentId, Map<PageIdx, LegacyPlacement>>();
+  #legacyCount = 0;
+  /** The pages of #legacy by ascending offset: a migration step moves the topmost, then cuts the file below them. */
+  #legacyQueue: { sid: SegmentId; idx: PageIdx; offset: number }[] = [];
+  /** While `openSync` runs: only then may the format-1 file be removed (OPFS removes it once the open returns). */
+  #opening = true;
+  #salvage = false;
+  #onSalvaged: SlotStoreOptions['onSalvaged'];
   /** Who refers to each slot; a pushed page and the local page it came from share one. */
   readonly #owners: (PageKey[] | undefined)[] = [];
   readonly #free = new FreeSlots();
@@ -68,6 +77,11 @@ export class SlotStore implements LocalStore {
   #markSeq = 0;
   #baseBytes = 0;
   #closed = false;
+  /** A failed write could not be taken back: no more writes until a reopen. */
+  #outcomeUnknown = false;
+  #legacyRemoved = false;
+  /** Runs of up to 256 pages are copied here before one write call (sync writes consume it at once); grown as needed. */
+  #scratch = new Uint8Array(0);
 
   private constructor(files: StoreFiles, options: SlotStoreOptions) {
     this.#files = files;
@@ -78,7 +92,10 @@ export class SlotStore implements LocalStore {
   /** Opens the store on its files: reads the mark and the active journal (never page bytes), migrating a format-1 log first. */
   static openSync(files: StoreFiles, options: SlotStoreOptions): SlotStore {
     const store = new SlotStore(files, options);
+    store.#salvage = options.salvage === true;
+    store.#onSalvaged = options.onSalvaged;
     store.#load(options);
+    store.#opening = false;
     return store;
   }
 
@@ -105,7 +122,7 @@ export class SlotStore implements LocalStore {
   }
 
   hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean {
-    return this.#pages.get(sid)?.has(pageIdx) ?? false;
+    return (this.#pages.get(sid)?.has(pageIdx) ?? false) || (this.#legacy.get(sid)?.has(pageIdx) ?? false);
   }
 
   readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined {
@@ -115,12 +132,19 @@ export class SlotStore implements LocalStore {
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
     this.#checkOpen();
     const held = this.#pages.get(sid);
+    const inLegacy = this.#legacy.get(sid);
     const wanted: [PageIdx, Placement][] = [];
+    const out = new Map<PageIdx, Page>();
     for (const idx of pageIdxs) {
       const at = held?.get(idx);
       if (at) wanted.push([idx, at]);
+      const old = inLegacy?.get(idx);
+      if (old) {
+        const page = this.#readLegacy(old);
+        if (!page) throw corrupt(`Page ${idx} of segment ${sid} is damaged in volumes.log (the format-1 store being migrated, offset ${old.offset}). Open the store with { salvage: true } to drop it, or delete the graft and clone it again from its remote.`, { sid, pageIdx: idx, offset: old.offset });
+        out.set(idx, page);
+      }
     }
-    const out = new Map<PageIdx, Page>();
     for (const [i, bytes] of this.#readSlots(wanted.map(([, at]) => at.slot))) {
       const [idx, at] = wanted[i] as [PageIdx, Placement];
       if (bytes === undefined || crc32c(bytes) !== at.crc) throw this.#damaged(sid, idx, at.slot);
@@ -130,17 +154,19 @@ export class SlotStore implements LocalStore {
   }
 
   cachedPagesSync(): Map<SegmentId, PageSet> {
-    return new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+    const out = new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+    for (const [sid, held] of this.#legacy) out.set(sid, PageSet.of([...(out.get(sid) ?? []), ...held.keys()]));
+    return out;
   }
 
   statsSync(): StoreStats {
     const { pages, journals, mark } = this.#files;
     return {
       commits: this.#index.commitCount,
-      pages: this.#pageKeys,
+      pages: this.#pageKeys + this.#legacyCount,
       slots: this.#usedSlots,
       freeSlots: this.#slotCount - this.#usedSlots,
-      fileBytes: pages.getSize() + journals[0].getSize() + journals[1].getSize() + mark.getSize(),
+      fileBytes: pages.getSize() + journals[0].getSize() + journals[1].getSize() + mark.getSize() + (this.#legacyCount > 0 ? (this.#files.legacy?.getSize() ?? 0) : 0),
       journalBytes: this.#journalEnd,
     };
   }
@@ -246,8 +272,7 @@ export class SlotStore implements LocalStore {
     this.#checkOpen();
     const evicted: [SegmentId, PageSet][] = [];
     for (const [sid, pages] of evictions) {
-      const held = this.#pages.get(sid);
-      const present = held ? [...pages].filter((idx) => held.has(idx)) : [];
+      const present = [...pages].filter((idx) => this.hasPageSync(sid, idx));
       if (present.length > 0) evicted.push([sid, PageSet.of(present)]);
     }
     if (evicted.length === 0) return;
@@ -266,6 +291,14 @@ export class SlotStore implements LocalStore {
 
   compactStepSync(): boolean {
     this.#checkOpen();
+    if (this.#legacyCount > 0) {
+      try {
+        if (this.#migrateStep()) return true;
+      } catch (e) {
+        // A migration stuck on a full disk must not stop the journal's checkpoints.
+        if (!isScionError(e, 'QuotaExceeded') || !this.#journalFull()) throw e;
+      }
+    }
     if (this.#journalFull()) {
       this.#checkpoint();
       return this.#hasHoles();
@@ -307,8 +340,10 @@ export class SlotStore implements LocalStore {
   closeSync(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const { pages, journals, mark } = this.#files;
+    const { pages, journals, mark, legacy } = this.#files;
     for (const f of [pages, journals[0], journals[1], mark]) f.close();
+    // The format-1 file stays open while pages are read from it; once removed, its owner closed it.
+    if (legacy && !this.#legacyRemoved) legacy.close();
   }
 
   // ── Write path ────────────────────────────────────────────────────────────────────────────
@@ -321,7 +356,8 @@ export class SlotStore implements LocalStore {
       if (pages.length > 0) this.#writeSlots(pages.map((page, i) => ({ slot: slots[i] as number, page })));
       this.#commit(record(at));
     } catch (e) {
-      this.#release(slots);
+      // Unless the record may be durable: then its pages must stay where it says they are.
+      if (!this.#outcomeUnknown) this.#release(slots);
       throw e;
     }
   }
@@ -357,7 +393,9 @@ export class SlotStore implements LocalStore {
       for (let i = 0; i < sorted.length; ) {
         let j = i + 1;
         while (j < sorted.length && j - i < 256 && (sorted[j] as { slot: number }).slot === (sorted[j - 1] as { slot: number }).slot + 1) j++;
-        const run = new Uint8Array((j - i) * PAGE_SIZE);
+        // One scratch buffer for every run: a large write (an import) leaves no trail of 1 MiB garbage buffers.
+        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array((j - i) * PAGE_SIZE);
+        const run = this.#scratch.subarray(0, (j - i) * PAGE_SIZE);
         for (let k = i; k < j; k++) run.set((sorted[k] as { page: Uint8Array }).page, (k - i) * PAGE_SIZE);
         const written = file.write(run, { at: (sorted[i] as { slot: number }).slot * PAGE_SIZE });
         if (written !== run.byteLength) throw new ShortWrite(written, run.byteLength);
@@ -390,38 +428,88 @@ export class SlotStore implements LocalStore {
 
   /** Appends one record, flushes, moves the mark past it, then applies it in memory. All or nothing. */
   #commit(record: JournalRecord): void {
+    this.#checkWritable();
     const bytes = encodeRecord(record);
     const journal = this.#active();
     const start = this.#journalEnd;
+    const takeBack = () => {
+      journal.truncate(start);
+      journal.flush();
+    };
     try {
       const written = journal.write(bytes, { at: start });
       if (written !== bytes.byteLength) throw new ShortWrite(written, bytes.byteLength);
       journal.flush();
-      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation: this.#generation, journalEnd: start + bytes.byteLength });
     } catch (e) {
-      // Not acknowledged: take the record back so a reopen does not find it either.
-      try {
-        journal.truncate(start);
-        journal.flush();
-      } catch {
-        // A record past the mark that survives is harmless: it was durable, only not acknowledged.
-      }
+      // Not acknowledged (the mark is where it was): take the record back so a reopen does not find it either.
+      this.#undoOrGiveUp(takeBack, e);
       throw storageError(e, `a journal record of ${bytes.byteLength} bytes`);
     }
-    this.#markSeq++;
+    this.#advanceMark({ generation: this.#generation, journalEnd: start + bytes.byteLength }, takeBack, `a journal record of ${bytes.byteLength} bytes`);
     this.#journalEnd = start + bytes.byteLength;
     this.#apply(record);
   }
 
+  /**
+   * Moves the mark to `next`. A mark write that fails may still have landed (a flush that throws after
+   * the bytes reached the disk), so the mark is first written back to where it was — under a newer
+   * sequence number, so it wins over whatever landed — and only then does `undo` take back what the
+   * failed mark would have covered. Nothing below a mark that may be durable is ever cut.
+   */
+  #advanceMark(next: { generation: number; journalEnd: number }, undo: () => void, what: string): void {
+    try {
+      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, ...next });
+    } catch (e) {
+      try {
+        HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation: this.#generation, journalEnd: this.#journalEnd });
+      } catch {
+        this.#giveUp(e);
+      }
+      this.#markSeq++;
+      this.#undoOrGiveUp(undo, e);
+      throw storageError(e, what);
+    }
+    this.#markSeq++;
+  }
+
+  /** Runs `undo`; if it fails, what the error said was not committed may survive a reopen: give up. */
+  #undoOrGiveUp(undo: () => void, cause: unknown): void {
+    try {
+      undo();
+    } catch {
+      this.#giveUp(cause);
+    }
+  }
+
+  /** The files may or may not hold the failed write: refuse writes until a reopen tells which. */
+  #giveUp(cause: unknown): never {
+    this.#outcomeUnknown = true;
+    throw this.#outcomeUnknownError(cause);
+  }
+
+  #outcomeUnknownError(cause?: unknown): ScionError {
+    return new ScionError(
+      'OutcomeUnknown',
+      'A write of the local store failed and could not be taken back, so it may or may not be durable. The store accepts no more writes; reopen it (reload the page) to see which: nothing acknowledged before was lost.',
+      undefined, cause === undefined ? undefined : { cause },
+    );
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#outcomeUnknown) throw this.#outcomeUnknownError();
+  }
+
   /** Writes the whole state as one Base record into the other journal, then points the mark at it. */
   #checkpoint(): void {
+    this.#checkWritable();
     const commits = this.#index.all();
     const segments: SegmentPlacements[] = [];
     for (const [sid, held] of this.#pages) {
       const pages = PageSet.of(held.keys());
       segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as Placement) });
     }
-    const base = encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() });
+    const base = concat(encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() }), ...this.#legacyRecords());
     const generation = this.#generation + 1;
     const next = this.#files.journals[generation % 2] as SyncFile;
     try {
@@ -431,7 +519,6 @@ export class SlotStore implements LocalStore {
       const written = next.write(base, { at: JOURNAL_HEADER });
       if (written !== base.byteLength) throw new ShortWrite(written, base.byteLength);
       next.flush();
-      HighWaterMark.write(this.#files.mark, { seq: this.#markSeq + 1, generation, journalEnd: JOURNAL_HEADER + base.byteLength });
     } catch (e) {
       try {
         next.truncate(0);
@@ -440,8 +527,9 @@ export class SlotStore implements LocalStore {
       }
       throw storageError(e, `a checkpoint of ${base.byteLength} bytes`);
     }
+    // If the mark is taken back, the new journal stays as it is: the open ignores the journal the mark does not name.
+    this.#advanceMark({ generation, journalEnd: JOURNAL_HEADER + base.byteLength }, () => {}, `a checkpoint of ${base.byteLength} bytes`);
     const old = this.#active();
-    this.#markSeq++;
     this.#generation = generation;
     this.#journalEnd = JOURNAL_HEADER + base.byteLength;
     this.#baseBytes = this.#journalEnd;
@@ -524,10 +612,26 @@ export class SlotStore implements LocalStore {
         this.#index.start(record.vid, record.first);
         for (const commit of record.commits) this.#index.add(commit);
         return;
+      case RecordType.LegacyPages:
+        for (const { sid, pages, at } of record.segments) {
+          let held = this.#legacy.get(sid);
+          if (!held) this.#legacy.set(sid, (held = new Map()));
+          let i = 0;
+          for (const idx of pages) {
+            if (!held.has(idx)) this.#legacyCount++;
+            held.set(idx, at[i++] as LegacyPlacement);
+          }
+        }
+        return;
+      case RecordType.Migrated:
+        for (const placed of record.placed) this.#placeAll(placed);
+        return;
       case RecordType.Base:
         this.#index = new CommitIndex();
         for (const [vid, first] of record.bases) this.#index.start(vid, first);
         this.#pages.clear();
+        this.#legacy.clear();
+        this.#legacyCount = 0;
         this.#owners.length = 0;
         this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
         for (const commit of record.commits) this.#index.add(commit);
@@ -541,6 +645,7 @@ export class SlotStore implements LocalStore {
   }
 
   #place(sid: SegmentId, idx: PageIdx, at: Placement): void {
+    this.#forgetLegacy(sid, idx);
     let held = this.#pages.get(sid);
     if (!held) this.#pages.set(sid, (held = new Map()));
     if (held.has(idx)) this.#forget(sid, idx);
@@ -556,7 +661,15 @@ export class SlotStore implements LocalStore {
     }
   }
 
+  #forgetLegacy(sid: SegmentId, idx: PageIdx): void {
+    const held = this.#legacy.get(sid);
+    if (!held?.delete(idx)) return;
+    this.#legacyCount--;
+    if (held.size === 0) this.#legacy.delete(sid);
+  }
+
   #forget(sid: SegmentId, idx: PageIdx): void {
+    this.#forgetLegacy(sid, idx);
     const held = this.#pages.get(sid);
     const at = held?.get(idx);
     if (!held || !at) return;
@@ -573,6 +686,7 @@ export class SlotStore implements LocalStore {
   }
 
   #forgetSegment(sid: SegmentId): void {
+    for (const idx of [...(this.#legacy.get(sid)?.keys() ?? [])]) this.#forgetLegacy(sid, idx);
     for (const idx of [...(this.#pages.get(sid)?.keys() ?? [])]) this.#forget(sid, idx);
   }
 
@@ -616,10 +730,12 @@ export class SlotStore implements LocalStore {
     if (mark === undefined || mark === 'unreadable') {
       // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
       const legacy = this.#files.legacy;
-      if (legacy && legacy.getSize() > 0) {
-        // No mark until the migrated state is durable: a crash midway migrates again at the next open.
+      if (legacy && legacy.getSize() > 0 && !this.#migrationBegun(legacy)) {
+        // No mark until the migration's start is durable, and volumes.log is cut only after: a crash
+        // before the mark starts the migration again at the next open.
         this.#create({ withMark: false });
-        this.#migrate(legacy, options);
+        this.#startMigration(legacy, options);
+        this.#resumeMigration();
         return;
       }
       if (this.#files.journals.some((j) => hasRecords(readAll(j)))) {
@@ -638,8 +754,7 @@ export class SlotStore implements LocalStore {
     }
     this.#replay(bytes, mark.journalEnd, options);
     this.#afterLoad(options);
-    // A mark exists, so a format-1 file beside it was migrated already; only its removal was cut short.
-    if (this.#files.legacy && this.#files.legacy.getSize() > 0) this.#files.removeLegacy?.();
+    this.#resumeMigration();
   }
 
   #replay(bytes: Uint8Array, acknowledged: number, options: SlotStoreOptions): void {
@@ -750,38 +865,203 @@ export class SlotStore implements LocalStore {
     this.#markSeq = 0;
     this.#replay(best.bytes, 0, { ...options, onTailDropped: (d) => options.onSalvaged?.({ reason: d.reason, journalBytesLost: d.bytes, pagesLost: 0 }) });
     this.#afterLoad(options);
+    this.#resumeMigration();
   }
 
-  /** Copies a format-1 log (`volumes.log`) into this fresh store as one Base record; the mark makes it count. */
-  #migrate(legacyFile: SyncFile, options: SlotStoreOptions): void {
+  // ── Migration from format 1 ───────────────────────────────────────────────────────────────
+  //
+  // It needs little extra space: its start writes only metadata (the commits, and where each page is
+  // in volumes.log); then each step moves the topmost 1 MiB of pages into slots and cuts volumes.log
+  // below them. Until a page is moved it is read from volumes.log, so a full disk midway leaves a
+  // store that opens and reads; the steps go on in the background upkeep once there is space.
+
+  /** Writes the metadata of a format-1 log into this fresh store (a Base and a LegacyPages record), then the mark. */
+  #startMigration(legacyFile: SyncFile, options: SlotStoreOptions): void {
+    // Its handle stays open: the legacy store object only indexes it (closing it would close the file).
     const legacy = LogStore.openSync(legacyFile, { medium: this.medium, ...(options.onTailDropped ? { onTailDropped: options.onTailDropped } : {}) });
     const commits: Commit[] = [];
     for (const vid of legacy.volumesSync()) {
       for (let lsn = LSN.FIRST; lsn <= (legacy.latestLsnSync(vid) ?? 0); lsn = LSN.next(lsn)) commits.push(legacy.getCommitSync(vid, lsn) as Commit);
     }
-    const segments: SegmentPlacements[] = [];
-    let slot = 0;
-    for (const [sid, pages] of legacy.cachedPagesSync()) {
-      const idxs = [...pages];
-      const at: Placement[] = [];
-      for (let i = 0; i < idxs.length; i += MIGRATE_CHUNK_PAGES) {
-        const chunk = idxs.slice(i, i + MIGRATE_CHUNK_PAGES);
-        const read = legacy.readPagesSync(sid, chunk);
-        const writes = chunk.map((idx) => ({ slot: slot++, page: read.get(idx) as Uint8Array }));
-        this.#writeSlots(writes);
-        for (const w of writes) at.push({ slot: w.slot, crc: crc32c(w.page) });
-      }
-      segments.push({ sid, pages, at });
+    const segments: LegacySegment[] = [];
+    for (const [sid, held] of legacy.pageLocationsSync()) {
+      const pages = PageSet.of(held.keys());
+      segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as LegacyPlacement) });
     }
-    const base = encodeRecord({ type: RecordType.Base, commits, segments, bases: [] });
+    const base: JournalRecord = { type: RecordType.Base, commits, segments: [], bases: [] };
+    const held: JournalRecord = { type: RecordType.LegacyPages, segments };
+    const bytes = concat(encodeRecord(base), encodeRecord(held));
     const journal = this.#active();
-    if (journal.write(base, { at: JOURNAL_HEADER }) !== base.byteLength) throw storageError(new ShortWrite(0, base.byteLength), 'the migrated store');
-    journal.flush();
-    HighWaterMark.write(this.#files.mark, { seq: ++this.#markSeq, generation: this.#generation, journalEnd: JOURNAL_HEADER + base.byteLength });
-    this.#journalEnd = this.#baseBytes = JOURNAL_HEADER + base.byteLength;
-    this.#apply({ type: RecordType.Base, commits, segments, bases: [] });
-    legacy.closeSync();
-    this.#files.removeLegacy?.();
+    try {
+      const written = journal.write(bytes, { at: JOURNAL_HEADER });
+      if (written !== bytes.byteLength) throw new ShortWrite(written, bytes.byteLength);
+      journal.flush();
+      HighWaterMark.write(this.#files.mark, { seq: ++this.#markSeq, generation: this.#generation, journalEnd: JOURNAL_HEADER + bytes.byteLength });
+    } catch (e) {
+      for (const f of [journal, this.#files.mark]) {
+        try {
+          f.truncate(0);
+        } catch {
+          // The next open starts the migration again either way: no mark names this journal.
+        }
+      }
+      const err = storageError(e, `the index of the format-1 store (${bytes.byteLength} bytes)`);
+      if (err.code !== 'QuotaExceeded') throw err;
+      throw new ScionError(
+        'QuotaExceeded',
+        `Upgrading the local store from format 1 needs ${Math.ceil(bytes.byteLength / 1024)} KiB of free space for its index (then 1 MiB at a time while volumes.log shrinks), and the disk or quota is full. Nothing was changed: volumes.log is intact. Free space for this site (other tabs, other sites' data, or ask for persistent storage), then open again.`,
+        { needBytes: bytes.byteLength }, { cause: e },
+      );
+    }
+    this.#journalEnd = this.#baseBytes = JOURNAL_HEADER + bytes.byteLength;
+    this.#apply(base);
+    this.#apply(held);
+  }
+
+  /** Runs migration steps until done; a full disk stops them (reads go on from volumes.log, upkeep retries). */
+  #resumeMigration(): void {
+    const legacy = this.#files.legacy;
+    if (this.#legacyCount === 0) {
+      // Migrated (a mark names the new state): only the old file's removal was cut short.
+      if (legacy) this.#removeLegacy();
+      return;
+    }
+    const size = legacy?.getSize() ?? 0;
+    const missing: [SegmentId, PageIdx][] = [];
+    for (const [sid, held] of this.#legacy) for (const [idx, at] of held) if (at.offset + PAGE_SIZE > size) missing.push([sid, idx]);
+    if (missing.length > 0) {
+      const volumes = this.#volumesOf(missing);
+      this.#refuseOrSalvage(this.#options(), `volumes.log, which still holds ${this.#legacyCount} pages being migrated, is ${size} bytes: ${missing.length} of them are missing`, () => {
+        this.#commit({ type: RecordType.EvictPages, evicted: groupPages(missing) });
+        this.#onSalvaged?.({ reason: 'volumes.log cut short during migration', journalBytesLost: 0, pagesLost: missing.length });
+      }, volumes);
+    }
+    this.#legacyQueue = [...this.#legacy].flatMap(([sid, held]) => [...held].map(([idx, at]) => ({ sid, idx, offset: at.offset }))).sort((a, b) => a.offset - b.offset);
+    try {
+      while (this.#migrateStep());
+    } catch (e) {
+      if (!(e instanceof ScionError) || e.code !== 'QuotaExceeded') throw e;
+    }
+  }
+
+  /**
+   * Moves the topmost pages of volumes.log into slots (one record), then cuts the file below them.
+   * A damaged page is Corrupt, or with `salvage` dropped and reported. Returns whether pages remain.
+   */
+  #migrateStep(): boolean {
+    const legacy = this.#files.legacy;
+    const batch: { sid: SegmentId; idx: PageIdx; offset: number }[] = [];
+    while (batch.length < MIGRATE_CHUNK_PAGES && this.#legacyQueue.length > 0) {
+      const next = this.#legacyQueue.pop() as { sid: SegmentId; idx: PageIdx; offset: number };
+      if (this.#legacy.get(next.sid)?.get(next.idx)?.offset === next.offset) batch.push(next);
+    }
+    if (batch.length === 0 || !legacy) return false;
+    try {
+      const good: { sid: SegmentId; idx: PageIdx; page: Page }[] = [];
+      const damaged: [SegmentId, PageIdx][] = [];
+      for (const { sid, idx } of batch) {
+        const page = this.#readLegacy(this.#legacy.get(sid)?.get(idx) as LegacyPlacement);
+        if (page) good.push({ sid, idx, page });
+        else damaged.push([sid, idx]);
+      }
+      if (damaged.length > 0) {
+        const [sid, idx] = damaged[0] as [SegmentId, PageIdx];
+        this.#refuseOrSalvage(this.#options(), `${damaged.length} pages in volumes.log (the format-1 store being migrated) are damaged, page ${idx} of segment ${sid} first`, () => {
+          this.#commit({ type: RecordType.EvictPages, evicted: groupPages(damaged) });
+          this.#onSalvaged?.({ reason: `${damaged.length} damaged pages in volumes.log`, journalBytesLost: 0, pagesLost: damaged.length });
+        }, this.#volumesOf(damaged));
+      }
+      good.sort((a, b) => (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : a.idx - b.idx));
+      this.#withNewPages(good.map((g) => g.page), (at) => {
+        const placed: SegmentPlacements[] = [];
+        for (let i = 0; i < good.length; ) {
+          const sid = (good[i] as { sid: SegmentId }).sid;
+          let j = i;
+          while (j < good.length && (good[j] as { sid: SegmentId }).sid === sid) j++;
+          placed.push({ sid, pages: PageSet.of(good.slice(i, j).map((g) => g.idx)), at: at.slice(i, j) });
+          i = j;
+        }
+        return { type: RecordType.Migrated, placed };
+      });
+    } catch (e) {
+      this.#legacyQueue.push(...batch.reverse());
+      throw e;
+    }
+    // Every page at or above the batch's lowest offset is moved now (or was dead): give that space back.
+    try {
+      legacy.truncate(Math.min(...batch.map((b) => b.offset)));
+      legacy.flush();
+    } catch {
+      // The next step or open cuts it.
+    }
+    if (this.#journalFull()) this.#checkpoint();
+    if (this.#legacyCount > 0) return true;
+    this.#removeLegacy();
+    return false;
+  }
+
+  /** The format-1 file is empty of pages: remove it (only while opening; later it is emptied, and the next open removes it). */
+  #removeLegacy(): void {
+    const legacy = this.#files.legacy;
+    if (!legacy || this.#legacyRemoved) return;
+    if (this.#opening && this.#files.removeLegacy) {
+      this.#legacyRemoved = true;
+      this.#files.removeLegacy();
+      return;
+    }
+    try {
+      legacy.truncate(0);
+      legacy.flush();
+    } catch {
+      // Removed at the next open.
+    }
+  }
+
+  /** A page still in volumes.log, or undefined if it is missing or damaged there. */
+  #readLegacy(at: LegacyPlacement): Page | undefined {
+    const page = Page.zeroed();
+    const n = this.#files.legacy?.read(page, { at: at.offset }) ?? 0;
+    return n === PAGE_SIZE && crc32c(page) === at.crc ? page : undefined;
+  }
+
+  /** The LegacyPages record a checkpoint carries while a migration is under way (none after). */
+  #legacyRecords(): Uint8Array[] {
+    if (this.#legacyCount === 0) return [];
+    const segments: LegacySegment[] = [];
+    for (const [sid, held] of this.#legacy) {
+      const pages = PageSet.of(held.keys());
+      segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as LegacyPlacement) });
+    }
+    return [encodeRecord({ type: RecordType.LegacyPages, segments })];
+  }
+
+  /**
+   * Without a mark, a migration may only be started again if it never got past writing its index:
+   * pages moved, a checkpoint taken, or volumes.log cut below what the index names all mean its mark
+   * was lost (damage), not never written.
+   */
+  #migrationBegun(legacy: SyncFile): boolean {
+    const [first, second] = this.#files.journals.map(readAll) as [Uint8Array, Uint8Array];
+    if (this.#files.pages.getSize() > 0 || hasRecords(second)) return true;
+    if (readJournalGeneration(first) === undefined) return false;
+    for (let at = JOURNAL_HEADER; at < first.byteLength; ) {
+      const got = decodeRecord(first, at);
+      if (typeof got === 'string') return false;
+      if (got.record.type === RecordType.LegacyPages) {
+        return got.record.segments.some((seg) => seg.at.some((p) => p.offset + PAGE_SIZE > legacy.getSize()));
+      }
+      at = got.end;
+    }
+    return false;
+  }
+
+  #volumesOf(pages: readonly (readonly [SegmentId, PageIdx])[]): VolumeId[] {
+    const sids = new Set(pages.map(([sid]) => sid));
+    return [...new Set(this.#index.all().filter((c) => c.segment && sids.has(c.segment.sid)).map((c) => c.vid))];
+  }
+
+  #options(): SlotStoreOptions {
+    return { medium: this.medium, salvage: this.#salvage };
   }
 
   #damaged(sid: SegmentId, pageIdx: PageIdx, slot: number): ScionError {
@@ -791,6 +1071,22 @@ export class SlotStore implements LocalStore {
   #checkOpen(): void {
     if (this.#closed) throw new ScionError('Closed', 'The local store is closed. Open the runtime again.');
   }
+}
+
+function groupPages(pages: readonly (readonly [SegmentId, PageIdx])[]): [SegmentId, PageSet][] {
+  const by = new Map<SegmentId, PageIdx[]>();
+  for (const [sid, idx] of pages) by.set(sid, [...(by.get(sid) ?? []), idx]);
+  return [...by].map(([sid, idxs]) => [sid, PageSet.of(idxs)]);
+}
+
+function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 function hasRecords(journal: Uint8Array): boolean {

@@ -230,3 +230,88 @@ describe('local history squashed into a checkpoint', () => {
     expect(() => rt.snapshotChecksum(old)).toThrow(expect.objectContaining({ code: 'CommitNotFound' }));
   });
 });
+
+describe('a delete cut short by a full disk is finished later', () => {
+  it('the volumes a quota-failed delete left behind are dropped at the next open, giving the space back', async () => {
+    const dir = new MemoryDirectory();
+    const catalog = new MemoryCatalog();
+    const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog });
+    const kept = await rt.tagOpen('kept');
+    write(rt, kept.local, 1, 2, 7);
+    const g = await rt.tagOpen('doomed');
+    for (let n = 0; n < 20; n++) write(rt, g.local, 1, 10, n);
+    const realWrites = dir.journals.map((j) => j.write.bind(j));
+    dir.journals.forEach((j) => {
+      j.write = () => {
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      };
+    });
+    await rt.graftDelete(g.local);
+    dir.journals.forEach((j, i) => (j.write = realWrites[i]!));
+    await rt.close();
+    const left = MemoryStore.open(dir.copy());
+    expect(left.volumesSync()).toContain(g.local); // the drop failed: its records are still there
+    left.closeSync();
+
+    const reopened = await Runtime.open({ store: MemoryStore.open(dir), catalog });
+    await reopened.storeUpkeep();
+    const store = MemoryStore.open(dir.copy());
+    expect(store.volumesSync()).toEqual([kept.local]);
+    expect(dir.totalBytes).toBeLessThan(6 * PAGE + 4096);
+    expect(reopened.graftReader(kept.local).readPage(PageIdx.parse(2))).toEqual(new Uint8Array(PAGE).fill(9));
+  });
+});
+
+/** A device whose graft "main" pushed one commit (pages 1-3). */
+async function pushedOnce() {
+  const remote = new MemoryRemote();
+  const dir = new MemoryDirectory();
+  const catalog = new MemoryCatalog();
+  const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog, remote });
+  const g = await rt.tagOpen('main');
+  write(rt, g.local, 1, 3, 1);
+  await rt.graftPush(g.local);
+  return { remote, dir, catalog, rt, g };
+}
+
+describe('a salvaged store and the catalog agree', () => {
+  it('remote commits lost to salvage: the graft is not in-sync over a commit it lacks; its snapshot reads after a pull restores them', async () => {
+    const { remote, dir, catalog, rt, g } = await pushedOnce();
+    const journalBefore = (dir.journals[0].getSize() > 0 ? dir.journals[0] : dir.journals[1]).getSize();
+    write(rt, g.local, 2, 3, 50);
+    await rt.graftPush(g.local);
+    expect(rt.graftStatus(g.local).state).toBe('in-sync');
+    await rt.close();
+    // Lose everything the second commit and push wrote to the journal.
+    const cut = dir.copy();
+    (cut.journals[0].getSize() > 0 ? cut.journals[0] : cut.journals[1]).truncate(journalBefore);
+    const lost: unknown[] = [];
+    const store = MemoryStore.open(cut, { salvage: true, onSalvaged: (i) => lost.push(i) });
+    expect(lost).toHaveLength(1);
+    const salvaged = await Runtime.open({ store, catalog }); // offline: no remote to fetch from
+    const status = salvaged.graftStatus(g.local);
+    expect(status.remoteLsn).toBe(1); // the sync point moved back to the remote commit still held
+    expect(status.state).toBe('in-sync');
+    expect(salvaged.graftReader(g.local).readPage(PageIdx.parse(2))).toEqual(new Uint8Array(PAGE).fill(3));
+    await salvaged.close();
+
+    const online = await Runtime.open({ store: MemoryStore.open(cut), catalog, remote });
+    await online.graftFetch(g.local);
+    expect(online.graftStatus(g.local).state).toBe('behind');
+    expect((await online.graftPull(g.local)).outcome).toBe('pulled');
+    expect(online.graftReader(g.local).readPage(PageIdx.parse(2))).toEqual(new Uint8Array(PAGE).fill(52));
+  });
+
+  it('local commits lost to salvage below the push watermark: new commits are not hidden under it', async () => {
+    const { remote, dir, catalog, rt, g } = await pushedOnce();
+    await rt.close();
+    // Only the journal header is left: every commit, local and remote, is lost; the catalog still says pushed up to 1.
+    const cut = dir.copy();
+    (cut.journals[0].getSize() > 0 ? cut.journals[0] : cut.journals[1]).truncate(20);
+    const salvaged = await Runtime.open({ store: MemoryStore.open(cut, { salvage: true }), catalog });
+    expect(salvaged.graftStatus(g.local)).toMatchObject({ state: 'in-sync', localWatermark: undefined, remoteLsn: undefined });
+    write(salvaged, g.local, 1, 1, 90);
+    expect(salvaged.graftStatus(g.local)).toMatchObject({ state: 'ahead', ahead: 1 });
+    expect(salvaged.graftReader(g.local).readPage(PageIdx.parse(1))).toEqual(new Uint8Array(PAGE).fill(91));
+  });
+});

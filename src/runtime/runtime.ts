@@ -17,6 +17,7 @@ import { pullGraft, type PullResult } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushOptions, type PushResult } from './jobs/push.ts';
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
+import { orphanVolumes, reconcileGraft } from './reconcile.ts';
 import { logOp } from './op-log.ts';
 import { VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
@@ -110,8 +111,35 @@ export class Runtime {
       const { tags, grafts } = await options.catalog.load();
       return new Runtime(options, new Map(tags), new Map(grafts.map((g) => [g.local, g])));
     });
+    await rt.#reconcileWithStore();
     await rt.recoverPendingCommits();
     return rt;
+  }
+
+  /**
+   * Brings the catalog in line with the store (see reconcile.ts): grafts naming commits a salvage
+   * dropped are moved back onto what is held, and volumes no graft names (a delete whose data drop hit
+   * a full disk) are dropped now. A drop that fails again waits for the next open.
+   */
+  async #reconcileWithStore(): Promise<void> {
+    for (const graft of [...this.#grafts.values()]) {
+      const fixed = reconcileGraft(graft, this.#store.latestLsnSync(graft.local), this.#store.latestLsnSync(graft.remote));
+      if (!fixed) continue;
+      logger.warn('graft {graft} named commits the local store no longer holds (salvaged): sync point {from} is now {to}', {
+        graft: graft.local, from: JSON.stringify(graft.sync ?? null), to: JSON.stringify(fixed.sync ?? null),
+      });
+      await this.#catalog.putGraft(fixed);
+      this.#grafts.set(fixed.local, fixed);
+    }
+    const orphans = orphanVolumes(this.#store.volumesSync(), [...this.#grafts.values()]);
+    for (const volume of orphans) {
+      try {
+        this.#store.dropVolumeSync(volume);
+      } catch (e) {
+        logger.warn('dropping volume {volume}, which no graft names, failed: {message}', { volume, message: (e as Error).message });
+      }
+    }
+    if (orphans.length > 0) this.#scheduleUpkeep();
   }
 
   // ── Tags ────────────────────────────────────────────────────────────────────────────────
@@ -227,8 +255,8 @@ export class Runtime {
       this.#grafts.delete(vid);
       for (const [tag, target] of this.#tags) if (target === vid) this.#tags.delete(tag);
       // The delete is done (the catalog no longer names the graft); dropping its data only gives space
-      // back. On a full disk that drop can fail: the delete still stands, local GC reclaims the pages,
-      // and only the volumes' commit records stay behind.
+      // back. On a full disk that drop can fail: the delete still stands, and the next open drops the
+      // volumes no graft names.
       const remoteInUse = [...this.#grafts.values()].some((g) => g.remote === graft.remote || g.local === graft.remote);
       for (const volume of remoteInUse ? [graft.local] : [graft.local, graft.remote]) {
         try {

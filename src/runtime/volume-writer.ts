@@ -61,6 +61,16 @@ export class VolumeWriter {
     if (pageIdx > this.#pageCount) this.#pageCount = PageCount.parse(pageIdx);
   }
 
+  /**
+   * Like writePage, but keeps `page` itself instead of a copy: the caller hands it over and never
+   * changes it again. An import passes views of the file it was given, so it holds no second copy.
+   */
+  adoptPage(pageIdx: PageIdx, page: Page): void {
+    this.#checkOpen();
+    this.#pages.set(pageIdx, page);
+    if (pageIdx > this.#pageCount) this.#pageCount = PageCount.parse(pageIdx);
+  }
+
   /** Sets the volume's size; pages past it are hidden (and read as zeros if the volume grows again). */
   softTruncate(pageCount: PageCount): void {
     this.#checkOpen();
