@@ -16,6 +16,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   presign: ['core'],
   runtime: ['core', 'local', 'remote'],
   vfs: ['core', 'runtime'],
+  protocol: ['core', 'runtime', 'vfs'],
   client: ['core'],
   // Bindings to other libraries: glue on the client's API.
   drizzle: ['client'],

@@ -6,7 +6,7 @@ import { MemoryRemote } from '../src/remote/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { ChangeEvent, Row, SyncStatusEvent, Wire, WorkerConfig } from './protocol.ts';
+import type { ChangeEvent, Row, SyncStatusEvent, Wire, WorkerConfig } from '../src/protocol/index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {

@@ -19,7 +19,7 @@ import { runPragma } from './pragmas.ts';
 import type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
   SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
-} from './protocol.ts';
+} from '../src/protocol/index.ts';
 import { Rebases } from './rebase.ts';
 import { Session, type CheckoutVolume, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';

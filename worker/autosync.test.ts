@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ScionError } from '../src/core/index.ts';
 import { Autosync, backoffMs, AUTOSYNC_DEFAULTS, type Clock, type SyncRound } from './autosync.ts';
 import { BrowserNetwork } from './network.ts';
-import type { SyncStatusEvent } from './protocol.ts';
+import type { SyncStatusEvent } from '../src/protocol/index.ts';
 
 /** A clock whose timers run only when the test advances time. */
 class FakeClock implements Clock {

@@ -1,7 +1,7 @@
 // Autosync: pull then push on an interval and soon after local commits, paused while offline, with
 // exponential backoff after failures. One loop per database name; status goes out as events.
 import { ScionError } from '../src/core/index.ts';
-import type { AutosyncOptions, SyncStatusEvent } from './protocol.ts';
+import type { AutosyncOptions, SyncStatusEvent } from '../src/protocol/index.ts';
 
 /** What one sync round did. `busy`: skipped because a write transaction is open; retried soon. */
 export interface SyncRound {

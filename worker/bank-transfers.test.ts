@@ -7,7 +7,7 @@ import { ScionError } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { Wire } from './protocol.ts';
+import type { Wire } from '../src/protocol/index.ts';
 
 const value = <T>(w: Wire<T>): T => {
   if (!w.ok) throw ScionError.fromWire(w.error);

@@ -5,7 +5,7 @@ export type {
   AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
   NetworkEvent, OpenOptions, PageMap, PageMapState, PullResult, PushResult, ReadStats, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, CursorStart, SqlOptions, SqlValue, StatementInfo, SqlParam, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo,
   StoreEvent, VfsStats, Wire, WorkerConfig, WorkerInfo,
-} from './protocol.ts';
+} from '../src/protocol/index.ts';
 export type { DeleteResult } from './delete-database.ts';
 export type { CheckoutVolume } from './session.ts';
 export type { WorkerLoadFailed } from './load-failure.ts';

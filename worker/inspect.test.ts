@@ -5,7 +5,7 @@ import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, t
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { NetworkEvent, PageMap, SyncStatusEvent, Wire } from './protocol.ts';
+import type { NetworkEvent, PageMap, SyncStatusEvent, Wire } from '../src/protocol/index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {

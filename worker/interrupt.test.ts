@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { ScionError } from '../src/core/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { Wire } from './protocol.ts';
+import type { Wire } from '../src/protocol/index.ts';
 
 const RUNAWAY = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c';
 

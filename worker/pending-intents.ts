@@ -4,7 +4,7 @@
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { ScionError } from '../src/core/index.ts';
 import { openScionDb } from '../src/vfs/index.ts';
-import type { Row } from './protocol.ts';
+import type { Row } from '../src/protocol/index.ts';
 import type { Connection, Session } from './session.ts';
 import { runSql } from './sql-errors.ts';
 

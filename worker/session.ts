@@ -12,7 +12,7 @@ import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
   ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
-} from './protocol.ts';
+} from '../src/protocol/index.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
 import { mayWrite, normalizeParams } from './sql-text.ts';

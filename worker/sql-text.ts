@@ -1,6 +1,6 @@
 // SQL text helpers for the worker: the graft_* pragma statement form, and named-parameter keys.
 import { ScionError } from '../src/core/index.ts';
-import type { SqlParams } from './protocol.ts';
+import type { SqlParams } from '../src/protocol/index.ts';
 
 /** The pragmas the worker runs itself (they are asynchronous, or answer with structured rows). */
 export const GRAFT_PRAGMAS = [

@@ -2,7 +2,7 @@
 // kept for reuse, and cursors that hand a large result over in batches.
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ScionError } from '../src/core/index.ts';
-import type { ResultSet, SqlParams, SqlValue, StatementInfo } from './protocol.ts';
+import type { ResultSet, SqlParams, SqlValue, StatementInfo } from '../src/protocol/index.ts';
 import { stripLiterals } from './sql-text.ts';
 
 /** Prepared statements of one connection, by SQL text; the least recently used are finalized past the capacity. */

@@ -1,7 +1,7 @@
 // Test support for the worker's tests: unwrapping Wire envelopes.
 import { expect } from 'vitest';
 import { ScionError, type ErrorCode } from '../src/core/index.ts';
-import type { Wire } from './protocol.ts';
+import type { Wire } from '../src/protocol/index.ts';
 
 /** The value of a successful envelope; a failed one throws its ScionError. */
 export const value = <T>(w: Wire<T>): T => {

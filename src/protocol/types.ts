@@ -1,7 +1,7 @@
 // The worker ↔ client protocol: plain, structured-clone-safe data. src/client imports these as types only.
-import type { ErrorWire } from '../src/core/index.ts';
-import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../src/runtime/index.ts';
-import type { VfsStats } from '../src/vfs/index.ts';
+import type { ErrorWire } from '../core/index.ts';
+import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../runtime/index.ts';
+import type { VfsStats } from '../vfs/index.ts';
 
 /** Every worker answer: a value, or the error as data (comlink's own error path drops `code` and `details`). */
 export type Wire<T> = { ok: true; value: T } | { ok: false; error: ErrorWire };

@@ -1,0 +1,2 @@
+// The worker ↔ client protocol: what both sides of the worker boundary agree on. Types only.
+export type * from './types.ts';
