@@ -4,14 +4,14 @@
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { isScionError, LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
-import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/runtime/index.ts';
+import type { Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
+  ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from '../src/protocol/index.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
@@ -23,8 +23,6 @@ import { tablesRead, WrittenTables } from './table-changes.ts';
 const logger = getLogger(['scion', 'worker']);
 
 /** A checkout: which log the LSN counts in. `local`: the graft's own commits; `remote`: the shared remote log. */
-export type CheckoutVolume = 'local' | 'remote';
-
 /** One SQLite connection of one client database. */
 export interface Connection {
   readonly handle: number;

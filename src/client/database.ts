@@ -3,8 +3,8 @@ import * as Comlink from 'comlink';
 import { isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
-  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
-} from '../../worker/index.ts';
+  PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, ScionWorkerApi,
+} from '../protocol/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 import {
@@ -55,7 +55,7 @@ export interface WatchOptions {
 
 /** How a Database reaches its worker (one per Scion instance). */
 export interface DatabaseLink {
-  readonly api: Comlink.Remote<WorkerApi>;
+  readonly api: Comlink.Remote<ScionWorkerApi>;
   /** Rejects if the worker dies, so calls fail instead of hanging. */
   call<T>(request: Promise<Wire<T>>): Promise<T>;
   /** Cancel tokens of every SQL call under way on this worker (Scion.close cancels them). */

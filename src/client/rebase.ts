@@ -5,7 +5,7 @@
 // fails goes to the app's onConflict; stopping (the default) discards the scratch database and leaves
 // the database diverged as it was, so nothing is lost.
 import { isScionError, ScionError, type ErrorCode, type ErrorWire } from '../core/index.ts';
-import type { RebaseBase, RebaseStart, Row, SqlParams } from '../../worker/index.ts';
+import type { RebaseBase, RebaseStart, Row, SqlParams } from '../protocol/index.ts';
 import type { Transaction } from './database.ts';
 import { classifySql } from './sql-kind.ts';
 import {

@@ -3,14 +3,14 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { DatabaseInfo, DatabaseStatus, TagInfo, Wire, WorkerApi, WorkerInfo } from '../../worker/index.ts';
+import type { DatabaseInfo, DatabaseStatus, TagInfo, Wire, ScionWorkerApi, WorkerInfo } from '../protocol/index.ts';
 import {
   CONNECTIONLESS, isCallbackToken, type BeginResult, type Channel, type Claim, type ClaimOutcome, type Locks, type ToHost, type ToTab, tabNames,
 } from './tab-protocol.ts';
 
 const logger = getLogger(['scion', 'client', 'tabs']);
 
-type Api = Comlink.Remote<WorkerApi>;
+type Api = Comlink.Remote<ScionWorkerApi>;
 type AnyCall = (...args: unknown[]) => Promise<Wire<unknown>>;
 
 /** Only the leader starts and stops the worker. */

@@ -7,7 +7,7 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, WorkerApi } from '../../worker/index.ts';
+import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, ScionWorkerApi } from '../protocol/index.ts';
 import type { CancelToken } from './call-limits.ts';
 import type { DatabaseLink } from './database.ts';
 import { sameValue } from './same-value.ts';
@@ -105,7 +105,7 @@ function deferred(): Deferred {
 }
 
 export class TabLink implements DatabaseLink {
-  readonly api: Comlink.Remote<WorkerApi>;
+  readonly api: Comlink.Remote<ScionWorkerApi>;
   readonly running = new Set<CancelToken>();
   readonly #tab: string;
   #transport: Transport | undefined;
@@ -133,7 +133,7 @@ export class TabLink implements DatabaseLink {
         if (typeof key !== 'string' || key === 'then') return undefined;
         return (...args: unknown[]) => this.request(key, args);
       },
-    }) as Comlink.Remote<WorkerApi>;
+    }) as Comlink.Remote<ScionWorkerApi>;
   }
 
   /** The leader this tab talks to now. */
@@ -193,7 +193,7 @@ export class TabLink implements DatabaseLink {
 
   // ── Requests ────────────────────────────────────────────────────────────────────────────
 
-  /** What `api.<method>(...args)` does: the WorkerApi call, made on the current leader. */
+  /** What `api.<method>(...args)` does: the ScionWorkerApi call, made on the current leader. */
   request(method: string, args: unknown[]): Promise<Wire<unknown>> {
     const run = async (): Promise<Wire<unknown>> => {
       if (this.#stopped) throw this.#stopped;

@@ -1,7 +1,5 @@
 // The worker ↔ client protocol: plain, structured-clone-safe data. src/client imports these as types only.
-import type { ErrorWire } from '../core/index.ts';
-import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../runtime/index.ts';
-import type { VfsStats } from '../vfs/index.ts';
+import type { ErrorWire, LSN, VolumeId } from '../core/index.ts';
 
 /** Every worker answer: a value, or the error as data (comlink's own error path drops `code` and `details`). */
 export type Wire<T> = { ok: true; value: T } | { ok: false; error: ErrorWire };
@@ -125,7 +123,71 @@ export interface DatabaseStatus extends GraftStatus {
   hasRemote: boolean;
 }
 
-export type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats, VfsStats };
+/** Where a graft stands against its remote, as data (JSON-safe). */
+export interface GraftStatus {
+  readonly local: VolumeId;
+  readonly remote: VolumeId;
+  /** Newest local LSN, if any local commit exists. */
+  readonly localLsn: LSN | undefined;
+  /** Local LSNs ≤ this have been pushed. */
+  readonly localWatermark: LSN | undefined;
+  /** The remote LSN the graft is attached to (its sync point). */
+  readonly remoteLsn: LSN | undefined;
+  /** Newest remote LSN fetched so far; ≥ remoteLsn. */
+  readonly remoteLatest: LSN | undefined;
+  /** Local commits not yet pushed. */
+  readonly ahead: number;
+  /** Fetched remote commits not yet pulled. */
+  readonly behind: number;
+  readonly state: 'in-sync' | 'ahead' | 'behind' | 'diverged';
+  /** A push whose outcome is not yet known; resolved by the next push or pull. */
+  readonly pendingPush: { readonly local: LSN; readonly remote: LSN } | undefined;
+}
+
+/** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
+export type PushResult =
+  | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+/** How a pull ended; divergence is an outcome, as for a push. */
+export type PullResult =
+  | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+/** A hydration's progress: frames fetched so far of those the snapshot needs. */
+export interface HydrateProgress {
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  readonly bytes: number;
+}
+
+/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
+export interface ReadStats {
+  /** Reads the VFS asked for that were not local. */
+  pagesMissed: number;
+  framesFetched: number;
+  pagesFetched: number;
+  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
+  bytesFetched: number;
+  /** Every byte uploaded: segments, commit records, latest hints. */
+  bytesUploaded: number;
+  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
+  requests: number;
+}
+
+/** Counters of the VFS since it was installed. */
+export interface VfsStats {
+  /** xRead calls on database files. */
+  readonly xReads: number;
+  /** Pages SQLite read from the volume. */
+  readonly pagesRead: number;
+  /** Of those, pages that were not held locally and were fetched (each one ranged GET). */
+  readonly pagesMissed: number;
+  /** Extra frames fetched ahead of a miss by the read oracle. */
+  readonly readAheadFrames: number;
+}
 
 export interface FetchResult {
   /** Newest remote LSN known after the fetch (undefined: the remote volume has no commits). */

@@ -1,20 +1,8 @@
 import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
+import type { ReadStats } from '../protocol/index.ts';
 import type { Remote } from '../remote/index.ts';
 
-/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
-export interface ReadStats {
-  /** Reads the VFS asked for that were not local. */
-  pagesMissed: number;
-  framesFetched: number;
-  pagesFetched: number;
-  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
-  bytesFetched: number;
-  /** Every byte uploaded: segments, commit records, latest hints. */
-  bytesUploaded: number;
-  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
-  requests: number;
-}
 
 export const emptyReadStats = (): ReadStats => ({ pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0, bytesUploaded: 0, requests: 0 });
 

@@ -3,4 +3,4 @@ export { openScionDb, withVfsErrors } from './open-db.ts';
 export { SCION_VERSION } from './pragmas.ts';
 export { RESULT_CODE } from './result-codes.ts';
 export { installScionVfs } from './scion-vfs.ts';
-export type { ScionVfs, ScionVfsOptions, VfsStats } from './scion-vfs.ts';
+export type { ScionVfs, ScionVfsOptions } from './scion-vfs.ts';

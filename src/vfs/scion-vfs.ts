@@ -1,22 +1,13 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ScionError, Tag, type Snapshot } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
+import type { VfsStats } from '../protocol/index.ts';
 import { MemoryFile } from './memory-file.ts';
 import { answerPragma } from './pragmas.ts';
 import { ReadOracle } from './read-oracle.ts';
 import { RESULT_CODE } from './result-codes.ts';
 import { Lock, VolumeFile, type VfsShared } from './volume-file.ts';
 
-export interface VfsStats {
-  /** xRead calls on database files. */
-  readonly xReads: number;
-  /** Pages SQLite read from the volume. */
-  readonly pagesRead: number;
-  /** Of those, pages that were not held locally and were fetched (each one ranged GET). */
-  readonly pagesMissed: number;
-  /** Extra frames fetched ahead of a miss by the read oracle. */
-  readonly readAheadFrames: number;
-}
 
 export interface ScionVfs {
   /** The registered VFS name: open databases with `{ vfs: name }`. */

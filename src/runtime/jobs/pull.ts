@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import type { LSN, VolumeId } from '../../core/index.ts';
+import type { PullResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
@@ -8,10 +9,6 @@ import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
-export type PullResult =
-  | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
-  | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
 
 /**
  * Fetches the remote log and fast-forwards the sync point to its latest commit. No commit or page

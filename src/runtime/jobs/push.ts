@@ -3,6 +3,7 @@ import {
   assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
+import type { PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
@@ -11,11 +12,6 @@ import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
-/** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
-export type PushResult =
-  | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
-  | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
 
 export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
 
