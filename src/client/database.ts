@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { isScionError, ScionError } from '../core/index.ts';
+import { classifySql, isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult,
   PageMap, PullResult, PushResult, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, ScionWorkerApi,
@@ -10,7 +10,6 @@ import { Gate } from './gate.ts';
 import {
   intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
 } from './rebase.ts';
-import { classifySql } from './sql-kind.ts';
 import { startLiveQuery, type LiveSink } from './live-query.ts';
 import { Statement } from './statement.ts';
 
