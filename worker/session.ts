@@ -3,7 +3,7 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, LSN, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import { isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
@@ -15,7 +15,7 @@ import type {
 } from '../src/protocol/index.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
 import { runSql } from './sql-errors.ts';
-import { mayWrite, normalizeParams } from './sql-text.ts';
+import { normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
 import { tablesRead, WrittenTables } from './table-changes.ts';
