@@ -106,6 +106,10 @@ describe('SQL through the worker API', () => {
     await d.exec(h, 'INSERT INTO t VALUES (1)');
     const syntax = await failure(d.api.exec(h, 'SELEC 1'), 'InvalidInput');
     expect(syntax.details).toMatchObject({ sqlite: 'SQLITE_ERROR' });
+    await d.exec(h, 'BEGIN');
+    const nested = await failure(d.api.exec(h, 'BEGIN IMMEDIATE'), 'InvalidInput');
+    expect(nested.details).toMatchObject({ sqlite: 'SQLITE_ERROR', transactionOpen: true });
+    await d.exec(h, 'ROLLBACK');
     const unique = await failure(d.api.exec(h, 'INSERT INTO t VALUES (1)'), 'InvalidInput');
     expect(unique.details).toMatchObject({ sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
     await failure(d.api.query(h, 'SELECT :nope', { other: 1 }), 'InvalidInput');

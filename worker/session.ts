@@ -3,7 +3,7 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import { classifySql, isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
@@ -226,6 +226,11 @@ export class Session {
     // A write outside a transaction waits while another connection writes; inside one, it holds the lock
     // already, or (a deferred transaction) it would wait on the transaction it started from.
     const waits = !conn.checkout && this.#txnState(conn) === 0 && mayWrite(sql);
+    if (classifySql(sql).kind === 'begin' && this.sqlite3.capi.sqlite3_get_autocommit(conn.db) === 0) {
+      throw new ScionError('InvalidInput', `A transaction is already open on this connection of "${conn.name}": commit or roll it back before BEGIN.`, {
+        sqlite: 'SQLITE_ERROR', transactionOpen: true,
+      });
+    }
     const endTurn = waits ? await this.#writers.turn(conn.name, conn.handle, conn.busyTimeoutMs) : undefined;
     try {
       return await this.#locks.run(conn.name, () => this.#limited(conn, options, () =>

@@ -234,7 +234,7 @@ export class Host {
       if (!begun.ok) {
         release();
         // The app opened a transaction itself (an opaque text): run the statement as it is, untracked.
-        if (m.first && /within a transaction/i.test(begun.error.message)) {
+        if (m.first && begun.error.details?.transactionOpen === true) {
           const result = await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params, m.first.options);
           return { ok: true, value: { begun: undefined, lsn: 0, graft: '', result, untracked: true } };
         }
