@@ -6,7 +6,7 @@ import { ScionError } from '../src/core/index.ts';
 import { openScionDb } from '../src/vfs/index.ts';
 import type { Row } from '../src/protocol/index.ts';
 import type { Connection, Session } from './session.ts';
-import { runSql } from './sql-errors.ts';
+import { runSql } from '../src/vfs/index.ts';
 
 const SELECT_INTENTS = 'SELECT id, seq, mutator, args, statements FROM _scion_intent ORDER BY seq';
 

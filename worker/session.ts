@@ -14,7 +14,7 @@ import type {
   ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from '../src/protocol/index.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
-import { runSql } from './sql-errors.ts';
+import { runSql } from '../src/vfs/index.ts';
 import { normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';

@@ -1,6 +1,7 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, ScionError, type ErrorCode } from '../src/core/index.ts';
-import { withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
+import { isScionError, ScionError, type ErrorCode } from '../core/index.ts';
+import { withVfsErrors } from './open-db.ts';
+import type { ScionVfs } from './scion-vfs.ts';
 
 /** SQLite primary result codes (sqlite3.h) → Scion codes, for errors the VFS did not explain. */
 const BY_PRIMARY: Readonly<Record<number, ErrorCode>> = {
