@@ -5,7 +5,7 @@ import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { classifySql, isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
-import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
+import { openScionDb, withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -14,7 +14,6 @@ import type {
   ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from '../src/protocol/index.ts';
 import { normalizeSqliteFile, readSqliteFile, writeSqliteFile } from './sqlite-file.ts';
-import { runSql } from '../src/vfs/index.ts';
 import { normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
@@ -521,7 +520,7 @@ export class Session {
   }
 
   #sql<T>(run: () => T): T {
-    return runSql(this.sqlite3, this.vfs, run);
+    return withVfsErrors(this.vfs, run);
   }
 
   /** 0 none, 1 read, 2 write (sqlite3_txn_state). */

@@ -13,6 +13,8 @@ export interface ScionVfs {
   /** The registered VFS name: open databases with `{ vfs: name }`. */
   readonly name: string;
   readonly runtime: Runtime;
+  /** The SQLite instance the VFS is registered in. */
+  readonly sqlite3: Sqlite3Static;
   /** The typed error behind the last failed VFS callback, which SQLite reports only as a result code. */
   takeLastError(): ScionError | undefined;
   stats(): VfsStats;
@@ -274,6 +276,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
   return {
     name,
     runtime,
+    sqlite3,
     takeLastError() {
       const e = lastError;
       lastError = undefined;
