@@ -3,7 +3,7 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { classifySql, isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
+import { classifySql, Graft, isScionError, LSN, mayWrite, ScionError, Snapshot, Tag, VolumeId } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { openScionDb, withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
@@ -371,17 +371,12 @@ export class Session {
     if (volume !== 'local') throw new ScionError('InvalidInput', `checkout volume must be "local" or "remote", not ${JSON.stringify(volume)}.`);
     const own = this.runtime.volumeCheckout(graft.local, at);
     if (!graft.sync) return { volume, lsn: at, snapshot: own };
-    const watermark = graft.sync.localWatermark ?? 0;
-    if (at <= watermark) {
+    if (!Graft.unpushed(graft, at)) {
       throw new ScionError('InvalidInput', `Local LSN ${at} of "${name}" has been pushed; its state is in the remote log. Check out a remote LSN instead (remote is at ${graft.sync.remote}).`, {
         name, lsn: at, remoteLsn: graft.sync.remote,
       });
     }
-    const snapshot: Snapshot = {
-      pageCount: own.pageCount,
-      path: [{ vid: graft.local, start: LSN.next(graft.sync.localWatermark), end: at }, { vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote }],
-    };
-    return { volume, lsn: at, snapshot };
+    return { volume, lsn: at, snapshot: { pageCount: own.pageCount, path: Graft.path(graft, at) } };
   }
 
   /** Replaces the database's content with a plain SQLite file, as one local commit. */

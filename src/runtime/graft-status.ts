@@ -1,11 +1,11 @@
-import type { Graft, LSN } from '../core/index.ts';
+import { Graft, type LSN } from '../core/index.ts';
 import type { GraftStatus } from '../protocol/index.ts';
 
 
 /** Pure: the status of `graft` given the newest local and fetched-remote LSNs held locally. */
 export function graftStatus(graft: Graft, localLatest: LSN | undefined, remoteLatest: LSN | undefined): GraftStatus {
-  const ahead = (localLatest ?? 0) - (graft.sync?.localWatermark ?? 0);
-  const behind = (remoteLatest ?? 0) - (graft.sync?.remote ?? 0);
+  const ahead = Graft.ahead(graft, localLatest);
+  const behind = Graft.behind(graft, remoteLatest);
   return {
     local: graft.local,
     remote: graft.remote,

@@ -252,19 +252,9 @@ export class Runtime {
    */
   graftSnapshot(vid: VolumeId): Snapshot {
     const graft = this.mustGetGraft(vid);
-    const path: { vid: VolumeId; start: LSN; end: LSN }[] = [];
-    let pageCount: PageCount | undefined;
-    const localLatest = this.#store.latestLsnSync(graft.local);
-    const watermark = graft.sync?.localWatermark ?? 0;
-    if (localLatest !== undefined && localLatest > watermark) {
-      path.push({ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end: localLatest });
-      pageCount = this.#mustGetCommit(graft.local, localLatest).pageCount;
-    }
-    if (graft.sync) {
-      path.push({ vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote });
-      pageCount ??= this.#mustGetCommit(graft.remote, graft.sync.remote).pageCount;
-    }
-    return { pageCount: pageCount ?? PageCount.ZERO, path };
+    const path = Graft.path(graft, this.#store.latestLsnSync(graft.local));
+    const head = path[0];
+    return { pageCount: head ? this.#mustGetCommit(head.vid, head.end).pageCount : PageCount.ZERO, path };
   }
 
   graftReader(vid: VolumeId): VolumeReader {

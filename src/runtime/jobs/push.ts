@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
-  type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
+  Graft, type Deflate, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -197,8 +197,8 @@ function diverged(ctx: JobContext, vid: VolumeId): PushResult {
   const graft = ctx.mustGetGraft(vid);
   return {
     outcome: 'diverged',
-    ahead: (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0),
-    behind: (ctx.store.latestLsnSync(graft.remote) ?? 0) - (graft.sync?.remote ?? 0),
+    ahead: Graft.ahead(graft, ctx.store.latestLsnSync(graft.local)),
+    behind: Graft.behind(graft, ctx.store.latestLsnSync(graft.remote)),
     waysOut: DIVERGED_WAYS_OUT,
   };
 }
