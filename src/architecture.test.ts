@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   remote: ['core'],
   presign: ['core'],
   runtime: ['core', 'protocol', 'local', 'remote'],
-  vfs: ['core', 'protocol', 'runtime'],
+  vfs: ['core', 'protocol', 'local', 'runtime'],
   protocol: ['core'],
   client: ['core', 'protocol'],
   // Bindings to other libraries: glue on the client's API.

@@ -2,7 +2,7 @@ import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ScionError, Tag, type Snapshot } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { VfsStats } from '../protocol/index.ts';
-import { MemoryFile } from './memory-file.ts';
+import { MemoryFile } from '../local/index.ts';
 import { answerPragma } from './pragmas.ts';
 import { ReadOracle } from './read-oracle.ts';
 import { RESULT_CODE } from './result-codes.ts';
@@ -96,7 +96,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     xRead(pFile: Pointer, pDest: Pointer, n: number, offset: bigint | number): CallbackResult {
       try {
         const dest = heap(Number(pDest), n);
-        const got = volume(pFile)?.read(dest, Number(offset)) ?? memory(pFile).read(dest, Number(offset));
+        const got = volume(pFile)?.read(dest, Number(offset)) ?? memory(pFile).read(dest, { at: Number(offset) });
         if (got < n) {
           heap(Number(pDest), n).fill(0, got);
           return capi.SQLITE_IOERR_SHORT_READ;
@@ -112,7 +112,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
         const src = heap(Number(pSrc), n).slice();
         const v = volume(pFile);
         if (v) v.write(src, Number(offset));
-        else memory(pFile).write(src, Number(offset));
+        else memory(pFile).write(src, { at: Number(offset) });
         return 0;
       } catch (e) {
         return fail(e);
@@ -134,7 +134,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     },
     xFileSize(pFile: Pointer, pSize: Pointer): CallbackResult {
       try {
-        const size = volume(pFile)?.size() ?? memory(pFile).size;
+        const size = volume(pFile)?.size() ?? memory(pFile).getSize();
         wasm.poke64(pSize, BigInt(size));
         return 0;
       } catch (e) {
