@@ -7,7 +7,7 @@
 // every tab re-creates its connections there and settles the calls that were under way (tab-link.ts).
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { ScionError } from '../core/index.ts';
+import { backoffMs, ScionError } from '../core/index.ts';
 import type { ScionWorkerApi, WorkerConfig, WorkerInfo } from '../protocol/index.ts';
 import { Host, type HostHooks } from './tab-host.ts';
 import { TabLink } from './tab-link.ts';
@@ -260,7 +260,7 @@ async function initWithRetry(
       const err = ScionError.fromWire(wire.error);
       if (err.code !== 'Forbidden' || cancelled() || performance.now() - started + delay > retry.giveUpMs) throw err;
       await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, retry.maxMs);
+      delay = backoffMs({ ...retry, jitter: 0 }, attempt, 0);
     }
   } finally {
     watch.stop();

@@ -32,3 +32,4 @@ export type { Deflate } from './segment.ts';
 export { groupBy } from './group-by.ts';
 export { classifySql, mayWrite, stripLiterals } from './sql-kind.ts';
 export type { SqlKind } from './sql-kind.ts';
+export { backoffMs } from './backoff.ts';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScionError, LSN, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
 import { PresignClient } from './presign-client.ts';
-import { backoffDelay, RETRY_DEFAULTS } from './retry.ts';
+import { RETRY_DEFAULTS } from './retry.ts';
 import { parseListing, S3Remote } from './s3-remote.ts';
 
 /*
@@ -124,12 +124,6 @@ describe('PresignClient', () => {
 });
 
 describe('helpers', () => {
-  it('backoff is full jitter, capped', () => {
-    expect(backoffDelay(RETRY_DEFAULTS, 0, () => 0.999)).toBeLessThan(100);
-    expect(backoffDelay(RETRY_DEFAULTS, 10, () => 0.999)).toBeLessThanOrEqual(2000);
-    expect(backoffDelay(RETRY_DEFAULTS, 3, () => 0)).toBe(0);
-  });
-
   it('listings drop the bucket prefix so keys match the layout', () => {
     const xml = `<ListBucketResult><Prefix>tenant/a/volumes/</Prefix><IsTruncated>true</IsTruncated>
       <Contents><Key>tenant/a/volumes/v1/log/0000000000000001</Key><LastModified>2026-11-24T04:00:00.000Z</LastModified><Size>42</Size></Contents>
