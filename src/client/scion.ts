@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type { DeleteResult, NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, ScionWorkerApi, WorkerConfig, WorkerInfo } from '../protocol/index.ts';
+import { unwrap } from '../protocol/index.ts';
 import { Database, Listeners, type DatabaseLink } from './database.ts';
 import { withAbsolutePresignUrl } from './presign-url.ts';
 import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
-import { unwrap } from './wire.ts';
 import { startModuleWorker, watchWorker } from './worker-failure.ts';
 
 export interface ScionOptions extends WorkerConfig {

@@ -8,11 +8,11 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { classifySql, ScionError } from '../core/index.ts';
 import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, ScionWorkerApi } from '../protocol/index.ts';
+import { unwrap } from '../protocol/index.ts';
 import type { CancelToken } from './call-limits.ts';
 import type { DatabaseLink } from './database.ts';
 import { sameValue } from './same-value.ts';
 import { CONNECTIONLESS, type BeginResult, type Claim, type ClaimOutcome, type ToHost, type ToTab } from './tab-protocol.ts';
-import { unwrap } from './wire.ts';
 
 const logger = getLogger(['scion', 'client', 'tabs']);
 

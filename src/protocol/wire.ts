@@ -1,5 +1,5 @@
 import { ScionError } from '../core/index.ts';
-import type { Wire } from '../protocol/index.ts';
+import type { Wire } from './types.ts';
 
 /** The worker's answer as a value, or its error rethrown as a ScionError with its code and details. */
 export function unwrap<T>(w: Wire<T>): T {
