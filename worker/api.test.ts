@@ -1,30 +1,18 @@
 import { readFileSync } from 'node:fs';
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LSN, RemoteKey, ScionError, VolumeId, type ErrorCode } from '../src/core/index.ts';
+import { LSN, RemoteKey, VolumeId } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { ChangeEvent, Row, SyncStatusEvent, Wire, WorkerConfig } from '../src/protocol/index.ts';
+import { failure, value } from './testing.ts';
+import type { ChangeEvent, Row, SyncStatusEvent, WorkerConfig } from '../src/protocol/index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   sqlite3 = await sqlite3InitModule();
 });
-
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
-
-async function failure<T>(w: Promise<Wire<T>>, code: ErrorCode): Promise<ScionError> {
-  const r = await w;
-  expect(r.ok, `expected ${code}, got ${JSON.stringify(r)}`).toBe(false);
-  if (r.ok) throw new Error('unreachable');
-  expect(r.error.code, r.error.message).toBe(code);
-  return ScionError.fromWire(r.error);
-}
 
 /** A worker API in Node: memory stores, the given in-memory bucket. */
 async function device(remote?: MemoryRemote, network = new BrowserNetwork({}), config: WorkerConfig = {}) {

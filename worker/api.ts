@@ -19,6 +19,7 @@ import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DeleteResult, Listener, ScionWorkerApi, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
   SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from '../src/protocol/index.ts';
+import { failed } from '../src/protocol/index.ts';
 import { Rebases } from './rebase.ts';
 import { Session, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';
@@ -441,7 +442,7 @@ export async function wire<T>(fn: () => T | Promise<T>): Promise<Wire<T>> {
   } catch (e) {
     const err = ScionError.from(e);
     if (err.code === 'Internal') logger.error('{message}', { message: err.message, stack: (e as Error)?.stack });
-    return { ok: false, error: err.toWire() };
+    return failed(err);
   }
 }
 

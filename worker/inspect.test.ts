@@ -1,21 +1,18 @@
 // The worker calls the demo uses to show what sync does: network events, the offline switch, page maps.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
+import { RemoteKey, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
 import type { NetworkEvent, PageMap, SyncStatusEvent, Wire } from '../src/protocol/index.ts';
+import { value } from './testing.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   sqlite3 = await sqlite3InitModule();
 });
 
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
 const code = async (w: Promise<Wire<unknown>>) => {
   const r = await w;
   return r.ok ? 'ok' : r.error.code;
