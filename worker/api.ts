@@ -388,8 +388,7 @@ export class WorkerApi implements ScionWorkerApi {
   }
 
   #onRequest(e: RemoteRequestEvent, offline: boolean): void {
-    // S3Remote reports the URL's path (bucket and prefix first): keep the layout's key.
-    const key = e.key.replace(/^.*?(?=(?:volumes|segments)\/)/, '');
+    const key = e.key;
     // Format 2 keeps segments under their volume (volumes/{vid}/segments/{sid}), format 1 in segments/{sid}.
     const sid = /(?:^|\/)segments\/([0-9a-z]+)$/.exec(key)?.[1];
     if (e.method === 'GET' && (e.status === 200 || e.status === 206) && sid) this.#fetchedSegments.add(sid);

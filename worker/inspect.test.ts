@@ -32,12 +32,12 @@ async function device(bucket: MemoryRemote) {
   return { api, events, network };
 }
 
-/** The bucket's methods, each call reported (S3Remote reports the URL's path: bucket name first). */
+/** The bucket's methods, each call reported by its layout key, as S3Remote reports it. */
 function reporting(bucket: MemoryRemote, onRequest: (e: RemoteRequestEvent) => void): Remote {
   const report = (name: string, args: unknown[], result: unknown) => {
     const key = name === 'putSegment' ? RemoteKey.segment({ sid: args[1] as SegmentId, home: args[0] as VolumeId }) : name.includes('Segment') ? RemoteKey.segment(args[0] as SegmentAddress) : name.includes('Commit') ? RemoteKey.commit(args[0] as VolumeId, args[1] as LSN) : String(args[0]);
     const body = (name.startsWith('put') ? args.at(-2) : result) as Uint8Array | undefined;
-    onRequest({ method: name.startsWith('put') ? 'PUT' : 'GET', key: `/bucket/${key}`, status: result === undefined ? 404 : 200, bytes: body?.byteLength ?? 0, ms: 0, sync: name.endsWith('Sync') });
+    onRequest({ method: name.startsWith('put') ? 'PUT' : 'GET', key, status: result === undefined ? 404 : 200, bytes: body?.byteLength ?? 0, ms: 0, sync: name.endsWith('Sync') });
   };
   return new Proxy(bucket, {
     get(target, prop) {

@@ -50,8 +50,7 @@ class Counter {
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
-    // The synchronous miss path names the request by its URL path (`/bucket/volumes/…`): parse from the key's start.
-    this.byKind[RemoteKey.parse(e.key.slice(Math.max(0, e.key.search(/(volumes|segments)\//)))).kind]++;
+    this.byKind[RemoteKey.parse(e.key).kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();

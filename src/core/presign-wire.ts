@@ -1,5 +1,6 @@
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
+import { RemoteKey } from './remote-keys.ts';
 import { SegmentId } from './segment-id.ts';
 import { UploadBody } from './upload.ts';
 import { VolumeId } from './volume-id.ts';
@@ -65,6 +66,28 @@ export function presignOpKey(op: PresignOp): string {
     case 'listSegments':
     case 'listVolumes':
       return `${op.op}:${op.after ?? ''}`;
+  }
+}
+
+/** The layout key an op reads or writes, or the prefix it lists: what a bucket request is named by. */
+export function presignOpTarget(op: PresignOp): string {
+  switch (op.op) {
+    case 'getCommit':
+    case 'putCommit':
+      return RemoteKey.commit(op.vid, op.lsn);
+    case 'getLatest':
+    case 'putLatest':
+      return RemoteKey.latest(op.vid);
+    case 'getSegment':
+    case 'putSegment':
+    case 'deleteSegment':
+      return RemoteKey.segment({ sid: op.sid, home: op.vid });
+    case 'listLog':
+      return RemoteKey.logPrefix(op.vid);
+    case 'listSegments':
+      return RemoteKey.SEGMENTS_PREFIX;
+    case 'listVolumes':
+      return RemoteKey.VOLUMES_PREFIX;
   }
 }
 

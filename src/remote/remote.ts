@@ -33,6 +33,7 @@ export type PlannedRequest =
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
   readonly method: string;
+  /** The object's layout key (`volumes/{vid}/log/{lsn}`, …), or the prefix a listing reads. */
   readonly key: string;
   readonly status: number;
   readonly bytes: number;

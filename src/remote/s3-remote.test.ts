@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isScionError, LSN, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
+import { isScionError, LSN, RemoteKey, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
 import { PresignClient } from './presign-client.ts';
 import { RETRY_DEFAULTS } from './retry.ts';
 import { parseListing, S3Remote } from './s3-remote.ts';
@@ -57,6 +57,13 @@ describe('S3Remote', () => {
     script.set(path, [503, 500]);
     expect(new TextDecoder().decode(await remote().getCommit(vid, LSN.FIRST))).toBe('hello');
     expect(hits.get(path)).toBe(3);
+  });
+
+  it('reports each request by its layout key, not the URL it was signed as', async () => {
+    const keys: string[] = [];
+    const r = new S3Remote({ presign: { endpoint: `${base}/presign`, token: 't' }, onRequest: (e) => keys.push(e.key) });
+    await r.getCommit(vid, LSN.parse(3));
+    expect(keys).toEqual([RemoteKey.commit(vid, LSN.parse(3))]);
   });
 
   it('gives up after the configured attempts with RemoteUnavailable', async () => {

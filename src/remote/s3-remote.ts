@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { backoffMs, RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
+import { backoffMs, presignOpTarget, RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
@@ -132,11 +132,11 @@ export class S3Remote implements Remote {
   async #send(op: PresignOp, init: { body?: Uint8Array; range?: ByteRange }, options: RequestOptions = {}): Promise<Outcome> {
     // Signed before waiting for a slot: concurrent requests then share one presign round trip.
     await this.presign.sign([op], options);
+    const key = presignOpTarget(op);
     return this.#limit(async () => {
       let refused = false;
       for (let attempt = 0; ; attempt++) {
         const [req] = (await this.presign.sign([op], options)) as [PresignedRequest];
-        const key = new URL(req.url).pathname;
         const started = performance.now();
         let res: Response | undefined;
         try {
