@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 /*
- * The folders are the architecture (../shared/DESIGN.md): imports flow one way,
+ * The folders are the architecture (README, "Developing"): imports flow one way,
  * core ← local/remote ← runtime ← vfs ← worker ← client, and a folder is entered only through its index.ts.
  */
 const SRC = dirname(fileURLToPath(import.meta.url));

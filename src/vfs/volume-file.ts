@@ -63,10 +63,6 @@ export class VolumeFile {
     this.pinned = target.pinned;
   }
 
-  get lockLevel(): LockLevel {
-    return this.#lock;
-  }
-
   get hasWriter(): boolean {
     return this.#state.kind === 'writing';
   }
