@@ -51,7 +51,6 @@ export class VolumeFile {
   readonly #shared: VfsShared;
   readonly #oracle: ReadOracle;
   readonly #counter = new HeaderCounter();
-  #lock: LockLevel = Lock.None;
   #state: State = { kind: 'idle' };
   /** Ends local GC's hold on the read transaction's snapshot. */
   #releaseReader: (() => void) | undefined;
@@ -91,7 +90,6 @@ export class VolumeFile {
       this.#shared.writers.set(graft, this);
       this.#state = { kind: 'writing', view, writer, staged: false, touched: false };
     }
-    this.#lock = Math.max(this.#lock, level) as LockLevel;
     return 'ok';
   }
 
@@ -102,7 +100,6 @@ export class VolumeFile {
       this.#releaseReader = undefined;
       this.#state = { kind: 'idle' };
     }
-    this.#lock = Math.min(this.#lock, level) as LockLevel;
   }
 
   /** Bytes of the file as this connection sees it. */
