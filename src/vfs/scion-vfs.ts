@@ -3,7 +3,7 @@ import { ScionError, Tag, type Snapshot } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { VfsStats } from '../protocol/index.ts';
 import { MemoryFile } from '../local/index.ts';
-import { answerPragma } from './pragmas.ts';
+import { refusePragma } from './pragmas.ts';
 import { ReadOracle } from './read-oracle.ts';
 import { RESULT_CODE } from './result-codes.ts';
 import { Lock, VolumeFile, type VfsShared } from './volume-file.ts';
@@ -184,10 +184,10 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
             const p = wasm.peekPtr(Number(pArg) + i * pointerSize) as number;
             return p ? (wasm.cstrToJs(p) ?? undefined) : undefined;
           };
-          const answer = answerPragma(runtime, v, (arg(1) ?? '').toLowerCase(), arg(2));
-          if (!answer) return capi.SQLITE_NOTFOUND;
-          if (answer.text !== undefined) wasm.pokePtr(Number(pArg), wasm.allocCString(answer.text, false));
-          return answer.ok ? 0 : capi.SQLITE_ERROR;
+          const refusal = refusePragma((arg(1) ?? '').toLowerCase(), arg(2));
+          if (refusal === undefined) return capi.SQLITE_NOTFOUND;
+          wasm.pokePtr(Number(pArg), wasm.allocCString(refusal, false));
+          return capi.SQLITE_ERROR;
         }
         return capi.SQLITE_NOTFOUND;
       } catch (e) {
