@@ -45,10 +45,10 @@ export default defineConfig({
     rolldownOptions: { input: { demo: 'demo/index.html' } },
   },
   test: {
-    include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'e2e/bucket/**/*.test.ts', 'e2e/sim/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'tools/**/*.test.ts'],
     environment: 'node',
     // One S3 bucket for every test file that talks to a real bucket (inject('testBucket')).
-    globalSetup: ['e2e/bucket/vitest-setup.ts'],
+    globalSetup: ['tools/bucket/vitest-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 120_000,
   },

@@ -1,4 +1,4 @@
-// Benchmark sizes, from the environment. Full run (issue 7): `npm run bench`. Quick run while developing:
+// Benchmark sizes, from the environment. Full run: `npm run bench`. Quick run while developing:
 // `SCION_BENCH_QUICK=1 npm run bench` (5 MB dataset, 3 runs, a fifth of the OLTP work), whose results go to
 // bench/.data/ so they never replace the committed bench/results.json.
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ function positiveIntOf(name: string, raw: string): number {
 }
 
 const ops = positiveInt('SCION_BENCH_OPS', QUICK ? 2_000 : 10_000);
-// Issue 7 asks 10,000 single-row update transactions. opfs-sahpool (synchronous=FULL) spends ~10 ms on each on
+// The target is 10,000 single-row update transactions. opfs-sahpool (synchronous=FULL) spends ~10 ms on each on
 // this machine: 10,000 × 5 runs would be ~9 minutes for that one row, so the full run does 2,000 (the per-update
 // cost, hence the ratio, does not depend on the count). SCION_BENCH_UPDATES=10000 runs the issue's number.
 const updates = positiveInt('SCION_BENCH_UPDATES', QUICK ? 400 : 2_000);

@@ -1,4 +1,4 @@
-// Scion's peers side by side (issue 7): local OLTP (opfs-sahpool, :memory:) and cold reads of a remote issue-
+// Scion's peers side by side: local OLTP (opfs-sahpool, :memory:) and cold reads of a remote issue-
 // tracker database (whole-file download, HTTP range-read VFS with and without read-ahead). Every target listed
 // in bench/targets/index.ts takes part in the groups whose methods it implements; Scion's target plugs in there.
 // Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results

@@ -5,7 +5,8 @@
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { MemoryCatalog, MemoryStore } from '../src/local/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
-import { Runtime, VolumeReader, type ReadStats } from '../src/runtime/index.ts';
+import type { ReadStats } from '../src/protocol/index.ts';
+import { Runtime, VolumeReader } from '../src/runtime/index.ts';
 import { installScionVfs, openScionDb, planSqliteFrames } from '../src/vfs/index.ts';
 import { normalizeSqliteFile, writeSqliteFile } from '../worker/sqlite-file.ts';
 import { ensureDataset } from './dataset.ts';

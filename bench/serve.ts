@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer, type Plugin } from 'vite';
-import { startTestBucket, type TestBucketInfo } from '../e2e/bucket/index.ts';
+import { startTestBucket, type TestBucketInfo } from '../tools/bucket/index.ts';
 import { bearerTokens, createPresignHandler } from '../src/presign/index.ts';
 import { servePresign } from '../src/presign/node.ts';
 import { Link, NETWORK_PROFILES, startNetemProxy, type NetemProxy } from './netem-proxy.ts';

@@ -1,4 +1,4 @@
-// Storage over time (issue 10): a 1,000-row table, then single-row UPDATE transactions, each its own commit,
+// Storage over time: a 1,000-row table, then single-row UPDATE transactions, each its own commit,
 // in Scion (engine + VFS, automatic local GC as the DB worker runs it) and opfs-sahpool side by side. After each
 // step: the bytes the target keeps in OPFS, open-to-first-query in a new worker, and that worker's peak memory.
 // Assertions check data (row count and sum), never speed or size. Saves the `storage` section of bench/results.json.

@@ -6,13 +6,13 @@ import { makeRandom } from './random.ts';
 import type { Db } from './targets/index.ts';
 
 export interface OltpOptions {
-  /** Rows inserted; issue 7: 100,000. */
+  /** Rows inserted; the full run: 100,000. */
   rows: number;
-  /** Rows per insert transaction; issue 7: 1,000. */
+  /** Rows per insert transaction; the full run: 1,000. */
   batch: number;
-  /** Point selects; issue 7: 10,000. */
+  /** Point selects; the full run: 10,000. */
   ops: number;
-  /** Single-row update transactions; issue 7 asks 10,000, the full run does fewer (bench/config.ts). */
+  /** Single-row update transactions; the target is 10,000, the full run does fewer (bench/config.ts). */
   updates: number;
   /** Range scans of `scanRows` consecutive keys. */
   scans: number;

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServer, type Plugin } from 'vite';
-import { startTestBucket } from '../e2e/bucket/index.ts';
+import { startTestBucket } from '../tools/bucket/index.ts';
 import { SharedName } from '../src/core/index.ts';
 import { bearerTokens, createPresignHandler, type Grant } from '../src/presign/index.ts';
 import { servePresign } from '../src/presign/node.ts';

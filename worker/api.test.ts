@@ -1,30 +1,18 @@
 import { readFileSync } from 'node:fs';
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LSN, RemoteKey, ScionError, VolumeId, type ErrorCode } from '../src/core/index.ts';
+import { LSN, RemoteKey, VolumeId } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { ChangeEvent, Row, SyncStatusEvent, Wire, WorkerConfig } from './protocol.ts';
+import { failure, value } from './testing.ts';
+import type { ChangeEvent, Row, SyncStatusEvent, WorkerConfig } from '../src/protocol/index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   sqlite3 = await sqlite3InitModule();
 });
-
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
-
-async function failure<T>(w: Promise<Wire<T>>, code: ErrorCode): Promise<ScionError> {
-  const r = await w;
-  expect(r.ok, `expected ${code}, got ${JSON.stringify(r)}`).toBe(false);
-  if (r.ok) throw new Error('unreachable');
-  expect(r.error.code, r.error.message).toBe(code);
-  return ScionError.fromWire(r.error);
-}
 
 /** A worker API in Node: memory stores, the given in-memory bucket. */
 async function device(remote?: MemoryRemote, network = new BrowserNetwork({}), config: WorkerConfig = {}) {
@@ -106,6 +94,10 @@ describe('SQL through the worker API', () => {
     await d.exec(h, 'INSERT INTO t VALUES (1)');
     const syntax = await failure(d.api.exec(h, 'SELEC 1'), 'InvalidInput');
     expect(syntax.details).toMatchObject({ sqlite: 'SQLITE_ERROR' });
+    await d.exec(h, 'BEGIN');
+    const nested = await failure(d.api.exec(h, 'BEGIN IMMEDIATE'), 'InvalidInput');
+    expect(nested.details).toMatchObject({ sqlite: 'SQLITE_ERROR', transactionOpen: true });
+    await d.exec(h, 'ROLLBACK');
     const unique = await failure(d.api.exec(h, 'INSERT INTO t VALUES (1)'), 'InvalidInput');
     expect(unique.details).toMatchObject({ sqlite: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
     await failure(d.api.query(h, 'SELECT :nope', { other: 1 }), 'InvalidInput');

@@ -1,28 +1,28 @@
-// The API the DB worker exposes (comlink in db-worker.ts; called directly in tests). Every method
-// answers with a Wire envelope: structured clone keeps `code` and `details`, which comlink's error
-// path would drop. Database calls name the connection by the handle `open` returned.
+// The DB worker's implementation of ScionWorkerApi (src/protocol): exposed by comlink in entry.ts,
+// called directly in tests.
 import { getLogger } from '@logtape/logtape';
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { releaseProxy, transfer } from 'comlink';
 import { ScionError, type ErrorWire } from '../src/core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore, type Catalog, type LocalStore } from '../src/local/index.ts';
 import { S3Remote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
-import { Runtime, type HydrateProgress, type PullResult, type PushResult } from '../src/runtime/index.ts';
+import { Runtime } from '../src/runtime/index.ts';
 import { installScionVfs, planSqliteFrames, SCION_VERSION } from '../src/vfs/index.ts';
 import { Autosync, SYSTEM_CLOCK, type Clock, type NetworkState } from './autosync.ts';
 import { isBlobUrlRevoked, type CancelCheck } from './interrupt.ts';
-import { deleteAbandoned, deleteDatabase, type DeleteResult } from './delete-database.ts';
+import { deleteAbandoned, deleteDatabase } from './delete-database.ts';
 import { nameDamagedDatabases } from './store-damage.ts';
 import { BrowserNetwork } from './network.ts';
-import { LongOperations, type JobOptions, type LongOperation, type OperationContext, type Progress } from './long-operations.ts';
+import { LongOperations, type OperationContext } from './long-operations.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DeleteResult, JobOptions, Listener, LongOperation, Progress, ScionWorkerApi, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
   SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
-} from './protocol.ts';
+} from '../src/protocol/index.ts';
+import { failed } from '../src/protocol/index.ts';
 import { Rebases } from './rebase.ts';
-import { Session, type CheckoutVolume, type Connection } from './session.ts';
+import { Session, type Connection } from './session.ts';
 import { parseGraftPragma } from './sql-text.ts';
 
 const logger = getLogger(['scion', 'worker']);
@@ -44,15 +44,12 @@ export interface WorkerDeps {
   isCancelled?: CancelCheck;
 }
 
-/** A function passed from the client: through comlink it is a proxy whose calls return promises. */
-type Listener<E> = (e: E) => unknown;
-
 interface Subscription<E> {
   readonly handle: number;
   readonly listener: Listener<E>;
 }
 
-export class WorkerApi {
+export class WorkerApi implements ScionWorkerApi {
   readonly #deps: WorkerDeps;
   #session: Session | undefined;
   #rebases: Rebases | undefined;
@@ -458,7 +455,7 @@ export async function wire<T>(fn: () => T | Promise<T>): Promise<Wire<T>> {
   } catch (e) {
     const err = ScionError.from(e);
     if (err.code === 'Internal') logger.error('{message}', { message: err.message, stack: (e as Error)?.stack });
-    return { ok: false, error: err.toWire() };
+    return failed(err);
   }
 }
 

@@ -1,7 +1,7 @@
 // Autosync: pull then push on an interval and soon after local commits, paused while offline, with
 // exponential backoff after failures. One loop per database name; status goes out as events.
-import { ScionError } from '../src/core/index.ts';
-import type { AutosyncOptions, SyncStatusEvent } from './protocol.ts';
+import { backoffMs, ScionError } from '../src/core/index.ts';
+import type { AutosyncOptions, SyncStatusEvent } from '../src/protocol/index.ts';
 
 /** What one sync round did. `busy`: skipped because a write transaction is open; retried soon. */
 export interface SyncRound {
@@ -32,12 +32,6 @@ export const SYSTEM_CLOCK: Clock = {
 };
 
 export const AUTOSYNC_DEFAULTS: Required<AutosyncOptions> = { intervalMs: 30_000, afterCommitMs: 1_000, minBackoffMs: 1_000, maxBackoffMs: 60_000 };
-
-/** Delay before retry number `failures` (≥ 1): doubling from min to max, with up to 50% jitter below. */
-export function backoffMs(options: Required<AutosyncOptions>, failures: number, random: number): number {
-  const base = Math.min(options.maxBackoffMs, options.minBackoffMs * 2 ** Math.min(30, failures - 1));
-  return Math.round(base * (0.5 + random / 2));
-}
 
 export class Autosync {
   readonly name: string;
@@ -150,7 +144,8 @@ export class Autosync {
   }
 
   #backoff(): number {
-    return backoffMs(this.#options, this.#failures, this.#clock.random());
+    // Up to half of the delay off: devices that failed together do not retry together.
+    return backoffMs({ firstMs: this.#options.minBackoffMs, maxMs: this.#options.maxBackoffMs, jitter: 0.5 }, this.#failures - 1, this.#clock.random());
   }
 
   #send(e: Omit<SyncStatusEvent, 'name' | 'at' | 'failures'>, nextIn?: number): void {

@@ -3,16 +3,10 @@
 // adds up, and a push never fails a transaction (only the other writer's lock does, at BEGIN).
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { expect, it } from 'vitest';
-import { ScionError } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { Wire } from './protocol.ts';
-
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
+import { value } from './testing.ts';
 
 /** A small seeded generator (the interleaving is the same on every run). */
 function lcg(seed: number): () => number {

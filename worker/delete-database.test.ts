@@ -34,7 +34,7 @@ describe('deleting databases', () => {
     await d.exec(h, 'CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)');
     for (let i = 0; i < 20; i++) await d.exec(h, `INSERT INTO t(body) SELECT printf('%.500c', 'x') FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8)`);
     const full = d.dir.totalBytes;
-    expect(await failure(d.api.deleteDatabase('big'), 'InvalidInput')).toMatch(/open connection/);
+    expect((await failure(d.api.deleteDatabase('big'), 'InvalidInput')).message).toMatch(/open connection/);
     value(await d.api.close(h));
     expect(value(await d.api.deleteDatabase('big'))).toEqual({ grafts: 1 });
     expect(value(await d.api.tags()).map((t) => t.name)).toEqual(['keep']);

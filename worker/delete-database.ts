@@ -1,12 +1,8 @@
 // Deleting databases and the grafts they left behind, with their local data. A graft still in use (an
 // open connection, a checkout pinned to its snapshot) is never deleted.
 import { ScionError, Tag, type VolumeId } from '../src/core/index.ts';
+import type { DeleteResult } from '../src/protocol/index.ts';
 import type { Session } from './session.ts';
-
-export interface DeleteResult {
-  /** Grafts deleted (with their local volumes' commits and pages). */
-  grafts: number;
-}
 
 /** Volumes that open connections read: their databases' grafts and the volumes their checkouts pin. */
 function volumesInUse(session: Session): Set<VolumeId> {

@@ -2,7 +2,7 @@
 // It loads the worker (db-worker.ts) with a dynamic import so that a load failure — a module that does not
 // link (SyntaxError) or does not arrive (404) — reaches the page with the URL and the error. With a static
 // import the worker would die before any code ran, and the page's error event carries no message.
-import type { WorkerLoadFailed } from './load-failure.ts';
+import type { WorkerLoadFailed } from '../src/protocol/index.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 // Calls sent before db-worker.ts has registered its listener would be lost: keep them and replay them.

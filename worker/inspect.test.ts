@@ -1,21 +1,18 @@
 // The worker calls the demo uses to show what sync does: network events, the offline switch, page maps.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
+import { RemoteKey, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../src/core/index.ts';
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { NetworkEvent, PageMap, SyncStatusEvent, Wire } from './protocol.ts';
+import type { NetworkEvent, PageMap, SyncStatusEvent, Wire } from '../src/protocol/index.ts';
+import { value } from './testing.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
   sqlite3 = await sqlite3InitModule();
 });
 
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
 const code = async (w: Promise<Wire<unknown>>) => {
   const r = await w;
   return r.ok ? 'ok' : r.error.code;
@@ -35,12 +32,12 @@ async function device(bucket: MemoryRemote) {
   return { api, events, network };
 }
 
-/** The bucket's methods, each call reported (S3Remote reports the URL's path: bucket name first). */
+/** The bucket's methods, each call reported by its layout key, as S3Remote reports it. */
 function reporting(bucket: MemoryRemote, onRequest: (e: RemoteRequestEvent) => void): Remote {
   const report = (name: string, args: unknown[], result: unknown) => {
     const key = name === 'putSegment' ? RemoteKey.segment({ sid: args[1] as SegmentId, home: args[0] as VolumeId }) : name.includes('Segment') ? RemoteKey.segment(args[0] as SegmentAddress) : name.includes('Commit') ? RemoteKey.commit(args[0] as VolumeId, args[1] as LSN) : String(args[0]);
     const body = (name.startsWith('put') ? args.at(-2) : result) as Uint8Array | undefined;
-    onRequest({ method: name.startsWith('put') ? 'PUT' : 'GET', key: `/bucket/${key}`, status: result === undefined ? 404 : 200, bytes: body?.byteLength ?? 0, ms: 0, sync: name.endsWith('Sync') });
+    onRequest({ method: name.startsWith('put') ? 'PUT' : 'GET', key, status: result === undefined ? 404 : 200, bytes: body?.byteLength ?? 0, ms: 0, sync: name.endsWith('Sync') });
   };
   return new Proxy(bucket, {
     get(target, prop) {

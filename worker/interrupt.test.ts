@@ -1,16 +1,10 @@
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { expect, it } from 'vitest';
-import { ScionError } from '../src/core/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { Wire } from './protocol.ts';
+import { value } from './testing.ts';
 
 const RUNAWAY = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c';
-
-const value = <T>(w: Wire<T>): T => {
-  if (!w.ok) throw ScionError.fromWire(w.error);
-  return w.value;
-};
 
 async function device(cancelled: Set<string> = new Set()) {
   const sqlite3 = await sqlite3InitModule();

@@ -2,7 +2,7 @@
 // while it works: SQLite's progress handler asks instead, every few thousand VM steps, whether the call
 // ran past its deadline or was cancelled. Cancelling needs no SharedArrayBuffer: the client names each
 // call by a blob: URL it created and revokes to cancel; a synchronous request for a revoked URL fails.
-import type { SqlOptions } from './protocol.ts';
+import type { SqlOptions } from '../src/protocol/index.ts';
 
 /** Whether the client cancelled the call named by `token`. Blocking; called at most every CHECK_EVERY_MS. */
 export type CancelCheck = (token: string) => boolean;

@@ -3,23 +3,9 @@
 // id and sends `abortJob(id)` when its signal aborts; the operation's own AbortController then aborts.
 import { getLogger } from '@logtape/logtape';
 import { isScionError, ScionError } from '../src/core/index.ts';
-import type { JobProgress } from '../src/runtime/index.ts';
-
-export type { JobProgress, ProgressPhase } from '../src/runtime/index.ts';
+import type { JobOptions, JobProgress, LongOperation, Progress } from '../src/protocol/index.ts';
 
 const logger = getLogger(['scion', 'worker']);
-
-export type LongOperation = 'push' | 'pull' | 'fetch' | 'hydrate' | 'clone' | 'export' | 'import';
-
-/** What a long operation reports while it runs (see JobProgress for the units of `done` and `total`). */
-export interface Progress extends JobProgress {
-  readonly operation: LongOperation;
-}
-
-/** A long operation's options as they travel to the worker: `job` names it for `abortJob`. */
-export interface JobOptions {
-  readonly job?: string | undefined;
-}
 
 /** What an operation under way gets: its signal (undefined when it cannot be aborted) and where progress goes. */
 export interface OperationContext {

@@ -6,7 +6,7 @@ import { RemoteKey, SharedName, type ErrorCode } from '../src/core/index.ts';
 import { MemoryRemote } from '../src/remote/index.ts';
 import { WorkerApi } from './api.ts';
 import { BrowserNetwork } from './network.ts';
-import type { DatabaseStatus, Row, Wire } from './protocol.ts';
+import type { DatabaseStatus, Row, Wire } from '../src/protocol/index.ts';
 import { value } from './testing.ts';
 
 let sqlite3: Sqlite3Static;

@@ -1,7 +1,7 @@
 // The picture of a volume the demo draws: every page of a snapshot classified by where its bytes are.
 import type { Graft, Snapshot } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
-import type { PageMap, PageMapState } from './protocol.ts';
+import type { PageMap, PageMapState } from '../src/protocol/index.ts';
 
 /** Index → state, as `PageMap.states` encodes it. */
 export const PAGE_MAP_LEGEND: readonly PageMapState[] = ['empty', 'local', 'cached', 'missing', 'unpushed'];

@@ -3,8 +3,9 @@
 import { ScionError } from '../src/core/index.ts';
 import { SCION_VERSION } from '../src/vfs/index.ts';
 import { pendingIntents } from './pending-intents.ts';
-import type { Row } from './protocol.ts';
-import type { CheckoutVolume, Connection, Session } from './session.ts';
+import type { Row } from '../src/protocol/index.ts';
+import type { CheckoutVolume } from '../src/protocol/index.ts';
+import type { Connection, Session } from './session.ts';
 import type { PragmaCall } from './sql-text.ts';
 
 const orNull = (v: string | number | undefined): string | number | null => v ?? null;

@@ -5,8 +5,7 @@
 // database and its recorded intents are untouched: a crash or a failure at any point leaves the old
 // graft as it was (the next start discards the scratch one).
 import { isScionError, ScionError, Tag, type VolumeId } from '../src/core/index.ts';
-import type { PushResult } from '../src/runtime/index.ts';
-import type { RebaseBase, RebaseStart } from './protocol.ts';
+import type { PushResult, RebaseBase, RebaseStart } from '../src/protocol/index.ts';
 import type { Connection, Session } from './session.ts';
 
 const SCRATCH_PREFIX = '.rebase.';

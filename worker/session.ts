@@ -3,21 +3,20 @@
 // results and errors into Wire envelopes.
 import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { invalidInput, isScionError, LSN, ScionError, SharedName, Snapshot, Tag, VolumeId, type Graft } from '../src/core/index.ts';
-import type { HydrateProgress, PullResult, PushResult, Runtime } from '../src/runtime/index.ts';
-import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
+import { classifySql, Graft, invalidInput, isScionError, LSN, mayWrite, ScionError, SharedName, Snapshot, Tag, VolumeId } from '../src/core/index.ts';
+import type { Runtime } from '../src/runtime/index.ts';
+import { openScionDb, withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { openShared } from './open-shared.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
-} from './protocol.ts';
+  ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
+} from '../src/protocol/index.ts';
 import { NO_OPERATION, yieldToMessages, type OperationContext } from './long-operations.ts';
 import { normalizeSqliteFile, readSqliteFileInSteps, writeSqliteFileInSteps } from './sqlite-file.ts';
-import { runSql } from './sql-errors.ts';
-import { mayWrite, normalizeParams } from './sql-text.ts';
+import { normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
 import { tablesRead, WrittenTables } from './table-changes.ts';
@@ -25,8 +24,6 @@ import { tablesRead, WrittenTables } from './table-changes.ts';
 const logger = getLogger(['scion', 'worker']);
 
 /** A checkout: which log the LSN counts in. `local`: the graft's own commits; `remote`: the shared remote log. */
-export type CheckoutVolume = 'local' | 'remote';
-
 /** One SQLite connection of one client database. */
 export interface Connection {
   readonly handle: number;
@@ -234,6 +231,11 @@ export class Session {
     // A write outside a transaction waits while another connection writes; inside one, it holds the lock
     // already, or (a deferred transaction) it would wait on the transaction it started from.
     const waits = !conn.checkout && this.#txnState(conn) === 0 && mayWrite(sql);
+    if (classifySql(sql).kind === 'begin' && this.sqlite3.capi.sqlite3_get_autocommit(conn.db) === 0) {
+      throw new ScionError('InvalidInput', `A transaction is already open on this connection of "${conn.name}": commit or roll it back before BEGIN.`, {
+        sqlite: 'SQLITE_ERROR', transactionOpen: true,
+      });
+    }
     const endTurn = waits ? await this.#writers.turn(conn.name, conn.handle, conn.busyTimeoutMs) : undefined;
     try {
       return await this.#locks.run(conn.name, () => this.#limited(conn, options, () =>
@@ -398,17 +400,12 @@ export class Session {
     if (volume !== 'local') throw new ScionError('InvalidInput', `checkout volume must be "local" or "remote", not ${JSON.stringify(volume)}.`);
     const own = this.runtime.volumeCheckout(graft.local, at);
     if (!graft.sync) return { volume, lsn: at, snapshot: own };
-    const watermark = graft.sync.localWatermark ?? 0;
-    if (at <= watermark) {
+    if (!Graft.unpushed(graft, at)) {
       throw new ScionError('InvalidInput', `Local LSN ${at} of "${name}" has been pushed; its state is in the remote log. Check out a remote LSN instead (remote is at ${graft.sync.remote}).`, {
         name, lsn: at, remoteLsn: graft.sync.remote,
       });
     }
-    const snapshot: Snapshot = {
-      pageCount: own.pageCount,
-      path: [{ vid: graft.local, start: LSN.next(graft.sync.localWatermark), end: at }, { vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote }],
-    };
-    return { volume, lsn: at, snapshot };
+    return { volume, lsn: at, snapshot: { pageCount: own.pageCount, path: Graft.path(graft, at) } };
   }
 
   /** Replaces the database's content with a plain SQLite file, as one local commit. */
@@ -563,7 +560,7 @@ export class Session {
   }
 
   #sql<T>(run: () => T): T {
-    return runSql(this.sqlite3, this.vfs, run);
+    return withVfsErrors(this.vfs, run);
   }
 
   /** 0 none, 1 read, 2 write (sqlite3_txn_state). */

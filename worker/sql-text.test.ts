@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isScionError } from '../src/core/index.ts';
-import { normalizeParams, parseGraftPragma, stripLiterals } from './sql-text.ts';
+import { stripLiterals } from '../src/core/index.ts';
+import { normalizeParams, parseGraftPragma } from './sql-text.ts';
 
 describe('parseGraftPragma', () => {
   it('recognizes the three statement forms, any case, with an optional semicolon', () => {

@@ -1,6 +1,6 @@
 // SQL text helpers for the worker: the graft_* pragma statement form, and named-parameter keys.
-import { ScionError } from '../src/core/index.ts';
-import type { SqlParams } from './protocol.ts';
+import { ScionError, stripLiterals } from '../src/core/index.ts';
+import type { SqlParams } from '../src/protocol/index.ts';
 
 /** The pragmas the worker runs itself (they are asynchronous, or answer with structured rows). */
 export const GRAFT_PRAGMAS = [
@@ -44,11 +44,6 @@ function unquote(arg: string | undefined): string | undefined {
   return arg;
 }
 
-/** The SQL with string literals, quoted identifiers and comments blanked, so searches see only code. */
-export function stripLiterals(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`[^`]*`?|\[[^\]]*\]?|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g, (s) => ' '.repeat(s.length));
-}
-
 /**
  * sqlite-wasm binds object keys only with their prefix (`:name`); apps may omit it. Each bare key gets
  * the prefix its parameter has in the SQL (`:`, `@` or `$`; `:` if none is found).
@@ -67,35 +62,4 @@ export function normalizeParams(sql: string, params: SqlParams | undefined): Sql
     out[prefix + key] = value;
   }
   return out as SqlParams;
-}
-
-/**
- * Whether running `sql` may take the write lock: anything but reads (SELECT, VALUES, EXPLAIN, a WITH that
- * only selects, a PRAGMA that sets nothing) and transaction control that does not lock (BEGIN DEFERRED,
- * COMMIT, ROLLBACK, SAVEPOINT, RELEASE). Erring towards true only makes a call wait its turn.
- */
-export function mayWrite(sql: string): boolean {
-  const statements = stripLiterals(sql).split(';').map((s) => s.trim().toUpperCase().replace(/\s+/g, ' ')).filter((s) => s.length > 0);
-  return statements.some((s) => {
-    const first = /^[A-Z]+/.exec(s)?.[0] ?? '';
-    switch (first) {
-      case 'SELECT':
-      case 'VALUES':
-      case 'EXPLAIN':
-      case 'COMMIT':
-      case 'END':
-      case 'ROLLBACK':
-      case 'SAVEPOINT':
-      case 'RELEASE':
-        return false;
-      case 'WITH':
-        return /\b(?:INSERT|UPDATE|DELETE|REPLACE)\b/.test(s);
-      case 'BEGIN':
-        return /^BEGIN (?:IMMEDIATE|EXCLUSIVE)\b/.test(s);
-      case 'PRAGMA':
-        return /[=(]/.test(s);
-      default:
-        return true;
-    }
-  });
 }

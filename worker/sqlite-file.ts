@@ -3,7 +3,7 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { Page, PAGE_SIZE, PageCount, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
-import { toScionError } from './sql-errors.ts';
+import { toScionError } from '../src/vfs/index.ts';
 
 const MAGIC = new TextEncoder().encode('SQLite format 3\0');
 /** Scratch file for conversions, in sqlite-wasm's in-memory POSIX file system (the `unix-none` VFS). */

@@ -1,9 +1,8 @@
 // SQL text run statement by statement on one connection, with the connection's prepared statements
 // kept for reuse, and cursors that hand a large result over in batches.
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { ScionError } from '../src/core/index.ts';
-import type { ResultSet, SqlParams, SqlValue, StatementInfo } from './protocol.ts';
-import { stripLiterals } from './sql-text.ts';
+import { ScionError, stripLiterals } from '../src/core/index.ts';
+import type { ResultSet, SqlParams, SqlValue, StatementInfo } from '../src/protocol/index.ts';
 
 /** Prepared statements of one connection, by SQL text; the least recently used are finalized past the capacity. */
 export class StatementCache {

@@ -195,7 +195,7 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 const k = (n: number): string => n.toLocaleString('en');
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(0)} MiB`;
 
-/** Pull sizes (remote commits of one page), issue 7 §3; push sizes come with the job (bench/config.ts). */
+/** Pull sizes (remote commits of one page); push sizes come with the job (bench/config.ts). */
 const PULL_COMMITS = [1, 10, 50] as const;
 /** The volume the pulls run against: 2,500 pages (~10 MiB), so O(database) would show. */
 const PULL_BASE_PAGES = 2_500;

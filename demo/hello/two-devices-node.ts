@@ -1,7 +1,7 @@
 // Two runtimes share a volume through a real local bucket and the presign service, in Node:
 // `npm run hello:sync`. (Node has no synchronous XHR, so reads use the async path.)
 import 'fake-indexeddb/auto';
-import { startTestBucket } from '../../e2e/bucket/index.ts';
+import { startTestBucket } from '../../tools/bucket/index.ts';
 import { IdbCatalog, MemoryStore } from '../../src/local/index.ts';
 import { bearerTokens, createPresignHandler } from '../../src/presign/index.ts';
 import { servePresign } from '../../src/presign/node.ts';

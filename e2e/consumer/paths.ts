@@ -8,5 +8,5 @@ const base = Number(process.env.SCION_E2E_PORT ?? 5181);
 export const PORTS = { dev: base + 1, build: base + 2, presign: base + 3, deno: base + 4 } as const;
 /** Outside the repository, so nothing resolves through the repository's own node_modules. */
 export const APP_DIR = join(tmpdir(), `scion-consumer-${base}`);
-/** The bucket serve.ts started, for the runtime tests (plain data, from e2e/bucket bucketInfo). */
+/** The bucket serve.ts started, for the runtime tests (plain data, from tools/bucket bucketInfo). */
 export const BUCKET_FILE = join(APP_DIR, 'bucket.json');

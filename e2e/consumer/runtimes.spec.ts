@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { bucketEnv, type TestBucketInfo } from '../bucket/index.ts';
+import { bucketEnv, type TestBucketInfo } from '../../tools/bucket/index.ts';
 import { APP_DIR, BUCKET_FILE, PORTS } from './paths.ts';
 
 // The presign entries for Deno and Cloudflare Workers (app/presign-deno.ts, app/presign-worker.ts), each on

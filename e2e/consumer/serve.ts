@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bucketEnv, bucketInfo, startTestBucket } from '../bucket/index.ts';
+import { bucketEnv, bucketInfo, startTestBucket } from '../../tools/bucket/index.ts';
 import { APP_DIR, BUCKET_FILE, PORTS } from './paths.ts';
 
 const bucket = await startTestBucket(process.env.SCION_BUCKET ?? 'embedded');

@@ -1,16 +1,15 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { isScionError, ScionError } from '../core/index.ts';
+import { classifySql, isScionError, ScionError } from '../core/index.ts';
 import type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult, JobOptions,
-  LongOperation, PageMap, Progress, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, WorkerApi,
-} from '../../worker/index.ts';
+  LongOperation, PageMap, Progress, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, ScionWorkerApi,
+} from '../protocol/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
 import { Gate } from './gate.ts';
 import {
   intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
 } from './rebase.ts';
-import { classifySql } from './sql-kind.ts';
 import { startLiveQuery, type LiveSink } from './live-query.ts';
 import { Statement } from './statement.ts';
 
@@ -69,7 +68,7 @@ export interface OperationOptions {
 
 /** How a Database reaches its worker (one per Scion instance). */
 export interface DatabaseLink {
-  readonly api: Comlink.Remote<WorkerApi>;
+  readonly api: Comlink.Remote<ScionWorkerApi>;
   /** Rejects if the worker dies, so calls fail instead of hanging. */
   call<T>(request: Promise<Wire<T>>): Promise<T>;
   /** Cancel tokens of every SQL call under way on this worker (Scion.close cancels them). */

@@ -1,5 +1,5 @@
-// The main-thread API: a typed client of the DB worker. It imports src/core and only types from
-// worker/, so no storage code reaches the page.
+// The main-thread API: a typed client of the DB worker. It imports src/core and the protocol's types
+// (src/protocol), so no storage code reaches the page.
 export { Database } from './database.ts';
 export type { IterateOptions, OperationOptions, QueryOptions, SqlCallOptions, Transaction, WatchOptions } from './database.ts';
 export { Statement } from './statement.ts';
@@ -13,4 +13,4 @@ export type {
   AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
   LongOperation, NetworkEvent, OpenOptions, PageMap, PageMapState, Progress, ProgressPhase, PullResult, PushResult, ReadStats, QueryResult, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
   WorkerConfig, WorkerInfo,
-} from '../../worker/index.ts';
+} from '../protocol/index.ts';

@@ -3,9 +3,8 @@
 // by the transaction itself, so it is part of the same page commit: a commit never exists without its
 // intent, nor an intent without its commit, whatever crashes. The rows travel with pushes; a row whose
 // id the remote head already holds was applied there, which is how a replay stays exactly-once.
-import { ScionError } from '../core/index.ts';
-import type { Row, SqlParam, SqlParams } from '../../worker/index.ts';
-import { stripLiterals } from './sql-kind.ts';
+import { ScionError, stripLiterals } from '../core/index.ts';
+import type { Row, SqlParam, SqlParams } from '../protocol/index.ts';
 
 export const INTENT_TABLE = '_scion_intent';
 

@@ -1,7 +1,7 @@
 // A live query: runs once, then again whenever a change event names a table it reads (or may have
 // changed anything), one run at a time — changes arriving during a run cause one more run, not one each —
 // and delivers rows only when they differ from the last delivered.
-import type { ChangeEvent } from '../../worker/index.ts';
+import type { ChangeEvent } from '../protocol/index.ts';
 import { sameValue } from './same-value.ts';
 
 /** What a live query needs of its Database. */

@@ -1,4 +1,4 @@
-import type { WorkerConfig } from '../../worker/index.ts';
+import type { WorkerConfig } from '../protocol/index.ts';
 
 /**
  * `remote.presignUrl` as the worker needs it: absolute. A relative URL ('/presign') is resolved against

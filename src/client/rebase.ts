@@ -4,10 +4,9 @@
 // intent again. Then the database's name moves to the scratch graft and it is pushed. A replay that
 // fails goes to the app's onConflict; stopping (the default) discards the scratch database and leaves
 // the database diverged as it was, so nothing is lost.
-import { isScionError, ScionError, type ErrorCode, type ErrorWire } from '../core/index.ts';
-import type { RebaseBase, RebaseStart, Row, SqlParams } from '../../worker/index.ts';
+import { classifySql, isScionError, ScionError, type ErrorCode, type ErrorWire } from '../core/index.ts';
+import type { RebaseBase, RebaseStart, Row, SqlParams } from '../protocol/index.ts';
 import type { Transaction } from './database.ts';
-import { classifySql } from './sql-kind.ts';
 import {
   checkDeterministic, CREATE_INTENT_TABLE, DELETE_INTENTS, intentInsert, isNoIntentTable, newIntentId, parseIntents, SELECT_INTENT_IDS, SELECT_INTENTS,
   type Intent, type RecordedStatement,

@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { DeleteResult, NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
+import type { DeleteResult, NetworkEvent, OpenOptions, StatsResult, TagInfo, Wire, ScionWorkerApi, WorkerConfig, WorkerInfo } from '../protocol/index.ts';
+import { unwrap } from '../protocol/index.ts';
 import { Database, Listeners, type DatabaseLink } from './database.ts';
 import { withAbsolutePresignUrl } from './presign-url.ts';
 import { browserTabDeps, TabCoordinator, type TabDeps, type TabRole } from './tabs.ts';
-import { unwrap } from './wire.ts';
 import { startModuleWorker, watchWorker } from './worker-failure.ts';
 
 export interface ScionOptions extends WorkerConfig {
@@ -39,7 +39,7 @@ export type ScionRole = 'single' | TabRole;
 
 /** What a Scion instance runs on: its own worker, or the tabs' shared one. */
 interface Backend {
-  readonly api: Comlink.Remote<WorkerApi>;
+  readonly api: Comlink.Remote<ScionWorkerApi>;
   readonly link: DatabaseLink;
   readonly info: WorkerInfo;
   readonly role: ScionRole;
@@ -59,7 +59,7 @@ interface Backend {
  */
 export class Scion {
   readonly info: WorkerInfo;
-  readonly #api: Comlink.Remote<WorkerApi>;
+  readonly #api: Comlink.Remote<ScionWorkerApi>;
   readonly #link: DatabaseLink;
   readonly #backend: Backend;
   readonly #network: Listeners<NetworkEvent>;
@@ -207,7 +207,7 @@ function startDbWorker(url: string | URL | undefined): Worker {
 async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undefined, start: () => Worker): Promise<Backend> {
   const owned = given ? undefined : start();
   const worker = (given ?? owned) as Worker | MessagePort;
-  const api = Comlink.wrap<WorkerApi>(worker);
+  const api = Comlink.wrap<ScionWorkerApi>(worker);
   const watch = watchWorker(worker);
   const { failed } = watch;
   const link: DatabaseLink = { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await Promise.race([request, failed])), running: new Set() };
@@ -257,7 +257,7 @@ async function openShared(config: WorkerConfig, deps: TabDeps): Promise<Backend>
 }
 
 /** The page's online/offline events, forwarded to the worker (autosync pauses offline). */
-function forwardNetworkState(api: Comlink.Remote<WorkerApi>): () => void {
+function forwardNetworkState(api: Comlink.Remote<ScionWorkerApi>): () => void {
   if (typeof window === 'undefined' || typeof navigator === 'undefined') return () => undefined;
   const send = () => void api.setOnline(navigator.onLine).catch(() => undefined);
   window.addEventListener('online', send);

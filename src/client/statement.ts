@@ -1,5 +1,5 @@
 import { ScionError } from '../core/index.ts';
-import type { ExecResult, QueryResult, Row, SqlParams, SqlValue, StatementInfo } from '../../worker/index.ts';
+import type { ExecResult, QueryResult, Row, SqlParams, SqlValue, StatementInfo } from '../protocol/index.ts';
 import type { Database, IterateOptions, SqlCallOptions } from './database.ts';
 
 /**

@@ -3,14 +3,15 @@
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
-import type { DatabaseInfo, DatabaseStatus, TagInfo, Wire, WorkerApi, WorkerInfo } from '../../worker/index.ts';
+import type { DatabaseInfo, DatabaseStatus, TagInfo, Wire, ScionWorkerApi, WorkerInfo } from '../protocol/index.ts';
+import { failed } from '../protocol/index.ts';
 import {
   CONNECTIONLESS, isCallbackToken, type BeginResult, type Channel, type Claim, type ClaimOutcome, type Locks, type ToHost, type ToTab, tabNames,
 } from './tab-protocol.ts';
 
 const logger = getLogger(['scion', 'client', 'tabs']);
 
-type Api = Comlink.Remote<WorkerApi>;
+type Api = Comlink.Remote<ScionWorkerApi>;
 type AnyCall = (...args: unknown[]) => Promise<Wire<unknown>>;
 
 /** Only the leader starts and stops the worker. */
@@ -193,7 +194,7 @@ export class Host {
   #call(client: Client, m: Extract<ToHost, { t: 'call' }>): void {
     const { method, args } = m;
     if (HOST_ONLY.has(method)) {
-      return this.#reply(client, m, wireError(new ScionError('InvalidInput', `${method} is the leader tab's to call.`)));
+      return this.#reply(client, m, failed(new ScionError('InvalidInput', `${method} is the leader tab's to call.`)));
     }
     const fn = (this.#api as unknown as Record<string, AnyCall>)[method] as AnyCall;
     const real = args.map((a) => (isCallbackToken(a) ? Comlink.proxy((...x: unknown[]) => this.#send(client, { t: 'callback', from: this.id, cb: a.scionCallback, args: x })) : a));
@@ -234,7 +235,7 @@ export class Host {
       if (!begun.ok) {
         release();
         // The app opened a transaction itself (an opaque text): run the statement as it is, untracked.
-        if (m.first && /within a transaction/i.test(begun.error.message)) {
+        if (m.first && begun.error.details?.transactionOpen === true) {
           const result = await (api[m.first.method] as AnyCall)(m.handle, m.first.sql, m.first.params, m.first.options);
           return { ok: true, value: { begun: undefined, lsn: 0, graft: '', result, untracked: true } };
         }
@@ -285,7 +286,7 @@ export class Host {
       // Not cloneable (a value the protocol does not know): the caller gets an error instead of a hang.
       if (message.t === 'reply') {
         try {
-          client.deliver({ ...message, wire: wireError(ScionError.from(e)) });
+          client.deliver({ ...message, wire: failed(ScionError.from(e)) });
         } catch {
           // its channel is closed: nobody is waiting
         }
@@ -294,7 +295,7 @@ export class Host {
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
-    const guarded = p.catch((e: unknown) => wireError(ScionError.from(e)) as T);
+    const guarded = p.catch((e: unknown) => failed(ScionError.from(e)) as T);
     this.#running.add(guarded);
     void guarded.finally(() => this.#running.delete(guarded));
     return guarded;
@@ -303,10 +304,6 @@ export class Host {
 
 function lsnOf(status: DatabaseStatus): number {
   return status.localLsn ?? 0;
-}
-
-function wireError(e: ScionError): Wire<never> {
-  return { ok: false, error: e.toWire() };
 }
 
 /** Local LSN of every database's graft, read before anything runs on this leader. */

@@ -6,14 +6,13 @@
 // open transaction is replayed (see README "Several tabs").
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { ScionError } from '../core/index.ts';
-import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, WorkerApi } from '../../worker/index.ts';
+import { classifySql, ScionError } from '../core/index.ts';
+import type { ChangeEvent, DatabaseInfo, DatabaseStatus, OpenOptions, Wire, ScionWorkerApi } from '../protocol/index.ts';
+import { failed, unwrap } from '../protocol/index.ts';
 import type { CancelToken } from './call-limits.ts';
 import type { DatabaseLink } from './database.ts';
 import { sameValue } from './same-value.ts';
-import { classifySql } from './sql-kind.ts';
 import { CONNECTIONLESS, type BeginResult, type Claim, type ClaimOutcome, type ToHost, type ToTab } from './tab-protocol.ts';
-import { unwrap } from './wire.ts';
 
 const logger = getLogger(['scion', 'client', 'tabs']);
 
@@ -105,7 +104,7 @@ function deferred(): Deferred {
 }
 
 export class TabLink implements DatabaseLink {
-  readonly api: Comlink.Remote<WorkerApi>;
+  readonly api: Comlink.Remote<ScionWorkerApi>;
   readonly running = new Set<CancelToken>();
   readonly #tab: string;
   #transport: Transport | undefined;
@@ -133,7 +132,7 @@ export class TabLink implements DatabaseLink {
         if (typeof key !== 'string' || key === 'then') return undefined;
         return (...args: unknown[]) => this.request(key, args);
       },
-    }) as Comlink.Remote<WorkerApi>;
+    }) as Comlink.Remote<ScionWorkerApi>;
   }
 
   /** The leader this tab talks to now. */
@@ -193,7 +192,7 @@ export class TabLink implements DatabaseLink {
 
   // ── Requests ────────────────────────────────────────────────────────────────────────────
 
-  /** What `api.<method>(...args)` does: the WorkerApi call, made on the current leader. */
+  /** What `api.<method>(...args)` does: the ScionWorkerApi call, made on the current leader. */
   request(method: string, args: unknown[]): Promise<Wire<unknown>> {
     const run = async (): Promise<Wire<unknown>> => {
       if (this.#stopped) throw this.#stopped;
@@ -202,7 +201,7 @@ export class TabLink implements DatabaseLink {
       if (!conn || conn.closed) throw new ScionError('Closed', `Database handle ${String(args[0])} is closed. Open the database again.`);
       return this.#enqueue(conn, method, args.slice(1));
     };
-    return run().catch((e: unknown) => errorWire(ScionError.from(e)));
+    return run().catch((e: unknown) => failed(ScionError.from(e)));
   }
 
   async #connectionless(method: string, args: unknown[]): Promise<Wire<unknown>> {
@@ -468,7 +467,7 @@ export class TabLink implements DatabaseLink {
     const txn = conn.txn as Txn;
     for (;;) {
       const epoch = await this.#whenReady();
-      if (txn.aborted) return errorWire(txn.aborted);
+      if (txn.aborted) return failed(txn.aborted);
       if (conn.broken) return conn.broken;
       const tracked = conn.txn === txn && !this.#transport?.local;
       const p = this.#rpc({ t: 'call', method, args: [conn.real, ...rest] }, epoch);
@@ -493,7 +492,7 @@ export class TabLink implements DatabaseLink {
       const epoch = await this.#whenReady();
       if (txn.aborted) {
         if (conn.txn === txn) conn.txn = undefined;
-        return commit ? errorWire(txn.aborted) : empty;
+        return commit ? failed(txn.aborted) : empty;
       }
       if (conn.broken) return conn.broken;
       try {
@@ -698,7 +697,7 @@ export class TabLink implements DatabaseLink {
       } catch (e) {
         // Not cloneable: answered here, as the worker would answer a bad argument.
         this.#inflight.delete(id);
-        resolve(errorWire(new ScionError('InvalidInput', `This call cannot be sent to the leader tab: ${(e as Error).message}`)));
+        resolve(failed(new ScionError('InvalidInput', `This call cannot be sent to the leader tab: ${(e as Error).message}`)));
       }
     });
   }
@@ -719,12 +718,8 @@ function advance(before: Conn['baseline'], e: ChangeEvent | undefined): Conn['ba
   return before;
 }
 
-function errorWire(e: ScionError): Wire<never> {
-  return { ok: false, error: e.toWire() };
-}
-
 function unknownOutcome(): Wire<never> {
-  return errorWire(new ScionError(
+  return failed(new ScionError(
     'OutcomeUnknown',
     'The tab that ran the database closed while this write was under way, and whether it committed cannot be told (the next leader closed too, or the SQL controls transactions itself). Check the data before running it again.',
   ));

@@ -1,7 +1,7 @@
 // Messages between the tabs of one origin that share a Scion directory (see tabs.ts). They travel on
 // BroadcastChannels, which structured-clone them: plain data only; a listener function crosses as a
 // callback id. Every worker answer keeps its Wire envelope, so error codes and details survive.
-import type { SqlOptions, SqlParams, Wire, WorkerInfo } from '../../worker/index.ts';
+import type { SqlOptions, SqlParams, Wire, WorkerInfo } from '../protocol/index.ts';
 
 /** Channel and lock names of one directory. */
 export function tabNames(directory: string) {
@@ -59,7 +59,7 @@ export interface BeginResult {
 export type ToHost =
   | { t: 'hello'; from: string }
   | { t: 'bye'; from: string; to: string }
-  /** A WorkerApi method (handles already the leader's). */
+  /** A ScionWorkerApi method (handles already the leader's). */
   | { t: 'call'; from: string; to: string; id: number; method: string; args: unknown[] }
   /** BEGIN on `handle`, then the graft's LSN; `hold`: no other connection's request on the database runs until `end`. */
   | { t: 'begin'; from: string; to: string; id: number; handle: number; method: 'exec' | 'query'; sql: string; locks: boolean; hold: boolean; first?: FirstStatement | undefined }
@@ -75,8 +75,8 @@ export type ToTab =
 export type Announcement = { t: 'leader-up'; leader: string };
 
 /**
- * WorkerApi methods whose first argument is not a connection handle. Every other method names its
- * connection first (a method added to WorkerApi whose first argument is not a handle must be listed here).
+ * ScionWorkerApi methods whose first argument is not a connection handle. Every other method names its
+ * connection first (a method added to ScionWorkerApi whose first argument is not a handle must be listed here).
  */
 export const CONNECTIONLESS: ReadonlySet<string> = new Set(['init', 'open', 'tags', 'stats', 'deleteDatabase', 'deleteAbandoned', 'unsubscribe', 'setOnline', 'shutdown']);
 

@@ -268,6 +268,15 @@ describe('tabs', () => {
     expect((await b.scion.tags()).map((t) => t.name)).toEqual(['main']);
   });
 
+  it('a follower inside a transaction the app opened itself (an opaque text): its writes run in that transaction, untracked', async () => {
+    const { da, db } = await leaderAndFollower();
+    await db.exec("BEGIN; INSERT INTO t(uid) VALUES ('opened')");
+    await db.exec("INSERT INTO t(uid) VALUES ('inside')");
+    expect(await rows(da)).toEqual([]);
+    await db.exec('COMMIT');
+    expect(await rows(da)).toEqual(['opened', 'inside']);
+  });
+
   it('a follower\'s autocommit write waits for nothing but the leader\'s own writes: both stream without ConcurrentWrite', async () => {
     const o = origin();
     const a = await o.tab();

@@ -7,8 +7,8 @@
 // every tab re-creates its connections there and settles the calls that were under way (tab-link.ts).
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
-import { ScionError } from '../core/index.ts';
-import type { WorkerApi, WorkerConfig, WorkerInfo } from '../../worker/index.ts';
+import { backoffMs, ScionError } from '../core/index.ts';
+import type { ScionWorkerApi, WorkerConfig, WorkerInfo } from '../protocol/index.ts';
 import { Host, type HostHooks } from './tab-host.ts';
 import { TabLink } from './tab-link.ts';
 import { watchWorker } from './worker-failure.ts';
@@ -191,7 +191,7 @@ export class TabCoordinator {
     const id = `${Math.max(generation(stored), generation(previousLeader)) + 1}.${this.#deps.newId?.() ?? randomId()}`;
     const worker = this.#deps.startWorker();
     this.#worker = worker;
-    const api = Comlink.wrap<WorkerApi>(worker);
+    const api = Comlink.wrap<ScionWorkerApi>(worker);
     const info = await initWithRetry(api, worker, this.#config, this.#deps.storeRetry ?? DEFAULT_RETRY, () => this.#closed);
     const host = await Host.start({
       id, previous, api, info, directory: this.#config.directory ?? 'scion', locks: this.#deps.locks, channel: this.#deps.channel, hooks: this.#deps.hooks,
@@ -244,7 +244,7 @@ export class TabCoordinator {
 
 /** `init`, again and again while the directory is still held by the previous leader's worker (Forbidden). */
 async function initWithRetry(
-  api: Comlink.Remote<WorkerApi>, worker: Worker | MessagePort, config: WorkerConfig, retry: { firstMs: number; maxMs: number; giveUpMs: number }, cancelled: () => boolean,
+  api: Comlink.Remote<ScionWorkerApi>, worker: Worker | MessagePort, config: WorkerConfig, retry: { firstMs: number; maxMs: number; giveUpMs: number }, cancelled: () => boolean,
 ): Promise<WorkerInfo> {
   const watch = watchWorker(worker);
   const { failed } = watch;
@@ -260,7 +260,7 @@ async function initWithRetry(
       const err = ScionError.fromWire(wire.error);
       if (err.code !== 'Forbidden' || cancelled() || performance.now() - started + delay > retry.giveUpMs) throw err;
       await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, retry.maxMs);
+      delay = backoffMs({ ...retry, jitter: 0 }, attempt, 0);
     }
   } finally {
     watch.stop();

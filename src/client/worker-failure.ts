@@ -1,5 +1,5 @@
 import { ScionError } from '../core/index.ts';
-import type { WorkerLoadFailed } from '../../worker/index.ts';
+import type { WorkerLoadFailed } from '../protocol/index.ts';
 
 /** The script URL of each worker started by startModuleWorker, for the failure message. */
 const scriptUrls = new WeakMap<object, string>();

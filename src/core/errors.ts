@@ -14,7 +14,6 @@ export type ErrorCode =
   | 'VolumeNotFound'
   | 'CommitNotFound'
   | 'VolumeDiverged'
-  | 'VolumeNeedsRecovery'
   | 'ConcurrentWrite'
   | 'OutcomeUnknown'
   | 'Interrupted'

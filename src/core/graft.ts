@@ -1,6 +1,7 @@
 import { CommitHash } from './commit-hash.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
+import type { LsnRange } from './snapshot.ts';
 import { VolumeId } from './volume-id.ts';
 
 /** Where a graft's local and remote volumes last agreed. */
@@ -53,5 +54,28 @@ export const Graft = {
         ? { local: LSN.parse(Number(pending.local)), remote: LSN.parse(Number(pending.remote)), hash: CommitHash.parse(String(pending.hash)) }
         : undefined,
     };
+  },
+
+  /** Local commits not pushed yet, given the newest local LSN. */
+  ahead: (g: Graft, localLatest: LSN | undefined): number => (localLatest ?? 0) - (g.sync?.localWatermark ?? 0),
+
+  /** Fetched remote commits not pulled yet, given the newest fetched remote LSN. */
+  behind: (g: Graft, remoteLatest: LSN | undefined): number => (remoteLatest ?? 0) - (g.sync?.remote ?? 0),
+
+  /** The graft's local commits after its watermark up to `localEnd` (not pushed yet), if there are any. */
+  unpushed(g: Graft, localEnd: LSN | undefined): LsnRange | undefined {
+    if (localEnd === undefined || Graft.ahead(g, localEnd) <= 0) return undefined;
+    return { vid: g.local, start: LSN.next(g.sync?.localWatermark), end: localEnd };
+  },
+
+  /**
+   * The snapshot path of the graft whose newest local commit is `localEnd`: its unpushed local commits
+   * over the remote log at the sync point. Local commits ≤ the watermark are not on it: their content
+   * is in the remote commit.
+   */
+  path(g: Graft, localEnd: LSN | undefined): LsnRange[] {
+    const local = Graft.unpushed(g, localEnd);
+    const remote = g.sync && { vid: g.remote, start: LSN.FIRST, end: g.sync.remote };
+    return [local, remote].filter((r) => r !== undefined);
   },
 } as const;

@@ -31,3 +31,6 @@ export type { ParsedKey } from './remote-keys.ts';
 export { decodeFrame, deflateWithFflate, encodeFrame, encodeSegment, FRAME_HEADER_BYTES, FRAME_MAX_PAGES, frameOf, frameRange, verifyFrame } from './segment.ts';
 export type { Deflate } from './segment.ts';
 export { groupBy } from './group-by.ts';
+export { classifySql, mayWrite, stripLiterals } from './sql-kind.ts';
+export type { SqlKind } from './sql-kind.ts';
+export { backoffMs } from './backoff.ts';

@@ -3,7 +3,7 @@ import { UploadBody, type PresignedRequest, type PresignResponse } from '../core
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type PresignOptions } from './index.ts';
 
-// The real S3 server of the test run (see e2e/bucket/vitest-setup.ts): it verifies signatures and
+// The real S3 server of the test run (see tools/bucket/vitest-setup.ts): it verifies signatures and
 // expiry and enforces If-None-Match.
 const VID = fakeVolumeId(1);
 const OTHER_VID = fakeVolumeId(2);

@@ -74,6 +74,10 @@ export class MemoryRemote implements Remote {
     const body = object?.slice(range.start, range.end);
     this.#onRequest?.({ method: 'GET', key, status: body ? 206 : 404, bytes: body?.byteLength ?? 0, ms: 0, sync: true });
     if (!body) throw missingSegment(key);
+    // As a bucket answers a range past the end: fewer bytes than asked for, which is never a page.
+    if (body.byteLength !== range.end - range.start) {
+      throw new ScionError('Corrupt', `A ranged read of ${key} returned ${body.byteLength} bytes where ${range.end - range.start} were asked for.`, { key });
+    }
     return body;
   }
 

@@ -8,11 +8,6 @@ export interface RetryPolicy {
 
 export const RETRY_DEFAULTS: RetryPolicy = { attempts: 4, baseMs: 100, maxMs: 2_000 };
 
-/** Delay before retry number `attempt` (0-based): uniform in [0, min(max, base·2^attempt)]. */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  return Math.floor(random() * Math.min(policy.maxMs, policy.baseMs * 2 ** attempt));
-}
-
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScionError, LSN, RemoteKey, SegmentId, VolumeId, type PresignOp } from '../core/index.ts';
 import type { RemoteRequestEvent } from './remote.ts';
 import { PresignClient } from './presign-client.ts';
-import { backoffDelay, RETRY_DEFAULTS } from './retry.ts';
+import { RETRY_DEFAULTS } from './retry.ts';
 import { parseListing, S3Remote } from './s3-remote.ts';
 
 /*
@@ -68,6 +68,13 @@ describe('S3Remote', () => {
     script.set(path, [503, 500]);
     expect(new TextDecoder().decode(await remote().getCommit(vid, LSN.FIRST))).toBe('hello');
     expect(hits.get(path)).toBe(3);
+  });
+
+  it('reports each request by its layout key, not the URL it was signed as', async () => {
+    const keys: string[] = [];
+    const r = new S3Remote({ presign: { endpoint: `${base}/presign`, token: 't' }, onRequest: (e) => keys.push(e.key) });
+    await r.getCommit(vid, LSN.parse(3));
+    expect(keys).toEqual([RemoteKey.commit(vid, LSN.parse(3))]);
   });
 
   it('gives up after the configured attempts with RemoteUnavailable', async () => {
@@ -135,12 +142,6 @@ describe('PresignClient', () => {
 });
 
 describe('helpers', () => {
-  it('backoff is full jitter, capped', () => {
-    expect(backoffDelay(RETRY_DEFAULTS, 0, () => 0.999)).toBeLessThan(100);
-    expect(backoffDelay(RETRY_DEFAULTS, 10, () => 0.999)).toBeLessThanOrEqual(2000);
-    expect(backoffDelay(RETRY_DEFAULTS, 3, () => 0)).toBe(0);
-  });
-
   it('listings drop the bucket prefix so keys match the layout', () => {
     const xml = `<ListBucketResult><Prefix>tenant/a/volumes/</Prefix><IsTruncated>true</IsTruncated>
       <Contents><Key>tenant/a/volumes/v1/log/0000000000000001</Key><LastModified>2026-11-24T04:00:00.000Z</LastModified><Size>42</Size></Contents>

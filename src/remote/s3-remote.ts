@@ -1,9 +1,9 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { backoffMs, RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
-import { backoffDelay, RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
+import { RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
 
 export interface S3RemoteOptions {
   /** The presign service (or a client for it, shared between remotes). */
@@ -142,9 +142,9 @@ export class S3Remote implements Remote {
   async #send(op: PresignOp, init: { body?: Uint8Array; range?: ByteRange }, options: RequestOptions = {}): Promise<Outcome> {
     // Signed before waiting for a slot: concurrent requests then share one presign round trip.
     await this.presign.sign([op], options);
+    // The layout's key (not the URL's path, which starts with the bucket and prefix), as the blocking path reports it.
+    const key = RemoteKey.ofOp(op);
     return this.#limit(async () => {
-      // The layout's key (not the URL's path, which starts with the bucket and prefix), as the blocking path reports it.
-      const key = RemoteKey.ofOp(op);
       let refused = false;
       for (let attempt = 0; ; attempt++) {
         const [req] = (await this.presign.sign([op], options)) as [PresignedRequest];
@@ -175,7 +175,7 @@ export class S3Remote implements Remote {
           continue;
         }
         if ((status === 0 || status >= 500 || status === 429) && attempt + 1 < this.#retry.attempts) {
-          await sleep(backoffDelay(this.#retry, attempt), options.signal);
+          await sleep(backoffMs({ firstMs: this.#retry.baseMs, maxMs: this.#retry.maxMs, jitter: 1 }, attempt, Math.random()), options.signal);
           continue;
         }
         throw this.#failure(status, key, refused);

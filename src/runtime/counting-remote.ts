@@ -1,5 +1,5 @@
 import type { Remote } from '../remote/index.ts';
-import type { ReadStats } from './frame-fetch.ts';
+import type { ReadStats } from '../protocol/index.ts';
 
 /**
  * `remote` with every bucket request counted into `stats`: requests, bytes downloaded (frames,

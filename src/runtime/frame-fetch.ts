@@ -1,20 +1,8 @@
 import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
+import type { ReadStats } from '../protocol/index.ts';
 import type { Remote } from '../remote/index.ts';
 
-/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
-export interface ReadStats {
-  /** Reads the VFS asked for that were not local. */
-  pagesMissed: number;
-  framesFetched: number;
-  pagesFetched: number;
-  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
-  bytesFetched: number;
-  /** Every byte uploaded: segments, commit records, latest hints. */
-  bytesUploaded: number;
-  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
-  requests: number;
-}
 
 export const emptyReadStats = (): ReadStats => ({ pagesMissed: 0, framesFetched: 0, pagesFetched: 0, bytesFetched: 0, bytesUploaded: 0, requests: 0 });
 
@@ -49,26 +37,64 @@ export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, 
  * are adjacent bytes). Every fetched page is cached.
  */
 export function fetchPageSync(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx, readAheadPages = 0): Page {
-  stats.pagesMissed++;
-  const { index, frame, start } = locateFrame(commit, pageIdx);
-  const all = (commit.segment as NonNullable<Commit['segment']>).frames;
-  let last = index;
-  for (let ahead = 0; last + 1 < all.length && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
-  const end = frameRange(all, last).end;
-  const bytes = offlineAware(commit, pageIdx, remote, (r) => r.getSegmentRangeSync(commit.segment as NonNullable<Commit['segment']>, { start, end }));
-  for (let i = index + 1; i <= last; i++) {
-    const r = frameRange(all, i);
-    cacheFrame(store, stats, commit, all[i] as FrameRef, bytes.subarray(r.start - start, r.end - start));
+  const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
+  let bytes: Uint8Array;
+  try {
+    bytes = plan.remote.getSegmentRangeSync(plan.segment, plan);
+  } catch (e) {
+    throw offline(commit, pageIdx, e);
   }
-  return cacheFrame(store, stats, commit, frame, bytes.subarray(0, frame.bytes)).get(pageIdx) as Page;
+  return cacheFetched(store, stats, commit, plan, bytes, pageIdx);
 }
 
 /** Async miss path: the same request with fetch; same cache, same verification. */
-export async function fetchPage(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx): Promise<Page> {
+export async function fetchPage(store: LocalStore, remote: Remote | undefined, stats: ReadStats, commit: Commit, pageIdx: PageIdx, readAheadPages = 0): Promise<Page> {
+  const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
+  let bytes: Uint8Array;
+  try {
+    bytes = await plan.remote.getSegmentRange(plan.segment, plan);
+  } catch (e) {
+    throw offline(commit, pageIdx, e);
+  }
+  return cacheFetched(store, stats, commit, plan, bytes, pageIdx);
+}
+
+interface FetchPlan {
+  readonly remote: Remote;
+  readonly segment: NonNullable<Commit['segment']>;
+  /** The frames fetched: the page's (`first`) up to `last`, bytes [start, end) of the segment. */
+  readonly first: number;
+  readonly last: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The one request of a miss: the page's frame and the whole frames after it that fit in `readAheadPages` pages. */
+function planFetch(stats: ReadStats, commit: Commit, pageIdx: PageIdx, readAheadPages: number, remote: Remote | undefined): FetchPlan {
   stats.pagesMissed++;
-  const { frame, start, end } = locateFrame(commit, pageIdx);
-  const bytes = await offlineAwareAsync(commit, pageIdx, remote, (r) => r.getSegmentRange(commit.segment as NonNullable<Commit['segment']>, { start, end }));
-  return cacheFrame(store, stats, commit, frame, bytes).get(pageIdx) as Page;
+  const { index, start } = locateFrame(commit, pageIdx);
+  if (!remote) throw notLocal(commit, pageIdx);
+  const segment = commit.segment as NonNullable<Commit['segment']>;
+  const all = segment.frames;
+  let last = index;
+  for (let ahead = 0; last + 1 < all.length && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
+  return { remote, segment, first: index, last, start, end: frameRange(all, last).end };
+}
+
+/** Verifies and caches every frame fetched; returns the page asked for. */
+function cacheFetched(store: LocalStore, stats: ReadStats, commit: Commit, plan: FetchPlan, bytes: Uint8Array, pageIdx: PageIdx): Page {
+  const all = plan.segment.frames;
+  for (let i = plan.first + 1; i <= plan.last; i++) {
+    const r = frameRange(all, i);
+    cacheFrame(store, stats, commit, all[i] as FrameRef, bytes.subarray(r.start - plan.start, r.end - plan.start));
+  }
+  const frame = all[plan.first] as FrameRef;
+  return cacheFrame(store, stats, commit, frame, bytes.subarray(0, frame.bytes)).get(pageIdx) as Page;
+}
+
+/** An unreachable remote makes a miss PageNotLocal (readable offline only once fetched); other failures pass. */
+function offline(commit: Commit, pageIdx: PageIdx, e: unknown): unknown {
+  return e instanceof ScionError && (e.code === 'RemoteUnavailable' || e.code === 'UrlExpired') ? notLocal(commit, pageIdx, e) : e;
 }
 
 function notLocal(commit: Commit, pageIdx: PageIdx, cause?: unknown): ScionError {
@@ -81,24 +107,4 @@ function notLocal(commit: Commit, pageIdx: PageIdx, cause?: unknown): ScionError
     { volume: commit.vid, lsn: commit.lsn, pageIdx },
     { cause },
   );
-}
-
-function offlineAware(commit: Commit, pageIdx: PageIdx, remote: Remote | undefined, read: (r: Remote) => Uint8Array): Uint8Array {
-  if (!remote) throw notLocal(commit, pageIdx);
-  try {
-    return read(remote);
-  } catch (e) {
-    if (e instanceof ScionError && (e.code === 'RemoteUnavailable' || e.code === 'UrlExpired')) throw notLocal(commit, pageIdx, e);
-    throw e;
-  }
-}
-
-async function offlineAwareAsync(commit: Commit, pageIdx: PageIdx, remote: Remote | undefined, read: (r: Remote) => Promise<Uint8Array>): Promise<Uint8Array> {
-  if (!remote) throw notLocal(commit, pageIdx);
-  try {
-    return await read(remote);
-  } catch (e) {
-    if (e instanceof ScionError && (e.code === 'RemoteUnavailable' || e.code === 'UrlExpired')) throw notLocal(commit, pageIdx, e);
-    throw e;
-  }
 }

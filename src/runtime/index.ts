@@ -1,15 +1,11 @@
-export type { GraftStatus } from './graft-status.ts';
 export { Runtime } from './runtime.ts';
 export type { CommitEvent, PageState, RuntimeOptions } from './runtime.ts';
 export { VolumeReader } from './volume-reader.ts';
 export type { ReadOptions, ReadPageFn } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';
 export type { GraftVersion } from './volume-writer.ts';
-export type { ReadStats } from './frame-fetch.ts';
 export type { FramePlan, FramePlanner } from './job-context.ts';
 export type { LocalGcOptions, LocalGcResult, RemoteGcOptions, RemoteGcResult } from './jobs/gc.ts';
-export type { HydrateOptions, HydrateProgress } from './jobs/hydrate.ts';
-export type { PullResult } from './jobs/pull.ts';
+export type { HydrateOptions } from './jobs/hydrate.ts';
 export { chunkFrames, planSequentialFrames } from './jobs/push.ts';
-export type { PushOptions, PushResult } from './jobs/push.ts';
-export type { JobProgress, ProgressPhase } from './jobs/progress.ts';
+export type { PushOptions } from './jobs/push.ts';

@@ -44,5 +44,3 @@ export function logOp<T>(op: string, level: LogLevel, fields: OpFields, fn: () =
   emit('ok', after?.(result as Awaited<T>));
   return result;
 }
-
-export { logger as runtimeLogger };

@@ -6,15 +6,16 @@ import {
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 import { countingRemote } from './counting-remote.ts';
-import { emptyReadStats, fetchPage, fetchPageSync, type ReadStats } from './frame-fetch.ts';
-import { graftStatus, type GraftStatus } from './graft-status.ts';
+import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../protocol/index.ts';
+import { emptyReadStats, fetchPage, fetchPageSync } from './frame-fetch.ts';
+import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
-import { hydrateSnapshot, type HydrateOptions, type HydrateProgress } from './jobs/hydrate.ts';
-import { pullGraft, type PullResult } from './jobs/pull.ts';
-import { planSequentialFrames, pushGraft, type PushOptions, type PushResult } from './jobs/push.ts';
+import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
+import { pullGraft } from './jobs/pull.ts';
+import { planSequentialFrames, pushGraft, type PushOptions } from './jobs/push.ts';
 import { recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { orphanVolumes, reconcileGraft } from './reconcile.ts';
@@ -280,19 +281,9 @@ export class Runtime {
    */
   graftSnapshot(vid: VolumeId): Snapshot {
     const graft = this.mustGetGraft(vid);
-    const path: { vid: VolumeId; start: LSN; end: LSN }[] = [];
-    let pageCount: PageCount | undefined;
-    const localLatest = this.#store.latestLsnSync(graft.local);
-    const watermark = graft.sync?.localWatermark ?? 0;
-    if (localLatest !== undefined && localLatest > watermark) {
-      path.push({ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end: localLatest });
-      pageCount = this.#mustGetCommit(graft.local, localLatest).pageCount;
-    }
-    if (graft.sync) {
-      path.push({ vid: graft.remote, start: LSN.FIRST, end: graft.sync.remote });
-      pageCount ??= this.#mustGetCommit(graft.remote, graft.sync.remote).pageCount;
-    }
-    return { pageCount: pageCount ?? PageCount.ZERO, path };
+    const path = Graft.path(graft, this.#store.latestLsnSync(graft.local));
+    const head = path[0];
+    return { pageCount: head ? this.#mustGetCommit(head.vid, head.end).pageCount : PageCount.ZERO, path };
   }
 
   graftReader(vid: VolumeId): VolumeReader {

@@ -15,10 +15,3 @@ export function isInteriorPage(pageIdx: number, page: Page): boolean {
   return type === 0x02 || type === 0x05;
 }
 
-/** The page size a database header declares (1 means 65536), or undefined for an empty file. */
-export function headerPageSize(page1: Uint8Array): number | undefined {
-  if (page1.byteLength < 18 || page1.every((b) => b === 0)) return undefined;
-  const raw = (page1[16] as number) * 256 + (page1[17] as number);
-  return raw === 1 ? 65536 : raw;
-}
-

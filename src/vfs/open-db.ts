@@ -1,6 +1,7 @@
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { ScionError, Tag, type Snapshot } from '../core/index.ts';
+import { Tag, type Snapshot } from '../core/index.ts';
 import type { ScionVfs } from './scion-vfs.ts';
+import { withVfsErrors } from './sql-errors.ts';
 
 /**
  * Opens a connection on an existing tag (create it with runtime.tagOpen first: that is async and
@@ -20,24 +21,4 @@ export function openScionDb(sqlite3: Sqlite3Static, vfs: ScionVfs, tag: string, 
     if (vfs.runtime.graftSnapshot(graft).pageCount === 0) db.exec('PRAGMA page_size=4096');
     return db;
   });
-}
-
-/**
- * Runs SQLite work and, if it fails, throws the typed error the VFS recorded (PageNotLocal,
- * ConcurrentWrite, …) instead of SQLite's generic one. Busy answers become ConcurrentWrite.
- */
-export function withVfsErrors<T>(vfs: ScionVfs, run: () => T): T {
-  vfs.takeLastError();
-  try {
-    return run();
-  } catch (e) {
-    const typed = vfs.takeLastError();
-    if (typed) throw new ScionError(typed.code, typed.message, typed.details, { cause: e });
-    const rc = (e as { resultCode?: number }).resultCode;
-    const message = (e as Error).message;
-    if (rc !== undefined && (rc & 0xff) === 5) {
-      throw new ScionError('ConcurrentWrite', `Another connection is writing this database (${message}). Retry the transaction.`, undefined, { cause: e });
-    }
-    throw e;
-  }
 }

@@ -17,7 +17,6 @@ export const RESULT_CODE = {
   CommitNotFound: 'SQLITE_IOERR_READ',
   PageSizeUnsupported: 'SQLITE_CANTOPEN',
   VolumeDiverged: 'SQLITE_INTERNAL',
-  VolumeNeedsRecovery: 'SQLITE_INTERNAL',
   ConcurrentWrite: 'SQLITE_BUSY_SNAPSHOT',
   OutcomeUnknown: 'SQLITE_IOERR',
   Interrupted: 'SQLITE_INTERRUPT',

@@ -1,27 +1,20 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { ScionError, Tag, type Snapshot } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
-import { MemoryFile } from './memory-file.ts';
-import { answerPragma } from './pragmas.ts';
+import type { VfsStats } from '../protocol/index.ts';
+import { MemoryFile } from '../local/index.ts';
+import { refusePragma } from './pragmas.ts';
 import { ReadOracle } from './read-oracle.ts';
 import { RESULT_CODE } from './result-codes.ts';
 import { Lock, VolumeFile, type VfsShared } from './volume-file.ts';
 
-export interface VfsStats {
-  /** xRead calls on database files. */
-  readonly xReads: number;
-  /** Pages SQLite read from the volume. */
-  readonly pagesRead: number;
-  /** Of those, pages that were not held locally and were fetched (each one ranged GET). */
-  readonly pagesMissed: number;
-  /** Pages the read oracle asked to fetch ahead of misses (whole frames are fetched, up to that many pages). */
-  readonly readAheadPages: number;
-}
 
 export interface ScionVfs {
   /** The registered VFS name: open databases with `{ vfs: name }`. */
   readonly name: string;
   readonly runtime: Runtime;
+  /** The SQLite instance the VFS is registered in. */
+  readonly sqlite3: Sqlite3Static;
   /** The typed error behind the last failed VFS callback, which SQLite reports only as a result code. */
   takeLastError(): ScionError | undefined;
   stats(): VfsStats;
@@ -103,7 +96,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     xRead(pFile: Pointer, pDest: Pointer, n: number, offset: bigint | number): CallbackResult {
       try {
         const dest = heap(Number(pDest), n);
-        const got = volume(pFile)?.read(dest, Number(offset)) ?? memory(pFile).read(dest, Number(offset));
+        const got = volume(pFile)?.read(dest, Number(offset)) ?? memory(pFile).read(dest, { at: Number(offset) });
         if (got < n) {
           heap(Number(pDest), n).fill(0, got);
           return capi.SQLITE_IOERR_SHORT_READ;
@@ -119,7 +112,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
         const src = heap(Number(pSrc), n).slice();
         const v = volume(pFile);
         if (v) v.write(src, Number(offset));
-        else memory(pFile).write(src, Number(offset));
+        else memory(pFile).write(src, { at: Number(offset) });
         return 0;
       } catch (e) {
         return fail(e);
@@ -141,7 +134,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     },
     xFileSize(pFile: Pointer, pSize: Pointer): CallbackResult {
       try {
-        const size = volume(pFile)?.size() ?? memory(pFile).size;
+        const size = volume(pFile)?.size() ?? memory(pFile).getSize();
         wasm.poke64(pSize, BigInt(size));
         return 0;
       } catch (e) {
@@ -191,10 +184,10 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
             const p = wasm.peekPtr(Number(pArg) + i * pointerSize) as number;
             return p ? (wasm.cstrToJs(p) ?? undefined) : undefined;
           };
-          const answer = answerPragma(runtime, v, (arg(1) ?? '').toLowerCase(), arg(2));
-          if (!answer) return capi.SQLITE_NOTFOUND;
-          if (answer.text !== undefined) wasm.pokePtr(Number(pArg), wasm.allocCString(answer.text, false));
-          return answer.ok ? 0 : capi.SQLITE_ERROR;
+          const refusal = refusePragma((arg(1) ?? '').toLowerCase(), arg(2));
+          if (refusal === undefined) return capi.SQLITE_NOTFOUND;
+          wasm.pokePtr(Number(pArg), wasm.allocCString(refusal, false));
+          return capi.SQLITE_ERROR;
         }
         return capi.SQLITE_NOTFOUND;
       } catch (e) {
@@ -283,6 +276,7 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
   return {
     name,
     runtime,
+    sqlite3,
     takeLastError() {
       const e = lastError;
       lastError = undefined;

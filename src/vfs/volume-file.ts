@@ -34,10 +34,13 @@ interface View {
  */
 type State =
   | { readonly kind: 'idle' }
-  | { readonly kind: 'reading'; readonly view: View }
+  | { readonly kind: 'reading'; readonly view: View; readonly hold: Hold }
   /** `touched`: SQLite wrote to the file (its cache may then hold pages a rollback must restore). */
-  | { readonly kind: 'writing'; readonly view: View; readonly writer: VolumeWriter; staged: boolean; touched: boolean }
-  | { readonly kind: 'refused'; readonly view: View };
+  | { readonly kind: 'writing'; readonly view: View; readonly hold: Hold; readonly writer: VolumeWriter; staged: boolean; touched: boolean }
+  | { readonly kind: 'refused'; readonly view: View; readonly hold: Hold };
+
+/** Ends local GC's hold on the snapshot the read transaction began on (kept until the transaction ends). */
+type Hold = () => void;
 
 /**
  * A SQLite database file that is a tag: its connection's lock state over the tag's graft. A write
@@ -51,20 +54,13 @@ export class VolumeFile {
   readonly #shared: VfsShared;
   readonly #oracle: ReadOracle;
   readonly #counter = new HeaderCounter();
-  #lock: LockLevel = Lock.None;
   #state: State = { kind: 'idle' };
-  /** Ends local GC's hold on the read transaction's snapshot. */
-  #releaseReader: (() => void) | undefined;
 
   constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined }) {
     this.#shared = shared;
     this.#oracle = oracle;
     this.tag = target.tag;
     this.pinned = target.pinned;
-  }
-
-  get lockLevel(): LockLevel {
-    return this.#lock;
   }
 
   get hasWriter(): boolean {
@@ -80,9 +76,8 @@ export class VolumeFile {
   lock(level: LockLevel): 'ok' | 'busy' {
     if (level === Lock.Shared && this.#state.kind === 'idle') {
       const view = this.#openView();
-      this.#state = { kind: 'reading', view };
       // Local GC keeps what an open read transaction sees, however many commits land meanwhile.
-      this.#releaseReader = this.#shared.runtime.retainSnapshot(view.reader.snapshot);
+      this.#state = { kind: 'reading', view, hold: this.#shared.runtime.retainSnapshot(view.reader.snapshot) };
     }
     if (level >= Lock.Reserved && this.#state.kind === 'reading') {
       if (this.pinned) throw new ScionError('InvalidInput', 'This connection is a read-only checkout of a past snapshot. Write through the tag instead.');
@@ -93,20 +88,17 @@ export class VolumeFile {
       this.#checkCurrent(view, 'since this transaction began reading');
       const writer = this.#shared.runtime.graftWriter(graft);
       this.#shared.writers.set(graft, this);
-      this.#state = { kind: 'writing', view, writer, staged: false, touched: false };
+      this.#state = { kind: 'writing', view, hold: this.#state.hold, writer, staged: false, touched: false };
     }
-    this.#lock = Math.max(this.#lock, level) as LockLevel;
     return 'ok';
   }
 
   unlock(level: LockLevel): void {
     if (level < Lock.Reserved) this.#endWrite();
     if (level === Lock.None) {
-      this.#releaseReader?.();
-      this.#releaseReader = undefined;
+      if (this.#state.kind !== 'idle') this.#state.hold();
       this.#state = { kind: 'idle' };
     }
-    this.#lock = Math.min(this.#lock, level) as LockLevel;
   }
 
   /** Bytes of the file as this connection sees it. */
@@ -171,7 +163,7 @@ export class VolumeFile {
     } catch (e) {
       state.writer.discard();
       this.#releaseWriteLock(state.view);
-      this.#state = { kind: 'refused', view: state.view };
+      this.#state = { kind: 'refused', view: state.view, hold: state.hold };
       this.#counter.forget();
       throw e;
     }
@@ -185,10 +177,10 @@ export class VolumeFile {
     const graft = state.view.graft as VolumeId;
     try {
       const reader = state.writer.commit();
-      this.#state = { kind: 'reading', view: { reader, graft, version: this.#shared.runtime.graftVersion(graft) } };
+      this.#state = { kind: 'reading', view: { reader, graft, version: this.#shared.runtime.graftVersion(graft) }, hold: state.hold };
       this.#counter.committed(this.#state.view.version);
     } catch (e) {
-      this.#state = { kind: 'reading', view: state.view };
+      this.#state = { kind: 'reading', view: state.view, hold: state.hold };
       // SQLite's journal is finished: its cache holds what was not committed, so it must not trust it.
       this.#counter.forget();
       throw e;
@@ -253,7 +245,7 @@ export class VolumeFile {
       // A rollback that never reached the file leaves SQLite's cache and counter as they were.
       if (state.touched) this.#counter.forget();
     }
-    this.#state = { kind: 'reading', view: state.view };
+    this.#state = { kind: 'reading', view: state.view, hold: state.hold };
   }
 
   #releaseWriteLock(view: View): void {

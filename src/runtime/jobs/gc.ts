@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, LSN, PAGE_SIZE, PageSet, RemoteKey, type Commit, type Graft, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
+import { groupBy, LSN, PAGE_SIZE, PageSet, RemoteKey, Graft, type Commit, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
 import type { LocalStore } from '../../local/index.ts';
 import { heldCommits } from '../held-commits.ts';
 import type { JobContext, LocalJobContext } from '../job-context.ts';
@@ -138,7 +138,7 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
     if (graft.pending) {
       // An unlanded push: recovery re-reads the newest version of every page it sent.
       const end = graft.pending.local;
-      visit({ pageCount: ctx.mustGetCommit(graft.local, end).pageCount, path: [{ vid: graft.local, start: LSN.next(graft.sync?.localWatermark), end }] }, () => pinned);
+      visit({ pageCount: ctx.mustGetCommit(graft.local, end).pageCount, path: [Graft.unpushed(graft, end)].filter((r) => r !== undefined) }, () => pinned);
     }
     if (latest && history > 0) {
       // The window's oldest snapshot whole, so every checkout in the window reads locally.

@@ -1,14 +1,10 @@
 import pLimit from 'p-limit';
 import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type PageIdx, type Snapshot } from '../../core/index.ts';
-import { cacheFrame, emptyReadStats, type ReadStats } from '../frame-fetch.ts';
+import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
+import { cacheFrame, emptyReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 
-export interface HydrateProgress {
-  readonly framesDone: number;
-  readonly framesTotal: number;
-  readonly bytes: number;
-}
 
 export interface HydrateOptions {
   signal?: AbortSignal;

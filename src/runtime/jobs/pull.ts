@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
-import type { LSN, VolumeId } from '../../core/index.ts';
+import { Graft, type LSN, type VolumeId } from '../../core/index.ts';
+import type { PullResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
@@ -8,10 +9,6 @@ import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
-export type PullResult =
-  | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
-  | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
 
 /**
  * Fetches the remote log and fast-forwards the sync point to its latest commit. No commit or page
@@ -24,8 +21,8 @@ export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const remoteLatest = await fetchLog(ctx, graft.remote, options);
   const from = graft.sync?.remote;
   if (remoteLatest === undefined || remoteLatest <= (from ?? 0)) return { outcome: 'up-to-date' };
-  const ahead = (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0);
-  if (ahead > 0) return { outcome: 'diverged', ahead, behind: remoteLatest - (from ?? 0), waysOut: DIVERGED_WAYS_OUT };
+  const ahead = Graft.ahead(graft, ctx.store.latestLsnSync(graft.local));
+  if (ahead > 0) return { outcome: 'diverged', ahead, behind: Graft.behind(graft, remoteLatest), waysOut: DIVERGED_WAYS_OUT };
   // No await between the `ahead` check above and this call: a commit made now would be refused.
   await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } }, { rebases: true });
   const segments: PlannedRequest[] = [];

@@ -1,22 +1,17 @@
 import { getLogger } from '@logtape/logtape';
 import {
   assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
-  type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
+  Graft, type Deflate, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
+import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
 import { hydrateSnapshot } from './hydrate.ts';
-import type { JobProgress } from './progress.ts';
 import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
-/** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
-export type PushResult =
-  | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
-  | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
 
 export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
 
@@ -236,8 +231,8 @@ function diverged(ctx: JobContext, vid: VolumeId): PushResult {
   const graft = ctx.mustGetGraft(vid);
   return {
     outcome: 'diverged',
-    ahead: (ctx.store.latestLsnSync(graft.local) ?? 0) - (graft.sync?.localWatermark ?? 0),
-    behind: (ctx.store.latestLsnSync(graft.remote) ?? 0) - (graft.sync?.remote ?? 0),
+    ahead: Graft.ahead(graft, ctx.store.latestLsnSync(graft.local)),
+    behind: Graft.behind(graft, ctx.store.latestLsnSync(graft.remote)),
     waysOut: DIVERGED_WAYS_OUT,
   };
 }

@@ -1,7 +1,5 @@
 // The worker ↔ client protocol: plain, structured-clone-safe data. src/client imports these as types only.
-import type { ErrorWire } from '../src/core/index.ts';
-import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../src/runtime/index.ts';
-import type { VfsStats } from '../src/vfs/index.ts';
+import type { ErrorWire, LSN, VolumeId } from '../core/index.ts';
 
 /** Every worker answer: a value, or the error as data (comlink's own error path drops `code` and `details`). */
 export type Wire<T> = { ok: true; value: T } | { ok: false; error: ErrorWire };
@@ -130,7 +128,71 @@ export interface DatabaseStatus extends GraftStatus {
   hasRemote: boolean;
 }
 
-export type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats, VfsStats };
+/** Where a graft stands against its remote, as data (JSON-safe). */
+export interface GraftStatus {
+  readonly local: VolumeId;
+  readonly remote: VolumeId;
+  /** Newest local LSN, if any local commit exists. */
+  readonly localLsn: LSN | undefined;
+  /** Local LSNs ≤ this have been pushed. */
+  readonly localWatermark: LSN | undefined;
+  /** The remote LSN the graft is attached to (its sync point). */
+  readonly remoteLsn: LSN | undefined;
+  /** Newest remote LSN fetched so far; ≥ remoteLsn. */
+  readonly remoteLatest: LSN | undefined;
+  /** Local commits not yet pushed. */
+  readonly ahead: number;
+  /** Fetched remote commits not yet pulled. */
+  readonly behind: number;
+  readonly state: 'in-sync' | 'ahead' | 'behind' | 'diverged';
+  /** A push whose outcome is not yet known; resolved by the next push or pull. */
+  readonly pendingPush: { readonly local: LSN; readonly remote: LSN } | undefined;
+}
+
+/** How a push ended. Divergence is an outcome, not an error: the caller chooses the way out. */
+export type PushResult =
+  | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+/** How a pull ended; divergence is an outcome, as for a push. */
+export type PullResult =
+  | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
+  | { readonly outcome: 'up-to-date' }
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+
+/** A hydration's progress: frames fetched so far of those the snapshot needs. */
+export interface HydrateProgress {
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  readonly bytes: number;
+}
+
+/** Counters of the remote since the runtime opened, exposed for tests, benchmarks and the demo. */
+export interface ReadStats {
+  /** Reads the VFS asked for that were not local. */
+  pagesMissed: number;
+  framesFetched: number;
+  pagesFetched: number;
+  /** Every byte downloaded from the bucket: frames, commit records, latest hints. */
+  bytesFetched: number;
+  /** Every byte uploaded: segments, commit records, latest hints. */
+  bytesUploaded: number;
+  /** Bucket requests made (reads, pushes, pulls, hydration, recovery, GC). */
+  requests: number;
+}
+
+/** Counters of the VFS since it was installed. */
+export interface VfsStats {
+  /** xRead calls on database files. */
+  readonly xReads: number;
+  /** Pages SQLite read from the volume. */
+  readonly pagesRead: number;
+  /** Of those, pages that were not held locally and were fetched (each one ranged GET). */
+  readonly pagesMissed: number;
+  /** Pages the read oracle asked to fetch ahead of misses (whole frames are fetched, up to that many pages). */
+  readonly readAheadPages: number;
+}
 
 export interface FetchResult {
   /** Newest remote LSN known after the fetch (undefined: the remote volume has no commits). */
@@ -264,4 +326,31 @@ export interface PageMap {
   lsns: Uint32Array;
   legend: PageMapState[];
   counts: Record<PageMapState, number>;
+}
+
+/**
+ * Where a long job is, reported as it goes. `done` and `total` count the phase's own unit: commit
+ * records (`fetch-log`), frames (`download`), bytes (`upload`), pages (`read`, `write`); `total` is
+ * undefined where it is not known ahead. `bytes`: bytes moved over the network (or written) so far.
+ */
+export interface JobProgress {
+  readonly phase: ProgressPhase;
+  readonly done: number;
+  readonly total: number | undefined;
+  readonly bytes: number;
+}
+
+/** `commit`: the remote commit object is being written (a push); `done`: the job finished. */
+export type ProgressPhase = 'fetch-log' | 'download' | 'upload' | 'commit' | 'read' | 'write' | 'done';
+
+export type LongOperation = 'push' | 'pull' | 'fetch' | 'hydrate' | 'clone' | 'export' | 'import';
+
+/** What a long operation reports while it runs (see JobProgress for the units of `done` and `total`). */
+export interface Progress extends JobProgress {
+  readonly operation: LongOperation;
+}
+
+/** A long operation's options as they travel to the worker: `job` names it for `abortJob`. */
+export interface JobOptions {
+  readonly job?: string | undefined;
 }

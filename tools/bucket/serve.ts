@@ -1,5 +1,5 @@
 // Runs a test bucket until Ctrl-C / SIGTERM, for `npm start` on a laptop or as a Playwright `webServer`:
-//   tsx e2e/bucket/serve.ts [--kind auto|embedded|radosgw] [--port 4568] [--dir .data/bucket]
+//   tsx tools/bucket/serve.ts [--kind auto|embedded|radosgw] [--port 4568] [--dir .data/bucket]
 // Credentials come from SCION_S3_ACCESS_KEY_ID / SCION_S3_SECRET_ACCESS_KEY when set (so another
 // process can be given the same ones), random otherwise. Prints the SCION_S3_* lines to use.
 // --dir keeps the embedded bucket's objects across restarts (radosgw keeps objects in RAM only).

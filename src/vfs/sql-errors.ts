@@ -1,6 +1,6 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, ScionError, type ErrorCode } from '../src/core/index.ts';
-import { withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
+import { isScionError, ScionError, type ErrorCode } from '../core/index.ts';
+import type { ScionVfs } from './scion-vfs.ts';
 
 /** SQLite primary result codes (sqlite3.h) → Scion codes, for errors the VFS did not explain. */
 const BY_PRIMARY: Readonly<Record<number, ErrorCode>> = {
@@ -19,19 +19,31 @@ const BY_PRIMARY: Readonly<Record<number, ErrorCode>> = {
   26: 'Corrupt', // SQLITE_NOTADB
 };
 
+/** What to do about a failure, where SQLite's message does not say it. */
+const HINTS: Readonly<Record<number, string>> = {
+  5: ' Another connection is writing this database: retry the transaction.',
+  8: ' This database is a read-only checkout; write through the database itself.',
+};
+
 /**
- * Runs SQLite work; a failure becomes a ScionError: the typed error the VFS recorded (PageNotLocal,
- * ConcurrentWrite, …) if there is one, else a code chosen from SQLite's result code, which is kept in
- * `details.sqlite` (e.g. "SQLITE_CONSTRAINT_UNIQUE") and `details.resultCode`.
+ * Runs SQLite work on the Scion VFS; a failure becomes a ScionError: the typed error the VFS recorded
+ * (PageNotLocal, ConcurrentWrite, …) if there is one, else the translation of SQLite's result code.
  */
-export function runSql<T>(sqlite3: Sqlite3Static, vfs: ScionVfs, run: () => T): T {
+export function withVfsErrors<T>(vfs: ScionVfs, run: () => T): T {
+  vfs.takeLastError();
   try {
-    return withVfsErrors(vfs, run);
+    return run();
   } catch (e) {
-    throw toScionError(sqlite3, e);
+    const typed = vfs.takeLastError();
+    if (typed) throw new ScionError(typed.code, typed.message, typed.details, { cause: e });
+    throw toScionError(vfs.sqlite3, e);
   }
 }
 
+/**
+ * The one translation of SQLite's failures: a code chosen from the result code, which is kept in
+ * `details.sqlite` (e.g. "SQLITE_CONSTRAINT_UNIQUE") and `details.resultCode`.
+ */
 export function toScionError(sqlite3: Sqlite3Static, e: unknown): ScionError {
   if (isScionError(e)) return ScionError.from(e);
   const rc = (e as { resultCode?: unknown } | null)?.resultCode;
@@ -43,6 +55,6 @@ export function toScionError(sqlite3: Sqlite3Static, e: unknown): ScionError {
   const sqlite = sqlite3.capi.sqlite3_js_rc_str(rc) ?? `SQLITE_${rc}`;
   const code = BY_PRIMARY[rc & 0xff] ?? 'Internal';
   const message = (e as Error).message;
-  const hint = rc === 8 ? ' This database is a read-only checkout; write through the database itself.' : '';
+  const hint = HINTS[rc & 0xff] ?? '';
   return new ScionError(code, `${message}${hint}`, { sqlite, resultCode: rc }, { cause: e });
 }

@@ -1,5 +1,5 @@
 // A real Ceph radosgw (Debian 12: 16.2.15 Pacific) on 127.0.0.1: one mon, one memstore OSD (RAM only),
-// no mgr, auth none. Recipe and gotchas: /work/shared/reference/radosgw.md.
+// no mgr, auth none.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@ import { formatFailure } from './report.ts';
 import { DEFAULT_WEIGHTS, simulate, type SimResult } from './simulator.ts';
 
 /*
- * The CI share of the deterministic simulation (issue 6): a fixed set of seeds, each a full run of
+ * The CI share of the deterministic simulation: a fixed set of seeds, each a full run of
  * 2–4 clients, faults, crashes and the bank workload, then a final sync and an audit of every remote
  * LSN. A failure prints the seed, the broken invariant and the last 50 scheduled operations;
  * `npm run sim -- --seed <seed> --ops <ops>` replays it exactly. `npm run sim -- --minutes 60` runs long.

@@ -15,7 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const bucket = await startTestBucket();
   if (bucket.kind === 'radosgw') {
     // radosgw honours unsigned x-amz-* headers on presigned URLs: run every test under the policy
-    // the README prescribes for it (e2e/bucket/hostile.test.ts shows what it closes).
+    // the README prescribes for it (tools/bucket/hostile.test.ts shows what it closes).
     const aws = new AwsClient({ accessKeyId: bucket.accessKeyId, secretAccessKey: bucket.secretAccessKey, service: 's3', region: bucket.region });
     const res = await aws.fetch(`${bucket.endpoint}/${bucket.bucket}?policy`, { method: 'PUT', body: scionBucketPolicy(bucket.bucket) });
     if (res.status !== 204) throw new Error(`radosgw refused the bucket policy: ${res.status} ${await res.text()}`);
