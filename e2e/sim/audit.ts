@@ -72,7 +72,11 @@ export async function audit(sim: Simulation): Promise<void> {
 
 /** A fresh runtime (no faults) checks out every LSN of the shared volume. */
 async function auditHistory(sim: Simulation, latest: number): Promise<void> {
-  const rt = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: sim.world.bucket, ids: simIds(sim.rng, sim.sched.now) });
+  // Without the latest hint, a clone reads every commit from LSN 1 instead of starting at a checkpoint.
+  const everyCommit = new Proxy(sim.world.bucket, {
+    get: (target, key) => (key === 'getLatest' ? async () => undefined : typeof target[key as keyof typeof target] === 'function' ? (target[key as keyof typeof target] as (...a: unknown[]) => unknown).bind(target) : target[key as keyof typeof target]),
+  });
+  const rt = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: everyCommit, ids: simIds(sim.rng, sim.sched.now) });
   await rt.graftClone(sim.shared);
   let previous: readonly string[] = [];
   for (let lsn = 1; lsn <= latest && !sim.failed; lsn++) {

@@ -82,6 +82,8 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = emptyReadStats();
+  /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
+  readonly #checkpoints = new Map<VolumeId, number>();
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -649,6 +651,7 @@ export class Runtime {
       remote: this.#remote,
       ids: this.#ids,
       planFrames: this.#planFrames,
+      checkpoints: this.#checkpoints,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

@@ -1,11 +1,12 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   type Deflate, type Graft, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
-import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
+import { fetchLog, logEndRequests } from './fetch-log.ts';
+import { heldTail, publishLatest, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
 
@@ -47,36 +48,61 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: { signa
   const hash = await computeCommitHash(graft.remote, lsn, pageCount, pages);
   const built = pages.length > 0 ? await buildSegment(ctx, pages) : undefined;
   let sid = SegmentId.random(ctx.ids);
-  const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
-  const commitWith = (id: SegmentId): Commit => ({
+  const commitWith = (id: SegmentId, checkpoint: Commit[] | undefined): Commit => ({
     vid: graft.remote, lsn, pageCount, hash,
     ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
     ...(checkpoint ? { checkpoint } : {}),
   });
-  const hint = LatestHint.encode({ vid: graft.remote, lsn });
+  // A checkpoint when the hint could not carry the commits after the last one: too many, too big, or
+  // not held. The newest checkpoint known comes from hints this runtime read or wrote; after a
+  // restart it reads the hint beside the probe of the next LSN (same round trip).
+  const base = graft.sync?.remote ?? 0;
+  const plan = (id: SegmentId) => {
+    const tail = heldTail(ctx, graft.remote, base);
+    const plain = commitWith(id, undefined);
+    if (base === 0 || (tail && tailBytes([...tail.tail, plain]) <= TAIL_MAX_BYTES)) {
+      return { commit: plain, hint: { vid: graft.remote, lsn, checkpoint: tail?.checkpoint ?? 0, tail: [...(tail?.tail ?? []), plain] } };
+    }
+    const commit = commitWith(id, checkpointBelow(ctx, graft.remote, base as LSN, pageCount, built?.pages ?? PageSet.EMPTY));
+    return { commit, hint: { vid: graft.remote, lsn, checkpoint: lsn, tail: [] } };
+  };
+  const known = base === 0 || ctx.checkpoints.has(graft.remote);
+  let planned = known ? plan(sid) : undefined;
   await ctx.remote
     .prepare?.([
       ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
       ...(built ? [{ op: 'putSegment' as const, vid: graft.remote, sid, bytes: built.bytes }] : []),
-      { op: 'putCommit', vid: graft.remote, lsn, bytes: Commit.encode(commitWith(sid)) },
-      { op: 'putLatest', vid: graft.remote, bytes: hint },
+      ...(planned ? [
+        { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: Commit.encode(planned.commit) },
+        { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(planned.hint) },
+      ] : []),
     ], options)
     .catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
 
-  await fetchLog(ctx, graft.remote, options);
-  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
-  if (built) sid = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
-  const commit = commitWith(sid);
+  // Only a hint: if it cannot be read, this commit is a checkpoint.
+  const hintRead = known ? undefined : readLatestHint(ctx, graft.remote, options.signal).catch((e: unknown) => {
+    if (options.signal?.aborted || !isScionError(e)) throw e;
+    logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
+  });
+  await Promise.all([fetchLog(ctx, graft.remote, options), hintRead]);
+  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
+  if (built) {
+    const uploaded = await uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal);
+    if (uploaded !== sid) planned = undefined;
+    sid = uploaded;
+  }
+  const { commit, hint } = planned ?? plan(sid);
   const bytes = built?.bytes.byteLength ?? 0;
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
   const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
   if (outcome === 'exists') {
+    // Recovery writes the hint when the commit is ours.
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
   } else {
     await landCommit(ctx, vid, commit, pages);
+    await publishLatest(ctx, hint, options.signal);
   }
-  await publishLatest(ctx, graft.remote, hint, options.signal);
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
 }
 
