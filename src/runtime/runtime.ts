@@ -11,7 +11,8 @@ import { graftStatus, type GraftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
-import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
+import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
+import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
 import { hydrateSnapshot, type HydrateOptions, type HydrateProgress } from './jobs/hydrate.ts';
 import { pullGraft, type PullResult } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushResult } from './jobs/push.ts';
@@ -455,7 +456,10 @@ export class Runtime {
     }
   }
 
-  /** Remote GC: deletes unreferenced segments older than the grace period (admin grant needed). */
+  /**
+   * Remote GC (admin grant needed): deletes segments no retained snapshot of any volume reaches
+   * (`retain`: the last N commits or those younger than a time; default all), older than the grace period.
+   */
   async collectRemoteGarbage(options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
