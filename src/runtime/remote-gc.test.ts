@@ -119,12 +119,13 @@ describe('remote GC with retention', () => {
     const { remote, a, g } = await volumeOf(100, clock);
     clock.now += 2 * 3600_000;
     const expected = (await (await device(remote)).collectRemoteGarbage({ retain: { commits: 20 }, dryRun: true })).segmentsDeleted;
-    let deletes = 0;
+    let [deletes, done] = [0, 0];
     const flaky = new Proxy(remote, {
       get: (target, key) => {
         if (key === 'deleteSegment') return async (...args: Parameters<MemoryRemote['deleteSegment']>) => {
           if (++deletes === 7) throw new Error('crash');
-          return target.deleteSegment(...args);
+          await target.deleteSegment(...args);
+          done++;
         };
         const value = target[key as keyof MemoryRemote];
         return typeof value === 'function' ? value.bind(target) : value;
@@ -132,7 +133,8 @@ describe('remote GC with retention', () => {
     });
     await expect((await device(flaky)).collectRemoteGarbage({ retain: { commits: 20 } })).rejects.toThrow('crash');
     const rest = await (await device(remote)).collectRemoteGarbage({ retain: { commits: 20 } });
-    expect(rest.segmentsDeleted).toHaveLength(expected.length - 6);
+    expect(done).toBeGreaterThan(0);
+    expect(rest.segmentsDeleted).toHaveLength(expected.length - done);
     const b = await device(remote);
     const clone = await b.graftClone(g.remote);
     await b.graftHydrate(clone.local);

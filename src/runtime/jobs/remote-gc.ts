@@ -91,15 +91,20 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
   const deleted: SegmentId[] = [];
   let kept = 0;
   let bytesDeleted = 0;
+  const doomed: Listed[] = [];
   for (const segment of segments) {
     if (referenced.has(segment.key)) continue;
-    if (now - segment.lastModified < grace) {
-      kept++;
-      continue;
+    if (now - segment.lastModified < grace) kept++;
+    else doomed.push(segment);
+  }
+  // Deleted WINDOW at a time (the remote bounds its own concurrency); each is reported once done.
+  for (let i = 0; i < doomed.length; i += WINDOW) {
+    const batch = doomed.slice(i, i + WINDOW);
+    if (!options.dryRun) await Promise.all(batch.map((s) => ctx.remote.deleteSegment(s.at, { signal })));
+    for (const s of batch) {
+      deleted.push(s.at.sid);
+      bytesDeleted += s.size;
     }
-    if (!options.dryRun) await ctx.remote.deleteSegment(segment.at, { signal });
-    deleted.push(segment.at.sid);
-    bytesDeleted += segment.size;
   }
   logger.info('remote gc: {deleted} deleted ({bytes} bytes), {kept} in grace, {referenced} referenced', { deleted: deleted.length, bytes: bytesDeleted, kept, referenced: referenced.size, commitsScanned });
   return { commitsScanned, segmentsReferenced: referenced.size, segmentsDeleted: deleted, bytesDeleted, segmentsKept: kept, retainedFrom };
