@@ -81,7 +81,8 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     return Promise.all(lsns.map((lsn) => readCommit(ctx, vid, lsn as LSN, signal)));
   };
   for (const [vid, log] of logs) {
-    const latest = Math.max(...log.keys());
+    let latest = 0;
+    for (const lsn of log.keys()) latest = Math.max(latest, lsn);
     const from = retainedFloor(log, latest, options.retain, now);
     retainedFrom[vid] = from;
     const retained = await readRange(read, vid, from, latest);
