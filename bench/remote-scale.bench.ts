@@ -8,11 +8,10 @@ import { loadavg } from 'node:os';
 import { startTestBucket } from '../e2e/bucket/index.ts';
 import { runRemoteScale } from '../e2e/scenarios/remote-scale.ts';
 import { BENCH } from './config.ts';
-import { saveSection, summarize, type Sample } from './report.ts';
+import { saveRemoteScale } from './remote-scale.ts';
 
 const COMMITS = Number(process.env.SCION_BENCH_COMMITS ?? (BENCH.quick ? 5_000 : 100_000));
 const RETAIN = 1_000;
-const GROUP = 'remote at scale';
 const k = (n: number): string => n.toLocaleString('en');
 
 test(`remote at scale: clone of ${k(COMMITS)} commits before and after remote GC (retain ${k(RETAIN)})`, async () => {
@@ -25,25 +24,7 @@ test(`remote at scale: clone of ${k(COMMITS)} commits before and after remote GC
     expect(r.wrongPages).toBe(0);
     expect(r.before.clone.requests).toBe(4);
     expect(r.after.clone.requests).toBe(4);
-    const target = 'Scion on radosgw';
-    const row = (workload: string, unit: string, value: number, extra: Partial<Sample> = {}): Sample => ({ group: GROUP, workload, target, unit, value, ...extra });
-    const samples: Sample[] = [
-      row(`build ${k(COMMITS)} commits (2 PUTs each, 48 at a time)`, 's', r.buildMs / 1000),
-      row('clone to first page, before GC', 'ms', r.before.clone.ms, { requests: r.before.clone.requests }),
-      row('clone to first page, after GC', 'ms', r.after.clone.ms, { requests: r.after.clone.requests }),
-      row('remote objects before GC', 'objects', r.before.objects),
-      row('remote objects after GC', 'objects', r.after.objects),
-      row('remote bytes before GC', 'KiB', r.before.bytes / 1024, { bytes: r.before.bytes }),
-      row('remote bytes after GC', 'KiB', r.after.bytes / 1024, { bytes: r.after.bytes }),
-      row(`remote GC (retain ${k(RETAIN)} LSNs)`, 's', r.gc.ms / 1000, { detail: { segmentsDeleted: r.gc.segmentsDeleted, bytesDeleted: r.gc.bytesDeleted } }),
-      row(`retained LSNs read right on a new device`, 'LSNs', r.lsnsChecked),
-    ];
-    saveSection(BENCH.resultsPath, 'remote-scale', {
-      date: new Date().toISOString(),
-      config: { commits: COMMITS, pages: 50, retain: RETAIN, loadAverage: { start: loadStart, end: loadavg() } },
-      rows: summarize(samples),
-      samples: [r],
-    });
+    saveRemoteScale(r, { commits: COMMITS, pages: 50, retain: RETAIN, concurrency: 48 }, loadStart);
   } finally {
     await bucket.stop();
   }
