@@ -75,6 +75,18 @@ describe('fetching the log', () => {
     for (let lsn = 3; lsn <= 12; lsn++) expect(b.volumeCheckout(g.remote, LSN.parse(lsn)).pageCount).toBe(1);
   });
 
+  it('a pull behind the newest checkpoint reads the commits up to it at their keys, then takes the tail', async () => {
+    const { remote, g, push, gets, events } = await volumeWith(2);
+    const b = await device(remote);
+    const gb = await b.graftClone(g.remote);
+    for (let i = 3; i <= 100; i++) await push(i);
+    events.length = 0;
+    expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 100 });
+    // LSN 3, then LSN 4 beside the hint (checkpoint 64), 5..64 at their keys, 65..100 from the tail, 101 absent.
+    expect(gets().sort()).toEqual([...Array.from({ length: 62 }, (_, i) => commitKey(g.remote, i + 3)), commitKey(g.remote, 101), RemoteKey.latest(g.remote)].sort());
+    for (const lsn of [3, 64, 65, 100]) expect(b.volumeCheckout(g.remote, LSN.parse(lsn)).pageCount).toBe(1);
+  });
+
   it('a hint that lags (its write was lost) or lies or is damaged never hides or invents commits', async () => {
     const { remote, g, push } = await volumeWith(5);
     const hintKey = RemoteKey.latest(g.remote);

@@ -56,12 +56,16 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     }
   }
   for (;;) {
-    // Up to the hint and the LSN after it (in rounds of at most HINT_WINDOW), then doubling probes.
-    const size = hint !== undefined && hint.lsn >= next ? Math.min(HINT_WINDOW, hint.lsn - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
+    // Up to the hint's checkpoint (then its tail), or up to the hint and the LSN after it, in rounds
+    // of at most HINT_WINDOW; then doubling probes.
+    const tailFrom = hint?.tail && hint.checkpoint !== undefined && next <= hint.checkpoint ? hint.checkpoint : undefined;
+    const size = tailFrom !== undefined ? Math.min(HINT_WINDOW, tailFrom - next + 1)
+      : hint !== undefined && hint.lsn >= next ? Math.min(HINT_WINDOW, hint.lsn - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
     const window: LSN[] = [];
     for (let lsn = next; window.length < size && within(lsn); lsn = LSN.next(lsn)) window.push(lsn);
     if (window.length === 0 || !(await fetchWindow(ctx, vid, window, options.signal))) break;
     next = LSN.next(window.at(-1));
+    if (hint) next = storeFromTail(ctx, vid, hint, next, within);
   }
   return ctx.store.latestLsnSync(vid);
 }
