@@ -252,6 +252,8 @@ describe('sync between two devices through one bucket', () => {
     const old = value(await a.api.status(ha));
     // The bucket keeps an empty body for commit 2 (a torn upload): the old remote volume is unusable.
     remote.objects.set(RemoteKey.commit(VolumeId.parse(old.remote), LSN.parse(2)), { bytes: new Uint8Array(0), lastModified: Date.now() });
+    // And no hint: its tail would still carry a good copy of commit 2.
+    remote.objects.delete(RemoteKey.latest(VolumeId.parse(old.remote)));
     const b = await device(remote);
     expect((await b.api.open('main', { clone: old.remote })).ok).toBe(false);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LatestHint, LSN, PageIdx, RemoteKey, type VolumeId } from '../core/index.ts';
+import { Commit, LatestHint, LSN, PageIdx, RemoteKey, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type RemoteRequestEvent } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -29,6 +29,11 @@ async function volumeWith(commits: number) {
   return { remote, a, g, events, push, gets: () => events.filter((e) => e.method === 'GET').map((e) => e.key) };
 }
 
+/** The first `n` commit records of the remote volume, as a hint's tail carries them. */
+async function commits(remote: MemoryRemote, vid: VolumeId, n: number): Promise<Commit[]> {
+  return Promise.all(Array.from({ length: n }, async (_, i) => Commit.decode((await remote.getCommit(vid, LSN.parse(i + 1))) as Uint8Array)));
+}
+
 const commitKey = (vid: VolumeId, lsn: number) => RemoteKey.commit(vid, LSN.parse(lsn));
 
 describe('fetching the log', () => {
@@ -41,25 +46,45 @@ describe('fetching the log', () => {
     expect(events.map((e) => `${e.method} ${e.key}`)).toEqual([`GET ${commitKey(g.remote, 4)}`]);
   });
 
-  it('a clone reads the hint with its first probe, then every commit up to it and one past it', async () => {
+  it('a clone reads the hint, takes the commits it carries, and probes the LSN after it', async () => {
     const { remote, g, gets } = await volumeWith(20);
     const b = await device(remote);
     const gb = await b.graftClone(g.remote);
     expect(b.graftStatus(gb.local)).toMatchObject({ remoteLsn: 20 });
-    const keys = gets();
-    expect(keys.slice(0, 2).sort()).toEqual([commitKey(g.remote, 1), RemoteKey.latest(g.remote)].sort());
-    expect(keys.slice(2)).toEqual(Array.from({ length: 20 }, (_, i) => commitKey(g.remote, i + 2)));
+    expect(gets()).toEqual([RemoteKey.latest(g.remote), commitKey(g.remote, 21)]);
+    expect(b.graftReader(gb.local).readPage(idx(1))[0]).toBe(20);
+    expect(b.volumeOldestLsn(g.remote)).toBe(1);
   });
 
-  it('a pull that is behind asks the hint beside its second probe', async () => {
+  it('a clone of a one-commit volume reads the hint and one absent LSN', async () => {
+    const { remote, g, gets } = await volumeWith(1);
+    const b = await device(remote);
+    await b.graftClone(g.remote);
+    expect(gets()).toEqual([RemoteKey.latest(g.remote), commitKey(g.remote, 2)]);
+  });
+
+  it('a pull that is behind asks the hint beside its second probe and takes the rest from its tail', async () => {
     const { remote, g, push, gets, events } = await volumeWith(2);
     const b = await device(remote);
     const gb = await b.graftClone(g.remote);
     for (let i = 0; i < 10; i++) await push(100 + i);
     events.length = 0;
     expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 12 });
-    expect(gets().filter((k) => k === RemoteKey.latest(g.remote))).toHaveLength(1);
-    expect(gets()).toHaveLength(1 + 2 + 9);
+    expect(gets().sort()).toEqual([3, 4, 13].map((n) => commitKey(g.remote, n)).concat(RemoteKey.latest(g.remote)).sort());
+    expect(b.graftReader(gb.local).readPage(idx(1))[0]).toBe(109);
+    for (let lsn = 3; lsn <= 12; lsn++) expect(b.volumeCheckout(g.remote, LSN.parse(lsn)).pageCount).toBe(1);
+  });
+
+  it('a pull behind the newest checkpoint reads the commits up to it at their keys, then takes the tail', async () => {
+    const { remote, g, push, gets, events } = await volumeWith(2);
+    const b = await device(remote);
+    const gb = await b.graftClone(g.remote);
+    for (let i = 3; i <= 100; i++) await push(i);
+    events.length = 0;
+    expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 100 });
+    // LSN 3, then LSN 4 beside the hint (checkpoint 64), 5..64 at their keys, 65..100 from the tail, 101 absent.
+    expect(gets().sort()).toEqual([...Array.from({ length: 62 }, (_, i) => commitKey(g.remote, i + 3)), commitKey(g.remote, 101), RemoteKey.latest(g.remote)].sort());
+    for (const lsn of [3, 64, 65, 100]) expect(b.volumeCheckout(g.remote, LSN.parse(lsn)).pageCount).toBe(1);
   });
 
   it('a hint that lags (its write was lost) or lies or is damaged never hides or invents commits', async () => {
@@ -68,6 +93,7 @@ describe('fetching the log', () => {
     const setHint = (bytes: Uint8Array) => remote.objects.set(hintKey, { bytes, lastModified: Date.now() });
     for (const [name, hint] of [
       ['lagging', LatestHint.encode({ vid: g.remote, lsn: LSN.parse(2) })],
+      ['lagging, with its tail', LatestHint.encode({ vid: g.remote, lsn: LSN.parse(2), checkpoint: 0, tail: await commits(remote, g.remote, 2) })],
       ['ahead of the log', LatestHint.encode({ vid: g.remote, lsn: LSN.parse(1e12) })],
       ['damaged', new TextEncoder().encode('not a hint')],
       ['of another volume', LatestHint.encode({ vid: g.local, lsn: LSN.parse(9) })],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Commit, isScionError, LSN, PageIdx, RemoteKey, type ErrorCode, type SegmentRef, type VolumeId } from '../core/index.ts';
+import { Commit, isScionError, LatestHint, LSN, PageIdx, RemoteKey, type ErrorCode, type SegmentRef, type VolumeId } from '../core/index.ts';
 import { encodeCommitV1 } from '../core/testing.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
@@ -177,7 +177,7 @@ describe('remote format 1', () => {
 
 describe('a commit record cannot point its readers elsewhere', () => {
   /** A writer of volume A (a MemoryRemote has no grants: this is what a write grant on A allows) rewrites A's commit 1. */
-  async function tamperedCommit(edit: (seg: SegmentRef, other: VolumeId) => SegmentRef) {
+  async function tamperedCommit(edit: (seg: SegmentRef, other: VolumeId) => SegmentRef, where: 'commit' | 'hint') {
     const a = await pushedVolume(1);
     const b = await pushedVolume(1);
     // Both volumes in one bucket: copy B's objects next to A's.
@@ -185,17 +185,32 @@ describe('a commit record cannot point its readers elsewhere', () => {
     const key = RemoteKey.commit(a.g.remote, LSN.parse(1));
     const commit = Commit.decode(a.remote.objects.get(key)!.bytes);
     const segment = edit(commit.segment!, b.g.remote);
-    replaceObject(a.remote, key, Commit.encode({ ...commit, segment }));
+    const tampered = { ...commit, segment };
+    // The record at its key (read when there is no hint), or its copy in the hint's tail.
+    if (where === 'commit') {
+      replaceObject(a.remote, key, Commit.encode(tampered));
+      a.remote.objects.delete(RemoteKey.latest(a.g.remote));
+    } else {
+      replaceObject(a.remote, RemoteKey.latest(a.g.remote), LatestHint.encode({ vid: a.g.remote, lsn: LSN.parse(1), checkpoint: 0, tail: [tampered] }));
+    }
     return a;
   }
 
-  it("a commit naming another volume's segment is Corrupt at clone", async () => {
-    const a = await tamperedCommit((seg, other) => ({ ...seg, home: other }));
-    await expectCode(device(a.remote).then((d) => d.rt.graftClone(a.g.remote)), 'Corrupt');
-  });
+  const edits = {
+    "naming another volume's segment": (seg: SegmentRef, other: VolumeId): SegmentRef => ({ ...seg, home: other }),
+    'of a format-2 segment without frame digests': (seg: SegmentRef): SegmentRef => ({ ...seg, frames: seg.frames.map((f) => ({ pages: f.pages, bytes: f.bytes })) }),
+  };
+  for (const [name, edit] of Object.entries(edits)) {
+    it(`a commit ${name} is Corrupt at clone`, async () => {
+      const a = await tamperedCommit(edit, 'commit');
+      await expectCode(device(a.remote).then((d) => d.rt.graftClone(a.g.remote)), 'Corrupt');
+    });
 
-  it('a format-2 segment reference without frame digests is Corrupt at clone', async () => {
-    const a = await tamperedCommit((seg) => ({ ...seg, frames: seg.frames.map((f) => ({ pages: f.pages, bytes: f.bytes })) }));
-    await expectCode(device(a.remote).then((d) => d.rt.graftClone(a.g.remote)), 'Corrupt');
-  });
+    it(`such a copy in the hint's tail is ignored: the clone reads the commit at its key`, async () => {
+      const a = await tamperedCommit(edit, 'hint');
+      const d = await device(a.remote);
+      const g = await d.rt.graftClone(a.g.remote);
+      expect(d.rt.graftReader(g.local).readPage(idx(1))).toEqual(noise(1));
+    });
+  }
 });

@@ -70,7 +70,7 @@ function writeOne(runtime: Runtime, vid: VolumeId, idx: number, fill: number): v
 }
 
 describe('push round trips', () => {
-  it('a 1-page push is 3 rounds: presign, probe beside the segment, commit beside the hint; the commit after its segment', async () => {
+  it('a 1-page push is 4 rounds: presign, probe beside the segment, commit, hint; the commit after its segment, the hint after its commit', async () => {
     const bucket = new MemoryRemote();
     const pusher = await device(bucket);
     const g = await pusher.graftOpen();
@@ -85,11 +85,13 @@ describe('push round trips', () => {
     expect(await other.graftPush(clone.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
 
     const roundOf = (op: string) => counted.calls.filter((c) => c.op === op).map((c) => c.round);
-    expect(counted.rounds()).toBe(3);
+    expect(counted.rounds()).toBe(4);
     const [segment] = roundOf('putSegment') as [number];
     for (const r of roundOf('putCommit')) expect(r).toBeGreaterThan(segment);
     expect(roundOf('getCommit')).toEqual([segment]);
-    expect(roundOf('putLatest')).toEqual(roundOf('putCommit'));
+    // The hint carries the commit to clones that trust it: never before the commit landed.
+    const [commitRound] = roundOf('putCommit') as [number];
+    for (const r of roundOf('putLatest')) expect(r).toBeGreaterThan(commitRound);
     // And it landed: a third device reads both pages.
     const reader = await device(bucket);
     const rc = await reader.graftClone(g.remote);

@@ -12,7 +12,8 @@ import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
-import { collectLocalGarbage, collectRemoteGarbage, type LocalGcOptions, type LocalGcResult, type RemoteGcOptions, type RemoteGcResult } from './jobs/gc.ts';
+import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
+import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
 import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
 import { pullGraft } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushOptions } from './jobs/push.ts';
@@ -85,6 +86,8 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = emptyReadStats();
+  /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
+  readonly #checkpoints = new Map<VolumeId, number>();
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -487,7 +490,10 @@ export class Runtime {
     }
   }
 
-  /** Remote GC: deletes unreferenced segments older than the grace period (admin grant needed). */
+  /**
+   * Remote GC (admin grant needed): deletes segments no retained snapshot of any volume reaches
+   * (`retain`: the last N commits or those younger than a time; default all), older than the grace period.
+   */
   async collectRemoteGarbage(options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
@@ -683,6 +689,7 @@ export class Runtime {
       remote: this.#remote,
       ids: this.#ids,
       planFrames: this.#planFrames,
+      checkpoints: this.#checkpoints,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

@@ -65,7 +65,7 @@ describe('push and pull', () => {
     expect(await a.rt.graftPush(ga.local)).toEqual({ outcome: 'up-to-date' });
   });
 
-  it('pull is a fast-forward: fetching N commits costs N commit reads and no page reads', async () => {
+  it('clone is a fast-forward: the hint carries the commits, one probe finds the end, no page reads', async () => {
     const requests: string[] = [];
     const remote = new MemoryRemote({ onRequest: (e) => requests.push(`${e.method} ${e.key.split('/')[0]}`) });
     const a = await device(remote);
@@ -77,10 +77,8 @@ describe('push and pull', () => {
     const b = await device(remote);
     requests.length = 0;
     const gb = await b.rt.graftClone(ga.remote);
-    // 5 commits, plus the rest of the last probe window (4 LSNs at a time) that finds the log's end.
-    const commitReads = requests.filter((r) => r.startsWith('GET volumes')).length;
-    expect(commitReads).toBeGreaterThanOrEqual(6);
-    expect(commitReads).toBeLessThanOrEqual(5 + 4);
+    // The hint (with the 5 commits) and LSN 6, absent.
+    expect(requests.filter((r) => r.startsWith('GET volumes'))).toHaveLength(2);
     expect(requests.filter((r) => r.includes('segments'))).toHaveLength(0);
     expect(b.rt.graftStatus(gb.local)).toMatchObject({ remoteLsn: 5, state: 'in-sync' });
   });
@@ -286,6 +284,37 @@ describe('crashes during push (RecoverPendingCommit)', () => {
     expect(rt.graftGet(g.local)?.pending).toBeUndefined();
     expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
     expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  // Known bug (issue 13, item 5), reproduced deterministically: a commit PUT delayed in the network
+  // lands after recovery's GET found the LSN absent. Recovery dropped the pending commit, so the next
+  // push (with more local commits, hence another hash) finds "someone else's" commit at the LSN — its
+  // own — and reports divergence from itself. `it.fails` until recovery remembers the dropped commit.
+  it.fails('a delayed commit PUT landing after recovery found it absent is recognised as ours', async () => {
+    const remote = new MemoryRemote();
+    let delayed: Parameters<MemoryRemote['putCommit']> | undefined;
+    const lossy = new Proxy(remote, {
+      get: (target, key) => {
+        if (key === 'putCommit') return async (...args: Parameters<MemoryRemote['putCommit']>) => {
+          if (delayed === undefined) {
+            delayed = args;
+            throw Object.assign(new Error('no answer yet'), { name: 'ScionError', code: 'RemoteUnavailable' });
+          }
+          return target.putCommit(...args);
+        };
+        const value = target[key as keyof MemoryRemote];
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const a = await device(lossy);
+    const g = await a.rt.graftOpen();
+    write(a.rt, g.local, { 1: 1 });
+    await expect(a.rt.graftPush(g.local)).rejects.toThrow();
+    const rt = await a.restart();
+    expect(rt.graftGet(g.local)?.pending).toBeUndefined(); // recovery: absent
+    await remote.putCommit(...(delayed as Parameters<MemoryRemote['putCommit']>)); // the delayed PUT lands now
+    write(rt, g.local, { 2: 2 });
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
   });
 
   it('someone else took the LSN meanwhile → recovery reports divergence', async () => {

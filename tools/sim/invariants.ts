@@ -24,7 +24,11 @@ export class Invariants {
   /** Every commit object created, with a digest of its bytes: it may never change or vanish. */
   readonly #commits = new Map<string, { crc: number; sid: SegmentId | undefined; segmentKey: string | undefined }>();
 
-  constructor(bank: BankDriver, book: TransferBook, bucket: MemoryRemote, violation: Violation) {
+  /** Remote GC retains each volume's last this many LSNs (undefined: all). */
+  readonly #retainCommits: number | undefined;
+
+  constructor(bank: BankDriver, book: TransferBook, bucket: MemoryRemote, violation: Violation, retainCommits?: number) {
+    this.#retainCommits = retainCommits;
     this.#bank = bank;
     this.#book = book;
     this.#bucket = bucket;
@@ -109,10 +113,22 @@ export class Invariants {
     }
   }
 
-  /** Remote GC deleted a segment: no commit may reference it. */
+  /**
+   * The oldest LSN of `vid` remote GC retains now: commits below it may lose their segments (GC
+   * counted from the latest commit it listed, at most the latest now, so this is never below its).
+   */
+  #retainedFrom(vid: VolumeId): number {
+    if (this.#retainCommits === undefined) return 1;
+    return this.remoteLatest(vid) - this.#retainCommits + 1;
+  }
+
+  /** Remote GC deleted a segment: no retained commit may reference it. */
   onSegmentDeleted(sid: SegmentId): void {
     for (const [key, c] of this.#commits) {
-      if (c.sid === sid) this.#violation('gc-deleted-live-segment', `remote GC deleted segment ${sid}, which commit ${key} references`);
+      if (c.sid !== sid) continue;
+      const k = RemoteKey.parse(key);
+      if (k.kind === 'commit' && k.lsn < this.#retainedFrom(k.vid)) continue;
+      this.#violation('gc-deleted-live-segment', `remote GC deleted segment ${sid}, which commit ${key} references`);
     }
   }
 
@@ -129,7 +145,7 @@ export class Invariants {
       const landed = this.#commits.get(key);
       if (!landed) return this.#violation('double-commit', `commit ${key} exists but no PUT created it`);
       if (crc32c(object.bytes) !== landed.crc) return this.#violation('double-commit', `commit ${key} changed after it was written`);
-      if (landed.segmentKey && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
+      if (landed.segmentKey && k.lsn >= this.#retainedFrom(k.vid) && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
       logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
     }
     for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);

@@ -264,7 +264,9 @@ const graftDelete: Op = async (sim, c) => {
 };
 
 const remoteGc: Op = async (sim, c) => {
-  const r = await c.rt.collectRemoteGarbage({ graceMs: sim.config.gcGraceMs, now: sim.sched.now });
+  const retain = sim.config.retainCommits === undefined ? undefined : { commits: sim.config.retainCommits };
+  const r = await c.rt.collectRemoteGarbage({ graceMs: sim.config.gcGraceMs, now: sim.sched.now, retain });
+  for (const [vid, from] of Object.entries(r.retainedFrom) as [VolumeId, number][]) sim.retainedFrom.set(vid, Math.max(from, sim.retainedFrom.get(vid) ?? 1));
   return `deleted ${r.segmentsDeleted.length}, kept ${r.segmentsKept} in grace, ${r.segmentsReferenced} referenced of ${r.commitsScanned} commits`;
 };
 

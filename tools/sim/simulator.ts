@@ -26,6 +26,12 @@ export interface SimConfig {
   readonly faultScale: number;
   /** Remote GC's grace period. With 0, GC racing a push can delete its segment: the documented race. */
   readonly gcGraceMs: number;
+  /**
+   * Remote GC retains each volume's last this many LSNs (undefined: every snapshot, GC deletes only
+   * unreferenced segments). Reads of older snapshots may then find segments gone (counted, not a
+   * violation); the auditor checks that every retained LSN reads as clients saw it before.
+   */
+  readonly retainCommits?: number | undefined;
   /** Probability that a transfer's local commit is torn by a crash. */
   readonly commitTearRate: number;
   readonly weights: Readonly<Record<OpKind, number>>;
@@ -72,6 +78,8 @@ export interface SimStats {
   segmentsDeleted: number;
   /** Reads of an open transaction's stale snapshot that failed because local GC evicted its pages. */
   staleSnapshotEvictions: number;
+  /** Reads that found a segment retention deleted (a snapshot older than the retained range). */
+  readsPastRetention: number;
   ms: number;
 }
 
@@ -102,6 +110,8 @@ export class Simulation {
   /** The remote volume every client's bank graft is attached to. */
   shared!: VolumeId;
   readonly stats: SimStats;
+  /** Per volume, the oldest LSN remote GC has retained so far (it only rises). */
+  readonly retainedFrom = new Map<VolumeId, number>();
   readonly #inflight = new Map<number, string>();
   #opSeq = 0;
   #pushes = 0;
@@ -115,17 +125,17 @@ export class Simulation {
     this.bank = new PageBank(config.accounts);
     this.stats = {
       steps: 0, ops: {}, outcomes: { ok: 0, failed: 0, crashed: 0 }, faults: 0, crashes: 0,
-      transfers: this.book.counts(), remoteLsn: 0, segmentsDeleted: 0, staleSnapshotEvictions: 0, ms: 0,
+      transfers: this.book.counts(), remoteLsn: 0, segmentsDeleted: 0, staleSnapshotEvictions: 0, readsPastRetention: 0, ms: 0,
     };
     const bucket = new MemoryRemote({ now: this.sched.now });
-    this.invariants = new Invariants(this.bank, this.book, bucket, (kind, message) => this.violation(kind, message));
+    this.invariants = new Invariants(this.bank, this.book, bucket, (kind, message) => this.violation(kind, message), config.retainCommits);
     this.world = {
       bucket,
       sched: this.sched,
       rng: this.rng,
       faults: config.faults,
       faultsOn: false,
-      onMissingSegment: (sid, who) => this.violation('missing-segment', `${who} read segment ${sid}, which a commit references but the remote no longer holds`),
+      onMissingSegment: (sid, who) => config.retainCommits !== undefined ? void this.stats.readsPastRetention++ : this.violation('missing-segment', `${who} read segment ${sid}, which a commit references but the remote no longer holds`),
       onSegmentDeleted: (sid) => {
         this.stats.segmentsDeleted++;
         this.log(`remote GC deleted segment ${sid.slice(-5)}`);
@@ -318,7 +328,8 @@ export class Simulation {
       code === 'ConcurrentWrite' ||
       staleAfterGc ||
       ((code === 'RemoteUnavailable' || code === 'UrlExpired' || code === 'PageNotLocal') && faulted) ||
-      ((code === 'Corrupt' || code === 'InvalidInput') && damaged);
+      ((code === 'Corrupt' || code === 'InvalidInput') && damaged) ||
+      (code === 'Corrupt' && this.config.retainCommits !== undefined && err.message.includes('is missing from the remote'));
     if (expected) {
       this.stats.outcomes.failed++;
       this.log(`${c.name} end ${name} → ${code}: ${err.message}`);

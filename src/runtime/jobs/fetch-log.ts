@@ -1,7 +1,8 @@
 import { getLogger } from '@logtape/logtape';
-import { CHECKPOINT_INTERVAL, Commit, corrupt, isScionError, LatestHint, LSN, type VolumeId } from '../../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, corrupt, LSN, type LatestHint, type VolumeId } from '../../core/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
+import { readLatestHint } from './latest.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
@@ -19,9 +20,12 @@ export interface FetchLogOptions {
  * Downloads the commit records (never pages) of `vid` after the newest one held locally, up to
  * `maxLsn` or the end of the log, and stores them. Returns the newest LSN now held.
  * The create-only commit keys are the truth: the end is the first missing LSN. An up-to-date log
- * costs one request (the next LSN, absent). A log that grew is read with the latest hint's help:
- * every commit up to the LSN it names in one parallel round, then probing past it (a hint lags a
- * push that crashed or lost its hint write, and may lie: it only ever saves round trips).
+ * costs one request (the next LSN, absent). A clone reads the latest hint first: a version 2 hint
+ * names a checkpoint and carries the commits after it, so the clone reads the checkpoint commit and
+ * the LSN after the hint (in one round) — three requests whatever the log's length. A log that grew
+ * takes the new commits from the hint's tail where it covers them, else reads every commit up to
+ * the hint in parallel rounds, then probes past it (a hint lags a push that crashed or lost its hint
+ * write, and may lie: it only ever saves round trips).
  */
 export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLogOptions = {}): Promise<LSN | undefined> {
   const within = (lsn: LSN): boolean => options.maxLsn === undefined || lsn <= options.maxLsn;
@@ -30,40 +34,96 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   // The first two rounds' URLs in one presign round trip (signing costs the bucket nothing). Only a
   // hint: if it fails, the requests themselves sign again and report the error.
   await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
-  // Nothing held yet (a clone): the hint first. It names the newest checkpoint, and the log is read
-  // from there (or from 1), up to the hint in one round.
-  const cloning = first === LSN.FIRST;
   let next = first;
-  let hint: LSN | undefined;
-  let probes = 1;
-  if (cloning) {
-    hint = await readLatestHint(ctx, vid, options.signal);
-    // No hint (a new or format 1 volume): probe LSN 1 alone first.
-    if (hint === undefined) probes = 0;
-    const at = hint === undefined ? undefined : checkpointAt(hint);
-    if (at !== undefined && within(at) && (await startAtCheckpoint(ctx, vid, at, options.signal))) next = LSN.next(at);
+  let hint: LatestHint | undefined;
+  // Probes past what is known start with one LSN (the end is most likely there), then double.
+  let probes = 0;
+  if (first === LSN.FIRST) {
+    // Nothing held yet (a clone): the hint first, and the log from its checkpoint (or from 1).
+    hint = checkedTail(await readLatestHint(ctx, vid, options.signal));
+    const start = hint ? await startFromHint(ctx, vid, hint, within, options.signal) : { next: first, done: false };
+    if (start.done) return ctx.store.latestLsnSync(vid);
+    next = start.next;
   } else {
     if (!(await fetchWindow(ctx, vid, [first], options.signal))) return ctx.store.latestLsnSync(vid);
     next = LSN.next(first);
-  }
-  if (!cloning && within(next)) {
-    const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
-    if (!more) return ctx.store.latestLsnSync(vid);
-    next = LSN.next(next);
-    hint = late;
+    if (within(next)) {
+      const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
+      if (!more) return ctx.store.latestLsnSync(vid);
+      next = LSN.next(next);
+      hint = checkedTail(late);
+      if (hint) next = storeFromTail(ctx, vid, hint, next, within);
+    }
   }
   for (;;) {
-    // Up to the hint and the LSN after it (in rounds of at most HINT_WINDOW), then doubling probes.
-    const size = hint !== undefined && hint >= next ? Math.min(HINT_WINDOW, hint - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
+    // Up to the hint's checkpoint (then its tail), or up to the hint and the LSN after it, in rounds
+    // of at most HINT_WINDOW; then doubling probes.
+    const tailFrom = hint?.tail && hint.checkpoint !== undefined && next <= hint.checkpoint ? hint.checkpoint : undefined;
+    const size = tailFrom !== undefined ? Math.min(HINT_WINDOW, tailFrom - next + 1)
+      : hint !== undefined && hint.lsn >= next ? Math.min(HINT_WINDOW, hint.lsn - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
     const window: LSN[] = [];
     for (let lsn = next; window.length < size && within(lsn); lsn = LSN.next(lsn)) window.push(lsn);
     if (window.length === 0 || !(await fetchWindow(ctx, vid, window, options.signal))) break;
     next = LSN.next(window.at(-1));
+    if (hint) next = storeFromTail(ctx, vid, hint, next, within);
   }
   return ctx.store.latestLsnSync(vid);
 }
 
-/** The newest LSN at or before `lsn` a pusher makes a checkpoint, if any. */
+/**
+ * A clone's start from the hint. With a tail (version 2): the checkpoint commit it names and the
+ * LSN after the hint in one round, then the log starts at the checkpoint and the tail follows —
+ * `done` when that LSN was absent. Version 1: the newest multiple of CHECKPOINT_INTERVAL at or
+ * below the hint, where pushers of that version made checkpoints. Anything that does not fit (no
+ * checkpoint there, `maxLsn` below it, a concurrent fetch) falls back to reading from the log's start.
+ */
+async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, within: (lsn: LSN) => boolean, signal?: AbortSignal): Promise<{ next: LSN; done: boolean }> {
+  const fromStart = { next: LSN.FIRST, done: false };
+  if (hint.tail === undefined || hint.checkpoint === undefined) {
+    const at = checkpointAt(hint.lsn);
+    return at !== undefined && within(at) && (await startAtCheckpoint(ctx, vid, at, signal)) ? { next: LSN.next(at), done: false } : fromStart;
+  }
+  const after = LSN.next(hint.lsn);
+  const [checkpoint, probe] = await Promise.all([
+    hint.checkpoint > 0 && within(hint.checkpoint as LSN) ? ctx.remote.getCommit(vid, hint.checkpoint as LSN, { signal }) : undefined,
+    within(after) ? ctx.remote.getCommit(vid, after, { signal }) : undefined,
+  ]);
+  if (hint.checkpoint > 0) {
+    const commit = checkpoint && decodeRemoteCommit(checkpoint, vid, hint.checkpoint as LSN);
+    if (!commit?.checkpoint || ctx.store.latestLsnSync(vid) !== undefined) return fromStart;
+    ctx.store.startLogSync(vid, commit.lsn, [...commit.checkpoint, commit]);
+  }
+  const next = storeFromTail(ctx, vid, hint, LSN.next(ctx.store.latestLsnSync(vid)), within);
+  if (next !== after) return { next, done: false };
+  if (!probe) return { next, done: true };
+  storeFresh(ctx, vid, [decodeRemoteCommit(probe, vid, after)]);
+  return { next: LSN.next(after), done: false };
+}
+
+/** Stores the commits of the hint's tail from `next` on (within `maxLsn`); returns the first LSN not held after it. */
+function storeFromTail(ctx: JobContext, vid: VolumeId, hint: LatestHint, next: LSN, within: (lsn: LSN) => boolean): LSN {
+  if (!hint.tail || hint.checkpoint === undefined || next <= hint.checkpoint || next > hint.lsn) return next;
+  const taken = hint.tail.filter((c) => c.lsn >= next && within(c.lsn));
+  storeFresh(ctx, vid, taken);
+  return LSN.next(ctx.store.latestLsnSync(vid));
+}
+
+/**
+ * The hint, without its tail if a record in it would be Corrupt at its key (a writer's bug or lie):
+ * then the commits are read from their keys, and each is checked there.
+ */
+function checkedTail(hint: LatestHint | undefined): LatestHint | undefined {
+  if (!hint?.tail) return hint;
+  try {
+    for (const c of hint.tail) checkRemoteCommit(c, hint.vid, c.lsn);
+    return hint;
+  } catch (e) {
+    logger.warn('ignoring the tail of the latest hint of {vid}: {message}', { vid: hint.vid, message: (e as Error).message });
+    return { vid: hint.vid, lsn: hint.lsn };
+  }
+}
+
+/** The newest LSN at or before `lsn` a pusher of hint version 1 made a checkpoint, if any. */
 function checkpointAt(lsn: LSN): LSN | undefined {
   const at = lsn - (lsn % CHECKPOINT_INTERVAL);
   return at > 0 ? (at as LSN) : undefined;
@@ -96,42 +156,23 @@ async function fetchWindow(ctx: JobContext, vid: VolumeId, window: readonly LSN[
     if (!bytes) break;
     found.push(decodeRemoteCommit(bytes, vid, window[i] as LSN));
   }
-  // A concurrent fetch of the same log may have stored some of these meanwhile.
-  const fresh = found.filter((c) => c.lsn > (ctx.store.latestLsnSync(vid) ?? 0));
-  if (fresh.length > 0) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
+  storeFresh(ctx, vid, found);
   return found.length === window.length;
 }
 
-/** The LSN the volume's latest hint names, or undefined when there is none or it does not decode. */
-async function readLatestHint(ctx: JobContext, vid: VolumeId, signal?: AbortSignal): Promise<LSN | undefined> {
-  const bytes = await ctx.remote.getLatest(vid, { signal });
-  if (!bytes) return undefined;
-  try {
-    return LatestHint.decode(bytes, vid).lsn;
-  } catch (e) {
-    // Only a hint: the commits it points at are verified one by one, and probing finds the truth.
-    logger.warn('ignoring the damaged latest hint of {vid}: {message}', { vid, message: (e as Error).message });
-    return undefined;
-  }
-}
-
-/**
- * Writes the latest hint after a push landed `lsn` (or recovery found where the log ends). Best
- * effort: the push is already durable, and a hint not written only costs readers round trips.
- */
-export async function publishLatest(ctx: JobContext, vid: VolumeId, latest: LSN | Uint8Array, signal?: AbortSignal): Promise<void> {
-  const bytes = typeof latest === 'number' ? LatestHint.encode({ vid, lsn: latest }) : latest;
-  try {
-    await ctx.remote.putLatest(vid, bytes, { signal });
-  } catch (e) {
-    if (signal?.aborted || !isScionError(e)) throw e;
-    logger.warn('could not update the latest hint of {vid}: {message}', { vid, message: e.message });
-  }
+/** Appends consecutive commits of `vid`, skipping those a concurrent fetch of the same log stored meanwhile. */
+function storeFresh(ctx: JobContext, vid: VolumeId, commits: readonly Commit[]): void {
+  const fresh = commits.filter((c) => c.lsn > (ctx.store.latestLsnSync(vid) ?? 0));
+  if (fresh.length > 0 && fresh[0]?.lsn === LSN.next(ctx.store.latestLsnSync(vid))) ctx.store.appendCommitsSync(fresh.map((commit) => ({ commit })));
 }
 
 /** A remote commit object, checked to be the one its key names and to carry its hash. */
 export function decodeRemoteCommit(bytes: Uint8Array, vid: VolumeId, lsn: LSN): Commit {
-  const commit = Commit.decode(bytes);
+  return checkRemoteCommit(Commit.decode(bytes), vid, lsn);
+}
+
+/** A decoded remote commit (from its key, or a copy in the latest hint's tail), checked as decodeRemoteCommit does. */
+export function checkRemoteCommit(commit: Commit, vid: VolumeId, lsn: LSN): Commit {
   if (commit.vid !== vid || commit.lsn !== lsn || !commit.hash) {
     throw corrupt(`The remote object for ${vid}@${lsn} holds commit ${commit.vid}@${commit.lsn}${commit.hash ? '' : ' without a hash'}.`, { volume: vid, lsn });
   }

@@ -1,73 +1,10 @@
 import { getLogger } from '@logtape/logtape';
-import { groupBy, LSN, PAGE_SIZE, PageSet, RemoteKey, Graft, type Commit, type PageIdx, type SegmentAddress, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
+import { groupBy, LSN, PAGE_SIZE, PageSet, Graft, type Commit, type PageIdx, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
 import type { LocalStore } from '../../local/index.ts';
 import { heldCommits } from '../held-commits.ts';
-import type { JobContext, LocalJobContext } from '../job-context.ts';
-import { decodeRemoteCommit } from './fetch-log.ts';
+import type { LocalJobContext } from '../job-context.ts';
 
 const logger = getLogger(['scion', 'gc']);
-
-export interface RemoteGcOptions {
-  /** Segments younger than this are kept even if unreferenced: a push may be about to commit them. Default 1 h. */
-  graceMs?: number;
-  /** Report what would be deleted without deleting. */
-  dryRun?: boolean;
-  now?: () => number;
-  signal?: AbortSignal;
-}
-
-export interface RemoteGcResult {
-  readonly commitsScanned: number;
-  readonly segmentsReferenced: number;
-  readonly segmentsDeleted: readonly SegmentId[];
-  /** Unreferenced but inside the grace period. */
-  readonly segmentsKept: number;
-}
-
-/**
- * Remote GC: deletes segments that no commit of any volume in the bucket references and that are
- * older than the grace period. Needs the presign grant for listing and deleting (admin).
- * Commit objects are never deleted.
- */
-export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
-  const now = (options.now ?? Date.now)();
-  const grace = options.graceMs ?? 60 * 60 * 1000;
-  // Keys, not ids: a format 2 segment lives under its volume, a format 1 one in segments/.
-  const referenced = new Set<string>();
-  const segments: { at: SegmentAddress; key: string; lastModified: number }[] = [];
-  let commitsScanned = 0;
-  const note = (objectKey: string, lastModified: number): ReturnType<typeof RemoteKey.parse> => {
-    const key = RemoteKey.parse(objectKey);
-    if (key.kind === 'segment') segments.push({ at: key, key: objectKey, lastModified });
-    return key;
-  };
-  for await (const object of ctx.remote.list('volumes/', { signal: options.signal })) {
-    const key = note(object.key, object.lastModified);
-    if (key.kind !== 'commit') continue;
-    const commit = ctx.store.getCommitSync(key.vid, key.lsn) ?? (await readCommit(ctx, key.vid, key.lsn, options.signal));
-    commitsScanned++;
-    if (commit?.segment) referenced.add(RemoteKey.segment(commit.segment));
-  }
-  for await (const object of ctx.remote.list('segments/', { signal: options.signal })) note(object.key, object.lastModified);
-  const deleted: SegmentId[] = [];
-  let kept = 0;
-  for (const segment of segments) {
-    if (referenced.has(segment.key)) continue;
-    if (now - segment.lastModified < grace) {
-      kept++;
-      continue;
-    }
-    if (!options.dryRun) await ctx.remote.deleteSegment(segment.at, { signal: options.signal });
-    deleted.push(segment.at.sid);
-  }
-  logger.info('remote gc: {deleted} deleted, {kept} in grace, {referenced} referenced', { deleted: deleted.length, kept, referenced: referenced.size, commitsScanned });
-  return { commitsScanned, segmentsReferenced: referenced.size, segmentsDeleted: deleted, segmentsKept: kept };
-}
-
-async function readCommit(ctx: JobContext, vid: Parameters<typeof decodeRemoteCommit>[1], lsn: Parameters<typeof decodeRemoteCommit>[2], signal?: AbortSignal) {
-  const bytes = await ctx.remote.getCommit(vid, lsn, { signal });
-  return bytes ? decodeRemoteCommit(bytes, vid, lsn) : undefined;
-}
 
 export interface LocalGcOptions {
   /** Keep at most this many bytes of re-fetchable cached pages. Default: no budget (drop only unreachable pages). */

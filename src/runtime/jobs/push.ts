@@ -1,17 +1,17 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, CHECKPOINT_INTERVAL, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   Graft, type Deflate, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
-import { fetchLog, logEndRequests, publishLatest } from './fetch-log.ts';
+import { fetchLog, logEndRequests } from './fetch-log.ts';
+import { heldTail, publishLatest, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
-
 
 export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
 
@@ -53,61 +53,73 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
   const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
   let sid = SegmentId.random(ctx.ids);
-  const checkpoint = lsn % CHECKPOINT_INTERVAL === 0 && graft.sync ? checkpointBelow(ctx, graft.remote, graft.sync.remote, pageCount, built?.pages ?? PageSet.EMPTY) : undefined;
-  const commitWith = (id: SegmentId): Commit => ({
+  const commitWith = (id: SegmentId, checkpoint: Commit[] | undefined): Commit => ({
     vid: graft.remote, lsn, pageCount, hash,
     ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
     ...(checkpoint ? { checkpoint } : {}),
   });
-  const hint = LatestHint.encode({ vid: graft.remote, lsn });
+  // A checkpoint when the hint could not carry the commits after the last one: too many, too big, or
+  // not held. The newest checkpoint known comes from hints this runtime read or wrote; after a
+  // restart it reads the hint beside the probe of the next LSN (same round trip).
+  const base = graft.sync?.remote ?? 0;
+  const plan = (id: SegmentId) => {
+    const tail = heldTail(ctx, graft.remote, base);
+    const plain = commitWith(id, undefined);
+    if (base === 0 || (tail && tailBytes([...tail.tail, plain]) <= TAIL_MAX_BYTES)) {
+      return { commit: plain, hint: { vid: graft.remote, lsn, checkpoint: tail?.checkpoint ?? 0, tail: [...(tail?.tail ?? []), plain] } };
+    }
+    const commit = commitWith(id, checkpointBelow(ctx, graft.remote, base as LSN, pageCount, built?.pages ?? PageSet.EMPTY));
+    return { commit, hint: { vid: graft.remote, lsn, checkpoint: lsn, tail: [] } };
+  };
+  const known = base === 0 || ctx.checkpoints.has(graft.remote);
+  let planned = known ? plan(sid) : undefined;
   await ctx.remote
     .prepare?.([
       ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
       ...(built ? [{ op: 'putSegment' as const, vid: graft.remote, sid, bytes: built.bytes }] : []),
-      { op: 'putCommit', vid: graft.remote, lsn, bytes: Commit.encode(commitWith(sid)) },
-      { op: 'putLatest', vid: graft.remote, bytes: hint },
+      ...(planned ? [
+        { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: Commit.encode(planned.commit) },
+        { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(planned.hint) },
+      ] : []),
     ], options)
     .catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
 
-  // Round trip 2: the probe for a commit at our LSN beside the segment upload. A segment no commit
-  // names is harmless (remote GC deletes it after its grace period), so a divergence the probe
-  // finds wastes the upload, nothing else; the commit is still written only once its segment exists.
+  // Round trip 2: the probe for a commit at our LSN (and, when this runtime does not know the newest
+  // checkpoint, the latest hint: if it cannot be read, this commit is a checkpoint) beside the segment
+  // upload. A segment no commit names is harmless (remote GC deletes it after its grace period), so a
+  // divergence the probe finds wastes the upload, nothing else.
+  const hintRead = known ? undefined : readLatestHint(ctx, graft.remote, options.signal).catch((e: unknown) => {
+    if (options.signal?.aborted || !isScionError(e)) throw e;
+    logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
+  });
   const bytes = built?.bytes.byteLength ?? 0;
   onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
   const [, uploaded] = await settleBoth(
-    fetchLog(ctx, graft.remote, options),
+    Promise.all([fetchLog(ctx, graft.remote, options), hintRead]),
     built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
   );
-  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > (graft.sync?.remote ?? 0)) return diverged(ctx, vid);
+  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
   onProgress?.({ phase: 'upload', done: bytes, total: bytes, bytes });
+  if (uploaded !== sid) planned = undefined;
   sid = uploaded;
-  const commit = commitWith(sid);
+  const { commit, hint } = planned ?? plan(sid);
   await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
   onProgress?.({ phase: 'commit', done: 0, total: 1, bytes });
-  // Round trip 3: the commit beside the latest hint. The hint only saves readers round trips and may
-  // run ahead of the log or lag it (readers verify every commit it leads them to and probe past it),
-  // so it need not wait, and an abort that only cuts the hint short does not fail the push.
-  const [outcome] = await settleBoth(
-    ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options),
-    publishLatest(ctx, graft.remote, hint, options.signal).catch((e: unknown) => {
-      if (!options.signal?.aborted) throw e;
-    }),
-  );
+  // Round trip 3: the commit, written only once its segment exists.
+  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
   if (outcome === 'exists') {
+    // Recovery writes the hint when the commit is ours.
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
   } else {
     await landCommit(ctx, vid, commit, pages);
+    // Round trip 4: the hint, only after the commit landed (clones trust its tail). It may lag the
+    // log (fetches probe past it), so an abort that cuts it short does not fail the landed push.
+    await publishLatest(ctx, hint, options.signal).catch((e: unknown) => {
+      if (!options.signal?.aborted) throw e;
+    });
   }
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
-}
-
-/** Both results once both have settled (neither is left running unobserved); the first failure otherwise. */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-  return [ra.value, rb.value];
 }
 
 /**
@@ -237,3 +249,10 @@ function diverged(ctx: JobContext, vid: VolumeId): PushResult {
   };
 }
 
+/** Both results once both have settled (neither is left running unobserved); the first failure otherwise. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}

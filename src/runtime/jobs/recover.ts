@@ -1,6 +1,7 @@
 import { corrupt, isScionError, LSN, PageSet, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
-import { decodeRemoteCommit, fetchLog, publishLatest } from './fetch-log.ts';
+import { decodeRemoteCommit, fetchLog } from './fetch-log.ts';
+import { publishRecovered } from './latest.ts';
 import { collectPushPages, landCommit } from './push.ts';
 
 /**
@@ -25,7 +26,7 @@ export async function recoverPendingCommit(ctx: JobContext, vid: VolumeId, optio
       if (!isScionError(e, 'RemoteUnavailable')) throw e;
       return undefined;
     });
-    if (latest !== undefined) await publishLatest(ctx, graft.remote, latest, options.signal);
+    if (latest !== undefined) await publishRecovered(ctx, graft.remote, latest, false, options.signal);
     return 'diverged';
   }
   const { pages } = collectPushPages(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: pending.local });
@@ -34,6 +35,6 @@ export async function recoverPendingCommit(ctx: JobContext, vid: VolumeId, optio
   }
   await landCommit(ctx, vid, commit, pages);
   // The push that crashed after its commit never wrote the hint.
-  await publishLatest(ctx, graft.remote, commit.lsn, options.signal);
+  await publishRecovered(ctx, graft.remote, commit.lsn, commit.checkpoint !== undefined, options.signal);
   return 'landed';
 }

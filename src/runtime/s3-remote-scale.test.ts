@@ -1,0 +1,25 @@
+import { describe, expect, inject, it } from 'vitest';
+import { runRemoteScale } from '../../e2e/scenarios/remote-scale.ts';
+
+/*
+ * A volume of many small commits written straight into the real test bucket, cloned by new devices
+ * before and after remote GC with retention (bench/remote-scale.bench.ts runs it with 100,000).
+ */
+const COMMITS = 200;
+const bucket = inject('testBucket');
+
+describe(`a volume of ${COMMITS} commits (${bucket.kind} bucket)`, () => {
+  it('clones in 3 requests before its first page, before and after remote GC; GC frees the segments no retained LSN reaches; every retained LSN reads right', { timeout: 120_000 }, async () => {
+    const r = await runRemoteScale({ bucket, commits: COMMITS, pages: 50, retainCommits: 40, log: console.log });
+    // The hint (with the commits after the checkpoint), the checkpoint commit, the next LSN (absent), then one frame.
+    expect(r.before.clone.requests).toBe(3 + 1);
+    expect(r.after.clone.requests).toBe(3 + 1);
+    expect(r.gc.retainedFrom).toBe(COMMITS - 40 + 1);
+    // Below LSN 161 only the holders of the newest versions at 161 (the 49 commits before it) keep their segments.
+    expect(r.gc.segmentsDeleted).toBe(COMMITS - 40 - 49);
+    expect(r.after.objects).toBe(r.before.objects - r.gc.segmentsDeleted);
+    expect(r.after.bytes).toBe(r.before.bytes - r.gc.bytesDeleted);
+    expect(r.lsnsChecked).toBe(40);
+    expect(r.wrongPages).toBe(0);
+  });
+});
