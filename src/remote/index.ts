@@ -1,3 +1,5 @@
+export { ForwardingRemote } from './forwarding-remote.ts';
+export type { RemoteCall } from './forwarding-remote.ts';
 export { MemoryRemote } from './memory-remote.ts';
 export type { MemoryRemoteOptions } from './memory-remote.ts';
 export { PresignClient } from './presign-client.ts';

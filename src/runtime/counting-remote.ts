@@ -1,5 +1,6 @@
-import type { Remote } from '../remote/index.ts';
+import type { SegmentAddress } from '../core/index.ts';
 import type { ReadStats } from '../protocol/index.ts';
+import { ForwardingRemote, type ByteRange, type ListedObject, type Remote, type RemoteCall, type RequestOptions } from '../remote/index.ts';
 
 /**
  * `remote` with every bucket request counted into `stats`: requests, bytes downloaded (frames,
@@ -7,26 +8,34 @@ import type { ReadStats } from '../protocol/index.ts';
  * recovery). Listings and deletes (GC) count as requests only.
  */
 export function countingRemote(remote: Remote, stats: ReadStats): Remote {
-  const down = <T extends Uint8Array | undefined>(bytes: T): T => {
-    stats.bytesFetched += bytes?.byteLength ?? 0;
+  return new CountingRemote(remote, stats);
+}
+
+class CountingRemote extends ForwardingRemote {
+  readonly #stats: ReadStats;
+
+  constructor(inner: Remote, stats: ReadStats) {
+    super(inner);
+    this.#stats = stats;
+  }
+
+  protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+    this.#stats.requests++;
+    this.#stats.bytesUploaded += call.body?.byteLength ?? 0;
+    const answer = await request();
+    if (answer instanceof Uint8Array) this.#stats.bytesFetched += answer.byteLength;
+    return answer;
+  }
+
+  override getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
+    this.#stats.requests++;
+    const bytes = this.inner.getSegmentRangeSync(at, range);
+    this.#stats.bytesFetched += bytes.byteLength;
     return bytes;
-  };
-  const up = (bytes: Uint8Array): void => {
-    stats.requests++;
-    stats.bytesUploaded += bytes.byteLength;
-  };
-  return {
-    getCommit: async (vid, lsn, options) => (stats.requests++, down(await remote.getCommit(vid, lsn, options))),
-    putCommit: (vid, lsn, bytes, options) => (up(bytes), remote.putCommit(vid, lsn, bytes, options)),
-    getLatest: async (vid, options) => (stats.requests++, down(await remote.getLatest(vid, options))),
-    putLatest: (vid, bytes, options) => (up(bytes), remote.putLatest(vid, bytes, options)),
-    putSegment: (vid, sid, bytes, options) => (up(bytes), remote.putSegment(vid, sid, bytes, options)),
-    getName: async (name, options) => (stats.requests++, down(await remote.getName(name, options))),
-    putName: (name, vid, bytes, options) => (up(bytes), remote.putName(name, vid, bytes, options)),
-    getSegmentRange: async (at, range, options) => (stats.requests++, down(await remote.getSegmentRange(at, range, options))),
-    getSegmentRangeSync: (at, range) => (stats.requests++, down(remote.getSegmentRangeSync(at, range))),
-    prepare: async (requests, options) => remote.prepare?.(requests, options),
-    list: (prefix, options) => (stats.requests++, remote.list(prefix, options)),
-    deleteSegment: (at, options) => (stats.requests++, remote.deleteSegment(at, options)),
-  };
+  }
+
+  override list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
+    this.#stats.requests++;
+    return this.inner.list(prefix, options);
+  }
 }

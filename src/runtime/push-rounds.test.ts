@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PageIdx, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
-import { MemoryRemote, type Remote } from '../remote/index.ts';
+import { ForwardingRemote, MemoryRemote, type PlannedRequest, type Remote, type RemoteCall } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
 /*
@@ -37,25 +37,19 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
     });
     return run();
   };
-  const wrapped: Remote = {
-    getCommit: (...a) => inRound('getCommit', () => remote.getCommit(...a)),
-    putCommit: (...a) => inRound('putCommit', () => remote.putCommit(...a)),
-    getLatest: (...a) => inRound('getLatest', () => remote.getLatest(...a)),
-    putLatest: (...a) => inRound('putLatest', () => remote.putLatest(...a)),
-    putSegment: (...a) => inRound('putSegment', () => remote.putSegment(...a)),
-    getSegmentRange: (...a) => inRound('getSegmentRange', () => remote.getSegmentRange(...a)),
-    getSegmentRangeSync: (...a) => remote.getSegmentRangeSync(...a),
+  class RoundRemote extends ForwardingRemote {
+    protected override send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+      return inRound(call.op, request);
+    }
+
     // The presign round trip S3 pays before the bucket requests, unless every URL is signed already.
-    prepare: async (requests) => {
+    override async prepare(requests: readonly PlannedRequest[]): Promise<void> {
       const keys = requests.map(({ op, ...r }) => `${op} ${'bytes' in r ? r.bytes.byteLength : ''} ${JSON.stringify(r, (k, v: unknown) => (k === 'bytes' ? undefined : v))}`);
       if (keys.every((k) => signed.has(k))) return;
       await inRound('presign', async () => keys.forEach((k) => signed.add(k)));
-    },
-    list: (...a) => remote.list(...a),
-    deleteSegment: (...a) => inRound('deleteSegment', () => remote.deleteSegment(...a)),
-    getName: (...a) => inRound('getName', () => remote.getName(...a)),
-    putName: (...a) => inRound('putName', () => remote.putName(...a)),
-  };
+    }
+  }
+  const wrapped = new RoundRemote(remote);
   return { remote: wrapped, calls, rounds: () => new Set(calls.map((c) => c.round)).size };
 }
 

@@ -6,10 +6,10 @@
 // transfers stored are acknowledged ones, each once, and every acknowledged one is stored or was reported to onConflict.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import * as Comlink from 'comlink';
-import { ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
+import { ScionError } from '../../src/core/index.ts';
 import { Scion, type Database, type Transaction } from '../../src/client/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
-import { MemoryRemote, type ByteRange, type CreateOutcome, type Remote } from '../../src/remote/index.ts';
+import { ForwardingRemote, MemoryRemote, type RemoteCall } from '../../src/remote/index.ts';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { Rng } from './rng.ts';
@@ -25,70 +25,31 @@ export interface RebaseSimResult {
 }
 
 /** The bucket with seeded faults: a request fails before it takes effect, or (a PUT) takes effect and its answer is lost. */
-class FlakyRemote implements Remote {
+class FlakyRemote extends ForwardingRemote {
   faultsOn = true;
   faults = 0;
-  readonly #inner: MemoryRemote;
   readonly #rng: Rng;
 
   constructor(inner: MemoryRemote, rng: Rng) {
-    this.#inner = inner;
+    super(inner);
     this.#rng = rng;
   }
 
-  #before(what: string): void {
-    if (this.faultsOn && this.#rng.chance(0.05)) {
-      this.faults++;
-      throw new ScionError('RemoteUnavailable', `injected: ${what} failed before it took effect`);
-    }
+  /** A GET may fail before it is answered; a PUT before it takes effect or (its answer lost) after; deletes pass. */
+  protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+    if (call.method === 'DELETE') return request();
+    const what = `${call.method} ${call.object}`;
+    this.#inject(`injected: ${what} failed before it took effect`);
+    const answer = await request();
+    if (call.method === 'PUT') this.#inject(`injected: the answer to ${what} was lost`);
+    return answer;
   }
 
-  async #put<T>(what: string, put: () => Promise<T>): Promise<T> {
-    this.#before(what);
-    const r = await put();
+  #inject(message: string): void {
     if (this.faultsOn && this.#rng.chance(0.05)) {
       this.faults++;
-      throw new ScionError('RemoteUnavailable', `injected: the answer to ${what} was lost`);
+      throw new ScionError('RemoteUnavailable', message);
     }
-    return r;
-  }
-
-  async getCommit(vid: VolumeId, lsn: LSN) {
-    this.#before('GET commit');
-    return this.#inner.getCommit(vid, lsn);
-  }
-  putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#put('PUT commit', () => this.#inner.putCommit(vid, lsn, bytes));
-  }
-  async getName(name: SharedName) {
-    this.#before('GET name');
-    return this.#inner.getName(name);
-  }
-  putName(name: SharedName, vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#put('PUT name', () => this.#inner.putName(name, vid, bytes));
-  }
-  async getLatest(vid: VolumeId) {
-    this.#before('GET latest');
-    return this.#inner.getLatest(vid);
-  }
-  putLatest(vid: VolumeId, bytes: Uint8Array) {
-    return this.#put('PUT latest', () => this.#inner.putLatest(vid, bytes));
-  }
-  putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
-    return this.#put('PUT segment', () => this.#inner.putSegment(vid, sid, bytes));
-  }
-  async getSegmentRange(at: SegmentAddress, range: ByteRange) {
-    this.#before('GET segment');
-    return this.#inner.getSegmentRange(at, range);
-  }
-  getSegmentRangeSync(at: SegmentAddress, range: ByteRange) {
-    return this.#inner.getSegmentRangeSync(at, range);
-  }
-  list(prefix: 'volumes/' | 'segments/') {
-    return this.#inner.list(prefix);
-  }
-  deleteSegment(at: SegmentAddress) {
-    return this.#inner.deleteSegment(at);
   }
 }
 

@@ -5,9 +5,9 @@
 // exactly what is committed; an acknowledged COMMIT is stored once; the money adds up; at the end,
 // and after reopening the device, the transfers stored are exactly the acknowledged ones.
 import sqlite3InitModule, { type Database, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { isScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
+import { isScionError } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
-import { MemoryRemote, type ByteRange, type CreateOutcome, type Remote } from '../../src/remote/index.ts';
+import { ForwardingRemote, MemoryRemote, type RemoteCall } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { installScionVfs, openScionDb, withVfsErrors, type ScionVfs } from '../../src/vfs/index.ts';
 import { installDeterministicPrimitives } from './determinism.ts';
@@ -27,55 +27,18 @@ export interface SqlSimResult {
 }
 
 /** The bucket as one device sees it: every request waits until the scheduler releases it. */
-class ParkedRemote implements Remote {
-  readonly #inner: MemoryRemote;
+/** The shared bucket with every asynchronous request parked in the scheduler first (deletes go straight on). */
+class ParkedRemote extends ForwardingRemote {
   readonly #sched: Scheduler;
 
   constructor(inner: MemoryRemote, sched: Scheduler) {
-    this.#inner = inner;
+    super(inner);
     this.#sched = sched;
   }
 
-  async getCommit(vid: VolumeId, lsn: LSN) {
-    await this.#sched.park(`GET commit ${lsn}`);
-    return this.#inner.getCommit(vid, lsn);
-  }
-  async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array): Promise<CreateOutcome> {
-    await this.#sched.park(`PUT commit ${lsn}`);
-    return this.#inner.putCommit(vid, lsn, bytes);
-  }
-  async getName(name: SharedName) {
-    await this.#sched.park('GET name');
-    return this.#inner.getName(name);
-  }
-  async putName(name: SharedName, vid: VolumeId, bytes: Uint8Array): Promise<CreateOutcome> {
-    await this.#sched.park('PUT name');
-    return this.#inner.putName(name, vid, bytes);
-  }
-  async getLatest(vid: VolumeId) {
-    await this.#sched.park('GET latest');
-    return this.#inner.getLatest(vid);
-  }
-  async putLatest(vid: VolumeId, bytes: Uint8Array) {
-    await this.#sched.park('PUT latest');
-    return this.#inner.putLatest(vid, bytes);
-  }
-  async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
-    await this.#sched.park('PUT segment');
-    return this.#inner.putSegment(vid, sid, bytes);
-  }
-  async getSegmentRange(at: SegmentAddress, range: ByteRange) {
-    await this.#sched.park('GET segment');
-    return this.#inner.getSegmentRange(at, range);
-  }
-  getSegmentRangeSync(at: SegmentAddress, range: ByteRange) {
-    return this.#inner.getSegmentRangeSync(at, range);
-  }
-  list(prefix: 'volumes/' | 'segments/') {
-    return this.#inner.list(prefix);
-  }
-  deleteSegment(at: SegmentAddress) {
-    return this.#inner.deleteSegment(at);
+  protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+    if (call.op !== 'deleteSegment') await this.#sched.park(`${call.method} ${call.object}${call.lsn === undefined ? '' : ` ${call.lsn}`}`);
+    return request();
   }
 }
 
