@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Commit, isScionError, LSN, PageIdx, RemoteKey, ScionError, VolumeId } from '../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, isScionError, LSN, PageIdx, RemoteKey, ScionError, VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -49,6 +49,25 @@ describe("a fork's first push", () => {
     await b.graftHydrate(clone.local);
     expect(fills(b, clone.local)).toEqual(fills(a, fork.local));
     expect(fills(b, clone.local).slice(0, 5)).toEqual([1, 2, 33, 44, 5]);
+  });
+
+  it("later checkpoints of the fork list the ancestors their commits name; a clone from one reads the parent's pages", async () => {
+    const remote = new MemoryRemote();
+    const { a, g, fork } = await forked(remote);
+    await a.graftPush(fork.local);
+    for (let n = 0; n < CHECKPOINT_INTERVAL + 2; n++) {
+      write(a, fork.local, { [PAGES]: n });
+      await a.graftPush(fork.local);
+    }
+    const latest = a.graftStatus(fork.local).remoteLsn!;
+    const checkpoints = Array.from({ length: latest }, (_, i) => remote.objects.get(RemoteKey.commit(fork.remote, LSN.parse(i + 1))))
+      .flatMap((o) => (o ? [Commit.decode(o.bytes)] : [])).filter((c) => c.checkpoint && c.lsn > 3);
+    expect(checkpoints.length).toBeGreaterThan(0);
+    for (const c of checkpoints) expect(c.ancestors).toEqual([g.remote]);
+    const b = await device(remote);
+    const clone = await b.graftClone(fork.remote);
+    await b.graftHydrate(clone.local);
+    expect(fills(b, clone.local)).toEqual(fills(a, fork.local));
   });
 
   it('whose commit landed but whose response was lost is recovered as landed', async () => {
