@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { Commit } from './commit.ts';
 import { CommitHash } from './commit-hash.ts';
 import type { LSN } from './lsn.ts';
 import type { Page } from './page.ts';
@@ -54,4 +55,17 @@ function checkAscending(pages: readonly (readonly [PageIdx, Page])[]): void {
 function writeEntry(buf: Uint8Array, at: number, idx: PageIdx, page: Page): void {
   new DataView(buf.buffer, buf.byteOffset + at, 4).setUint32(0, idx, false);
   buf.set(page, at + 4);
+}
+
+const REFERENCE_DOMAIN = new TextEncoder().encode('scion-reference-commit-v1');
+
+/**
+ * The hash of a commit that names segments already in the bucket instead of carrying pages (a
+ * fork's reference to its parent's segments): SHA-256 over (domain, the commit's record without a
+ * hash). The record holds the segment's home, id, pages and every frame's SHA-256 digest, so the hash
+ * still binds the page bytes — through the digests readers check on every fetch — without reading them.
+ */
+export function computeReferenceHash(commit: Commit): CommitHash {
+  const { hash: _, ...unhashed } = Commit.withoutCheckpoint(commit);
+  return CommitHash.fromBytes(sha256.create().update(REFERENCE_DOMAIN).update(Commit.encode(unhashed)).digest());
 }

@@ -55,6 +55,20 @@ export interface Commit {
    * page → (segment, frame) index, so a clone needs nothing older. Never kept in the local store.
    */
   readonly checkpoint?: readonly Commit[] | undefined;
+  /**
+   * With a checkpoint (format 2): the other volumes whose segments its commits may name — the
+   * volumes this one was forked from (a fork's checkpoint references its parent's segments instead
+   * of uploading them again). Readers refuse a foreign segment home not listed here.
+   */
+  readonly ancestors?: readonly VolumeId[] | undefined;
+}
+
+/**
+ * A segment another volume's commit may name: uploaded under a volume's prefix (format 2) with every
+ * frame's digest, so a reader that did not write it still checks each byte it fetches.
+ */
+export function isUploadedSegment(seg: SegmentRef | undefined): seg is SegmentRef & { readonly home: VolumeId } {
+  return seg?.home !== undefined && seg.frames.length > 0 && seg.frames.every((f) => f.digest !== undefined);
 }
 
 const MAGIC = 0x544d_4353; // "SCMT" little-endian
@@ -65,6 +79,7 @@ export const CHECKPOINT_INTERVAL = 64;
 const HAS_HASH = 1;
 const HAS_SEGMENT = 2;
 const HAS_CHECKPOINT = 4;
+const HAS_ANCESTORS = 8;
 // Segment flags (format 2).
 const SEG_HAS_HOME = 1;
 const SEG_HAS_DIGESTS = 2;
@@ -76,8 +91,8 @@ export const Commit = {
 
   /** The commit without the checkpoint it may carry (what a local log keeps: its own structure is its checkpoint). */
   withoutCheckpoint: (c: Commit): Commit => {
-    if (!c.checkpoint) return c;
-    const { checkpoint: _, ...rest } = c;
+    if (!c.checkpoint && !c.ancestors) return c;
+    const { checkpoint: _, ancestors: __, ...rest } = c;
     return rest;
   },
 
@@ -86,7 +101,7 @@ export const Commit = {
     const w = new ByteWriter(64)
       .u32(MAGIC)
       .u8(COMMIT_FORMAT_VERSION)
-      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0) | (c.checkpoint ? HAS_CHECKPOINT : 0))
+      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0) | (c.checkpoint ? HAS_CHECKPOINT : 0) | (c.ancestors?.length ? HAS_ANCESTORS : 0))
       .bytes(VolumeId.toBytes(c.vid))
       .varint(c.lsn)
       .varint(c.pageCount);
@@ -118,6 +133,11 @@ export const Commit = {
         w.varint(bytes.byteLength).bytes(bytes);
       }
     }
+    if (c.ancestors?.length) {
+      if (!c.checkpoint) throw invalidInput(`Commit ${c.vid}@${c.lsn} lists ancestors without a checkpoint.`);
+      w.varint(c.ancestors.length);
+      for (const a of c.ancestors) w.bytes(VolumeId.toBytes(a));
+    }
     return seal(w.finish());
   },
 
@@ -130,7 +150,7 @@ export const Commit = {
       throw invalidInput(`Unknown commit format version ${version}; this Scion reads versions 1 and ${COMMIT_FORMAT_VERSION}. Upgrade Scion.`);
     }
     const flags = r.u8();
-    if (flags & ~(HAS_HASH | HAS_SEGMENT | (version === 1 ? 0 : HAS_CHECKPOINT))) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
+    if (flags & ~(HAS_HASH | HAS_SEGMENT | (version === 1 ? 0 : HAS_CHECKPOINT | HAS_ANCESTORS))) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
     const asCorrupt = <T>(parse: () => T): T => {
       try {
         return parse();
@@ -175,8 +195,18 @@ export const Commit = {
         checkpoint.push(older);
       }
     }
+    let ancestors: VolumeId[] | undefined;
+    if (flags & HAS_ANCESTORS) {
+      if (!checkpoint) throw corrupt(`Commit ${vid}@${lsn} lists ancestors without a checkpoint.`);
+      const n = r.varint();
+      if (n === 0 || n * 16 > r.remaining) throw corrupt(`A commit record claims ${n} ancestors but has ${r.remaining} bytes left.`);
+      ancestors = [];
+      for (let i = 0; i < n; i++) ancestors.push(asCorrupt(() => VolumeId.fromBytes(r.bytes(16))));
+    }
     r.end();
-    const commit: Commit = checkpoint ? { vid, lsn, pageCount, hash, segment, checkpoint } : { vid, lsn, pageCount, hash, segment };
+    const commit: Commit = checkpoint
+      ? { vid, lsn, pageCount, hash, segment, checkpoint, ...(ancestors ? { ancestors } : {}) }
+      : { vid, lsn, pageCount, hash, segment };
     Commit.validate(commit);
     return commit;
   },

@@ -30,6 +30,11 @@ export interface Graft {
   readonly remote: VolumeId;
   readonly sync?: SyncPoint | undefined;
   readonly pending?: PendingCommit | undefined;
+  /**
+   * Set by a fork: the remote volumes (its parent's and theirs) whose uploaded segments its local
+   * commits name. The first push references those segments instead of uploading their pages again.
+   */
+  readonly ancestors?: readonly VolumeId[] | undefined;
 }
 
 type Loose = Record<string, unknown> | null | undefined;
@@ -53,6 +58,7 @@ export const Graft = {
       pending: pending
         ? { local: LSN.parse(Number(pending.local)), remote: LSN.parse(Number(pending.remote)), hash: CommitHash.parse(String(pending.hash)) }
         : undefined,
+      ...(Array.isArray(o.ancestors) && o.ancestors.length > 0 ? { ancestors: o.ancestors.map((a) => VolumeId.parse(String(a))) } : {}),
     };
   },
 

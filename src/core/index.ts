@@ -1,6 +1,6 @@
 export { ChecksumBuilder } from './checksum.ts';
 export { ByteReader, ByteWriter, seal, unseal } from './codec.ts';
-export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES } from './commit.ts';
+export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES, isUploadedSegment } from './commit.ts';
 export type { FrameRef, SegmentAddress, SegmentRef } from './commit.ts';
 export { CommitHash } from './commit-hash.ts';
 export { crc32c } from './crc.ts';
@@ -19,7 +19,7 @@ export { VolumeId } from './volume-id.ts';
 export { Graft } from './graft.ts';
 export type { PendingCommit, SyncPoint } from './graft.ts';
 export { Tag } from './tag.ts';
-export { computeCommitHash } from './commit-hash-builder.ts';
+export { computeCommitHash, computeReferenceHash } from './commit-hash-builder.ts';
 export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wire.ts';
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';

@@ -39,6 +39,13 @@ function withoutLatestHint(remote: MemoryRemote): MemoryRemote {
   });
 }
 
+/** One commit writing page `page` (and, with `fill`, pages 1..page) of the graft. */
+function write(rt: Runtime, vid: VolumeId, page: number, fill?: number) {
+  const w = rt.graftWriter(vid);
+  for (let p = fill === undefined ? page : 1; p <= page; p++) w.writePage(PageIdx.parse(p), new Uint8Array(4096).fill(fill ?? page));
+  w.commit();
+}
+
 const sizeOf = (remote: MemoryRemote) => ({
   objects: remote.objects.size,
   bytes: [...remote.objects.values()].reduce((sum, o) => sum + o.bytes.byteLength, 0),
@@ -100,6 +107,29 @@ describe('remote GC with retention', () => {
     expect(gc.segmentsDeleted.length).toBeGreaterThan(50);
     expect(gc.segmentsDeleted).not.toContain(parent.segment!.sid);
     expect(remote.objects.has(RemoteKey.segment(parent.segment!))).toBe(true);
+  });
+
+  it("keeps the parent's segments a fork's first push referenced, after the parent overwrote them", async () => {
+    const clock = { now: 1_000_000 };
+    const { remote, a, g } = await volumeOf(20, clock);
+    const fork = await a.graftFork(a.graftSnapshot(g.local));
+    write(a, fork.local, 21);
+    expect(await a.graftPush(fork.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
+    const checksum = a.snapshotChecksum(a.graftSnapshot(fork.local));
+    // The parent overwrites every page: its old segments are reachable only through the fork.
+    for (let n = 0; n < 3; n++) {
+      write(a, g.local, PAGES, n + 200);
+      await a.graftPush(g.local);
+    }
+    clock.now += 2 * 3600_000;
+    // Retention reaches below the fork's first commit (its LSNs 1..n are only in that checkpoint).
+    const gc = await (await device(remote)).collectRemoteGarbage({ retain: { commits: 3 } });
+    expect(gc.retainedFrom[fork.remote]).toBeLessThan(a.mustGetGraft(fork.local).sync!.remote);
+    expect(gc.segmentsDeleted.length).toBeGreaterThan(0);
+    const reader = await device(remote);
+    const clone = await reader.graftClone(fork.remote);
+    await reader.graftHydrate(clone.local);
+    expect(reader.snapshotChecksum(reader.graftSnapshot(clone.local))).toBe(checksum);
   });
 
   it('keeps young unreferenced segments (a push about to commit) and retains by time as well as by count', async () => {

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  ChecksumBuilder, Graft, isScionError, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
+  ChecksumBuilder, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx, type SharedName,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
@@ -325,9 +325,11 @@ export class Runtime {
 
   /**
    * A new, independent graft whose local volume starts as `snapshot`: its commits are copied as
-   * records (the pages are shared, not copied). It has a new remote and no sync point.
+   * records (the pages are shared, not copied). It has a new remote and no sync point. Unless
+   * `reuseSegments` is false, its first push references the segments of the snapshot already in the
+   * bucket (format 2, under a volume's prefix) instead of uploading those pages again.
    */
-  async graftFork(snapshot: Snapshot, options: { remote?: VolumeId | undefined } = {}): Promise<Graft> {
+  async graftFork(snapshot: Snapshot, options: { remote?: VolumeId | undefined; reuseSegments?: boolean } = {}): Promise<Graft> {
     return logOp('graft.fork', 'info', { pages: snapshot.pageCount }, async () => {
       this.#checkOpen();
       const local = VolumeId.random(this.#ids);
@@ -342,8 +344,10 @@ export class Runtime {
       if (head && head.pageCount !== snapshot.pageCount) {
         entries.push({ commit: { vid: local, lsn: LSN.next(head.lsn), pageCount: snapshot.pageCount } });
       }
+      const remote = options.remote ?? VolumeId.random(this.#ids);
+      const ancestors = options.reuseSegments === false ? [] : [...new Set(entries.flatMap(({ commit }) => (isUploadedSegment(commit.segment) && commit.segment.home !== remote ? [commit.segment.home] : [])))];
       // Records first: a crash before the catalog write leaves an orphan log, never a broken graft.
-      const graft: Graft = { local, remote: options.remote ?? VolumeId.random(this.#ids) };
+      const graft: Graft = { local, remote, ...(ancestors.length > 0 ? { ancestors } : {}) };
       this.#store.appendCommitsSync(entries);
       this.#forking.set(local, graft);
       try {
@@ -465,7 +469,8 @@ export class Runtime {
           graft: vid, missing: missing.size,
         });
       }
-      const fork = await this.graftFork(snapshot, { remote: options.remote });
+      // The old remote may be going away: the new one gets every page.
+      const fork = await this.graftFork(snapshot, { remote: options.remote, reuseSegments: false });
       const pushed = await this.graftPush(fork.local, options);
       if (pushed.outcome === 'diverged') {
         throw new ScionError('VolumeDiverged', `The new remote ${fork.remote} already has commits. Switch to an empty remote volume.`, { graft: fork.local, remote: fork.remote });

@@ -134,7 +134,8 @@ export class Invariants {
 
   /**
    * The remote as a whole: every commit ever created is still there with the same bytes (the log
-   * only grows, an LSN's commit never changes), logs are gap-free from LSN 1, and every commit's
+   * only grows, an LSN's commit never changes), logs are gap-free from LSN 1 (or from a fork's first
+   * commit, a checkpoint holding LSNs 1..its own - 1), and every commit's
    * segment exists (after GC, every commit of every volume still hydrates).
    */
   auditRemote(): void {
@@ -151,8 +152,16 @@ export class Invariants {
     for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);
     for (const [vid, lsns] of logs) {
       lsns.sort((a, b) => a - b);
-      if (lsns.some((l, i) => l !== i + 1)) return this.#violation('log-gap', `volume ${vid} has commits at LSNs ${lsns.join(',')}`);
+      const start = this.#logStart(vid as VolumeId, lsns[0] ?? 1);
+      if (lsns.some((l, i) => l !== i + start)) return this.#violation('log-gap', `volume ${vid} has commits at LSNs ${lsns.join(',')}`);
     }
+  }
+
+  /** Where `vid`'s log may start given its lowest commit `first`: there if it is a fork's first commit, else 1. */
+  #logStart(vid: VolumeId, first: number): number {
+    const object = first > 1 ? this.#bucket.objects.get(RemoteKey.commit(vid, LSN.parse(first))) : undefined;
+    const inner = object ? Commit.decode(object.bytes).checkpoint?.map((c) => c.lsn) : undefined;
+    return inner && inner.length === first - 1 && inner.every((lsn, i) => lsn === i + 1) ? first : 1;
   }
 
   /** The newest LSN of `vid` in the remote. */

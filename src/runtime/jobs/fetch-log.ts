@@ -179,10 +179,17 @@ export function checkRemoteCommit(commit: Commit, vid: VolumeId, lsn: LSN): Comm
   // Format 2 binds a segment under the volume's own prefix to its commit by digests. A record that
   // names another volume's prefix, or a format-2 segment without digests, would let a writer of this
   // volume serve bytes it does not vouch for to readers who may read both.
-  const seg = commit.segment;
-  if (seg?.home !== undefined) {
-    if (seg.home !== vid) throw corrupt(`The commit ${vid}@${lsn} names a segment of another volume (${seg.home}); Scion does not write such commits.`, { volume: vid, lsn });
-    if (seg.frames.some((f) => f.digest === undefined)) throw corrupt(`The commit ${vid}@${lsn} names a format-2 segment without frame digests; Scion does not write such commits.`, { volume: vid, lsn });
-  }
+  checkSegmentHome(commit, vid, lsn, [vid]);
+  // A checkpoint's commits may also name the segments of the ancestors it lists (a fork references
+  // its parent's pages instead of uploading them again), never those of any other volume.
+  const allowed = [vid, ...(commit.ancestors ?? [])];
+  for (const older of commit.checkpoint ?? []) checkSegmentHome(older, vid, lsn, allowed);
   return commit;
+}
+
+function checkSegmentHome(commit: Commit, vid: VolumeId, lsn: LSN, allowed: readonly VolumeId[]): void {
+  const seg = commit.segment;
+  if (seg?.home === undefined) return;
+  if (!allowed.includes(seg.home)) throw corrupt(`The commit ${vid}@${lsn} names a segment of ${seg.home}, a volume it does not list as an ancestor; Scion does not write such commits.`, { volume: vid, lsn });
+  if (seg.frames.some((f) => f.digest === undefined)) throw corrupt(`The commit ${vid}@${lsn} names a format-2 segment without frame digests; Scion does not write such commits.`, { volume: vid, lsn });
 }

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type PageIdx, type Snapshot } from '../../core/index.ts';
+import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
 import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
 import { cacheFrame, emptyReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
@@ -14,6 +14,8 @@ export interface HydrateOptions {
   stats?: ReadStats;
   /** Only the hot frames (page 1 and B-tree interior pages, as the pusher planned them): what a cold reader needs first. */
   hotOnly?: boolean;
+  /** Only these of the snapshot's pages (a push fetches only the pages it uploads). */
+  pages?: PageSet;
 }
 
 /** Adjacent frames of one segment fetched by one request, up to this size. */
@@ -31,6 +33,7 @@ interface FrameWant {
 export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, options: HydrateOptions = {}): Promise<HydrateProgress> {
   const wanted = options.hotOnly ? hotFrames(ctx, snapshot) : new Map<string, FrameWant>();
   for (let idx = 1 as PageIdx; !options.hotOnly && idx <= snapshot.pageCount; idx++) {
+    if (options.pages && !options.pages.has(idx)) continue;
     const commit = ctx.locatePage(snapshot, idx);
     const seg = commit?.segment;
     if (!commit || !seg || ctx.store.hasPageSync(seg.sid, idx)) continue;

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, deflateWithFflate, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
+  assert, Commit, computeCommitHash, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
   Graft, type Deflate, type Page, type PageIdx, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
@@ -44,19 +44,24 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   // Only pages the local commits wrote, never the remote base. They are local by definition, except
   // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
   const { onProgress } = options;
+  const toPush = planPushPages(ctx, graft, range);
   await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), {
+    pages: toPush.upload,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(onProgress ? { onProgress: (p) => onProgress({ phase: 'download', done: p.framesDone, total: p.framesTotal, bytes: p.bytes }) } : {}),
   });
-  const { pageCount, pages } = collectPushPages(ctx, graft, range);
-  const lsn = LSN.next(graft.sync?.remote);
+  const { pageCount, pages } = readPushPages(ctx, toPush);
+  // A fork's first push: its commits 1..n name the segments it shares with its ancestors (carried
+  // by the checkpoint of commit n + 1, which holds the pages written since the fork).
+  const references = referenceCommits(graft.remote, toPush.references);
+  const lsn = references.length > 0 ? LSN.parse(references.length + 1) : LSN.next(graft.sync?.remote);
   // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
   const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
   let sid = SegmentId.random(ctx.ids);
   const commitWith = (id: SegmentId, checkpoint: Commit[] | undefined): Commit => ({
     vid: graft.remote, lsn, pageCount, hash,
     ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
-    ...(checkpoint ? { checkpoint } : {}),
+    ...(checkpoint ? { checkpoint, ...ancestorsOf(graft.remote, checkpoint) } : {}),
   });
   // A checkpoint when the hint could not carry the commits after the last one: too many, too big, or
   // not held. The newest checkpoint known comes from hints this runtime read or wrote; after a
@@ -64,6 +69,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   const base = graft.sync?.remote ?? 0;
   const plan = (id: SegmentId) => {
     const tail = heldTail(ctx, graft.remote, base);
+    if (references.length > 0) return { commit: commitWith(id, references), hint: { vid: graft.remote, lsn, checkpoint: lsn, tail: [] } };
     const plain = commitWith(id, undefined);
     if (base === 0 || (tail && tailBytes([...tail.tail, plain]) <= TAIL_MAX_BYTES)) {
       return { commit: plain, hint: { vid: graft.remote, lsn, checkpoint: tail?.checkpoint ?? 0, tail: [...(tail?.tail ?? []), plain] } };
@@ -131,7 +137,11 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
   const graft = ctx.mustGetGraft(vid);
   const pending = graft.pending;
   assert(pending && pending.remote === commit.lsn && pending.hash === commit.hash, `landing ${commit.vid}@${commit.lsn} without its pending commit`);
-  if (!ctx.store.getCommitSync(commit.vid, commit.lsn)) ctx.store.appendCommitsSync([{ commit }]);
+  if (!ctx.store.getCommitSync(commit.vid, commit.lsn)) {
+    // A fork's first commit starts the log at its checkpoint (the commits below it are only in it).
+    if (ctx.store.latestLsnSync(commit.vid) === undefined && commit.lsn > LSN.FIRST && commit.checkpoint) ctx.store.startLogSync(commit.vid, commit.lsn, [...commit.checkpoint, commit]);
+    else ctx.store.appendCommitsSync([{ commit }]);
+  }
   // A concurrent fetch may have stored the commit first: either way its pages are ours to hold.
   const sid = ctx.store.getCommitSync(commit.vid, commit.lsn)?.segment?.sid;
   if (sid && pages.length > 0) {
@@ -177,17 +187,62 @@ export function rangeSnapshot(ctx: JobContext, graft: Graft, range: { start: LSN
   return { pageCount: ctx.mustGetCommit(graft.local, range.end).pageCount, path };
 }
 
-/** Newest version of every page the local commits in `range` wrote, within the final page count. */
-export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
+/** What a push of local commits `range` carries: the pages it uploads, and the commits whose uploaded segments it names instead. */
+export interface PushPages {
+  readonly snapshot: Snapshot;
+  /** Pages the local commits wrote whose newest version the push uploads. */
+  readonly upload: PageSet;
+  /** Local commits (ascending) holding the newest version of the other written pages in a segment of an ancestor. */
+  readonly references: readonly Commit[];
+}
+
+/**
+ * Splits the pages the local commits in `range` wrote (within the final page count): a graft's first
+ * push after a fork references the segments of its ancestors already in the bucket (format 2, with
+ * digests) and uploads the rest; every other push uploads every page.
+ */
+export function planPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): PushPages {
   const snapshot = rangeSnapshot(ctx, graft, range);
   let written = PageSet.EMPTY;
   for (const commit of heldCommits(ctx.store, { vid: graft.local, ...range })) written = written.union(Commit.pages(commit));
-  // Read by segment, so pages written together come back in a few large reads.
-  const bySegment = groupBy(written.truncate(snapshot.pageCount), (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
+  const ancestors = graft.sync === undefined ? (graft.ancestors ?? []) : [];
+  const upload: PageIdx[] = [];
+  const references = new Map<LSN, Commit>();
+  for (const idx of written.truncate(snapshot.pageCount)) {
+    const commit = ancestors.length > 0 ? ctx.locatePage(snapshot, idx) : undefined;
+    if (commit && isUploadedSegment(commit.segment) && ancestors.includes(commit.segment.home)) references.set(commit.lsn, commit);
+    else upload.push(idx);
+  }
+  return { snapshot, upload: PageSet.of(upload), references: [...references.values()].sort((a, b) => a.lsn - b.lsn) };
+}
+
+/** The newest version of every page the push uploads, read by segment (pages written together come back in a few large reads). */
+function readPushPages(ctx: JobContext, { snapshot, upload }: PushPages): { pageCount: PageCount; pages: [PageIdx, Page][] } {
+  const bySegment = groupBy(upload, (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
   const held = new Map<PageIdx, Page>();
   for (const [sid, idxs] of bySegment) for (const [idx, page] of ctx.store.readPagesSync(sid, idxs)) held.set(idx, page);
-  const pages = [...written.truncate(snapshot.pageCount)].map((idx) => [idx, held.get(idx) ?? ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
+  const pages = [...upload].map((idx) => [idx, held.get(idx) ?? ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
   return { pageCount: snapshot.pageCount, pages };
+}
+
+/** The pages a push of `range` uploads (see planPushPages), with their bytes. */
+export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
+  return readPushPages(ctx, planPushPages(ctx, graft, range));
+}
+
+/** The local commits a fork's first push references, as commits 1..n of `remote`: same segments, each hashed over its record (never its pages). */
+function referenceCommits(remote: VolumeId, locals: readonly Commit[]): Commit[] {
+  return locals.map((c, i) => {
+    const commit: Commit = { vid: remote, lsn: LSN.parse(i + 1), pageCount: c.pageCount, segment: c.segment };
+    return { ...commit, hash: computeReferenceHash(commit) };
+  });
+}
+
+/** The volumes other than `vid` whose segments the checkpoint's commits name, as a commit's `ancestors` field. */
+function ancestorsOf(vid: VolumeId, checkpoint: readonly Commit[]): { ancestors?: VolumeId[] } {
+  const homes = new Set<VolumeId>();
+  for (const c of checkpoint) if (c.segment?.home !== undefined && c.segment.home !== vid) homes.add(c.segment.home);
+  return homes.size > 0 ? { ancestors: [...homes] } : {};
 }
 
 /** The push's pages as one segment: frames as the planner groups them, compressed, each with its digest. */

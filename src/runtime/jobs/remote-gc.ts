@@ -86,7 +86,8 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     const from = retainedFloor(log, latest, options.retain, now);
     retainedFrom[vid] = from;
     const retained = await readRange(read, vid, from, latest);
-    const oldest = retained[0];
+    // A fork's log starts at its first commit, a checkpoint: the LSNs below it are only in it.
+    const oldest = retained.find((c) => c !== undefined);
     for (const commit of [...retained, ...(oldest ? await holdersAt(read, oldest) : [])]) if (commit?.segment) referenced.add(RemoteKey.segment(commit.segment));
   }
   const deleted: SegmentId[] = [];
