@@ -10,6 +10,8 @@ export interface Transport {
   readonly leader: string;
   readonly local: boolean;
   send(message: ToHost): void;
+  /** This tab leads: a worker call made without a message while no other tab is served, else undefined. */
+  direct?(method: string, args: unknown[]): Promise<Wire<unknown>> | undefined;
 }
 
 /** Rejects every request under way when the leader changes; never leaves the tab-link modules. */
@@ -129,7 +131,9 @@ export class LeaderLine {
     return new Promise<Wire<unknown>>((resolve, reject) => {
       this.#inflight.set(id, { resolve, reject });
       try {
-        transport.send({ ...body, from: this.#tab, to: transport.leader, id } as ToHost);
+        const direct = body.t === 'call' ? transport.direct?.(body.method, body.args) : undefined;
+        if (direct) void direct.then((wire) => this.reply(id, wire));
+        else transport.send({ ...body, from: this.#tab, to: transport.leader, id } as ToHost);
       } catch (e) {
         // Not cloneable: answered here, as the worker would answer a bad argument.
         this.#inflight.delete(id);

@@ -175,7 +175,7 @@ export class TabCoordinator {
     }
     this.#host = host;
     host.attachLocal(this.#tab, (m) => this.link.receive(m));
-    this.link.connect({ leader: host.id, local: true, send: (m) => host.receive(m) });
+    this.link.connect({ leader: host.id, local: true, send: (m) => host.receive(m), direct: (method, args) => host.direct(this.#tab, method, args) });
     this.info ??= host.info;
     this.lastTakeoverMs = Math.round(performance.now() - granted);
     this.#setRole('leader');
