@@ -191,16 +191,31 @@ export class Host {
     }
   }
 
+  /**
+   * The leader tab's own call, straight to the worker while no other tab is served: with no follower
+   * there is no hold to wait for, and no message to make. Undefined once a follower is served (or for a
+   * method only the host calls): the call goes through `receive` then.
+   */
+  direct(tab: string, method: string, args: unknown[]): Promise<Wire<unknown>> | undefined {
+    const client = this.#clients.get(tab);
+    if (this.#closing || !client || this.#clients.size > 1 || this.#holds.size > 0 || HOST_ONLY.has(method)) return undefined;
+    return this.#invoke(client, method, args);
+  }
+
   #call(client: Client, m: Extract<ToHost, { t: 'call' }>): void {
-    const { method, args } = m;
-    if (HOST_ONLY.has(method)) {
-      return this.#reply(client, m, failed(new ScionError('InvalidInput', `${method} is the leader tab's to call.`)));
+    if (HOST_ONLY.has(m.method)) {
+      return this.#reply(client, m, failed(new ScionError('InvalidInput', `${m.method} is the leader tab's to call.`)));
     }
+    void this.#invoke(client, m.method, m.args).then((wire) => this.#reply(client, m, wire));
+  }
+
+  /** Calls the worker for `client`, its callbacks sent back as callback messages; notes what the answer made. */
+  #invoke(client: Client, method: string, args: unknown[]): Promise<Wire<unknown>> {
     const fn = (this.#api as unknown as Record<string, AnyCall>)[method] as AnyCall;
     const real = args.map((a) => (isCallbackToken(a) ? Comlink.proxy((...x: unknown[]) => this.#send(client, { t: 'callback', from: this.id, cb: a.scionCallback, args: x })) : a));
-    void this.#track(fn(...real)).then((wire) => {
+    return this.#track(fn(...real)).then((wire) => {
       if (wire.ok) this.#note(client, method, args, wire.value);
-      this.#reply(client, m, wire);
+      return wire;
     });
   }
 

@@ -268,6 +268,31 @@ describe('tabs', () => {
     expect((await b.scion.tags()).map((t) => t.name)).toEqual(['main']);
   });
 
+  it('one tab calls its worker directly; once a second tab is served, the leader\'s calls go through the host again', async () => {
+    const replies: string[] = [];
+    let follower: string | undefined;
+    const o = origin();
+    const a = await o.tab({
+      dropReply: (tab, m) => {
+        if (m.t === 'reply') replies.push(tab);
+        if (m.t === 'welcome') follower = tab;
+        return false;
+      },
+    });
+    const da = await a.scion.open('main');
+    await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    await da.exec("INSERT INTO t(uid) VALUES ('alone')");
+    expect(await rows(da)).toEqual(['alone']);
+    expect(replies).toEqual([]); // no message made: every call went straight to the worker
+    const b = await o.tab();
+    const db = await b.scion.open('main');
+    await db.exec("INSERT INTO t(uid) VALUES ('follower')");
+    await da.exec("INSERT INTO t(uid) VALUES ('together')");
+    expect(follower).toBeDefined();
+    expect(replies.filter((tab) => tab !== follower).length).toBeGreaterThan(0);
+    expect(await rows(db)).toEqual(['alone', 'follower', 'together']);
+  });
+
   it('a follower inside a transaction the app opened itself (an opaque text): its writes run in that transaction, untracked', async () => {
     const { da, db } = await leaderAndFollower();
     await db.exec("BEGIN; INSERT INTO t(uid) VALUES ('opened')");

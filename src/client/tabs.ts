@@ -4,7 +4,8 @@
 // MessagePort, hence a small RPC: request ids, tab ids, the worker's own Wire answers). When the leader
 // tab ends, the lock passes to the next tab in the queue: it starts a worker (waiting with backoff until
 // the old worker's OPFS handle is released), records where every graft stands, announces itself, and
-// every tab re-creates its connections there and settles the calls that were under way (tab-link.ts).
+// every tab re-creates its connections there and settles the calls that were under way (tab-link.ts,
+// tab-handover.ts, tab-writes.ts).
 import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { backoffMs, ScionError } from '../core/index.ts';
@@ -174,7 +175,7 @@ export class TabCoordinator {
     }
     this.#host = host;
     host.attachLocal(this.#tab, (m) => this.link.receive(m));
-    this.link.connect({ leader: host.id, local: true, send: (m) => host.receive(m) });
+    this.link.connect({ leader: host.id, local: true, send: (m) => host.receive(m), direct: (method, args) => host.direct(this.#tab, method, args) });
     this.info ??= host.info;
     this.lastTakeoverMs = Math.round(performance.now() - granted);
     this.#setRole('leader');
