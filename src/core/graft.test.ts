@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CommitHash } from './commit-hash.ts';
 import { Graft } from './graft.ts';
 import { LSN } from './lsn.ts';
 import { fakeVolumeId } from './testing.ts';
@@ -24,5 +25,23 @@ describe('Graft: the snapshot-path and ahead/behind rules', () => {
     expect(Graft.unpushed(g, lsn(5))).toEqual({ vid: local, start: 5, end: 5 });
     expect([Graft.ahead(g, lsn(6)), Graft.behind(g, lsn(9))]).toEqual([2, 2]);
     expect([Graft.ahead(g, lsn(4)), Graft.behind(g, lsn(7))]).toEqual([0, 0]);
+  });
+});
+
+describe('Graft.parse: pending and abandoned pushes', () => {
+  const hash = CommitHash.fromBytes(new Uint8Array(32).fill(7));
+  const push = { local: lsn(3), remote: lsn(2), hash };
+
+  it('round-trips abandoned pushes through JSON, and unlanded lists them before the pending one', () => {
+    const g: Graft = { local, remote, sync: { remote: lsn(1), localWatermark: lsn(1) }, pending: { ...push, local: lsn(4) }, abandoned: [push] };
+    const back = Graft.parse(JSON.parse(JSON.stringify(g)));
+    expect(back).toEqual(g);
+    expect(Graft.unlanded(back).map((u) => u.local)).toEqual([3, 4]);
+  });
+
+  it('an empty list reads as none; a list of something else is InvalidInput', () => {
+    expect(Graft.parse({ local, remote, abandoned: [] }).abandoned).toBeUndefined();
+    expect(() => Graft.parse({ local, remote, abandoned: 'x' })).toThrow(/abandoned must be a list/);
+    expect(() => Graft.parse({ local, remote, abandoned: [{ local: 1, remote: 1, hash: 'nope' }] })).toThrow();
   });
 });

@@ -35,9 +35,25 @@ export interface Graft {
    * commits name. The first push references those segments instead of uploading their pages again.
    */
   readonly ancestors?: readonly VolumeId[] | undefined;
+  /**
+   * Pushes recovery found absent at their remote LSN and stopped waiting for: a PUT delayed in the
+   * network may still land one of them there. All are at the LSN after the sync point and cover
+   * unpushed local commits, so when a later push or pull finds that LSN taken by a commit with one
+   * of these hashes, the commit is ours and lands; taken by any other, they are dropped. Oldest first,
+   * at most MAX_ABANDONED.
+   */
+  readonly abandoned?: readonly PendingCommit[] | undefined;
 }
 
+/** Abandoned pushes kept per graft: the oldest goes first (its late landing then reads as divergence). */
+export const MAX_ABANDONED = 8;
+
 type Loose = Record<string, unknown> | null | undefined;
+
+function parsePending(p: Loose): PendingCommit {
+  if (typeof p !== 'object' || p === null) throw invalidInput('Not a graft record: a pending commit must be an object.');
+  return { local: LSN.parse(Number(p.local)), remote: LSN.parse(Number(p.remote)), hash: CommitHash.parse(String(p.hash)) };
+}
 
 export const Graft = {
   /** Validates a graft read from storage or a message. Throws InvalidInput. */
@@ -46,6 +62,8 @@ export const Graft = {
     if (typeof o !== 'object' || o === null) throw invalidInput('Not a graft record: expected an object.');
     const sync = o.sync as Loose;
     const pending = o.pending as Loose;
+    const abandoned = o.abandoned as Loose[] | undefined;
+    if (abandoned !== undefined && !Array.isArray(abandoned)) throw invalidInput('Not a graft record: abandoned must be a list.');
     return {
       local: VolumeId.parse(String(o.local)),
       remote: VolumeId.parse(String(o.remote)),
@@ -55,12 +73,14 @@ export const Graft = {
             localWatermark: sync.localWatermark === undefined ? undefined : LSN.parse(Number(sync.localWatermark)),
           }
         : undefined,
-      pending: pending
-        ? { local: LSN.parse(Number(pending.local)), remote: LSN.parse(Number(pending.remote)), hash: CommitHash.parse(String(pending.hash)) }
-        : undefined,
+      pending: pending ? parsePending(pending) : undefined,
+      abandoned: abandoned && abandoned.length > 0 ? abandoned.map(parsePending) : undefined,
       ...(Array.isArray(o.ancestors) && o.ancestors.length > 0 ? { ancestors: o.ancestors.map((a) => VolumeId.parse(String(a))) } : {}),
     };
   },
+
+  /** The pushes that may still land: the pending one and the abandoned ones. Their local commits stay unsquashed. */
+  unlanded: (g: Graft): PendingCommit[] => [...(g.abandoned ?? []), ...(g.pending ? [g.pending] : [])],
 
   /** Local commits not pushed yet, given the newest local LSN. */
   ahead: (g: Graft, localLatest: LSN | undefined): number => (localLatest ?? 0) - (g.sync?.localWatermark ?? 0),

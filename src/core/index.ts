@@ -16,7 +16,7 @@ export { SegmentId } from './segment-id.ts';
 export { Snapshot } from './snapshot.ts';
 export type { LsnRange } from './snapshot.ts';
 export { VolumeId } from './volume-id.ts';
-export { Graft } from './graft.ts';
+export { Graft, MAX_ABANDONED } from './graft.ts';
 export type { PendingCommit, SyncPoint } from './graft.ts';
 export { Tag } from './tag.ts';
 export { computeCommitHash, computeReferenceHash } from './commit-hash-builder.ts';

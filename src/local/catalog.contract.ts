@@ -29,6 +29,7 @@ const canon = (g: Graft | undefined): string =>
         remote: g.remote,
         sync: g.sync && { remote: g.sync.remote, localWatermark: g.sync.localWatermark },
         pending: g.pending && { local: g.pending.local, remote: g.pending.remote, hash: g.pending.hash },
+        abandoned: g.abandoned?.map((a) => ({ local: a.local, remote: a.remote, hash: a.hash })),
       });
 
 const tagsOf = (c: CatalogContents): string =>
@@ -47,12 +48,13 @@ function checkGrafts(c: CatalogContents, expected: Graft[], when: string): void 
   check(graftsOf(c) === want, `${when}: grafts are\n${graftsOf(c)}\nexpected\n${want}`);
 }
 
-/** A graft with everything set: sync point with watermark and a pending commit. */
+/** A graft with everything set: sync point with watermark, a pending commit and two abandoned ones. */
 const fullGraft = (n: number): Graft => ({
   local: vidOf(n),
   remote: vidOf(n + 1000),
   sync: { remote: LSN.parse(5), localWatermark: LSN.parse(7) },
   pending: { local: LSN.parse(9), remote: LSN.parse(6), hash: hashOf(n) },
+  abandoned: [{ local: LSN.parse(8), remote: LSN.parse(6), hash: hashOf(n + 1) }, { local: LSN.parse(9), remote: LSN.parse(6), hash: hashOf(n + 2) }],
 });
 
 export const catalogChecks: Record<string, CatalogCheck> = {
@@ -79,7 +81,7 @@ export const catalogChecks: Record<string, CatalogCheck> = {
     checkTags(await catalog.load(), [['b', vidOf(1)]], 'after deleting a missing tag');
   },
 
-  async 'putGraft round-trips grafts with and without sync points and pending commits'({ catalog }) {
+  async 'putGraft round-trips grafts with and without sync points, pending and abandoned commits'({ catalog }) {
     const bare: Graft = { local: vidOf(1), remote: vidOf(2) };
     const synced: Graft = { local: vidOf(3), remote: vidOf(4), sync: { remote: LSN.parse(3) } };
     const full = fullGraft(5);
@@ -88,6 +90,7 @@ export const catalogChecks: Record<string, CatalogCheck> = {
     checkGrafts(c, [bare, synced, full], 'after putGraft');
     const loaded = c.grafts.find((g) => g.local === full.local);
     check(loaded?.pending?.hash === full.pending?.hash, `the pending commit's hash came back as ${loaded?.pending?.hash}`);
+    check(loaded?.abandoned?.[1]?.hash === full.abandoned?.[1]?.hash, `the second abandoned commit's hash came back as ${loaded?.abandoned?.[1]?.hash}`);
     check(loaded?.sync?.localWatermark === 7, `the sync point's watermark came back as ${loaded?.sync?.localWatermark}`);
   },
 

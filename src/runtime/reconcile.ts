@@ -11,7 +11,7 @@ import type { Graft, LSN, VolumeId } from '../core/index.ts';
  * - A sync point past the remote commits held (fetched commits lost) moves back to the newest one
  *   held when nothing local is unpushed: the graft reads as of that commit and a pull brings the rest
  *   again. With unpushed commits it stays (they were made over it): a fetch or pull restores it.
- * - A pending push whose local commit is gone is forgotten: if it landed, the next pull finds it.
+ * - A pending or abandoned push whose local commit is gone is forgotten: if it landed, the next pull finds it.
  */
 export function reconcileGraft(graft: Graft, localLatest: LSN | undefined, remoteLatest: LSN | undefined): Graft | undefined {
   const local = localLatest ?? 0;
@@ -22,9 +22,11 @@ export function reconcileGraft(graft: Graft, localLatest: LSN | undefined, remot
   const remoteIn = graft.sync?.remote;
   const remote = remoteIn !== undefined && remoteIn > held && ahead === 0 ? remoteLatest : remoteIn;
   const pending = graft.pending && graft.pending.local > local ? undefined : graft.pending;
-  if (watermark === watermarkIn && remote === remoteIn && pending === graft.pending) return undefined;
+  const abandonedKept = graft.abandoned?.filter((a) => a.local <= local);
+  const abandoned = abandonedKept?.length === graft.abandoned?.length ? graft.abandoned : abandonedKept?.length ? abandonedKept : undefined;
+  if (watermark === watermarkIn && remote === remoteIn && pending === graft.pending && abandoned === graft.abandoned) return undefined;
   const sync = remote === undefined ? undefined : { remote, localWatermark: watermark };
-  return { local: graft.local, remote: graft.remote, sync, pending };
+  return { local: graft.local, remote: graft.remote, sync, pending, abandoned };
 }
 
 /** Volumes the store holds that no graft names: what a delete cut short (or a fork cut by a crash) left. */

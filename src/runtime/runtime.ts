@@ -17,7 +17,7 @@ import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from 
 import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
 import { pullGraft } from './jobs/pull.ts';
 import { planSequentialFrames, pushGraft, type PushOptions } from './jobs/push.ts';
-import { recoverPendingCommit } from './jobs/recover.ts';
+import { adoptAbandoned, recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { orphanVolumes, reconcileGraft } from './reconcile.ts';
 import { logOp } from './op-log.ts';
@@ -365,7 +365,12 @@ export class Runtime {
   /** Downloads the remote volume's new commit records (no pages); returns its latest LSN known. */
   async graftFetch(vid: VolumeId, options: { maxLsn?: LSN; signal?: AbortSignal } = {}): Promise<LSN | undefined> {
     const graft = this.mustGetGraft(vid);
-    return this.#job(vid, 'graft.fetch', () => fetchLog(this.#ctx(), graft.remote, options), (lsn) => ({ lsn }));
+    return this.#job(vid, 'graft.fetch', async () => {
+      const latest = await fetchLog(this.#ctx(), graft.remote, options);
+      // A late landing of our own abandoned push is no divergence: land it, as a pull would.
+      await adoptAbandoned(this.#ctx(), vid);
+      return latest;
+    }, (lsn) => ({ lsn }));
   }
 
   /** Fetch, then fast-forward the sync point (no pages copied). Divergence is an outcome, with the ways out. */

@@ -286,19 +286,26 @@ describe('crashes during push (RecoverPendingCommit)', () => {
     expect(commitKeys(remote)).toHaveLength(1);
   });
 
-  // Known bug (issue 13, item 5), reproduced deterministically: a commit PUT delayed in the network
-  // lands after recovery's GET found the LSN absent. Recovery dropped the pending commit, so the next
-  // push (with more local commits, hence another hash) finds "someone else's" commit at the LSN — its
-  // own — and reports divergence from itself. `it.fails` until recovery remembers the dropped commit.
-  it.fails('a delayed commit PUT landing after recovery found it absent is recognised as ours', async () => {
+  /**
+   * A remote whose first commit PUT is held "in the network": the client gets no answer, and the PUT
+   * lands only when the test calls `land()` (after recovery found the LSN absent, say).
+   */
+  function delayingRemote() {
     const remote = new MemoryRemote();
     let delayed: Parameters<MemoryRemote['putCommit']> | undefined;
+    let held = true;
+    let landFirst = false;
     const lossy = new Proxy(remote, {
       get: (target, key) => {
         if (key === 'putCommit') return async (...args: Parameters<MemoryRemote['putCommit']>) => {
-          if (delayed === undefined) {
+          if (held && delayed === undefined) {
             delayed = args;
             throw Object.assign(new Error('no answer yet'), { name: 'ScionError', code: 'RemoteUnavailable' });
+          }
+          if (landFirst) {
+            landFirst = false;
+            held = false;
+            await target.putCommit(...(delayed as Parameters<MemoryRemote['putCommit']>));
           }
           return target.putCommit(...args);
         };
@@ -306,15 +313,144 @@ describe('crashes during push (RecoverPendingCommit)', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const a = await device(lossy);
+    return {
+      remote,
+      lossy: lossy as Remote,
+      /** The delayed PUT lands just before the next commit PUT (after that push's probe found the LSN free). */
+      landBeforeNextPut: () => void (landFirst = true),
+      /** The delayed PUT lands now (or is refused if the LSN was taken meanwhile). */
+      land: async () => {
+        held = false;
+        return remote.putCommit(...(delayed as Parameters<MemoryRemote['putCommit']>));
+      },
+    };
+  }
+
+  /** A device whose first push is delayed, then restarted: recovery finds the LSN absent and abandons the push. */
+  async function abandonedPush() {
+    const net = delayingRemote();
+    const a = await device(net.lossy);
     const g = await a.rt.graftOpen();
-    write(a.rt, g.local, { 1: 1 });
-    await expect(a.rt.graftPush(g.local)).rejects.toThrow();
-    const rt = await a.restart();
+    write(a.rt, g.local, { 1: 1, 2: 1 });
+    await expectCode(a.rt.graftPush(g.local), 'RemoteUnavailable');
+    const restarted = await device(net.lossy, a.file.copy(), a.catalog); // a crash and restart
+    const rt = restarted.rt;
     expect(rt.graftGet(g.local)?.pending).toBeUndefined(); // recovery: absent
-    await remote.putCommit(...(delayed as Parameters<MemoryRemote['putCommit']>)); // the delayed PUT lands now
+    expect(rt.graftGet(g.local)?.abandoned).toMatchObject([{ local: 1, remote: 1 }]);
+    return { ...net, restarted, g, rt };
+  }
+
+  // Was a known bug (issue 13): recovery forgot the push it found absent, so the delayed PUT landing
+  // afterwards read as someone else's commit and the next push reported divergence from itself.
+  it('a delayed commit PUT landing after recovery found it absent is recognised as ours', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
+    expect(await land()).toBe('created'); // the delayed PUT lands now
+    write(rt, g.local, { 2: 2, 3: 3 });
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2, localLsn: 2 });
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'in-sync', remoteLsn: 2, localWatermark: 2 });
+    expect(rt.graftGet(g.local)?.abandoned).toBeUndefined();
+    expect(commitKeys(remote)).toHaveLength(2); // no duplicate commit
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    expect(fills(b.rt, gb.local)).toEqual([1, 2, 3]);
+  });
+
+  it('a push with nothing new after the abandoned one lands it when it is found landed late', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
+    await land();
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 1, pages: 2 });
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'in-sync', remoteLsn: 1, localWatermark: 1 });
+    expect(commitKeys(remote)).toHaveLength(1);
+  });
+
+  it('the delayed PUT lands between the next push\'s probe and its own commit PUT: that push adopts it and pushes the rest', async () => {
+    const { remote, landBeforeNextPut, g, rt } = await abandonedPush();
+    write(rt, g.local, { 3: 3 });
+    landBeforeNextPut();
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2, localLsn: 2, pages: 1 });
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'in-sync', remoteLsn: 2, localWatermark: 2 });
+    expect(commitKeys(remote)).toHaveLength(2);
+    const b = await device(remote);
+    expect(fills(b.rt, (await b.rt.graftClone(g.remote)).local)).toEqual([1, 1, 3]);
+  });
+
+  it('a pull that finds the abandoned push landed late lands it: in sync, not diverged', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
+    await land();
+    expect(await rt.graftPull(g.local)).toEqual({ outcome: 'up-to-date' });
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'in-sync', remoteLsn: 1, localWatermark: 1, ahead: 0 });
+    expect(await rt.graftPush(g.local)).toEqual({ outcome: 'up-to-date' });
+    expect(commitKeys(remote)).toHaveLength(1);
+    expect(fills(rt, g.local)).toEqual([1, 1]);
+  });
+
+  it('a fetch that finds the abandoned push landed late lands it: status never says diverged', async () => {
+    const { land, g, rt } = await abandonedPush();
+    await land();
+    write(rt, g.local, { 3: 3 });
+    expect(await rt.graftFetch(g.local)).toBe(1);
+    expect(rt.graftStatus(g.local)).toMatchObject({ state: 'ahead', remoteLsn: 1, localWatermark: 1, ahead: 1, behind: 0 });
+  });
+
+  it('the abandoned push is kept across a restart and lands after it', async () => {
+    const { remote, land, restarted, g, rt } = await abandonedPush();
+    write(rt, g.local, { 2: 5 });
+    // The catalog holds the abandoned push: a second restart still knows it.
+    const again = await restarted.restart();
+    expect(again.graftGet(g.local)?.abandoned).toMatchObject([{ local: 1, remote: 1 }]);
+    await land();
+    expect(await again.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2, localLsn: 2, pages: 1 });
+    expect(commitKeys(remote)).toHaveLength(2);
+    const b = await device(remote);
+    expect(fills(b.rt, (await b.rt.graftClone(g.remote)).local)).toEqual([1, 5]);
+  });
+
+  it('the next push wins the LSN before the delayed PUT lands: the late PUT is refused and the abandoned push forgotten', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
     write(rt, g.local, { 2: 2 });
-    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 2 });
+    expect(rt.graftGet(g.local)?.abandoned).toBeUndefined();
+    expect(await land()).toBe('exists');
+    expect(commitKeys(remote)).toHaveLength(1);
+    expect(fills(rt, g.local)).toEqual([1, 2]);
+  });
+
+  it('someone else takes the LSN of an abandoned push: it is forgotten and the push reports the real divergence', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
+    const other = await device(remote);
+    const go = await other.rt.graftOpen({ remote: g.remote });
+    write(other.rt, go.local, { 1: 9 });
+    await other.rt.graftPush(go.local);
+    expect(await land()).toBe('exists'); // too late: the LSN is taken
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'diverged', ahead: 1, behind: 1 });
+    expect(rt.graftGet(g.local)?.abandoned).toBeUndefined();
+    expect(commitKeys(remote)).toHaveLength(1);
+    // The way out works as before: reset takes the remote's side.
+    const reset = await rt.graftReset(g.local);
+    expect(fills(rt, reset.local)).toEqual([9]);
+  });
+
+  it('an abandoned push never landing blocks nothing: pulls and pushes of others go on, local GC keeps its commits', async () => {
+    const { remote, g, rt } = await abandonedPush();
+    for (let i = 0; i < 5; i++) write(rt, g.local, { 3: 10 + i });
+    rt.collectLocalGarbage({ historyCommits: 1 });
+    expect(await rt.graftPull(g.local)).toEqual({ outcome: 'up-to-date' });
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1, localLsn: 6 });
+    expect(rt.graftGet(g.local)?.abandoned).toBeUndefined();
+    const b = await device(remote);
+    expect(fills(b.rt, (await b.rt.graftClone(g.remote)).local)).toEqual([1, 1, 14]);
+  });
+
+  it('local GC does not squash the commits an abandoned push covers: it still lands after GC', async () => {
+    const { remote, land, g, rt } = await abandonedPush();
+    // Overwrite the abandoned push's pages many times over, then squash all history but the last commit.
+    for (let i = 0; i < 6; i++) write(rt, g.local, { 1: 20 + i, 2: 30 + i });
+    rt.collectLocalGarbage({ historyCommits: 1 });
+    await land();
+    expect(await rt.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2, localLsn: 7 });
+    const b = await device(remote);
+    const gb = await b.rt.graftClone(g.remote);
+    expect(fills(b.rt, gb.local)).toEqual([25, 35]);
   });
 
   it('someone else took the LSN meanwhile → recovery reports divergence', async () => {

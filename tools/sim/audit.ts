@@ -88,8 +88,9 @@ async function auditHistory(sim: Simulation, latest: number): Promise<void> {
   const rt = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: everyCommit, ids: simIds(sim.rng, sim.sched.now) });
   await rt.graftClone(sim.shared);
   let previous: readonly string[] = [];
-  // Every retained LSN (all of them unless remote GC ran with retention).
-  for (let lsn = sim.retainedFrom.get(sim.shared) ?? 1; lsn <= latest && !sim.failed; lsn++) {
+  // Every retained LSN (all of them unless remote GC ran with retention). Not only the floors GC runs
+  // reported: one that failed partway had deleted below its floor already.
+  for (let lsn = Math.max(sim.retainedFrom.get(sim.shared) ?? 1, sim.invariants.retainedFrom(sim.shared)); lsn <= latest && !sim.failed; lsn++) {
     const snapshot = rt.volumeCheckout(sim.shared, LSN.parse(lsn));
     await rt.snapshotHydrate(snapshot);
     const ids = sim.invariants.checkBankSnapshot(rt, snapshot, lsn, `the remote at LSN ${lsn}`);

@@ -115,9 +115,10 @@ export class Invariants {
 
   /**
    * The oldest LSN of `vid` remote GC retains now: commits below it may lose their segments (GC
-   * counted from the latest commit it listed, at most the latest now, so this is never below its).
+   * counted from the latest commit it listed, at most the latest now, so this is never below its —
+   * also of a GC run that failed after some of its deletes, which reports no floor at all).
    */
-  #retainedFrom(vid: VolumeId): number {
+  retainedFrom(vid: VolumeId): number {
     if (this.#retainCommits === undefined) return 1;
     return this.remoteLatest(vid) - this.#retainCommits + 1;
   }
@@ -127,7 +128,7 @@ export class Invariants {
     for (const [key, c] of this.#commits) {
       if (c.sid !== sid) continue;
       const k = RemoteKey.parse(key);
-      if (k.kind === 'commit' && k.lsn < this.#retainedFrom(k.vid)) continue;
+      if (k.kind === 'commit' && k.lsn < this.retainedFrom(k.vid)) continue;
       this.#violation('gc-deleted-live-segment', `remote GC deleted segment ${sid}, which commit ${key} references`);
     }
   }
@@ -146,7 +147,7 @@ export class Invariants {
       const landed = this.#commits.get(key);
       if (!landed) return this.#violation('double-commit', `commit ${key} exists but no PUT created it`);
       if (crc32c(object.bytes) !== landed.crc) return this.#violation('double-commit', `commit ${key} changed after it was written`);
-      if (landed.segmentKey && k.lsn >= this.#retainedFrom(k.vid) && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
+      if (landed.segmentKey && k.lsn >= this.retainedFrom(k.vid) && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
       logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
     }
     for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);

@@ -8,7 +8,9 @@ import { DEFAULT_WEIGHTS, simulate } from './simulator.ts';
  * (volume, LSN) must still read exactly as clients read it before (the auditor checks out each one
  * on a fresh device and compares checksums), and no retained commit may lose its segment.
  */
-const SEEDS = Array.from({ length: 30 }, (_, i) => i + 1);
+// 84, 87, 88, 109: a GC run that failed after some of its deletes reported no retained floor, so the
+// auditor checked out LSNs below it and found their segments gone (the simulator's bookkeeping, not Scion).
+const SEEDS = [...Array.from({ length: 30 }, (_, i) => i + 1), 84, 87, 88, 109];
 
 describe('remote GC with retention in the simulation', () => {
   it('every retained LSN reads the same before and after, under faults and crashes', { timeout: 180_000 }, async () => {

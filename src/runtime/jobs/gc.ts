@@ -72,9 +72,9 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
     if (latest) visit(latest, (c) => (c.vid === graft.local && c.lsn > watermark ? pinned : reachable));
     const from = latest ? last - history + 1 : Math.min(watermark + 1, last - history + 1);
     if (last === 0) continue;
-    if (graft.pending) {
-      // An unlanded push: recovery re-reads the newest version of every page it sent.
-      const end = graft.pending.local;
+    for (const { local: end } of Graft.unlanded(graft)) {
+      // An unlanded push (pending, or abandoned but able to land late): landing it re-reads the newest version of every page it sent.
+      if (end > last) continue;
       visit({ pageCount: ctx.mustGetCommit(graft.local, end).pageCount, path: [Graft.unpushed(graft, end)].filter((r) => r !== undefined) }, () => pinned);
     }
     if (latest && history > 0) {
@@ -110,7 +110,8 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
 /**
  * Where each log may start after squashing: history older than every retained snapshot goes. Kept
  * checkout-able: the last `history` commits of each graft's local log and of its remote log up to
- * the sync point, every retained snapshot (open checkouts and readers), and an unlanded push. Grafts
+ * the sync point, every retained snapshot (open checkouts and readers), and unlanded pushes (pending or
+ * abandoned: the local commits they cover stay as they were, so a late landing finds its pages). Grafts
  * being forked or synced are left alone. Unpushed commits older than the window are squashed too: a
  * push sends only each page's newest version, which the checkpoint keeps.
  */
@@ -125,7 +126,7 @@ export function squashBases(store: LocalStore, keep: LocalRetention, history: nu
       continue;
     }
     cap(graft.local, (store.latestLsnSync(graft.local) ?? 0) - window + 1);
-    if (graft.pending) cap(graft.local, graft.pending.local);
+    for (const unlanded of Graft.unlanded(graft)) cap(graft.local, unlanded.local);
     cap(graft.remote, graft.sync ? graft.sync.remote - window + 1 : 1);
   }
   for (const snapshot of keep.retained) for (const range of snapshot.path) cap(range.vid, range.end);

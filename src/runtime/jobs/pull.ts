@@ -5,7 +5,7 @@ import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { fetchLog } from './fetch-log.ts';
 import { DIVERGED_WAYS_OUT } from './push.ts';
-import { recoverPendingCommit } from './recover.ts';
+import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
@@ -17,8 +17,10 @@ const logger = getLogger(['scion', 'runtime']);
  */
 export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signal?: AbortSignal } = {}): Promise<PullResult> {
   if (ctx.mustGetGraft(vid).pending) await recoverPendingCommit(ctx, vid, options);
+  const remoteLatest = await fetchLog(ctx, ctx.mustGetGraft(vid).remote, options);
+  // A late-landing push of ours at the next LSN is ours, not a divergence: land it first.
+  await adoptAbandoned(ctx, vid);
   const graft = ctx.mustGetGraft(vid);
-  const remoteLatest = await fetchLog(ctx, graft.remote, options);
   const from = graft.sync?.remote;
   if (remoteLatest === undefined || remoteLatest <= (from ?? 0)) return { outcome: 'up-to-date' };
   const ahead = Graft.ahead(graft, ctx.store.latestLsnSync(graft.local));

@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   assert, Commit, computeCommitHash, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
-  Graft, type Deflate, type Page, type PageIdx, type VolumeId,
+  Graft, type Deflate, type Page, type PageIdx, type PendingCommit, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
@@ -9,7 +9,7 @@ import { heldCommits } from '../held-commits.ts';
 import { fetchLog, logEndRequests } from './fetch-log.ts';
 import { heldTail, publishLatest, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
 import { hydrateSnapshot } from './hydrate.ts';
-import { recoverPendingCommit } from './recover.ts';
+import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
@@ -104,21 +104,28 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
     Promise.all([fetchLog(ctx, graft.remote, options), hintRead]),
     built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
   );
-  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
+  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
+    // Our own abandoned push may have landed late at our LSN: then only the commits after it are left.
+    const adopted = await adoptAbandoned(ctx, vid);
+    if (adopted) return pushRest(ctx, vid, adopted, options);
+    return diverged(ctx, vid);
+  }
   onProgress?.({ phase: 'upload', done: bytes, total: bytes, bytes });
   if (uploaded !== sid) planned = undefined;
   sid = uploaded;
   const { commit, hint } = planned ?? plan(sid);
-  await ctx.saveGraft({ ...graft, pending: { local: localLatest, remote: lsn, hash } });
+  const pending = { local: localLatest, remote: lsn, hash };
+  await ctx.saveGraft({ ...ctx.mustGetGraft(vid), pending });
   onProgress?.({ phase: 'commit', done: 0, total: 1, bytes });
   // Round trip 3: the commit, written only once its segment exists.
   const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
   if (outcome === 'exists') {
     // Recovery writes the hint when the commit is ours.
     const recovered = await recoverPendingCommit(ctx, vid, options);
+    if (typeof recovered === 'object') return pushRest(ctx, vid, recovered.adopted, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
   } else {
-    await landCommit(ctx, vid, commit, pages);
+    await landCommit(ctx, vid, commit, pages, pending);
     // Round trip 4: the hint, only after the commit landed (clones trust its tail). It may lag the
     // log (fetches probe past it), so an abort that cuts it short does not fail the landed push.
     await publishLatest(ctx, hint, options.signal).catch((e: unknown) => {
@@ -129,14 +136,26 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
 }
 
 /**
- * The push succeeded: store the remote commit, holding its pages as the very local pages it was
- * made of (linked, not written again) so reads after the push stay local, move the sync point to
- * it, and clear the pending commit. Idempotent, so recovery can repeat it.
+ * An abandoned push of ours was found landed late (`adopted`, now the sync point): push the local
+ * commits after it. If there are none, the late commit is what this push delivered.
  */
-export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, pages: readonly (readonly [PageIdx, Page])[]): Promise<void> {
+async function pushRest(ctx: JobContext, vid: VolumeId, adopted: Commit, options: PushOptions): Promise<PushResult> {
+  const rest = await pushGraft(ctx, vid, options);
+  if (rest.outcome !== 'up-to-date') return rest;
+  const localLsn = ctx.mustGetGraft(vid).sync?.localWatermark;
+  assert(localLsn !== undefined, `landed ${adopted.vid}@${adopted.lsn} without a push watermark`);
+  return { outcome: 'pushed', remoteLsn: adopted.lsn, localLsn, pages: adopted.segment?.pages.size ?? 0, bytes: 0 };
+}
+
+/**
+ * The push `covered` succeeded (its pending commit, or an abandoned one that landed late): store the
+ * remote commit, holding its pages as the very local pages it was made of (linked, not written
+ * again) so reads after the push stay local, move the sync point to it, and clear the pending and
+ * abandoned commits (the LSN is decided). Idempotent, so recovery can repeat it.
+ */
+export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, pages: readonly (readonly [PageIdx, Page])[], covered: PendingCommit): Promise<void> {
   const graft = ctx.mustGetGraft(vid);
-  const pending = graft.pending;
-  assert(pending && pending.remote === commit.lsn && pending.hash === commit.hash, `landing ${commit.vid}@${commit.lsn} without its pending commit`);
+  assert(covered.remote === commit.lsn && covered.hash === commit.hash && Graft.unlanded(graft).some((u) => u.local === covered.local && u.remote === covered.remote && u.hash === covered.hash), `landing ${commit.vid}@${commit.lsn} without its pending commit`);
   if (!ctx.store.getCommitSync(commit.vid, commit.lsn)) {
     // A fork's first commit starts the log at its checkpoint (the commits below it are only in it).
     if (ctx.store.latestLsnSync(commit.vid) === undefined && commit.lsn > LSN.FIRST && commit.checkpoint) ctx.store.startLogSync(commit.vid, commit.lsn, [...commit.checkpoint, commit]);
@@ -145,7 +164,7 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
   // A concurrent fetch may have stored the commit first: either way its pages are ours to hold.
   const sid = ctx.store.getCommitSync(commit.vid, commit.lsn)?.segment?.sid;
   if (sid && pages.length > 0) {
-    const local = rangeSnapshot(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: pending.local });
+    const local = rangeSnapshot(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: covered.local });
     const sources = new Map<PageIdx, SegmentId>();
     for (const [idx] of pages) {
       const source = ctx.locatePage(local, idx)?.segment?.sid;
@@ -156,7 +175,7 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
     const rest = pages.filter(([idx]) => !linked.has(idx) && !ctx.store.hasPageSync(sid, idx));
     if (rest.length > 0) ctx.store.putPagesSync(sid, new Map(rest));
   }
-  await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: pending.local }, pending: undefined });
+  await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: covered.local }, pending: undefined, abandoned: undefined });
 }
 
 /**
