@@ -293,6 +293,22 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
     check(!got.has(idx(350)), 'a page of another segment was returned');
   },
 
+  async 'readPageIntoSync fills a view of a larger buffer in place, byte-exact, and leaves it alone for a page not held'({ store }) {
+    const e1 = makeEntry(vidOf(1), 1, { sid: 1, pages: [1, 2], pageCount: 3, seed: 31 });
+    store.appendCommitsSync([e1]);
+    // SQLite's buffer is a view into its wasm heap: only those 4096 bytes may change.
+    const heap = new Uint8Array(3 * PAGE_SIZE).fill(0x5a);
+    const target = heap.subarray(PAGE_SIZE, 2 * PAGE_SIZE);
+    check(store.readPageIntoSync(sidOf(1), idx(2), target), 'readPageIntoSync of a held page returned false');
+    const diff = sameBytes(target, e1.pages?.get(idx(2)) as Uint8Array);
+    check(diff === undefined, `page 2 read into a view differs: ${diff}`);
+    check(heap.subarray(0, PAGE_SIZE).every((b) => b === 0x5a) && heap.subarray(2 * PAGE_SIZE).every((b) => b === 0x5a), 'readPageIntoSync wrote outside its target');
+    target.fill(0x77);
+    check(!store.readPageIntoSync(sidOf(1), idx(3), target), 'readPageIntoSync of a page not held returned true');
+    check(!store.readPageIntoSync(sidOf(99), idx(1), target), 'readPageIntoSync of an unknown segment returned true');
+    check(target.every((b) => b === 0x77), 'readPageIntoSync changed the target of a page not held');
+  },
+
   async 'the store keeps its own copy of page bytes'({ store }) {
     const e1 = makeEntry(vidOf(1), 1, { sid: 1, pages: [1], seed: 3 });
     const original = makePage(3, 1);
@@ -600,6 +616,7 @@ export const localStoreChecks: Record<string, LocalStoreCheck> = {
     store.closeSync(); // idempotent
     checkThrows(() => store.appendCommitsSync([makeEntry(a, 2, { sid: 2, pages: [1] })]), 'Closed', 'appendCommitsSync after close');
     checkThrows(() => store.readPageSync(sidOf(1), idx(1)), 'Closed', 'readPageSync after close');
+    checkThrows(() => store.readPageIntoSync(sidOf(1), idx(1), new Uint8Array(PAGE_SIZE)), 'Closed', 'readPageIntoSync after close');
     checkThrows(() => store.putPagesSync(sidOf(2), new Map([[idx(1), makePage(2, 1)]])), 'Closed', 'putPagesSync after close');
     checkThrows(() => store.dropVolumeSync(a), 'Closed', 'dropVolumeSync after close');
   },

@@ -48,6 +48,11 @@ export interface LocalStore {
 
   /** Throws Corrupt if the stored bytes fail their checksum; undefined if not held locally. */
   readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined;
+  /**
+   * As readPageSync, but into `target` (PAGE_SIZE bytes, e.g. SQLite's own buffer), allocating nothing:
+   * true if the page is held (`target` holds it), false if not (`target` untouched). Throws Corrupt as readPageSync.
+   */
+  readPageIntoSync(sid: SegmentId, pageIdx: PageIdx, target: Uint8Array): boolean;
   hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean;
   /** The pages of `sid` held locally among `pageIdxs` (absent ones are left out), read in as few calls as possible. */
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page>;

@@ -296,6 +296,17 @@ describe('SlotStore: damage to acknowledged data is Corrupt, never silent', () =
     expect(err.details).toMatchObject({ volumes: a });
   });
 
+  it('a flipped byte in a page slot is Corrupt on read, whether into a new page or into a given buffer', () => {
+    const dir = storeWith([c1]);
+    const damaged = dir.copy();
+    const bytes = damaged.pages.bytes();
+    for (let slot = 0; slot * PAGE_SIZE < bytes.byteLength; slot++) bytes[slot * PAGE_SIZE + 100]! ^= 0x01;
+    damaged.pages.write(bytes, { at: 0 });
+    const s = MemoryStore.open(damaged);
+    expectCode(() => s.readPageSync(sidOf(1), idx(2)), 'Corrupt');
+    expectCode(() => s.readPageIntoSync(sidOf(1), idx(2), new Uint8Array(PAGE_SIZE)), 'Corrupt');
+  });
+
   it('{ salvage: true } opens the intact part and reports what was lost', () => {
     const dir = storeWith([c1, c2]);
     const journal = activeJournal(dir).bytes();

@@ -126,7 +126,23 @@ export class SlotStore implements LocalStore {
   }
 
   readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined {
-    return this.readPagesSync(sid, [pageIdx]).get(pageIdx);
+    const page = Page.zeroed();
+    return this.readPageIntoSync(sid, pageIdx, page) ? page : undefined;
+  }
+
+  readPageIntoSync(sid: SegmentId, pageIdx: PageIdx, target: Uint8Array): boolean {
+    this.#checkOpen();
+    assert(target.byteLength === PAGE_SIZE, `readPageIntoSync needs a ${PAGE_SIZE}-byte target, got ${target.byteLength}`);
+    const at = this.#pages.get(sid)?.get(pageIdx);
+    if (at) {
+      const n = this.#files.pages.read(target, { at: at.slot * PAGE_SIZE });
+      if (n !== PAGE_SIZE || crc32c(target) !== at.crc) throw this.#damaged(sid, pageIdx, at.slot);
+      return true;
+    }
+    const old = this.#legacy.get(sid)?.get(pageIdx);
+    if (!old) return false;
+    target.set(this.#mustReadLegacy(sid, pageIdx, old));
+    return true;
   }
 
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
@@ -139,11 +155,7 @@ export class SlotStore implements LocalStore {
       const at = held?.get(idx);
       if (at) wanted.push([idx, at]);
       const old = inLegacy?.get(idx);
-      if (old) {
-        const page = this.#readLegacy(old);
-        if (!page) throw corrupt(`Page ${idx} of segment ${sid} is damaged in volumes.log (the format-1 store being migrated, offset ${old.offset}). Open the store with { salvage: true } to drop it, or delete the graft and clone it again from its remote.`, { sid, pageIdx: idx, offset: old.offset });
-        out.set(idx, page);
-      }
+      if (old) out.set(idx, this.#mustReadLegacy(sid, idx, old));
     }
     for (const [i, bytes] of this.#readSlots(wanted.map(([, at]) => at.slot))) {
       const [idx, at] = wanted[i] as [PageIdx, Placement];
@@ -1018,6 +1030,12 @@ export class SlotStore implements LocalStore {
   }
 
   /** A page still in volumes.log, or undefined if it is missing or damaged there. */
+  #mustReadLegacy(sid: SegmentId, idx: PageIdx, old: LegacyPlacement): Page {
+    const page = this.#readLegacy(old);
+    if (!page) throw corrupt(`Page ${idx} of segment ${sid} is damaged in volumes.log (the format-1 store being migrated, offset ${old.offset}). Open the store with { salvage: true } to drop it, or delete the graft and clone it again from its remote.`, { sid, pageIdx: idx, offset: old.offset });
+    return page;
+  }
+
   #readLegacy(at: LegacyPlacement): Page | undefined {
     const page = Page.zeroed();
     const n = this.#files.legacy?.read(page, { at: at.offset }) ?? 0;

@@ -290,7 +290,7 @@ export class Runtime {
   }
 
   graftReader(vid: VolumeId): VolumeReader {
-    return new VolumeReader(this.graftSnapshot(vid), this.#readPage);
+    return new VolumeReader(this.graftSnapshot(vid), this.#readPageInto);
   }
 
   /**
@@ -318,7 +318,7 @@ export class Runtime {
     const snapshot = this.graftSnapshot(vid);
     // Local GC keeps what the transaction reads until it commits or is discarded.
     const release = this.retainSnapshot(snapshot);
-    return new VolumeWriter(snapshot, version, this.#readPage, (base, pageCount, truncatedTo, pages) =>
+    return new VolumeWriter(snapshot, version, this.#readPageInto, (base, pageCount, truncatedTo, pages) =>
       this.#commit(vid, version, base, pageCount, truncatedTo, pages), release,
     );
   }
@@ -601,7 +601,7 @@ export class Runtime {
   }
 
   volumeReader(snapshot: Snapshot): VolumeReader {
-    return new VolumeReader(snapshot, this.#readPage);
+    return new VolumeReader(snapshot, this.#readPageInto);
   }
 
   /**
@@ -673,10 +673,19 @@ export class Runtime {
   // ── Internals ───────────────────────────────────────────────────────────────────────────
 
   readonly #readPage = (snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions): Page => {
+    const page = Page.zeroed();
+    this.#readPageInto(snapshot, pageIdx, page, options);
+    return page;
+  };
+
+  /** SQLite reads through here on every xRead: a locally held page goes straight into `target`, no copy in between. */
+  readonly #readPageInto = (snapshot: Snapshot, pageIdx: PageIdx, target: Uint8Array, options?: ReadOptions): void => {
     this.#checkOpen();
     const commit = this.#locatePage(snapshot, pageIdx);
-    if (!commit?.segment) return Page.zeroed();
-    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages);
+    if (!commit?.segment) target.fill(0);
+    else if (!this.#store.readPageIntoSync(commit.segment.sid, pageIdx, target)) {
+      target.set(fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages));
+    }
   };
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */

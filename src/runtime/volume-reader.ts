@@ -1,4 +1,4 @@
-import type { Page, PageCount, PageIdx, Snapshot } from '../core/index.ts';
+import { Page, type PageCount, type PageIdx, type Snapshot } from '../core/index.ts';
 
 /** How a page miss is served. */
 export interface ReadOptions {
@@ -6,15 +6,15 @@ export interface ReadOptions {
   readonly readAheadPages?: number;
 }
 
-/** How a runtime reads one page of a snapshot. */
-export type ReadPageFn = (snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions) => Page;
+/** How a runtime reads one page of a snapshot into `target` (PAGE_SIZE bytes, all of which it sets). */
+export type ReadPageIntoFn = (snapshot: Snapshot, pageIdx: PageIdx, target: Uint8Array, options?: ReadOptions) => void;
 
 /** Reads pages of one fixed snapshot. Blocking; DB worker only. */
 export class VolumeReader {
   readonly snapshot: Snapshot;
-  readonly #read: ReadPageFn;
+  readonly #read: ReadPageIntoFn;
 
-  constructor(snapshot: Snapshot, read: ReadPageFn) {
+  constructor(snapshot: Snapshot, read: ReadPageIntoFn) {
     this.snapshot = snapshot;
     this.#read = read;
   }
@@ -25,6 +25,13 @@ export class VolumeReader {
 
   /** The page's content; zeros past the end or where never written. Throws PageNotLocal on a miss. */
   readPage(pageIdx: PageIdx, options?: ReadOptions): Page {
-    return this.#read(this.snapshot, pageIdx, options);
+    const page = Page.zeroed();
+    this.#read(this.snapshot, pageIdx, page, options);
+    return page;
+  }
+
+  /** As readPage, into `target` (e.g. SQLite's buffer): a page read from the local store allocates nothing. */
+  readPageInto(pageIdx: PageIdx, target: Uint8Array, options?: ReadOptions): void {
+    this.#read(this.snapshot, pageIdx, target, options);
   }
 }

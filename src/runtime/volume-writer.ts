@@ -1,5 +1,26 @@
 import { Page, PageCount, ScionError, type PageIdx, type Snapshot } from '../core/index.ts';
-import { VolumeReader, type ReadOptions, type ReadPageFn } from './volume-reader.ts';
+import { VolumeReader, type ReadOptions, type ReadPageIntoFn } from './volume-reader.ts';
+
+/**
+ * Page buffers a finished writer gave back, reused by the next writer's copies: a small transaction
+ * otherwise leaves a few short-lived 4 KiB buffers per commit, and at thousands of commits those were
+ * most of the worker's memory until the next GC. Bounded, so it holds at most 512 KiB.
+ */
+const SPARE_PAGES_MAX = 128;
+const sparePages: Page[] = [];
+/** The pages this module copied (adopted pages belong to their caller and are never reused). */
+const ownCopies = new WeakSet<Page>();
+
+function copyOf(page: Page): Page {
+  const copy = sparePages.pop() ?? Page.zeroed();
+  copy.set(page);
+  ownCopies.add(copy);
+  return copy;
+}
+
+function giveBack(page: Page): void {
+  if (ownCopies.has(page) && sparePages.length < SPARE_PAGES_MAX) sparePages.push(page);
+}
 
 declare const graftVersionBrand: unique symbol;
 /** Opaque name of a graft's content at one moment (see Runtime.graftVersion); compare with ===. */
@@ -17,7 +38,7 @@ export class VolumeWriter {
   readonly snapshot: Snapshot;
   /** The graft's content version the transaction began on. */
   readonly version: GraftVersion;
-  readonly #read: ReadPageFn;
+  readonly #read: ReadPageIntoFn;
   readonly #commit: CommitFn;
   readonly #pages = new Map<PageIdx, Page>();
   #pageCount: PageCount;
@@ -27,7 +48,7 @@ export class VolumeWriter {
   readonly #onDone: (() => void) | undefined;
 
   /** `onDone` runs once the writer committed (or failed to) or was discarded: the runtime stops retaining its snapshot. */
-  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageFn, commit: CommitFn, onDone?: () => void) {
+  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageIntoFn, commit: CommitFn, onDone?: () => void) {
     this.snapshot = snapshot;
     this.version = version;
     this.#read = read;
@@ -47,17 +68,26 @@ export class VolumeWriter {
   }
 
   readPage(pageIdx: PageIdx, options?: ReadOptions): Page {
+    const page = Page.zeroed();
+    this.readPageInto(pageIdx, page, options);
+    return page;
+  }
+
+  /** As readPage, into `target` (e.g. SQLite's buffer). */
+  readPageInto(pageIdx: PageIdx, target: Uint8Array, options?: ReadOptions): void {
     this.#checkOpen();
-    if (pageIdx > this.#pageCount) return Page.zeroed();
-    const own = this.#pages.get(pageIdx);
-    if (own) return own.slice() as Page;
-    return pageIdx > this.#truncatedTo ? Page.zeroed() : this.#read(this.snapshot, pageIdx, options);
+    const own = pageIdx <= this.#pageCount ? this.#pages.get(pageIdx) : undefined;
+    if (own) target.set(own);
+    else if (pageIdx > this.#pageCount || pageIdx > this.#truncatedTo) target.fill(0);
+    else this.#read(this.snapshot, pageIdx, target, options);
   }
 
   /** Buffers a copy of `page`; grows the volume to include `pageIdx`. */
   writePage(pageIdx: PageIdx, page: Uint8Array): void {
     this.#checkOpen();
-    this.#pages.set(pageIdx, Page.from(page).slice() as Page);
+    const own = this.#pages.get(pageIdx);
+    if (own && ownCopies.has(own)) own.set(Page.from(page));
+    else this.#pages.set(pageIdx, copyOf(Page.from(page)));
     if (pageIdx > this.#pageCount) this.#pageCount = PageCount.parse(pageIdx);
   }
 
@@ -76,7 +106,11 @@ export class VolumeWriter {
     this.#checkOpen();
     this.#pageCount = pageCount;
     if (pageCount < this.#truncatedTo) this.#truncatedTo = pageCount;
-    for (const idx of this.#pages.keys()) if (idx > pageCount) this.#pages.delete(idx);
+    for (const [idx, page] of this.#pages) {
+      if (idx <= pageCount) continue;
+      this.#pages.delete(idx);
+      giveBack(page);
+    }
   }
 
   /** Makes the buffered pages one new local commit, durable on return. */
@@ -87,7 +121,8 @@ export class VolumeWriter {
       const snapshot = this.#commit(this.snapshot, this.#pageCount, this.#truncatedTo, this.#pages);
       return new VolumeReader(snapshot, this.#read);
     } finally {
-      this.#pages.clear();
+      // The commit wrote the pages out (or failed): nothing holds them now.
+      this.#clearPages();
       this.#onDone?.();
     }
   }
@@ -96,11 +131,16 @@ export class VolumeWriter {
   discard(): void {
     if (!this.#done) this.#onDone?.();
     this.#done = true;
-    this.#pages.clear();
+    this.#clearPages();
   }
 
   get isDone(): boolean {
     return this.#done;
+  }
+
+  #clearPages(): void {
+    for (const page of this.#pages.values()) giveBack(page);
+    this.#pages.clear();
   }
 
   #checkOpen(): void {

@@ -54,6 +54,7 @@ export class VolumeFile {
   readonly #shared: VfsShared;
   readonly #oracle: ReadOracle;
   readonly #counter = new HeaderCounter();
+  readonly #scratch = Page.zeroed();
   #state: State = { kind: 'idle' };
 
   constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined }) {
@@ -117,7 +118,15 @@ export class VolumeFile {
     }
     const { pageIdx, within } = pageSpan(offset, dest.byteLength);
     const missedBefore = this.#shared.runtime.pagesMissed;
-    const page = pages.readPage(pageIdx, { readAheadPages: this.#oracle.window });
+    const options = { readAheadPages: this.#oracle.window };
+    // A whole page (SQLite's usual read) goes straight into SQLite's buffer: a read per xRead allocated
+    // a page each, and those short-lived buffers were most of the worker's peak memory.
+    if (within === 0 && dest.byteLength === PAGE_SIZE) pages.readPageInto(pageIdx, dest, options);
+    else {
+      // A part of a page (SQLite reads page 1's header at each transaction's start) goes through one scratch page.
+      pages.readPageInto(pageIdx, this.#scratch, options);
+      dest.set(this.#scratch.subarray(within, within + dest.byteLength));
+    }
     const missed = this.#shared.runtime.pagesMissed - missedBefore;
     this.#shared.stats.pagesRead++;
     if (missed > 0) {
@@ -125,7 +134,6 @@ export class VolumeFile {
       this.#shared.stats.readAheadPages += this.#oracle.window;
       this.#oracle.missed(pageIdx);
     }
-    dest.set(page.subarray(within, within + dest.byteLength));
     if (pageIdx === PageIdx.FIRST) this.#counter.present(dest, within, this.#view().version);
     return dest.byteLength;
   }
@@ -135,14 +143,14 @@ export class VolumeFile {
     if (this.#state.kind === 'refused') return; // the rollback restoring what the view shows
     const writer = this.#mustWriter();
     this.#touch();
-    if (within === 0 && src.byteLength === PAGE_SIZE) {
-      writer.writePage(pageIdx, src);
-    } else {
-      const page = pageIdx <= writer.pageCount ? writer.readPage(pageIdx) : Page.zeroed();
+    let page = src;
+    if (within !== 0 || src.byteLength !== PAGE_SIZE) {
+      page = this.#scratch;
+      writer.readPageInto(pageIdx, page);
       page.set(src, within);
-      writer.writePage(pageIdx, page);
     }
-    if (pageIdx === PageIdx.FIRST) this.#counter.wrote(writer.readPage(PageIdx.FIRST));
+    writer.writePage(pageIdx, page);
+    if (pageIdx === PageIdx.FIRST) this.#counter.wrote(page);
   }
 
   truncate(bytes: number): void {
