@@ -1,6 +1,7 @@
 // Closing a Database while its transaction is open rolls the transaction back: the transaction's promise
 // rejects with Closed, nothing it wrote is committed, and a body that never settles does not hold close up.
 import { describe, expect, it } from 'vitest';
+import type { Database } from './database.ts';
 import { connect, rejection } from './testing.ts';
 
 describe('close during a transaction', () => {
@@ -36,14 +37,7 @@ describe('close during a transaction', () => {
     const scion = await connect();
     const [db, other] = await Promise.all([scion.open('main'), scion.open('main')]);
     await db.exec('CREATE TABLE t(x)');
-    let wrote!: () => void;
-    const written = new Promise<void>((r) => (wrote = r));
-    const tx = db.transaction(async (t) => {
-      await t.exec('INSERT INTO t VALUES (1)');
-      wrote();
-      await new Promise<never>(() => undefined);
-    });
-    await written;
+    const { tx } = await stuckTransaction(db);
     const failure = rejection(tx);
     await db.close();
     expect((await failure).code).toBe('Closed');
@@ -72,17 +66,24 @@ describe('close during a transaction', () => {
     });
     const db = await scion.open('main');
     await db.exec('CREATE TABLE t(x)');
-    let wrote!: () => void;
-    const written = new Promise<void>((r) => (wrote = r));
-    const tx = db.transaction(async (t) => {
-      await t.exec('INSERT INTO t VALUES (1)');
-      wrote();
-      await new Promise<never>(() => undefined);
-    });
-    await written;
+    const { tx } = await stuckTransaction(db);
     const failure = rejection(tx);
     await scion.close();
     expect(await failure).toMatchObject({ code: 'Closed', details: { rolledBack: true } });
     expect(sent).not.toContain('COMMIT');
   });
 });
+
+/** A transaction that wrote a row and whose body never settles; resolves once the row is written. */
+async function stuckTransaction(db: Database): Promise<{ tx: Promise<unknown> }> {
+  let wrote!: () => void;
+  const written = new Promise<void>((r) => (wrote = r));
+  const tx = db.transaction(async (t) => {
+    await t.exec('INSERT INTO t VALUES (1)');
+    wrote();
+    await new Promise<never>(() => undefined);
+  });
+  await written;
+  // Wrapped: an async function returning the promise itself would wait for it.
+  return { tx };
+}
