@@ -27,6 +27,18 @@ export interface SegmentAddress {
    * format 1's shared `segments/{sid}` and for segments never uploaded.
    */
   readonly home?: VolumeId | undefined;
+  /**
+   * For a read only (never stored): the volume whose commit names the segment when that is not
+   * `home` (a fork's reference to an ancestor's segment). The presign service lets a reader of that
+   * volume read the segment if the volume's fork record lists `home`.
+   */
+  readonly via?: VolumeId | undefined;
+}
+
+/** How a reader of `commit` addresses its segment (with `via` when it lives under another volume's prefix). */
+export function segmentReadOf(commit: Commit): SegmentAddress {
+  const seg = commit.segment as SegmentAddress;
+  return seg.home !== undefined && seg.home !== commit.vid ? { sid: seg.sid, home: seg.home, via: commit.vid } : { sid: seg.sid, home: seg.home };
 }
 
 /** The pages a commit wrote, stored under `sid`; `frames` is empty until the segment is uploaded. */

@@ -1,6 +1,6 @@
 export { ChecksumBuilder } from './checksum.ts';
 export { ByteReader, ByteWriter, seal, unseal } from './codec.ts';
-export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES, isUploadedSegment } from './commit.ts';
+export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES, isUploadedSegment, segmentReadOf } from './commit.ts';
 export type { FrameRef, SegmentAddress, SegmentRef } from './commit.ts';
 export { CommitHash } from './commit-hash.ts';
 export { crc32c } from './crc.ts';
@@ -25,6 +25,7 @@ export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, Presig
 export { RemoteKey } from './remote-keys.ts';
 export { LatestHint } from './latest-hint.ts';
 export { RemoteName, SharedName } from './remote-name.ts';
+export { FORK_MAX_ANCESTORS, RemoteFork } from './remote-fork.ts';
 export { UPLOAD_MAX_BYTES, UploadBody } from './upload.ts';
 export { fromBase64, toBase64 } from './base64.ts';
 export type { ParsedKey } from './remote-keys.ts';

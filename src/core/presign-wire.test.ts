@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isScionError } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, type PresignOp, type PresignRequest } from './presign-wire.ts';
+import { RemoteFork } from './remote-fork.ts';
 import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { expectScionError, seededIds } from './testing.ts';
@@ -23,7 +24,10 @@ const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constant('putLatest' as const), vid: anyVid, upload: anyUpload }),
   fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid }),
   fc.record({ op: fc.constantFrom('getSegment' as const, 'deleteSegment' as const), sid: anySid, vid: anyVid }),
+  fc.record({ op: fc.constant('getSegment' as const), sid: anySid, vid: anyVid, via: anyVid }),
   fc.record({ op: fc.constant('putSegment' as const), vid: anyVid, sid: anySid, upload: anyUpload }),
+  fc.record({ op: fc.constant('getFork' as const), vid: anyVid }),
+  fc.tuple(anyVid, fc.array(anyVid, { minLength: 1, maxLength: 4 })).filter(([v, a]) => !a.includes(v)).map(([vid, ancestors]) => ({ op: 'putFork' as const, ...RemoteFork.of(vid, ancestors) })),
   fc.record({ op: fc.constant('getName' as const), name: anyName }),
   fc.record({ op: fc.constant('putName' as const), name: anyName, vid: anyVid }),
   fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),

@@ -1,5 +1,6 @@
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
+import { RemoteFork } from './remote-fork.ts';
 import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { UploadBody } from './upload.ts';
@@ -10,14 +11,16 @@ import { VolumeId } from './volume-id.ts';
  * service decides whether the caller may have it. A write op names the body it will upload
  * (`upload`), and the URL is signed for that body only. `getSegment`/`deleteSegment` with `vid`
  * address format 2's `volumes/{vid}/segments/{sid}`; without it, format 1's `segments/{sid}`.
- * `putName` needs no `upload`: a name object's bytes follow from (name, vid), and the service signs those.
+ * `putName` and `putFork` need no `upload`: their objects' bytes follow from the op, and the service signs those.
  */
 export type PresignOp =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly upload: UploadBody }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
-  | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
+  | { readonly op: 'getFork'; readonly vid: VolumeId }
+  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] }
+  | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined; readonly via?: VolumeId | undefined }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
   | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
   | { readonly op: 'getName'; readonly name: SharedName }
@@ -59,7 +62,12 @@ export function presignOpKey(op: PresignOp): string {
       return `${op.op}:${op.vid}`;
     case 'putLatest':
       return `${op.op}:${op.vid}:${op.upload.length}:${op.upload.sha256}`;
+    case 'getFork':
+      return `${op.op}:${op.vid}`;
+    case 'putFork':
+      return `${op.op}:${op.vid}:${RemoteFork.of(op.vid, op.ancestors).ancestors.join(',')}`;
     case 'getSegment':
+      return `${op.op}:${op.vid ?? ''}:${op.sid}:${op.via ?? ''}`;
     case 'deleteSegment':
       return `${op.op}:${op.vid ?? ''}:${op.sid}`;
     case 'putSegment':
@@ -120,7 +128,16 @@ function parseOp(input: unknown, i: number): PresignOp {
         return { op: o.op, vid: vidOf(o.vid) };
       case 'putLatest':
         return { op: o.op, vid: vidOf(o.vid), upload: UploadBody.parse(o.upload) };
+      case 'getFork':
+        return { op: o.op, vid: vidOf(o.vid) };
+      case 'putFork': {
+        if (!Array.isArray(o.ancestors)) throw invalidInput('"ancestors" must be an array of volume ids.');
+        const vid = vidOf(o.vid);
+        return { op: o.op, ...RemoteFork.of(vid, o.ancestors.map(vidOf)) };
+      }
       case 'getSegment':
+        if (o.via !== undefined && o.vid === undefined) throw invalidInput('"via" needs "vid".');
+        return { op: o.op, sid: sidOf(o.sid), ...home(), ...(o.via === undefined ? {} : { via: vidOf(o.via) }) };
       case 'deleteSegment':
         return { op: o.op, sid: sidOf(o.sid), ...home() };
       case 'putSegment':

@@ -17,6 +17,8 @@ const rebuild = (p: ParsedKey): string => {
       return RemoteKey.commit(p.vid, p.lsn);
     case 'latest':
       return RemoteKey.latest(p.vid);
+    case 'fork':
+      return RemoteKey.fork(p.vid);
     case 'name':
       return RemoteKey.name(p.name);
     case 'segment':
@@ -49,10 +51,11 @@ describe('RemoteKey', () => {
     );
   });
 
-  it('parses the latest hint key of a volume', () => {
+  it('parses the latest hint and fork record keys of a volume', () => {
     fc.assert(
       fc.property(anyVid, (vid) => {
         expect(RemoteKey.parse(RemoteKey.latest(vid))).toEqual({ kind: 'latest', vid });
+        expect(RemoteKey.parse(RemoteKey.fork(vid))).toEqual({ kind: 'fork', vid });
       }),
     );
   });
@@ -127,7 +130,7 @@ describe('RemoteKey', () => {
 
   it('refuses every single-character change of a valid key, or parses it as exactly the key it became', () => {
     const home = VolumeId.random(seededIds(5));
-    const keys = [RemoteKey.commit(VolumeId.random(seededIds(3)), LSN.parse(42)), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)) }), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)), home }), RemoteKey.latest(home)];
+    const keys = [RemoteKey.commit(VolumeId.random(seededIds(3)), LSN.parse(42)), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)) }), RemoteKey.segment({ sid: SegmentId.random(seededIds(4)), home }), RemoteKey.latest(home), RemoteKey.fork(home)];
     const chars = ['/', '.', '%', '0', 'f', 'g', 'A', ' ', '\u0000', 'é'];
     for (const key of keys) {
       for (let i = 0; i < key.length; i++) {

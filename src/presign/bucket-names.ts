@@ -1,19 +1,20 @@
-import { RemoteName, ScionError, type SharedName, type VolumeId } from '../core/index.ts';
+import { RemoteFork, RemoteName, ScionError, type SharedName, type VolumeId } from '../core/index.ts';
 import type { BucketSigner } from './bucket-signer.ts';
 import type { NameDirectory } from './grant.ts';
 
-/** Names kept in memory; a name object never changes once created, so an entry never goes stale. */
+/** Names (and fork records) kept in memory; neither changes once created, so an entry never goes stale. */
 const CACHE_MAX = 10_000;
 
 /**
- * Reads shared names and volume logs from the bucket with the service's own credentials, to apply
- * name grants. A name found is cached for good (name objects are create-only); a missing one is
- * read again next time (somebody may create it).
+ * Reads shared names, fork records and volume logs from the bucket with the service's own
+ * credentials, to apply name and fork grants. A name or fork record found is cached for good (both
+ * are create-only); a missing one is read again next time (somebody may create it).
  */
 export class BucketNameDirectory implements NameDirectory {
   readonly #signer: BucketSigner;
   readonly #now: () => number;
   readonly #names = new Map<SharedName, VolumeId>();
+  readonly #forks = new Map<VolumeId, readonly VolumeId[]>();
 
   constructor(signer: BucketSigner, now: () => number) {
     this.#signer = signer;
@@ -31,6 +32,17 @@ export class BucketNameDirectory implements NameDirectory {
     return vid;
   }
 
+  async ancestorsOf(vid: VolumeId): Promise<readonly VolumeId[]> {
+    const cached = this.#forks.get(vid);
+    if (cached) return cached;
+    const res = await this.#get(await this.#signer.sign({ op: 'getFork', vid }, this.#now()));
+    if (res.status === 404) return [];
+    const { ancestors } = RemoteFork.decode(new Uint8Array(await res.arrayBuffer()), vid);
+    if (this.#forks.size >= CACHE_MAX) this.#forks.clear();
+    this.#forks.set(vid, ancestors);
+    return ancestors;
+  }
+
   async isUnused(vid: VolumeId): Promise<boolean> {
     const res = await this.#get(await this.#signer.sign({ op: 'listLog', vid }, this.#now()));
     return !/<Contents>/.test(await res.text());
@@ -41,10 +53,10 @@ export class BucketNameDirectory implements NameDirectory {
     try {
       res = await fetch(req.url, { headers: req.headers });
     } catch {
-      throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to check a name grant. Retry later.');
+      throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to check a name or fork grant. Retry later.');
     }
     if (res.ok || res.status === 404) return res;
     await res.body?.cancel();
-    throw new ScionError('RemoteUnavailable', `The bucket answered ${res.status} when the presign service checked a name grant. Retry later.`, { status: res.status });
+    throw new ScionError('RemoteUnavailable', `The bucket answered ${res.status} when the presign service checked a name or fork grant. Retry later.`, { status: res.status });
   }
 }

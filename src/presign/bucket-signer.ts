@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { invalidInput, RemoteKey, RemoteName, UPLOAD_MAX_BYTES, UploadBody, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
+import { invalidInput, RemoteFork, RemoteKey, RemoteName, UPLOAD_MAX_BYTES, UploadBody, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
 
 /** Where the objects live and the credentials that may touch them; these never leave the service. */
 export interface BucketConfig {
@@ -70,6 +70,11 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
       return { method: 'DELETE', key: RemoteKey.ofOp(op), headers: {} };
     case 'getName':
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
+    case 'getFork':
+      return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
+    case 'putFork':
+      // The body follows from (fork, ancestors): the URL can only ever create this record.
+      return { method: 'PUT', key: RemoteKey.ofOp(op), headers: uploadHeaders(UploadBody.of(RemoteFork.encode(op)), true) };
     case 'putName':
       // The body follows from (name, vid): the URL can only ever create this name pointing at this volume.
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: uploadHeaders(UploadBody.of(RemoteName.encode(op)), true) };

@@ -16,12 +16,14 @@ export interface Grant {
   readonly admin: boolean;
 }
 
-/** What the service reads from the bucket to apply name grants. */
+/** What the service reads from the bucket to apply name and fork grants. */
 export interface NameDirectory {
   /** The volume the name points at, or undefined if nobody created the name yet. */
   volumeOf(name: SharedName): Promise<VolumeId | undefined>;
   /** Whether the volume has no commit yet (a fresh id: nobody's data). */
   isUnused(vid: VolumeId): Promise<boolean>;
+  /** The ancestors the volume's fork record lists (`volumes/{vid}/fork`, written only through `putFork`); none without one. */
+  ancestorsOf(vid: VolumeId): Promise<readonly VolumeId[]>;
 }
 
 const hasName = (grant: Grant, name: SharedName): boolean => grant.volumes === '*' || grant.names?.has(name) === true;
@@ -35,6 +37,8 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
     case 'putCommit':
     case 'putLatest':
     case 'putSegment':
+    case 'getFork':
+    case 'putFork':
       return op.vid;
     case 'getSegment':
       // Format 1's shared segments/{sid} (no vid): the id (72 random bits plus a timestamp, learnt
@@ -59,6 +63,11 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
     const all = await volumes();
     return all === '*' || all.has(vid);
   };
+  // An ancestor's segments are readable through a covered fork (`via`) whose fork record lists it.
+  // That record was signed only for a caller who could read the ancestor then (putFork, below), so
+  // a writer of a volume cannot reach another volume by naming it in its commits.
+  const readsSegmentsOf = async (vid: VolumeId, via: VolumeId | undefined): Promise<boolean> =>
+    (await covers(vid)) || (via !== undefined && (await covers(via)) && (await directory.ancestorsOf(via)).includes(vid));
   switch (op.op) {
     case 'deleteSegment':
     case 'listSegments':
@@ -74,9 +83,21 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
       return (await covers(op.vid)) || (await directory.isUnused(op.vid)) ? undefined : `volume ${op.vid} already has commits and is not granted`;
   }
   const vid = volumeOfOp(op);
+  if (op.op === 'getSegment' && vid !== undefined) {
+    if (await readsSegmentsOf(vid, op.via)) return undefined;
+    return op.via === undefined ? `volume ${vid} is not granted` : `volume ${vid} is not granted, nor an ancestor of the granted fork ${op.via}`;
+  }
   if (vid !== undefined && !(await covers(vid))) return `volume ${vid} is not granted`;
   // Writes only under the volume's own prefix (format 2 writes nothing to the shared segments/).
-  if ((op.op === 'putCommit' || op.op === 'putLatest' || op.op === 'putSegment') && !grant.write) return 'the grant is read-only';
+  if ((op.op === 'putCommit' || op.op === 'putLatest' || op.op === 'putSegment' || op.op === 'putFork') && !grant.write) return 'the grant is read-only';
+  if (op.op === 'putFork') {
+    // Each ancestor readable directly, or through another ancestor it is a fork of (a fork of a fork).
+    for (const ancestor of op.ancestors) {
+      let readable = await covers(ancestor);
+      for (const through of op.ancestors) if (!readable && through !== ancestor) readable = await readsSegmentsOf(ancestor, through);
+      if (!readable) return `the fork's ancestor ${ancestor} is not granted`;
+    }
+  }
   return undefined;
 }
 

@@ -4,10 +4,10 @@ import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, Re
 /** One asynchronous bucket request as a wrapper sees it before it goes on. */
 export interface RemoteCall {
   /** The Remote method making it. */
-  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment';
-  readonly method: 'GET' | 'PUT' | 'DELETE';
+  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment' | 'firstLsn' | 'putFork';
+  readonly method: 'GET' | 'PUT' | 'DELETE' | 'LIST';
   /** What kind of object it names. */
-  readonly object: 'commit' | 'latest' | 'segment' | 'name';
+  readonly object: 'commit' | 'latest' | 'segment' | 'name' | 'fork';
   /** The object's layout key. */
   readonly key: string;
   /** The commit's LSN, for commit requests. */
@@ -49,6 +49,14 @@ export class ForwardingRemote implements Remote {
 
   putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
     return this.send({ op: 'putLatest', method: 'PUT', object: 'latest', key: RemoteKey.latest(vid), body: bytes, options }, () => this.inner.putLatest(vid, bytes, options));
+  }
+
+  firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined> {
+    return this.send({ op: 'firstLsn', method: 'LIST', object: 'commit', key: RemoteKey.logPrefix(vid), options }, () => this.inner.firstLsn(vid, options));
+  }
+
+  putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome> {
+    return this.send({ op: 'putFork', method: 'PUT', object: 'fork', key: RemoteKey.fork(vid), options }, () => this.inner.putFork(vid, ancestors, options));
   }
 
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {

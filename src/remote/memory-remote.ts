@@ -1,4 +1,4 @@
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { LSN, RemoteFork, RemoteKey, ScionError, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type Remote, type RemoteRequestEvent } from './remote.ts';
 
 interface StoredObject {
@@ -53,6 +53,18 @@ export class MemoryRemote implements Remote {
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
+  }
+
+  async firstLsn(vid: VolumeId): Promise<LSN | undefined> {
+    const prefix = RemoteKey.logPrefix(vid);
+    this.#check('LIST', prefix);
+    const first = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()[0];
+    this.#onRequest?.({ method: 'GET', key: prefix, status: 200, bytes: 0, ms: 0, sync: false });
+    return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
+  }
+
+  async putFork(vid: VolumeId, ancestors: readonly VolumeId[]): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.fork(vid), RemoteFork.encode({ vid, ancestors }));
   }
 
   async getName(name: SharedName): Promise<Uint8Array | undefined> {

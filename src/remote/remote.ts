@@ -28,7 +28,8 @@ export type PlannedRequest =
   | { readonly op: 'getSegment'; readonly at: SegmentAddress }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
-  | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly bytes: Uint8Array };
+  | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly bytes: Uint8Array }
+  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] };
 
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
@@ -57,6 +58,16 @@ export interface Remote {
   getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
   /** Overwrites the latest hint. */
   putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
+  /**
+   * The lowest LSN with a commit object (a listing of the log), or undefined for an empty log: where a
+   * fork's log starts when no hint says so (its first commit is a checkpoint past LSN 1).
+   */
+  firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined>;
+  /**
+   * Creates a fork's record `volumes/{vid}/fork` (`RemoteFork`) only if absent: the ancestors whose
+   * segments its commits name, through which the presign service lets readers of the fork read them.
+   */
+  putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome>;
   /** Creates `volumes/{vid}/segments/{sid}` only if absent. */
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
   getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;

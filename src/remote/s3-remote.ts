@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { backoffMs, RemoteKey, ScionError, UploadBody, type LSN, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { backoffMs, LSN, RemoteFork, RemoteKey, ScionError, UploadBody, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
@@ -58,6 +58,18 @@ export class S3Remote implements Remote {
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
     const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
+    return r.kind === 'exists' ? 'exists' : 'created';
+  }
+
+  async firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined> {
+    const prefix = RemoteKey.logPrefix(vid);
+    const r = await this.#send({ op: 'listLog', vid }, {}, options);
+    const first = parseListing(new TextDecoder().decode(this.#expectBody(r, prefix)), prefix).objects[0]?.key;
+    return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
+  }
+
+  async putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putFork', vid, ancestors }, { body: RemoteFork.encode({ vid, ancestors }) }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -222,12 +234,15 @@ function presignOpOf(r: PlannedRequest): PresignOp {
       return { op: r.op, vid: r.vid, upload: uploadOf(r.bytes) };
     case 'putSegment':
       return { op: r.op, vid: r.vid, sid: r.sid, upload: uploadOf(r.bytes) };
+    case 'putFork':
+      return { op: r.op, vid: r.vid, ancestors: r.ancestors };
   }
 }
 
 /** The GET of a segment: under its volume (format 2) or in the shared folder (format 1). */
 function segmentGet(at: SegmentAddress): PresignOp {
-  return at.home ? { op: 'getSegment', sid: at.sid, vid: at.home } : { op: 'getSegment', sid: at.sid };
+  if (!at.home) return { op: 'getSegment', sid: at.sid };
+  return at.via && at.via !== at.home ? { op: 'getSegment', sid: at.sid, vid: at.home, via: at.via } : { op: 'getSegment', sid: at.sid, vid: at.home };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
+import { decodeFrame, frameOf, frameRange, ScionError, segmentReadOf, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { ReadStats } from '../protocol/index.ts';
 import type { Remote } from '../remote/index.ts';
@@ -40,7 +40,7 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
   const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
   let bytes: Uint8Array;
   try {
-    bytes = plan.remote.getSegmentRangeSync(plan.segment, plan);
+    bytes = plan.remote.getSegmentRangeSync(segmentReadOf(commit), plan);
   } catch (e) {
     throw offline(commit, pageIdx, e);
   }
@@ -52,7 +52,7 @@ export async function fetchPage(store: LocalStore, remote: Remote | undefined, s
   const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
   let bytes: Uint8Array;
   try {
-    bytes = await plan.remote.getSegmentRange(plan.segment, plan);
+    bytes = await plan.remote.getSegmentRange(segmentReadOf(commit), plan);
   } catch (e) {
     throw offline(commit, pageIdx, e);
   }

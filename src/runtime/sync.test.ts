@@ -504,6 +504,8 @@ class MemoryRemoteSpy implements Remote {
   getSegmentRangeSync: Remote['getSegmentRangeSync'] = (...a: Parameters<Remote['getSegmentRangeSync']>) => (this.#log.push('range segments'), this.#inner.getSegmentRangeSync(...a));
   getName: Remote['getName'] = (...a: Parameters<Remote['getName']>) => (this.#log.push('get names'), this.#inner.getName(...a));
   putName: Remote['putName'] = (...a: Parameters<Remote['putName']>) => (this.#log.push('put names'), this.#inner.putName(...a));
+  firstLsn: Remote['firstLsn'] = (...a: Parameters<Remote['firstLsn']>) => (this.#log.push('list log'), this.#inner.firstLsn(...a));
+  putFork: Remote['putFork'] = (...a: Parameters<Remote['putFork']>) => (this.#log.push('put fork'), this.#inner.putFork(...a));
   list: Remote['list'] = (...a: Parameters<Remote['list']>) => this.#inner.list(...a);
   deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
 }

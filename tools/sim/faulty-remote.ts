@@ -102,6 +102,25 @@ export class FaultyRemote implements Remote {
     return outcome;
   }
 
+  async firstLsn(vid: VolumeId): Promise<LSN | undefined> {
+    const what = `LIST log ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const first = await this.#world.bucket.firstLsn(vid);
+    await this.#respond(what);
+    return first;
+  }
+
+  async putFork(vid: VolumeId, ancestors: readonly VolumeId[]): Promise<CreateOutcome> {
+    const what = `PUT fork ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const outcome = await this.#world.bucket.putFork(vid, ancestors);
+    this.#lostResponse(what);
+    await this.#respond(what);
+    return outcome;
+  }
+
   async getLatest(vid: VolumeId): Promise<Uint8Array | undefined> {
     const what = `GET latest ${short(vid)}`;
     await this.#enter(what);

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, groupBy, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
+import { frameOf, frameRange, groupBy, segmentReadOf, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
 import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
 import { cacheFrame, emptyReadStats } from '../frame-fetch.ts';
 import type { JobContext } from '../job-context.ts';
@@ -53,7 +53,7 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
         const frames = (first.commit.segment as NonNullable<Commit['segment']>).frames;
         const start = frameRange(frames, first.index).start;
         const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
-        const body = await ctx.remote.getSegmentRange(first.commit.segment as NonNullable<Commit['segment']>, { start, end }, { signal: options.signal });
+        const body = await ctx.remote.getSegmentRange(segmentReadOf(first.commit), { start, end }, { signal: options.signal });
         for (const want of run) {
           const r = frameRange(frames, want.index);
           cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));

@@ -54,6 +54,8 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   // A fork's first push: its commits 1..n name the segments it shares with its ancestors (carried
   // by the checkpoint of commit n + 1, which holds the pages written since the fork).
   const references = referenceCommits(graft.remote, toPush.references);
+  // Its fork record (the ancestors its commits name) lets readers of the fork alone read them.
+  const forkOf = references.length > 0 ? ancestorsOf(graft.remote, references).ancestors : undefined;
   const lsn = references.length > 0 ? LSN.parse(references.length + 1) : LSN.next(graft.sync?.remote);
   // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
   const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
@@ -83,6 +85,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
     .prepare?.([
       ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
       ...(built ? [{ op: 'putSegment' as const, vid: graft.remote, sid, bytes: built.bytes }] : []),
+      ...(forkOf ? [{ op: 'putFork' as const, vid: graft.remote, ancestors: forkOf }] : []),
       ...(planned ? [
         { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: Commit.encode(planned.commit) },
         { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(planned.hint) },
@@ -101,7 +104,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   const bytes = built?.bytes.byteLength ?? 0;
   onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
   const [, uploaded] = await settleBoth(
-    Promise.all([fetchLog(ctx, graft.remote, options), hintRead]),
+    Promise.all([fetchLog(ctx, graft.remote, options), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
     built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
   );
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
