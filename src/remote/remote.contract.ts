@@ -1,7 +1,7 @@
 // Contract checks every Remote must pass: the memory remote, S3Remote on each test bucket, and every
 // wrapper (counting, offline switch). Framework-free like the store contracts: each check is a plain
 // async function that throws on failure; a test file per implementation runs them.
-import { isScionError, LSN, RemoteKey, SegmentId, VolumeId, type ErrorCode, type SegmentAddress } from '../core/index.ts';
+import { isScionError, LSN, RemoteFork, RemoteKey, SegmentId, VolumeId, type ErrorCode, type SegmentAddress } from '../core/index.ts';
 import type { Remote } from './remote.ts';
 
 export interface RemoteHarness {
@@ -48,6 +48,23 @@ export const remoteChecks: Record<string, RemoteCheck> = {
     check((await remote.putCommit(vid, LSN.FIRST, bytes(300, 2))) === 'exists', 'a second PUT must find it there');
     sameBytes(await remote.getCommit(vid, LSN.FIRST), first, 'the commit');
     check((await remote.getCommit(vid, LSN.parse(2))) === undefined, 'the next LSN is still absent');
+  },
+
+  async 'firstLsn is the lowest LSN with a commit (a log may start past 1), undefined for none'({ remote }) {
+    const vid = VolumeId.random();
+    check((await remote.firstLsn(vid)) === undefined, 'an empty log has no first LSN');
+    await remote.putCommit(vid, LSN.parse(17), bytes(40, 1));
+    await remote.putCommit(vid, LSN.parse(3), bytes(40, 2));
+    await remote.putLatest(vid, bytes(20, 1));
+    check((await remote.firstLsn(vid)) === 3, `the first LSN is 3, got ${await remote.firstLsn(vid)}`);
+  },
+
+  async 'a fork record is create-only and holds the fork and its ancestors'({ remote }) {
+    const [vid, a, b] = [VolumeId.random(), VolumeId.random(), VolumeId.random()];
+    check((await remote.putFork(vid, [b, a])) === 'created', 'the first PUT must create the fork record');
+    check((await remote.putFork(vid, [a])) === 'exists', 'a second PUT must find it there');
+    const size = (await listed(remote, vid)).get(RemoteKey.fork(vid));
+    check(size === RemoteFork.encode({ vid, ancestors: [a, b] }).byteLength, `the fork record is listed with its size, got ${size}`);
   },
 
   async 'the latest hint is overwritten, not create-only'({ remote }) {

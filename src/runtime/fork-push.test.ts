@@ -51,6 +51,23 @@ describe("a fork's first push", () => {
     expect(fills(b, clone.local).slice(0, 5)).toEqual([1, 2, 33, 44, 5]);
   });
 
+  it('is found by a clone even when its pusher died before writing the hint (no hint, no LSN 1)', async () => {
+    const remote = new MemoryRemote();
+    const { a, fork } = await forked(remote);
+    await a.graftPush(fork.local);
+    // The hint of a push that died between its commit and its hint: the commits are all that exist.
+    remote.objects.delete(RemoteKey.latest(fork.remote));
+    expect(remote.objects.has(RemoteKey.commit(fork.remote, LSN.FIRST))).toBe(false);
+    const b = await device(remote);
+    const clone = await b.graftClone(fork.remote);
+    expect(b.graftStatus(clone.local).remoteLsn).toBe(3);
+    await b.graftHydrate(clone.local);
+    expect(fills(b, clone.local)).toEqual(fills(a, fork.local));
+    // A volume with no commits at all is still VolumeNotFound.
+    const e = await b.graftClone(VolumeId.random()).then(() => undefined, (err: unknown) => err);
+    expect(isScionError(e, 'VolumeNotFound'), String(e)).toBe(true);
+  });
+
   it("later checkpoints of the fork list the ancestors their commits name; a clone from one reads the parent's pages", async () => {
     const remote = new MemoryRemote();
     const { a, g, fork } = await forked(remote);

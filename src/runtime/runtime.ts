@@ -11,7 +11,7 @@ import { emptyReadStats, fetchPage, fetchPageSync } from './frame-fetch.ts';
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
-import { fetchLog } from './jobs/fetch-log.ts';
+import { fetchLog, fetchLogFromListing } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
 import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
 import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
@@ -431,7 +431,7 @@ export class Runtime {
   /** A clone; `allowEmpty`: a remote volume without commits gives an empty graft instead of VolumeNotFound. */
   async #clone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal }, allowEmpty: boolean): Promise<Graft> {
     return logOp('graft.clone', 'info', { volume: remote, tag: options.tag }, async () => {
-      const latest = (await fetchLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote);
+      const latest = (await fetchLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote) ?? (await fetchLogFromListing(this.#ctx(), remote, options));
       if (latest === undefined && !allowEmpty) {
         throw new ScionError('VolumeNotFound', `Remote volume ${remote} has no commits: it was never pushed, or the id is mistyped. Check the id (status().remote on the device that pushed it).`, { volume: remote });
       }

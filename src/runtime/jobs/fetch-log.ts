@@ -71,6 +71,20 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
 }
 
 /**
+ * For a clone that found no commit (no usable hint, LSN 1 absent): where the log starts, by one
+ * listing. A fork's log starts at its first push, a checkpoint past LSN 1 holding the commits below
+ * it, so when that push's hint was never written (its pusher died between commit and hint) the keys
+ * alone still find it; the log is then fetched on from there. Undefined when the volume has no commits.
+ */
+export async function fetchLogFromListing(ctx: JobContext, vid: VolumeId, options: FetchLogOptions = {}): Promise<LSN | undefined> {
+  if (ctx.store.latestLsnSync(vid) !== undefined) return ctx.store.latestLsnSync(vid);
+  const start = await ctx.remote.firstLsn(vid, { signal: options.signal });
+  if (start === undefined || start === LSN.FIRST || (options.maxLsn !== undefined && start > options.maxLsn)) return undefined;
+  if (!(await startAtCheckpoint(ctx, vid, start, options.signal))) return ctx.store.latestLsnSync(vid);
+  return fetchLog(ctx, vid, options);
+}
+
+/**
  * A clone's start from the hint. With a tail (version 2): the checkpoint commit it names and the
  * LSN after the hint in one round, then the log starts at the checkpoint and the tail follows —
  * `done` when that LSN was absent. Version 1: the newest multiple of CHECKPOINT_INTERVAL at or
