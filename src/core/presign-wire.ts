@@ -1,3 +1,4 @@
+import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
 import { RemoteFork } from './remote-fork.ts';
@@ -17,6 +18,7 @@ export type PresignOp =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly upload: UploadBody }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  | { readonly op: 'readLog'; readonly vid: VolumeId; readonly from: LSN }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
   | { readonly op: 'getFork'; readonly vid: VolumeId }
   | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] }
@@ -30,6 +32,12 @@ export type PresignOp =
   | { readonly op: 'listVolumes'; readonly after?: string | undefined };
 
 export type PresignMethod = 'GET' | 'PUT' | 'DELETE';
+
+/** The GET of a segment: under its volume (format 2, `via` the fork that names it) or in the shared folder (format 1). */
+export function segmentGetOp(at: SegmentAddress): PresignOp {
+  if (!at.home) return { op: 'getSegment', sid: at.sid };
+  return at.via && at.via !== at.home ? { op: 'getSegment', sid: at.sid, vid: at.home, via: at.via } : { op: 'getSegment', sid: at.sid, vid: at.home };
+}
 
 /** One signed request: send exactly these headers (they are part of the signature). */
 export interface PresignedRequest {
@@ -46,6 +54,21 @@ export interface PresignRequest {
 
 export interface PresignResponse {
   readonly urls: readonly PresignedRequest[];
+  /** What `readLog` ops read on the caller's behalf; absent when the batch had none. */
+  readonly reads?: LogReads | undefined;
+}
+
+/**
+ * A `readLog` answer: the objects the service read from the bucket with its own credentials (a fetch
+ * of the log from `from` needs them first) and the URLs a reader of what they name will want next.
+ * The client checks every body as it checks the bucket's (checksums, the key a commit names): the
+ * service can forge nothing its bucket credentials could not.
+ */
+export interface LogReads {
+  /** Layout keys (`volumes/{vid}/latest`, `volumes/{vid}/log/{lsn}`) and their bodies in base64; null: absent. */
+  readonly objects: readonly { readonly key: string; readonly body: string | null }[];
+  /** GETs signed ahead: the segments the commits read (and the hint's tail) name. */
+  readonly signed: readonly { readonly op: PresignOp; readonly request: PresignedRequest }[];
 }
 
 /** Most ops signed in one round trip. */
@@ -60,6 +83,8 @@ export function presignOpKey(op: PresignOp): string {
       return `${op.op}:${op.vid}:${op.lsn}:${op.upload.length}:${op.upload.sha256}`;
     case 'getLatest':
       return `${op.op}:${op.vid}`;
+    case 'readLog':
+      return `${op.op}:${op.vid}:${op.from}`;
     case 'putLatest':
       return `${op.op}:${op.vid}:${op.upload.length}:${op.upload.sha256}`;
     case 'getFork':
@@ -126,6 +151,8 @@ function parseOp(input: unknown, i: number): PresignOp {
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), upload: UploadBody.parse(o.upload) };
       case 'getLatest':
         return { op: o.op, vid: vidOf(o.vid) };
+      case 'readLog':
+        return { op: o.op, vid: vidOf(o.vid), from: lsnOf(o.from) };
       case 'putLatest':
         return { op: o.op, vid: vidOf(o.vid), upload: UploadBody.parse(o.upload) };
       case 'getFork':

@@ -44,6 +44,7 @@ export const RemoteKey = {
         return RemoteKey.commit(op.vid, op.lsn);
       case 'getLatest':
       case 'putLatest':
+      case 'readLog':
         return RemoteKey.latest(op.vid);
       case 'getFork':
       case 'putFork':

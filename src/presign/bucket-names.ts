@@ -1,4 +1,4 @@
-import { RemoteFork, RemoteName, ScionError, type SharedName, type VolumeId } from '../core/index.ts';
+import { RemoteFork, RemoteName, ScionError, type PresignOp, type SharedName, type VolumeId } from '../core/index.ts';
 import type { BucketSigner } from './bucket-signer.ts';
 import type { NameDirectory } from './grant.ts';
 
@@ -48,15 +48,21 @@ export class BucketNameDirectory implements NameDirectory {
     return !/<Contents>/.test(await res.text());
   }
 
+  /** The body of the object `op` GETs, or undefined if it is absent (reads for `readLog`). */
+  async read(op: PresignOp): Promise<Uint8Array | undefined> {
+    const res = await this.#get(await this.#signer.sign(op, this.#now()));
+    return res.status === 404 ? undefined : new Uint8Array(await res.arrayBuffer());
+  }
+
   async #get(req: { url: string; headers: Readonly<Record<string, string>> }): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(req.url, { headers: req.headers });
     } catch {
-      throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to check a name or fork grant. Retry later.');
+      throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to read the log or check a name or fork grant. Retry later.');
     }
     if (res.ok || res.status === 404) return res;
     await res.body?.cancel();
-    throw new ScionError('RemoteUnavailable', `The bucket answered ${res.status} when the presign service checked a name or fork grant. Retry later.`, { status: res.status });
+    throw new ScionError('RemoteUnavailable', `The bucket answered ${res.status} when the presign service read it (a log, a name or fork grant). Retry later.`, { status: res.status });
   }
 }

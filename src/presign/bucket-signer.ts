@@ -59,6 +59,8 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
     case 'putCommit':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
     case 'getLatest':
+    case 'readLog':
+      // readLog's own URL is the hint's GET (what the service read first), a fallback for the client.
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putLatest':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };

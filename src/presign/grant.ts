@@ -33,6 +33,7 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
   switch (op.op) {
     case 'getCommit':
     case 'getLatest':
+    case 'readLog':
     case 'listLog':
     case 'putCommit':
     case 'putLatest':

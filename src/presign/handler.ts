@@ -1,4 +1,5 @@
-import { invalidInput, parsePresignRequest, ScionError, type ErrorCode, type PresignResponse } from '../core/index.ts';
+import { invalidInput, isScionError, parsePresignRequest, ScionError, type ErrorCode, type PresignOp, type PresignResponse } from '../core/index.ts';
+import { readLog } from './log-reader.ts';
 import { BucketSigner, EXPIRES_DEFAULT_SECONDS, type BucketConfig } from './bucket-signer.ts';
 import { BucketNameDirectory } from './bucket-names.ts';
 import { checkGrant, type Grant } from './grant.ts';
@@ -64,7 +65,14 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
       const { ops } = parsePresignRequest(await readJson(req));
       await checkGrant(grant, ops, names);
       const signedAt = now();
-      const body: PresignResponse = { urls: await Promise.all(ops.map((op) => signer.sign(op, signedAt))) };
+      const urls = await Promise.all(ops.map((op) => signer.sign(op, signedAt)));
+      const source = {
+        read: (op: PresignOp) => names.read(op),
+        sign: (op: PresignOp) => signer.sign(op, signedAt),
+        allows: (op: PresignOp) => checkGrant(grant, [op], names).then(() => true, (e: unknown) => (isScionError(e, 'Forbidden') ? false : Promise.reject(e))),
+      };
+      const logReads = await Promise.all(ops.flatMap((op) => (op.op === 'readLog' ? [readLog(source, op.vid, op.from)] : [])));
+      const body: PresignResponse = logReads.length === 0 ? { urls } : { urls, reads: { objects: logReads.flatMap((r) => r.objects), signed: logReads.flatMap((r) => r.signed) } };
       return json(200, body, cors);
     } catch (e) {
       const err = ScionError.from(e);

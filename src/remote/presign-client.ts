@@ -1,4 +1,4 @@
-import { isScionError, presignOpKey, ScionError, type ErrorWire, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
+import { fromBase64, isScionError, parsePresignRequest, presignOpKey, RemoteKey, ScionError, type ErrorWire, type LogReads, type PresignedRequest, type PresignOp, type PresignResponse } from '../core/index.ts';
 
 export interface PresignClientOptions {
   /** URL of the presign service's endpoint, e.g. `https://api.example.com/presign`. */
@@ -11,6 +11,12 @@ export interface PresignClientOptions {
 }
 
 const MAX_BATCH = 256;
+/**
+ * How long an object the service read for `readLog` stands for the bucket's answer: the fetch that
+ * asked for it reads it at once. A commit never changes; a hint or an absent LSN may by then, which
+ * costs no more than the same answer from the bucket a moment earlier (the keys stay the truth).
+ */
+const READ_FRESH_MS = 10_000;
 
 /** Ops asked for by concurrent callers, signed together in one round trip. */
 interface Batch {
@@ -27,6 +33,8 @@ interface Batch {
 export class PresignClient {
   readonly #options: PresignClientOptions;
   readonly #cache = new Map<string, PresignedRequest>();
+  /** Bodies `readLog` brought (undefined: the object is absent), by layout key; each is taken once. */
+  readonly #read = new Map<string, { body: Uint8Array | undefined; at: number }>();
   readonly #margin: number;
   #batch: Batch | undefined;
   #roundTrips = 0;
@@ -122,6 +130,16 @@ export class PresignClient {
     });
   }
 
+  /**
+   * The body a `readLog` op of this client brought for layout key `key` (undefined inside: the object
+   * is absent), taken once and only while fresh; undefined when it brought none.
+   */
+  takeRead(key: string): { body: Uint8Array | undefined } | undefined {
+    const hit = this.#read.get(key);
+    this.#read.delete(key);
+    return hit && Date.now() - hit.at < READ_FRESH_MS ? { body: hit.body } : undefined;
+  }
+
   /** Forgets a cached URL (after the bucket refused it). */
   invalidate(op: PresignOp): void {
     this.#cache.delete(presignOpKey(op));
@@ -131,7 +149,8 @@ export class PresignClient {
     const seen = new Set<string>();
     return ops.filter((op) => {
       const key = presignOpKey(op);
-      if (seen.has(key) || this.#cached(op)) return false;
+      // A readLog is a read done now by the service: never answered from the cache.
+      if (seen.has(key) || (op.op !== 'readLog' && this.#cached(op))) return false;
       seen.add(key);
       return true;
     });
@@ -166,9 +185,30 @@ export class PresignClient {
       throw new ScionError('RemoteUnavailable', 'The presign service sent a malformed answer. Check that the endpoint is a Scion presign service.');
     }
     batch.forEach((op, i) => {
-      this.#cache.set(presignOpKey(op), urls[i] as PresignedRequest);
+      if (op.op !== 'readLog') this.#cache.set(presignOpKey(op), urls[i] as PresignedRequest);
       fresh.set(presignOpKey(op), urls[i] as PresignedRequest);
     });
+    this.#keepReads((body as Partial<PresignResponse>).reads);
+  }
+
+  /** Keeps what readLog brought. Only an optimization: anything malformed is dropped, and the client reads the bucket itself. */
+  #keepReads(reads: LogReads | undefined): void {
+    if (!reads || !Array.isArray(reads.objects) || !Array.isArray(reads.signed)) return;
+    const at = Date.now();
+    try {
+      for (const o of reads.objects) {
+        const kind = RemoteKey.parse(o.key).kind;
+        if (kind !== 'commit' && kind !== 'latest') continue;
+        this.#read.set(o.key, { body: o.body === null ? undefined : fromBase64(o.body, 'a body the presign service read'), at });
+      }
+      const ops = reads.signed.length > 0 ? parsePresignRequest({ ops: reads.signed.map((s) => s.op) }).ops : [];
+      ops.forEach((op, i) => {
+        const request = reads.signed[i]?.request;
+        if (op.op === 'getSegment' && typeof request?.url === 'string' && typeof request.expiresAt === 'number') this.#cache.set(presignOpKey(op), request);
+      });
+    } catch {
+      // A service of another version, or a broken one: the reads are only a shortcut.
+    }
   }
 }
 

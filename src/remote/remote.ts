@@ -25,6 +25,8 @@ export interface RequestOptions {
 export type PlannedRequest =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  /** The presign service reads what a fetch of the log from `from` needs first and sends it with the URLs (S3Remote). */
+  | { readonly op: 'readLog'; readonly vid: VolumeId; readonly from: LSN }
   | { readonly op: 'getSegment'; readonly at: SegmentAddress }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import pLimit from 'p-limit';
-import { backoffMs, LSN, RemoteFork, RemoteKey, ScionError, UploadBody, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { backoffMs, LSN, RemoteFork, RemoteKey, ScionError, segmentGetOp, UploadBody, type PresignedRequest, type PresignOp, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import { PresignClient, type PresignClientOptions } from './presign-client.ts';
 import { missingSegment, type ByteRange, type CreateOutcome, type ListedObject, type PlannedRequest, type Remote, type RemoteRequestEvent, type RequestOptions } from './remote.ts';
 import { RETRY_DEFAULTS, sleep, type RetryPolicy } from './retry.ts';
@@ -38,6 +38,8 @@ export class S3Remote implements Remote {
   }
 
   async getCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const read = this.presign.takeRead(RemoteKey.commit(vid, lsn));
+    if (read) return read.body;
     const r = await this.#send({ op: 'getCommit', vid, lsn }, {}, options);
     return r.kind === 'ok' ? r.body : undefined;
   }
@@ -48,6 +50,8 @@ export class S3Remote implements Remote {
   }
 
   async getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const read = this.presign.takeRead(RemoteKey.latest(vid));
+    if (read) return read.body;
     const r = await this.#send({ op: 'getLatest', vid }, {}, options);
     return r.kind === 'ok' ? r.body : undefined;
   }
@@ -84,7 +88,7 @@ export class S3Remote implements Remote {
   }
 
   async getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
-    const r = await this.#send(segmentGet(at), { range }, options);
+    const r = await this.#send(segmentGetOp(at), { range }, options);
     if (r.kind !== 'ok') throw missingSegment(RemoteKey.segment(at));
     return sliceRange(r.body, range, r.status);
   }
@@ -93,7 +97,7 @@ export class S3Remote implements Remote {
     if (typeof XMLHttpRequest === 'undefined') {
       throw new ScionError('RemoteUnavailable', 'Synchronous reads need XMLHttpRequest (a browser dedicated worker). Hydrate ahead with the async API instead.');
     }
-    const op = segmentGet(at);
+    const op = segmentGetOp(at);
     const key = RemoteKey.ofOp(op);
     let refused = false;
     for (let attempt = 0; ; attempt++) {
@@ -226,8 +230,10 @@ function presignOpOf(r: PlannedRequest): PresignOp {
       return { op: r.op, vid: r.vid, lsn: r.lsn };
     case 'getLatest':
       return { op: r.op, vid: r.vid };
+    case 'readLog':
+      return { op: r.op, vid: r.vid, from: r.from };
     case 'getSegment':
-      return segmentGet(r.at);
+      return segmentGetOp(r.at);
     case 'putCommit':
       return { op: r.op, vid: r.vid, lsn: r.lsn, upload: uploadOf(r.bytes) };
     case 'putLatest':
@@ -239,11 +245,6 @@ function presignOpOf(r: PlannedRequest): PresignOp {
   }
 }
 
-/** The GET of a segment: under its volume (format 2) or in the shared folder (format 1). */
-function segmentGet(at: SegmentAddress): PresignOp {
-  if (!at.home) return { op: 'getSegment', sid: at.sid };
-  return at.via && at.via !== at.home ? { op: 'getSegment', sid: at.sid, vid: at.home, via: at.via } : { op: 'getSegment', sid: at.sid, vid: at.home };
-}
 
 /**
  * Signed headers minus Content-Length, which the fetch layer derives from the body (browsers refuse

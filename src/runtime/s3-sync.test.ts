@@ -29,6 +29,7 @@ const grants: Record<string, Grant> = {
   admin: { volumes: '*', write: true, admin: true },
   writer: { volumes: '*', write: true, admin: false },
   'reader-of-shared': { volumes: new Set([SHARED]), write: false, admin: false },
+  'reader-of-shared-and-more': { volumes: '*', write: false, admin: false },
   'reader-of-fork-and-parent': { volumes: new Set([FORK, PARENT]), write: false, admin: false },
   'reader-of-fork-only': { volumes: new Set([FORK]), write: false, admin: false },
   'writer-of-intruder': { volumes: new Set([INTRUDER]), write: true, admin: false },
@@ -113,9 +114,42 @@ describe(`sync through presigned URLs (${bucket.kind} bucket)`, () => {
     const before = readerSigner.roundTrips;
     pulled.length = 0;
     expect(await b.graftPull(gb.local)).toEqual({ outcome: 'up-to-date' });
+    // The presign service probed the next LSN itself (readLog): no bucket request of the device's own.
     expect(readerSigner.roundTrips - before).toBe(1);
-    expect(pulled).toHaveLength(1);
-    expect(pulled[0]).toMatchObject({ method: 'GET', status: 404 });
+    expect(pulled).toEqual([]);
+  });
+
+  it('a clone and a pull are one presign round trip each and no bucket request; the first page reads need no signing', async () => {
+    const remote = VolumeId.random();
+    pushedRemotes.add(remote);
+    const a = await device();
+    const ga = await a.graftOpen({ remote });
+    for (let round = 1; round <= 3; round++) {
+      write(a, ga.local, { [round]: round, 100: round });
+      await a.graftPush(ga.local);
+    }
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-shared-and-more' });
+    const requests: RemoteRequestEvent[] = [];
+    const b = await device(signer, (e) => requests.push(e));
+    const gb = await b.graftClone(remote);
+    expect(b.graftStatus(gb.local).remoteLsn).toBe(3);
+    expect(signer.roundTrips).toBe(1);
+    expect(requests).toEqual([]);
+    // Pages of every commit: one GET each, on URLs the clone's round trip brought.
+    expect((await fillsAsync(b, gb.local)).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(signer.roundTrips).toBe(1);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((r) => r.method === 'GET' && r.key.includes('/segments/'))).toBe(true);
+    // A pull of one new commit: one round trip, its commit and probes read by the service, its segment's URL with them.
+    write(a, ga.local, { 4: 4 });
+    await a.graftPush(ga.local);
+    requests.length = 0;
+    expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 4 });
+    expect(signer.roundTrips).toBe(2);
+    expect(requests).toEqual([]);
+    expect((await b.readPageAsync(b.graftSnapshot(gb.local), idx(4)))[0]).toBe(4);
+    expect(signer.roundTrips).toBe(2);
+    expect(requests).toHaveLength(1);
   });
 
   it('concurrent pushers: exactly one wins each LSN and the other reports divergence', async () => {

@@ -14,6 +14,8 @@ const HINT_WINDOW = 256;
 export interface FetchLogOptions {
   maxLsn?: LSN | undefined;
   signal?: AbortSignal | undefined;
+  /** The caller signed `logEndRequests` already, in its own presign round trip (a push): ask the service for nothing more. */
+  prepared?: boolean | undefined;
 }
 
 /**
@@ -31,9 +33,12 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   const within = (lsn: LSN): boolean => options.maxLsn === undefined || lsn <= options.maxLsn;
   const first = LSN.next(ctx.store.latestLsnSync(vid));
   if (!within(first)) return ctx.store.latestLsnSync(vid);
-  // The first two rounds' URLs in one presign round trip (signing costs the bucket nothing). Only a
-  // hint: if it fails, the requests themselves sign again and report the error.
-  await ctx.remote.prepare?.(logEndRequests(vid, first), { signal: options.signal }).catch(() => undefined);
+  // The first two rounds in one presign round trip: the service reads them (readLog) and sends their
+  // bodies with the URLs of the segments they name, so a clone or an up-to-date pull needs no bucket
+  // request of its own. Only a shortcut: if it fails, the requests themselves sign again and report the error.
+  if (!options.prepared) {
+    await ctx.remote.prepare?.([...logEndRequests(vid, first), { op: 'readLog', vid, from: first }], { signal: options.signal }).catch(() => undefined);
+  }
   let next = first;
   let hint: LatestHint | undefined;
   // Probes past what is known start with one LSN (the end is most likely there), then double.

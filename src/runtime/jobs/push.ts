@@ -104,7 +104,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   const bytes = built?.bytes.byteLength ?? 0;
   onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
   const [, uploaded] = await settleBoth(
-    Promise.all([fetchLog(ctx, graft.remote, options), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
+    Promise.all([fetchLog(ctx, graft.remote, { ...options, prepared: true }), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
     built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
   );
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
