@@ -11,6 +11,19 @@ export interface PresignClientOptions {
 }
 
 const MAX_BATCH = 256;
+
+/** A presign service's answer to one POST. */
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** `ops` in requests of at most MAX_BATCH (the service signs up to 256 ops per request). */
+function batches(ops: readonly PresignOp[]): PresignOp[][] {
+  const out: PresignOp[][] = [];
+  for (let i = 0; i < ops.length; i += MAX_BATCH) out.push(ops.slice(i, i + MAX_BATCH));
+  return out;
+}
 /**
  * How long an object the service read for `readLog` stands for the bucket's answer: the fetch that
  * asked for it reads it at once. A commit never changes; a hint or an absent LSN may by then, which
@@ -89,17 +102,13 @@ export class PresignClient {
 
   async #signAll(ops: readonly PresignOp[]): Promise<Map<string, PresignedRequest>> {
     const fresh = new Map<string, PresignedRequest>();
-    for (let i = 0; i < ops.length; i += MAX_BATCH) {
-      const batch = ops.slice(i, i + MAX_BATCH);
-      const doFetch = this.#options.fetch ?? fetch;
-      let res: Response;
-      this.#roundTrips++;
-      try {
-        res = await doFetch(this.#options.endpoint, { method: 'POST', headers: this.#headers(), body: JSON.stringify({ ops: batch }) });
-      } catch (e) {
-        throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
-      }
-      this.#store(batch, res.status, await res.text(), fresh);
+    const doFetch = this.#options.fetch ?? fetch;
+    for (const batch of batches(ops)) {
+      const answer = await this.#post(async (init) => {
+        const res = await doFetch(this.#options.endpoint, { method: 'POST', ...init });
+        return { status: res.status, text: await res.text() };
+      }, batch);
+      this.#store(batch, answer.status, answer.text, fresh);
     }
     return fresh;
   }
@@ -108,20 +117,18 @@ export class PresignClient {
   signSync(ops: readonly PresignOp[]): PresignedRequest[] {
     const missing = this.#missing(ops);
     const fresh = new Map<string, PresignedRequest>();
-    if (missing.length > 0) {
-      if (typeof XMLHttpRequest === 'undefined') {
-        throw new ScionError('RemoteUnavailable', 'Signing synchronously needs XMLHttpRequest, which exists in browser workers only. Sign ahead with sign().');
-      }
-      const xhr = new XMLHttpRequest();
-      this.#roundTrips++;
-      xhr.open('POST', this.#options.endpoint, false);
-      for (const [k, v] of Object.entries(this.#headers())) xhr.setRequestHeader(k, v);
-      try {
-        xhr.send(JSON.stringify({ ops: missing.slice(0, MAX_BATCH) }));
-      } catch (e) {
-        throw new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
-      }
-      this.#store(missing, xhr.status, xhr.responseText, fresh);
+    if (missing.length > 0 && typeof XMLHttpRequest === 'undefined') {
+      throw new ScionError('RemoteUnavailable', 'Signing synchronously needs XMLHttpRequest, which exists in browser workers only. Sign ahead with sign().');
+    }
+    for (const batch of batches(missing)) {
+      const answer = this.#post((init) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', this.#options.endpoint, false);
+        for (const [k, v] of Object.entries(init.headers)) xhr.setRequestHeader(k, v);
+        xhr.send(init.body);
+        return { status: xhr.status, text: xhr.responseText };
+      }, batch);
+      this.#store(batch, answer.status, answer.text, fresh);
     }
     return ops.map((op) => {
       const hit = this.#cached(op) ?? fresh.get(presignOpKey(op));
@@ -163,9 +170,22 @@ export class PresignClient {
     return undefined;
   }
 
-  #headers(): Record<string, string> {
+  /**
+   * One round trip for `batch` over `send` (fetch, or a blocking XHR: the same request either way); a
+   * network failure is RemoteUnavailable. Returns what `send` returns, or its promise.
+   */
+  #post<T extends Answer | Promise<Answer>>(send: (init: { headers: Record<string, string>; body: string }) => T, batch: readonly PresignOp[]): T {
     const token = typeof this.#options.token === 'function' ? this.#options.token() : this.#options.token;
-    return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const unreachable = (e: unknown) => new ScionError('RemoteUnavailable', `The presign service at ${this.#options.endpoint} is unreachable. Retry when online.`, undefined, { cause: e });
+    this.#roundTrips++;
+    let answer: T;
+    try {
+      answer = send({ headers, body: JSON.stringify({ ops: batch }) });
+    } catch (e) {
+      throw unreachable(e);
+    }
+    return (answer instanceof Promise ? answer.catch((e: unknown) => Promise.reject(unreachable(e))) : answer) as T;
   }
 
   #store(batch: readonly PresignOp[], status: number, text: string, fresh: Map<string, PresignedRequest>): void {

@@ -19,6 +19,34 @@ const logger = getLogger(['scion', 'remote']);
 /** What a response meant, before it becomes a value or an error. */
 type Outcome = { kind: 'ok'; status: number; body: Uint8Array } | { kind: 'missing' } | { kind: 'exists' };
 
+/** What to do after one attempt: the one policy of the async and the blocking path. */
+type Verdict = { next: 'answer'; outcome: Outcome } | { next: 'resign' } | { next: 'retry' } | { next: 'fail'; error: ScionError };
+
+/**
+ * 2xx answers, 404 (and 416: a range past the end) is missing, 412 exists; the first 403 re-signs
+ * (an expired or skewed URL); network errors, 5xx and 429 retry while attempts are left; anything
+ * else fails.
+ */
+function verdictOf(status: number, body: Uint8Array, key: string, attempt: number, attempts: number, refused: boolean): Verdict {
+  if (status >= 200 && status < 300) return { next: 'answer', outcome: { kind: 'ok', status, body } };
+  if (status === 404 || status === 416) return { next: 'answer', outcome: { kind: 'missing' } };
+  if (status === 412) return { next: 'answer', outcome: { kind: 'exists' } };
+  if (status === 403 && !refused) return { next: 'resign' };
+  if ((status === 0 || status >= 500 || status === 429) && attempt + 1 < attempts) return { next: 'retry' };
+  return { next: 'fail', error: failure(status, key, refused) };
+}
+
+function failure(status: number, key: string, refused: boolean): ScionError {
+  if (status === 403) {
+    return new ScionError(refused ? 'UrlExpired' : 'Forbidden', `The bucket refused ${key} (403) even with a freshly signed URL. Check the presign service's credentials and the clock.`, { key, status });
+  }
+  if (status === 0) return new ScionError('RemoteUnavailable', `The bucket is unreachable (${key}). Retry when online.`, { key });
+  return new ScionError('RemoteUnavailable', `The bucket answered ${status} for ${key}. Retry later.`, { key, status });
+}
+
+/** Attempts of a blocking read: it cannot sleep between them, so it retries at once, a little. */
+const SYNC_ATTEMPTS = 3;
+
 /**
  * The bucket through presigned URLs: fetch with bounded concurrency, retries with backoff and
  * jitter on network errors and 5xx only, one re-sign when the bucket refuses a URL (expiry, skew),
@@ -88,9 +116,8 @@ export class S3Remote implements Remote {
   }
 
   async getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
-    const r = await this.#send(segmentGetOp(at), { range }, options);
-    if (r.kind !== 'ok') throw missingSegment(RemoteKey.segment(at));
-    return sliceRange(r.body, range, r.status);
+    const op = segmentGetOp(at);
+    return rangeOf(await this.#send(op, { range }, options), range, RemoteKey.ofOp(op));
   }
 
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {
@@ -117,16 +144,13 @@ export class S3Remote implements Remote {
       }
       const body = status === 200 || status === 206 ? new Uint8Array(xhr.response as ArrayBuffer) : new Uint8Array();
       this.#report('GET', key, status, body.byteLength, started, true);
-      if (status === 200 || status === 206) return sliceRange(body, range, status);
-      if (status === 404 || status === 416) throw missingSegment(key);
-      if (status === 403 && !refused) {
+      const verdict = verdictOf(status, body, key, attempt, SYNC_ATTEMPTS, refused);
+      if (verdict.next === 'answer') return rangeOf(verdict.outcome, range, key);
+      if (verdict.next === 'fail') throw verdict.error;
+      if (verdict.next === 'resign') {
         refused = true;
         this.presign.invalidate(op);
-        continue;
       }
-      // No sleeping in a blocking call: retry at once, a little.
-      if ((status === 0 || status >= 500) && attempt < 2) continue;
-      throw this.#failure(status, key, refused);
     }
   }
 
@@ -182,29 +206,15 @@ export class S3Remote implements Remote {
         const body = read ? new Uint8Array(await (res as Response).arrayBuffer()) : new Uint8Array();
         if (res && !read) await res.body?.cancel();
         this.#report(req.method, key, status, init.body?.byteLength ?? body.byteLength, started, false);
-        if (status >= 200 && status < 300) return { kind: 'ok', status, body };
-        if (status === 404) return { kind: 'missing' };
-        if (status === 412) return { kind: 'exists' };
-        if (status === 403 && !refused) {
+        const verdict = verdictOf(status, body, key, attempt, this.#retry.attempts, refused);
+        if (verdict.next === 'answer') return verdict.outcome;
+        if (verdict.next === 'fail') throw verdict.error;
+        if (verdict.next === 'resign') {
           refused = true;
           this.presign.invalidate(op);
-          continue;
-        }
-        if ((status === 0 || status >= 500 || status === 429) && attempt + 1 < this.#retry.attempts) {
-          await sleep(backoffMs({ firstMs: this.#retry.baseMs, maxMs: this.#retry.maxMs, jitter: 1 }, attempt, Math.random()), options.signal);
-          continue;
-        }
-        throw this.#failure(status, key, refused);
+        } else await sleep(backoffMs({ firstMs: this.#retry.baseMs, maxMs: this.#retry.maxMs, jitter: 1 }, attempt, Math.random()), options.signal);
       }
     });
-  }
-
-  #failure(status: number, key: string, refused: boolean): ScionError {
-    if (status === 403) {
-      return new ScionError(refused ? 'UrlExpired' : 'Forbidden', `The bucket refused ${key} (403) even with a freshly signed URL. Check the presign service's credentials and the clock.`, { key, status });
-    }
-    if (status === 0) return new ScionError('RemoteUnavailable', `The bucket is unreachable (${key}). Retry when online.`, { key });
-    return new ScionError('RemoteUnavailable', `The bucket answered ${status} for ${key}. Retry later.`, { key, status });
   }
 
   #report(method: string, key: string, status: number, bytes: number, started: number, sync: boolean): void {
@@ -256,6 +266,12 @@ function sendableHeaders(headers: Readonly<Record<string, string>>): Record<stri
 
 function rangeHeader(r: ByteRange): string {
   return `bytes=${r.start}-${r.end - 1}`;
+}
+
+/** The bytes of a ranged segment read; a missing segment (or range past its end) is Corrupt: a commit names it. */
+function rangeOf(outcome: Outcome, range: ByteRange, key: string): Uint8Array {
+  if (outcome.kind !== 'ok') throw missingSegment(key);
+  return sliceRange(outcome.body, range, outcome.status);
 }
 
 /** A server that ignores Range answers 200 with the whole object: cut the range out. */
