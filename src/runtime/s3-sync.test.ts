@@ -288,6 +288,8 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
     const sid = parentCommit.segment?.sid as SegmentId;
     const client = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer-of-intruder' });
     await expectCode(client.sign([{ op: 'putFork', vid: INTRUDER, ancestors: [PARENT] }]), 'Forbidden');
+    // Nor have the service read the parent's log for it.
+    await expectCode(client.sign([{ op: 'readLog', vid: PARENT, from: LSN.FIRST }]), 'Forbidden');
     // Even knowing a real segment id of the parent (from a leak), directly or through its own volume.
     await expectCode(client.sign([{ op: 'getSegment', vid: PARENT, sid }]), 'Forbidden');
     await expectCode(client.sign([{ op: 'getSegment', vid: PARENT, sid, via: INTRUDER }]), 'Forbidden');
