@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Commit, computeReferenceHash, isScionError, LSN, PageIdx, SegmentId, VolumeId, type ErrorCode } from '../core/index.ts';
+import { Commit, computeReferenceHash, isScionError, LSN, PageIdx, RemoteKey, SegmentId, VolumeId, type ErrorCode, type PresignResponse } from '../core/index.ts';
 import { IdbCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler, type Grant } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
@@ -275,11 +275,14 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
   });
 
   it("a reader whose grant covers only the fork reads every page, the parent's too (through the fork record)", async () => {
-    const reader = await device('reader-of-fork-only');
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-fork-only' });
+    const reader = await device(signer);
     const clone = await reader.graftClone(FORK);
     const fills = await fillsAsync(reader, clone.local);
     expect(fills.slice(0, 8)).toEqual([1, 22, 3, 4, 99, 6, 77, 8]);
     expect(fills[FORK_PAGES]).toBe(33);
+    // The clone's one presign round trip signed the parent's segments too (through the fork record).
+    expect(signer.roundTrips).toBe(1);
   });
 
   it('a writer of one volume cannot reach another by naming it: no fork record naming it, no segment of it', async () => {
@@ -298,6 +301,11 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
     const checkpoint: Commit = { vid: INTRUDER, lsn: LSN.parse(2), pageCount: parentCommit.pageCount, hash: parentCommit.hash, checkpoint: [{ ...reference, hash: computeReferenceHash(reference) }], ancestors: [PARENT] };
     expect(await new S3Remote({ presign: client }).putCommit(INTRUDER, LSN.parse(2), Commit.encode(checkpoint))).toBe('created');
     await expectCode(client.sign([{ op: 'getSegment', vid: PARENT, sid, via: INTRUDER }]), 'Forbidden');
+    // readLog brings that commit (the intruder's own) but signs no URL for the segment it names.
+    const res = await fetch(`${presign.url}/presign`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer writer-of-intruder' }, body: JSON.stringify({ ops: [{ op: 'readLog', vid: INTRUDER, from: 1 }] }) });
+    const answer = (await res.json()) as PresignResponse;
+    expect(answer.reads?.objects.find((o) => o.key === RemoteKey.commit(INTRUDER, LSN.parse(2)))?.body).toBeTruthy();
+    expect(answer.reads?.signed).toEqual([]);
     // Nor by naming a fork it does not hold a grant for.
     await expectCode(client.sign([{ op: 'getSegment', vid: PARENT, sid, via: FORK }]), 'Forbidden');
     // A grant of a fork reaches only the segments of the ancestors its fork record lists, through it.
