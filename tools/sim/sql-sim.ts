@@ -9,7 +9,7 @@ import { isScionError } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { ForwardingRemote, MemoryRemote, type RemoteCall } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
-import { installScionVfs, openScionDb, withVfsErrors, type ScionVfs } from '../../src/vfs/index.ts';
+import { installScionVfs, openScionDb, type ScionVfs } from '../../src/vfs/index.ts';
 import { installDeterministicPrimitives } from './determinism.ts';
 import { Rng, simIds } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
@@ -96,7 +96,7 @@ class SqlSim {
     const a = await this.device(this.file, this.catalog, true);
     this.#vfs = a.vfs;
     const setup = openScionDb(this.sqlite3, a.vfs, (await a.rt.tagOpen(TAG), TAG));
-    withVfsErrors(a.vfs, () => setup.exec(`CREATE TABLE account(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL); CREATE TABLE transfer(id TEXT PRIMARY KEY); CREATE TABLE note(id TEXT PRIMARY KEY);
+    a.vfs.run(() => setup.exec(`CREATE TABLE account(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL); CREATE TABLE transfer(id TEXT PRIMARY KEY); CREATE TABLE note(id TEXT PRIMARY KEY);
       WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${ACCOUNTS}) INSERT INTO account SELECT x, ${BALANCE} FROM n`));
     const checker = (): Database => openScionDb(this.sqlite3, a.vfs, TAG);
     const writers: Writer[] = [1, 2, 3].map((k) => ({ db: openScionDb(this.sqlite3, a.vfs, TAG), name: `c${k}`, step: 0, id: undefined, from: 0, to: 0 }));
@@ -139,7 +139,7 @@ class SqlSim {
     }
     const sql = (stmts[w.step] as () => string)();
     try {
-      withVfsErrors(this.#vfs as ScionVfs, () => w.db.exec(sql));
+      (this.#vfs as ScionVfs).run(() => w.db.exec(sql));
       this.sched.log(`${w.name} ${sql}: ok`);
       w.step++;
       if (w.step === stmts.length) {
@@ -204,7 +204,7 @@ class SqlSim {
     if (b.rt.tagGet(TAG) === undefined || b.rt.mustGetGraft(b.rt.mustGetTag(TAG)).remote !== remote) await b.rt.graftClone(remote, { tag: TAG });
     else await b.rt.graftPull(b.rt.mustGetTag(TAG));
     const db = openScionDb(this.sqlite3, b.vfs, TAG);
-    withVfsErrors(b.vfs, () => db.exec(`INSERT INTO note VALUES ('n${++this.#seq}')`));
+    b.vfs.run(() => db.exec(`INSERT INTO note VALUES ('n${++this.#seq}')`));
     db.close();
     const pushed = await b.rt.graftPush(b.rt.mustGetTag(TAG));
     const pulled = await this.#drive(rt.graftPull(graft));
