@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
-import { isScionError, ScionError } from '../core/index.ts';
+import { ScionError } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote } from '../remote/index.ts';
 import { HeldRemote } from '../remote/testing.ts';
@@ -512,7 +512,7 @@ describe('tabs', () => {
   });
 
   it('a follower\'s autocommit write waits for the leader\'s open transaction, which goes on meanwhile', async () => {
-    const { a, da, db } = await leaderAndFollower();
+    const { da, db } = await leaderAndFollower();
     const started = performance.now();
     let followerWrite: Promise<unknown> | undefined;
     await da.transaction(async (tx) => {
