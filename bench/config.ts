@@ -30,7 +30,7 @@ export const BENCH = {
   runs: positiveInt('SCION_BENCH_RUNS', QUICK ? 3 : 5),
   /** Size of the generated issue-tracker database (bench/dataset.ts), in MB (10⁶ bytes); the file is at least this. */
   datasetMb: positiveInt('SCION_BENCH_DATASET_MB', QUICK ? 5 : 50),
-  /** Storage over time: commits after which the store is measured (issue 10 asks 1k / 20k / 200k; 200k takes long). */
+  /** Storage over time: commits after which the store is measured (the goal rows name 1k / 20k / 200k; 200k takes long). */
   storageSteps: (process.env.SCION_BENCH_STORAGE_COMMITS ?? (QUICK ? '1000,5000' : '1000,20000')).split(',').map((n) => positiveIntOf('SCION_BENCH_STORAGE_COMMITS', n)),
   /** Size of the database imported and reopened in the storage group, in MB (SCION_BENCH_IMPORT_MB=1000 for 1 GB). */
   importMb: positiveInt('SCION_BENCH_IMPORT_MB', QUICK ? 20 : 200),

@@ -1,5 +1,5 @@
-// A read-only SQLite VFS over HTTP Range requests, for the benchmark's "range-read VFS" peer (sql.js-httpvfs
-// style, https://github.com/phiresky/sql.js-httpvfs/blob/master/src/lazyFile.ts). Dedicated worker only: every
+// A read-only SQLite VFS over HTTP Range requests, for the benchmark's "range-read VFS" peer (in the style of
+// sql.js-httpvfs's lazy file), a storage class over src/vfs/facade-vfs.ts. Dedicated worker only: every
 // page miss is one synchronous XHR. The file name SQLite opens is the URL. Fetched pages stay cached until the
 // file closes (as in sql.js-httpvfs, no eviction). Counts requests and bytes per VFS.
 // Unlike sql.js-httpvfs, open sends no HEAD: it fetches page 1 (which SQLite reads first anyway) and takes the
