@@ -226,7 +226,7 @@ async function leaderAndFollower() {
   const da = await a.scion.open('main');
   await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
   const db = await b.scion.open('main');
-  return { a, b, da, db };
+  return { o, a, b, da, db };
 }
 
 async function rows(db: Database): Promise<string[]> {
@@ -319,12 +319,7 @@ describe('tabs', () => {
   });
 
   it('a follower\'s autocommit write waits for nothing but the leader\'s own writes: both stream without ConcurrentWrite', async () => {
-    const o = origin();
-    const a = await o.tab();
-    const b = await o.tab();
-    const da = await a.scion.open('main');
-    const db = await b.scion.open('main');
-    await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    const { da, db } = await leaderAndFollower();
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) {
       writes.push(da.exec('INSERT INTO t(uid) VALUES (?)', [`a${i}`]));
@@ -335,12 +330,7 @@ describe('tabs', () => {
   });
 
   it('when the leader tab dies, the follower takes over: writes under way complete exactly once, and later ones go on', async () => {
-    const o = origin();
-    const a = await o.tab();
-    const b = await o.tab();
-    const da = await a.scion.open('main');
-    const db = await b.scion.open('main');
-    await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    const { o, a, b, db } = await leaderAndFollower();
     const roles: string[] = [];
     b.scion.onRoleChange((r) => roles.push(r));
     const acked: string[] = [];
