@@ -21,7 +21,7 @@ function positiveIntOf(name: string, raw: string): number {
 const ops = positiveInt('SCION_BENCH_OPS', QUICK ? 2_000 : 10_000);
 // The target is 10,000 single-row update transactions. opfs-sahpool (synchronous=FULL) spends ~10 ms on each on
 // this machine: 10,000 × 5 runs would be ~9 minutes for that one row, so the full run does 2,000 (the per-update
-// cost, hence the ratio, does not depend on the count). SCION_BENCH_UPDATES=10000 runs the number.
+// cost, hence the ratio, does not depend on the count). SCION_BENCH_UPDATES=10000 runs the target's number.
 const updates = positiveInt('SCION_BENCH_UPDATES', QUICK ? 400 : 2_000);
 
 export const BENCH = {
