@@ -522,7 +522,7 @@ export class Runtime {
   #collectLocal(options: LocalGcOptions): LocalGcResult {
     this.#commitsSinceGc = 0;
     const grafts = this.graftList();
-    const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
+    const ctx = { store: this.#store, locatePage: (snapshot: Snapshot, pageIdx: PageIdx) => this.#pages.locate(snapshot, pageIdx), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
     const keep = {
       grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
@@ -622,7 +622,7 @@ export class Runtime {
   snapshotMissingPages(snapshot: Snapshot): PageSet {
     const missing: number[] = [];
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const commit = this.#locatePage(snapshot, idx);
+      const commit = this.#pages.locate(snapshot, idx);
       if (commit?.segment && !this.#store.hasPageSync(commit.segment.sid, idx)) missing.push(idx);
     }
     return PageSet.of(missing);
@@ -635,7 +635,7 @@ export class Runtime {
   snapshotPageStates(snapshot: Snapshot): (PageState | undefined)[] {
     const states: (PageState | undefined)[] = [];
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const commit = this.#locatePage(snapshot, idx);
+      const commit = this.#pages.locate(snapshot, idx);
       const sid = commit?.segment?.sid;
       states.push(commit && sid ? { vid: commit.vid, lsn: commit.lsn, sid, held: this.#store.hasPageSync(sid, idx) } : undefined);
     }
@@ -706,7 +706,7 @@ export class Runtime {
           }
         }
       },
-      locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
+      locatePage: (snapshot, pageIdx) => this.#pages.locate(snapshot, pageIdx),
       readPage: (snapshot, pageIdx) => this.#pages.read(snapshot, pageIdx),
       mustGetCommit: (vid, lsn) => this.#mustGetCommit(vid, lsn),
     };
@@ -716,10 +716,6 @@ export class Runtime {
     for (const { tag, graft } of this.tagList()) if (graft === from) await this.tagReplace(tag, to);
   }
 
-  /** The commit that last wrote `pageIdx` along the snapshot's path, or undefined (the page is zeros). */
-  #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {
-    return this.#pages.locate(snapshot, pageIdx);
-  }
 
   #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
     return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
@@ -733,7 +729,7 @@ export class Runtime {
       const pages = new Map(written);
       // Growing past an earlier truncation must not resurrect old pages: write zeros over any that exist.
       for (let idx = (truncatedTo + 1) as PageIdx; idx <= pageCount; idx++) {
-        if (!pages.has(idx) && this.#locatePage({ ...base, pageCount: PageCount.parse(idx) }, idx)) pages.set(idx, Page.zeroed());
+        if (!pages.has(idx) && this.#pages.locate({ ...base, pageCount: PageCount.parse(idx) }, idx)) pages.set(idx, Page.zeroed());
       }
       const lsn = LSN.next(this.#store.latestLsnSync(graft.local));
       const commit: Commit = {
