@@ -21,7 +21,7 @@ function positiveIntOf(name: string, raw: string): number {
 const ops = positiveInt('SCION_BENCH_OPS', QUICK ? 2_000 : 10_000);
 // The target is 10,000 single-row update transactions. opfs-sahpool (synchronous=FULL) spends ~10 ms on each on
 // this machine: 10,000 × 5 runs would be ~9 minutes for that one row, so the full run does 2,000 (the per-update
-// cost, hence the ratio, does not depend on the count). SCION_BENCH_UPDATES=10000 runs the issue's number.
+// cost, hence the ratio, does not depend on the count). SCION_BENCH_UPDATES=10000 runs the target's number.
 const updates = positiveInt('SCION_BENCH_UPDATES', QUICK ? 400 : 2_000);
 
 export const BENCH = {
@@ -30,7 +30,7 @@ export const BENCH = {
   runs: positiveInt('SCION_BENCH_RUNS', QUICK ? 3 : 5),
   /** Size of the generated issue-tracker database (bench/dataset.ts), in MB (10⁶ bytes); the file is at least this. */
   datasetMb: positiveInt('SCION_BENCH_DATASET_MB', QUICK ? 5 : 50),
-  /** Storage over time: commits after which the store is measured (issue 10 asks 1k / 20k / 200k; 200k takes long). */
+  /** Storage over time: commits after which the store is measured (the goal rows name 1k / 20k / 200k; 200k takes long). */
   storageSteps: (process.env.SCION_BENCH_STORAGE_COMMITS ?? (QUICK ? '1000,5000' : '1000,20000')).split(',').map((n) => positiveIntOf('SCION_BENCH_STORAGE_COMMITS', n)),
   /** Size of the database imported and reopened in the storage group, in MB (SCION_BENCH_IMPORT_MB=1000 for 1 GB). */
   importMb: positiveInt('SCION_BENCH_IMPORT_MB', QUICK ? 20 : 200),

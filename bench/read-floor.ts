@@ -1,4 +1,4 @@
-// Bytes and requests of the cold queries against the floor (issue 17), in Node, without a network: one device
+// Bytes and requests of the cold queries against the floor (the fewest bytes a cold query can fetch), in Node, without a network: one device
 // imports the bench dataset and pushes it to a memory bucket; for each query a new device clones it, hydrates
 // the hot frames and runs the query. Counts are exact (no timing), so this runs on a busy machine:
 // `npx tsx bench/read-floor.ts [datasetMb]` (builds the dataset first if needed); `SHOW=1` also prints the pages each query touched.

@@ -1,4 +1,4 @@
-// The remote at scale (issue 13): a volume of 100,000 single-page commits (SCION_BENCH_COMMITS; 5,000
+// The remote at scale: a volume of 100,000 single-page commits (SCION_BENCH_COMMITS; 5,000
 // with SCION_BENCH_QUICK) written straight into radosgw, cloned by new devices before and after remote
 // GC with retention (keep the last 1,000 LSNs). Runs in Node (no browser): its own radosgw, presign
 // service and runtimes (e2e/scenarios/remote-scale.ts). Saves the `remote-scale` section of

@@ -3,7 +3,7 @@
 // src/client/intents.ts). Read-only; no network.
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import { ScionError } from '../src/core/index.ts';
-import { openScionDb, withVfsErrors } from '../src/vfs/index.ts';
+import { openScionDb } from '../src/vfs/index.ts';
 import type { Row } from '../src/protocol/index.ts';
 import type { Connection, Session } from './session.ts';
 
@@ -13,7 +13,7 @@ const SELECT_INTENTS = 'SELECT id, seq, mutator, args, statements FROM _scion_in
 export function pendingIntents(session: Session, conn: Connection): Row[] {
   if (conn.checkout) throw new ScionError('InvalidInput', 'graft_intents lists what the database itself would replay; run it on the database, not a checkout.');
   const graft = session.runtime.mustGetGraft(session.runtime.mustGetTag(conn.name));
-  return withVfsErrors(session.vfs, () => {
+  return session.vfs.run(() => {
     const local = readIntents(conn.db);
     const pushed = new Set<unknown>();
     if (graft.sync) {

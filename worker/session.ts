@@ -5,7 +5,7 @@ import { getLogger } from '@logtape/logtape';
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { classifySql, Graft, invalidInput, isScionError, LSN, mayWrite, ScionError, SharedName, Snapshot, Tag, VolumeId } from '../src/core/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
-import { openScionDb, withVfsErrors, type ScionVfs } from '../src/vfs/index.ts';
+import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
 import type { SyncRound } from './autosync.ts';
 import { CallLimits, PROGRESS_STEPS, type CancelCheck, type StopReason } from './interrupt.ts';
 import { KeyedLock } from './keyed-lock.ts';
@@ -560,7 +560,7 @@ export class Session {
   }
 
   #sql<T>(run: () => T): T {
-    return withVfsErrors(this.vfs, run);
+    return this.vfs.run(run);
   }
 
   /** 0 none, 1 read, 2 write (sqlite3_txn_state). */

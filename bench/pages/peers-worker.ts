@@ -3,7 +3,7 @@
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { QuerySpec } from '../queries.ts';
 import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type RemoteDataset } from '../targets/index.ts';
-import type { BenchNetworkRef, ExtraOptions } from '../targets/target.ts';
+import type { BenchNetworkRef, ExtraOptions, Traffic } from '../targets/target.ts';
 import { runSpeedSuite, speedSuite, type ScriptDb, type SuiteResult } from '../speed-suite.ts';
 import { runOltp, runQuery, type OltpOptions, type OltpResult } from '../workloads.ts';
 
@@ -28,14 +28,9 @@ export interface TargetInfo {
   optIn: boolean;
 }
 
-export interface QueryOutcome {
+/** One cold query: its time, its traffic, and a fingerprint of its rows. */
+export interface QueryOutcome extends Traffic {
   ms: number;
-  requests: number;
-  bytes: number;
-  waitMs?: number;
-  presignRequests?: number;
-  roundTrips?: number;
-  byKind?: { commit: number; latest: number; segment: number };
   fingerprint: string;
 }
 

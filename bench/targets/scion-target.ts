@@ -12,7 +12,7 @@ import { installScionVfs, openScionDb, planSqliteFrames } from '../../src/vfs/in
 import { normalizeSqliteFile, writeSqliteFile } from '../../worker/sqlite-file.ts';
 import { sequentialRoundTrips, type Span } from '../round-trips.ts';
 import { deleteIdb, removeEntry } from './browser-storage.ts';
-import { opfsDirectoryBytes, type BenchNetworkRef, type BenchTarget, type Db, type ExtraSample, type RemoteDataset, type TargetFactory, type Traffic } from './target.ts';
+import { opfsDirectoryBytes, type BenchTarget, type Db, type ExtraSample, type RemoteDataset, type TargetFactory, type Traffic } from './target.ts';
 
 /** Every OPFS entry and IndexedDB catalog of this target starts with it; cleanup() removes them all. */
 const PREFIX = 'bench-scion';

@@ -1,7 +1,7 @@
 // The client over a real comlink channel to a WorkerApi in this process (Node's MessageChannel stands
 // in for the Worker): errors keep their codes, transactions hold other calls, callbacks cross as proxies.
 import { describe, expect, it } from 'vitest';
-import { isScionError, ScionError } from '../core/index.ts';
+import { ScionError } from '../core/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { type ChangeEvent, type Database, type Progress } from './index.ts';
 import { connect, rejection } from './testing.ts';

@@ -240,10 +240,11 @@ async function openOwn(config: WorkerConfig, given: Worker | MessagePort | undef
 /** The worker of the tabs that share `config.directory` (this tab's, if it leads). */
 async function openShared(config: WorkerConfig, deps: TabDeps): Promise<Backend> {
   const tabs = await TabCoordinator.open(config, deps);
-  const detach = forwardNetworkState(tabs.link.api);
+  const link = tabs.link;
+  const detach = forwardNetworkState(link.api);
   return {
-    api: tabs.link.api,
-    link: tabs.link,
+    api: link.api,
+    link,
     info: tabs.info as WorkerInfo,
     get role() {
       return tabs.role;

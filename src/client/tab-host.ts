@@ -4,7 +4,8 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { ScionError } from '../core/index.ts';
 import type { DatabaseInfo, DatabaseStatus, TagInfo, Wire, ScionWorkerApi, WorkerInfo } from '../protocol/index.ts';
-import { failed } from '../protocol/index.ts';
+import { failed, unwrap } from '../protocol/index.ts';
+import type { DatabaseLink } from './database.ts';
 import {
   CONNECTIONLESS, isCallbackToken, type BeginResult, type Channel, type Claim, type ClaimOutcome, type Locks, type ToHost, type ToTab, tabNames,
 } from './tab-protocol.ts';
@@ -89,6 +90,31 @@ export class Host {
   /** The leader's own tab: answers arrive by direct call. */
   attachLocal(tab: string, deliver: (message: ToTab) => void): void {
     this.#clients.set(tab, { tab, deliver: (m) => queueMicrotask(() => deliver(m)), handles: new Set(), subs: new Set(), watch: undefined });
+  }
+
+  /**
+   * The link of the Databases of a tab that led from the start (it leads until it closes, so no other
+   * leader ever re-creates its state): each call goes straight to the worker — no message, no virtual
+   * handle — waiting only behind a follower's hold on its database. `tab` must be attached (attachLocal).
+   */
+  ownLink(tab: string): DatabaseLink {
+    const api = new Proxy({}, {
+      get: (_, key) => {
+        if (key === Comlink.releaseProxy) return () => undefined;
+        if (typeof key !== 'string' || key === 'then') return undefined;
+        return (...args: unknown[]) => this.#callOwn(tab, key, args);
+      },
+    }) as Comlink.Remote<ScionWorkerApi>;
+    return { api, call: async <T>(request: Promise<Wire<T>>) => unwrap(await request), running: new Set() };
+  }
+
+  #callOwn(tab: string, method: string, args: unknown[]): Promise<Wire<unknown>> {
+    const client = this.#clients.get(tab);
+    if (this.#closing || !client) return Promise.resolve(failed(new ScionError('Closed', 'This Scion instance is closed. Open a new one.')));
+    if (HOST_ONLY.has(method)) return Promise.resolve(failed(new ScionError('InvalidInput', `${method} belongs to the leader tab.`)));
+    if (this.#holds.size === 0) return this.#invoke(client, method, args);
+    const handle = CONNECTIONLESS.has(method) || typeof args[0] !== 'number' ? undefined : args[0];
+    return new Promise((resolve) => this.#gate(handle, () => void this.#invoke(client, method, args).then(resolve)));
   }
 
   /** Serves one request. Synchronous up to the worker call, so calls reach the worker in arrival order. */

@@ -1,5 +1,6 @@
-// A tab's side of multi-tab coordination: the DatabaseLink that Scion and Database use when the worker
-// belongs to a leader (another tab, or this one). It routes each call by what it is, keeps its order per
+// A follower tab's side of multi-tab coordination: the DatabaseLink that Scion and Database use when the
+// worker belongs to another tab (and still once this tab took over; a tab that led from the start uses
+// Host.ownLink instead). It routes each call by what it is, keeps its order per
 // connection, and records what a new leader must re-create. The jobs it hands on: tab-transport.ts (the
 // line to the leader of the moment), tab-handover.ts (re-creating this tab's state on a new leader) and
 // tab-writes.ts (writes and transactions that survive a leader change; see README "Several tabs").

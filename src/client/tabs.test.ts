@@ -7,13 +7,13 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
-import { isScionError, ScionError } from '../core/index.ts';
+import { ScionError } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote } from '../remote/index.ts';
 import { HeldRemote } from '../remote/testing.ts';
 import { Scion, type ChangeEvent, type Database, type Progress, type Transaction } from './index.ts';
 import type { HostHooks } from './tab-host.ts';
-import type { Channel, Locks } from './tab-protocol.ts';
+import type { Channel, Locks, ToHost } from './tab-protocol.ts';
 import type { TabDeps } from './tabs.ts';
 import { abortAtRequest, rejection } from './testing.ts';
 
@@ -199,6 +199,21 @@ function origin(remote?: Remote): Origin {
   return o;
 }
 
+/** A tab of `o` that, once armed, dies instead of sending its answer to the first request `match` picks: the answer is lost with it. */
+async function dyingTab(o: Origin, match: (request: ToHost) => boolean): Promise<{ tab: Tab; arm(): void }> {
+  let armed = false;
+  const box: { tab?: Tab } = {};
+  box.tab = await o.tab({
+    dropReply: (_tab, _m, request) => {
+      if (!armed || !request || !match(request) || !box.tab) return false;
+      armed = false;
+      box.tab.kill();
+      return true;
+    },
+  });
+  return { tab: box.tab, arm: () => void (armed = true) };
+}
+
 afterEach(async () => {
   for (const o of origins.splice(0)) await o.dispose();
 });
@@ -211,7 +226,7 @@ async function leaderAndFollower() {
   const da = await a.scion.open('main');
   await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
   const db = await b.scion.open('main');
-  return { a, b, da, db };
+  return { o, a, b, da, db };
 }
 
 async function rows(db: Database): Promise<string[]> {
@@ -268,7 +283,7 @@ describe('tabs', () => {
     expect((await b.scion.tags()).map((t) => t.name)).toEqual(['main']);
   });
 
-  it('one tab calls its worker directly; once a second tab is served, the leader\'s calls go through the host again', async () => {
+  it('a tab that leads from the start calls its worker directly, also once a second tab is served', async () => {
     const replies: string[] = [];
     let follower: string | undefined;
     const o = origin();
@@ -289,7 +304,8 @@ describe('tabs', () => {
     await db.exec("INSERT INTO t(uid) VALUES ('follower')");
     await da.exec("INSERT INTO t(uid) VALUES ('together')");
     expect(follower).toBeDefined();
-    expect(replies.filter((tab) => tab !== follower).length).toBeGreaterThan(0);
+    expect(replies.filter((tab) => tab !== follower)).toEqual([]); // the leader's calls made no message either
+    expect(replies.length).toBeGreaterThan(0);
     expect(await rows(db)).toEqual(['alone', 'follower', 'together']);
   });
 
@@ -303,12 +319,7 @@ describe('tabs', () => {
   });
 
   it('a follower\'s autocommit write waits for nothing but the leader\'s own writes: both stream without ConcurrentWrite', async () => {
-    const o = origin();
-    const a = await o.tab();
-    const b = await o.tab();
-    const da = await a.scion.open('main');
-    const db = await b.scion.open('main');
-    await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    const { da, db } = await leaderAndFollower();
     const writes: Promise<unknown>[] = [];
     for (let i = 0; i < 40; i++) {
       writes.push(da.exec('INSERT INTO t(uid) VALUES (?)', [`a${i}`]));
@@ -319,12 +330,7 @@ describe('tabs', () => {
   });
 
   it('when the leader tab dies, the follower takes over: writes under way complete exactly once, and later ones go on', async () => {
-    const o = origin();
-    const a = await o.tab();
-    const b = await o.tab();
-    const da = await a.scion.open('main');
-    const db = await b.scion.open('main');
-    await da.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
+    const { o, a, b, db } = await leaderAndFollower();
     const roles: string[] = [];
     b.scion.onRoleChange((r) => roles.push(r));
     const acked: string[] = [];
@@ -346,23 +352,13 @@ describe('tabs', () => {
 
   it('an answer lost after COMMIT ran: the next leader finds the graft past the start LSN, so the write counts once', async () => {
     const o = origin();
-    let victim: Tab | undefined;
-    const a = await o.tab({
-      dropReply: (_tab, _m, request) => {
-        // The leader dies right after committing a follower's row, before it answers.
-        if (!armed || request?.t !== 'end' || !victim) return false;
-        armed = false;
-        victim.kill();
-        return true;
-      },
-    });
-    victim = a;
-    let armed = false;
+    // The leader dies right after committing a follower's row, before it answers.
+    const { tab: a, arm } = await dyingTab(o, (request) => request.t === 'end');
     const b = await o.tab();
     const db = await b.scion.open('main');
     await db.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
     await db.exec("INSERT INTO t(uid) VALUES ('first')");
-    armed = true; // the next answer of a COMMIT (an exec with changes 0) is lost
+    arm(); // the next answer of a COMMIT (an exec with changes 0) is lost
     expect(await db.exec("INSERT INTO t(uid) VALUES ('second')")).toMatchObject({ changes: 1, lastInsertRowid: 2 });
     expect(a.dead).toBe(true);
     expect(await rows(db)).toEqual(['first', 'second']);
@@ -370,20 +366,12 @@ describe('tabs', () => {
 
   it('an answer lost before COMMIT was sent: the write runs again on the next leader, once', async () => {
     const o = origin();
-    let armed = false;
-    let a: Tab | undefined;
-    a = await o.tab({
-      dropReply: (_tab, _m, request) => {
-        if (!armed || request?.t !== 'begin' || !request.first) return false;
-        armed = false;
-        a?.kill();
-        return true; // the begin+statement answer: COMMIT was never sent
-      },
-    });
+    // The begin+statement answer is lost: COMMIT was never sent.
+    const { arm } = await dyingTab(o, (request) => request.t === 'begin' && request.first !== undefined);
     const b = await o.tab();
     const db = await b.scion.open('main');
     await db.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
-    armed = true;
+    arm();
     expect(await db.exec("INSERT INTO t(uid) VALUES ('once')")).toMatchObject({ changes: 1 });
     expect(await rows(db)).toEqual(['once']);
   });
@@ -412,16 +400,7 @@ describe('tabs', () => {
 
   it('a COMMIT whose answer is lost with its leader is judged by the next one: committed, not replayed', async () => {
     const o = origin();
-    let armed = false;
-    let a: Tab | undefined;
-    a = await o.tab({
-      dropReply: (_tab, _m, request) => {
-        if (!armed || request?.t !== 'end') return false;
-        armed = false;
-        a?.kill();
-        return true;
-      },
-    });
+    const { tab: a, arm } = await dyingTab(o, (request) => request.t === 'end');
     const b = await o.tab();
     const c = await o.tab();
     const dc = await c.scion.open('main');
@@ -429,7 +408,7 @@ describe('tabs', () => {
     await dc.transaction(async (tx) => {
       await tx.exec("INSERT INTO t(uid) VALUES ('x1')");
       await tx.exec("INSERT INTO t(uid) VALUES ('x2')");
-      armed = true; // COMMIT runs on a, its answer is dropped and a dies
+      arm(); // COMMIT runs on a, its answer is dropped and a dies
     });
     expect(a.dead).toBe(true);
     expect(b.scion.role).toBe('leader');
@@ -461,33 +440,15 @@ describe('tabs', () => {
 
   it('a claim the next leader cannot judge (it died too) is an error with outcome "unknown", never a guess', async () => {
     const o = origin();
-    let armA = false;
-    let armB = false;
-    let a: Tab | undefined;
-    let b: Tab | undefined;
-    a = await o.tab({
-      dropReply: (_tab, _m, request) => {
-        if (!armA || request?.t !== 'end') return false;
-        armA = false;
-        a?.kill();
-        return true;
-      },
-    });
-    b = await o.tab({
-      dropReply: (_tab, _m, request) => {
-        // b answers c's claim about a: lost, b dies too.
-        if (!armB || request?.t !== 'resolve') return false;
-        armB = false;
-        b?.kill();
-        return true;
-      },
-    });
+    const a = await dyingTab(o, (request) => request.t === 'end');
+    // b answers c's claim about a: lost, b dies too.
+    const b = await dyingTab(o, (request) => request.t === 'resolve');
     const c = await o.tab();
     const d = await o.tab();
     const dc = await c.scion.open('main');
     await dc.exec('CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL)');
-    armA = true;
-    armB = true;
+    a.arm();
+    b.arm();
     const err = await rejection(dc.exec("INSERT INTO t(uid) VALUES ('maybe')"));
     expect(err).toMatchObject({ code: 'OutcomeUnknown' });
     expect(c.scion.role).toBe('leader');
@@ -511,7 +472,7 @@ describe('tabs', () => {
   });
 
   it('a follower\'s autocommit write waits for the leader\'s open transaction, which goes on meanwhile', async () => {
-    const { a, da, db } = await leaderAndFollower();
+    const { da, db } = await leaderAndFollower();
     const started = performance.now();
     let followerWrite: Promise<unknown> | undefined;
     await da.transaction(async (tx) => {

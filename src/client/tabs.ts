@@ -10,6 +10,7 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { backoffMs, ScionError } from '../core/index.ts';
 import type { ScionWorkerApi, WorkerConfig, WorkerInfo } from '../protocol/index.ts';
+import type { DatabaseLink } from './database.ts';
 import { Host, type HostHooks } from './tab-host.ts';
 import { TabLink } from './tab-link.ts';
 import { watchWorker } from './worker-failure.ts';
@@ -50,7 +51,9 @@ export function browserTabDeps(startWorker: () => Worker): TabDeps | undefined {
 
 /** One Scion instance's place among the tabs: leader (runs the worker) or follower (calls the leader). */
 export class TabCoordinator {
-  readonly link: TabLink;
+  readonly #tabLink: TabLink;
+  /** Set when this tab led from the start: its Databases call the worker directly (Host.ownLink). */
+  #ownLink: DatabaseLink | undefined;
   info: WorkerInfo | undefined;
   /** How long the last take-over took from the lock being granted to serving (ms); for diagnostics and tests. */
   lastTakeoverMs: number | undefined;
@@ -78,7 +81,7 @@ export class TabCoordinator {
     this.#deps = deps;
     this.#tab = deps.newId?.() ?? randomId();
     this.#names = tabNames(config.directory ?? 'scion');
-    this.link = new TabLink(this.#tab);
+    this.#tabLink = new TabLink(this.#tab);
   }
 
   /** Joins the tabs of `config.directory`: leads if no tab does, else follows the leader. */
@@ -91,6 +94,11 @@ export class TabCoordinator {
       await c.close();
       throw e;
     }
+  }
+
+  /** What this instance's Databases call through, fixed once open resolves: the host's own link if it led from the start, else the tab link. */
+  get link(): DatabaseLink {
+    return this.#ownLink ?? this.#tabLink;
   }
 
   get role(): TabRole {
@@ -107,8 +115,8 @@ export class TabCoordinator {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#hello);
-    const leader = this.link.leader;
-    this.link.stop(new ScionError('Closed', 'This Scion instance is closed. Open a new one.'));
+    const leader = this.#tabLink.leader;
+    this.#tabLink.stop(new ScionError('Closed', 'This Scion instance is closed. Open a new one.'));
     this.#contact?.reject(new ScionError('Closed', 'Scion was closed while opening.'));
     try {
       if (this.#host) {
@@ -141,7 +149,7 @@ export class TabCoordinator {
       });
     this.#sayHello();
     this.#hello = setInterval(() => {
-      if (!this.#leading && this.link.leader === undefined) this.#sayHello();
+      if (!this.#leading && this.#tabLink.leader === undefined) this.#sayHello();
     }, this.#deps.helloMs ?? 250);
     await contact;
   }
@@ -152,9 +160,9 @@ export class TabCoordinator {
     this.#leading = true;
     clearInterval(this.#hello);
     const granted = performance.now();
-    const previousLeader = this.link.leader;
+    const previousLeader = this.#tabLink.leader;
     // The tab we followed is gone: what it was doing for us is settled once our own worker runs.
-    this.link.leaderLost();
+    this.#tabLink.leaderLost();
     this.#toHost?.close();
     this.#toHost = undefined;
     let host: Host;
@@ -165,7 +173,7 @@ export class TabCoordinator {
       logger.error('this tab could not take over the Scion worker: {message}', { message: err.message });
       endWorker(this.#worker);
       if (this.#contact?.done === false) this.#contact.reject(err);
-      else this.link.stop(err);
+      else this.#tabLink.stop(err);
       return; // releases the lock: another tab may try
     }
     if (this.#closed) {
@@ -174,8 +182,9 @@ export class TabCoordinator {
       return;
     }
     this.#host = host;
-    host.attachLocal(this.#tab, (m) => this.link.receive(m));
-    this.link.connect({ leader: host.id, local: true, send: (m) => host.receive(m), direct: (method, args) => host.direct(this.#tab, method, args) });
+    host.attachLocal(this.#tab, (m) => this.#tabLink.receive(m));
+    this.#tabLink.connect({ leader: host.id, local: true, send: (m) => host.receive(m), direct: (method, args) => host.direct(this.#tab, method, args) });
+    if (this.#contact?.done === false) this.#ownLink = host.ownLink(this.#tab);
     this.info ??= host.info;
     this.lastTakeoverMs = Math.round(performance.now() - granted);
     this.#setRole('leader');
@@ -202,20 +211,20 @@ export class TabCoordinator {
   }
 
   #onInbox(message: ToTab): void {
-    if (message.t !== 'welcome') return this.link.receive(message);
+    if (message.t !== 'welcome') return this.#tabLink.receive(message);
     if (this.#leading || this.#closed) return;
     // An answer from a leader older than the one we follow (it was on its way when that leader died).
-    if (generation(message.from) < generation(this.link.leader)) return;
+    if (generation(message.from) < generation(this.#tabLink.leader)) return;
     const toHost = this.#toHost;
-    this.link.connect({ leader: message.from, local: false, send: (m) => toHost?.postMessage(m) });
+    this.#tabLink.connect({ leader: message.from, local: false, send: (m) => toHost?.postMessage(m) });
     this.info ??= message.info;
     this.#madeContact();
   }
 
   #onAnnounce(message: Announcement): void {
     if (message.t !== 'leader-up' || this.#leading || this.#closed) return;
-    if (message.leader === this.link.leader || generation(message.leader) < generation(this.link.leader)) return;
-    this.link.leaderLost();
+    if (message.leader === this.#tabLink.leader || generation(message.leader) < generation(this.#tabLink.leader)) return;
+    this.#tabLink.leaderLost();
     this.#sayHello();
   }
 

@@ -1,4 +1,5 @@
-import { assert, LSN, type Commit, type PageIdx, type SegmentId, type VolumeId } from '../core/index.ts';
+import { assert, Commit, LSN, PAGE_SIZE, type Page, type PageIdx, type SegmentId, type VolumeId } from '../core/index.ts';
+import type { CommitEntry } from './local-store.ts';
 
 interface VolumeLog {
   /**
@@ -66,10 +67,29 @@ export class CommitIndex {
     return [...this.#logs.keys()];
   }
 
-  /** Throws Internal unless `commit.lsn` is its volume's next LSN. */
-  checkNext(commit: Commit, pending: ReadonlyMap<VolumeId, LSN>): void {
-    const expected = LSN.next(pending.get(commit.vid) ?? this.latest(commit.vid));
-    assert(commit.lsn === expected, `commit ${commit.vid}@${commit.lsn} appended where ${expected} was next`);
+  /**
+   * Checks a batch about to be appended: each commit valid and its volume's next LSN (counting the
+   * batch), each carrying exactly its page set if it carries pages. Returns those pages in append
+   * order (per commit, ascending). Throws Internal.
+   */
+  checkAppend(entries: readonly CommitEntry[]): Page[] {
+    const next = new Map<VolumeId, LSN>();
+    const pages: Page[] = [];
+    for (const { commit, pages: held } of entries) {
+      const expected = LSN.next(next.get(commit.vid) ?? this.latest(commit.vid));
+      assert(commit.lsn === expected, `commit ${commit.vid}@${commit.lsn} appended where ${expected} was next`);
+      next.set(commit.vid, commit.lsn);
+      Commit.validate(commit);
+      if (!held) continue;
+      const set = Commit.pages(commit);
+      assert(held.size === set.size, `commit ${commit.vid}@${commit.lsn} carries ${held.size} pages for a page set of ${set.size}`);
+      for (const idx of set) {
+        const page = held.get(idx);
+        assert(page !== undefined && page.byteLength === PAGE_SIZE, `commit ${commit.vid}@${commit.lsn} lacks page ${idx}`);
+        pages.push(page);
+      }
+    }
+    return pages;
   }
 
   /** Starts an empty log at `first`: the commits `add`ed next are its checkpoint (LSNs below `first`, then `first`). */

@@ -1,5 +1,5 @@
 import {
-  assert, ByteReader, ByteWriter, Commit, corrupt, crc32c, LSN, Page, PAGE_SIZE, PageSet, ScionError, SegmentId,
+  ByteReader, ByteWriter, Commit, corrupt, crc32c, LSN, Page, PAGE_SIZE, PageSet, ScionError, SegmentId,
   VolumeId, type PageIdx,
 } from '../core/index.ts';
 import { CommitIndex } from './commit-index.ts';
@@ -84,6 +84,11 @@ export class LogStore {
     return this.#index.volumes();
   }
 
+  /** Every commit held, by volume in LSN order (a migration's Base record). */
+  commitsSync(): Commit[] {
+    return this.#index.all();
+  }
+
   hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean {
     return this.#pages.get(sid)?.has(pageIdx) ?? false;
   }
@@ -132,23 +137,11 @@ export class LogStore {
 
   appendCommitsSync(entries: readonly CommitEntry[]): void {
     this.#checkOpen();
-    const next = new Map<VolumeId, LSN>();
-    const pages: Page[] = [];
+    const pages = this.#index.checkAppend(entries);
     const meta = new ByteWriter(64 + entries.length * 64).varint(entries.length);
     for (const { commit, pages: held } of entries) {
-      this.#index.checkNext(commit, next);
-      next.set(commit.vid, commit.lsn);
-      Commit.validate(commit);
       const encoded = Commit.encode(commit);
       meta.varint(encoded.byteLength).bytes(encoded).u8(held ? 1 : 0);
-      if (!held) continue;
-      const expected = Commit.pages(commit);
-      assert(held.size === expected.size, `commit ${commit.vid}@${commit.lsn} carries ${held.size} pages for a page set of ${expected.size}`);
-      for (const idx of expected) {
-        const page = held.get(idx);
-        assert(page !== undefined && page.byteLength === PAGE_SIZE, `commit ${commit.vid}@${commit.lsn} lacks page ${idx}`);
-        pages.push(page);
-      }
     }
     const { pagesAt, crcs } = this.#append(RecordType.Commits, meta, pages);
     this.#apply({ type: RecordType.Commits, entries: entries.map((e) => ({ commit: e.commit, hasPages: !!e.pages })) }, pagesAt, crcs);

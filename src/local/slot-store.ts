@@ -188,21 +188,7 @@ export class SlotStore implements LocalStore {
   appendCommitsSync(given: readonly CommitEntry[]): void {
     this.#checkOpen();
     const entries = given.map((e) => (e.commit.checkpoint ? { ...e, commit: Commit.withoutCheckpoint(e.commit) } : e));
-    const next = new Map<VolumeId, LSN>();
-    const pages: Page[] = [];
-    for (const { commit, pages: held } of entries) {
-      this.#index.checkNext(commit, next);
-      next.set(commit.vid, commit.lsn);
-      Commit.validate(commit);
-      if (!held) continue;
-      const expected = Commit.pages(commit);
-      assert(held.size === expected.size, `commit ${commit.vid}@${commit.lsn} carries ${held.size} pages for a page set of ${expected.size}`);
-      for (const idx of expected) {
-        const page = held.get(idx);
-        assert(page !== undefined && page.byteLength === PAGE_SIZE, `commit ${commit.vid}@${commit.lsn} lacks page ${idx}`);
-        pages.push(page);
-      }
-    }
+    const pages = this.#index.checkAppend(entries);
     this.#withNewPages(pages, (at) => {
       let i = 0;
       return {
@@ -891,10 +877,7 @@ export class SlotStore implements LocalStore {
   #startMigration(legacyFile: SyncFile, options: SlotStoreOptions): void {
     // Its handle stays open: the legacy store object only indexes it (closing it would close the file).
     const legacy = LogStore.openSync(legacyFile, { medium: this.medium, ...(options.onTailDropped ? { onTailDropped: options.onTailDropped } : {}) });
-    const commits: Commit[] = [];
-    for (const vid of legacy.volumesSync()) {
-      for (let lsn = LSN.FIRST; lsn <= (legacy.latestLsnSync(vid) ?? 0); lsn = LSN.next(lsn)) commits.push(legacy.getCommitSync(vid, lsn) as Commit);
-    }
+    const commits = legacy.commitsSync();
     const segments: LegacySegment[] = [];
     for (const [sid, held] of legacy.pageLocationsSync()) {
       const pages = PageSet.of(held.keys());

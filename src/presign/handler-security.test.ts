@@ -5,7 +5,7 @@ import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type PresignOptions } from './index.ts';
 
 /*
- * What the issue's security list asks beyond handler.test.ts: a caller can never get a URL that
+ * What the README's security model asks beyond handler.test.ts: a caller can never get a URL that
  * lives longer than the service's lifetime, or that points outside the configured bucket and
  * prefix, whatever its request holds.
  */

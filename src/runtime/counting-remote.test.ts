@@ -3,7 +3,7 @@ import { LSN, VolumeId } from '../core/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { remoteChecks } from '../remote/remote.contract.ts';
 import { countingRemote } from './counting-remote.ts';
-import { emptyReadStats } from './frame-fetch.ts';
+import { emptyReadStats } from './volume-reader.ts';
 
 describe('Remote contract: countingRemote over MemoryRemote', () => {
   for (const [name, run] of Object.entries(remoteChecks)) it(name, () => run({ remote: countingRemote(new MemoryRemote(), emptyReadStats()), sync: true }));

@@ -1,7 +1,7 @@
 export { Runtime } from './runtime.ts';
 export type { CommitEvent, PageState, RuntimeOptions } from './runtime.ts';
 export { VolumeReader } from './volume-reader.ts';
-export type { ReadOptions, ReadPageIntoFn } from './volume-reader.ts';
+export type { ReadOptions } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';
 export type { GraftVersion } from './volume-writer.ts';
 export type { FramePlan, FramePlanner } from './job-context.ts';

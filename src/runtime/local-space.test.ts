@@ -303,7 +303,7 @@ describe('a salvaged store and the catalog agree', () => {
   });
 
   it('local commits lost to salvage below the push watermark: new commits are not hidden under it', async () => {
-    const { remote, dir, catalog, rt, g } = await pushedOnce();
+    const { dir, catalog, rt, g } = await pushedOnce();
     await rt.close();
     // Only the journal header is left: every commit, local and remote, is lost; the catalog still says pushed up to 1.
     const cut = dir.copy();

@@ -7,7 +7,6 @@ import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
 import { countingRemote } from './counting-remote.ts';
 import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../protocol/index.ts';
-import { emptyReadStats, fetchPage, fetchPageSync } from './frame-fetch.ts';
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
@@ -21,7 +20,7 @@ import { adoptAbandoned, recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { orphanVolumes, reconcileGraft } from './reconcile.ts';
 import { logOp } from './op-log.ts';
-import { VolumeReader, type ReadOptions } from './volume-reader.ts';
+import { emptyReadStats, PageSource, VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
 
 export interface RuntimeOptions {
@@ -86,6 +85,7 @@ export class Runtime {
   /** Forks whose records are written but whose graft is not registered yet: local GC keeps their pages. */
   readonly #forking = new Map<VolumeId, Graft>();
   readonly #stats: ReadStats = emptyReadStats();
+  readonly #pages: PageSource;
   /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
   readonly #checkpoints = new Map<VolumeId, number>();
   /** Snapshots local GC must keep (checkouts), by lease id. */
@@ -102,6 +102,7 @@ export class Runtime {
     this.#store = options.store;
     this.#catalog = options.catalog;
     this.#remote = options.remote && countingRemote(options.remote, this.#stats);
+    this.#pages = new PageSource(this.#store, this.#remote, this.#stats, () => this.#checkOpen());
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#autoGc = options.autoGc;
@@ -290,7 +291,7 @@ export class Runtime {
   }
 
   graftReader(vid: VolumeId): VolumeReader {
-    return new VolumeReader(this.graftSnapshot(vid), this.#readPageInto);
+    return new VolumeReader(this.graftSnapshot(vid), this.#pages);
   }
 
   /**
@@ -318,7 +319,7 @@ export class Runtime {
     const snapshot = this.graftSnapshot(vid);
     // Local GC keeps what the transaction reads until it commits or is discarded.
     const release = this.retainSnapshot(snapshot);
-    return new VolumeWriter(snapshot, version, this.#readPageInto, (base, pageCount, truncatedTo, pages) =>
+    return new VolumeWriter(snapshot, version, this.#pages, (base, pageCount, truncatedTo, pages) =>
       this.#commit(vid, version, base, pageCount, truncatedTo, pages), release,
     );
   }
@@ -521,7 +522,7 @@ export class Runtime {
   #collectLocal(options: LocalGcOptions): LocalGcResult {
     this.#commitsSinceGc = 0;
     const grafts = this.graftList();
-    const ctx = { store: this.#store, locatePage: this.#locatePage.bind(this), mustGetCommit: this.#mustGetCommit.bind(this) };
+    const ctx = { store: this.#store, locatePage: (snapshot: Snapshot, pageIdx: PageIdx) => this.#pages.locate(snapshot, pageIdx), mustGetCommit: this.#mustGetCommit.bind(this) };
     // A fork being registered has no sync point: all its commits count as unpushed, so their pages stay.
     const keep = {
       grafts: [...grafts.map((graft) => ({ graft, latest: this.graftSnapshot(graft.local) })), ...[...this.#forking.values()].map((graft) => ({ graft, latest: undefined }))],
@@ -601,7 +602,7 @@ export class Runtime {
   }
 
   volumeReader(snapshot: Snapshot): VolumeReader {
-    return new VolumeReader(snapshot, this.#readPageInto);
+    return new VolumeReader(snapshot, this.#pages);
   }
 
   /**
@@ -609,22 +610,19 @@ export class Runtime {
    * Throws PageNotLocal when the page's bytes are not held locally.
    */
   readPage(snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions): Page {
-    return this.#readPage(snapshot, pageIdx, options);
+    return this.#pages.read(snapshot, pageIdx, options);
   }
 
   /** As readPage, but a miss is fetched with fetch() instead of blocking. */
-  async readPageAsync(snapshot: Snapshot, pageIdx: PageIdx): Promise<Page> {
-    this.#checkOpen();
-    const commit = this.#locatePage(snapshot, pageIdx);
-    if (!commit?.segment) return Page.zeroed();
-    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPage(this.#store, this.#remote, this.#stats, commit, pageIdx);
+  readPageAsync(snapshot: Snapshot, pageIdx: PageIdx): Promise<Page> {
+    return this.#pages.readAsync(snapshot, pageIdx);
   }
 
   /** Visible pages whose bytes are not held locally. */
   snapshotMissingPages(snapshot: Snapshot): PageSet {
     const missing: number[] = [];
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const commit = this.#locatePage(snapshot, idx);
+      const commit = this.#pages.locate(snapshot, idx);
       if (commit?.segment && !this.#store.hasPageSync(commit.segment.sid, idx)) missing.push(idx);
     }
     return PageSet.of(missing);
@@ -637,7 +635,7 @@ export class Runtime {
   snapshotPageStates(snapshot: Snapshot): (PageState | undefined)[] {
     const states: (PageState | undefined)[] = [];
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
-      const commit = this.#locatePage(snapshot, idx);
+      const commit = this.#pages.locate(snapshot, idx);
       const sid = commit?.segment?.sid;
       states.push(commit && sid ? { vid: commit.vid, lsn: commit.lsn, sid, held: this.#store.hasPageSync(sid, idx) } : undefined);
     }
@@ -651,7 +649,7 @@ export class Runtime {
   snapshotChecksum(snapshot: Snapshot): string {
     return logOp('snapshot.checksum', 'debug', { pages: snapshot.pageCount }, () => {
       const sum = new ChecksumBuilder();
-      for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) sum.add(idx, this.#readPage(snapshot, idx));
+      for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) sum.add(idx, this.#pages.read(snapshot, idx));
       return sum.finish(snapshot.pageCount);
     });
   }
@@ -671,22 +669,6 @@ export class Runtime {
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
-
-  readonly #readPage = (snapshot: Snapshot, pageIdx: PageIdx, options?: ReadOptions): Page => {
-    const page = Page.zeroed();
-    this.#readPageInto(snapshot, pageIdx, page, options);
-    return page;
-  };
-
-  /** SQLite reads through here on every xRead: a locally held page goes straight into `target`, no copy in between. */
-  readonly #readPageInto = (snapshot: Snapshot, pageIdx: PageIdx, target: Uint8Array, options?: ReadOptions): void => {
-    this.#checkOpen();
-    const commit = this.#locatePage(snapshot, pageIdx);
-    if (!commit?.segment) target.fill(0);
-    else if (!this.#store.readPageIntoSync(commit.segment.sid, pageIdx, target)) {
-      target.set(fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages));
-    }
-  };
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */
   #job<T>(vid: VolumeId, op: string, run: () => Promise<T>, after?: (r: T) => Record<string, number | undefined>): Promise<T> {
@@ -724,8 +706,8 @@ export class Runtime {
           }
         }
       },
-      locatePage: (snapshot, pageIdx) => this.#locatePage(snapshot, pageIdx),
-      readPage: this.#readPage,
+      locatePage: (snapshot, pageIdx) => this.#pages.locate(snapshot, pageIdx),
+      readPage: (snapshot, pageIdx) => this.#pages.read(snapshot, pageIdx),
       mustGetCommit: (vid, lsn) => this.#mustGetCommit(vid, lsn),
     };
   }
@@ -734,17 +716,6 @@ export class Runtime {
     for (const { tag, graft } of this.tagList()) if (graft === from) await this.tagReplace(tag, to);
   }
 
-  /** The commit that last wrote `pageIdx` along the snapshot's path, or undefined (the page is zeros). */
-  #locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined {
-    if (pageIdx > snapshot.pageCount) return undefined;
-    for (const range of snapshot.path) {
-      // Zeros only for a page the snapshot never wrote, never for a log dropped (graftDelete) or squashed since.
-      checkReadable(this.#store, range.vid, range.end);
-      const lsn = this.#store.findPageVersionSync(range.vid, pageIdx, range.start, range.end);
-      if (lsn !== undefined) return this.#mustGetCommit(range.vid, lsn);
-    }
-    return undefined;
-  }
 
   #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
     return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
@@ -758,7 +729,7 @@ export class Runtime {
       const pages = new Map(written);
       // Growing past an earlier truncation must not resurrect old pages: write zeros over any that exist.
       for (let idx = (truncatedTo + 1) as PageIdx; idx <= pageCount; idx++) {
-        if (!pages.has(idx) && this.#locatePage({ ...base, pageCount: PageCount.parse(idx) }, idx)) pages.set(idx, Page.zeroed());
+        if (!pages.has(idx) && this.#pages.locate({ ...base, pageCount: PageCount.parse(idx) }, idx)) pages.set(idx, Page.zeroed());
       }
       const lsn = LSN.next(this.#store.latestLsnSync(graft.local));
       const commit: Commit = {

@@ -340,7 +340,7 @@ describe('crashes during push (RecoverPendingCommit)', () => {
     return { ...net, restarted, g, rt };
   }
 
-  // Was a known bug (issue 13): recovery forgot the push it found absent, so the delayed PUT landing
+  // Was a known bug: recovery forgot the push it found absent, so the delayed PUT landing
   // afterwards read as someone else's commit and the next push reported divergence from itself.
   it('a delayed commit PUT landing after recovery found it absent is recognised as ours', async () => {
     const { remote, land, g, rt } = await abandonedPush();

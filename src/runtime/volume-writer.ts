@@ -1,5 +1,5 @@
 import { Page, PageCount, ScionError, type PageIdx, type Snapshot } from '../core/index.ts';
-import { VolumeReader, type ReadOptions, type ReadPageIntoFn } from './volume-reader.ts';
+import { VolumeReader, type PageSource, type ReadOptions } from './volume-reader.ts';
 
 /**
  * Page buffers a finished writer gave back, reused by the next writer's copies: a small transaction
@@ -38,7 +38,7 @@ export class VolumeWriter {
   readonly snapshot: Snapshot;
   /** The graft's content version the transaction began on. */
   readonly version: GraftVersion;
-  readonly #read: ReadPageIntoFn;
+  readonly #source: PageSource;
   readonly #commit: CommitFn;
   readonly #pages = new Map<PageIdx, Page>();
   #pageCount: PageCount;
@@ -48,10 +48,10 @@ export class VolumeWriter {
   readonly #onDone: (() => void) | undefined;
 
   /** `onDone` runs once the writer committed (or failed to) or was discarded: the runtime stops retaining its snapshot. */
-  constructor(snapshot: Snapshot, version: GraftVersion, read: ReadPageIntoFn, commit: CommitFn, onDone?: () => void) {
+  constructor(snapshot: Snapshot, version: GraftVersion, source: PageSource, commit: CommitFn, onDone?: () => void) {
     this.snapshot = snapshot;
     this.version = version;
-    this.#read = read;
+    this.#source = source;
     this.#commit = commit;
     this.#onDone = onDone;
     this.#pageCount = snapshot.pageCount;
@@ -79,7 +79,7 @@ export class VolumeWriter {
     const own = pageIdx <= this.#pageCount ? this.#pages.get(pageIdx) : undefined;
     if (own) target.set(own);
     else if (pageIdx > this.#pageCount || pageIdx > this.#truncatedTo) target.fill(0);
-    else this.#read(this.snapshot, pageIdx, target, options);
+    else this.#source.readInto(this.snapshot, pageIdx, target, options);
   }
 
   /** Buffers a copy of `page`; grows the volume to include `pageIdx`. */
@@ -119,7 +119,7 @@ export class VolumeWriter {
     this.#done = true;
     try {
       const snapshot = this.#commit(this.snapshot, this.#pageCount, this.#truncatedTo, this.#pages);
-      return new VolumeReader(snapshot, this.#read);
+      return new VolumeReader(snapshot, this.#source);
     } finally {
       // The commit wrote the pages out (or failed): nothing holds them now.
       this.#clearPages();

@@ -7,7 +7,7 @@ import { isScionError, ScionError, type ErrorCode, type LSN, type VolumeId } fro
 import { MemoryCatalog, MemoryStore, type LocalStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Runtime } from '../runtime/index.ts';
-import { installScionVfs, openScionDb, planSqliteFrames, withVfsErrors, type ScionVfs } from './index.ts';
+import { installScionVfs, openScionDb, planSqliteFrames, type ScionVfs } from './index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
@@ -49,12 +49,12 @@ async function device(remote?: MemoryRemote, store: LocalStore = MemoryStore.ope
 }
 
 function run<T>(vfs: ScionVfs, fn: () => T): T {
-  return withVfsErrors(vfs, fn);
+  return vfs.run(fn);
 }
 
 function failure(vfs: ScionVfs, fn: () => unknown, code: ErrorCode): ScionError {
   try {
-    withVfsErrors(vfs, fn);
+    vfs.run(fn);
   } catch (e) {
     expect(isScionError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
     return e as ScionError;

@@ -1,7 +1,6 @@
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { Tag, type Snapshot } from '../core/index.ts';
 import type { ScionVfs } from './scion-vfs.ts';
-import { withVfsErrors } from './sql-errors.ts';
 
 /**
  * Opens a connection on an existing tag (create it with runtime.tagOpen first: that is async and
@@ -9,7 +8,7 @@ import { withVfsErrors } from './sql-errors.ts';
  * write. With `snapshot`, the connection is read-only and pinned to it (checkout).
  */
 export function openScionDb(sqlite3: Sqlite3Static, vfs: ScionVfs, tag: string, options: { snapshot?: Snapshot } = {}): Database {
-  return withVfsErrors(vfs, () => {
+  return vfs.run(() => {
     if (options.snapshot) {
       const db = new sqlite3.oo1.DB({ filename: vfs.pinSnapshot(options.snapshot), flags: 'r', vfs: vfs.name });
       return db;

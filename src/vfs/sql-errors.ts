@@ -1,6 +1,5 @@
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { isScionError, ScionError, type ErrorCode } from '../core/index.ts';
-import type { ScionVfs } from './scion-vfs.ts';
 
 /** SQLite primary result codes (sqlite3.h) → Scion codes, for errors the VFS did not explain. */
 const BY_PRIMARY: Readonly<Record<number, ErrorCode>> = {
@@ -24,21 +23,6 @@ const HINTS: Readonly<Record<number, string>> = {
   5: ' Another connection is writing this database: retry the transaction.',
   8: ' This database is a read-only checkout; write through the database itself.',
 };
-
-/**
- * Runs SQLite work on the Scion VFS; a failure becomes a ScionError: the typed error the VFS recorded
- * (PageNotLocal, ConcurrentWrite, …) if there is one, else the translation of SQLite's result code.
- */
-export function withVfsErrors<T>(vfs: ScionVfs, run: () => T): T {
-  vfs.takeLastError();
-  try {
-    return run();
-  } catch (e) {
-    const typed = vfs.takeLastError();
-    if (typed) throw new ScionError(typed.code, typed.message, typed.details, { cause: e });
-    throw toScionError(vfs.sqlite3, e);
-  }
-}
 
 /**
  * The one translation of SQLite's failures: a code chosen from the result code, which is kept in

@@ -4,7 +4,7 @@ import { isScionError, LSN, type ErrorCode } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote } from '../remote/index.ts';
 import { Runtime } from '../runtime/index.ts';
-import { installScionVfs, openScionDb, planSqliteFrames, withVfsErrors, type ScionVfs } from './index.ts';
+import { installScionVfs, openScionDb, planSqliteFrames, type ScionVfs } from './index.ts';
 
 let sqlite3: Sqlite3Static;
 beforeAll(async () => {
@@ -28,7 +28,7 @@ const count = (db: Database, sql = 'select count(*) from t') => Number(db.select
 function expectCode(vfs: ScionVfs, fn: () => unknown, code: ErrorCode) {
   let thrown: unknown;
   try {
-    withVfsErrors(vfs, fn);
+    vfs.run(fn);
   } catch (e) {
     thrown = e;
   }

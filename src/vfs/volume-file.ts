@@ -3,11 +3,9 @@ import {
 } from '../core/index.ts';
 import type { GraftVersion, Runtime, VolumeReader, VolumeWriter } from '../runtime/index.ts';
 import { HeaderCounter } from './header-counter.ts';
+import { Lock, type FacadeFile, type FileControl, type LockLevel } from './facade-vfs.ts';
+import { refusePragma } from './pragmas.ts';
 import type { ReadOracle } from './read-oracle.ts';
-
-/** SQLite's lock levels (sqlite3.h). */
-export const Lock = { None: 0, Shared: 1, Reserved: 2, Pending: 3, Exclusive: 4 } as const;
-type LockLevel = (typeof Lock)[keyof typeof Lock];
 
 /** What the VFS shares between the connections of one worker. */
 export interface VfsShared {
@@ -47,34 +45,34 @@ type Hold = () => void;
  * transaction that ends without COMMIT_PHASETWO (a rollback, even one that replays pages after a
  * cache spill) is discarded: no commit. Every path out releases the graft's write lock.
  */
-export class VolumeFile {
+export class VolumeFile implements FacadeFile {
   readonly tag: Tag | undefined;
   /** Set for read-only connections pinned to a past snapshot (checkout). */
   readonly pinned: Snapshot | undefined;
+  readonly #onClose: (() => void) | undefined;
   readonly #shared: VfsShared;
   readonly #oracle: ReadOracle;
   readonly #counter = new HeaderCounter();
   readonly #scratch = Page.zeroed();
   #state: State = { kind: 'idle' };
 
-  constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; tag?: undefined }) {
+  /** `onClose`: a checkout's, run when SQLite closes the file. */
+  constructor(shared: VfsShared, oracle: ReadOracle, target: { tag: Tag; pinned?: undefined } | { pinned: Snapshot; onClose: () => void; tag?: undefined }) {
     this.#shared = shared;
     this.#oracle = oracle;
     this.tag = target.tag;
     this.pinned = target.pinned;
-  }
-
-  get hasWriter(): boolean {
-    return this.#state.kind === 'writing';
+    this.#onClose = target.pinned ? target.onClose : undefined;
   }
 
   /** Whether any connection holds the write lock of this file's graft. */
-  isReservedAnywhere(): boolean {
+  jCheckReservedLock(): boolean {
     const graft = this.#viewOrUndefined()?.graft ?? (this.tag && this.#shared.runtime.tagGet(this.tag));
     return graft !== undefined && this.#shared.writers.has(graft);
   }
 
-  lock(level: LockLevel): 'ok' | 'busy' {
+  /** Undefined when granted; ConcurrentWrite when another connection holds the graft's write lock. */
+  jLock(level: LockLevel): ScionError | undefined {
     if (level === Lock.Shared && this.#state.kind === 'idle') {
       const view = this.#openView();
       // Local GC keeps what an open read transaction sees, however many commits land meanwhile.
@@ -85,16 +83,16 @@ export class VolumeFile {
       const view = this.#state.view;
       const graft = view.graft as VolumeId;
       const holder = this.#shared.writers.get(graft);
-      if (holder && holder !== this) return 'busy';
+      if (holder && holder !== this) return new ScionError('ConcurrentWrite', `Another connection is writing tag "${this.tag}". Retry when its transaction ends.`, { tag: this.tag ?? '' });
       this.#checkCurrent(view, 'since this transaction began reading');
       const writer = this.#shared.runtime.graftWriter(graft);
       this.#shared.writers.set(graft, this);
       this.#state = { kind: 'writing', view, hold: this.#state.hold, writer, staged: false, touched: false };
     }
-    return 'ok';
+    return undefined;
   }
 
-  unlock(level: LockLevel): void {
+  jUnlock(level: LockLevel): void {
     if (level < Lock.Reserved) this.#endWrite();
     if (level === Lock.None) {
       if (this.#state.kind !== 'idle') this.#state.hold();
@@ -102,13 +100,18 @@ export class VolumeFile {
     }
   }
 
+  jClose(): void {
+    this.jUnlock(Lock.None);
+    this.#onClose?.();
+  }
+
   /** Bytes of the file as this connection sees it. */
-  size(): number {
+  jFileSize(): number {
     return this.#pages().pageCount * PAGE_SIZE;
   }
 
   /** Fills `dest` from byte `offset`; returns the bytes that exist (the rest reads as zeros). */
-  read(dest: Uint8Array, offset: number): number {
+  jRead(dest: Uint8Array, offset: number): number {
     const pages = this.#pages();
     this.#shared.stats.xReads++;
     // Past the end (an empty database, read before its page size is set): nothing to read.
@@ -138,7 +141,7 @@ export class VolumeFile {
     return dest.byteLength;
   }
 
-  write(src: Uint8Array, offset: number): void {
+  jWrite(src: Uint8Array, offset: number): void {
     const { pageIdx, within } = pageSpan(offset, src.byteLength);
     if (this.#state.kind === 'refused') return; // the rollback restoring what the view shows
     const writer = this.#mustWriter();
@@ -153,17 +156,28 @@ export class VolumeFile {
     if (pageIdx === PageIdx.FIRST) this.#counter.wrote(page);
   }
 
-  truncate(bytes: number): void {
+  jTruncate(bytes: number): void {
     if (this.#state.kind === 'refused') return;
     this.#mustWriter().softTruncate(PageCount.fromBytes(bytes));
     this.#touch();
+  }
+
+  /** FCNTL_SYNC stages the commit, FCNTL_COMMIT_PHASETWO makes it. */
+  jFileControl(op: FileControl): void {
+    if (op === 'sync') this.#stageCommit();
+    else this.#commit();
+  }
+
+  /** The page size and journal mode are Scion's (see refusePragma). */
+  jPragma(name: string, value: string | undefined): string | undefined {
+    return refusePragma(name, value);
   }
 
   /**
    * FCNTL_SYNC: the transaction is about to commit; refuse now (ConcurrentWrite, nothing committed) if
    * what it read changed. A push landing changes nothing it read, so it never refuses for that.
    */
-  stageCommit(): void {
+  #stageCommit(): void {
     const state = this.#state;
     if (state.kind !== 'writing') return;
     try {
@@ -179,7 +193,7 @@ export class VolumeFile {
   }
 
   /** FCNTL_COMMIT_PHASETWO: one new local LSN, durable on return; a failure fails the COMMIT. */
-  commit(): void {
+  #commit(): void {
     const state = this.#state;
     if (state.kind !== 'writing' || !state.staged) return;
     const graft = state.view.graft as VolumeId;
@@ -195,11 +209,6 @@ export class VolumeFile {
     } finally {
       this.#releaseWriteLock(state.view);
     }
-  }
-
-  /** The snapshot this connection reads, for pragmas and stats. */
-  snapshot(): Snapshot {
-    return this.#pages().snapshot;
   }
 
   #openView(): View {

@@ -12,8 +12,6 @@ export { missingRadosgwBinary, radosgwInstalled, RADOSGW_INSTALL, RADOSGW_PACKAG
 export { bucketEnv, bucketFromEnv, bucketInfo, CORS_RULE, corsXml, DEFAULT_BUCKET, DEFAULT_REGION } from './types.ts';
 export type { TestBucketInfo, TestBucketKind, TestBucketServer } from './types.ts';
 
-export type TestBucketChoice = TestBucketKind | 'auto';
-
 /**
  * Starts a test bucket. 'auto' (the default, or SCION_BUCKET) picks radosgw when its binaries are
  * installed and the embedded emulator otherwise; 'radosgw' throws when they are missing.

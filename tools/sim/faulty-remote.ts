@@ -23,7 +23,6 @@ export interface FaultRates {
 }
 
 export const DEFAULT_FAULTS: FaultRates = { fail: 0.04, lostResponse: 0.03, duplicate: 0.02, expired: 0.01, slow: 0.3, truncate: 0.015, bitflip: 0.015 };
-export const NO_FAULTS: FaultRates = { fail: 0, lostResponse: 0, duplicate: 0, expired: 0, slow: 0, truncate: 0, bitflip: 0 };
 
 /** What every client's view shares: the one bucket, the clock and Rng, the fault switch, the observers. */
 export interface RemoteWorld {

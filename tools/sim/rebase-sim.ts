@@ -4,7 +4,6 @@
 // in the middle of a replay — to reopen on the same stores. At the end, with faults off, every device
 // syncs until all are in sync. Invariants: all devices hold the same rows; the money adds up; the
 // transfers stored are acknowledged ones, each once, and every acknowledged one is stored or was reported to onConflict.
-import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import * as Comlink from 'comlink';
 import { ScionError } from '../../src/core/index.ts';
 import { Scion, type Database, type Transaction } from '../../src/client/index.ts';
@@ -13,9 +12,9 @@ import { ForwardingRemote, MemoryRemote, type RemoteCall } from '../../src/remot
 import { WorkerApi } from '../../worker/api.ts';
 import { BrowserNetwork } from '../../worker/network.ts';
 import { Rng } from './rng.ts';
+import { bankSetupSql, checkBank, simSqlite, type SqlBank } from './sql-bank.ts';
 
-const ACCOUNTS = 4;
-const BALANCE = 100;
+const BANK: SqlBank = { accounts: 4, balance: 100 };
 
 export interface RebaseSimResult {
   readonly seed: number;
@@ -86,10 +85,8 @@ function whileAlive<T extends object>(target: T, life: Life): T {
   });
 }
 
-let sqlite: Promise<Sqlite3Static> | undefined;
-
 export async function simulateRebase(seed: number, options: { devices?: number; steps?: number } = {}): Promise<RebaseSimResult> {
-  const sqlite3 = await (sqlite ??= sqlite3InitModule());
+  const sqlite3 = await simSqlite();
   const rng = new Rng(seed);
   const bucket = new MemoryRemote();
   const remote = new FlakyRemote(bucket, rng);
@@ -140,8 +137,7 @@ export async function simulateRebase(seed: number, options: { devices?: number; 
     }
     const [first, ...rest] = devices as [Device, ...Device[]];
     await boot(first);
-    await first.db.exec('CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL); CREATE TABLE transfers (id TEXT PRIMARY KEY, src INTEGER, dst INTEGER, amount INTEGER)');
-    await first.db.exec(`INSERT INTO accounts VALUES ${Array.from({ length: ACCOUNTS }, (_, i) => `(${i + 1}, ${BALANCE})`).join(', ')}`);
+    await first.db.exec(bankSetupSql(BANK));
     await first.db.push();
     const vid = (await first.db.status()).remote;
     for (const d of rest) {
@@ -155,7 +151,7 @@ export async function simulateRebase(seed: number, options: { devices?: number; 
       const roll = rng.int(0, 99);
       try {
         if (roll < 50) {
-          const args: TransferArgs = { id: `t${nextId++}`, from: rng.int(1, ACCOUNTS), to: rng.int(1, ACCOUNTS), amount: rng.int(1, 60) };
+          const args: TransferArgs = { id: `t${nextId++}`, from: rng.int(1, BANK.accounts), to: rng.int(1, BANK.accounts), amount: rng.int(1, 60) };
           try {
             await d.db.mutate('transfer', args);
             acked.add(args.id);
@@ -235,15 +231,10 @@ async function check(devices: Device[], acked: Set<string>, dropped: Set<string>
   if (notInSync) return `not converged: ${JSON.stringify(states.map((s) => [s.state, s.remoteLsn, s.ahead, s.behind]))}`;
   const views = await Promise.all(devices.map(async (d) => JSON.stringify([await d.db.query('SELECT * FROM accounts ORDER BY id'), await d.db.query('SELECT id FROM transfers ORDER BY id')])));
   if (views.some((v) => v !== views[0])) return `devices differ:\n${views.join('\n')}`;
-  const accounts = await (devices[0] as Device).db.query<{ balance: number }>('SELECT balance FROM accounts');
-  const total = accounts.reduce((s, r) => s + r.balance, 0);
-  if (total !== ACCOUNTS * BALANCE) return `the money does not add up: ${total}`;
-  if (accounts.some((r) => r.balance < 0)) return `an overdraft was stored: ${JSON.stringify(accounts)}`;
-  const stored = new Set((await (devices[0] as Device).db.query<{ id: string }>('SELECT id FROM transfers')).map((r) => r.id));
+  const balances = (await (devices[0] as Device).db.query<{ balance: number }>('SELECT balance FROM accounts')).map((r) => r.balance);
+  if (balances.some((b) => b < 0)) return `an overdraft was stored: ${balances.join(',')}`;
+  const stored = (await (devices[0] as Device).db.query<{ id: string }>('SELECT id FROM transfers')).map((r) => r.id);
   // Stored once (the primary key) or reported to onConflict; nothing stored that was not acknowledged. A
   // reported one may be stored still: its drop was in a rebase that a crash or a restart discarded.
-  const lost = [...acked].filter((id) => !stored.has(id) && !dropped.has(id));
-  const extra = [...stored].filter((id) => !acked.has(id));
-  if (lost.length > 0 || extra.length > 0) return `acknowledged transfers lost without onConflict: ${lost.join(',')}; stored but never acknowledged: ${extra.join(',')}`;
-  return undefined;
+  return checkBank(BANK, balances, stored, acked, dropped);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isScionError, PageIdx, ScionError, type Graft, type Tag, type VolumeId } from '../../src/core/index.ts';
+import { isScionError, PageIdx, ScionError, type Graft, type VolumeId } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { MemoryRemote } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';

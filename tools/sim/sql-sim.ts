@@ -4,19 +4,19 @@
 // a statement that failed with ConcurrentWrite committed nothing and left its connection reading
 // exactly what is committed; an acknowledged COMMIT is stored once; the money adds up; at the end,
 // and after reopening the device, the transfers stored are exactly the acknowledged ones.
-import sqlite3InitModule, { type Database, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { isScionError } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../../src/local/index.ts';
 import { ForwardingRemote, MemoryRemote, type RemoteCall } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
-import { installScionVfs, openScionDb, withVfsErrors, type ScionVfs } from '../../src/vfs/index.ts';
+import { installScionVfs, openScionDb, type ScionVfs } from '../../src/vfs/index.ts';
 import { installDeterministicPrimitives } from './determinism.ts';
 import { Rng, simIds } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
+import { bankSetupSql, checkBank, simSqlite, type SqlBank } from './sql-bank.ts';
 
 const TAG = 'bank';
-const ACCOUNTS = 6;
-const BALANCE = 1000;
+const BANK: SqlBank = { accounts: 6, balance: 1000 };
 
 export interface SqlSimResult {
   readonly seed: number;
@@ -96,8 +96,7 @@ class SqlSim {
     const a = await this.device(this.file, this.catalog, true);
     this.#vfs = a.vfs;
     const setup = openScionDb(this.sqlite3, a.vfs, (await a.rt.tagOpen(TAG), TAG));
-    withVfsErrors(a.vfs, () => setup.exec(`CREATE TABLE account(id INTEGER PRIMARY KEY, balance INTEGER NOT NULL); CREATE TABLE transfer(id TEXT PRIMARY KEY); CREATE TABLE note(id TEXT PRIMARY KEY);
-      WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${ACCOUNTS}) INSERT INTO account SELECT x, ${BALANCE} FROM n`));
+    a.vfs.run(() => setup.exec(`${bankSetupSql(BANK)}; CREATE TABLE note(id TEXT PRIMARY KEY)`));
     const checker = (): Database => openScionDb(this.sqlite3, a.vfs, TAG);
     const writers: Writer[] = [1, 2, 3].map((k) => ({ db: openScionDb(this.sqlite3, a.vfs, TAG), name: `c${k}`, step: 0, id: undefined, from: 0, to: 0 }));
     const b = await this.device(new MemoryDirectory(), new MemoryCatalog(), false);
@@ -126,20 +125,20 @@ class SqlSim {
   #sqlStep(w: Writer, checker: () => Database): void {
     const stmts = [
       () => 'BEGIN IMMEDIATE',
-      () => `SELECT balance FROM account WHERE id = ${w.from}`,
-      () => `UPDATE account SET balance = balance - 3 WHERE id = ${w.from}`,
-      () => `UPDATE account SET balance = balance + 3 WHERE id = ${w.to}`,
-      () => `INSERT INTO transfer VALUES ('${w.id}')`,
+      () => `SELECT balance FROM accounts WHERE id = ${w.from}`,
+      () => `UPDATE accounts SET balance = balance - 3 WHERE id = ${w.from}`,
+      () => `UPDATE accounts SET balance = balance + 3 WHERE id = ${w.to}`,
+      () => `INSERT INTO transfers (id) VALUES ('${w.id}')`,
       () => 'COMMIT',
     ];
     if (w.step === 0) {
       w.id = `t${++this.#seq}`;
-      w.from = this.rng.int(1, ACCOUNTS);
-      w.to = this.rng.int(1, ACCOUNTS);
+      w.from = this.rng.int(1, BANK.accounts);
+      w.to = this.rng.int(1, BANK.accounts);
     }
     const sql = (stmts[w.step] as () => string)();
     try {
-      withVfsErrors(this.#vfs as ScionVfs, () => w.db.exec(sql));
+      (this.#vfs as ScionVfs).run(() => w.db.exec(sql));
       this.sched.log(`${w.name} ${sql}: ok`);
       w.step++;
       if (w.step === stmts.length) {
@@ -204,7 +203,7 @@ class SqlSim {
     if (b.rt.tagGet(TAG) === undefined || b.rt.mustGetGraft(b.rt.mustGetTag(TAG)).remote !== remote) await b.rt.graftClone(remote, { tag: TAG });
     else await b.rt.graftPull(b.rt.mustGetTag(TAG));
     const db = openScionDb(this.sqlite3, b.vfs, TAG);
-    withVfsErrors(b.vfs, () => db.exec(`INSERT INTO note VALUES ('n${++this.#seq}')`));
+    b.vfs.run(() => db.exec(`INSERT INTO note VALUES ('n${++this.#seq}')`));
     db.close();
     const pushed = await b.rt.graftPush(b.rt.mustGetTag(TAG));
     const pulled = await this.#drive(rt.graftPull(graft));
@@ -239,35 +238,31 @@ class SqlSim {
   #count(checker: () => Database, id: string): number {
     const db = checker();
     try {
-      return Number(db.selectValue(`SELECT count(*) FROM transfer WHERE id = '${id}'`));
+      return Number(db.selectValue(`SELECT count(*) FROM transfers WHERE id = '${id}'`));
     } finally {
       db.close();
     }
   }
 
   #ledger(db: Database): string {
-    return String(db.selectValue("SELECT (SELECT group_concat(id) FROM (SELECT id FROM transfer ORDER BY id)) || '|' || (SELECT sum(balance) FROM account)"));
+    return String(db.selectValue("SELECT (SELECT group_concat(id) FROM (SELECT id FROM transfers ORDER BY id)) || '|' || (SELECT sum(balance) FROM accounts)"));
   }
 
   #checkAll(db: Database, when: string): void {
-    const ids = (db.selectValues('SELECT id FROM transfer ORDER BY id') as string[]).join(',');
-    const expected = [...this.acked].sort().join(',');
-    if (ids !== expected) this.fail(`${when}: stored transfers ${ids} but acknowledged ${expected}`);
-    const total = Number(db.selectValue('SELECT sum(balance) FROM account'));
-    if (total !== ACCOUNTS * BALANCE) this.fail(`${when}: the balances add up to ${total}`);
+    const wrong = checkBank(BANK, db.selectValues('SELECT balance FROM accounts') as number[], db.selectValues('SELECT id FROM transfers') as string[], this.acked);
+    if (wrong) this.fail(`${when}: ${wrong}`);
     if (db.selectValue('PRAGMA integrity_check') !== 'ok') this.fail(`${when}: integrity_check fails`);
     db.close();
   }
 }
 
-let sqlite: Promise<Sqlite3Static> | undefined;
 /** VFS names are per SQLite instance, which every run shares. */
 let vfsCount = 0;
 
 /** One seeded run of `steps` steps. */
 export async function simulateSql(seed: number, steps = 100): Promise<SqlSimResult> {
   installDeterministicPrimitives();
-  const sim = new SqlSim(await (sqlite ??= sqlite3InitModule()), seed);
+  const sim = new SqlSim(await simSqlite(), seed);
   try {
     await sim.run(steps);
   } catch (e) {

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { frameOf, frameRange, groupBy, segmentReadOf, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
 import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
-import { cacheFrame, emptyReadStats } from '../frame-fetch.ts';
+import { cacheFrame, emptyReadStats } from '../volume-reader.ts';
 import type { JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 
