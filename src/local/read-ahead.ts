@@ -8,8 +8,8 @@ const READ_AHEAD_SLOTS = 64;
  * Reads 4 KiB slots of the page file, one call per run of consecutive slots while reads move slot by
  * slot, forward (a scan) or backward (SQLite's integrity checks walk each B-tree page's children
  * last to first, so quick_check of an import reads a freshly written file downward): each read of an
- * OPFS sync access handle has a fixed cost (in a private window a round trip to the browser process,
- * hundreds of µs on a busy machine), so a check of 50,000 pages was 50,000 calls. A jump reads just
+ * OPFS sync access handle has a fixed cost (hundreds of µs in headless Chromium on a busy machine), so
+ * a check of 50,000 pages was 50,000 calls. A jump reads just
  * the slot asked for. The store calls `invalidate` before anything writes or cuts the file, so a slot
  * is never served from bytes older than the file's.
  */
