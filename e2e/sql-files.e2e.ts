@@ -14,9 +14,18 @@ test('import a plain SQLite file made by another SQLite, query it, export it: th
   expect(await sql.db('a', 'query', 'SELECT count(*) AS n FROM t WHERE body > :b', { b: '8' })).toEqual([{ n: expect.any(Number) }]);
   expect(await sql.run('compareExport', 'a')).toMatchObject({ sameBytes: false, sameRows: true, rows: 3000, integrity: [{ integrity_check: 'ok' }], pageSize: [{ page_size: 4096 }] });
 
+  // A File and a stream are streamed into the store by the worker: the same rows (the bytes differ only in
+  // the schema cookie, moved past the replaced content's).
+  for (const as of ['file', 'stream'] as const) {
+    expect(await sql.run('importPlainFile', 'a', 4096, 2000, as)).toMatchObject({ sourcePageSize: 4096 });
+    expect(await sql.run('compareExport', 'a')).toMatchObject({ sameRows: true, rows: 2000, integrity: [{ integrity_check: 'ok' }], pageSize: [{ page_size: 4096 }] });
+  }
+  expect(await sql.run('importPlainFile', 'a', 1024, 3000, 'file')).toMatchObject({ sourcePageSize: 1024 });
+
   expect(await sql.attempt('importBytes', 'a', 'not a database')).toMatchObject({ ok: false, error: { code: 'InvalidInput' } });
   expect(await sql.count('a')).toBe(3000);
-  // The first import is still in the history.
+  // The earlier imports are still in the history.
   const { localLsn } = await sql.db<{ localLsn: number }>('a', 'status');
-  expect(await sql.run('queryAt', 'a', localLsn - 1, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 5000 }]);
+  expect(await sql.run('queryAt', 'a', localLsn - 1, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 2000 }]);
+  expect(await sql.run('queryAt', 'a', localLsn - 4, 'SELECT count(*) AS n FROM t')).toEqual([{ n: 5000 }]);
 });

@@ -17,7 +17,7 @@ import { LongOperations, type OperationContext } from './long-operations.ts';
 import { OfflineRemote } from './offline-remote.ts';
 import { runPragma } from './pragmas.ts';
 import type {
-  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DeleteResult, JobOptions, Listener, LongOperation, Progress, ScionWorkerApi, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DeleteResult, JobOptions, Listener, LongOperation, Progress, ScionWorkerApi, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportFile, ImportResult, NetworkEvent, OpenOptions, PageMap, QueryResult, RebaseBase, RebaseStart, ResultSet, Row, SqlParams,
   SqlOptions, SqlValue, StatementInfo, CursorStart, StatsResult, StoreEvent, SyncStatusEvent, TagInfo, Wire, WorkerConfig, WorkerInfo,
 } from '../src/protocol/index.ts';
 import { failed } from '../src/protocol/index.ts';
@@ -236,8 +236,8 @@ export class WorkerApi implements ScionWorkerApi {
     return this.#withConn(handle, (s, c) => s.checkout(c, lsn, volume));
   }
 
-  async importFile(handle: number, bytes: Uint8Array, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<ImportResult>> {
-    return this.#long(handle, 'import', job, onProgress, (s, c, op) => s.importFile(c, bytes, op));
+  async importFile(handle: number, file: ImportFile, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<ImportResult>> {
+    return this.#long(handle, 'import', job, onProgress, (s, c, op) => s.importFile(c, file, op));
   }
 
   async exportFile(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<Uint8Array>> {

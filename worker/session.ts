@@ -12,10 +12,11 @@ import { KeyedLock } from './keyed-lock.ts';
 import { openShared } from './open-shared.ts';
 import { buildPageMap } from './page-map.ts';
 import type {
-  ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
+  ChangeEvent, CheckoutVolume, CursorStart, DatabaseInfo, HydrateProgress, PullResult, PushResult, DatabaseStatus, ExecResult, FetchResult, ImportFile, ImportResult, OpenOptions, PageMap, QueryResult, ResultSet, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, TagInfo,
 } from '../src/protocol/index.ts';
 import { NO_OPERATION, yieldToMessages, type OperationContext } from './long-operations.ts';
-import { normalizeSqliteFile, readSqliteFileInSteps, writeSqliteFileInSteps } from './sqlite-file.ts';
+import { importSqliteFile } from './import-file.ts';
+import { readSqliteFileInSteps } from './sqlite-file.ts';
 import { normalizeParams } from './sql-text.ts';
 import { WriteQueue } from './write-queue.ts';
 import { Cursor, runScript, statementInfo, StatementCache, type ScriptResult } from './statements.ts';
@@ -408,20 +409,18 @@ export class Session {
     return { volume, lsn: at, snapshot: { pageCount: own.pageCount, path: Graft.path(graft, at) } };
   }
 
-  /** Replaces the database's content with a plain SQLite file, as one local commit. */
-  async importFile(conn: Connection, bytes: Uint8Array, op: OperationContext = NO_OPERATION): Promise<ImportResult> {
+  /** Replaces the database's content with a plain SQLite file, as one local commit (streamed: see import-file.ts). */
+  async importFile(conn: Connection, file: ImportFile, op: OperationContext = NO_OPERATION): Promise<ImportResult> {
     if (conn.checkout) throw new ScionError('InvalidInput', 'This database is a read-only checkout; import into the database itself.');
-    const file = normalizeSqliteFile(this.sqlite3, bytes);
     return this.#locks.run(conn.name, async () => {
       this.#refuseOpenTransactions(conn.name, 'import');
-      // Written in steps so messages (an abort among them) get in between; SQL on it waits for this lock;
-      // nothing commits before the last step.
-      const lsn = await writeSqliteFileInSteps(this.runtime, this.runtime.mustGetTag(conn.name), file.bytes, async (done, total) => {
+      // Staged in steps so messages (an abort among them) get in between; SQL on it waits for this lock;
+      // nothing commits before the check of the last step passed.
+      return importSqliteFile(this, this.runtime.mustGetTag(conn.name), file, async (done, total) => {
         op.progress({ phase: 'write', done, total, bytes: done * 4096 });
         await yieldToMessages();
         op.signal?.throwIfAborted();
       });
-      return { pages: file.bytes.byteLength / 4096, sourcePageSize: file.sourcePageSize, lsn };
     });
   }
 

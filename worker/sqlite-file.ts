@@ -16,26 +16,40 @@ export interface NormalizedFile {
 }
 
 /**
- * Checks that `bytes` is a SQLite database (InvalidInput otherwise, naming what is wrong) and returns
- * it with 4096-byte pages and a rollback-journal header: another page size or a WAL header is
- * rewritten by SQLite itself (`PRAGMA page_size=4096; VACUUM` on a scratch copy).
+ * Checks the header of a `size`-byte file whose first bytes are `head` (at least 100 of them if the
+ * file has them): InvalidInput unless it is a SQLite database whose header's page count agrees with
+ * its length.
  */
-export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): NormalizedFile {
-  if (!(input instanceof Uint8Array)) throw new ScionError('InvalidInput', 'import() takes the file as a Uint8Array.');
-  if (input.byteLength < 100 || MAGIC.some((b, i) => input[i] !== b)) {
-    throw new ScionError('InvalidInput', `Not a SQLite database file: it does not start with the "SQLite format 3" header (${input.byteLength} bytes).`, { bytes: input.byteLength });
+export function checkHeader(head: Uint8Array, size: number): number {
+  if (size < 100 || head.byteLength < 100 || MAGIC.some((b, i) => head[i] !== b)) {
+    throw new ScionError('InvalidInput', `Not a SQLite database file: it does not start with the "SQLite format 3" header (${size} bytes).`, { bytes: size });
   }
-  const raw = ((input[16] as number) << 8) | (input[17] as number);
+  const raw = ((head[16] as number) << 8) | (head[17] as number);
   const sourcePageSize = raw === 1 ? 65536 : raw;
   if (sourcePageSize < 512 || (sourcePageSize & (sourcePageSize - 1)) !== 0) {
     throw new ScionError('InvalidInput', `Not a SQLite database file: its header names page size ${raw}.`, { pageSize: raw });
   }
-  checkHeaderSize(input, sourcePageSize);
-  const isWal = input[18] === 2 || input[19] === 2;
+  checkHeaderSize(head, size, sourcePageSize);
+  return sourcePageSize;
+}
+
+/** A WAL-mode header: its content is what the file holds (a -wal file never comes along), so open it as rollback. */
+export function clearWalMode(page1: Uint8Array): void {
+  if (page1[18] === 2 || page1[19] === 2) page1.set([1, 1], 18);
+}
+
+/**
+ * Checks that `bytes` is a SQLite database (InvalidInput otherwise, naming what is wrong) and returns
+ * it with 4096-byte pages and a rollback-journal header: another page size or a length that is not
+ * whole 4096-byte pages is rewritten by SQLite itself (`PRAGMA page_size=4096; VACUUM` on a scratch
+ * copy in its wasm heap, after `quick_check`).
+ */
+export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): NormalizedFile {
+  if (!(input instanceof Uint8Array)) throw new ScionError('InvalidInput', 'import() takes the file as a Uint8Array, an ArrayBuffer or a Blob.');
+  const sourcePageSize = checkHeader(input, input.byteLength);
   // The worker owns `input` (it came by postMessage), so it is used as is: no second copy of a large file.
   const bytes = input;
-  // A WAL-mode header: its content is what the file holds (a -wal file never comes along), so open it as rollback.
-  if (isWal) bytes.set([1, 1], 18);
+  clearWalMode(bytes);
 
   const { capi, oo1 } = sqlite3;
   capi.sqlite3_js_posix_create_file(SCRATCH, bytes);
@@ -44,7 +58,7 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
     db = new oo1.DB({ filename: SCRATCH, flags: 'w', vfs: 'unix-none' });
     const check = String(db.selectValue('PRAGMA quick_check'));
     if (check !== 'ok') throw new ScionError('InvalidInput', `Not a valid SQLite database: quick_check reports "${check}".`);
-    if (sourcePageSize === PAGE_SIZE && !isWal && bytes.byteLength % PAGE_SIZE === 0) return { bytes, sourcePageSize };
+    if (sourcePageSize === PAGE_SIZE && bytes.byteLength % PAGE_SIZE === 0) return { bytes, sourcePageSize };
     db.exec('PRAGMA journal_mode=MEMORY; PRAGMA page_size=4096; VACUUM');
     const out = capi.sqlite3_js_db_export(db);
     if (out.byteLength % PAGE_SIZE !== 0 || Number(db.selectValue('PRAGMA page_size')) !== PAGE_SIZE) {
@@ -52,15 +66,20 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
     }
     return { bytes: out, sourcePageSize };
   } catch (e) {
-    const err = toScionError(sqlite3, e);
-    if (err.code === 'Corrupt' || err.details?.sqlite !== undefined) {
-      throw new ScionError('InvalidInput', `Not a valid SQLite database: ${err.message}`, err.details, { cause: e });
-    }
-    throw err;
+    throw asInvalidFile(toScionError(sqlite3, e), e);
   } finally {
     db?.close();
     capi.sqlite3_js_posix_create_file(SCRATCH, new Uint8Array(0));
   }
+}
+
+/** SQLite's verdict on a damaged file (Corrupt, or any SQLite error) is bad input; other failures stay as they are. */
+export function asInvalidFile(err: ScionError, cause: unknown): ScionError {
+  if (err.code === 'InvalidInput' && err.message.startsWith('Not a valid SQLite database')) return err;
+  if (err.code === 'Corrupt' || err.details?.sqlite !== undefined) {
+    return new ScionError('InvalidInput', `Not a valid SQLite database: ${err.message}`, err.details, { cause });
+  }
+  return err;
 }
 
 /**
@@ -68,13 +87,13 @@ export function normalizeSqliteFile(sqlite3: Sqlite3Static, input: Uint8Array): 
  * 92, as SQLite decides) must match the file's length: a truncated or padded file is refused here
  * rather than stored and then failing every query with Corrupt.
  */
-function checkHeaderSize(input: Uint8Array, pageSize: number): void {
-  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+function checkHeaderSize(head: Uint8Array, size: number, pageSize: number): void {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const pages = view.getUint32(28, false);
   const valid = pages > 0 && view.getUint32(24, false) === view.getUint32(92, false);
-  if (valid && pages * pageSize !== input.byteLength) {
-    throw new ScionError('InvalidInput', `Not a whole SQLite database file: its header says ${pages} pages of ${pageSize} bytes (${pages * pageSize} bytes), but the file is ${input.byteLength} bytes (truncated or padded). Export it again from SQLite, e.g. with VACUUM INTO.`, {
-      headerPages: pages, pageSize, bytes: input.byteLength,
+  if (valid && pages * pageSize !== size) {
+    throw new ScionError('InvalidInput', `Not a whole SQLite database file: its header says ${pages} pages of ${pageSize} bytes (${pages * pageSize} bytes), but the file is ${size} bytes (truncated or padded). Export it again from SQLite, e.g. with VACUUM INTO.`, {
+      headerPages: pages, pageSize, bytes: size,
     });
   }
 }
@@ -83,21 +102,6 @@ function checkHeaderSize(input: Uint8Array, pageSize: number): void {
 export function writeSqliteFile(runtime: Runtime, vid: VolumeId, file: Uint8Array): number {
   const write = startFileWrite(runtime, vid, file);
   write.pages(0, write.total);
-  return write.commit();
-}
-
-/**
- * As writeSqliteFile, calling `between(done, total)` after every STEP_PAGES pages; if it throws, nothing
- * is committed and the error is rethrown.
- */
-export async function writeSqliteFileInSteps(runtime: Runtime, vid: VolumeId, file: Uint8Array, between: Step): Promise<number> {
-  const write = startFileWrite(runtime, vid, file);
-  for (let done = 0; done < write.total; ) {
-    const end = Math.min(write.total, done + STEP_PAGES);
-    write.pages(done, end);
-    done = end;
-    await between(done, write.total);
-  }
   return write.commit();
 }
 
@@ -128,7 +132,7 @@ function startFileWrite(runtime: Runtime, vid: VolumeId, file: Uint8Array) {
  * while its tables differ: then the cookie is moved one past the old one (SQLite bumps it on every
  * schema change anyway).
  */
-function keepSchemaCookieApart(oldPage1: Uint8Array | undefined, file: Uint8Array): void {
+export function keepSchemaCookieApart(oldPage1: Uint8Array | undefined, file: Uint8Array): void {
   if (!oldPage1) return;
   const cookie = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(40, false);
   const old = cookie(oldPage1);

@@ -128,6 +128,12 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
       case 'prepareExisting': {
         const response = await fetch(job.datasetUrl);
         if (!response.ok) throw new Error(`GET ${job.datasetUrl}: HTTP ${response.status}`);
+        if (target.prepareExistingFile) {
+          const file = await response.blob();
+          const started = performance.now();
+          await target.prepareExistingFile(job.dbName, file);
+          return { ms: performance.now() - started, memory: wasmMemory(sqlite3) };
+        }
         const bytes = new Uint8Array(await response.arrayBuffer());
         const started = performance.now();
         await must(target, 'prepareExisting')(job.dbName, bytes);

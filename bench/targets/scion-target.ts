@@ -9,6 +9,7 @@ import { IdbCatalog, MemoryCatalog, MemoryStore, OpfsStore } from '../../src/loc
 import { PresignClient, S3Remote, type RemoteRequestEvent } from '../../src/remote/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { installScionVfs, openScionDb, planSqliteFrames } from '../../src/vfs/index.ts';
+import { importSqliteFile } from '../../worker/import-file.ts';
 import { normalizeSqliteFile, writeSqliteFile } from '../../worker/sqlite-file.ts';
 import { sequentialRoundTrips, type Span } from '../round-trips.ts';
 import { deleteIdb, removeEntry } from './browser-storage.ts';
@@ -231,6 +232,19 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
     const install = (rt: Runtime) =>
       installScionVfs(sqlite3, rt, { name: freeVfsName(sqlite3), ...(options.maxReadAheadPages === undefined ? {} : { maxReadAheadPages: options.maxReadAheadPages }) });
 
+    const importExisting = async (dbName: string, file: Uint8Array | Blob): Promise<void> => {
+      await removeEntry(EXISTING_DIR);
+      await deleteIdb(EXISTING_DIR);
+      const rt = await openLocal(EXISTING_DIR);
+      try {
+        const graft = await rt.tagOpen(dbName);
+        await importSqliteFile({ sqlite3, vfs: install(rt), runtime: rt }, graft.local, file, async () => undefined);
+      } finally {
+        rt.close();
+        runtimes.delete(rt);
+      }
+    };
+
     const target: BenchTarget = {
       name,
 
@@ -316,18 +330,12 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
         for (const rt of runtimes) await rt.storeUpkeep();
       },
 
+      // As db.import does it: staged in steps, checked through the VFS, then committed.
       async prepareExisting(dbName, bytes) {
-        await removeEntry(EXISTING_DIR);
-        await deleteIdb(EXISTING_DIR);
-        const file = normalizeSqliteFile(sqlite3, bytes);
-        const rt = await openLocal(EXISTING_DIR);
-        try {
-          const graft = await rt.tagOpen(dbName);
-          writeSqliteFile(rt, graft.local, file.bytes);
-        } finally {
-          rt.close();
-          runtimes.delete(rt);
-        }
+        await importExisting(dbName, bytes);
+      },
+      async prepareExistingFile(dbName, file) {
+        await importExisting(dbName, file);
       },
 
       async openExisting(dbName) {

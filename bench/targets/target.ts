@@ -76,6 +76,11 @@ export interface BenchTarget {
 
   /** Untimed: store the dataset `bytes` as the local database `dbName`, for `openExisting`. */
   prepareExisting?(dbName: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * As prepareExisting, from the downloaded file as a Blob (the browser holds its bytes, not the worker).
+   * A target that has it is given the Blob instead of the bytes.
+   */
+  prepareExistingFile?(dbName: string, file: Blob): Promise<void>;
   /** Timed, open-to-first-query: open the database `prepareExisting` left, in a new worker. */
   openExisting?(dbName: string): Promise<Db>;
 

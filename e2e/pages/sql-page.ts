@@ -98,11 +98,16 @@ const api = {
   /** The same queries on a plain in-memory copy: export, then sqlite-wasm on this thread with `:memory:`. */
   plainQueries: (label: string, queries: string[]) => outcome(async () => plainSqliteQueries(await slot(label).db.export(), queries)),
 
-  /** Makes a plain SQLite file (page size `pageSize`, `rows` rows in t(id, body) and an index) with sqlite-wasm on this thread, and imports it. */
-  importPlainFile: (label: string, pageSize: number, rows: number) =>
+  /**
+   * Makes a plain SQLite file (page size `pageSize`, `rows` rows in t(id, body) and an index) with sqlite-wasm on
+   * this thread, and imports it as bytes, as a File (what `<input type=file>` gives) or as a stream.
+   */
+  importPlainFile: (label: string, pageSize: number, rows: number, as: 'bytes' | 'file' | 'stream' = 'bytes') =>
     outcome(async () => {
-      plainFile = await makePlainSqliteFile(pageSize, rows);
-      return slot(label).db.import(plainFile);
+      const bytes = await makePlainSqliteFile(pageSize, rows);
+      plainFile = bytes;
+      const file = new File([bytes.slice()], 'plain.sqlite3');
+      return slot(label).db.import(as === 'bytes' ? bytes : as === 'file' ? file : file.stream());
     }),
 
   /** Exports the label's database; compares it with the last plain file: bytes, and the rows of t. */

@@ -106,6 +106,13 @@ describe('client', () => {
     const copy = await (await connect()).open('copy');
     expect(await copy.import(file)).toMatchObject({ pages: file.byteLength / 4096, sourcePageSize: 4096 });
     expect(await copy.query('SELECT * FROM t')).toEqual([{ x: 1 }]);
+    // A Blob (a File from <input type=file>) and a stream (a fetch body) import the same content.
+    await copy.exec('INSERT INTO t VALUES (2)');
+    expect(await copy.import(new Blob([file.slice()]))).toMatchObject({ pages: file.byteLength / 4096, lsn: 3 });
+    expect(await copy.query('SELECT * FROM t')).toEqual([{ x: 1 }]);
+    await copy.exec('INSERT INTO t VALUES (3)');
+    expect(await copy.import(new Response(new Blob([file.slice()])).body as ReadableStream<Uint8Array>)).toMatchObject({ lsn: 5 });
+    expect(await copy.query('SELECT * FROM t')).toEqual([{ x: 1 }]);
   });
 
   it('sync operations: push, clone on another worker, hydrate with progress events, pull', async () => {

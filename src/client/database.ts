@@ -2,7 +2,7 @@ import { getLogger } from '@logtape/logtape';
 import * as Comlink from 'comlink';
 import { classifySql, isScionError, ScionError } from '../core/index.ts';
 import type {
-  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult, JobOptions,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportFile, ImportResult, JobOptions,
   LongOperation, PageMap, Progress, PullResult, PushResult, QueryResult, RebaseStart, ResultSet, Row, SqlOptions, SqlParams, SqlValue, SyncStatusEvent, Wire, ScionWorkerApi,
 } from '../protocol/index.ts';
 import { CancelToken, Limits } from './call-limits.ts';
@@ -537,11 +537,14 @@ export class Database {
 
   /**
    * Replaces the content with a plain SQLite database file, as one local commit (history keeps the old
-   * content). Other page sizes and WAL-mode headers are rewritten. Throws InvalidInput for bytes that
-   * are not a SQLite database.
+   * content). A Blob or File (e.g. from `<input type=file>` or `response.blob()`) is streamed into
+   * the store, so the worker never holds the whole file; a ReadableStream is collected into a Blob
+   * first (the browser keeps that, not this tab's heap). Other page sizes are rewritten. Throws
+   * InvalidInput for a file that is not a SQLite database or fails SQLite's quick_check; then
+   * nothing is committed.
    */
-  import(bytes: Uint8Array, options?: OperationOptions): Promise<ImportResult> {
-    return this.#long('import', options, (job, onProgress) => this.#link.api.importFile(this.#handle, bytes, job, onProgress));
+  import(file: Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>, options?: OperationOptions): Promise<ImportResult> {
+    return this.#long('import', options, async (job, onProgress) => this.#link.api.importFile(this.#handle, await importable(file), job, onProgress));
   }
 
   /** The committed content as a plain SQLite file (pages not held locally are fetched first). */
@@ -778,3 +781,9 @@ export class Database {
 }
 
 const stopKey = (graft: string, localLsn: number, remoteLsn: number): string => `${graft}:${localLsn}:${remoteLsn}`;
+
+/** What the worker takes: a stream becomes a Blob (structured-cloneable, and read by the worker in steps). */
+async function importable(file: Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>): Promise<ImportFile> {
+  if (typeof ReadableStream !== 'undefined' && file instanceof ReadableStream) return new Response(file).blob();
+  return file as ImportFile;
+}

@@ -10,7 +10,7 @@ export type { ScionOptions, ScionRole } from './scion.ts';
 export { isScionError, ScionError } from '../core/index.ts';
 export type { ErrorCode, ErrorWire } from '../core/index.ts';
 export type {
-  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportResult,
+  AutosyncOptions, ChangeEvent, CheckoutVolume, DatabaseStatus, ExecResult, FetchResult, GraftStatus, HydrateProgress, ImportFile, ImportResult,
   LongOperation, NetworkEvent, OpenOptions, PageMap, PageMapState, Progress, ProgressPhase, PullResult, PushResult, ReadStats, QueryResult, ResultSet, Row, SqlParam, SqlValue, StatementInfo, SqlParams, StatsResult, SyncState, SyncStatusEvent, TagInfo, VfsStats,
   WorkerConfig, WorkerInfo,
 } from '../protocol/index.ts';

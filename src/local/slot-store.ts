@@ -10,6 +10,7 @@ import {
 } from './journal.ts';
 import type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
 import { LogStore } from './log-store.ts';
+import { SlotReadAhead } from './read-ahead.ts';
 import type { StoreFiles } from './store-files.ts';
 import type { SyncFile } from './sync-file.ts';
 
@@ -80,6 +81,8 @@ export class SlotStore implements LocalStore {
   /** A failed write could not be taken back: no more writes until a reopen. */
   #outcomeUnknown = false;
   #legacyRemoved = false;
+  /** Single-page reads go through here: runs of slots while they move forward. */
+  readonly #readAhead = new SlotReadAhead();
   /** Runs of up to 256 pages are copied here before one write call (sync writes consume it at once); grown as needed. */
   #scratch = new Uint8Array(0);
 
@@ -135,8 +138,8 @@ export class SlotStore implements LocalStore {
     assert(target.byteLength === PAGE_SIZE, `readPageIntoSync needs a ${PAGE_SIZE}-byte target, got ${target.byteLength}`);
     const at = this.#pages.get(sid)?.get(pageIdx);
     if (at) {
-      const n = this.#files.pages.read(target, { at: at.slot * PAGE_SIZE });
-      if (n !== PAGE_SIZE || crc32c(target) !== at.crc) throw this.#damaged(sid, pageIdx, at.slot);
+      const read = this.#readAhead.read(this.#files.pages, at.slot, this.#slotCount, target);
+      if (!read || crc32c(target) !== at.crc) throw this.#damaged(sid, pageIdx, at.slot);
       return true;
     }
     const old = this.#legacy.get(sid)?.get(pageIdx);
@@ -377,6 +380,7 @@ export class SlotStore implements LocalStore {
   /** Slots allocated for a write that failed: below the end they are free again; past it the file is cut back. */
   #release(slots: readonly number[]): void {
     for (const s of slots) if (s < this.#slotCount) this.#free.push(s);
+    this.#readAhead.invalidate();
     try {
       if (this.#files.pages.getSize() > this.#slotCount * PAGE_SIZE) this.#files.pages.truncate(this.#slotCount * PAGE_SIZE);
     } catch {
@@ -387,6 +391,7 @@ export class SlotStore implements LocalStore {
   #writeSlots(writes: readonly { slot: number; page: Uint8Array }[]): void {
     const sorted = [...writes].sort((a, b) => a.slot - b.slot);
     const file = this.#files.pages;
+    this.#readAhead.invalidate();
     try {
       for (let i = 0; i < sorted.length; ) {
         let j = i + 1;
@@ -570,6 +575,7 @@ export class SlotStore implements LocalStore {
   #trimFile(): void {
     if (!this.#trimSlotCount()) return;
     const count = this.#slotCount;
+    this.#readAhead.invalidate();
     try {
       this.#files.pages.truncate(count * PAGE_SIZE);
       this.#files.pages.flush();
@@ -828,6 +834,7 @@ export class SlotStore implements LocalStore {
   /** A fresh store: journal 0 with its header, then the mark that names it. */
   #create({ withMark }: { withMark: boolean }): void {
     const { journals, pages, mark } = this.#files;
+    this.#readAhead.invalidate();
     for (const f of [journals[0], journals[1], pages]) f.truncate(0);
     journals[0].write(encodeJournalHeader(0), { at: 0 });
     journals[0].flush();

@@ -199,6 +199,13 @@ export interface FetchResult {
   remoteLatest: number | undefined;
 }
 
+/**
+ * A plain SQLite file as the worker takes it. A Blob or File is read a run of pages at a time (a
+ * structured clone of a Blob copies no bytes), so the worker never holds the whole file; a
+ * Uint8Array or ArrayBuffer arrives whole (copied by postMessage).
+ */
+export type ImportFile = Uint8Array | ArrayBuffer | Blob;
+
 export interface ImportResult {
   /** Pages written (4096 bytes each). */
   pages: number;

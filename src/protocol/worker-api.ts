@@ -1,6 +1,6 @@
 import type { ErrorWire } from '../core/index.ts';
 import type {
-  AutosyncOptions, ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportResult, JobOptions, NetworkEvent, OpenOptions, PageMap,
+  AutosyncOptions, ChangeEvent, CursorStart, DatabaseInfo, DatabaseStatus, ExecResult, FetchResult, HydrateProgress, ImportFile, ImportResult, JobOptions, NetworkEvent, OpenOptions, PageMap,
   Progress, PullResult, PushResult, QueryResult, RebaseBase, RebaseStart, Row, SqlOptions, SqlParams, SqlValue, StatementInfo, StatsResult, SyncStatusEvent, TagInfo, Wire,
   WorkerConfig, WorkerInfo,
 } from './types.ts';
@@ -67,7 +67,7 @@ export interface ScionWorkerApi {
   clone(handle: number, remote?: string, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<DatabaseStatus>>;
   moveToNewRemote(handle: number, remote?: string): Promise<Wire<DatabaseStatus>>;
   checkout(handle: number, lsn: number, volume?: CheckoutVolume): Promise<Wire<DatabaseInfo>>;
-  importFile(handle: number, bytes: Uint8Array, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<ImportResult>>;
+  importFile(handle: number, file: ImportFile, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<ImportResult>>;
   exportFile(handle: number, job?: JobOptions, onProgress?: Listener<Progress>): Promise<Wire<Uint8Array>>;
 
   /** Fetches; if the database diverged, puts a scratch database at the remote head to replay on. */

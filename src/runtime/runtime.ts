@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   ChecksumBuilder, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
-  type Commit, type IdSource, type PageIdx, type SharedName,
+  type Commit, type IdSource, type PageIdx, type SegmentRef, type SharedName,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
@@ -20,6 +20,7 @@ import { adoptAbandoned, recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { orphanVolumes, reconcileGraft } from './reconcile.ts';
 import { logOp } from './op-log.ts';
+import { StagedVolume } from './staged-volume.ts';
 import { emptyReadStats, PageSource, VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
 
@@ -322,6 +323,24 @@ export class Runtime {
     return new VolumeWriter(snapshot, version, this.#pages, (base, pageCount, truncatedTo, pages) =>
       this.#commit(vid, version, base, pageCount, truncatedTo, pages), release,
     );
+  }
+
+  /** A volume no graft names, for a large write in steps (see StagedVolume); discard it if it is not committed. */
+  volumeStage(): StagedVolume {
+    this.#checkOpen();
+    return new StagedVolume(this.#store, this.#ids, (snapshot) => this.retainSnapshot(snapshot));
+  }
+
+  /**
+   * Replaces the graft's content with `staged` (pages 1..its page count) as one local commit that
+   * refers to the staged pages (none is written again), then drops the staging volume. Throws
+   * ConcurrentWrite if the graft changed since `version`; then nothing is committed and `staged` stays.
+   */
+  graftCommitStaged(vid: VolumeId, version: GraftVersion, staged: StagedVolume): Snapshot {
+    const base = this.graftSnapshot(vid);
+    const snapshot = this.#commit(vid, version, base, staged.pageCount, staged.pageCount, new Map(), staged.segment);
+    staged.discard();
+    return snapshot;
   }
 
   /**
@@ -717,8 +736,9 @@ export class Runtime {
   }
 
 
-  #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>): Snapshot {
-    return logOp('graft.commit', 'debug', { graft: vid, pages: written.size }, () => {
+  /** `held`: the commit's segment is already stored (a staged volume's); then `written` is empty. */
+  #commit(vid: VolumeId, version: GraftVersion, base: Snapshot, pageCount: PageCount, truncatedTo: PageCount, written: ReadonlyMap<PageIdx, Page>, held?: SegmentRef): Snapshot {
+    return logOp('graft.commit', 'debug', { graft: vid, pages: held?.pages.size ?? written.size }, () => {
       this.#checkOpen();
       const graft = this.mustGetGraft(vid);
       if (!this.graftIsAt(vid, version)) {
@@ -736,9 +756,9 @@ export class Runtime {
         vid: graft.local,
         lsn,
         pageCount,
-        segment: pages.size > 0 ? { sid: SegmentId.random(this.#ids), pages: PageSet.of(pages.keys()), frames: [] } : undefined,
+        segment: held ?? (pages.size > 0 ? { sid: SegmentId.random(this.#ids), pages: PageSet.of(pages.keys()), frames: [] } : undefined),
       };
-      this.#store.appendCommitsSync([{ commit, pages: commit.segment ? pages : undefined }]);
+      this.#store.appendCommitsSync([{ commit, pages: commit.segment && !held ? pages : undefined }]);
       const snapshot = this.graftSnapshot(vid);
       for (const listener of this.#listeners) listener({ graft: vid, lsn, snapshot });
       if (this.#autoGc && ++this.#commitsSinceGc >= this.#autoGc.everyCommits) this.#requestGc();
