@@ -86,12 +86,16 @@ export function readAll(file: SyncFile): Uint8Array {
   return bytes.subarray(0, n);
 }
 
-export function encodeRecord(record: JournalRecord): Uint8Array {
-  const w = new ByteWriter(256);
+/**
+ * The record's bytes. With `into`, they are written there (reset first) and the result is a view of
+ * it, valid until its next use: the commit path encodes one record per commit without a new buffer.
+ */
+export function encodeRecord(record: JournalRecord, into?: ByteWriter): Uint8Array {
+  const w = into?.reset() ?? new ByteWriter(256);
   for (let i = 0; i < RECORD_HEADER; i++) w.u8(0);
   writeBody(w, record);
-  const bytes = w.finish();
-  const view = new DataView(bytes.buffer);
+  const bytes = into ? w.view() : w.finish();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, bytes.byteLength - RECORD_HEADER, true);
   view.setUint8(4, record.type);
   view.setUint32(8, crc32c(bytes.subarray(RECORD_HEADER), crc32c(bytes.subarray(0, 8))), true);

@@ -108,8 +108,8 @@ export function installScionVfs(sqlite3: Sqlite3Static, runtime: Runtime, option
     },
     xWrite(pFile: Pointer, pSrc: Pointer, n: number, offset: bigint | number): CallbackResult {
       try {
-        // A copy: the heap view dies with the next memory growth.
-        const src = heap(Number(pSrc), n).slice();
+        // No copy: the writer copies the page into a buffer of its own before anything can grow the wasm heap.
+        const src = heap(Number(pSrc), n);
         const v = volume(pFile);
         if (v) v.write(src, Number(offset));
         else memory(pFile).write(src, { at: Number(offset) });
