@@ -135,6 +135,16 @@ export class ByteReader {
     }
   }
 
+  /** A view of everything not read yet, for a caller that decodes a long run itself and then `skip`s it. */
+  rest(): Uint8Array {
+    return this.#buf.subarray(this.#pos);
+  }
+
+  skip(n: number): void {
+    this.#need(n);
+    this.#pos += n;
+  }
+
   /** A view (not a copy) of the next `n` bytes. */
   bytes(n: number): Uint8Array {
     this.#need(n);

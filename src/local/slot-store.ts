@@ -25,7 +25,11 @@ export interface SlotStoreOptions {
   salvage?: boolean;
   /** Called when `salvage` dropped acknowledged data, with what was lost. */
   onSalvaged?: (info: { reason: string; journalBytesLost: number; pagesLost: number }) => void;
-  /** The journal is checkpointed once it is this many bytes and twice its last checkpoint. Default 1 MiB. */
+  /**
+   * The journal is checkpointed once it is this many bytes and twice its last checkpoint. Default 64 KiB:
+   * an open replays the records after the checkpoint, so this bounds what a small store's open reads
+   * (a large store checkpoints at twice its state anyway).
+   */
   checkpointBytes?: number;
 }
 
@@ -65,6 +69,8 @@ export class SlotStore implements LocalStore {
   #salvage = false;
   #onSalvaged: SlotStoreOptions['onSalvaged'];
   readonly #free = new FreeSlots();
+  /** The free slots inside the file are listed at the first allocation after open, not during it. */
+  #freeUnlisted = false;
   #generation = 0;
   #journalEnd = JOURNAL_HEADER;
   #markSeq = 0;
@@ -81,7 +87,7 @@ export class SlotStore implements LocalStore {
   private constructor(files: StoreFiles, options: SlotStoreOptions) {
     this.#files = files;
     this.medium = options.medium;
-    this.#checkpointBytes = options.checkpointBytes ?? 1 << 20;
+    this.#checkpointBytes = options.checkpointBytes ?? 64 << 10;
   }
 
   /** Opens the store on its files: reads the mark and the active journal (never page bytes), migrating a format-1 log first. */
@@ -315,7 +321,7 @@ export class SlotStore implements LocalStore {
     const reserved = new Set<number>();
     for (let from = this.#table.slotCount - 1; from >= 0 && moves.length < COMPACT_STEP_PAGES; from--) {
       if (!this.#table.isUsed(from)) continue;
-      const to = this.#free.peek((s) => this.#isFree(s) && !reserved.has(s));
+      const to = this.#freeSlots().peek((s) => this.#isFree(s) && !reserved.has(s));
       if (to === undefined || to >= from) break;
       this.#free.pop(() => true);
       reserved.add(to);
@@ -374,7 +380,7 @@ export class SlotStore implements LocalStore {
     const slots: number[] = [];
     const taken = new Set<number>();
     while (slots.length < n) {
-      const slot = this.#free.pop((s) => this.#isFree(s) && !taken.has(s));
+      const slot = this.#freeSlots().pop((s) => this.#isFree(s) && !taken.has(s));
       if (slot === undefined) break;
       taken.add(slot);
       slots.push(slot);
@@ -402,7 +408,8 @@ export class SlotStore implements LocalStore {
         let j = i + 1;
         while (j < sorted.length && j - i < 256 && (sorted[j] as { slot: number }).slot === (sorted[j - 1] as { slot: number }).slot + 1) j++;
         // One scratch buffer for every run: a large write (an import) leaves no trail of 1 MiB garbage buffers.
-        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array((j - i) * PAGE_SIZE);
+        // Grown by doubling: runs of every size otherwise made a new buffer at each larger one.
+        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array(Math.min(256, 2 ** Math.ceil(Math.log2(j - i))) * PAGE_SIZE);
         const run = this.#scratch.subarray(0, (j - i) * PAGE_SIZE);
         for (let k = i; k < j; k++) run.set((sorted[k] as { page: Uint8Array }).page, (k - i) * PAGE_SIZE);
         const written = file.write(run, { at: (sorted[i] as { slot: number }).slot * PAGE_SIZE });
@@ -678,6 +685,16 @@ export class SlotStore implements LocalStore {
     this.#free.push(from);
   }
 
+  /** The free list, with the slots free at open added on first use (duplicates are harmless: a popped slot is checked with #isFree). */
+  #freeSlots(): FreeSlots {
+    if (this.#freeUnlisted) {
+      this.#freeUnlisted = false;
+      const table = this.#table;
+      for (let s = 0; s < table.slotCount; s++) if (!table.isUsed(s)) this.#free.push(s);
+    }
+    return this.#free;
+  }
+
   #isFree(slot: number): boolean {
     return slot < this.#table.slotCount && !this.#table.isUsed(slot);
   }
@@ -780,8 +797,8 @@ export class SlotStore implements LocalStore {
       table.trimSlotCount();
     }
     this.#free.clear();
-    for (let s = 0; s < table.slotCount; s++) if (!table.isUsed(s)) this.#free.push(s);
-    if (pages.getSize() > table.slotCount * PAGE_SIZE) {
+    this.#freeUnlisted = true;
+    if (size > table.slotCount * PAGE_SIZE) {
       pages.truncate(table.slotCount * PAGE_SIZE);
       pages.flush();
     }

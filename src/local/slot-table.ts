@@ -76,8 +76,12 @@ export class SlotTable {
 
   /** Holds page `idx` of `sid` in `slot` (whose bytes have checksum `crc`); a page held elsewhere before is forgotten first. Returns a slot that became free. */
   place(sid: SegmentId, idx: PageIdx, slot: number, crc: number): number | undefined {
-    const freed = this.forget(sid, idx);
     let held = this.#segments.get(sid);
+    let freed: number | undefined;
+    if (held?.slots.has(idx)) {
+      freed = this.forget(sid, idx);
+      held = this.#segments.get(sid); // gone if that was its last page
+    }
     if (!held) this.#segments.set(sid, (held = { sid, slots: new Map() }));
     held.slots.set(idx, slot);
     this.#pageKeys++;
