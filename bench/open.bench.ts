@@ -5,10 +5,9 @@
 // Saves the `open` section of bench/results.json.
 import { loadavg } from 'node:os';
 import { expect } from '@playwright/test';
-import { interleave, test } from './bench-fixtures.ts';
+import { interleave, phaseDurations, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureFirstQuery } from './dataset.ts';
-import type { OpenPhases } from './pages/peers-worker.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
 
 const GROUP = 'storage over time';
@@ -17,17 +16,6 @@ const TARGETS = [
   { id: 'sahpool', name: 'opfs-sahpool' },
   { id: 'scion', name: 'Scion' },
 ] as const;
-
-/** Each phase's own duration (ms since the previous mark), in mark order. */
-function phaseDurations(p: OpenPhases): Record<string, number> {
-  const out: Record<string, number> = {};
-  let last = 0;
-  for (const [name, at] of p.marks) {
-    out[name] = Math.round((at - last) * 10) / 10;
-    last = at;
-  }
-  return out;
-}
 
 test(`open: open-to-first-query of a ${BENCH.importMb} MB database, ${BENCH.runs} runs, with its phases`, async ({ bench, page }) => {
   test.setTimeout(60 * 60_000);
