@@ -1,7 +1,7 @@
 // The bench page's Playwright fixtures, shared by the specs that run jobs in bench workers: `bench` runs a job
 // in a new worker on bench/pages/peers.html, `heap` polls the workers' JS heap over CDP.
 import { test as base, type Page } from '@playwright/test';
-import type { Job, JobResult, MemorySample } from './pages/peers-worker.ts';
+import type { Job, JobResult, MemorySample, OpenPhases } from './pages/peers-worker.ts';
 import type { Sample } from './report.ts';
 import { WorkerHeapMonitor } from './worker-heap.ts';
 
@@ -46,3 +46,14 @@ export function memorySample(group: string, target: string, m: MemorySample, jsP
   return { group, workload: 'peak worker memory (JS + buffers + wasm)', target, unit: 'MiB', value, detail: { jsPeak, wasm: m.wasm } };
 }
 
+
+/** Each phase of an open (bench/pages/peers-worker.ts `OpenPhases`): ms since the previous mark, in mark order. */
+export function phaseDurations(p: OpenPhases): Record<string, number> {
+  const out: Record<string, number> = {};
+  let last = 0;
+  for (const [name, at] of p.marks) {
+    out[name] = Math.round((at - last) * 10) / 10;
+    last = at;
+  }
+  return out;
+}

@@ -229,6 +229,14 @@ export async function ensureDataset(megabytes: number): Promise<DatasetInfo> {
   }
 }
 
+/** The dataset with its first query (the open-to-first-query workloads) and a label of its size. */
+export async function ensureFirstQuery(megabytes: number): Promise<{ dataset: DatasetInfo; first: ExpectedQuery; size: string }> {
+  const dataset = await ensureDataset(megabytes);
+  const first = dataset.queries.first;
+  if (!first) throw new Error('BUG: the dataset has no first query');
+  return { dataset, first, size: `${(dataset.bytes / 1e6).toFixed(0)} MB database` };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const info = await ensureDataset(Number(process.argv[2] ?? 50));
   console.log(JSON.stringify(info, null, 2));

@@ -80,12 +80,17 @@ export class WorkerApi implements ScionWorkerApi {
       if (storage !== 'opfs' && storage !== 'memory') throw new ScionError('InvalidInput', `storage must be "opfs" or "memory", not ${JSON.stringify(storage)}.`);
       // Kept across attempts: a new leader tab retries init while the old worker's OPFS handle is released.
       this.#sqlite ??= this.#deps.loadSqlite();
-      const sqlite3 = await this.#sqlite.catch((e: unknown) => {
+      const loaded = this.#sqlite.catch((e: unknown) => {
         this.#sqlite = undefined;
         throw e;
       });
       const storeEvents: StoreEvent[] = [];
-      const { store, catalog } = await (this.#deps.openStores ?? ((c: WorkerConfig) => defaultStores(c, storeEvents)))(config);
+      // The stores open while the wasm instantiates: neither waits for the other.
+      const opened = (this.#deps.openStores ?? ((c: WorkerConfig) => defaultStores(c, storeEvents)))(config);
+      const [sqlite3, { store, catalog }] = await bothOrNeither(loaded, opened, () => {}, (s) => {
+        s.store.closeSync();
+        s.catalog.close();
+      });
       const inner = (this.#deps.makeRemote ?? defaultRemote)(config, (e) => this.#onRequest(e, false));
       const remote = inner && new OfflineRemote(inner, (e) => this.#onRequest(e, true));
       this.#remote = remote;
@@ -474,10 +479,21 @@ function mustString(sql: unknown): string {
   return sql;
 }
 
+/** Awaits both at once; if either fails, what the other opened is closed again (an OPFS handle must not leak). */
+async function bothOrNeither<A, B>(a: Promise<A>, b: Promise<B>, closeA: (a: A) => void, closeB: (b: B) => void): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  if (ra.status === 'fulfilled') closeA(ra.value);
+  if (rb.status === 'fulfilled') closeB(rb.value);
+  throw ra.status === 'rejected' ? ra.reason : (rb as PromiseRejectedResult).reason;
+}
+
 async function defaultStores(config: WorkerConfig, events: StoreEvent[]): Promise<{ store: LocalStore; catalog: Catalog }> {
   if (config.storage === 'memory') return { store: MemoryStore.open(), catalog: new MemoryCatalog() };
   const directory = config.directory ?? 'scion';
-  const store = await OpfsStore.open({
+  // The catalog (IndexedDB) opens beside the store (OPFS).
+  const catalog = IdbCatalog.open(directory);
+  const store = OpfsStore.open({
     directory,
     salvage: config.salvage === true,
     onTailDropped: ({ bytes, reason }) => events.push({ kind: 'torn-tail-dropped', bytes, reason }),
@@ -486,9 +502,10 @@ async function defaultStores(config: WorkerConfig, events: StoreEvent[]): Promis
       logger.warn('the local store was salvaged: {reason} ({journalBytesLost} journal bytes, {pagesLost} pages lost)', { ...info });
     },
   }).catch(async (e: unknown) => {
-    throw await nameDamagedDatabases(e, () => IdbCatalog.open(directory));
+    throw await nameDamagedDatabases(e, () => catalog);
   });
-  return { store, catalog: await IdbCatalog.open(directory) };
+  const [opened, idb] = await bothOrNeither(store, catalog, (s) => s.closeSync(), (c) => c.close());
+  return { store: opened, catalog: idb };
 }
 
 function defaultRemote(config: WorkerConfig, onRequest: (e: RemoteRequestEvent) => void): Remote | undefined {

@@ -55,15 +55,33 @@ interface Results {
   suite: SuiteResult;
   /** The import's time, and the worker's wasm memory after it (its JS peak is polled from Node). */
   prepareExisting: { ms: number; memory: MemorySample };
-  openExisting: { ms: number; fingerprint: string; memory: MemorySample };
+  openExisting: { ms: number; fingerprint: string; memory: MemorySample; phases: OpenPhases };
   prepareRemote: null;
   cold: { queries: Record<string, QueryOutcome>; memory: MemorySample };
   extra: ExtraSample[];
   storageGrow: { ms: number; bytes: number };
-  storageReopen: { ms: number; fingerprint: string; memory: MemorySample };
+  storageReopen: { ms: number; fingerprint: string; memory: MemorySample; phases: OpenPhases };
   cleanup: null;
 }
 export type JobResult<J extends Job> = Results[J['kind']];
+
+/**
+ * Where an open-to-first-query went: ms from the timed start to each `performance.mark` the target (and
+ * Scion inside it) set, in order, then `query`; `boot` is the worker's start to sqlite-wasm ready (untimed).
+ */
+export interface OpenPhases {
+  boot: number;
+  marks: [name: string, ms: number][];
+}
+
+let sqliteReadyAt = 0;
+
+function openPhases(started: number, queried: number): OpenPhases {
+  const marks = performance.getEntriesByType('mark').filter((m) => m.startTime >= started)
+    .map((m): [string, number] => [m.name, m.startTime - started]);
+  marks.push(['query', queried - started]);
+  return { boot: sqliteReadyAt, marks };
+}
 
 /** The storage-over-time database's name (openKept). */
 const KEPT_DB = 'kept.db';
@@ -144,7 +162,8 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
         const db = await must(target, 'openExisting')(job.dbName);
         try {
           const fingerprint = runQuery(db, job.query);
-          return { ms: performance.now() - started, fingerprint, memory: wasmMemory(sqlite3) };
+          const queried = performance.now();
+          return { ms: queried - started, fingerprint, memory: wasmMemory(sqlite3), phases: openPhases(started, queried) };
         } finally {
           db.close();
         }
@@ -200,7 +219,8 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
         const db = await must(target, 'openKept')(KEPT_DB, false);
         try {
           const row = db.selectArray('SELECT count(*), sum(v) FROM t') ?? [];
-          return { ms: performance.now() - started, fingerprint: row.join(','), memory: wasmMemory(sqlite3) };
+          const queried = performance.now();
+          return { ms: queried - started, fingerprint: row.join(','), memory: wasmMemory(sqlite3), phases: openPhases(started, queried) };
         } finally {
           db.close();
         }
@@ -214,7 +234,7 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
   }
 }
 
-const ready = sqlite3InitModule();
+const ready = sqlite3InitModule().then((sqlite3) => ((sqliteReadyAt = performance.now()), sqlite3));
 self.addEventListener('message', (ev: MessageEvent<Job>) => {
   void ready
     .then((sqlite3) => runJob(sqlite3, ev.data))

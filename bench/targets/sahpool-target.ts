@@ -13,11 +13,15 @@ function createSahpool(name: string, pragmas: string): TargetFactory {
   return (sqlite3) => {
     let pool: SAHPoolUtil | undefined;
     // Installing opens every handle in the pool: part of what "open" costs, so it happens inside the timed calls.
-    const installPool = async (): Promise<SAHPoolUtil> =>
-      (pool ??= await sqlite3.installOpfsSAHPoolVfs({ name: VFS_NAME, directory: DIRECTORY }));
+    const installPool = async (): Promise<SAHPoolUtil> => {
+      pool ??= await sqlite3.installOpfsSAHPoolVfs({ name: VFS_NAME, directory: DIRECTORY });
+      performance.mark('pool installed');
+      return pool;
+    };
     const path = (dbName: string): string => `/${dbName}`;
     const configure = (db: Db): Db => {
       if (pragmas) db.exec(pragmas);
+      performance.mark('db opened');
       return db;
     };
     return {

@@ -225,9 +225,14 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       return db;
     };
     const openLocal = async (directory: string, remote?: S3Remote, autoGc?: { everyCommits: number }): Promise<Runtime> => {
-      const store = await OpfsStore.open({ directory });
-      const catalog = await IdbCatalog.open(directory);
-      return track(await Runtime.open({ store, catalog, ...(remote ? { remote } : {}), ...(autoGc ? { autoGc } : {}), planFrames: planSqliteFrames }));
+      // As the DB worker does: the catalog (IndexedDB) opens beside the store (OPFS).
+      const [store, catalog] = await Promise.all([
+        OpfsStore.open({ directory }).then((s) => (performance.mark('store opened'), s)),
+        IdbCatalog.open(directory).then((c) => (performance.mark('catalog opened'), c)),
+      ]);
+      const rt = track(await Runtime.open({ store, catalog, ...(remote ? { remote } : {}), ...(autoGc ? { autoGc } : {}), planFrames: planSqliteFrames }));
+      performance.mark('runtime opened');
+      return rt;
     };
     const install = (rt: Runtime) =>
       installScionVfs(sqlite3, rt, { name: freeVfsName(sqlite3), ...(options.maxReadAheadPages === undefined ? {} : { maxReadAheadPages: options.maxReadAheadPages }) });
@@ -323,7 +328,10 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
         const rt = await openLocal(KEPT_DIR, undefined, { everyCommits: 256 });
         const vfs = install(rt);
         await rt.tagOpen(dbName);
-        return bindClose(openScionDb(sqlite3, vfs, dbName), rt);
+        performance.mark('vfs installed');
+        const db = openScionDb(sqlite3, vfs, dbName);
+        performance.mark('db opened');
+        return bindClose(db, rt);
       },
       keptBytes: () => opfsDirectoryBytes(KEPT_DIR),
       async settle() {
@@ -341,7 +349,11 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       async openExisting(dbName) {
         const rt = await openLocal(EXISTING_DIR);
         if (!rt.tagGet(dbName)) throw new Error(`${name}: ${dbName} was not imported`);
-        return bindClose(openScionDb(sqlite3, install(rt), dbName), rt);
+        const vfs = install(rt);
+        performance.mark('vfs installed');
+        const db = openScionDb(sqlite3, vfs, dbName);
+        performance.mark('db opened');
+        return bindClose(db, rt);
       },
 
       async runExtra(run, network, { pushPages }) {

@@ -148,6 +148,27 @@ describe('ByteWriter and ByteReader', () => {
     r.end();
     new ByteReader(new Uint8Array(0), 'widget').end();
   });
+
+  it('a reset writer reuses its buffer; view() shows what was written since', () => {
+    const w = new ByteWriter(16);
+    w.u32(0xdeadbeef).u8(7);
+    const capacity = w.capacity;
+    const first = w.view();
+    expect([...first]).toEqual([0xef, 0xbe, 0xad, 0xde, 7]);
+    w.reset().u8(9);
+    expect([...w.view()]).toEqual([9]);
+    expect(w.capacity).toBe(capacity);
+    expect(first.buffer).toBe(w.view().buffer); // the same buffer: nothing new allocated
+  });
+
+  it('rest() shows the unread bytes and skip() moves past them, refusing to run off the end', () => {
+    const r = new ByteReader(Uint8Array.of(1, 2, 3, 4), 'widget');
+    r.u8();
+    expect([...r.rest()]).toEqual([2, 3, 4]);
+    r.skip(2);
+    expect(r.u8()).toBe(4);
+    expectScionError(() => r.skip(1), 'Corrupt');
+  });
 });
 
 describe('seal and unseal', () => {

@@ -16,6 +16,22 @@ export class ByteWriter {
     return this.#len;
   }
 
+  /** Bytes of the buffer it writes into (what reusing it keeps alive). */
+  get capacity(): number {
+    return this.#buf.byteLength;
+  }
+
+  /** Empties it, keeping its buffer for the next writes. */
+  reset(): this {
+    this.#len = 0;
+    return this;
+  }
+
+  /** A view (not a copy) of everything written so far: valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+
   #reserve(n: number): void {
     if (this.#len + n <= this.#buf.byteLength) return;
     let cap = Math.max(16, this.#buf.byteLength * 2);
@@ -117,6 +133,16 @@ export class ByteReader {
       }
       scale *= 0x80;
     }
+  }
+
+  /** A view of everything not read yet, for a caller that decodes a long run itself and then `skip`s it. */
+  rest(): Uint8Array {
+    return this.#buf.subarray(this.#pos);
+  }
+
+  skip(n: number): void {
+    this.#need(n);
+    this.#pos += n;
   }
 
   /** A view (not a copy) of the next `n` bytes. */

@@ -16,9 +16,11 @@ interface VolumeLog {
   newestOlder: LSN | 0;
   /**
    * For each page, the ascending LSNs of the held commits that wrote it; below `first` only the
-   * newest (so a lookup whose end is at or after `first` finds the right version).
+   * newest (so a lookup whose end is at or after `first` finds the right version). A page written
+   * once (most pages of a large database) holds its LSN itself, not an array: this is rebuilt for
+   * every live page at each open.
    */
-  readonly versions: Map<PageIdx, LSN[]>;
+  readonly versions: Map<PageIdx, LSN | LSN[]>;
 }
 
 /**
@@ -112,17 +114,23 @@ export class CommitIndex {
     this.#commitCount++;
     if (!commit.segment) return;
     this.#segmentRefs.set(commit.segment.sid, (this.#segmentRefs.get(commit.segment.sid) ?? 0) + 1);
-    for (const idx of commit.segment.pages) {
-      const lsns = log.versions.get(idx);
-      // Below `first` only the newest version counts, and checkpoint commits arrive in LSN order.
-      if (lsns && commit.lsn >= log.first) lsns.push(commit.lsn);
-      else log.versions.set(idx, [commit.lsn]);
+    const { versions, first } = log;
+    const lsn = commit.lsn;
+    for (const [start, end] of commit.segment.pages.ranges()) {
+      for (let idx: number = start; idx <= end; idx++) {
+        const lsns = versions.get(idx as PageIdx);
+        // Below `first` only the newest version counts, and checkpoint commits arrive in LSN order.
+        if (lsns === undefined || lsn < first) versions.set(idx as PageIdx, lsn);
+        else if (typeof lsns === 'number') versions.set(idx as PageIdx, [lsns, lsn]);
+        else lsns.push(lsn);
+      }
     }
   }
 
   findVersion(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined {
     const lsns = this.#logs.get(vid)?.versions.get(pageIdx);
-    if (!lsns) return undefined;
+    if (lsns === undefined) return undefined;
+    if (typeof lsns === 'number') return lsns <= end && lsns >= start ? lsns : undefined;
     // Largest LSN ≤ end.
     let lo = 0;
     let hi = lsns.length - 1;
@@ -152,7 +160,12 @@ export class CommitIndex {
     assert(log !== undefined && latest !== undefined && first <= latest, `squashing ${vid} to ${first} past its latest commit ${latest}`);
     if (first <= log.first) return [];
     const live = new Set<LSN>();
-    for (const [idx, lsns] of log.versions) {
+    for (const [idx, versions] of log.versions) {
+      if (typeof versions === 'number') {
+        if (versions <= first) live.add(versions);
+        continue;
+      }
+      const lsns = versions;
       let newest = -1;
       for (let i = lsns.length - 1; i >= 0; i--) if ((lsns[i] as LSN) <= first) {
         newest = i;
@@ -160,7 +173,8 @@ export class CommitIndex {
       }
       if (newest < 0) continue;
       live.add(lsns[newest] as LSN);
-      if (newest > 0) log.versions.set(idx, lsns.slice(newest));
+      if (newest === lsns.length - 1) log.versions.set(idx, lsns[newest] as LSN);
+      else if (newest > 0) log.versions.set(idx, lsns.slice(newest));
     }
     const older = new Map<LSN, Commit>();
     const dropped: Commit[] = [];

@@ -19,6 +19,9 @@ export interface HighWaterMark {
 const MARK_MAGIC = 0x4b52_4d53; // "SMRK" little-endian
 export const STORE_FORMAT = 2;
 const SLOT = 32;
+/** One mark is written per commit: into this buffer (writes are synchronous), not a new one. */
+const slotBuffer = new Uint8Array(SLOT);
+const slotView = new DataView(slotBuffer.buffer);
 
 export const HighWaterMark = {
   /**
@@ -44,8 +47,8 @@ export const HighWaterMark = {
 
   /** Writes `mark` into its slot and flushes; the other slot keeps the previous mark. */
   write(file: SyncFile, mark: HighWaterMark): void {
-    const buf = new Uint8Array(SLOT);
-    const view = new DataView(buf.buffer);
+    const buf = slotBuffer;
+    const view = slotView;
     view.setUint32(0, MARK_MAGIC, true);
     view.setUint32(4, STORE_FORMAT, true);
     view.setUint32(8, mark.seq, true);

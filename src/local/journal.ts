@@ -86,12 +86,16 @@ export function readAll(file: SyncFile): Uint8Array {
   return bytes.subarray(0, n);
 }
 
-export function encodeRecord(record: JournalRecord): Uint8Array {
-  const w = new ByteWriter(256);
+/**
+ * The record's bytes. With `into`, they are written there (reset first) and the result is a view of
+ * it, valid until its next use: the commit path encodes one record per commit without a new buffer.
+ */
+export function encodeRecord(record: JournalRecord, into?: ByteWriter): Uint8Array {
+  const w = into?.reset() ?? new ByteWriter(256);
   for (let i = 0; i < RECORD_HEADER; i++) w.u8(0);
   writeBody(w, record);
-  const bytes = w.finish();
-  const view = new DataView(bytes.buffer);
+  const bytes = into ? w.view() : w.finish();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, bytes.byteLength - RECORD_HEADER, true);
   view.setUint8(4, record.type);
   view.setUint32(8, crc32c(bytes.subarray(RECORD_HEADER), crc32c(bytes.subarray(0, 8))), true);
@@ -271,10 +275,36 @@ function writePlacements(w: ByteWriter, at: readonly Placement[]): void {
   for (const { slot, crc } of at) w.varint(slot).u32(crc);
 }
 
+/**
+ * `n` placements (varint slot, u32 CRC). Decoded here byte by byte rather than through ByteReader's
+ * calls per field: a store's open decodes one for every live page, in a worker whose code is not
+ * optimized yet. Same checks: truncation, overlong and non-canonical varints are Corrupt.
+ */
 function readPlacements(r: ByteReader, n: number): Placement[] {
   if (n > r.remaining) throw corrupt(`${n} page placements claimed, ${r.remaining} bytes left`);
-  const at: Placement[] = [];
-  for (let i = 0; i < n; i++) at.push({ slot: r.varint(), crc: r.u32() });
+  const buf = r.rest();
+  const end = buf.byteLength;
+  const at: Placement[] = new Array<Placement>(n);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    let slot = 0;
+    let scale = 1;
+    for (let k = 0; ; k++) {
+      if (k >= 8 || p >= end) throw corrupt(`page placement ${i} of ${n} is cut short or has an overlong slot number`);
+      const b = buf[p++] as number;
+      slot += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if ((k > 0 && b === 0) || !Number.isSafeInteger(slot)) throw corrupt(`page placement ${i} of ${n} has a non-canonical or out-of-range slot number`);
+        break;
+      }
+      scale *= 0x80;
+    }
+    if (p + 4 > end) throw corrupt(`page placement ${i} of ${n} is cut short`);
+    const crc = ((buf[p] as number) | ((buf[p + 1] as number) << 8) | ((buf[p + 2] as number) << 16) | ((buf[p + 3] as number) << 24)) >>> 0;
+    p += 4;
+    at[i] = { slot, crc };
+  }
+  r.skip(p);
   return at;
 }
 

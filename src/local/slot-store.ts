@@ -1,5 +1,5 @@
 import {
-  assert, Commit, corrupt, crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
+  assert, ByteWriter, Commit, corrupt, crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, ScionError, type PageIdx, type SegmentId, type VolumeId,
 } from '../core/index.ts';
 import { CommitIndex } from './commit-index.ts';
 import { FreeSlots } from './free-slots.ts';
@@ -11,6 +11,7 @@ import {
 import type { CommitEntry, LocalStore, StoreStats } from './local-store.ts';
 import { LogStore } from './log-store.ts';
 import { SlotReadAhead } from './read-ahead.ts';
+import { SlotTable } from './slot-table.ts';
 import type { StoreFiles } from './store-files.ts';
 import type { SyncFile } from './sync-file.ts';
 
@@ -25,17 +26,18 @@ export interface SlotStoreOptions {
   salvage?: boolean;
   /** Called when `salvage` dropped acknowledged data, with what was lost. */
   onSalvaged?: (info: { reason: string; journalBytesLost: number; pagesLost: number }) => void;
-  /** The journal is checkpointed once it is this many bytes and twice its last checkpoint. Default 1 MiB. */
+  /**
+   * The journal is checkpointed once it is this many bytes and twice its last checkpoint. Default 64 KiB:
+   * an open replays the records after the checkpoint, so this bounds what a small store's open reads
+   * (a large store checkpoints at twice its state anyway).
+   */
   checkpointBytes?: number;
-}
-
-interface PageKey {
-  readonly sid: SegmentId;
-  readonly idx: PageIdx;
 }
 
 /** Pages moved per compaction step: 256 KiB copied, a few ms on OPFS. */
 const COMPACT_STEP_PAGES = 64;
+/** Bytes of the reused record buffer kept between records. */
+const RECORD_WRITER_MAX = 64 << 10;
 /** Pages moved per migration step out of a format-1 store: 1 MiB of extra space at most. */
 const MIGRATE_CHUNK_PAGES = 256;
 
@@ -57,7 +59,7 @@ export class SlotStore implements LocalStore {
   readonly #files: StoreFiles;
   readonly #checkpointBytes: number;
   #index = new CommitIndex();
-  readonly #pages = new Map<SegmentId, Map<PageIdx, Placement>>();
+  readonly #table = new SlotTable();
   /** Pages a format-1 migration has not moved yet, read from `volumes.log` meanwhile. */
   readonly #legacy = new Map<SegmentId, Map<PageIdx, LegacyPlacement>>();
   #legacyCount = 0;
@@ -67,12 +69,9 @@ export class SlotStore implements LocalStore {
   #opening = true;
   #salvage = false;
   #onSalvaged: SlotStoreOptions['onSalvaged'];
-  /** Who refers to each slot; a pushed page and the local page it came from share one. */
-  readonly #owners: (PageKey[] | undefined)[] = [];
   readonly #free = new FreeSlots();
-  #slotCount = 0;
-  #usedSlots = 0;
-  #pageKeys = 0;
+  /** The free slots inside the file are listed at the first allocation after open, not during it. */
+  #freeUnlisted = false;
   #generation = 0;
   #journalEnd = JOURNAL_HEADER;
   #markSeq = 0;
@@ -85,11 +84,13 @@ export class SlotStore implements LocalStore {
   readonly #readAhead = new SlotReadAhead();
   /** Runs of up to 256 pages are copied here before one write call (sync writes consume it at once); grown as needed. */
   #scratch = new Uint8Array(0);
+  /** Journal records are encoded here (one per commit), not into a new buffer each time. */
+  #recordWriter = new ByteWriter(256);
 
   private constructor(files: StoreFiles, options: SlotStoreOptions) {
     this.#files = files;
     this.medium = options.medium;
-    this.#checkpointBytes = options.checkpointBytes ?? 1 << 20;
+    this.#checkpointBytes = options.checkpointBytes ?? 64 << 10;
   }
 
   /** Opens the store on its files: reads the mark and the active journal (never page bytes), migrating a format-1 log first. */
@@ -125,7 +126,7 @@ export class SlotStore implements LocalStore {
   }
 
   hasPageSync(sid: SegmentId, pageIdx: PageIdx): boolean {
-    return (this.#pages.get(sid)?.has(pageIdx) ?? false) || (this.#legacy.get(sid)?.has(pageIdx) ?? false);
+    return this.#table.slotOf(sid, pageIdx) !== undefined || (this.#legacy.get(sid)?.has(pageIdx) ?? false);
   }
 
   readPageSync(sid: SegmentId, pageIdx: PageIdx): Page | undefined {
@@ -136,10 +137,10 @@ export class SlotStore implements LocalStore {
   readPageIntoSync(sid: SegmentId, pageIdx: PageIdx, target: Uint8Array): boolean {
     this.#checkOpen();
     assert(target.byteLength === PAGE_SIZE, `readPageIntoSync needs a ${PAGE_SIZE}-byte target, got ${target.byteLength}`);
-    const at = this.#pages.get(sid)?.get(pageIdx);
-    if (at) {
-      const read = this.#readAhead.read(this.#files.pages, at.slot, this.#slotCount, target);
-      if (!read || crc32c(target) !== at.crc) throw this.#damaged(sid, pageIdx, at.slot);
+    const slot = this.#table.slotOf(sid, pageIdx);
+    if (slot !== undefined) {
+      const read = this.#readAhead.read(this.#files.pages, slot, this.#table.slotCount, target);
+      if (!read || crc32c(target) !== this.#table.crcOf(slot)) throw this.#damaged(sid, pageIdx, slot);
       return true;
     }
     const old = this.#legacy.get(sid)?.get(pageIdx);
@@ -150,26 +151,26 @@ export class SlotStore implements LocalStore {
 
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
     this.#checkOpen();
-    const held = this.#pages.get(sid);
+    const held = this.#table.segment(sid);
     const inLegacy = this.#legacy.get(sid);
-    const wanted: [PageIdx, Placement][] = [];
+    const wanted: [PageIdx, number][] = [];
     const out = new Map<PageIdx, Page>();
     for (const idx of pageIdxs) {
-      const at = held?.get(idx);
-      if (at) wanted.push([idx, at]);
+      const slot = held?.get(idx);
+      if (slot !== undefined) wanted.push([idx, slot]);
       const old = inLegacy?.get(idx);
       if (old) out.set(idx, this.#mustReadLegacy(sid, idx, old));
     }
-    for (const [i, bytes] of this.#readSlots(wanted.map(([, at]) => at.slot))) {
-      const [idx, at] = wanted[i] as [PageIdx, Placement];
-      if (bytes === undefined || crc32c(bytes) !== at.crc) throw this.#damaged(sid, idx, at.slot);
+    for (const [i, bytes] of this.#readSlots(wanted.map(([, slot]) => slot))) {
+      const [idx, slot] = wanted[i] as [PageIdx, number];
+      if (bytes === undefined || crc32c(bytes) !== this.#table.crcOf(slot)) throw this.#damaged(sid, idx, slot);
       out.set(idx, bytes as Page);
     }
     return out;
   }
 
   cachedPagesSync(): Map<SegmentId, PageSet> {
-    const out = new Map([...this.#pages].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+    const out = new Map([...this.#table.segments()].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
     for (const [sid, held] of this.#legacy) out.set(sid, PageSet.of([...(out.get(sid) ?? []), ...held.keys()]));
     return out;
   }
@@ -178,9 +179,9 @@ export class SlotStore implements LocalStore {
     const { pages, journals, mark } = this.#files;
     return {
       commits: this.#index.commitCount,
-      pages: this.#pageKeys + this.#legacyCount,
-      slots: this.#usedSlots,
-      freeSlots: this.#slotCount - this.#usedSlots,
+      pages: this.#table.pageKeys + this.#legacyCount,
+      slots: this.#table.usedSlots,
+      freeSlots: this.#table.slotCount - this.#table.usedSlots,
       fileBytes: pages.getSize() + journals[0].getSize() + journals[1].getSize() + mark.getSize() + (this.#legacyCount > 0 ? (this.#files.legacy?.getSize() ?? 0) : 0),
       journalBytes: this.#journalEnd,
     };
@@ -221,10 +222,10 @@ export class SlotStore implements LocalStore {
     const linked: PageIdx[] = [];
     const at: Placement[] = [];
     for (const idx of PageSet.of(sources.keys())) {
-      const source = this.#pages.get(sources.get(idx) as SegmentId)?.get(idx);
-      if (!source || this.hasPageSync(sid, idx)) continue;
+      const source = this.#table.slotOf(sources.get(idx) as SegmentId, idx);
+      if (source === undefined || this.hasPageSync(sid, idx)) continue;
       linked.push(idx);
-      at.push(source);
+      at.push({ slot: source, crc: this.#table.crcOf(source) });
     }
     if (linked.length > 0) {
       this.#commit({ type: RecordType.LinkPages, placed: { sid, pages: PageSet.of(linked), at } });
@@ -307,22 +308,22 @@ export class SlotStore implements LocalStore {
     if (!this.#hasHoles()) return false;
     const moves: [number, number][] = [];
     const reserved = new Set<number>();
-    for (let from = this.#slotCount - 1; from >= 0 && moves.length < COMPACT_STEP_PAGES; from--) {
-      if (this.#owners[from] === undefined) continue;
-      const to = this.#free.peek((s) => this.#isFree(s) && !reserved.has(s));
+    for (let from = this.#table.slotCount - 1; from >= 0 && moves.length < COMPACT_STEP_PAGES; from--) {
+      if (!this.#table.isUsed(from)) continue;
+      const to = this.#freeSlots().peek((s) => this.#isFree(s) && !reserved.has(s));
       if (to === undefined || to >= from) break;
       this.#free.pop(() => true);
       reserved.add(to);
       moves.push([from, to]);
     }
     if (moves.length === 0) return false;
-    const crcs = moves.map(([from]) => this.#crcOfSlot(from));
+    const crcs = moves.map(([from]) => this.#table.crcOf(from));
     const read = this.#readSlots(moves.map(([from]) => from));
     const copies: { slot: number; page: Uint8Array }[] = [];
     for (const [i, bytes] of read) {
       const [from, to] = moves[i] as [number, number];
       if (bytes === undefined || crc32c(bytes) !== crcs[i]) {
-        const key = (this.#owners[from] as PageKey[])[0] as PageKey;
+        const key = this.#table.ownersOf(from)[0] as { sid: SegmentId; idx: PageIdx };
         throw this.#damaged(key.sid, key.idx, from);
       }
       copies.push({ slot: to, page: bytes });
@@ -368,21 +369,22 @@ export class SlotStore implements LocalStore {
     const slots: number[] = [];
     const taken = new Set<number>();
     while (slots.length < n) {
-      const slot = this.#free.pop((s) => this.#isFree(s) && !taken.has(s));
+      const slot = this.#freeSlots().pop((s) => this.#isFree(s) && !taken.has(s));
       if (slot === undefined) break;
       taken.add(slot);
       slots.push(slot);
     }
-    for (let s = this.#slotCount; slots.length < n; s++) slots.push(s);
+    for (let s = this.#table.slotCount; slots.length < n; s++) slots.push(s);
     return slots;
   }
 
   /** Slots allocated for a write that failed: below the end they are free again; past it the file is cut back. */
   #release(slots: readonly number[]): void {
-    for (const s of slots) if (s < this.#slotCount) this.#free.push(s);
+    const end = this.#table.slotCount;
+    for (const s of slots) if (s < end) this.#free.push(s);
     this.#readAhead.invalidate();
     try {
-      if (this.#files.pages.getSize() > this.#slotCount * PAGE_SIZE) this.#files.pages.truncate(this.#slotCount * PAGE_SIZE);
+      if (this.#files.pages.getSize() > end * PAGE_SIZE) this.#files.pages.truncate(end * PAGE_SIZE);
     } catch {
       // The next open cuts the file after its last used slot anyway.
     }
@@ -397,7 +399,8 @@ export class SlotStore implements LocalStore {
         let j = i + 1;
         while (j < sorted.length && j - i < 256 && (sorted[j] as { slot: number }).slot === (sorted[j - 1] as { slot: number }).slot + 1) j++;
         // One scratch buffer for every run: a large write (an import) leaves no trail of 1 MiB garbage buffers.
-        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array((j - i) * PAGE_SIZE);
+        // Grown by doubling: runs of every size otherwise made a new buffer at each larger one.
+        if (this.#scratch.byteLength < (j - i) * PAGE_SIZE) this.#scratch = new Uint8Array(Math.min(256, 2 ** Math.ceil(Math.log2(j - i))) * PAGE_SIZE);
         const run = this.#scratch.subarray(0, (j - i) * PAGE_SIZE);
         for (let k = i; k < j; k++) run.set((sorted[k] as { page: Uint8Array }).page, (k - i) * PAGE_SIZE);
         const written = file.write(run, { at: (sorted[i] as { slot: number }).slot * PAGE_SIZE });
@@ -432,7 +435,9 @@ export class SlotStore implements LocalStore {
   /** Appends one record, flushes, moves the mark past it, then applies it in memory. All or nothing. */
   #commit(record: JournalRecord): void {
     this.#checkWritable();
-    const bytes = encodeRecord(record);
+    const bytes = encodeRecord(record, this.#recordWriter);
+    // A large record (an import's commit) must not keep its buffer alive: it is written once, then dropped.
+    if (this.#recordWriter.capacity > RECORD_WRITER_MAX) this.#recordWriter = new ByteWriter(256);
     const journal = this.#active();
     const start = this.#journalEnd;
     const takeBack = () => {
@@ -508,9 +513,14 @@ export class SlotStore implements LocalStore {
     this.#checkWritable();
     const commits = this.#index.all();
     const segments: SegmentPlacements[] = [];
-    for (const [sid, held] of this.#pages) {
+    for (const [sid, held] of this.#table.segments()) {
       const pages = PageSet.of(held.keys());
-      segments.push({ sid, pages, at: [...pages].map((idx) => held.get(idx) as Placement) });
+      const at: Placement[] = [];
+      forEachPage(pages, (idx) => {
+        const slot = held.get(idx) as number;
+        at.push({ slot, crc: this.#table.crcOf(slot) });
+      });
+      segments.push({ sid, pages, at });
     }
     const base = concat(encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() }), ...this.#legacyRecords());
     const generation = this.#generation + 1;
@@ -562,19 +572,9 @@ export class SlotStore implements LocalStore {
     }
   }
 
-  /** Moves the end of the slots in use down past free slots; returns whether it moved. */
-  #trimSlotCount(): boolean {
-    let count = this.#slotCount;
-    while (count > 0 && this.#owners[count - 1] === undefined) count--;
-    if (count === this.#slotCount) return false;
-    this.#slotCount = count;
-    this.#owners.length = count;
-    return true;
-  }
-
   #trimFile(): void {
-    if (!this.#trimSlotCount()) return;
-    const count = this.#slotCount;
+    if (!this.#table.trimSlotCount()) return;
+    const count = this.#table.slotCount;
     this.#readAhead.invalidate();
     try {
       this.#files.pages.truncate(count * PAGE_SIZE);
@@ -633,11 +633,9 @@ export class SlotStore implements LocalStore {
       case RecordType.Base:
         this.#index = new CommitIndex();
         for (const [vid, first] of record.bases) this.#index.start(vid, first);
-        this.#pages.clear();
+        this.#table.clear();
         this.#legacy.clear();
         this.#legacyCount = 0;
-        this.#owners.length = 0;
-        this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
         for (const commit of record.commits) this.#index.add(commit);
         for (const placed of record.segments) this.#placeAll(placed);
         return;
@@ -645,24 +643,15 @@ export class SlotStore implements LocalStore {
   }
 
   #placeAll(placed: SegmentPlacements): void {
-    for (const [idx, at] of zipPlacements(placed)) this.#place(placed.sid, idx, at);
-  }
-
-  #place(sid: SegmentId, idx: PageIdx, at: Placement): void {
-    this.#forgetLegacy(sid, idx);
-    let held = this.#pages.get(sid);
-    if (!held) this.#pages.set(sid, (held = new Map()));
-    if (held.has(idx)) this.#forget(sid, idx);
-    held.set(idx, at);
-    this.#pageKeys++;
-    const owners = this.#owners[at.slot];
-    if (owners) owners.push({ sid, idx });
-    else {
-      while (this.#owners.length < at.slot) this.#owners.push(undefined);
-      this.#owners[at.slot] = [{ sid, idx }];
-      this.#usedSlots++;
-      this.#slotCount = Math.max(this.#slotCount, at.slot + 1);
-    }
+    const { sid, at } = placed;
+    const noLegacy = !this.#legacy.has(sid);
+    let i = 0;
+    forEachPage(placed.pages, (idx) => {
+      const { slot, crc } = at[i++] as Placement;
+      if (!noLegacy) this.#forgetLegacy(sid, idx);
+      const freed = this.#table.place(sid, idx, slot, crc);
+      if (freed !== undefined) this.#free.push(freed);
+    });
   }
 
   #forgetLegacy(sid: SegmentId, idx: PageIdx): void {
@@ -674,50 +663,36 @@ export class SlotStore implements LocalStore {
 
   #forget(sid: SegmentId, idx: PageIdx): void {
     this.#forgetLegacy(sid, idx);
-    const held = this.#pages.get(sid);
-    const at = held?.get(idx);
-    if (!held || !at) return;
-    held.delete(idx);
-    if (held.size === 0) this.#pages.delete(sid);
-    this.#pageKeys--;
-    const owners = (this.#owners[at.slot] ?? []).filter((o) => o.sid !== sid || o.idx !== idx);
-    if (owners.length > 0) this.#owners[at.slot] = owners;
-    else {
-      this.#owners[at.slot] = undefined;
-      this.#usedSlots--;
-      this.#free.push(at.slot);
-    }
+    const freed = this.#table.forget(sid, idx);
+    if (freed !== undefined) this.#free.push(freed);
   }
 
   #forgetSegment(sid: SegmentId): void {
     for (const idx of [...(this.#legacy.get(sid)?.keys() ?? [])]) this.#forgetLegacy(sid, idx);
-    for (const idx of [...(this.#pages.get(sid)?.keys() ?? [])]) this.#forget(sid, idx);
+    for (const idx of [...(this.#table.segment(sid)?.keys() ?? [])]) this.#forget(sid, idx);
   }
 
   #move(from: number, to: number): void {
-    const owners = this.#owners[from];
-    assert(owners !== undefined && this.#owners[to] === undefined, `moving slot ${from} to ${to}`);
-    for (const { sid, idx } of owners) {
-      const held = this.#pages.get(sid) as Map<PageIdx, Placement>;
-      held.set(idx, { slot: to, crc: (held.get(idx) as Placement).crc });
-    }
-    while (this.#owners.length < to) this.#owners.push(undefined);
-    this.#owners[to] = owners;
-    this.#owners[from] = undefined;
+    this.#table.move(from, to);
     this.#free.push(from);
   }
 
-  #crcOfSlot(slot: number): number {
-    const key = (this.#owners[slot] as PageKey[])[0] as PageKey;
-    return (this.#pages.get(key.sid)?.get(key.idx) as Placement).crc;
+  /** The free list, with the slots free at open added on first use (duplicates are harmless: a popped slot is checked with #isFree). */
+  #freeSlots(): FreeSlots {
+    if (this.#freeUnlisted) {
+      this.#freeUnlisted = false;
+      const table = this.#table;
+      for (let s = 0; s < table.slotCount; s++) if (!table.isUsed(s)) this.#free.push(s);
+    }
+    return this.#free;
   }
 
   #isFree(slot: number): boolean {
-    return slot < this.#slotCount && this.#owners[slot] === undefined;
+    return slot < this.#table.slotCount && !this.#table.isUsed(slot);
   }
 
   #hasHoles(): boolean {
-    return this.#usedSlots < this.#slotCount;
+    return this.#table.usedSlots < this.#table.slotCount;
   }
 
   #active(): SyncFile {
@@ -795,27 +770,28 @@ export class SlotStore implements LocalStore {
 
   /** Checks the page file against the journal, cuts what lies past the last slot, empties the stale journal. */
   #afterLoad(options: SlotStoreOptions): void {
-    this.#trimSlotCount();
+    const table = this.#table;
+    table.trimSlotCount();
     const pages = this.#files.pages;
     const size = pages.getSize();
-    if (size < this.#slotCount * PAGE_SIZE) {
+    if (size < table.slotCount * PAGE_SIZE) {
       const lost = new Map<SegmentId, PageIdx[]>();
-      for (let s = Math.floor(size / PAGE_SIZE); s < this.#slotCount; s++) {
-        for (const { sid, idx } of this.#owners[s] ?? []) lost.set(sid, [...(lost.get(sid) ?? []), idx]);
+      for (let s = Math.floor(size / PAGE_SIZE); s < table.slotCount; s++) {
+        for (const { sid, idx } of table.ownersOf(s)) lost.set(sid, [...(lost.get(sid) ?? []), idx]);
       }
       const count = [...lost.values()].reduce((n, l) => n + l.length, 0);
       const volumes = [...new Set(this.#index.all().filter((c) => c.segment && lost.has(c.segment.sid)).map((c) => c.vid))];
-      const what = `its page file is ${size} bytes but holds ${this.#slotCount} acknowledged pages of 4096 bytes (${count} pages of volumes ${volumes.join(', ')} are missing)`;
+      const what = `its page file is ${size} bytes but holds ${table.slotCount} acknowledged pages of 4096 bytes (${count} pages of volumes ${volumes.join(', ')} are missing)`;
       this.#refuseOrSalvage(options, what, () => {
         this.#commit({ type: RecordType.EvictPages, evicted: [...lost].map(([sid, idxs]) => [sid, PageSet.of(idxs)] as const) });
         options.onSalvaged?.({ reason: 'page file truncated', journalBytesLost: 0, pagesLost: count });
       }, volumes);
-      this.#trimSlotCount();
+      table.trimSlotCount();
     }
     this.#free.clear();
-    for (let s = 0; s < this.#slotCount; s++) if (this.#owners[s] === undefined) this.#free.push(s);
-    if (pages.getSize() > this.#slotCount * PAGE_SIZE) {
-      pages.truncate(this.#slotCount * PAGE_SIZE);
+    this.#freeUnlisted = true;
+    if (size > table.slotCount * PAGE_SIZE) {
+      pages.truncate(table.slotCount * PAGE_SIZE);
       pages.flush();
     }
     const stale = this.#files.journals[(this.#generation + 1) % 2] as SyncFile;
@@ -1113,4 +1089,9 @@ function storageError(e: unknown, what: string): ScionError {
     );
   }
   return new ScionError('Internal', `The local store could not write ${what} (${(e as Error).message}). Nothing was committed; retry.`, undefined, { cause: e });
+}
+
+/** Calls `fn` for each page of `pages`, ascending (no generator per page: this runs for every live page at open). */
+function forEachPage(pages: PageSet, fn: (idx: PageIdx) => void): void {
+  for (const [start, end] of pages.ranges()) for (let i: number = start; i <= end; i++) fn(i as PageIdx);
 }

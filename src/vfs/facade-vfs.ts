@@ -19,7 +19,7 @@ export type FileControl = 'sync' | 'commit-phasetwo';
 export interface FacadeFile {
   /** Fills `dest` from byte `offset`; returns how many bytes exist there (the facade zeroes the rest: a short read). */
   jRead(dest: Uint8Array, offset: number): number;
-  /** `src` is a copy: it may be kept. */
+  /** `src` is a view of the wasm heap, valid only during the call: copy what must be kept. */
   jWrite?(src: Uint8Array, offset: number): void;
   jTruncate?(bytes: number): void;
   jFileSize(): number;
@@ -138,8 +138,8 @@ export abstract class FacadeVfs {
       xWrite: (pFile: Pointer, pSrc: Pointer, n: number, offset: bigint | number): number => guard(capi.SQLITE_IOERR_WRITE, () => {
         const file = mustGetFile(pFile);
         if (!file.jWrite) return capi.SQLITE_READONLY;
-        // A copy: the heap view dies with the next memory growth.
-        file.jWrite(heap(pSrc, n).slice(), Number(offset));
+        // No copy: `src` is a view of the wasm heap, valid during this call (jWrite keeps no reference to it).
+        file.jWrite(heap(pSrc, n), Number(offset));
         return 0;
       }),
       xTruncate: (pFile: Pointer, size: bigint | number): number => guard(capi.SQLITE_IOERR_TRUNCATE, () => {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { PageIdx, SegmentId } from '../core/index.ts';
+import { SlotTable } from './slot-table.ts';
+
+const A = SegmentId.random();
+const B = SegmentId.random();
+const C = SegmentId.random();
+const p = (n: number): PageIdx => PageIdx.parse(n);
+
+describe('SlotTable', () => {
+  it('places pages, reports their slot and CRC, and frees a slot when its only page goes', () => {
+    const t = new SlotTable();
+    expect(t.place(A, p(1), 0, 11)).toBeUndefined();
+    expect(t.place(A, p(2), 3, 22)).toBeUndefined();
+    expect([t.slotOf(A, p(1)), t.crcOf(0), t.slotOf(A, p(2)), t.crcOf(3)]).toEqual([0, 11, 3, 22]);
+    expect([t.slotCount, t.usedSlots, t.pageKeys]).toEqual([4, 2, 2]);
+    expect([t.isUsed(0), t.isUsed(1), t.isUsed(3), t.isUsed(9)]).toEqual([true, false, true, false]);
+    expect(t.forget(A, p(2))).toBe(3);
+    expect(t.forget(A, p(2))).toBeUndefined(); // not held any more
+    expect(t.trimSlotCount()).toBe(true);
+    expect([t.slotCount, t.usedSlots, t.pageKeys]).toEqual([1, 1, 1]);
+  });
+
+  it('placing a held page again frees its old slot, not the new one', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 0, 11);
+    expect(t.place(A, p(1), 5, 55)).toBe(0);
+    expect([t.slotOf(A, p(1)), t.crcOf(5), t.usedSlots, t.pageKeys]).toEqual([5, 55, 1, 1]);
+    // The same slot again: nothing is freed.
+    expect(t.place(A, p(1), 5, 55)).toBeUndefined();
+    expect([t.usedSlots, t.pageKeys, t.isUsed(5)]).toEqual([1, 1, true]);
+  });
+
+  it('a shared slot stays in use until its last owner goes, whichever goes first', () => {
+    const t = new SlotTable();
+    t.place(A, p(7), 2, 77);
+    t.place(B, p(7), 2, 77);
+    t.place(C, p(7), 2, 77);
+    expect(t.ownersOf(2)).toEqual([{ sid: A, idx: 7 }, { sid: B, idx: 7 }, { sid: C, idx: 7 }]);
+    expect([t.usedSlots, t.pageKeys]).toEqual([1, 3]);
+    expect(t.forget(A, p(7))).toBeUndefined(); // the first owner: the next one takes its place
+    expect(t.forget(C, p(7))).toBeUndefined(); // a later one
+    expect(t.ownersOf(2)).toEqual([{ sid: B, idx: 7 }]);
+    expect(t.forget(B, p(7))).toBe(2);
+    expect([t.usedSlots, t.pageKeys, t.ownersOf(2)]).toEqual([0, 0, []]);
+    expect([...t.segments()]).toEqual([]);
+  });
+
+  it('moves every owner of a slot, with its CRC, and the old slot becomes free', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 0, 10);
+    t.place(A, p(2), 9, 90);
+    t.place(B, p(2), 9, 90);
+    t.forget(A, p(1));
+    t.move(9, 0);
+    expect([t.slotOf(A, p(2)), t.slotOf(B, p(2)), t.crcOf(0), t.isUsed(9), t.isUsed(0)]).toEqual([0, 0, 90, false, true]);
+    expect(t.ownersOf(0)).toEqual([{ sid: A, idx: 2 }, { sid: B, idx: 2 }]);
+    expect(t.trimSlotCount()).toBe(true);
+    expect(t.slotCount).toBe(1);
+    expect(() => t.move(5, 6)).toThrow(/moving slot 5 to 6/);
+  });
+
+  it('clear forgets everything', () => {
+    const t = new SlotTable();
+    for (let i = 0; i < 3000; i++) t.place(A, p(i + 1), i, i);
+    expect([t.slotCount, t.usedSlots, t.crcOf(2999)]).toEqual([3000, 3000, 2999]);
+    t.clear();
+    expect([t.slotCount, t.usedSlots, t.pageKeys, t.slotOf(A, p(1))]).toEqual([0, 0, 0, undefined]);
+  });
+});
