@@ -20,7 +20,7 @@ export { Graft, MAX_ABANDONED } from './graft.ts';
 export type { PendingCommit, SyncPoint } from './graft.ts';
 export { Tag } from './tag.ts';
 export { computeCommitHash, computeReferenceHash } from './commit-hash-builder.ts';
-export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey } from './presign-wire.ts';
+export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, URL_EXPIRES_MAX_SECONDS } from './presign-wire.ts';
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';
 export { LatestHint } from './latest-hint.ts';

@@ -20,6 +20,7 @@ export type PresignOp =
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
   | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
+  | { readonly op: 'deleteCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'getName'; readonly name: SharedName }
   | { readonly op: 'putName'; readonly name: SharedName; readonly vid: VolumeId }
   | { readonly op: 'listLog'; readonly vid: VolumeId; readonly after?: string | undefined }
@@ -45,6 +46,9 @@ export interface PresignResponse {
   readonly urls: readonly PresignedRequest[];
 }
 
+/** The longest a presigned URL may stay valid (the presign service refuses a longer `expiresInSeconds`). */
+export const URL_EXPIRES_MAX_SECONDS = 3600;
+
 /** Most ops signed in one round trip. */
 export const PRESIGN_MAX_OPS = 256;
 
@@ -52,6 +56,7 @@ export const PRESIGN_MAX_OPS = 256;
 export function presignOpKey(op: PresignOp): string {
   switch (op.op) {
     case 'getCommit':
+    case 'deleteCommit':
       return `${op.op}:${op.vid}:${op.lsn}`;
     case 'putCommit':
       return `${op.op}:${op.vid}:${op.lsn}:${op.upload.length}:${op.upload.sha256}`;
@@ -113,6 +118,7 @@ function parseOp(input: unknown, i: number): PresignOp {
     const home = (): { vid?: VolumeId } => (o.vid === undefined ? {} : { vid: vidOf(o.vid) });
     switch (o.op) {
       case 'getCommit':
+      case 'deleteCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn) };
       case 'putCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), upload: UploadBody.parse(o.upload) };

@@ -38,6 +38,7 @@ export const RemoteKey = {
     switch (op.op) {
       case 'getCommit':
       case 'putCommit':
+      case 'deleteCommit':
         return RemoteKey.commit(op.vid, op.lsn);
       case 'getLatest':
       case 'putLatest':

@@ -43,6 +43,7 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
     case 'getName':
     case 'putName':
     case 'deleteSegment':
+    case 'deleteCommit':
     case 'listSegments':
     case 'listVolumes':
       return undefined;
@@ -61,6 +62,7 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
   };
   switch (op.op) {
     case 'deleteSegment':
+    case 'deleteCommit':
     case 'listSegments':
     case 'listVolumes':
       return grant.admin ? undefined : `${op.op} needs an admin grant`;

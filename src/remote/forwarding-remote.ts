@@ -4,7 +4,7 @@ import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, Re
 /** One asynchronous bucket request as a wrapper sees it before it goes on. */
 export interface RemoteCall {
   /** The Remote method making it. */
-  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment';
+  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment' | 'deleteCommit';
   readonly method: 'GET' | 'PUT' | 'DELETE';
   /** What kind of object it names. */
   readonly object: 'commit' | 'latest' | 'segment' | 'name';
@@ -69,6 +69,10 @@ export class ForwardingRemote implements Remote {
 
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void> {
     return this.send({ op: 'deleteSegment', method: 'DELETE', object: 'segment', key: RemoteKey.segment(at), options }, () => this.inner.deleteSegment(at, options));
+  }
+
+  deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void> {
+    return this.send({ op: 'deleteCommit', method: 'DELETE', object: 'commit', key: RemoteKey.commit(vid, lsn), lsn, options }, () => this.inner.deleteCommit(vid, lsn, options));
   }
 
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {

@@ -96,6 +96,12 @@ export class MemoryRemote implements Remote {
     this.objects.delete(key);
   }
 
+  async deleteCommit(vid: VolumeId, lsn: LSN): Promise<void> {
+    const key = RemoteKey.commit(vid, lsn);
+    this.#check('DELETE', key);
+    this.objects.delete(key);
+  }
+
   #get(method: string, key: string): Uint8Array | undefined {
     this.#check(method, key);
     const bytes = this.objects.get(key)?.bytes;

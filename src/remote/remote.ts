@@ -73,6 +73,8 @@ export interface Remote {
   /** Every object under `volumes/` (commits, segments, hints) or format 1's `segments/`. */
   list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject>;
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void>;
+  /** Deletes a commit record (admin: remote GC pruning history below a checkpoint; see collectRemoteGarbage). */
+  deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void>;
 }
 
 /** A segment a commit names is gone: the bucket lost it (or someone deleted it); never a reason to serve other bytes. */

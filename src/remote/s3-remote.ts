@@ -134,6 +134,10 @@ export class S3Remote implements Remote {
     await this.#send({ op: 'deleteSegment', sid: at.sid, ...(at.home ? { vid: at.home } : {}) }, {}, options);
   }
 
+  async deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'deleteCommit', vid, lsn }, {}, options);
+  }
+
   #expectBody(r: Outcome, what: string): Uint8Array {
     if (r.kind === 'ok') return r.body;
     throw new ScionError('RemoteUnavailable', `${what} is missing from the remote. The remote volume may have been deleted: switch the graft to another remote.`, { key: what });

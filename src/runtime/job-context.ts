@@ -19,6 +19,8 @@ export interface JobContext {
   readonly planFrames: FramePlanner;
   /** Per remote volume, the newest checkpoint LSN this runtime saw in a latest hint (0: none yet, the log's start); in memory. */
   readonly checkpoints: Map<VolumeId, number>;
+  /** Per remote volume, when (performance.now()) this runtime last found where its log ends; in memory (see fetchLog). */
+  readonly logEnds: Map<VolumeId, number>;
   mustGetGraft(vid: VolumeId): Graft;
   /**
    * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull

@@ -88,6 +88,7 @@ export class Runtime {
   readonly #stats: ReadStats = emptyReadStats();
   /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
   readonly #checkpoints = new Map<VolumeId, number>();
+  readonly #logEnds = new Map<VolumeId, number>();
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -709,6 +710,7 @@ export class Runtime {
       ids: this.#ids,
       planFrames: this.#planFrames,
       checkpoints: this.#checkpoints,
+      logEnds: this.#logEnds,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

@@ -506,6 +506,7 @@ class MemoryRemoteSpy implements Remote {
   putName: Remote['putName'] = (...a: Parameters<Remote['putName']>) => (this.#log.push('put names'), this.#inner.putName(...a));
   list: Remote['list'] = (...a: Parameters<Remote['list']>) => this.#inner.list(...a);
   deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
+  deleteCommit: Remote['deleteCommit'] = (...a: Parameters<Remote['deleteCommit']>) => this.#inner.deleteCommit(...a);
 }
 
 

@@ -167,6 +167,15 @@ export class FaultyRemote implements Remote {
     await this.#respond(what);
   }
 
+  async deleteCommit(vid: VolumeId, lsn: LSN): Promise<void> {
+    const what = `DELETE commit ${short(vid)}@${lsn}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    await this.#world.bucket.deleteCommit(vid, lsn);
+    this.#lostResponse(what);
+    await this.#respond(what);
+  }
+
   async #put(what: string, kind: 'commit' | 'segment', apply: () => Promise<CreateOutcome>): Promise<CreateOutcome> {
     await this.#enter(what);
     this.#failBefore(what);
