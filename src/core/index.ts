@@ -24,6 +24,7 @@ export { parsePresignRequest, PRESIGN_MAX_OPS, presignOpKey, URL_EXPIRES_MAX_SEC
 export type { PresignedRequest, PresignMethod, PresignOp, PresignRequest, PresignResponse } from './presign-wire.ts';
 export { RemoteKey } from './remote-keys.ts';
 export { LatestHint } from './latest-hint.ts';
+export { CompactedIndex, COMPACTED_INDEX_VERSION } from './compacted-index.ts';
 export { RemoteName, SharedName } from './remote-name.ts';
 export { UPLOAD_MAX_BYTES, UploadBody } from './upload.ts';
 export { fromBase64, toBase64 } from './base64.ts';

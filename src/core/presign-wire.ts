@@ -17,6 +17,8 @@ export type PresignOp =
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly upload: UploadBody }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
+  | { readonly op: 'getCompacted'; readonly vid: VolumeId }
+  | { readonly op: 'putCompacted'; readonly vid: VolumeId; readonly upload: UploadBody }
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
   | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
@@ -61,8 +63,10 @@ export function presignOpKey(op: PresignOp): string {
     case 'putCommit':
       return `${op.op}:${op.vid}:${op.lsn}:${op.upload.length}:${op.upload.sha256}`;
     case 'getLatest':
+    case 'getCompacted':
       return `${op.op}:${op.vid}`;
     case 'putLatest':
+    case 'putCompacted':
       return `${op.op}:${op.vid}:${op.upload.length}:${op.upload.sha256}`;
     case 'getSegment':
     case 'deleteSegment':
@@ -123,8 +127,10 @@ function parseOp(input: unknown, i: number): PresignOp {
       case 'putCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), upload: UploadBody.parse(o.upload) };
       case 'getLatest':
+      case 'getCompacted':
         return { op: o.op, vid: vidOf(o.vid) };
       case 'putLatest':
+      case 'putCompacted':
         return { op: o.op, vid: vidOf(o.vid), upload: UploadBody.parse(o.upload) };
       case 'getSegment':
       case 'deleteSegment':

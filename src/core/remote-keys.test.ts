@@ -17,6 +17,8 @@ const rebuild = (p: ParsedKey): string => {
       return RemoteKey.commit(p.vid, p.lsn);
     case 'latest':
       return RemoteKey.latest(p.vid);
+    case 'compacted':
+      return RemoteKey.compacted(p.vid);
     case 'name':
       return RemoteKey.name(p.name);
     case 'segment':

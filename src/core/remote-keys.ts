@@ -11,6 +11,7 @@ export type ParsedKey =
   | { readonly kind: 'commit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly kind: 'segment'; readonly sid: SegmentId; readonly home?: VolumeId | undefined }
   | { readonly kind: 'latest'; readonly vid: VolumeId }
+  | { readonly kind: 'compacted'; readonly vid: VolumeId }
   | { readonly kind: 'name'; readonly name: SharedName };
 
 /**
@@ -19,6 +20,7 @@ export type ParsedKey =
  *   volumes/{vid}/log/{lsn as 16 hex digits}   one commit object per remote LSN, created only if absent
  *   volumes/{vid}/segments/{sid}               immutable frames of pages, created only if absent
  *   volumes/{vid}/latest                       a hint: the newest LSN a pusher landed (overwritten)
+ *   volumes/{vid}/compacted                    the live pages as of an LSN in a few segments (remote compactor; overwritten)
  *   names/{name}                               a shared database name → its volume, created once, never overwritten
  * Format 1 kept segments in one shared folder, still read:
  *   segments/{sid}
@@ -28,6 +30,7 @@ export const RemoteKey = {
   logPrefix: (vid: VolumeId): string => `volumes/${vid}/log/`,
   segment: (at: SegmentAddress): string => (at.home ? `volumes/${at.home}/segments/${at.sid}` : `segments/${at.sid}`),
   latest: (vid: VolumeId): string => `volumes/${vid}/latest`,
+  compacted: (vid: VolumeId): string => `volumes/${vid}/compacted`,
   name: (name: SharedName): string => `names/${name}`,
   /** Format 1's shared segment folder. */
   SEGMENTS_PREFIX: 'segments/',
@@ -43,6 +46,9 @@ export const RemoteKey = {
       case 'getLatest':
       case 'putLatest':
         return RemoteKey.latest(op.vid);
+      case 'getCompacted':
+      case 'putCompacted':
+        return RemoteKey.compacted(op.vid);
       case 'getSegment':
       case 'putSegment':
       case 'deleteSegment':
@@ -67,6 +73,8 @@ export const RemoteKey = {
     if (homed) return { kind: 'segment', home: VolumeId.parse(homed[1] as string), sid: SegmentId.parse(homed[2] as string) };
     const latest = /^volumes\/([0-9a-z]{26})\/latest$/.exec(key);
     if (latest) return { kind: 'latest', vid: VolumeId.parse(latest[1] as string) };
+    const compacted = /^volumes\/([0-9a-z]{26})\/compacted$/.exec(key);
+    if (compacted) return { kind: 'compacted', vid: VolumeId.parse(compacted[1] as string) };
     const name = /^names\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(key);
     if (name) return { kind: 'name', name: SharedName.parse(name[1]) };
     const segment = /^segments\/([0-9a-z]{26})$/.exec(key);

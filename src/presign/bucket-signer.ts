@@ -59,8 +59,10 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
     case 'putCommit':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
     case 'getLatest':
+    case 'getCompacted':
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putLatest':
+    case 'putCompacted':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };
     case 'getSegment':
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };

@@ -31,6 +31,7 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
   switch (op.op) {
     case 'getCommit':
     case 'getLatest':
+    case 'getCompacted':
     case 'listLog':
     case 'putCommit':
     case 'putLatest':
@@ -44,6 +45,7 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
     case 'putName':
     case 'deleteSegment':
     case 'deleteCommit':
+    case 'putCompacted':
     case 'listSegments':
     case 'listVolumes':
       return undefined;
@@ -63,6 +65,7 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
   switch (op.op) {
     case 'deleteSegment':
     case 'deleteCommit':
+    case 'putCompacted':
     case 'listSegments':
     case 'listVolumes':
       return grant.admin ? undefined : `${op.op} needs an admin grant`;

@@ -25,6 +25,7 @@ export interface RequestOptions {
 export type PlannedRequest =
   | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
+  | { readonly op: 'getCompacted'; readonly vid: VolumeId }
   | { readonly op: 'getSegment'; readonly at: SegmentAddress }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
@@ -57,6 +58,10 @@ export interface Remote {
   getLatest(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
   /** Overwrites the latest hint. */
   putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
+  /** The compacted index's bytes (`volumes/{vid}/compacted`), or undefined if the volume was never compacted. */
+  getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  /** Overwrites the compacted index (admin: the remote compactor). */
+  putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
   /** Creates `volumes/{vid}/segments/{sid}` only if absent. */
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
   getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;

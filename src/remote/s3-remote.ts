@@ -56,6 +56,15 @@ export class S3Remote implements Remote {
     await this.#send({ op: 'putLatest', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
   }
 
+  async getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const r = await this.#send({ op: 'getCompacted', vid }, {}, options);
+    return r.kind === 'ok' ? r.body : undefined;
+  }
+
+  async putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'putCompacted', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
+  }
+
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
     const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
@@ -217,6 +226,7 @@ function presignOpOf(r: PlannedRequest): PresignOp {
     case 'getCommit':
       return { op: r.op, vid: r.vid, lsn: r.lsn };
     case 'getLatest':
+    case 'getCompacted':
       return { op: r.op, vid: r.vid };
     case 'getSegment':
       return segmentGet(r.at);

@@ -1,6 +1,7 @@
 import type { Commit, Graft, IdSource, LSN, Page, PageIdx, Snapshot, VolumeId } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
+import type { ReplicaIndex } from './replica.ts';
 
 /** How a push groups its pages: frames of ≤ 64 pages, every page exactly once; the first `hotFrames` are read first. */
 export interface FramePlan {
@@ -21,6 +22,8 @@ export interface JobContext {
   readonly checkpoints: Map<VolumeId, number>;
   /** Per remote volume, when (performance.now()) this runtime last found where its log ends; in memory (see fetchLog). */
   readonly logEnds: Map<VolumeId, number>;
+  /** Per remote volume, its compacted index as a read replica, once a clone or pull read it; in memory. */
+  readonly replicas: Map<VolumeId, ReplicaIndex>;
   mustGetGraft(vid: VolumeId): Graft;
   /**
    * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull

@@ -8,11 +8,13 @@ import type { Remote } from '../remote/index.ts';
 import { countingRemote } from './counting-remote.ts';
 import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } from '../protocol/index.ts';
 import { emptyReadStats, fetchPage, fetchPageSync } from './frame-fetch.ts';
+import { readViaReplica, readViaReplicaSync, type ReplicaIndex, type ReplicaReader } from './replica.ts';
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
+import { compactRemote, type CompactOptions, type CompactResult } from './jobs/compact.ts';
 import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
 import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
 import { pullGraft } from './jobs/pull.ts';
@@ -89,6 +91,7 @@ export class Runtime {
   /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
   readonly #checkpoints = new Map<VolumeId, number>();
   readonly #logEnds = new Map<VolumeId, number>();
+  readonly #replicas = new Map<VolumeId, ReplicaIndex>();
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -505,6 +508,11 @@ export class Runtime {
    * Remote GC (admin grant needed): deletes segments no retained snapshot of any volume reaches
    * (`retain`: the last N commits or those younger than a time; default all), older than the grace period.
    */
+  /** The remote compactor (admin grant with write; see compactRemote). */
+  async compactRemote(options: CompactOptions): Promise<CompactResult> {
+    return logOp('gc.compact', 'info', { volume: options.volume }, () => compactRemote(this.#ctx(), options));
+  }
+
   async collectRemoteGarbage(options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
@@ -618,7 +626,9 @@ export class Runtime {
     this.#checkOpen();
     const commit = this.#locatePage(snapshot, pageIdx);
     if (!commit?.segment) return Page.zeroed();
-    return this.#store.readPageSync(commit.segment.sid, pageIdx) ?? fetchPage(this.#store, this.#remote, this.#stats, commit, pageIdx);
+    return this.#store.readPageSync(commit.segment.sid, pageIdx)
+      ?? (this.#remote && (await readViaReplica(this.#replicaReader(this.#remote), this.#replicas, snapshot, commit, pageIdx)))
+      ?? fetchPage(this.#store, this.#remote, this.#stats, commit, pageIdx);
   }
 
   /** Visible pages whose bytes are not held locally. */
@@ -685,9 +695,15 @@ export class Runtime {
     const commit = this.#locatePage(snapshot, pageIdx);
     if (!commit?.segment) target.fill(0);
     else if (!this.#store.readPageIntoSync(commit.segment.sid, pageIdx, target)) {
-      target.set(fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages));
+      const replica = this.#remote && readViaReplicaSync(this.#replicaReader(this.#remote), this.#replicas, snapshot, commit, pageIdx, options?.readAheadPages);
+      target.set(replica ?? fetchPageSync(this.#store, this.#remote, this.#stats, commit, pageIdx, options?.readAheadPages));
     }
   };
+
+  /** What reading through a volume's compacted replica needs (see replica.ts). */
+  #replicaReader(remote: Remote): ReplicaReader {
+    return { store: this.#store, remote, stats: this.#stats, locatePage: (s, idx) => this.#locatePage(s, idx) };
+  }
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */
   #job<T>(vid: VolumeId, op: string, run: () => Promise<T>, after?: (r: T) => Record<string, number | undefined>): Promise<T> {
@@ -711,6 +727,7 @@ export class Runtime {
       planFrames: this.#planFrames,
       checkpoints: this.#checkpoints,
       logEnds: this.#logEnds,
+      replicas: this.#replicas,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

@@ -120,6 +120,24 @@ export class FaultyRemote implements Remote {
     await this.#respond(what);
   }
 
+  async getCompacted(vid: VolumeId): Promise<Uint8Array | undefined> {
+    const what = `GET compacted ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const body = await this.#world.bucket.getCompacted(vid);
+    await this.#respond(what);
+    return body;
+  }
+
+  async putCompacted(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const what = `PUT compacted ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    await this.#world.bucket.putCompacted(vid, bytes);
+    this.#lostResponse(what);
+    await this.#respond(what);
+  }
+
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#put(`PUT segment ${short(sid)}`, 'segment', () => this.#world.bucket.putSegment(vid, sid, bytes));
   }

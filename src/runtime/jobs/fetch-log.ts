@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
-import { CHECKPOINT_INTERVAL, Commit, corrupt, isScionError, LSN, ScionError, type LatestHint, type VolumeId } from '../../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, CompactedIndex, corrupt, isScionError, LSN, ScionError, type LatestHint, type VolumeId } from '../../core/index.ts';
+import { ReplicaIndex } from '../replica.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { readLatestHint } from './latest.ts';
@@ -8,6 +9,8 @@ const logger = getLogger(['scion', 'runtime']);
 
 /** Most LSNs probed at once past what is known (the hint, or the last commit found). */
 const MAX_PROBE_WINDOW = 8;
+/** A clone of a log at least this long also reads the volume's compacted index (shorter ones are rarely compacted). */
+const REPLICA_MIN_LSN = 2 * CHECKPOINT_INTERVAL;
 /** Most commits up to the hint fetched in one round (one presign batch). */
 const HINT_WINDOW = 256;
 
@@ -139,7 +142,9 @@ async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, w
     return at !== undefined && within(at) && (await startAtCheckpoint(ctx, vid, at, signal)) ? { next: LSN.next(at), done: false } : fromStart;
   }
   const after = LSN.next(hint.lsn);
-  const [checkpoint, probe] = await Promise.all([
+  const [, checkpoint, probe] = await Promise.all([
+    // A long log may have a compacted index (the remote compactor's): read it beside.
+    hint.lsn >= REPLICA_MIN_LSN ? loadReplica(ctx, vid, signal).then(() => undefined) : undefined,
     hint.checkpoint > 0 && within(hint.checkpoint as LSN) ? ctx.remote.getCommit(vid, hint.checkpoint as LSN, { signal }) : undefined,
     within(after) ? ctx.remote.getCommit(vid, after, { signal }) : undefined,
   ]);
@@ -153,6 +158,25 @@ async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, w
   if (!probe) return { next, done: true };
   storeFresh(ctx, vid, [decodeRemoteCommit(probe, vid, after)]);
   return { next: LSN.next(after), done: false };
+}
+
+/**
+ * Reads the volume's compacted index (if the remote compactor wrote one) into the runtime's
+ * replicas, and has the URLs of its segments signed for the blocking read path. Only an
+ * optimisation: a missing, damaged or unreadable index changes nothing else.
+ */
+async function loadReplica(ctx: JobContext, vid: VolumeId, signal?: AbortSignal): Promise<void> {
+  try {
+    const bytes = await ctx.remote.getCompacted(vid, { signal });
+    if (!bytes) return;
+    const index = CompactedIndex.decode(bytes, vid);
+    if ((ctx.replicas.get(vid)?.index.lsn ?? 0) > index.lsn) return;
+    ctx.replicas.set(vid, new ReplicaIndex(index));
+    await ctx.remote.prepare?.(index.segments.map((at) => ({ op: 'getSegment' as const, at })), { signal });
+  } catch (e) {
+    if (signal?.aborted || !isScionError(e)) throw e;
+    logger.warn('ignoring the compacted index of {vid}: {message}', { vid, message: e.message });
+  }
 }
 
 /** Stores the commits of the hint's tail from `next` on (within `maxLsn`); returns the first LSN not held after it. */

@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { Commit, corrupt, invalidInput, isScionError, PageSet, RemoteKey, URL_EXPIRES_MAX_SECONDS, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
+import { Commit, CompactedIndex, corrupt, invalidInput, isScionError, PageSet, RemoteKey, URL_EXPIRES_MAX_SECONDS, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { LOG_END_TRUST_MS } from './fetch-log.ts';
 import { readLatestHint } from './latest.ts';
@@ -102,10 +102,12 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
   }
   const segments: Listed[] = [];
   const logs = new Map<VolumeId, Map<number, number>>();
+  const compacted: VolumeId[] = [];
   for (const prefix of ['volumes/', 'segments/'] as const) {
     for await (const object of ctx.remote.list(prefix, { signal })) {
       const key = RemoteKey.parse(object.key);
       if (key.kind === 'segment') segments.push({ at: key, key: object.key, size: object.size, lastModified: object.lastModified });
+      else if (key.kind === 'compacted') compacted.push(key.vid);
       else if (key.kind === 'commit') {
         let log = logs.get(key.vid);
         if (!log) logs.set(key.vid, (log = new Map()));
@@ -140,6 +142,13 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
         for (const [lsn, landed] of log) if (lsn < floor && now - landed > grace) doomedCommits.push({ vid, lsn: lsn as LSN });
       }
     }
+  }
+  // A volume's compacted index (the remote compactor's) keeps its segments; those of an index it
+  // replaced go (readers fall back to the commits' own segments).
+  for (const vid of compacted) {
+    const bytes = await ctx.remote.getCompacted(vid, { signal });
+    if (!bytes) continue;
+    for (const seg of CompactedIndex.decode(bytes, vid).segments) referenced.add(RemoteKey.segment(seg));
   }
   const deleted: SegmentId[] = [];
   let kept = 0;
