@@ -20,7 +20,7 @@ export interface JobContext {
   readonly planFrames: FramePlanner;
   /** Per remote volume, the newest checkpoint LSN this runtime saw in a latest hint (0: none yet, the log's start); in memory. */
   readonly checkpoints: Map<VolumeId, number>;
-  /** Per remote volume, when (performance.now()) this runtime last found where its log ends; in memory (see fetchLog). */
+  /** Per remote volume, when (`ids.now()`) this runtime last found where its log ends; in memory (see fetchLog). */
   readonly logEnds: Map<VolumeId, number>;
   /** Per remote volume, its compacted index as a read replica, once a clone or pull read it; in memory. */
   readonly replicas: Map<VolumeId, ReplicaIndex>;

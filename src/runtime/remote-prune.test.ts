@@ -2,8 +2,8 @@
 // pushes of devices that were behind the pruned history neither fail as "not found" nor re-create a
 // deleted LSN. Run on the memory remote and on the test bucket (radosgw in CI) through the presign service.
 import 'fake-indexeddb/auto';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { isScionError, LSN, PageIdx, RemoteKey, VolumeId, type ErrorCode } from '../core/index.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isScionError, LSN, PageIdx, RemoteKey, SYSTEM_IDS, VolumeId, type ErrorCode, type IdSource } from '../core/index.ts';
 import { IdbCatalog, MemoryCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
@@ -32,14 +32,14 @@ async function expectCode(p: Promise<unknown>, code: ErrorCode) {
   expect(isScionError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
 }
 
-/** Makes every log end this process found look older than fetchLog trusts (as after a long sleep). */
-function laterThanTrusted() {
-  const real = performance.now.bind(performance);
-  return vi.spyOn(performance, 'now').mockImplementation(() => real() + LOG_END_TRUST_MS + 1);
+/** A runtime clock that can be moved on (as after a long sleep), for the devices that fall behind. */
+function movableClock(): { ids: IdSource; offset: number } {
+  const clock = { offset: 0, ids: { now: () => Date.now() + clock.offset, random: SYSTEM_IDS.random } };
+  return clock;
 }
 
 interface Bucket {
-  device(): Promise<Runtime>;
+  device(ids?: IdSource): Promise<Runtime>;
   /** The LSNs whose commit records exist. */
   commitKeys(vid: VolumeId): Promise<number[]>;
 }
@@ -47,8 +47,9 @@ interface Bucket {
 async function scenario(bucket: Bucket) {
   const a = await bucket.device();
   const g = await a.graftOpen();
-  const behind = await bucket.device();
-  const offline = await bucket.device();
+  const clock = movableClock();
+  const behind = await bucket.device(clock.ids);
+  const offline = await bucket.device(clock.ids);
   let gb: Awaited<ReturnType<Runtime['graftClone']>> | undefined;
   let gc: typeof gb;
   for (let n = 1; n <= PUSHES; n++) {
@@ -90,8 +91,9 @@ async function scenario(bucket: Bucket) {
   const gf = await fresh.graftClone(g.remote);
   expect(await fills(fresh, gf.local)).toEqual(expected);
 
-  const spy = laterThanTrusted();
-  try {
+  // Their last look at the log's end is older than fetchLog trusts: the hint is read beside the probe.
+  clock.offset = LOG_END_TRUST_MS + 1;
+  {
     // A device behind the pruned history with nothing unpushed restarts at the checkpoint, as a clone.
     if (!gb || !gc) throw new Error('clones missing');
     expect(await behind.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: PUSHES });
@@ -103,8 +105,6 @@ async function scenario(bucket: Bucket) {
     const pushed = await offline.graftPush(gc.local);
     expect(pushed).toMatchObject({ outcome: 'diverged', ahead: 1 });
     expect(await bucket.commitKeys(g.remote)).toEqual(Array.from({ length: PUSHES - 63 }, (_, i) => 64 + i));
-  } finally {
-    spy.mockRestore();
   }
   // The writer pushes on past the pruned history; the device that restarted follows.
   write(a, g.local, 3, 250);
@@ -118,7 +118,7 @@ describe('pruning commit records on the memory remote', () => {
   it('keeps the log from a checkpoint the hint names; devices behind it restart or diverge, never re-create an LSN', async () => {
     const remote = new MemoryRemote();
     await scenario({
-      device: () => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote }),
+      device: (ids) => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, ...(ids ? { ids } : {}) }),
       commitKeys: async (vid) => [...remote.objects.keys()].filter((k) => k.startsWith(RemoteKey.logPrefix(vid))).map((k) => RemoteKey.parse(k)).flatMap((k) => (k.kind === 'commit' ? [k.lsn as number] : [])).sort((x, y) => x - y),
     });
   });
@@ -139,7 +139,7 @@ describe('pruning commit records on the test bucket', () => {
     const remote = (): Remote => new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token: 'admin' } });
     const lister = remote();
     await scenario({
-      device: async () => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-${++n}`), remote: remote() }),
+      device: async (ids) => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-${++n}`), remote: remote(), ...(ids ? { ids } : {}) }),
       commitKeys: async (vid) => {
         const lsns: number[] = [];
         for await (const o of lister.list('volumes/')) {

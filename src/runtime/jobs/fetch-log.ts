@@ -76,7 +76,7 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   } else {
     // A log end not confirmed lately may hide pruned history: the hint beside the probe tells.
     const seen = ctx.logEnds.get(vid);
-    const stale = seen === undefined || performance.now() - seen > LOG_END_TRUST_MS;
+    const stale = seen === undefined || ctx.ids.now() - seen > LOG_END_TRUST_MS;
     const [found, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), stale ? readLatestHint(ctx, vid, options.signal) : undefined]);
     if (!found) return endOrGap(ctx, vid, early, options.signal);
     next = LSN.next(first);
@@ -122,9 +122,9 @@ async function endOrGap(ctx: JobContext, vid: VolumeId, hint: LatestHint | undef
   return endFound(ctx, vid);
 }
 
-/** The log ends after what is held now (an LSN was found absent): remembered for LOG_END_TRUST_MS. */
+/** The log ends after what is held now (an LSN was found absent): remembered (by the runtime's clock, `ids.now`) for LOG_END_TRUST_MS. */
 function endFound(ctx: JobContext, vid: VolumeId): LSN | undefined {
-  ctx.logEnds.set(vid, performance.now());
+  ctx.logEnds.set(vid, ctx.ids.now());
   return ctx.store.latestLsnSync(vid);
 }
 

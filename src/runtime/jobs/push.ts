@@ -111,7 +111,7 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   });
   const bytes = built?.bytes.byteLength ?? 0;
   onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
-  let probedAt = performance.now();
+  let probedAt = ctx.ids.now();
   let uploaded: SegmentId;
   try {
     [, uploaded] = await settleBoth(
@@ -133,9 +133,9 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   sid = uploaded;
   const { commit, hint } = planned ?? plan(sid);
   // The commit PUT follows its probe closely (remote GC's pruning relies on it, see PROBE_FRESH_MS).
-  if (performance.now() - probedAt > PROBE_FRESH_MS) {
+  if (ctx.ids.now() - probedAt > PROBE_FRESH_MS) {
     await fetchLog(ctx, graft.remote, options);
-    probedAt = performance.now();
+    probedAt = ctx.ids.now();
     if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
   }
   const pending = { local: localLatest, remote: lsn, hash };
