@@ -24,6 +24,8 @@ export interface JobContext {
   readonly logEnds: Map<VolumeId, number>;
   /** Per remote volume, its compacted index as a read replica, once a clone or pull read it; in memory. */
   readonly replicas: Map<VolumeId, ReplicaIndex>;
+  /** A clone of a log at least this long reads the compacted index. */
+  readonly replicaMinLsn: number;
   mustGetGraft(vid: VolumeId): Graft;
   /**
    * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull

@@ -12,7 +12,7 @@ import { readViaReplica, readViaReplicaSync, type ReplicaIndex, type ReplicaRead
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
-import { fetchLog } from './jobs/fetch-log.ts';
+import { fetchLog, REPLICA_MIN_LSN } from './jobs/fetch-log.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
 import { compactRemote, type CompactOptions, type CompactResult } from './jobs/compact.ts';
 import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
@@ -43,6 +43,8 @@ export interface RuntimeOptions {
    * (the DB worker turns it on).
    */
   autoGc?: LocalGcOptions & { everyCommits: number };
+  /** A clone of a log at least this long also reads the volume's compacted index (default 128; shorter logs are rarely compacted). */
+  replicaMinLsn?: number;
 }
 
 const logger = getLogger(['scion', 'runtime', 'store']);
@@ -92,6 +94,7 @@ export class Runtime {
   readonly #checkpoints = new Map<VolumeId, number>();
   readonly #logEnds = new Map<VolumeId, number>();
   readonly #replicas = new Map<VolumeId, ReplicaIndex>();
+  readonly #replicaMinLsn: number;
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -106,6 +109,7 @@ export class Runtime {
     this.#store = options.store;
     this.#catalog = options.catalog;
     this.#remote = options.remote && countingRemote(options.remote, this.#stats);
+    this.#replicaMinLsn = options.replicaMinLsn ?? REPLICA_MIN_LSN;
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#autoGc = options.autoGc;
@@ -728,6 +732,7 @@ export class Runtime {
       checkpoints: this.#checkpoints,
       logEnds: this.#logEnds,
       replicas: this.#replicas,
+      replicaMinLsn: this.#replicaMinLsn,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

@@ -37,6 +37,8 @@ export interface RemoteWorld {
   onSegmentDeleted(sid: SegmentId): void;
   /** A commit PUT created its object. */
   onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void;
+  /** Remote GC pruned a commit record. */
+  onCommitDeleted(vid: VolumeId, lsn: LSN): void;
 }
 
 /** Counters of what was injected into one client's requests (all its lifetimes). */
@@ -190,6 +192,7 @@ export class FaultyRemote implements Remote {
     await this.#enter(what);
     this.#failBefore(what);
     await this.#world.bucket.deleteCommit(vid, lsn);
+    this.#world.onCommitDeleted(vid, lsn);
     this.#lostResponse(what);
     await this.#respond(what);
   }

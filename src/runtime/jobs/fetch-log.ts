@@ -9,8 +9,8 @@ const logger = getLogger(['scion', 'runtime']);
 
 /** Most LSNs probed at once past what is known (the hint, or the last commit found). */
 const MAX_PROBE_WINDOW = 8;
-/** A clone of a log at least this long also reads the volume's compacted index (shorter ones are rarely compacted). */
-const REPLICA_MIN_LSN = 2 * CHECKPOINT_INTERVAL;
+/** By default, a clone of a log at least this long also reads the volume's compacted index (shorter ones are rarely compacted). */
+export const REPLICA_MIN_LSN = 2 * CHECKPOINT_INTERVAL;
 /** Most commits up to the hint fetched in one round (one presign batch). */
 const HINT_WINDOW = 256;
 
@@ -77,7 +77,12 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     // A log end not confirmed lately may hide pruned history: the hint beside the probe tells.
     const seen = ctx.logEnds.get(vid);
     const stale = seen === undefined || ctx.ids.now() - seen > LOG_END_TRUST_MS;
-    const [found, early] = await Promise.all([fetchWindow(ctx, vid, [first], options.signal), stale ? readLatestHint(ctx, vid, options.signal) : undefined]);
+    // Then too (at most once per LOG_END_TRUST_MS) a long log's compacted index, for the cold pages this device reads.
+    const [found, early] = await Promise.all([
+      fetchWindow(ctx, vid, [first], options.signal),
+      stale ? readLatestHint(ctx, vid, options.signal) : undefined,
+      stale && first > ctx.replicaMinLsn ? loadReplica(ctx, vid, options.signal) : undefined,
+    ]);
     if (!found) return endOrGap(ctx, vid, early, options.signal);
     next = LSN.next(first);
     if (early) {
@@ -144,7 +149,7 @@ async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, w
   const after = LSN.next(hint.lsn);
   const [, checkpoint, probe] = await Promise.all([
     // A long log may have a compacted index (the remote compactor's): read it beside.
-    hint.lsn >= REPLICA_MIN_LSN ? loadReplica(ctx, vid, signal).then(() => undefined) : undefined,
+    hint.lsn >= ctx.replicaMinLsn ? loadReplica(ctx, vid, signal).then(() => undefined) : undefined,
     hint.checkpoint > 0 && within(hint.checkpoint as LSN) ? ctx.remote.getCommit(vid, hint.checkpoint as LSN, { signal }) : undefined,
     within(after) ? ctx.remote.getCommit(vid, after, { signal }) : undefined,
   ]);
