@@ -7,8 +7,9 @@ import { isScionError, LSN, PageIdx, RemoteKey, SYSTEM_IDS, VolumeId, type Error
 import { IdbCatalog, MemoryCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
-import { MemoryRemote, S3Remote, type Remote } from '../remote/index.ts';
+import { ForwardingRemote, MemoryRemote, S3Remote, type Remote, type RemoteCall } from '../remote/index.ts';
 import { LOG_END_TRUST_MS } from './jobs/fetch-log.ts';
+import { PROBE_FRESH_MS } from './jobs/push.ts';
 import { minPruneGraceMs } from './jobs/remote-gc.ts';
 import { Runtime } from './runtime.ts';
 
@@ -150,4 +151,36 @@ describe('pruning commit records on the test bucket', () => {
       },
     });
   }, 120_000);
+});
+
+describe('a push whose commit PUT would follow its probe late', () => {
+  it('probes again first (PROBE_FRESH_MS): a commit that landed meanwhile makes it diverged, with no PUT of its LSN', async () => {
+    const remote = new MemoryRemote();
+    const clock = movableClock();
+    const puts: string[] = [];
+    const b = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote });
+    const gb = await b.graftOpen();
+    write(b, gb.local, 1, 1);
+    await b.graftPush(gb.local);
+    let stalled = false;
+    // The device stalls during its segment upload (a laptop asleep), and another device pushes meanwhile.
+    class Stalling extends ForwardingRemote {
+      protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+        if (call.op === 'putCommit') puts.push(call.key);
+        if (call.op === 'putSegment' && !stalled) {
+          stalled = true;
+          write(b, gb.local, 1, 3);
+          await b.graftPush(gb.local);
+          clock.offset += PROBE_FRESH_MS + 1;
+        }
+        return request();
+      }
+    }
+    const a = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: new Stalling(remote), ids: clock.ids });
+    const ga = await a.graftClone(gb.remote);
+    write(a, ga.local, 1, 2);
+    expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'diverged', ahead: 1, behind: 1 });
+    expect(stalled).toBe(true);
+    expect(puts).toEqual([]);
+  });
 });
