@@ -27,6 +27,8 @@ export interface JobContext {
   /** A clone of a log at least this long reads the compacted index. */
   readonly replicaMinLsn: number;
   mustGetGraft(vid: VolumeId): Graft;
+  /** Every graft of the runtime. */
+  grafts(): readonly Graft[];
   /**
    * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull
    * moving the sync point to commits the graft never saw), local commits are refused meanwhile.

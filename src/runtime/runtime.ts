@@ -734,6 +734,7 @@ export class Runtime {
       replicas: this.#replicas,
       replicaMinLsn: this.#replicaMinLsn,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
+      grafts: () => this.graftList(),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one
         // and then sit on top of the new one: refuse it (ConcurrentWrite) instead.

@@ -55,11 +55,16 @@ export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signa
 async function restartPrunedLog(ctx: JobContext, vid: VolumeId, gap: ScionError, options: { signal?: AbortSignal }): Promise<LSN | undefined | PullResult> {
   const graft = ctx.mustGetGraft(vid);
   const ahead = Graft.ahead(graft, ctx.store.latestLsnSync(graft.local));
-  if (ahead > 0 || graft.pending || graft.abandoned) {
+  // The copy of the remote log is shared by every graft on that remote: restarting it would take the base of another's unpushed commits.
+  const based = (g: Graft) => Graft.ahead(g, ctx.store.latestLsnSync(g.local)) > 0 || g.pending !== undefined || g.abandoned !== undefined;
+  const others = ctx.grafts().filter((g) => g.local !== vid && g.remote === graft.remote && based(g));
+  if (ahead > 0 || graft.pending || graft.abandoned || others.length > 0) {
     const lsn = (gap.details as { lsn?: number } | undefined)?.lsn ?? 0;
     return {
       outcome: 'diverged', ahead, behind: Math.max(0, lsn - (graft.sync?.remote ?? 0)), waysOut: DIVERGED_WAYS_OUT,
-      message: `${gap.message} This graft has ${ahead} unpushed commits on that history: rebase them onto the remote (replay), fork them into a new volume, or reset (discarding them) / clone again.`,
+      message: ahead > 0 || graft.pending || graft.abandoned
+        ? `${gap.message} This graft has ${ahead} unpushed commits on that history: rebase them onto the remote (replay), fork them into a new volume, or reset (discarding them) / clone again.`
+        : `${gap.message} Another graft on this remote (${others[0]?.local}) has unpushed commits on that history: rebase, fork or reset it first, or clone this one again.`,
     };
   }
   logger.info('the remote log of {vid} was pruned past what is held: restarting it at the newest checkpoint', { vid: graft.remote });
