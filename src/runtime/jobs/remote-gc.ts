@@ -148,7 +148,16 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
   for (const vid of compacted) {
     const bytes = await ctx.remote.getCompacted(vid, { signal });
     if (!bytes) continue;
-    for (const seg of CompactedIndex.decode(bytes, vid).segments) referenced.add(RemoteKey.segment(seg));
+    let index: CompactedIndex;
+    try {
+      index = CompactedIndex.decode(bytes, vid);
+    } catch (e) {
+      // Readers ignore a damaged index too: its segments serve nobody.
+      if (!isScionError(e)) throw e;
+      logger.warn('ignoring the damaged compacted index of {vid}: {message}', { vid, message: e.message });
+      continue;
+    }
+    for (const seg of index.segments) referenced.add(RemoteKey.segment(seg));
   }
   const deleted: SegmentId[] = [];
   let kept = 0;
