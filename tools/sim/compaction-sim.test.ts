@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minPruneGraceMs } from '../../src/runtime/jobs/remote-gc.ts';
+import { minPruneGraceMs } from '../../src/runtime/index.ts';
 import { formatFailure } from './report.ts';
 import { DEFAULT_WEIGHTS, simulate } from './simulator.ts';
 
