@@ -14,11 +14,17 @@ export function saveRemoteScale(r: RemoteScaleResult, config: { commits: number;
     row(`build ${k(config.commits)} commits (2 PUTs each, ${config.concurrency} at a time)`, 's', r.buildMs / 1000),
     row('clone to first page, before GC', 'ms', r.before.clone.ms, { requests: r.before.clone.requests }),
     row('clone to first page, after GC', 'ms', r.after.clone.ms, { requests: r.after.clone.requests }),
+    row('clone to first page, after compaction', 'ms', r.compacted.clone.ms, { requests: r.compacted.clone.requests }),
+    row(`clone: every other page (${k(config.pages - 1)}), after GC`, 'ms', r.after.clone.allPages.ms, { requests: r.after.clone.allPages.requests }),
+    row(`clone: every other page (${k(config.pages - 1)}), after compaction`, 'ms', r.compacted.clone.allPages.ms, { requests: r.compacted.clone.allPages.requests }),
     row('remote objects before GC', 'objects', r.before.objects),
     row('remote objects after GC', 'objects', r.after.objects),
+    row('remote objects after compaction', 'objects', r.compacted.objects),
     row('remote bytes before GC', 'KiB', r.before.bytes / 1024, { bytes: r.before.bytes }),
     row('remote bytes after GC', 'KiB', r.after.bytes / 1024, { bytes: r.after.bytes }),
-    row(`remote GC (retain ${k(config.retain)} LSNs)`, 's', r.gc.ms / 1000, { detail: { segmentsDeleted: r.gc.segmentsDeleted, bytesDeleted: r.gc.bytesDeleted } }),
+    row('remote bytes after compaction', 'KiB', r.compacted.bytes / 1024, { bytes: r.compacted.bytes }),
+    row(`remote compaction (${k(r.compaction.pages)} live pages → ${r.compaction.segments} segment${r.compaction.segments === 1 ? '' : 's'})`, 's', r.compaction.ms / 1000, { bytes: r.compaction.bytesUploaded }),
+    row(`remote GC (retain ${k(config.retain)} LSNs)`, 's', r.gc.ms / 1000, { detail: { segmentsDeleted: r.gc.segmentsDeleted, bytesDeleted: r.gc.bytesDeleted, commitsDeleted: r.gc.commitsDeleted } }),
     row('retained LSNs read right on a new device', 'LSNs', r.lsnsChecked),
   ];
   saveSection(BENCH.resultsPath, 'remote-scale', {

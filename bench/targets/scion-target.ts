@@ -43,11 +43,11 @@ class Counter {
   presign = 0;
   spans: Span[] = [];
   /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
-  byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0 };
+  byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   reset(): void {
     this.requests = this.bytes = this.waitMs = this.presign = 0;
     this.spans = [];
-    this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0 };
+    this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;

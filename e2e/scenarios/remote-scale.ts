@@ -30,13 +30,18 @@ export interface CloneMeasure {
   readonly requests: number;
   readonly presignRoundTrips: number;
   readonly ms: number;
+  /** Bucket requests and time to read every page of the volume after the first. */
+  readonly allPages: { readonly requests: number; readonly ms: number };
 }
 
 export interface RemoteScaleResult {
   readonly buildMs: number;
   readonly before: { readonly objects: number; readonly bytes: number; readonly clone: CloneMeasure };
-  readonly gc: { readonly ms: number; readonly segmentsDeleted: number; readonly bytesDeleted: number; readonly retainedFrom: number };
+  readonly gc: { readonly ms: number; readonly segmentsDeleted: number; readonly bytesDeleted: number; readonly retainedFrom: number; readonly commitsDeleted: number };
   readonly after: { readonly objects: number; readonly bytes: number; readonly clone: CloneMeasure };
+  /** The remote compactor's run, then a clone again. */
+  readonly compaction: { readonly ms: number; readonly pages: number; readonly segments: number; readonly bytesUploaded: number };
+  readonly compacted: { readonly objects: number; readonly bytes: number; readonly clone: CloneMeasure };
   /** Retained LSNs checked out on a new device, and pages read wrong there (must be 0). */
   readonly lsnsChecked: number;
   readonly wrongPages: number;
@@ -106,7 +111,14 @@ export async function runRemoteScale(config: RemoteScaleConfig): Promise<RemoteS
       const first = await d.rt.readPageAsync(d.rt.graftSnapshot(g.local), PageIdx.parse(7));
       const ms = performance.now() - t0;
       if (first[0] !== pageAt(PAGES, COMMITS, 7)) throw new Error(`the clone read page 7 as ${first[0]}`);
-      const measure = { requests: d.requests.length, presignRoundTrips: d.signer.roundTrips, ms };
+      const [requests, presignRoundTrips] = [d.requests.length, d.signer.roundTrips];
+      const t1 = performance.now();
+      const snapshot = d.rt.graftSnapshot(g.local);
+      for (let p = 1; p <= snapshot.pageCount; p++) {
+        const page = await d.rt.readPageAsync(snapshot, PageIdx.parse(p));
+        if (page[0] !== pageAt(PAGES, COMMITS, p)) throw new Error(`the clone read page ${p} as ${page[0]}`);
+      }
+      const measure = { requests, presignRoundTrips, ms, allPages: { requests: d.requests.length - requests, ms: performance.now() - t1 } };
       d.rt.close();
       return measure;
     };
@@ -115,12 +127,21 @@ export async function runRemoteScale(config: RemoteScaleConfig): Promise<RemoteS
     const beforeClone = await measureClone();
     log(`before GC: ${beforeSize.objects} objects, ${beforeSize.bytes} bytes; clone to first page ${beforeClone.requests} requests, ${Math.round(beforeClone.ms)} ms`);
     const t0 = performance.now();
-    const gc = await admin.rt.collectRemoteGarbage({ retain: { commits: config.retainCommits }, graceMs: 0 });
+    // Pruning commit records needs a grace period beyond the URLs' expiry: GC runs as if 3 h later.
+    const later = () => Date.now() + 3 * 3600_000;
+    const gc = await admin.rt.collectRemoteGarbage({ retain: { commits: config.retainCommits }, graceMs: 2 * 3600_000, pruneCommits: true, now: later });
     const gcMs = performance.now() - t0;
     const retainedFrom = gc.retainedFrom[vid] ?? 1;
     const afterSize = await sizeNow();
     const afterClone = await measureClone();
-    log(`GC: ${gc.segmentsDeleted.length} segments (${gc.bytesDeleted} bytes) deleted in ${Math.round(gcMs)} ms, retained from LSN ${retainedFrom}; after: ${afterSize.objects} objects, ${afterSize.bytes} bytes; clone ${afterClone.requests} requests, ${Math.round(afterClone.ms)} ms`);
+    log(`GC: ${gc.segmentsDeleted.length} segments (${gc.bytesDeleted} bytes) and ${gc.commitsDeleted} commit records deleted in ${Math.round(gcMs)} ms, retained from LSN ${retainedFrom}; after: ${afterSize.objects} objects, ${afterSize.bytes} bytes; clone ${afterClone.requests} requests, ${Math.round(afterClone.ms)} ms; all pages ${afterClone.allPages.requests} requests`);
+    const t2 = performance.now();
+    const compactResult = await admin.rt.compactRemote({ volume: vid });
+    if (compactResult.outcome !== 'compacted') throw new Error(`compaction: ${compactResult.outcome}`);
+    const compactMs = performance.now() - t2;
+    const compactedSize = await sizeNow();
+    const compactedClone = await measureClone();
+    log(`compaction: ${compactResult.pages} pages into ${compactResult.segments} segments in ${Math.round(compactMs)} ms; then ${compactedSize.objects} objects, ${compactedSize.bytes} bytes; clone ${compactedClone.requests} requests, ${Math.round(compactedClone.ms)} ms; all pages ${compactedClone.allPages.requests} requests, ${Math.round(compactedClone.allPages.ms)} ms`);
 
     // A new device whose log starts at or below the oldest retained LSN: a (version 1) hint naming
     // it leads a clone to the checkpoint there, then it reads the commits after it.
@@ -145,8 +166,10 @@ export async function runRemoteScale(config: RemoteScaleConfig): Promise<RemoteS
     return {
       buildMs,
       before: { ...beforeSize, clone: beforeClone },
-      gc: { ms: gcMs, segmentsDeleted: gc.segmentsDeleted.length, bytesDeleted: gc.bytesDeleted, retainedFrom },
+      gc: { ms: gcMs, segmentsDeleted: gc.segmentsDeleted.length, bytesDeleted: gc.bytesDeleted, retainedFrom, commitsDeleted: gc.commitsDeleted },
       after: { ...afterSize, clone: afterClone },
+      compaction: { ms: compactMs, pages: compactResult.pages, segments: compactResult.segments, bytesUploaded: compactResult.bytesUploaded },
+      compacted: { ...compactedSize, clone: compactedClone },
       lsnsChecked,
       wrongPages,
     };

@@ -23,8 +23,11 @@ export type PresignOp =
   | { readonly op: 'getFork'; readonly vid: VolumeId }
   | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] }
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined; readonly via?: VolumeId | undefined }
+  | { readonly op: 'getCompacted'; readonly vid: VolumeId }
+  | { readonly op: 'putCompacted'; readonly vid: VolumeId; readonly upload: UploadBody }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly upload: UploadBody }
   | { readonly op: 'deleteSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined }
+  | { readonly op: 'deleteCommit'; readonly vid: VolumeId; readonly lsn: LSN }
   | { readonly op: 'getName'; readonly name: SharedName }
   | { readonly op: 'putName'; readonly name: SharedName; readonly vid: VolumeId }
   | { readonly op: 'listLog'; readonly vid: VolumeId; readonly after?: string | undefined }
@@ -71,6 +74,9 @@ export interface LogReads {
   readonly signed: readonly { readonly op: PresignOp; readonly request: PresignedRequest }[];
 }
 
+/** The longest a presigned URL may stay valid (the presign service refuses a longer `expiresInSeconds`). */
+export const URL_EXPIRES_MAX_SECONDS = 3600;
+
 /** Most ops signed in one round trip. */
 export const PRESIGN_MAX_OPS = 256;
 
@@ -78,14 +84,17 @@ export const PRESIGN_MAX_OPS = 256;
 export function presignOpKey(op: PresignOp): string {
   switch (op.op) {
     case 'getCommit':
+    case 'deleteCommit':
       return `${op.op}:${op.vid}:${op.lsn}`;
     case 'putCommit':
       return `${op.op}:${op.vid}:${op.lsn}:${op.upload.length}:${op.upload.sha256}`;
     case 'getLatest':
+    case 'getCompacted':
       return `${op.op}:${op.vid}`;
     case 'readLog':
       return `${op.op}:${op.vid}:${op.from}`;
     case 'putLatest':
+    case 'putCompacted':
       return `${op.op}:${op.vid}:${op.upload.length}:${op.upload.sha256}`;
     case 'getFork':
       return `${op.op}:${op.vid}`;
@@ -146,14 +155,17 @@ function parseOp(input: unknown, i: number): PresignOp {
     const home = (): { vid?: VolumeId } => (o.vid === undefined ? {} : { vid: vidOf(o.vid) });
     switch (o.op) {
       case 'getCommit':
+      case 'deleteCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn) };
       case 'putCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), upload: UploadBody.parse(o.upload) };
       case 'getLatest':
+      case 'getCompacted':
         return { op: o.op, vid: vidOf(o.vid) };
       case 'readLog':
         return { op: o.op, vid: vidOf(o.vid), from: lsnOf(o.from) };
       case 'putLatest':
+      case 'putCompacted':
         return { op: o.op, vid: vidOf(o.vid), upload: UploadBody.parse(o.upload) };
       case 'getFork':
         return { op: o.op, vid: vidOf(o.vid) };

@@ -19,6 +19,8 @@ const rebuild = (p: ParsedKey): string => {
       return RemoteKey.latest(p.vid);
     case 'fork':
       return RemoteKey.fork(p.vid);
+    case 'compacted':
+      return RemoteKey.compacted(p.vid);
     case 'name':
       return RemoteKey.name(p.name);
     case 'segment':

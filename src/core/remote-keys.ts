@@ -12,6 +12,7 @@ export type ParsedKey =
   | { readonly kind: 'segment'; readonly sid: SegmentId; readonly home?: VolumeId | undefined }
   | { readonly kind: 'latest'; readonly vid: VolumeId }
   | { readonly kind: 'fork'; readonly vid: VolumeId }
+  | { readonly kind: 'compacted'; readonly vid: VolumeId }
   | { readonly kind: 'name'; readonly name: SharedName };
 
 /**
@@ -21,6 +22,7 @@ export type ParsedKey =
  *   volumes/{vid}/segments/{sid}               immutable frames of pages, created only if absent
  *   volumes/{vid}/latest                       a hint: the newest LSN a pusher landed (overwritten)
  *   volumes/{vid}/fork                         a fork's ancestors, attested by the presign service, created only if absent
+ *   volumes/{vid}/compacted                    the live pages as of an LSN in a few segments (remote compactor; overwritten)
  *   names/{name}                               a shared database name → its volume, created once, never overwritten
  * Format 1 kept segments in one shared folder, still read:
  *   segments/{sid}
@@ -31,6 +33,7 @@ export const RemoteKey = {
   segment: (at: SegmentAddress): string => (at.home ? `volumes/${at.home}/segments/${at.sid}` : `segments/${at.sid}`),
   latest: (vid: VolumeId): string => `volumes/${vid}/latest`,
   fork: (vid: VolumeId): string => `volumes/${vid}/fork`,
+  compacted: (vid: VolumeId): string => `volumes/${vid}/compacted`,
   name: (name: SharedName): string => `names/${name}`,
   /** Format 1's shared segment folder. */
   SEGMENTS_PREFIX: 'segments/',
@@ -41,6 +44,7 @@ export const RemoteKey = {
     switch (op.op) {
       case 'getCommit':
       case 'putCommit':
+      case 'deleteCommit':
         return RemoteKey.commit(op.vid, op.lsn);
       case 'getLatest':
       case 'putLatest':
@@ -49,6 +53,9 @@ export const RemoteKey = {
       case 'getFork':
       case 'putFork':
         return RemoteKey.fork(op.vid);
+      case 'getCompacted':
+      case 'putCompacted':
+        return RemoteKey.compacted(op.vid);
       case 'getSegment':
       case 'putSegment':
       case 'deleteSegment':
@@ -75,6 +82,8 @@ export const RemoteKey = {
     if (latest) return { kind: 'latest', vid: VolumeId.parse(latest[1] as string) };
     const fork = /^volumes\/([0-9a-z]{26})\/fork$/.exec(key);
     if (fork) return { kind: 'fork', vid: VolumeId.parse(fork[1] as string) };
+    const compacted = /^volumes\/([0-9a-z]{26})\/compacted$/.exec(key);
+    if (compacted) return { kind: 'compacted', vid: VolumeId.parse(compacted[1] as string) };
     const name = /^names\/([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(key);
     if (name) return { kind: 'name', name: SharedName.parse(name[1]) };
     const segment = /^segments\/([0-9a-z]{26})$/.exec(key);

@@ -1,5 +1,5 @@
 import { AwsClient } from 'aws4fetch';
-import { invalidInput, RemoteFork, RemoteKey, RemoteName, UPLOAD_MAX_BYTES, UploadBody, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
+import { invalidInput, RemoteFork, RemoteKey, RemoteName, UPLOAD_MAX_BYTES, URL_EXPIRES_MAX_SECONDS, UploadBody, type PresignedRequest, type PresignMethod, type PresignOp } from '../core/index.ts';
 
 /** Where the objects live and the credentials that may touch them; these never leave the service. */
 export interface BucketConfig {
@@ -18,7 +18,7 @@ export interface BucketConfig {
 }
 
 export const EXPIRES_DEFAULT_SECONDS = 300;
-export const EXPIRES_MAX_SECONDS = 3600;
+export const EXPIRES_MAX_SECONDS = URL_EXPIRES_MAX_SECONDS;
 /** Default bound on one segment upload. */
 export const UPLOAD_DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -59,16 +59,19 @@ function plan(op: PresignOp, maxUploadBytes: number): Plan {
     case 'putCommit':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, true) };
     case 'getLatest':
+    case 'getCompacted':
     case 'readLog':
       // readLog's own URL is the hint's GET (what the service read first), a fallback for the client.
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putLatest':
+    case 'putCompacted':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, SMALL_OBJECT_MAX_BYTES, false) };
     case 'getSegment':
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };
     case 'putSegment':
       return { method: 'PUT', key: RemoteKey.ofOp(op), headers: upload(op.upload, maxUploadBytes, true) };
     case 'deleteSegment':
+    case 'deleteCommit':
       return { method: 'DELETE', key: RemoteKey.ofOp(op), headers: {} };
     case 'getName':
       return { method: 'GET', key: RemoteKey.ofOp(op), headers: {} };

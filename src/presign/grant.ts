@@ -34,6 +34,7 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
     case 'getCommit':
     case 'getLatest':
     case 'readLog':
+    case 'getCompacted':
     case 'listLog':
     case 'putCommit':
     case 'putLatest':
@@ -48,6 +49,8 @@ function volumeOfOp(op: PresignOp): VolumeId | undefined {
     case 'getName':
     case 'putName':
     case 'deleteSegment':
+    case 'deleteCommit':
+    case 'putCompacted':
     case 'listSegments':
     case 'listVolumes':
       return undefined;
@@ -71,6 +74,8 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
     (await covers(vid)) || (via !== undefined && (await covers(via)) && (await directory.ancestorsOf(via)).includes(vid));
   switch (op.op) {
     case 'deleteSegment':
+    case 'deleteCommit':
+    case 'putCompacted':
     case 'listSegments':
     case 'listVolumes':
       return grant.admin ? undefined : `${op.op} needs an admin grant`;

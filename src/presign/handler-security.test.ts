@@ -95,7 +95,7 @@ describe('presign security: keys stay in the bucket', () => {
   const trick = fc.constantFrom('..', '../', '/', '%2F', '%2f', '%2e%2e', '.%2e', '\\', 'other-bucket', 'scion-test', '@evil.example', '?x-id=DeleteObject', '#', ':', '//', VID, SID, 'volumes/', 'segments/', 'log/', '0000000000000001');
   const tricky = fc.array(trick, { maxLength: 6 }).map((parts) => parts.join(''));
   const anyOp = fc.record({
-    op: fc.constantFrom('getCommit', 'putCommit', 'getLatest', 'putLatest', 'getSegment', 'putSegment', 'deleteSegment', 'listLog', 'listSegments', 'listVolumes'),
+    op: fc.constantFrom('getCommit', 'putCommit', 'getLatest', 'putLatest', 'getSegment', 'putSegment', 'deleteSegment', 'deleteCommit', 'listLog', 'listSegments', 'listVolumes'),
     upload: fc.constant(UploadBody.of(new Uint8Array(3))),
     vid: fc.oneof(fc.constant(VID), tricky),
     sid: fc.oneof(fc.constant(SID), tricky),

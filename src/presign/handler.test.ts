@@ -121,6 +121,8 @@ describe('createPresignHandler: signing', () => {
     expect(getSegment?.url.startsWith(`${base}volumes/${VID}/segments/${SID}?`)).toBe(true);
     expect(deleteSegment?.url.startsWith(`${base}volumes/${VID}/segments/${SID}?`)).toBe(true);
     // Format 1's shared segments stay readable (and collectable).
+    const [deleteCommit] = await sign([{ op: 'deleteCommit', vid: VID, lsn: 7 }], 'admin');
+    expect([deleteCommit?.method, deleteCommit?.url.startsWith(`${base}volumes/${VID}/log/0000000000000007?`)]).toEqual(['DELETE', true]);
     const [v1Get, v1Delete] = await sign([{ op: 'getSegment', sid: SID }, { op: 'deleteSegment', sid: SID }], 'admin');
     expect(v1Get?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
     expect(v1Delete?.url.startsWith(`${base}segments/${SID}?`)).toBe(true);
@@ -310,6 +312,8 @@ describe('createPresignHandler: refusals', () => {
       ['writer', { op: 'getLatest', vid: OTHER_VID }],
       ['writer', { op: 'deleteSegment', sid: SID }],
       ['writer', { op: 'deleteSegment', sid: SID, vid: VID }],
+      // Pruning history is remote GC's, never a writer's: a deleted LSN could be taken again.
+      ['writer', { op: 'deleteCommit', vid: VID, lsn: 1 }],
       ['writer', { op: 'listSegments' }],
       ['writer', { op: 'listVolumes' }],
     ];

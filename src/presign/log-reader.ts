@@ -1,4 +1,4 @@
-import { Commit, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId } from '../core/index.ts';
+import { Commit, CompactedIndex, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId } from '../core/index.ts';
 
 /** Most bytes of bodies one answer carries; a bigger object is left for the client to GET itself. */
 const BODIES_MAX_BYTES = 4 * 1024 * 1024;
@@ -14,7 +14,7 @@ export interface LogSource {
 /**
  * What a fetch of `vid`'s log from `from` reads first, read here so the client needs no bucket
  * request for it: in one round the hint, `from` and `from` + 1; then, if the hint reaches `from`,
- * the LSN after it (the probe) and, for a clone (`from` 1), the checkpoint it names. Plus the signed
+ * the LSN after it (the probe) and, for a clone (`from` 1), the checkpoint it names and the compacted index. Plus the signed
  * GETs of the segments those commits (and the hint's tail) name, as far as the grant covers them.
  * Nothing read here is trusted: a damaged hint or commit is passed on as read, for the client to refuse.
  */
@@ -24,8 +24,11 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     const key = RemoteKey.commit(vid, lsn);
     if (!bodies.has(key)) bodies.set(key, await source.read({ op: 'getCommit', vid, lsn }));
   };
-  const [hintBytes] = await Promise.all([source.read({ op: 'getLatest', vid }), commit(from), commit(LSN.next(from))]);
+  // A clone also takes the compacted index (if the remote compactor wrote one) in this round.
+  const compacted = from === LSN.FIRST ? source.read({ op: 'getCompacted', vid }) : undefined;
+  const [hintBytes, compactedBytes] = await Promise.all([source.read({ op: 'getLatest', vid }), compacted, commit(from), commit(LSN.next(from))]);
   bodies.set(RemoteKey.latest(vid), hintBytes);
+  if (compacted) bodies.set(RemoteKey.compacted(vid), compactedBytes);
   const hint = decodeOrUndefined(() => (hintBytes ? LatestHint.decode(hintBytes, vid) : undefined));
   if (hint && hint.lsn >= from) {
     const checkpoint = from === LSN.FIRST && hint.checkpoint ? LSN.parse(hint.checkpoint) : undefined;
@@ -37,6 +40,12 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     if (c && c.vid === vid) named.push(c, ...(c.checkpoint ?? []));
   }
   const ops = new Map<string, PresignOp>();
+  const index = compactedBytes && decodeOrUndefined(() => CompactedIndex.decode(compactedBytes, vid));
+  for (const at of index?.segments ?? []) {
+    if (ops.size >= PRESIGN_MAX_OPS) break;
+    const op = segmentGetOp(at);
+    ops.set(presignOpKey(op), op);
+  }
   for (const c of named.sort((a, b) => b.lsn - a.lsn)) {
     if (!c.segment || c.segment.frames.length === 0 || ops.size >= PRESIGN_MAX_OPS) continue;
     const op = segmentGetOp(segmentReadOf(c));

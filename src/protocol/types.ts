@@ -153,13 +153,13 @@ export interface GraftStatus {
 export type PushResult =
   | { readonly outcome: 'pushed'; readonly remoteLsn: LSN; readonly localLsn: LSN; readonly pages: number; readonly bytes: number }
   | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[]; readonly message?: string | undefined };
 
 /** How a pull ended; divergence is an outcome, as for a push. */
 export type PullResult =
   | { readonly outcome: 'pulled'; readonly from: LSN | undefined; readonly to: LSN }
   | { readonly outcome: 'up-to-date' }
-  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[] };
+  | { readonly outcome: 'diverged'; readonly ahead: number; readonly behind: number; readonly waysOut: readonly ('reset' | 'fork')[]; readonly message?: string | undefined };
 
 /** A hydration's progress: frames fetched so far of those the snapshot needs. */
 export interface HydrateProgress {

@@ -4,10 +4,10 @@ import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, Re
 /** One asynchronous bucket request as a wrapper sees it before it goes on. */
 export interface RemoteCall {
   /** The Remote method making it. */
-  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment' | 'firstLsn' | 'putFork';
+  readonly op: 'getCommit' | 'putCommit' | 'getLatest' | 'putLatest' | 'getCompacted' | 'putCompacted' | 'putSegment' | 'getSegmentRange' | 'getName' | 'putName' | 'deleteSegment' | 'deleteCommit' | 'firstLsn' | 'putFork';
   readonly method: 'GET' | 'PUT' | 'DELETE' | 'LIST';
   /** What kind of object it names. */
-  readonly object: 'commit' | 'latest' | 'segment' | 'name' | 'fork';
+  readonly object: 'commit' | 'latest' | 'compacted' | 'segment' | 'name' | 'fork';
   /** The object's layout key. */
   readonly key: string;
   /** The commit's LSN, for commit requests. */
@@ -67,6 +67,14 @@ export class ForwardingRemote implements Remote {
     return this.send({ op: 'getSegmentRange', method: 'GET', object: 'segment', key: RemoteKey.segment(at), options }, () => this.inner.getSegmentRange(at, range, options));
   }
 
+  getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    return this.send({ op: 'getCompacted', method: 'GET', object: 'compacted', key: RemoteKey.compacted(vid), options }, () => this.inner.getCompacted(vid, options));
+  }
+
+  putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
+    return this.send({ op: 'putCompacted', method: 'PUT', object: 'compacted', key: RemoteKey.compacted(vid), body: bytes, options }, () => this.inner.putCompacted(vid, bytes, options));
+  }
+
   getName(name: SharedName, options?: RequestOptions): Promise<Uint8Array | undefined> {
     return this.send({ op: 'getName', method: 'GET', object: 'name', key: RemoteKey.name(name), options }, () => this.inner.getName(name, options));
   }
@@ -77,6 +85,10 @@ export class ForwardingRemote implements Remote {
 
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void> {
     return this.send({ op: 'deleteSegment', method: 'DELETE', object: 'segment', key: RemoteKey.segment(at), options }, () => this.inner.deleteSegment(at, options));
+  }
+
+  deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void> {
+    return this.send({ op: 'deleteCommit', method: 'DELETE', object: 'commit', key: RemoteKey.commit(vid, lsn), lsn, options }, () => this.inner.deleteCommit(vid, lsn, options));
   }
 
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {

@@ -51,6 +51,17 @@ export class MemoryRemote implements Remote {
     this.#onRequest?.({ method: 'PUT', key, status: 200, bytes: bytes.byteLength, ms: 0, sync: false });
   }
 
+  async getCompacted(vid: VolumeId): Promise<Uint8Array | undefined> {
+    return this.#get('GET', RemoteKey.compacted(vid))?.slice();
+  }
+
+  async putCompacted(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const key = RemoteKey.compacted(vid);
+    this.#check('PUT', key);
+    this.objects.set(key, { bytes: bytes.slice(), lastModified: this.#now() });
+    this.#onRequest?.({ method: 'PUT', key, status: 200, bytes: bytes.byteLength, ms: 0, sync: false });
+  }
+
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
   }
@@ -104,6 +115,12 @@ export class MemoryRemote implements Remote {
 
   async deleteSegment(at: SegmentAddress): Promise<void> {
     const key = RemoteKey.segment(at);
+    this.#check('DELETE', key);
+    this.objects.delete(key);
+  }
+
+  async deleteCommit(vid: VolumeId, lsn: LSN): Promise<void> {
+    const key = RemoteKey.commit(vid, lsn);
     this.#check('DELETE', key);
     this.objects.delete(key);
   }

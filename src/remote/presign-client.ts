@@ -218,7 +218,7 @@ export class PresignClient {
     try {
       for (const o of reads.objects) {
         const kind = RemoteKey.parse(o.key).kind;
-        if (kind !== 'commit' && kind !== 'latest') continue;
+        if (kind !== 'commit' && kind !== 'latest' && kind !== 'compacted') continue;
         this.#read.set(o.key, { body: o.body === null ? undefined : fromBase64(o.body, 'a body the presign service read'), at });
       }
       const ops = reads.signed.length > 0 ? parsePresignRequest({ ops: reads.signed.map((s) => s.op) }).ops : [];

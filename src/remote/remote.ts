@@ -27,6 +27,7 @@ export type PlannedRequest =
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
   /** The presign service reads what a fetch of the log from `from` needs first and sends it with the URLs (S3Remote). */
   | { readonly op: 'readLog'; readonly vid: VolumeId; readonly from: LSN }
+  | { readonly op: 'getCompacted'; readonly vid: VolumeId }
   | { readonly op: 'getSegment'; readonly at: SegmentAddress }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
@@ -70,6 +71,10 @@ export interface Remote {
    * segments its commits name, through which the presign service lets readers of the fork read them.
    */
   putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome>;
+  /** The compacted index's bytes (`volumes/{vid}/compacted`), or undefined if the volume was never compacted. */
+  getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
+  /** Overwrites the compacted index (admin: the remote compactor). */
+  putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
   /** Creates `volumes/{vid}/segments/{sid}` only if absent. */
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome>;
   getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array>;
@@ -86,6 +91,8 @@ export interface Remote {
   /** Every object under `volumes/` (commits, segments, hints) or format 1's `segments/`. */
   list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject>;
   deleteSegment(at: SegmentAddress, options?: RequestOptions): Promise<void>;
+  /** Deletes a commit record (admin: remote GC pruning history below a checkpoint; see collectRemoteGarbage). */
+  deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void>;
 }
 
 /** A segment a commit names is gone: the bucket lost it (or someone deleted it); never a reason to serve other bytes. */

@@ -88,6 +88,17 @@ export class S3Remote implements Remote {
     await this.#send({ op: 'putLatest', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
   }
 
+  async getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
+    const read = this.presign.takeRead(RemoteKey.compacted(vid));
+    if (read) return read.body;
+    const r = await this.#send({ op: 'getCompacted', vid }, {}, options);
+    return r.kind === 'ok' ? r.body : undefined;
+  }
+
+  async putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'putCompacted', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
+  }
+
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
     const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
@@ -174,6 +185,10 @@ export class S3Remote implements Remote {
     await this.#send({ op: 'deleteSegment', sid: at.sid, ...(at.home ? { vid: at.home } : {}) }, {}, options);
   }
 
+  async deleteCommit(vid: VolumeId, lsn: LSN, options?: RequestOptions): Promise<void> {
+    await this.#send({ op: 'deleteCommit', vid, lsn }, {}, options);
+  }
+
   #expectBody(r: Outcome, what: string): Uint8Array {
     if (r.kind === 'ok') return r.body;
     throw new ScionError('RemoteUnavailable', `${what} is missing from the remote. The remote volume may have been deleted: switch the graft to another remote.`, { key: what });
@@ -239,6 +254,7 @@ function presignOpOf(r: PlannedRequest): PresignOp {
     case 'getCommit':
       return { op: r.op, vid: r.vid, lsn: r.lsn };
     case 'getLatest':
+    case 'getCompacted':
       return { op: r.op, vid: r.vid };
     case 'readLog':
       return { op: r.op, vid: r.vid, from: r.from };

@@ -7,6 +7,8 @@ export type { GraftVersion } from './volume-writer.ts';
 export type { FramePlan, FramePlanner } from './job-context.ts';
 export type { LocalGcOptions, LocalGcResult } from './jobs/gc.ts';
 export type { RemoteGcOptions, RemoteGcResult, RemoteRetention } from './jobs/remote-gc.ts';
+export { CLOCK_SKEW_MS, minPruneGraceMs } from './jobs/remote-gc.ts';
+export type { CompactOptions, CompactResult } from './jobs/compact.ts';
 export type { HydrateOptions } from './jobs/hydrate.ts';
 export { chunkFrames, planSequentialFrames } from './jobs/push.ts';
 export type { PushOptions } from './jobs/push.ts';

@@ -10,8 +10,10 @@ import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } 
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
-import { fetchLog, fetchLogFromListing } from './jobs/fetch-log.ts';
+import { fetchLog, fetchLogFromListing, REPLICA_MIN_LSN } from './jobs/fetch-log.ts';
+import type { ReplicaIndex } from './replica.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
+import { compactRemote, type CompactOptions, type CompactResult } from './jobs/compact.ts';
 import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
 import { hydrateSnapshot, type HydrateOptions } from './jobs/hydrate.ts';
 import { pullGraft } from './jobs/pull.ts';
@@ -41,6 +43,8 @@ export interface RuntimeOptions {
    * (the DB worker turns it on).
    */
   autoGc?: LocalGcOptions & { everyCommits: number };
+  /** A clone of a log at least this long also reads the volume's compacted index (default 128; shorter logs are rarely compacted). */
+  replicaMinLsn?: number;
 }
 
 const logger = getLogger(['scion', 'runtime', 'store']);
@@ -89,6 +93,9 @@ export class Runtime {
   readonly #pages: PageSource;
   /** Per remote volume, the newest checkpoint seen in a latest hint (pushes write the tail after it). */
   readonly #checkpoints = new Map<VolumeId, number>();
+  readonly #logEnds = new Map<VolumeId, number>();
+  readonly #replicas = new Map<VolumeId, ReplicaIndex>();
+  readonly #replicaMinLsn: number;
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -103,7 +110,8 @@ export class Runtime {
     this.#store = options.store;
     this.#catalog = options.catalog;
     this.#remote = options.remote && countingRemote(options.remote, this.#stats);
-    this.#pages = new PageSource(this.#store, this.#remote, this.#stats, () => this.#checkOpen());
+    this.#replicaMinLsn = options.replicaMinLsn ?? REPLICA_MIN_LSN;
+    this.#pages = new PageSource(this.#store, this.#remote, this.#stats, () => this.#checkOpen(), this.#replicas);
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#autoGc = options.autoGc;
@@ -524,6 +532,11 @@ export class Runtime {
    * Remote GC (admin grant needed): deletes segments no retained snapshot of any volume reaches
    * (`retain`: the last N commits or those younger than a time; default all), older than the grace period.
    */
+  /** The remote compactor (admin grant with write; see compactRemote). */
+  async compactRemote(options: CompactOptions): Promise<CompactResult> {
+    return logOp('gc.compact', 'info', { volume: options.volume }, () => compactRemote(this.#ctx(), options));
+  }
+
   async collectRemoteGarbage(options: RemoteGcOptions = {}): Promise<RemoteGcResult> {
     return logOp('gc.remote', 'info', {}, () => collectRemoteGarbage(this.#ctx(), options));
   }
@@ -710,7 +723,11 @@ export class Runtime {
       ids: this.#ids,
       planFrames: this.#planFrames,
       checkpoints: this.#checkpoints,
+      logEnds: this.#logEnds,
+      replicas: this.#replicas,
+      replicaMinLsn: this.#replicaMinLsn,
       mustGetGraft: (vid) => this.mustGetGraft(vid),
+      grafts: () => this.graftList(),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one
         // and then sit on top of the new one: refuse it (ConcurrentWrite) instead.

@@ -508,6 +508,9 @@ class MemoryRemoteSpy implements Remote {
   putFork: Remote['putFork'] = (...a: Parameters<Remote['putFork']>) => (this.#log.push('put fork'), this.#inner.putFork(...a));
   list: Remote['list'] = (...a: Parameters<Remote['list']>) => this.#inner.list(...a);
   deleteSegment: Remote['deleteSegment'] = (...a: Parameters<Remote['deleteSegment']>) => this.#inner.deleteSegment(...a);
+  getCompacted: Remote['getCompacted'] = (...a: Parameters<Remote['getCompacted']>) => (this.#log.push('get compacted'), this.#inner.getCompacted(...a));
+  putCompacted: Remote['putCompacted'] = (...a: Parameters<Remote['putCompacted']>) => this.#inner.putCompacted(...a);
+  deleteCommit: Remote['deleteCommit'] = (...a: Parameters<Remote['deleteCommit']>) => this.#inner.deleteCommit(...a);
 }
 
 

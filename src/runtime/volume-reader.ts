@@ -8,6 +8,7 @@ import type { LocalStore } from '../local/index.ts';
 import type { ReadStats } from '../protocol/index.ts';
 import type { Remote } from '../remote/index.ts';
 import { checkReadable, mustGetCommit } from './held-commits.ts';
+import { readViaReplica, readViaReplicaSync, type ReplicaIndex, type ReplicaReader } from './replica.ts';
 
 /** How a page miss is served. */
 export interface ReadOptions {
@@ -23,12 +24,15 @@ export class PageSource {
   readonly #remote: Remote | undefined;
   readonly #stats: ReadStats;
   readonly #checkOpen: () => void;
+  /** Volumes' compacted read replicas (fetch-log loads them); a miss tries one before the commit's own segment. */
+  readonly #replicas: Map<string, ReplicaIndex>;
 
-  constructor(store: LocalStore, remote: Remote | undefined, stats: ReadStats, checkOpen: () => void) {
+  constructor(store: LocalStore, remote: Remote | undefined, stats: ReadStats, checkOpen: () => void, replicas: Map<string, ReplicaIndex> = new Map()) {
     this.#store = store;
     this.#remote = remote;
     this.#stats = stats;
     this.#checkOpen = checkOpen;
+    this.#replicas = replicas;
   }
 
   /** The commit that last wrote `pageIdx` along the snapshot's path, or undefined (the page is zeros). Throws CommitNotFound. */
@@ -48,7 +52,11 @@ export class PageSource {
     this.#checkOpen();
     const commit = this.locate(snapshot, pageIdx);
     if (!commit?.segment) target.fill(0);
-    else if (!this.#store.readPageIntoSync(commit.segment.sid, pageIdx, target)) target.set(this.#fetchSync(commit, pageIdx, options?.readAheadPages ?? 0));
+    else if (!this.#store.readPageIntoSync(commit.segment.sid, pageIdx, target)) {
+      const readAhead = options?.readAheadPages ?? 0;
+      const replica = this.#remote && readViaReplicaSync(this.#replicaReader(this.#remote), this.#replicas, snapshot, commit, pageIdx, readAhead);
+      target.set(replica ?? this.#fetchSync(commit, pageIdx, readAhead));
+    }
   }
 
   /** The page as `snapshot` shows it: zeros past the end or where never written. Throws PageNotLocal when it cannot be had. */
@@ -65,8 +73,15 @@ export class PageSource {
     if (!commit?.segment) return Page.zeroed();
     const held = this.#store.readPageSync(commit.segment.sid, pageIdx);
     if (held) return held;
+    const replica = this.#remote && (await readViaReplica(this.#replicaReader(this.#remote), this.#replicas, snapshot, commit, pageIdx));
+    if (replica) return replica;
     const plan = this.#plan(commit, pageIdx, 0);
     return this.#cacheFetched(commit, plan, await fetched(commit, pageIdx, () => plan.remote.getSegmentRange(segmentReadOf(commit), plan)), pageIdx);
+  }
+
+  /** What reading through a volume's compacted replica needs (see replica.ts). */
+  #replicaReader(remote: Remote): ReplicaReader {
+    return { store: this.#store, remote, stats: this.#stats, locatePage: (s, idx) => this.locate(s, idx) };
   }
 
   /**

@@ -10,6 +10,8 @@ export interface ClientEnv {
   readonly world: RemoteWorld;
   readonly rng: Rng;
   readonly ids: IdSource;
+  /** Passed to the runtime (see SimConfig.replicaMinLsn). */
+  readonly replicaMinLsn?: number | undefined;
   /** A catalog write's latency: parks it sometimes. */
   catalogPause(label: string): Promise<void>;
   log(line: string): void;
@@ -101,7 +103,7 @@ export class SimClient {
     try {
       // Odd clients plan frames as the VFS does (a hot first frame, then small ones); even ones use the default.
       const planFrames = this.idx % 2 === 1 ? planHotHeader : undefined;
-      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(planFrames ? { planFrames } : {}) });
+      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(env.replicaMinLsn === undefined ? {} : { replicaMinLsn: env.replicaMinLsn }), ...(planFrames ? { planFrames } : {}) });
     } catch (e) {
       if (!life.dead) throw e;
       env.log(`${this.name} crashed again during recovery at startup`);

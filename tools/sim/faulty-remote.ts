@@ -36,6 +36,8 @@ export interface RemoteWorld {
   onSegmentDeleted(sid: SegmentId): void;
   /** A commit PUT created its object. */
   onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void;
+  /** Remote GC pruned a commit record. */
+  onCommitDeleted(vid: VolumeId, lsn: LSN): void;
 }
 
 /** Counters of what was injected into one client's requests (all its lifetimes). */
@@ -138,6 +140,24 @@ export class FaultyRemote implements Remote {
     await this.#respond(what);
   }
 
+  async getCompacted(vid: VolumeId): Promise<Uint8Array | undefined> {
+    const what = `GET compacted ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    const body = await this.#world.bucket.getCompacted(vid);
+    await this.#respond(what);
+    return body;
+  }
+
+  async putCompacted(vid: VolumeId, bytes: Uint8Array): Promise<void> {
+    const what = `PUT compacted ${short(vid)}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    await this.#world.bucket.putCompacted(vid, bytes);
+    this.#lostResponse(what);
+    await this.#respond(what);
+  }
+
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array): Promise<CreateOutcome> {
     return this.#put(`PUT segment ${short(sid)}`, 'segment', () => this.#world.bucket.putSegment(vid, sid, bytes));
   }
@@ -181,6 +201,16 @@ export class FaultyRemote implements Remote {
     this.#failBefore(what);
     await this.#world.bucket.deleteSegment(at);
     this.#world.onSegmentDeleted(at.sid);
+    this.#lostResponse(what);
+    await this.#respond(what);
+  }
+
+  async deleteCommit(vid: VolumeId, lsn: LSN): Promise<void> {
+    const what = `DELETE commit ${short(vid)}@${lsn}`;
+    await this.#enter(what);
+    this.#failBefore(what);
+    await this.#world.bucket.deleteCommit(vid, lsn);
+    this.#world.onCommitDeleted(vid, lsn);
     this.#lostResponse(what);
     await this.#respond(what);
   }

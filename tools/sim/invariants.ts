@@ -103,8 +103,20 @@ export class Invariants {
     }
   }
 
+  /** Commit keys remote GC pruned: they may never be created again. */
+  readonly #pruned = new Set<string>();
+
+  /** Remote GC deleted a commit record: only below the retained range. */
+  onCommitDeleted(vid: VolumeId, lsn: LSN): void {
+    const key = RemoteKey.commit(vid, lsn);
+    if (!this.#commits.has(key) && !this.#pruned.has(key)) return this.#violation('overwrite', `remote GC deleted commit ${key}, which no PUT created`);
+    if (lsn >= this.retainedFrom(vid)) this.#violation('pruned-retained', `remote GC deleted commit ${key}, at or above the oldest retained LSN ${this.retainedFrom(vid)}`);
+    this.#pruned.add(key);
+  }
+
   /** A commit PUT created its object: it must not reference a segment GC already deleted. */
   onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void {
+    if (this.#pruned.has(RemoteKey.commit(vid, lsn))) this.#violation('recreated-pruned-lsn', `a PUT created commit ${vid}@${lsn} again after remote GC pruned it`);
     const seg = Commit.decode(bytes).segment;
     const sid = seg?.sid;
     this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), sid, segmentKey: seg && RemoteKey.segment(seg) });
@@ -150,12 +162,26 @@ export class Invariants {
       if (landed.segmentKey && k.lsn >= this.retainedFrom(k.vid) && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
       logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
     }
-    for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);
-    for (const [vid, lsns] of logs) {
-      lsns.sort((a, b) => a - b);
-      const start = this.#logStart(vid as VolumeId, lsns[0] ?? 1);
+    for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key) && !this.#pruned.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);
+    for (const [vid, all] of logs) {
+      all.sort((a, b) => a - b);
+      // Above the highest LSN remote GC pruned the log is gap-free; below it, a run cut short may
+      // have left some records (the next run deletes them).
+      const cut = this.#highestPruned(vid as VolumeId);
+      const lsns = all.filter((l) => l > cut);
+      const start = cut > 0 ? cut + 1 : this.#logStart(vid as VolumeId, lsns[0] ?? 1);
       if (lsns.some((l, i) => l !== i + start)) return this.#violation('log-gap', `volume ${vid} has commits at LSNs ${lsns.join(',')}`);
     }
+  }
+
+  /** The highest LSN of `vid` remote GC pruned, or 0. */
+  #highestPruned(vid: VolumeId): number {
+    let highest = 0;
+    for (const key of this.#pruned) {
+      const k = RemoteKey.parse(key);
+      if (k.kind === 'commit' && k.vid === vid) highest = Math.max(highest, k.lsn);
+    }
+    return highest;
   }
 
   /** Where `vid`'s log may start given its lowest commit `first`: there if it is a fork's first commit, else 1. */
@@ -163,6 +189,13 @@ export class Invariants {
     const object = first > 1 ? this.#bucket.objects.get(RemoteKey.commit(vid, LSN.parse(first))) : undefined;
     const inner = object ? Commit.decode(object.bytes).checkpoint?.map((c) => c.lsn) : undefined;
     return inner && inner.length === first - 1 && inner.every((lsn, i) => lsn === i + 1) ? first : 1;
+  }
+
+  /** Whether remote GC pruned any commit record of `vid`. */
+  pruned(vid: VolumeId): boolean {
+    const prefix = RemoteKey.logPrefix(vid);
+    for (const key of this.#pruned) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   /** The newest LSN of `vid` in the remote. */

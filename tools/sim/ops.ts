@@ -7,7 +7,7 @@ import type { Simulation } from './simulator.ts';
 /** What the scheduler can do to a client; each returns a one-line outcome for the trace. */
 export type OpKind =
   | 'transfer' | 'push' | 'pull' | 'fetch' | 'read' | 'checkout' | 'checksum' | 'fork' | 'clone' | 'tag'
-  | 'graftDelete' | 'remoteGc' | 'localGc' | 'crash' | 'arm' | 'timeJump';
+  | 'graftDelete' | 'remoteGc' | 'remoteCompact' | 'localGc' | 'crash' | 'arm' | 'timeJump';
 
 type Op = (sim: Simulation, c: SimClient) => Promise<string>;
 
@@ -265,9 +265,22 @@ const graftDelete: Op = async (sim, c) => {
 
 const remoteGc: Op = async (sim, c) => {
   const retain = sim.config.retainCommits === undefined ? undefined : { commits: sim.config.retainCommits };
-  const r = await c.rt.collectRemoteGarbage({ graceMs: sim.config.gcGraceMs, now: sim.sched.now, retain });
+  const r = await c.rt.collectRemoteGarbage({ graceMs: sim.config.gcGraceMs, now: sim.sched.now, retain, ...(sim.config.pruneCommits ? { pruneCommits: true } : {}) });
   for (const [vid, from] of Object.entries(r.retainedFrom) as [VolumeId, number][]) sim.retainedFrom.set(vid, Math.max(from, sim.retainedFrom.get(vid) ?? 1));
-  return `deleted ${r.segmentsDeleted.length}, kept ${r.segmentsKept} in grace, ${r.segmentsReferenced} referenced of ${r.commitsScanned} commits`;
+  return `deleted ${r.segmentsDeleted.length}, kept ${r.segmentsKept} in grace, ${r.segmentsReferenced} referenced of ${r.commitsScanned} commits, pruned ${r.commitsDeleted} commit records`;
+};
+
+/** The remote compactor on the shared volume, concurrently with everything else. */
+const remoteCompact: Op = async (sim, c) => {
+  try {
+    const r = await c.rt.compactRemote({ volume: sim.shared, segmentPages: 64 });
+    if (r.outcome === 'compacted') sim.stats.compactions++;
+    return r.outcome === 'compacted' ? `compacted ${r.pages} pages as of LSN ${r.lsn} into ${r.segments} segments` : `up to date at ${r.lsn}`;
+  } catch (e) {
+    // No hint with a checkpoint yet (nothing pushed, or the hint write was lost).
+    if (isScionError(e, 'InvalidInput') && !c.life.dead) return `not compacted: ${e.message}`;
+    throw e;
+  }
 };
 
 const localGc: Op = async (sim, c) => {
@@ -302,7 +315,7 @@ const timeJump: Op = async (sim) => {
 };
 
 export const OPS: Readonly<Record<OpKind, Op>> = {
-  transfer, push, pull, fetch: fetchRemote, read, checkout, checksum, fork, clone, tag, graftDelete, remoteGc, localGc, crash, arm, timeJump,
+  transfer, push, pull, fetch: fetchRemote, read, checkout, checksum, fork, clone, tag, graftDelete, remoteGc, remoteCompact, localGc, crash, arm, timeJump,
 };
 
 function sideGrafts(c: SimClient, kind: 'fork' | 'clone'): VolumeId[] {

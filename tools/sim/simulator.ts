@@ -32,6 +32,10 @@ export interface SimConfig {
    * violation); the auditor checks that every retained LSN reads as clients saw it before.
    */
   readonly retainCommits?: number | undefined;
+  /** Remote GC also prunes commit records below the retained checkpoint (needs retainCommits and a grace period above minPruneGraceMs). */
+  readonly pruneCommits?: boolean | undefined;
+  /** Runtimes read a volume's compacted index from this LSN on (the default waits for 128: the simulated logs are shorter). */
+  readonly replicaMinLsn?: number | undefined;
   /** Probability that a transfer's local commit is torn by a crash. */
   readonly commitTearRate: number;
   readonly weights: Readonly<Record<OpKind, number>>;
@@ -39,7 +43,7 @@ export interface SimConfig {
 
 export const DEFAULT_WEIGHTS: Readonly<Record<OpKind, number>> = {
   transfer: 26, push: 14, pull: 14, fetch: 3, read: 6, checkout: 5, checksum: 4, fork: 2, clone: 2, tag: 2,
-  graftDelete: 2, remoteGc: 4, localGc: 3, crash: 2, arm: 4, timeJump: 2,
+  graftDelete: 2, remoteGc: 4, remoteCompact: 0, localGc: 3, crash: 2, arm: 4, timeJump: 2,
 };
 
 /** The configuration of `seed`: client count and concurrency vary with the seed unless given. */
@@ -79,6 +83,8 @@ export interface SimStats {
   /** Reads of an open transaction's stale snapshot that failed because local GC evicted its pages. */
   staleSnapshotEvictions: number;
   /** Reads that found a segment retention deleted (a snapshot older than the retained range). */
+  commitsDeleted: number;
+  compactions: number;
   readsPastRetention: number;
   ms: number;
 }
@@ -125,7 +131,7 @@ export class Simulation {
     this.bank = new PageBank(config.accounts);
     this.stats = {
       steps: 0, ops: {}, outcomes: { ok: 0, failed: 0, crashed: 0 }, faults: 0, crashes: 0,
-      transfers: this.book.counts(), remoteLsn: 0, segmentsDeleted: 0, staleSnapshotEvictions: 0, readsPastRetention: 0, ms: 0,
+      transfers: this.book.counts(), remoteLsn: 0, segmentsDeleted: 0, commitsDeleted: 0, compactions: 0, staleSnapshotEvictions: 0, readsPastRetention: 0, ms: 0,
     };
     const bucket = new MemoryRemote({ now: this.sched.now });
     this.invariants = new Invariants(this.bank, this.book, bucket, (kind, message) => this.violation(kind, message), config.retainCommits);
@@ -142,6 +148,10 @@ export class Simulation {
         this.invariants.onSegmentDeleted(sid);
       },
       onCommitLanded: (vid, lsn, bytes) => this.invariants.onCommitLanded(vid, lsn, bytes),
+      onCommitDeleted: (vid, lsn) => {
+        this.stats.commitsDeleted++;
+        this.invariants.onCommitDeleted(vid, lsn);
+      },
     };
     const ids = simIds(this.rng, this.sched.now);
     for (let i = 0; i < config.clients; i++) {
@@ -150,6 +160,7 @@ export class Simulation {
           world: this.world,
           rng: this.rng,
           ids,
+          replicaMinLsn: config.replicaMinLsn,
           catalogPause: (label) => this.maybePark(label, 0.3),
           log: (line) => this.log(line),
           violation: (kind, message) => this.violation(kind, message),
@@ -329,7 +340,9 @@ export class Simulation {
       staleAfterGc ||
       ((code === 'RemoteUnavailable' || code === 'UrlExpired' || code === 'PageNotLocal') && faulted) ||
       ((code === 'Corrupt' || code === 'InvalidInput') && damaged) ||
-      (code === 'Corrupt' && this.config.retainCommits !== undefined && err.message.includes('is missing from the remote'));
+      (code === 'Corrupt' && this.config.retainCommits !== undefined && err.message.includes('is missing from the remote')) ||
+      // Checkouts and fetches of history remote GC pruned.
+      (code === 'CommitNotFound' && this.config.pruneCommits === true);
     if (expected) {
       this.stats.outcomes.failed++;
       this.log(`${c.name} end ${name} → ${code}: ${err.message}`);

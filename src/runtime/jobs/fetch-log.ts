@@ -1,5 +1,6 @@
 import { getLogger } from '@logtape/logtape';
-import { CHECKPOINT_INTERVAL, Commit, corrupt, LSN, type LatestHint, type VolumeId } from '../../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, CompactedIndex, corrupt, isScionError, LSN, ScionError, type LatestHint, type VolumeId } from '../../core/index.ts';
+import { ReplicaIndex } from '../replica.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { readLatestHint } from './latest.ts';
@@ -8,8 +9,36 @@ const logger = getLogger(['scion', 'runtime']);
 
 /** Most LSNs probed at once past what is known (the hint, or the last commit found). */
 const MAX_PROBE_WINDOW = 8;
+/** By default, a clone of a log at least this long also reads the volume's compacted index (shorter ones are rarely compacted). */
+export const REPLICA_MIN_LSN = 2 * CHECKPOINT_INTERVAL;
 /** Most commits up to the hint fetched in one round (one presign batch). */
 const HINT_WINDOW = 256;
+
+/**
+ * How long a log end this runtime found stays trusted without the hint. Remote GC prunes only
+ * commits that landed longer ago than its grace period, which must exceed this (see
+ * MIN_PRUNE_GRACE_MS): so a next LSN found absent within this window of the last look is truly the
+ * end, never a pruned commit. Past it, the probe of the next LSN reads the hint beside it.
+ */
+export const LOG_END_TRUST_MS = 30 * 60 * 1000;
+
+/**
+ * The commits after `held` are gone from the remote (remote GC pruned history below a checkpoint)
+ * while the log goes on to `hint.lsn`: the held copy of the log cannot be continued, only restarted
+ * at the hint's checkpoint as a clone does.
+ */
+export function prunedGap(vid: VolumeId, held: LSN | undefined, hint: LatestHint): ScionError {
+  return new ScionError(
+    'CommitNotFound',
+    `The remote log of ${vid} goes on to LSN ${hint.lsn}, but the commits after LSN ${held ?? 0} held here were pruned by remote GC (history older than the bucket's retention). Pull to restart from the newest checkpoint (a graft with unpushed commits cannot: rebase, fork or clone again).`,
+    { volume: vid, lsn: hint.lsn, pruned: true, held: held ?? 0, checkpoint: hint.checkpoint ?? 0 },
+  );
+}
+
+/** Whether `e` is a prunedGap error. */
+export function isPrunedGap(e: unknown): e is ScionError {
+  return isScionError(e, 'CommitNotFound') && (e.details as { pruned?: unknown } | undefined)?.pruned === true;
+}
 
 export interface FetchLogOptions {
   maxLsn?: LSN | undefined;
@@ -47,14 +76,26 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     // Nothing held yet (a clone): the hint first, and the log from its checkpoint (or from 1).
     hint = checkedTail(await readLatestHint(ctx, vid, options.signal));
     const start = hint ? await startFromHint(ctx, vid, hint, within, options.signal) : { next: first, done: false };
-    if (start.done) return ctx.store.latestLsnSync(vid);
+    if (start.done) return endFound(ctx, vid);
     next = start.next;
   } else {
-    if (!(await fetchWindow(ctx, vid, [first], options.signal))) return ctx.store.latestLsnSync(vid);
+    // A log end not confirmed lately may hide pruned history: the hint beside the probe tells.
+    const seen = ctx.logEnds.get(vid);
+    const stale = seen === undefined || ctx.ids.now() - seen > LOG_END_TRUST_MS;
+    // Then too (at most once per LOG_END_TRUST_MS) a long log's compacted index, for the cold pages this device reads.
+    const [found, early] = await Promise.all([
+      fetchWindow(ctx, vid, [first], options.signal),
+      stale ? readLatestHint(ctx, vid, options.signal) : undefined,
+      stale && first > ctx.replicaMinLsn ? loadReplica(ctx, vid, options.signal) : undefined,
+    ]);
+    if (!found) return endOrGap(ctx, vid, early, options.signal);
     next = LSN.next(first);
-    if (within(next)) {
+    if (early) {
+      hint = checkedTail(early);
+      if (hint) next = storeFromTail(ctx, vid, hint, next, within);
+    } else if (within(next)) {
       const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
-      if (!more) return ctx.store.latestLsnSync(vid);
+      if (!more) return endOrGap(ctx, vid, late, options.signal);
       next = LSN.next(next);
       hint = checkedTail(late);
       if (hint) next = storeFromTail(ctx, vid, hint, next, within);
@@ -68,7 +109,8 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
       : hint !== undefined && hint.lsn >= next ? Math.min(HINT_WINDOW, hint.lsn - next + 2) : Math.min(MAX_PROBE_WINDOW, 2 ** probes++);
     const window: LSN[] = [];
     for (let lsn = next; window.length < size && within(lsn); lsn = LSN.next(lsn)) window.push(lsn);
-    if (window.length === 0 || !(await fetchWindow(ctx, vid, window, options.signal))) break;
+    if (window.length === 0) break;
+    if (!(await fetchWindow(ctx, vid, window, options.signal))) return endOrGap(ctx, vid, hint, options.signal);
     next = LSN.next(window.at(-1));
     if (hint) next = storeFromTail(ctx, vid, hint, next, within);
   }
@@ -90,6 +132,27 @@ export async function fetchLogFromListing(ctx: JobContext, vid: VolumeId, option
 }
 
 /**
+ * An LSN after what is held was found absent: the end of the log, unless it lies below the
+ * checkpoint the hint names and that checkpoint commit exists — then it was pruned (remote GC
+ * deletes only whole runs of commits below a checkpoint). A hint that merely claims more (lagging
+ * hints never do; a lying one may) costs one request and changes nothing.
+ */
+async function endOrGap(ctx: JobContext, vid: VolumeId, hint: LatestHint | undefined, signal?: AbortSignal): Promise<LSN | undefined> {
+  const held = ctx.store.latestLsnSync(vid);
+  const checkpoint = hint?.checkpoint;
+  if (hint && checkpoint !== undefined && (held ?? 0) < checkpoint && held !== undefined && (await ctx.remote.getCommit(vid, checkpoint as LSN, { signal }))) {
+    throw prunedGap(vid, held, hint);
+  }
+  return endFound(ctx, vid);
+}
+
+/** The log ends after what is held now (an LSN was found absent): remembered (by the runtime's clock, `ids.now`) for LOG_END_TRUST_MS. */
+function endFound(ctx: JobContext, vid: VolumeId): LSN | undefined {
+  ctx.logEnds.set(vid, ctx.ids.now());
+  return ctx.store.latestLsnSync(vid);
+}
+
+/**
  * A clone's start from the hint. With a tail (version 2): the checkpoint commit it names and the
  * LSN after the hint in one round, then the log starts at the checkpoint and the tail follows —
  * `done` when that LSN was absent. Version 1: the newest multiple of CHECKPOINT_INTERVAL at or
@@ -103,7 +166,9 @@ async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, w
     return at !== undefined && within(at) && (await startAtCheckpoint(ctx, vid, at, signal)) ? { next: LSN.next(at), done: false } : fromStart;
   }
   const after = LSN.next(hint.lsn);
-  const [checkpoint, probe] = await Promise.all([
+  const [, checkpoint, probe] = await Promise.all([
+    // A long log may have a compacted index (the remote compactor's): read it beside.
+    hint.lsn >= ctx.replicaMinLsn ? loadReplica(ctx, vid, signal).then(() => undefined) : undefined,
     hint.checkpoint > 0 && within(hint.checkpoint as LSN) ? ctx.remote.getCommit(vid, hint.checkpoint as LSN, { signal }) : undefined,
     within(after) ? ctx.remote.getCommit(vid, after, { signal }) : undefined,
   ]);
@@ -117,6 +182,25 @@ async function startFromHint(ctx: JobContext, vid: VolumeId, hint: LatestHint, w
   if (!probe) return { next, done: true };
   storeFresh(ctx, vid, [decodeRemoteCommit(probe, vid, after)]);
   return { next: LSN.next(after), done: false };
+}
+
+/**
+ * Reads the volume's compacted index (if the remote compactor wrote one) into the runtime's
+ * replicas, and has the URLs of its segments signed for the blocking read path. Only an
+ * optimisation: a missing, damaged or unreadable index changes nothing else.
+ */
+async function loadReplica(ctx: JobContext, vid: VolumeId, signal?: AbortSignal): Promise<void> {
+  try {
+    const bytes = await ctx.remote.getCompacted(vid, { signal });
+    if (!bytes) return;
+    const index = CompactedIndex.decode(bytes, vid);
+    if ((ctx.replicas.get(vid)?.index.lsn ?? 0) > index.lsn) return;
+    ctx.replicas.set(vid, new ReplicaIndex(index));
+    await ctx.remote.prepare?.(index.segments.map((at) => ({ op: 'getSegment' as const, at })), { signal });
+  } catch (e) {
+    if (signal?.aborted || !isScionError(e)) throw e;
+    logger.warn('ignoring the compacted index of {vid}: {message}', { vid, message: e.message });
+  }
 }
 
 /** Stores the commits of the hint's tail from `next` on (within `maxLsn`); returns the first LSN not held after it. */

@@ -6,7 +6,7 @@ import {
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { FramePlan, JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
-import { fetchLog, logEndRequests } from './fetch-log.ts';
+import { fetchLog, isPrunedGap, logEndRequests } from './fetch-log.ts';
 import { heldTail, publishLatest, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
@@ -14,6 +14,14 @@ import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
 const logger = getLogger(['scion', 'runtime']);
 
 export const DIVERGED_WAYS_OUT = ['reset', 'fork'] as const;
+
+/**
+ * Longest time between the start of a push's probe of its LSN and its commit PUT; past it the push
+ * probes again. With the URL's expiry this bounds how late a create-only commit PUT can land after
+ * a probe that found the LSN free, which remote GC's pruning of old commit records relies on
+ * (MIN_PRUNE_GRACE_MS).
+ */
+export const PROBE_FRESH_MS = 5 * 60 * 1000;
 
 export interface PushOptions {
   signal?: AbortSignal | undefined;
@@ -35,7 +43,10 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   const localLatest = ctx.store.latestLsnSync(graft.local);
   const watermark = graft.sync?.localWatermark;
   if (localLatest === undefined || localLatest <= (watermark ?? 0)) {
-    await fetchLog(ctx, graft.remote, options);
+    // Nothing to push; a log pruned past what is held is the next pull's to restart.
+    await fetchLog(ctx, graft.remote, options).catch((e: unknown) => {
+      if (!isPrunedGap(e)) throw e;
+    });
     return { outcome: 'up-to-date' };
   }
 
@@ -103,10 +114,17 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   });
   const bytes = built?.bytes.byteLength ?? 0;
   onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
-  const [, uploaded] = await settleBoth(
-    Promise.all([fetchLog(ctx, graft.remote, { ...options, prepared: true }), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
-    built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
-  );
+  let probedAt = ctx.ids.now();
+  let uploaded: SegmentId;
+  try {
+    [, uploaded] = await settleBoth(
+      Promise.all([fetchLog(ctx, graft.remote, { ...options, prepared: true }), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
+      built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
+    );
+  } catch (e) {
+    if (!isPrunedGap(e)) throw e;
+    return diverged(ctx, vid, e.message);
+  }
   if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
     // Our own abandoned push may have landed late at our LSN: then only the commits after it are left.
     const adopted = await adoptAbandoned(ctx, vid);
@@ -117,6 +135,12 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   if (uploaded !== sid) planned = undefined;
   sid = uploaded;
   const { commit, hint } = planned ?? plan(sid);
+  // The commit PUT follows its probe closely (remote GC's pruning relies on it, see PROBE_FRESH_MS).
+  if (ctx.ids.now() - probedAt > PROBE_FRESH_MS) {
+    await fetchLog(ctx, graft.remote, options);
+    probedAt = ctx.ids.now();
+    if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
+  }
   const pending = { local: localLatest, remote: lsn, hash };
   await ctx.saveGraft({ ...ctx.mustGetGraft(vid), pending });
   onProgress?.({ phase: 'commit', done: 0, total: 1, bytes });
@@ -316,10 +340,11 @@ export function chunkFrames(ordered: readonly PageIdx[]): PageIdx[][] {
   return groups;
 }
 
-function diverged(ctx: JobContext, vid: VolumeId): PushResult {
+function diverged(ctx: JobContext, vid: VolumeId, message?: string): PushResult {
   const graft = ctx.mustGetGraft(vid);
   return {
     outcome: 'diverged',
+    ...(message ? { message } : {}),
     ahead: Graft.ahead(graft, ctx.store.latestLsnSync(graft.local)),
     behind: Graft.behind(graft, ctx.store.latestLsnSync(graft.remote)),
     waysOut: DIVERGED_WAYS_OUT,
