@@ -17,7 +17,7 @@ describe('remote compaction and pruning in the simulation', () => {
     let [pruned, compactions] = [0, 0];
     for (const seed of SEEDS) {
       const r = await simulate(seed, {
-        ops: 300, retainCommits: 3, pruneCommits: true, replicaMinLsn: 1, gcGraceMs: minPruneGraceMs() + 60_000,
+        ops: 600, retainCommits: 3, pruneCommits: true, replicaMinLsn: 1, gcGraceMs: minPruneGraceMs() + 60_000,
         weights: { ...DEFAULT_WEIGHTS, remoteGc: 10, remoteCompact: 6, timeJump: 4 },
       });
       if (r.failure) expect.fail(formatFailure(r));
@@ -25,7 +25,7 @@ describe('remote compaction and pruning in the simulation', () => {
       compactions += r.stats.compactions;
     }
     // History was pruned and volumes compacted (else this test could not fail). Checkpoints are rare
-    // in logs this short, so only a few seeds prune.
+    // in logs this short, so only a few seeds prune (at 300 operations none did, once clones read the log through readLog).
     expect(pruned).toBeGreaterThan(0);
     expect(compactions).toBeGreaterThan(SEEDS.length);
   });
