@@ -225,8 +225,9 @@ function presignOpOf(r: PlannedRequest): PresignOp {
   }
 }
 
-/** The GET of a segment: under its volume (format 2) or in the shared folder (format 1). */
+/** The GET of a segment: under its volume (format 2), inside its commit object (inline frames) or in the shared folder (format 1). */
 function segmentGet(at: SegmentAddress): PresignOp {
+  if (at.home && at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog };
   return at.home ? { op: 'getSegment', sid: at.sid, vid: at.home } : { op: 'getSegment', sid: at.sid };
 }
 

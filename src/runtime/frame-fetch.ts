@@ -1,4 +1,4 @@
-import { decodeFrame, frameOf, frameRange, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
+import { decodeFrame, frameObject, frameOf, frameRange, frameSpan, ScionError, verifyFrame, type Commit, type FrameRef, type Page, type PageIdx } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { ReadStats } from '../protocol/index.ts';
 import type { Remote } from '../remote/index.ts';
@@ -40,7 +40,8 @@ export function fetchPageSync(store: LocalStore, remote: Remote | undefined, sta
   const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
   let bytes: Uint8Array;
   try {
-    bytes = plan.remote.getSegmentRangeSync(plan.segment, plan);
+    const span = frameSpan(plan.segment, plan.first, plan.last);
+    bytes = plan.remote.getSegmentRangeSync(span.at, span);
   } catch (e) {
     throw offline(commit, pageIdx, e);
   }
@@ -52,7 +53,8 @@ export async function fetchPage(store: LocalStore, remote: Remote | undefined, s
   const plan = planFetch(stats, commit, pageIdx, readAheadPages, remote);
   let bytes: Uint8Array;
   try {
-    bytes = await plan.remote.getSegmentRange(plan.segment, plan);
+    const span = frameSpan(plan.segment, plan.first, plan.last);
+    bytes = await plan.remote.getSegmentRange(span.at, span);
   } catch (e) {
     throw offline(commit, pageIdx, e);
   }
@@ -62,7 +64,7 @@ export async function fetchPage(store: LocalStore, remote: Remote | undefined, s
 interface FetchPlan {
   readonly remote: Remote;
   readonly segment: NonNullable<Commit['segment']>;
-  /** The frames fetched: the page's (`first`) up to `last`, bytes [start, end) of the segment. */
+  /** The frames fetched: the page's (`first`) up to `last`, bytes [start, end) of the segment (its frames back to back, whatever objects hold them). */
   readonly first: number;
   readonly last: number;
   readonly start: number;
@@ -77,7 +79,10 @@ function planFetch(stats: ReadStats, commit: Commit, pageIdx: PageIdx, readAhead
   const segment = commit.segment as NonNullable<Commit['segment']>;
   const all = segment.frames;
   let last = index;
-  for (let ahead = 0; last + 1 < all.length && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
+  // Read-ahead stays within the object holding the page (a large push splits its segment into several).
+  const object = frameObject(segment, index).index;
+  const inObject = (i: number) => i < all.length && frameObject(segment, i).index === object;
+  for (let ahead = 0; inObject(last + 1) && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
   return { remote, segment, first: index, last, start, end: frameRange(all, last).end };
 }
 

@@ -1,6 +1,7 @@
 import type { Commit, Graft, IdSource, LSN, Page, PageIdx, Snapshot, VolumeId } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { Remote } from '../remote/index.ts';
+import type { HintWriter } from './jobs/latest.ts';
 
 /** How a push groups its pages: frames of ≤ 64 pages, every page exactly once; the first `hotFrames` are read first. */
 export interface FramePlan {
@@ -8,8 +9,11 @@ export interface FramePlan {
   readonly hotFrames: number;
 }
 
+/** A push's pages as a planner sees them: each read when asked for (a large push never holds them all; a Map is one). */
+export type PageLookup = Pick<ReadonlyMap<PageIdx, Page>, 'size' | 'has' | 'get' | 'keys'>;
+
 /** Splits a push's pages into frames; the SQLite VFS puts page 1 and B-tree interior pages first. */
-export type FramePlanner = (pages: ReadonlyMap<PageIdx, Page>) => FramePlan;
+export type FramePlanner = (pages: PageLookup) => FramePlan;
 
 /** What sync jobs need from the runtime, without reaching into its private state. */
 export interface JobContext {
@@ -17,8 +21,12 @@ export interface JobContext {
   readonly remote: Remote;
   readonly ids: IdSource;
   readonly planFrames: FramePlanner;
+  /** A push of at most this many bytes of frames carries them in its commit object. */
+  readonly inlineMaxBytes: number;
   /** Per remote volume, the newest checkpoint LSN this runtime saw in a latest hint (0: none yet, the log's start); in memory. */
   readonly checkpoints: Map<VolumeId, number>;
+  /** Latest hints written after their push resolved. */
+  readonly hints: HintWriter;
   mustGetGraft(vid: VolumeId): Graft;
   /**
    * Durably records the graft (catalog first, then the in-memory mirror). With `rebases` (a pull

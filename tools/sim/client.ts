@@ -1,6 +1,6 @@
 import type { IdSource, Page, PageIdx, VolumeId } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, SlotStore, type CatalogContents } from '../../src/local/index.ts';
-import { Runtime, type FramePlan } from '../../src/runtime/index.ts';
+import { Runtime, type FramePlan, type PageLookup } from '../../src/runtime/index.ts';
 import { Life, restoreCatalog, SimCatalog, SimDirectory } from './crash.ts';
 import { FaultyRemote, type FaultCounters, type RemoteWorld } from './faulty-remote.ts';
 import type { Rng } from './rng.ts';
@@ -138,7 +138,7 @@ export class SimClient {
 }
 
 /** Page 1 alone in a first, hot frame, then frames of 3 pages: segments of many small frames. */
-function planHotHeader(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+function planHotHeader(pages: PageLookup): FramePlan {
   const rest = [...pages.keys()].filter((idx) => idx !== 1).sort((a, b) => a - b);
   const frames: PageIdx[][] = pages.has(1 as PageIdx) ? [[1 as PageIdx]] : [];
   for (let i = 0; i < rest.length; i += 3) frames.push(rest.slice(i, i + 3));

@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { Commit, corrupt, PageSet, RemoteKey, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
+import { Commit, corrupt, PageSet, RemoteKey, segmentObjects, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
 
 const logger = getLogger(['scion', 'gc']);
@@ -88,7 +88,7 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     const retained = await readRange(read, vid, from, latest);
     // A fork's log starts at its first commit, a checkpoint: the LSNs below it are only in it.
     const oldest = retained.find((c) => c !== undefined);
-    for (const commit of [...retained, ...(oldest ? await holdersAt(read, oldest) : [])]) if (commit?.segment) referenced.add(RemoteKey.segment(commit.segment));
+    for (const commit of [...retained, ...(oldest ? await holdersAt(read, oldest) : [])]) if (commit?.segment) for (const at of segmentObjects(commit.segment)) referenced.add(RemoteKey.segment(at));
   }
   const deleted: SegmentId[] = [];
   let kept = 0;
