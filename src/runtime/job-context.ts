@@ -36,6 +36,8 @@ export interface JobContext {
   /** The commit that last wrote `pageIdx` along the snapshot's path (undefined: zeros). */
   locatePage(snapshot: Snapshot, pageIdx: PageIdx): Commit | undefined;
   readPage(snapshot: Snapshot, pageIdx: PageIdx): Page;
+  /** Keeps the snapshot's pages from local GC until the returned function is called. */
+  retainSnapshot(snapshot: Snapshot): () => void;
   mustGetCommit(vid: VolumeId, lsn: LSN): Commit;
 }
 

@@ -726,6 +726,7 @@ export class Runtime {
       inlineMaxBytes: this.#inlineMaxBytes,
       checkpoints: this.#checkpoints,
       hints: this.#hints,
+      retainSnapshot: (snapshot) => this.retainSnapshot(snapshot),
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       saveGraft: async (graft, options) => {
         // Until the new sync point is durable and mirrored, a commit would be based on the old one

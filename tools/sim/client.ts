@@ -101,7 +101,9 @@ export class SimClient {
     try {
       // Odd clients plan frames as the VFS does (a hot first frame, then small ones); even ones use the default.
       const planFrames = this.idx % 2 === 1 ? planHotHeader : undefined;
-      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(planFrames ? { planFrames } : {}) });
+      // Clients 0 and 1 of every 4 send small pushes inline in the commit object; the others always upload segments.
+      const inlineMaxBytes = this.idx % 4 < 2 ? {} : { inlineMaxBytes: 0 };
+      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(planFrames ? { planFrames } : {}), ...inlineMaxBytes });
     } catch (e) {
       if (!life.dead) throw e;
       env.log(`${this.name} crashed again during recovery at startup`);

@@ -44,8 +44,20 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
   const range = { start: LSN.next(watermark), end: localLatest };
   // Only pages the local commits wrote, never the remote base. They are local by definition, except
   // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
-  const { onProgress, signal } = options;
   const toPush = planPushPages(ctx, graft, range);
+  // The push reads its pages as it goes (frames, hash, landing): local GC keeps them meanwhile.
+  const release = ctx.retainSnapshot(toPush.snapshot);
+  try {
+    return await pushRange(ctx, vid, graft, range, toPush, options);
+  } finally {
+    release();
+  }
+}
+
+/** The push of local commits `range`, its pages retained. */
+async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { start: LSN; end: LSN }, toPush: PushPages, options: PushOptions): Promise<PushResult> {
+  const { onProgress, signal } = options;
+  const localLatest = range.end;
   await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), {
     pages: toPush.upload,
     ...(signal ? { signal } : {}),
