@@ -78,14 +78,21 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   // grace period), so a divergence the probe finds wastes the upload, nothing else. A small push
   // whose checkpoint is known needs no probe: its create-only commit PUT is one.
   let probe: Promise<unknown> | undefined;
-  const startProbe = () => (probe ??= Promise.all([
-    fetchLog(ctx, graft.remote, options),
-    known ? undefined : readLatestHint(ctx, graft.remote, signal).catch((e: unknown) => {
-      if (signal?.aborted || !isScionError(e)) throw e;
-      logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
-    }),
-  ]));
-  // WebCrypto hashes off the thread; a large push hashes its pages as it reads them, beside the upload.
+  const startProbe = () => {
+    if (!probe) {
+      probe = Promise.all([
+        fetchLog(ctx, graft.remote, options),
+        known ? undefined : readLatestHint(ctx, graft.remote, signal).catch((e: unknown) => {
+          if (signal?.aborted || !isScionError(e)) throw e;
+          logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
+        }),
+      ]);
+      // Awaited below; a failure meanwhile is not unhandled.
+      probe.catch(() => undefined);
+    }
+    return probe;
+  };
+  // The commit hash reads the pages ascending, a chunk at a time, beside the frames and the uploads.
   const hashing = computeCommitHashStreamed(graft.remote, lsn, source.pageCount, source.pages.size, source.chunks());
   let uploaded = 0;
   onProgress?.({ phase: 'upload', done: 0, total: undefined, bytes: 0 });
@@ -106,7 +113,11 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       signal,
     })
     : Promise.resolve(undefined);
-  const [hash, built] = await settleBoth(hashing, streaming);
+  const [hash, built] = await settleBoth(hashing, streaming).catch(async (e: unknown) => {
+    // A failed push leaves nothing running behind it.
+    await probe?.catch(() => undefined);
+    throw e;
+  });
 
   const checkpointOf = () => checkpointBelow(ctx, graft.remote, base as LSN, source.pageCount, source.pages);
   const commitWith = (segment: SegmentRef | undefined, checkpoint: Commit[] | undefined): Commit => ({
@@ -162,11 +173,13 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
     const single = parts?.length === 1 ? (parts[0] as SegmentPart).sid : sid;
     landing ??= planned(single ? segmentOf(single) : parts && segmentOf(SegmentId.random(ctx.ids), parts));
   }
-  onProgress?.({ phase: 'upload', done: uploaded, total: uploaded, bytes: uploaded });
+  // Inline frames are sent with the commit.
+  const sent = uploaded + (inline?.byteLength ?? 0);
+  onProgress?.({ phase: 'upload', done: sent, total: sent, bytes: sent });
   const { commit, bytes: commitBytes, hint } = landing;
   const pending = { local: localLatest, remote: lsn, hash };
   await ctx.saveGraft({ ...ctx.mustGetGraft(vid), pending });
-  onProgress?.({ phase: 'commit', done: 0, total: 1, bytes: uploaded });
+  onProgress?.({ phase: 'commit', done: 0, total: 1, bytes: sent });
   // The commit, written only once its segment exists (or carrying its frames).
   const outcome = await ctx.remote.putCommit(graft.remote, lsn, commitBytes, options);
   if (outcome === 'exists') {
@@ -181,7 +194,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
     // recovery) writes a newer one.
     ctx.hints.publish(ctx, hint);
   }
-  return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: source.pages.size, bytes: uploaded + (inline?.byteLength ?? 0) };
+  return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: source.pages.size, bytes: sent };
 }
 
 /**
