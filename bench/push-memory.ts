@@ -35,12 +35,16 @@ const used = () => {
 const bucketBytes = () => [...bucket.objects.values()].reduce((n, o) => n + o.bytes.byteLength, 0);
 const steady = used();
 let peak = 0;
-const sampler = setInterval(() => {
-  peak = Math.max(peak, used() - steady - bucketBytes());
-}, 5);
+let peakRaw = 0;
+const sample = () => {
+  const u = used() - steady;
+  peakRaw = Math.max(peakRaw, u);
+  peak = Math.max(peak, u - bucketBytes());
+};
+const sampler = setInterval(sample, 5);
 const started = performance.now();
 const r = await rt.graftPush(g.local);
 clearInterval(sampler);
-peak = Math.max(peak, used() - steady - bucketBytes());
+sample();
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-console.log(JSON.stringify({ pages, mb: (pages * 4096) / 1e6, ms: Math.round(performance.now() - started), outcome: r.outcome, uploaded: r.outcome === 'pushed' ? mib(r.bytes) : null, peakAboveSteady: mib(peak), gc: gc !== undefined }));
+console.log(JSON.stringify({ pages, mb: (pages * 4096) / 1e6, ms: Math.round(performance.now() - started), outcome: r.outcome, uploaded: r.outcome === 'pushed' ? mib(r.bytes) : null, peakAboveSteady: mib(peak), peakWithBucket: mib(peakRaw), bucketGrew: mib(bucketBytes()), steady: mib(steady), gc: gc !== undefined }));

@@ -23,7 +23,7 @@ export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: Page
     pages.forEach(([idx, page], i) => writeEntry(buf, HEADER_BYTES + i * PAGE_ENTRY_BYTES, idx, page));
     return CommitHash.fromBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)));
   }
-  return computeCommitHashStreamed(vid, lsn, pageCount, pages.length, [pages]);
+  return computeCommitHashStreamed(vid, lsn, pageCount, pages.length, chunked(pages));
 }
 
 /**
@@ -32,6 +32,7 @@ export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: Page
  * uploads it runs beside keep moving.
  */
 export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number, chunks: Iterable<readonly (readonly [PageIdx, Page])[]>): Promise<CommitHash> {
+  if (count * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) return computeCommitHash(vid, lsn, pageCount, [...chunks].flat());
   const hash = sha256.create().update(hashHeader(vid, lsn, pageCount, count));
   const entry = new Uint8Array(PAGE_ENTRY_BYTES);
   let prev = 0;
@@ -48,6 +49,10 @@ export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCou
   }
   if (seen !== count) throw new Error(`BUG: commit hash of ${count} pages given ${seen}`);
   return CommitHash.fromBytes(hash.digest());
+}
+
+function* chunked(pages: readonly (readonly [PageIdx, Page])[]): Iterable<readonly (readonly [PageIdx, Page])[]> {
+  for (let i = 0; i < pages.length; i += 256) yield pages.slice(i, i + 256);
 }
 
 function hashHeader(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number): Uint8Array {

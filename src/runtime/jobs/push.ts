@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHashStreamed, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot,
+  assert, Commit, computeCommitHashStreamed, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PAGE_SIZE, PageCount, PageSet, ScionError, SegmentId, Snapshot,
   Graft, type Deflate, type Page, type PageIdx, type PendingCommit, type SegmentPart, type SegmentRef, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
@@ -341,7 +341,26 @@ export interface PushPageSource {
 
 const CHUNK_PAGES = 256;
 
-function pushPageSource(ctx: JobContext, { snapshot, upload }: PushPages): PushPageSource {
+/** A push of at most this many bytes of pages reads them all at once (fewest store reads); a larger one reads them as it goes. */
+const HELD_PAGES_BYTES = 64 * 1024 * 1024;
+
+function pushPageSource(ctx: JobContext, pushPages: PushPages): PushPageSource {
+  const streamed = streamedPageSource(ctx, pushPages);
+  if (pushPages.upload.size * PAGE_SIZE > HELD_PAGES_BYTES) return streamed;
+  const held = streamed.read(pushPages.upload);
+  const all = [...held];
+  return {
+    pageCount: streamed.pageCount,
+    pages: streamed.pages,
+    read: (idxs) => new Map([...idxs].map((idx) => [idx, held.get(idx) as Page] as const)),
+    *chunks() {
+      for (let i = 0; i < all.length; i += CHUNK_PAGES) yield all.slice(i, i + CHUNK_PAGES);
+    },
+    lazy: () => held,
+  };
+}
+
+function streamedPageSource(ctx: JobContext, { snapshot, upload }: PushPages): PushPageSource {
   const read = (idxs: Iterable<PageIdx>) => {
     const list = [...idxs];
     const held = new Map<PageIdx, Page>();

@@ -1,10 +1,9 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { encodeFrameWith, FRAMES_IN_FLIGHT, type Deflate, type FrameRef, type Page, type PageIdx, type SegmentId, type SegmentPart } from '../../core/index.ts';
 
 /** Compressed bytes per segment object of a large push: the push uploads one while it builds the next. */
-export const PART_BYTES = 8 * 1024 * 1024;
+export const PART_BYTES = 2 * 1024 * 1024;
 /** Parts being uploaded at once; with the one being built, a push holds ≤ (this + 1) × PART_BYTES of segment bytes. */
-export const PARTS_IN_FLIGHT = 3;
+export const PARTS_IN_FLIGHT = 4;
 
 export interface SegmentStreamOptions {
   /** The frames, in order: each ≤ 64 pages. */
@@ -69,7 +68,7 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
     const start = () => {
       const idxs = options.frames[next++] as readonly PageIdx[];
       const pages = options.read(idxs);
-      encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), options.deflate).then((f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: sha256(f.bytes) }, bytes: f.bytes })));
+      encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), options.deflate).then(async (f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: await digest(f.bytes) }, bytes: f.bytes })));
     };
     while (next < options.frames.length && encoding.length < FRAMES_IN_FLIGHT) start();
     while (encoding.length > 0) {
@@ -101,4 +100,9 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
     at += c.byteLength;
   }
   return out;
+}
+
+/** SHA-256 through WebCrypto: native, and off the thread in browsers, so it overlaps compression and uploads. */
+async function digest(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
