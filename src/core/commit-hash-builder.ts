@@ -28,18 +28,20 @@ export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: Page
 
 /**
  * The same hash over `count` pages handed over in ascending chunks (a large push reads them from the
- * store as it goes, never a copy of every page), yielding to the event loop between chunks so the
- * uploads it runs beside keep moving.
+ * store as it goes, never a copy of every page; its chunks may yield to the event loop in between, so
+ * the uploads it runs beside keep moving).
  */
-export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number, chunks: Iterable<readonly (readonly [PageIdx, Page])[]>): Promise<CommitHash> {
-  if (count * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) return computeCommitHash(vid, lsn, pageCount, [...chunks].flat());
+export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number, chunks: AsyncIterable<readonly (readonly [PageIdx, Page])[]> | Iterable<readonly (readonly [PageIdx, Page])[]>): Promise<CommitHash> {
+  if (count * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) {
+    const pages: (readonly [PageIdx, Page])[] = [];
+    for await (const chunk of chunks) pages.push(...chunk);
+    return computeCommitHash(vid, lsn, pageCount, pages);
+  }
   const hash = sha256.create().update(hashHeader(vid, lsn, pageCount, count));
   const entry = new Uint8Array(PAGE_ENTRY_BYTES);
   let prev = 0;
   let seen = 0;
-  for (const chunk of chunks) {
-    // Between chunks (not before the first: a small push hashes in one go).
-    if (seen > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+  for await (const chunk of chunks) {
     prev = checkAscending(chunk, prev);
     for (const [idx, page] of chunk) {
       writeEntry(entry, 0, idx, page);

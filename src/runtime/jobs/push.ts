@@ -333,8 +333,8 @@ export interface PushPageSource {
   readonly pages: PageSet;
   /** The newest version of these pages, read by segment (pages written together come back in a few large reads). */
   read(idxs: Iterable<PageIdx>): Map<PageIdx, Page>;
-  /** Every page, ascending, a few hundred at a time. */
-  chunks(): Iterable<[PageIdx, Page][]>;
+  /** Every page, ascending, a few hundred at a time; between chunks of a large push, other tasks run. */
+  chunks(): AsyncIterable<[PageIdx, Page][]>;
   /** Every page as a map that reads each one when asked (for the frame planner). */
   lazy(): PageLookup;
 }
@@ -353,9 +353,7 @@ function pushPageSource(ctx: JobContext, pushPages: PushPages): PushPageSource {
     pageCount: streamed.pageCount,
     pages: streamed.pages,
     read: (idxs) => new Map([...idxs].map((idx) => [idx, held.get(idx) as Page] as const)),
-    *chunks() {
-      for (let i = 0; i < all.length; i += CHUNK_PAGES) yield all.slice(i, i + CHUNK_PAGES);
-    },
+    chunks: () => chunked(all.length, (i, j) => all.slice(i, j)),
     lazy: () => held,
   };
 }
@@ -374,11 +372,17 @@ function streamedPageSource(ctx: JobContext, { snapshot, upload }: PushPages): P
     pageCount: snapshot.pageCount,
     pages: upload,
     read,
-    *chunks() {
-      for (let i = 0; i < all.length; i += CHUNK_PAGES) yield [...read(all.slice(i, i + CHUNK_PAGES))];
-    },
+    chunks: () => chunked(all.length, (i, j) => [...read(all.slice(i, j))]),
     lazy: () => lazyPages(upload, (idx) => read([idx]).get(idx) as Page),
   };
+}
+
+/** `take(i, j)` for consecutive runs of CHUNK_PAGES of `n`, yielding to other tasks (uploads, compression) between them. */
+async function* chunked(n: number, take: (i: number, j: number) => [PageIdx, Page][]): AsyncIterable<[PageIdx, Page][]> {
+  for (let i = 0; i < n; i += CHUNK_PAGES) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    yield take(i, i + CHUNK_PAGES);
+  }
 }
 
 /** `pages` as a planner sees them, each read when asked for, never kept. */
