@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  INLINE_MAX_BYTES, ChecksumBuilder, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
+  INLINE_MAX_BYTES, ChecksumBuilder, frameObject, RemoteKey, segmentObjects, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx, type SharedName,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
@@ -68,6 +68,8 @@ export interface PageState {
   readonly lsn: LSN;
   readonly sid: SegmentId;
   readonly held: boolean;
+  /** Bucket keys holding its frame: its segment's object(s), or its commit object (inline frames). */
+  readonly objects: readonly string[];
 }
 
 /**
@@ -651,10 +653,17 @@ export class Runtime {
    */
   snapshotPageStates(snapshot: Snapshot): (PageState | undefined)[] {
     const states: (PageState | undefined)[] = [];
+    const objectsOf = new Map<Commit, string[]>();
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
       const commit = this.#locatePage(snapshot, idx);
-      const sid = commit?.segment?.sid;
-      states.push(commit && sid ? { vid: commit.vid, lsn: commit.lsn, sid, held: this.#store.hasPageSync(sid, idx) } : undefined);
+      const seg = commit?.segment;
+      if (!commit || !seg) {
+        states.push(undefined);
+        continue;
+      }
+      let objects = objectsOf.get(commit);
+      if (!objects) objectsOf.set(commit, (objects = seg.frames.length === 0 ? [] : seg.inline ? [RemoteKey.segment(frameObject(seg, 0).at)] : segmentObjects(seg).map(RemoteKey.segment)));
+      states.push({ vid: commit.vid, lsn: commit.lsn, sid: seg.sid, held: this.#store.hasPageSync(seg.sid, idx), objects });
     }
     return states;
   }
