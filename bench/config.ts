@@ -44,7 +44,9 @@ export const BENCH = {
     seed: 7,
   } satisfies OltpOptions,
   /** Changed pages per timed push (push/pull group); quick: 1,000 at most, a 10,000-page push takes ~30 s on the 10 Mbit/s link. */
-  pushPages: QUICK ? [1, 100, 1_000] : [1, 100, 10_000],
+  pushPages: process.env.SCION_BENCH_PUSH_PAGES ? process.env.SCION_BENCH_PUSH_PAGES.split(',').map((n) => positiveIntOf('SCION_BENCH_PUSH_PAGES', n)) : QUICK ? [1, 100, 1_000] : [1, 100, 10_000],
+  /** Steps of the peers bench to run (`oltp`, `open`, `cold`, `push`); all when unset. */
+  peersSteps: process.env.SCION_BENCH_PEERS_STEPS?.split(',').map((t) => t.trim()).filter(Boolean),
   /** Interleaved runs of the speed suite (bench/speed-suite.ts) per target. */
   suiteRuns: positiveInt('SCION_BENCH_SUITE_RUNS', QUICK ? 1 : 3),
   /** Runs of the remote groups on each shaped network (bench/netem-proxy.ts); loopback gets `runs`. */

@@ -37,8 +37,14 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   const samples: Sample[] = [];
   const oltpChecks = expectedOltpChecks(oltp);
   const k = (n: number): string => n.toLocaleString('en');
+  const runsStep = (step: string): boolean => !BENCH.peersSteps || BENCH.peersSteps.includes(step);
+  /** Publishes the dataset for the remote targets (the cold reads read it; the push/pull workloads take their pages from it). */
+  const prepareRemotes = async () => {
+    const published = { url: dataset.urlPath, bytes: dataset.bytes, network: ref(served.networks[0] as BenchNetwork) };
+    for (const t of targets.filter((x) => x.remote && x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: published });
+  };
 
-  await test.step('local OLTP', async () => {
+  if (runsStep('oltp')) await test.step('local OLTP', async () => {
     const local = targets.filter((t) => t.local);
     for (let run = 1; run <= runs; run++) {
       for (const t of interleave(local, run)) {
@@ -59,7 +65,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
     }
   });
 
-  await test.step('open-to-first-query of the existing dataset', async () => {
+  if (runsStep('open')) await test.step('open-to-first-query of the existing dataset', async () => {
     const existing = targets.filter((t) => t.existing);
     const first = dataset.queries.first;
     if (!first) throw new Error('BUG: the dataset has no first query');
@@ -78,13 +84,12 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
     }
   });
 
-  await test.step('cold reads of the remote dataset', async () => {
+  if (runsStep('cold')) await test.step('cold reads of the remote dataset', async () => {
     const remote = targets.filter((t) => t.remote);
     const names = ['point', 'range', 'listing', 'fts'];
     const queries = queriesOf(dataset, names);
     const loopback = served.networks[0] as BenchNetwork;
-    const published = { url: dataset.urlPath, bytes: dataset.bytes, network: ref(loopback) };
-    for (const t of remote.filter((x) => x.prepareRemote)) await bench({ kind: 'prepareRemote', target: t.id, dataset: published });
+    await prepareRemotes();
     for (const network of networks) {
       const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref(network) };
       for (let run = 1; run <= runsOn(network); run++) {
@@ -111,7 +116,8 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
     }
   });
 
-  await test.step('target-only workloads (push/pull)', async () => {
+  if (runsStep('push')) await test.step('target-only workloads (push/pull)', async () => {
+    if (!runsStep('cold')) await prepareRemotes();
     for (const network of networks) {
       for (const t of targets.filter((x) => x.extra)) {
         for (let run = 1; run <= runsOn(network); run++) {

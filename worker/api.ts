@@ -59,7 +59,7 @@ export class WorkerApi implements ScionWorkerApi {
   readonly #syncSubs = new Map<number, Subscription<SyncStatusEvent>>();
   /** Worker-wide (handle 0): every request to the bucket. */
   readonly #networkSubs = new Map<number, Subscription<NetworkEvent>>();
-  /** Segments fetched from the bucket since init: their held pages are "cached" in page maps. */
+  /** Keys of the objects frames were fetched from since init: their held pages are "cached" in page maps. */
   readonly #fetchedSegments = new Set<string>();
   #remote: OfflineRemote | undefined;
   /** One autosync loop per database name, kept while any handle on it wants it. */
@@ -408,9 +408,10 @@ export class WorkerApi implements ScionWorkerApi {
 
   #onRequest(e: RemoteRequestEvent, offline: boolean): void {
     const key = e.key;
-    // Format 2 keeps segments under their volume (volumes/{vid}/segments/{sid}), format 1 in segments/{sid}.
-    const sid = /(?:^|\/)segments\/([0-9a-z]+)$/.exec(key)?.[1];
-    if (e.method === 'GET' && (e.status === 200 || e.status === 206) && sid) this.#fetchedSegments.add(sid);
+    // Frames are read from segment objects (volumes/{vid}/segments/{sid}, format 1's segments/{sid}) or,
+    // ranged (206), from the commit object that carries them inline.
+    const frames = /(?:^|\/)segments\/([0-9a-z]+)$/.test(key) || e.status === 206;
+    if (e.method === 'GET' && (e.status === 200 || e.status === 206) && frames) this.#fetchedSegments.add(key);
     if (this.#networkSubs.size === 0) return;
     const event: NetworkEvent = { method: e.method, key, status: e.status, bytes: e.bytes, ms: e.ms, sync: e.sync, offline, at: Date.now() };
     for (const sub of this.#networkSubs.values()) call(sub.listener, event);

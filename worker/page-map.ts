@@ -10,7 +10,7 @@ const CODE = Object.fromEntries(PAGE_MAP_LEGEND.map((s, i) => [s, i])) as Record
 /**
  * Classifies each page of `snapshot` (a snapshot of `graft`): `unpushed` if a commit of the graft's
  * local volume not pushed yet wrote it, `missing` if its bytes are not held, `cached` if held and its
- * segment was fetched from the bucket (`fetched`: segment ids), `local` if held otherwise, `empty` if never written.
+ * segment was fetched from the bucket (`fetched`: keys of the objects frames were read from), `local` if held otherwise, `empty` if never written.
  */
 export function buildPageMap(runtime: Runtime, graft: Graft, snapshot: Snapshot, fetched: ReadonlySet<string>): PageMap {
   const pages = runtime.snapshotPageStates(snapshot);
@@ -21,7 +21,7 @@ export function buildPageMap(runtime: Runtime, graft: Graft, snapshot: Snapshot,
     const state: PageMapState = !page ? 'empty'
       : !page.held ? 'missing'
       : page.vid === graft.local ? 'unpushed'
-      : fetched.has(page.sid) ? 'cached'
+      : page.objects.some((key) => fetched.has(key)) ? 'cached'
       : 'local';
     states[i] = CODE[state];
     lsns[i] = page?.lsn ?? 0;

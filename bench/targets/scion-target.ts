@@ -428,6 +428,8 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
               writePages(writer, w.local, [idx], (i) => pageFor(pages, i, salt++));
               if ((await writer.graftPush(w.local)).outcome !== 'pushed') throw new Error('scion: writer push failed');
             }
+            // The writer's last hint is written after its push resolved: a reader elsewhere sees it landed.
+            await writer.hintsSettled();
             pullCounter.reset();
             const started = performance.now();
             const pulled = await reader.graftPull(r.local);

@@ -41,7 +41,8 @@ describe('long operations: progress and AbortSignal', () => {
 
   it('a push aborted during its segment upload fails with Interrupted, pushes nothing, and the next push completes', async () => {
     const { held, a, clone } = await twoDevices();
-    await a.exec(ROWS);
+    // Rows that do not compress, so the push uploads a segment (a small one would travel in its commit).
+    await a.exec(ROWS.replace('zeroblob', 'randomblob'));
     const err = await abortAtRequest(held, 'putSegment', (signal) => a.push({ signal }));
     expect(err).toMatchObject({ code: 'Interrupted', details: { reason: 'cancelled', operation: 'push' } });
     expect(await a.status()).toMatchObject({ state: 'ahead', remoteLsn: 1 });

@@ -555,7 +555,8 @@ describe('tabs', () => {
     expect(follower.scion.role).toBe('follower');
     const db = await follower.scion.open('main');
     await db.exec("CREATE TABLE t(seq INTEGER PRIMARY KEY, uid TEXT NOT NULL); INSERT INTO t(uid) VALUES ('one')");
-    expect(await abortAtRequest(held, 'putSegment', (signal) => db.push({ signal }))).toMatchObject({ code: 'Interrupted', details: { operation: 'push' } });
+    // A one-row push carries its frames in the commit object: its one bucket request is the commit PUT.
+    expect(await abortAtRequest(held, 'putCommit', (signal) => db.push({ signal }))).toMatchObject({ code: 'Interrupted', details: { operation: 'push' } });
     expect(await db.status()).toMatchObject({ state: 'ahead' });
     const events: Progress[] = [];
     expect(await db.push({ onProgress: (p) => events.push(p) })).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });

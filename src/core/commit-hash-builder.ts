@@ -14,14 +14,8 @@ const DOMAIN = new TextEncoder().encode('scion-commit-v1');
  * Recovery compares it to tell "my push landed" from "someone else's did".
  */
 export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: PageCount, pages: readonly (readonly [PageIdx, Page])[]): Promise<CommitHash> {
-  const header = new Uint8Array(HEADER_BYTES);
-  const view = new DataView(header.buffer);
-  header.set(DOMAIN, 0);
-  header.set(VolumeId.toBytes(vid), 15);
-  view.setBigUint64(31, BigInt(lsn), false);
-  view.setUint32(39, pageCount, false);
-  view.setUint32(43, pages.length, false);
-  checkAscending(pages);
+  const header = hashHeader(vid, lsn, pageCount, pages.length);
+  checkAscending(pages, 0);
   if (pages.length * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) {
     // Small: one buffer and the platform's native SHA-256.
     const buf = new Uint8Array(HEADER_BYTES + pages.length * PAGE_ENTRY_BYTES);
@@ -29,14 +23,49 @@ export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: Page
     pages.forEach(([idx, page], i) => writeEntry(buf, HEADER_BYTES + i * PAGE_ENTRY_BYTES, idx, page));
     return CommitHash.fromBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)));
   }
-  // Large (a first push of a big database): hashed page by page, never a second copy of every page.
-  const hash = sha256.create().update(header);
-  const entry = new Uint8Array(PAGE_ENTRY_BYTES);
-  for (const [idx, page] of pages) {
-    writeEntry(entry, 0, idx, page);
-    hash.update(entry);
+  return computeCommitHashStreamed(vid, lsn, pageCount, pages.length, chunked(pages));
+}
+
+/**
+ * The same hash over `count` pages handed over in ascending chunks (a large push reads them from the
+ * store as it goes, never a copy of every page; its chunks may yield to the event loop in between, so
+ * the uploads it runs beside keep moving).
+ */
+export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number, chunks: AsyncIterable<readonly (readonly [PageIdx, Page])[]> | Iterable<readonly (readonly [PageIdx, Page])[]>): Promise<CommitHash> {
+  if (count * PAGE_ENTRY_BYTES <= ONE_SHOT_BYTES) {
+    const pages: (readonly [PageIdx, Page])[] = [];
+    for await (const chunk of chunks) pages.push(...chunk);
+    return computeCommitHash(vid, lsn, pageCount, pages);
   }
+  const hash = sha256.create().update(hashHeader(vid, lsn, pageCount, count));
+  const entry = new Uint8Array(PAGE_ENTRY_BYTES);
+  let prev = 0;
+  let seen = 0;
+  for await (const chunk of chunks) {
+    prev = checkAscending(chunk, prev);
+    for (const [idx, page] of chunk) {
+      writeEntry(entry, 0, idx, page);
+      hash.update(entry);
+    }
+    seen += chunk.length;
+  }
+  if (seen !== count) throw new Error(`BUG: commit hash of ${count} pages given ${seen}`);
   return CommitHash.fromBytes(hash.digest());
+}
+
+function* chunked(pages: readonly (readonly [PageIdx, Page])[]): Iterable<readonly (readonly [PageIdx, Page])[]> {
+  for (let i = 0; i < pages.length; i += 256) yield pages.slice(i, i + 256);
+}
+
+function hashHeader(vid: VolumeId, lsn: LSN, pageCount: PageCount, count: number): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  header.set(DOMAIN, 0);
+  header.set(VolumeId.toBytes(vid), 15);
+  view.setBigUint64(31, BigInt(lsn), false);
+  view.setUint32(39, pageCount, false);
+  view.setUint32(43, count, false);
+  return header;
 }
 
 const HEADER_BYTES = 15 + 16 + 8 + 4 + 4;
@@ -44,12 +73,13 @@ const PAGE_ENTRY_BYTES = 4 + 4096;
 /** Up to this many bytes are hashed in one native call; beyond, incrementally (bounded memory). */
 const ONE_SHOT_BYTES = 16 << 20;
 
-function checkAscending(pages: readonly (readonly [PageIdx, Page])[]): void {
-  let prev = 0;
+/** Throws unless the pages are strictly ascending after `prev`; returns the last index. */
+function checkAscending(pages: readonly (readonly [PageIdx, Page])[], prev: number): number {
   for (const [idx] of pages) {
     if (idx <= prev) throw new Error('BUG: commit hash pages must be strictly ascending');
     prev = idx;
   }
+  return prev;
 }
 
 function writeEntry(buf: Uint8Array, at: number, idx: PageIdx, page: Page): void {

@@ -33,12 +33,23 @@ export interface SegmentAddress {
    * volume read the segment if the volume's fork record lists `home`.
    */
   readonly via?: VolumeId | undefined;
+  /**
+   * The object is the commit object `volumes/{home}/log/{inLog}` (a small push's frames travel
+   * inside its commit), not a segment object. Only ever an address of frame bytes to read.
+   */
+  readonly inLog?: LSN | undefined;
 }
 
-/** How a reader of `commit` addresses its segment (with `via` when it lives under another volume's prefix). */
-export function segmentReadOf(commit: Commit): SegmentAddress {
-  const seg = commit.segment as SegmentAddress;
-  return seg.home !== undefined && seg.home !== commit.vid ? { sid: seg.sid, home: seg.home, via: commit.vid } : { sid: seg.sid, home: seg.home };
+/** One object of a segment split over several (a large push uploads them while it builds the next): `frames` consecutive frames under `volumes/{home}/segments/{sid}`. */
+export interface SegmentPart {
+  readonly sid: SegmentId;
+  readonly frames: number;
+}
+
+/** A small push's frames, back to back from byte `offset` of the commit object at `lsn` of the segment's home. */
+export interface InlineFrames {
+  readonly lsn: LSN;
+  readonly offset: number;
 }
 
 /** The pages a commit wrote, stored under `sid`; `frames` is empty until the segment is uploaded. */
@@ -50,6 +61,10 @@ export interface SegmentRef extends SegmentAddress {
    * interior pages), so a cold reader fetches them in one request. 0 when the pusher made no such plan.
    */
   readonly hotFrames?: number | undefined;
+  /** Format 2: the frames are split over these objects, in order (none: one object under `sid`). */
+  readonly parts?: readonly SegmentPart[] | undefined;
+  /** Format 2: the frames are inside a commit object, not in a segment object. */
+  readonly inline?: InlineFrames | undefined;
 }
 
 /** One entry of a volume's log: the volume's size after it and the pages it wrote. */
@@ -92,9 +107,15 @@ const HAS_HASH = 1;
 const HAS_SEGMENT = 2;
 const HAS_CHECKPOINT = 4;
 const HAS_ANCESTORS = 8;
+/** The inline frames of the segment follow the record's fields (the commit object itself, never a copy in a tail or checkpoint). */
+const HAS_INLINE_DATA = 16;
 // Segment flags (format 2).
 const SEG_HAS_HOME = 1;
 const SEG_HAS_DIGESTS = 2;
+const SEG_HAS_PARTS = 4;
+const SEG_INLINE = 8;
+/** Most bytes of frames a commit object carries inline (a small push: no segment object, one round trip less). */
+export const INLINE_MAX_BYTES = 16 * 1024;
 export const FRAME_DIGEST_BYTES = 32;
 
 export const Commit = {
@@ -108,50 +129,25 @@ export const Commit = {
     return rest;
   },
 
+  /**
+   * The commit object of a small push: `c` with its segment's frames (`frames`, back to back) inside,
+   * at the offset the returned commit records. Readers fetch them from the object at its key.
+   */
+  withInlineFrames(c: Commit, frames: Uint8Array): { commit: Commit; bytes: Uint8Array } {
+    const seg = c.segment;
+    if (!seg || seg.parts || seg.frames.reduce((n, f) => n + f.bytes, 0) !== frames.byteLength) throw invalidInput(`Commit ${c.vid}@${c.lsn} has no single segment of ${frames.byteLength} bytes of frames to carry inline.`);
+    const at = (offset: number): Commit => ({ ...c, segment: { ...seg, inline: { lsn: c.lsn, offset } } });
+    // The offset field has a fixed width, so the record's length does not depend on its value.
+    const offset = Commit.encode(at(0)).byteLength - 4;
+    const commit = at(offset);
+    return { commit, bytes: encodeCommit(commit, frames) };
+  },
+
   /** Binary form: magic, version, fields, CRC-32C over everything before it. */
   encode(c: Commit): Uint8Array {
-    const w = new ByteWriter(64)
-      .u32(MAGIC)
-      .u8(COMMIT_FORMAT_VERSION)
-      .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0) | (c.checkpoint ? HAS_CHECKPOINT : 0) | (c.ancestors?.length ? HAS_ANCESTORS : 0))
-      .bytes(VolumeId.toBytes(c.vid))
-      .varint(c.lsn)
-      .varint(c.pageCount);
-    if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
-    if (c.segment) {
-      const seg = c.segment;
-      const digests = seg.frames.length > 0 && seg.frames.every((f) => f.digest !== undefined);
-      if (!digests && seg.frames.some((f) => f.digest !== undefined)) throw invalidInput(`Commit ${c.vid}@${c.lsn} has digests for some frames only.`);
-      w.bytes(SegmentId.toBytes(seg.sid));
-      w.u8((seg.home ? SEG_HAS_HOME : 0) | (digests ? SEG_HAS_DIGESTS : 0));
-      if (seg.home) w.bytes(VolumeId.toBytes(seg.home));
-      seg.pages.writeTo(w);
-      w.varint(seg.frames.length);
-      for (const f of seg.frames) {
-        f.pages.writeTo(w);
-        w.varint(f.bytes);
-        if (digests) {
-          if ((f.digest as Uint8Array).byteLength !== FRAME_DIGEST_BYTES) throw invalidInput(`A frame digest is ${FRAME_DIGEST_BYTES} bytes.`);
-          w.bytes(f.digest as Uint8Array);
-        }
-      }
-      w.varint(seg.hotFrames ?? 0);
-    }
-    if (c.checkpoint) {
-      w.varint(c.checkpoint.length);
-      for (const older of c.checkpoint) {
-        if (older.checkpoint) throw invalidInput(`Commit ${older.vid}@${older.lsn} of a checkpoint carries a checkpoint itself.`);
-        const bytes = Commit.encode(older);
-        w.varint(bytes.byteLength).bytes(bytes);
-      }
-    }
-    if (c.ancestors?.length) {
-      if (!c.checkpoint) throw invalidInput(`Commit ${c.vid}@${c.lsn} lists ancestors without a checkpoint.`);
-      w.varint(c.ancestors.length);
-      for (const a of c.ancestors) w.bytes(VolumeId.toBytes(a));
-    }
-    return seal(w.finish());
+    return encodeCommit(c, undefined);
   },
+
 
   /** Throws Corrupt (checksum, truncation, impossible fields) or InvalidInput (unknown version). */
   decode(bytes: Uint8Array): Commit {
@@ -162,7 +158,7 @@ export const Commit = {
       throw invalidInput(`Unknown commit format version ${version}; this Scion reads versions 1 and ${COMMIT_FORMAT_VERSION}. Upgrade Scion.`);
     }
     const flags = r.u8();
-    if (flags & ~(HAS_HASH | HAS_SEGMENT | (version === 1 ? 0 : HAS_CHECKPOINT | HAS_ANCESTORS))) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
+    if (flags & ~(HAS_HASH | HAS_SEGMENT | (version === 1 ? 0 : HAS_CHECKPOINT | HAS_ANCESTORS | HAS_INLINE_DATA))) throw corrupt(`A commit record has unknown flags 0x${flags.toString(16)}.`);
     const asCorrupt = <T>(parse: () => T): T => {
       try {
         return parse();
@@ -178,7 +174,7 @@ export const Commit = {
     if (flags & HAS_SEGMENT) {
       const sid = asCorrupt(() => SegmentId.fromBytes(r.bytes(16)));
       const segFlags = version === 1 ? 0 : r.u8();
-      if (segFlags & ~(SEG_HAS_HOME | SEG_HAS_DIGESTS)) throw corrupt(`A commit record has unknown segment flags 0x${segFlags.toString(16)}.`);
+      if (segFlags & ~(SEG_HAS_HOME | SEG_HAS_DIGESTS | SEG_HAS_PARTS | SEG_INLINE)) throw corrupt(`A commit record has unknown segment flags 0x${segFlags.toString(16)}.`);
       const home = segFlags & SEG_HAS_HOME ? asCorrupt(() => VolumeId.fromBytes(r.bytes(16))) : undefined;
       const pages = PageSet.readFrom(r);
       const frameCount = r.varint();
@@ -192,7 +188,20 @@ export const Commit = {
       }
       const hotFrames = r.varint();
       if (hotFrames > frameCount) throw corrupt(`A commit record marks ${hotFrames} hot frames of ${frameCount}.`);
-      segment = home ? { sid, home, pages, frames, hotFrames } : { sid, pages, frames, hotFrames };
+      if (segFlags & (SEG_HAS_PARTS | SEG_INLINE) && (segFlags & (SEG_HAS_HOME | SEG_HAS_DIGESTS)) !== (SEG_HAS_HOME | SEG_HAS_DIGESTS)) {
+        throw corrupt('A commit record splits or inlines a segment without a home and digests.');
+      }
+      if ((segFlags & (SEG_HAS_PARTS | SEG_INLINE)) === (SEG_HAS_PARTS | SEG_INLINE)) throw corrupt('A commit record has a segment both split and inline.');
+      let parts: SegmentPart[] | undefined;
+      if (segFlags & SEG_HAS_PARTS) {
+        const n = r.varint();
+        if (n === 0 || n * 17 > r.remaining) throw corrupt(`A commit record claims ${n} segment parts but has ${r.remaining} bytes left.`);
+        parts = [];
+        for (let i = 0; i < n; i++) parts.push({ sid: asCorrupt(() => SegmentId.fromBytes(r.bytes(16))), frames: r.varint() });
+        if (parts.some((p) => p.frames === 0) || parts.reduce((sum, p) => sum + p.frames, 0) !== frameCount) throw corrupt(`A commit record splits ${frameCount} frames into parts that do not cover them.`);
+      }
+      const inline = segFlags & SEG_INLINE ? { lsn: asCorrupt(() => LSN.parse(r.varint())), offset: r.u32() } : undefined;
+      segment = { sid, ...(home ? { home } : {}), pages, frames, hotFrames, ...(parts ? { parts } : {}), ...(inline ? { inline } : {}) };
     }
     let checkpoint: Commit[] | undefined;
     if (flags & HAS_CHECKPOINT) {
@@ -214,6 +223,12 @@ export const Commit = {
       if (n === 0 || n * 16 > r.remaining) throw corrupt(`A commit record claims ${n} ancestors but has ${r.remaining} bytes left.`);
       ancestors = [];
       for (let i = 0; i < n; i++) ancestors.push(asCorrupt(() => VolumeId.fromBytes(r.bytes(16))));
+    }
+    if (flags & HAS_INLINE_DATA) {
+      // The object's own frames: where its record says, of the size its frames add up to.
+      const inline = segment?.inline;
+      if (!segment || !inline || inline.lsn !== lsn || inline.offset !== r.position) throw corrupt(`Commit ${vid}@${lsn} carries frames its record does not place.`);
+      r.bytes(segment.frames.reduce((n, f) => n + f.bytes, 0));
     }
     r.end();
     const commit: Commit = checkpoint
@@ -242,3 +257,55 @@ export const Commit = {
     if (!covered.equals(seg.pages)) throw corrupt(`Commit ${c.vid}@${c.lsn} has frames that do not cover exactly its pages.`);
   },
 } as const;
+
+function encodeCommit(c: Commit, inlineData: Uint8Array | undefined): Uint8Array {
+  const w = new ByteWriter(64 + (inlineData?.byteLength ?? 0))
+    .u32(MAGIC)
+    .u8(COMMIT_FORMAT_VERSION)
+    .u8((c.hash ? HAS_HASH : 0) | (c.segment ? HAS_SEGMENT : 0) | (c.checkpoint ? HAS_CHECKPOINT : 0) | (c.ancestors?.length ? HAS_ANCESTORS : 0) | (inlineData ? HAS_INLINE_DATA : 0))
+    .bytes(VolumeId.toBytes(c.vid))
+    .varint(c.lsn)
+    .varint(c.pageCount);
+  if (c.hash) w.bytes(CommitHash.toBytes(c.hash));
+  if (c.segment) {
+    const seg = c.segment;
+    const digests = seg.frames.length > 0 && seg.frames.every((f) => f.digest !== undefined);
+    if (!digests && seg.frames.some((f) => f.digest !== undefined)) throw invalidInput(`Commit ${c.vid}@${c.lsn} has digests for some frames only.`);
+    w.bytes(SegmentId.toBytes(seg.sid));
+    if ((seg.parts || seg.inline) && !(seg.home && digests)) throw invalidInput(`Commit ${c.vid}@${c.lsn} splits or inlines a segment without a home and digests.`);
+    if (seg.parts && seg.inline) throw invalidInput(`Commit ${c.vid}@${c.lsn} has a segment both split and inline.`);
+    w.u8((seg.home ? SEG_HAS_HOME : 0) | (digests ? SEG_HAS_DIGESTS : 0) | (seg.parts ? SEG_HAS_PARTS : 0) | (seg.inline ? SEG_INLINE : 0));
+    if (seg.home) w.bytes(VolumeId.toBytes(seg.home));
+    seg.pages.writeTo(w);
+    w.varint(seg.frames.length);
+    for (const f of seg.frames) {
+      f.pages.writeTo(w);
+      w.varint(f.bytes);
+      if (digests) {
+        if ((f.digest as Uint8Array).byteLength !== FRAME_DIGEST_BYTES) throw invalidInput(`A frame digest is ${FRAME_DIGEST_BYTES} bytes.`);
+        w.bytes(f.digest as Uint8Array);
+      }
+    }
+    w.varint(seg.hotFrames ?? 0);
+    if (seg.parts) {
+      w.varint(seg.parts.length);
+      for (const part of seg.parts) w.bytes(SegmentId.toBytes(part.sid)).varint(part.frames);
+    }
+    if (seg.inline) w.varint(seg.inline.lsn).u32(seg.inline.offset);
+  }
+  if (c.checkpoint) {
+    w.varint(c.checkpoint.length);
+    for (const older of c.checkpoint) {
+      if (older.checkpoint) throw invalidInput(`Commit ${older.vid}@${older.lsn} of a checkpoint carries a checkpoint itself.`);
+      const bytes = Commit.encode(older);
+      w.varint(bytes.byteLength).bytes(bytes);
+    }
+  }
+  if (c.ancestors?.length) {
+    if (!c.checkpoint) throw invalidInput(`Commit ${c.vid}@${c.lsn} lists ancestors without a checkpoint.`);
+    w.varint(c.ancestors.length);
+    for (const a of c.ancestors) w.bytes(VolumeId.toBytes(a));
+  }
+  if (inlineData) w.bytes(inlineData);
+  return seal(w.finish());
+}

@@ -39,6 +39,8 @@ export type PresignMethod = 'GET' | 'PUT' | 'DELETE';
 /** The GET of a segment: under its volume (format 2, `via` the fork that names it) or in the shared folder (format 1). */
 export function segmentGetOp(at: SegmentAddress): PresignOp {
   if (!at.home) return { op: 'getSegment', sid: at.sid };
+  // Inline frames are read from their commit object.
+  if (at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog };
   return at.via && at.via !== at.home ? { op: 'getSegment', sid: at.sid, vid: at.home, via: at.via } : { op: 'getSegment', sid: at.sid, vid: at.home };
 }
 

@@ -30,7 +30,8 @@ export type ParsedKey =
 export const RemoteKey = {
   commit: (vid: VolumeId, lsn: LSN): string => `volumes/${vid}/log/${LSN.format(lsn)}`,
   logPrefix: (vid: VolumeId): string => `volumes/${vid}/log/`,
-  segment: (at: SegmentAddress): string => (at.home ? `volumes/${at.home}/segments/${at.sid}` : `segments/${at.sid}`),
+  /** The object holding a segment's bytes: its own, or (inline frames) its commit object. */
+  segment: (at: SegmentAddress): string => (at.home ? (at.inLog !== undefined ? RemoteKey.commit(at.home, at.inLog) : `volumes/${at.home}/segments/${at.sid}`) : `segments/${at.sid}`),
   latest: (vid: VolumeId): string => `volumes/${vid}/latest`,
   fork: (vid: VolumeId): string => `volumes/${vid}/fork`,
   compacted: (vid: VolumeId): string => `volumes/${vid}/compacted`,

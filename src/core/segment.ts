@@ -116,6 +116,13 @@ export function frameOf(frames: readonly FrameRef[], pageIdx: PageIdx): number {
   return frames.findIndex((f) => f.pages.has(pageIdx));
 }
 
+/** One frame of `pages` (any order; stored ascending), compressed with `deflate`. */
+export async function encodeFrameWith(pages: readonly (readonly [PageIdx, Page])[], deflate: Deflate): Promise<{ pages: PageSet; bytes: Uint8Array }> {
+  const sorted = [...pages].sort((a, b) => a[0] - b[0]);
+  const raw = framePages(sorted.map(([, p]) => p));
+  return { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
+}
+
 /** Frames being compressed at once while a segment is built: the raw bytes held stay ≤ this × 256 KiB. */
 export const FRAMES_IN_FLIGHT = 4;
 
@@ -128,11 +135,7 @@ export async function encodeSegment(groups: readonly (readonly [PageIdx, Page][]
   const encoded: { pages: PageSet; bytes: Uint8Array }[] = new Array(groups.length);
   let next = 0;
   const lane = async () => {
-    for (let i = next++; i < groups.length; i = next++) {
-      const sorted = [...(groups[i] as readonly [PageIdx, Page][])].sort((a, b) => a[0] - b[0]);
-      const raw = framePages(sorted.map(([, p]) => p));
-      encoded[i] = { pages: PageSet.of(sorted.map(([idx]) => idx)), bytes: frameBytes(sorted.length, raw, await deflate(raw)) };
-    }
+    for (let i = next++; i < groups.length; i = next++) encoded[i] = await encodeFrameWith(groups[i] as readonly [PageIdx, Page][], deflate);
   };
   await Promise.all(Array.from({ length: Math.min(FRAMES_IN_FLIGHT, groups.length) }, lane));
   const total = encoded.reduce((n, f) => n + f.bytes.byteLength, 0);

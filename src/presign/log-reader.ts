@@ -1,4 +1,4 @@
-import { Commit, CompactedIndex, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId } from '../core/index.ts';
+import { Commit, CompactedIndex, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadsOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId } from '../core/index.ts';
 
 /** Most bytes of bodies one answer carries; a bigger object is left for the client to GET itself. */
 const BODIES_MAX_BYTES = 4 * 1024 * 1024;
@@ -47,9 +47,12 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     ops.set(presignOpKey(op), op);
   }
   for (const c of named.sort((a, b) => b.lsn - a.lsn)) {
-    if (!c.segment || c.segment.frames.length === 0 || ops.size >= PRESIGN_MAX_OPS) continue;
-    const op = segmentGetOp(segmentReadOf(c));
-    ops.set(presignOpKey(op), op);
+    if (!c.segment || c.segment.frames.length === 0 || c.segment.inline) continue;
+    for (const at of segmentReadsOf(c)) {
+      if (ops.size >= PRESIGN_MAX_OPS) break;
+      const op = segmentGetOp(at);
+      ops.set(presignOpKey(op), op);
+    }
   }
   const allowed = (await Promise.all([...ops.values()].map(async (op) => ((await source.allows(op)) ? op : undefined)))).filter((op) => op !== undefined);
   const signed = await Promise.all(allowed.map(async (op) => ({ op, request: await source.sign(op) })));

@@ -4,7 +4,7 @@ export { VolumeReader } from './volume-reader.ts';
 export type { ReadOptions } from './volume-reader.ts';
 export { VolumeWriter } from './volume-writer.ts';
 export type { GraftVersion } from './volume-writer.ts';
-export type { FramePlan, FramePlanner } from './job-context.ts';
+export type { FramePlan, FramePlanner, PageLookup } from './job-context.ts';
 export type { LocalGcOptions, LocalGcResult } from './jobs/gc.ts';
 export type { RemoteGcOptions, RemoteGcResult, RemoteRetention } from './jobs/remote-gc.ts';
 export { CLOCK_SKEW_MS, minPruneGraceMs } from './jobs/remote-gc.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PageIdx, type VolumeId } from '../core/index.ts';
+import { PageIdx, ScionError, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { ForwardingRemote, MemoryRemote, type PlannedRequest, type Remote, type RemoteCall } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -10,9 +10,9 @@ import { Runtime } from './runtime.ts';
  * one round; one that waits for another's answer lands in a later round.
  */
 
-interface Call { readonly op: string; readonly round: number }
+interface Call { readonly op: string; readonly round: number; answered: boolean }
 
-/** `remote` whose requests (and presign preparations) are answered round by round, each call recorded with its round. */
+/** `remote` whose requests (and presign preparations) are answered round by round, each call recorded with its round and whether it was answered. */
 function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: () => number } {
   const calls: Call[] = [];
   const signed = new Set<string>();
@@ -27,7 +27,8 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
     for (const r of release) r();
   };
   const inRound = async <T>(op: string, run: () => Promise<T>): Promise<T> => {
-    calls.push({ op, round });
+    const call: Call = { op, round, answered: false };
+    calls.push(call);
     await new Promise<void>((resolve) => {
       waiting.push(resolve);
       if (!scheduled) {
@@ -35,7 +36,11 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
         setTimeout(flush, 5);
       }
     });
-    return run();
+    try {
+      return await run();
+    } finally {
+      call.answered = true;
+    }
   };
   class RoundRemote extends ForwardingRemote {
     protected override send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
@@ -50,10 +55,18 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
     }
   }
   const wrapped = new RoundRemote(remote);
-  return { remote: wrapped, calls, rounds: () => new Set(calls.map((c) => c.round)).size };
+  /** Rounds of the requests answered so far: what a caller waited for. */
+  return { remote: wrapped, calls, rounds: () => new Set(calls.filter((c) => c.answered).map((c) => c.round)).size };
 }
 
 const page = (fill: number) => new Uint8Array(4096).fill(fill);
+/** A page that does not compress. */
+const noise = (seed: number) => {
+  const p = new Uint8Array(4096);
+  let x = seed * 2654435761;
+  for (let i = 0; i < p.length; i++) p[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  return p;
+};
 const device = (remote: Remote) => Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote });
 
 /** One local commit writing page `idx` filled with `fill`. */
@@ -64,7 +77,7 @@ function writeOne(runtime: Runtime, vid: VolumeId, idx: number, fill: number): v
 }
 
 describe('push round trips', () => {
-  it('a 1-page push is 4 rounds: presign, probe beside the segment, commit, hint; the commit after its segment, the hint after its commit', async () => {
+  it('a 1-page push is 2 rounds: presign, then the commit carrying its frames; the hint after the push resolved', async () => {
     const bucket = new MemoryRemote();
     const pusher = await device(bucket);
     const g = await pusher.graftOpen();
@@ -78,18 +91,76 @@ describe('push round trips', () => {
     counted.calls.length = 0;
     expect(await other.graftPush(clone.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
 
-    const roundOf = (op: string) => counted.calls.filter((c) => c.op === op).map((c) => c.round);
-    expect(counted.rounds()).toBe(4);
-    const [segment] = roundOf('putSegment') as [number];
-    for (const r of roundOf('putCommit')) expect(r).toBeGreaterThan(segment);
-    expect(roundOf('getCommit')).toEqual([segment]);
-    // The hint carries the commit to clones that trust it: never before the commit landed.
-    const [commitRound] = roundOf('putCommit') as [number];
-    for (const r of roundOf('putLatest')) expect(r).toBeGreaterThan(commitRound);
-    // And it landed: a third device reads both pages.
+    // When it resolved: two rounds answered; the hint asked for, not answered yet.
+    expect(counted.calls.map((c) => [c.op, c.answered])).toEqual([['presign', true], ['putCommit', true], ['putLatest', false]]);
+    expect(counted.rounds()).toBe(2);
+    // No segment object (neither push made one): the frames are in the commits.
+    expect([...bucket.objects.keys()].filter((k) => k.includes('/segments/'))).toEqual([]);
+    // The hint carries the commit to clones that trust it: written after the commit landed.
+    await other.hintsSettled();
+    const [commitRound] = counted.calls.filter((c) => c.op === 'putCommit').map((c) => c.round) as [number];
+    expect(counted.calls.filter((c) => c.op === 'putLatest').map((c) => c.round > commitRound)).toEqual([true]);
+    // And it landed: a third device reads both pages, the new one from the commit object.
     const reader = await device(bucket);
     const rc = await reader.graftClone(g.remote);
     expect(reader.graftReader(rc.local).readPage(PageIdx.parse(2))[0]).toBe(2);
+    expect(reader.graftReader(rc.local).readPage(PageIdx.parse(1))[0]).toBe(1);
+  });
+
+  it('a push too big to inline is 3 rounds: presign, probe beside the segment, commit; the hint after', async () => {
+    const bucket = new MemoryRemote();
+    const counted = roundRemote(bucket);
+    const pusher = await device(counted.remote);
+    const g = await pusher.graftOpen();
+    writeOne(pusher, g.local, 1, 1);
+    await pusher.graftPush(g.local);
+    // 8 pages of noise: ~32 KiB, more than a commit object carries.
+    const w = pusher.graftWriter(g.local);
+    for (let i = 1; i <= 8; i++) w.writePage(PageIdx.parse(i), noise(i));
+    w.commit();
+    counted.calls.length = 0;
+    expect(await pusher.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 8 });
+    expect(counted.rounds()).toBe(3);
+    const roundOf = (op: string) => counted.calls.filter((c) => c.op === op).map((c) => c.round);
+    const [segment] = roundOf('putSegment') as [number];
+    expect(roundOf('getCommit')).toEqual([segment]);
+    for (const r of roundOf('putCommit')) expect(r).toBeGreaterThan(segment);
+    await pusher.hintsSettled();
+    const reader = await device(bucket);
+    const rc = await reader.graftClone(g.remote);
+    expect(reader.graftReader(rc.local).readPage(PageIdx.parse(8))).toEqual(noise(8));
+  });
+
+  it('an inline commit whose answer was lost is recovered: as its retry seeing 412, or as an error and the next push', async () => {
+    const bucket = new MemoryRemote();
+    let lose: 'as-412' | 'as-error' | undefined;
+    class LostAnswer extends ForwardingRemote {
+      protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+        const result = await request();
+        if (call.op !== 'putCommit' || !lose) return result;
+        const how = lose;
+        lose = undefined;
+        if (how === 'as-error') throw new ScionError('RemoteUnavailable', 'The answer was lost.');
+        // The request landed; its retry finds the key taken.
+        return request();
+      }
+    }
+    const pusher = await device(new LostAnswer(bucket));
+    const g = await pusher.graftOpen();
+    writeOne(pusher, g.local, 1, 1);
+    lose = 'as-412';
+    expect(await pusher.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    writeOne(pusher, g.local, 1, 2);
+    lose = 'as-error';
+    await expect(pusher.graftPush(g.local)).rejects.toThrow('lost');
+    expect(pusher.graftStatus(g.local)).toMatchObject({ pendingPush: { remote: 2 } });
+    writeOne(pusher, g.local, 2, 3);
+    // Recovery lands LSN 2 as ours; the push sends only the commit after it.
+    expect(await pusher.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 3, pages: 1 });
+    expect([...bucket.objects.keys()].filter((k) => k.includes('/log/'))).toHaveLength(3);
+    const reader = await device(bucket);
+    const rc = await reader.graftClone(g.remote);
+    expect([1, 2].map((i) => reader.graftReader(rc.local).readPage(PageIdx.parse(i))[0])).toEqual([2, 3]);
   });
 
   it('a push that finds a newer remote commit beside its segment upload diverges and names no segment', async () => {

@@ -10,7 +10,8 @@ import { Runtime } from './runtime.ts';
 const PAGES = 20;
 
 async function device(remote: MemoryRemote) {
-  return Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote });
+  // Segments, not inline frames: what GC deletes (commit objects, inline frames with them, it keeps).
+  return Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes: 0 });
 }
 
 /** A volume of `commits` pushes; push n rewrites page (n mod 20) + 1, every 10th push also page 1..5. */

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  ChecksumBuilder, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
+  INLINE_MAX_BYTES, ChecksumBuilder, frameObject, RemoteKey, segmentObjects, Graft, isScionError, isUploadedSegment, LSN, Page, PageCount, PageSet, ScionError, SegmentId, Snapshot, SYSTEM_IDS, Tag, VolumeId,
   type Commit, type IdSource, type PageIdx, type SegmentRef, type SharedName,
 } from '../core/index.ts';
 import type { Catalog, CommitEntry, LocalStore } from '../local/index.ts';
@@ -12,6 +12,7 @@ import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
 import { fetchLog, fetchLogFromListing, REPLICA_MIN_LSN } from './jobs/fetch-log.ts';
 import type { ReplicaIndex } from './replica.ts';
+import { HintWriter } from './jobs/latest.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
 import { compactRemote, type CompactOptions, type CompactResult } from './jobs/compact.ts';
 import { collectRemoteGarbage, type RemoteGcOptions, type RemoteGcResult } from './jobs/remote-gc.ts';
@@ -37,6 +38,12 @@ export interface RuntimeOptions {
   ids?: IdSource;
   /** How a push groups pages into frames; default ascending runs of 64. The VFS puts B-tree interior pages first. */
   planFrames?: FramePlanner;
+  /**
+   * A push whose compressed frames are at most this many bytes carries them inside its commit object
+   * (no segment object: one round trip less). Default 16 KiB; 0 always uploads a segment. Remote GC
+   * never deletes commit objects, so inline frames stay in the bucket for good.
+   */
+  inlineMaxBytes?: number;
   /**
    * Run local GC in the background after every `everyCommits` local commits and after each push, so
    * the store follows the live data without the app calling `collectLocalGarbage`. Off unless given
@@ -65,6 +72,8 @@ export interface PageState {
   readonly lsn: LSN;
   readonly sid: SegmentId;
   readonly held: boolean;
+  /** Bucket keys holding its frame: its segment's object(s), or its commit object (inline frames). */
+  readonly objects: readonly string[];
 }
 
 /**
@@ -80,6 +89,7 @@ export class Runtime {
   readonly #grafts: Map<VolumeId, Graft>;
   readonly #remote: Remote | undefined;
   readonly #planFrames: FramePlanner;
+  readonly #inlineMaxBytes: number;
   readonly #listeners = new Set<(e: CommitEvent) => void>();
   /** Sync jobs of one graft run one at a time. */
   readonly #jobs = new Map<VolumeId, Promise<unknown>>();
@@ -96,6 +106,7 @@ export class Runtime {
   readonly #logEnds = new Map<VolumeId, number>();
   readonly #replicas = new Map<VolumeId, ReplicaIndex>();
   readonly #replicaMinLsn: number;
+  readonly #hints = new HintWriter();
   /** Snapshots local GC must keep (checkouts), by lease id. */
   readonly #retained = new Map<number, Snapshot>();
   #nextRetained = 1;
@@ -114,6 +125,7 @@ export class Runtime {
     this.#pages = new PageSource(this.#store, this.#remote, this.#stats, () => this.#checkOpen(), this.#replicas);
     this.#ids = options.ids ?? SYSTEM_IDS;
     this.#planFrames = options.planFrames ?? planSequentialFrames;
+    this.#inlineMaxBytes = options.inlineMaxBytes ?? INLINE_MAX_BYTES;
     this.#autoGc = options.autoGc;
     this.#tags = tags;
     this.#grafts = grafts;
@@ -418,6 +430,11 @@ export class Runtime {
     return result;
   }
 
+  /** Resolves once the latest hints of the pushes that resolved so far (written after them, in the background) are written or given up on. */
+  hintsSettled(): Promise<void> {
+    return this.#hints.settled();
+  }
+
   /** Fetches every frame of the graft's latest snapshot that is not held locally. */
   async graftHydrate(vid: VolumeId, options: HydrateOptions = {}): Promise<HydrateProgress> {
     return this.snapshotHydrate(this.graftSnapshot(vid), options);
@@ -666,10 +683,17 @@ export class Runtime {
    */
   snapshotPageStates(snapshot: Snapshot): (PageState | undefined)[] {
     const states: (PageState | undefined)[] = [];
+    const objectsOf = new Map<Commit, string[]>();
     for (let idx = 1 as PageIdx; idx <= snapshot.pageCount; idx++) {
       const commit = this.#pages.locate(snapshot, idx);
-      const sid = commit?.segment?.sid;
-      states.push(commit && sid ? { vid: commit.vid, lsn: commit.lsn, sid, held: this.#store.hasPageSync(sid, idx) } : undefined);
+      const seg = commit?.segment;
+      if (!commit || !seg) {
+        states.push(undefined);
+        continue;
+      }
+      let objects = objectsOf.get(commit);
+      if (!objects) objectsOf.set(commit, (objects = seg.frames.length === 0 ? [] : seg.inline ? [RemoteKey.segment(frameObject(seg, 0).at)] : segmentObjects(seg).map(RemoteKey.segment)));
+      states.push({ vid: commit.vid, lsn: commit.lsn, sid: seg.sid, held: this.#store.hasPageSync(seg.sid, idx), objects });
     }
     return states;
   }
@@ -722,10 +746,13 @@ export class Runtime {
       remote: this.#remote,
       ids: this.#ids,
       planFrames: this.#planFrames,
+      inlineMaxBytes: this.#inlineMaxBytes,
       checkpoints: this.#checkpoints,
       logEnds: this.#logEnds,
       replicas: this.#replicas,
       replicaMinLsn: this.#replicaMinLsn,
+      hints: this.#hints,
+      retainSnapshot: (snapshot) => this.retainSnapshot(snapshot),
       mustGetGraft: (vid) => this.mustGetGraft(vid),
       grafts: () => this.graftList(),
       saveGraft: async (graft, options) => {

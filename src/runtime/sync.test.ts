@@ -5,15 +5,16 @@ import { MemoryRemote, type Remote } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
 
 /** A "device": a runtime with its own store and catalog, sharing `remote` with the others. */
-async function device(remote: Remote, file = new MemoryDirectory(), catalog = new MemoryCatalog()) {
-  const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote });
+/** `segments`: every push uploads a segment object, however small (no inline frames). */
+async function device(remote: Remote, file = new MemoryDirectory(), catalog = new MemoryCatalog(), { segments = false } = {}) {
+  const rt = await Runtime.open({ store: MemoryStore.open(file), catalog, remote, ...(segments ? { inlineMaxBytes: 0 } : {}) });
   return {
     rt,
     file,
     catalog,
     /** Simulates a crash and restart: same bytes, same catalog, a new runtime. */
     async restart(withRemote: Remote = remote) {
-      return (await device(withRemote, file.copy(), catalog)).rt;
+      return (await device(withRemote, file.copy(), catalog, { segments })).rt;
     },
   };
 }
@@ -126,7 +127,7 @@ describe('push and pull', () => {
 
   it('push collapses many local commits into one segment with the newest version of each page', async () => {
     const remote = new MemoryRemote();
-    const a = await device(remote);
+    const a = await device(remote, undefined, undefined, { segments: true });
     const g = await a.rt.graftOpen();
     for (let i = 1; i <= 10; i++) write(a.rt, g.local, { 1: i, [i + 1]: i });
     const pushed = await a.rt.graftPush(g.local);
@@ -156,7 +157,7 @@ describe('push and pull', () => {
 describe('lazy reads and hydrate', () => {
   async function bigVolume(pages: number) {
     const remote = new MemoryRemote();
-    const a = await device(remote);
+    const a = await device(remote, undefined, undefined, { segments: true });
     const g = await a.rt.graftOpen();
     const w = a.rt.graftWriter(g.local);
     for (let i = 1; i <= pages; i++) w.writePage(idx(i), page(i % 251));
@@ -468,7 +469,7 @@ describe('crashes during push (RecoverPendingCommit)', () => {
   it('a crash after the segment upload leaves an orphan segment that remote GC removes after the grace period', async () => {
     let now = 1_000_000;
     const remote = new MemoryRemote({ now: () => now });
-    const a = await device(remote);
+    const a = await device(remote, undefined, undefined, { segments: true });
     const g = await a.rt.graftOpen();
     write(a.rt, g.local, { 1: 1 });
     await a.rt.graftPush(g.local);

@@ -2,7 +2,7 @@
 // from the local store, else its frame fetched from the remote (verified, cached in the store). The
 // VFS's xRead ends here; the page-miss path is this file and the remote.
 import {
-  decodeFrame, frameOf, frameRange, Page, ScionError, segmentReadOf, verifyFrame, type Commit, type FrameRef, type PageCount, type PageIdx, type Snapshot,
+  decodeFrame, frameObject, frameOf, frameRange, frameSpanOf, Page, ScionError, verifyFrame, type Commit, type FrameRef, type PageCount, type PageIdx, type Snapshot,
 } from '../core/index.ts';
 import type { LocalStore } from '../local/index.ts';
 import type { ReadStats } from '../protocol/index.ts';
@@ -76,7 +76,10 @@ export class PageSource {
     const replica = this.#remote && (await readViaReplica(this.#replicaReader(this.#remote), this.#replicas, snapshot, commit, pageIdx));
     if (replica) return replica;
     const plan = this.#plan(commit, pageIdx, 0);
-    return this.#cacheFetched(commit, plan, await fetched(commit, pageIdx, () => plan.remote.getSegmentRange(segmentReadOf(commit), plan)), pageIdx);
+    return this.#cacheFetched(commit, plan, await fetched(commit, pageIdx, () => {
+      const span = frameSpanOf(commit, plan.first, plan.last);
+      return plan.remote.getSegmentRange(span.at, span);
+    }), pageIdx);
   }
 
   /** What reading through a volume's compacted replica needs (see replica.ts). */
@@ -93,7 +96,8 @@ export class PageSource {
     const plan = this.#plan(commit, pageIdx, readAheadPages);
     let bytes: Uint8Array;
     try {
-      bytes = plan.remote.getSegmentRangeSync(segmentReadOf(commit), plan);
+      const span = frameSpanOf(commit, plan.first, plan.last);
+      bytes = plan.remote.getSegmentRangeSync(span.at, span);
     } catch (e) {
       throw offline(commit, pageIdx, e);
     }
@@ -108,7 +112,10 @@ export class PageSource {
     const segment = commit.segment as NonNullable<Commit['segment']>;
     const all = segment.frames;
     let last = index;
-    for (let ahead = 0; last + 1 < all.length && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
+    // Read-ahead stays within the object holding the page (a large push splits its segment into several).
+    const object = frameObject(segment, index).index;
+    const inObject = (i: number): boolean => i < all.length && frameObject(segment, i).index === object;
+    for (let ahead = 0; inObject(last + 1) && ahead + (all[last + 1] as FrameRef).pages.size <= readAheadPages; last++) ahead += (all[last + 1] as FrameRef).pages.size;
     return { remote: this.#remote, segment, first: index, last, start, end: frameRange(all, last).end };
   }
 

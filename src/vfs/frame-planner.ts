@@ -1,5 +1,5 @@
 import { FRAME_MAX_PAGES, type Page, type PageIdx } from '../core/index.ts';
-import { chunkFrames, type FramePlan } from '../runtime/index.ts';
+import { chunkFrames, type FramePlan, type PageLookup } from '../runtime/index.ts';
 import { interiorChildren, leafOverflowHeads, nextOverflowPage, schemaRootPages, usableSize } from './btree-page.ts';
 import { isInteriorPage } from './header.ts';
 
@@ -18,7 +18,7 @@ const UNIT_MAX_PAGES = 16;
  * in page order in small frames, each leaf together with the overflow pages of its cells, so a row
  * is read in one request.
  */
-export function planSqliteFrames(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+export function planSqliteFrames(pages: PageLookup): FramePlan {
   const usable = usableSize(pages.get(1 as PageIdx));
   const schema = schemaPages(pages, usable);
   const hot: PageIdx[] = [];
@@ -36,7 +36,7 @@ export function planSqliteFrames(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
  * and the root page of every table and index it names: an open reads the schema (and sqlite_stat1),
  * a first query of a table its root, and a small table is nothing but its root.
  */
-function schemaPages(pages: ReadonlyMap<PageIdx, Page>, usable: number): Set<PageIdx> {
+function schemaPages(pages: PageLookup, usable: number): Set<PageIdx> {
   const found = new Set<PageIdx>();
   const roots: number[] = [];
   const visit = (idx: PageIdx): void => {
@@ -56,7 +56,7 @@ function schemaPages(pages: ReadonlyMap<PageIdx, Page>, usable: number): Set<Pag
  * The overflow pages the cells of leaf `leaf` start, chain by chain, as far as `take` accepts them
  * (a page already placed, one not pushed, or a cycle ends a chain).
  */
-function overflowPages(pages: ReadonlyMap<PageIdx, Page>, leaf: PageIdx, usable: number, take: (idx: PageIdx) => boolean): PageIdx[] {
+function overflowPages(pages: PageLookup, leaf: PageIdx, usable: number, take: (idx: PageIdx) => boolean): PageIdx[] {
   const chain: PageIdx[] = [];
   const seen = new Set<PageIdx>([leaf]);
   for (const head of leafOverflowHeads(leaf, pages.get(leaf) as Page, usable)) {
@@ -69,7 +69,7 @@ function overflowPages(pages: ReadonlyMap<PageIdx, Page>, leaf: PageIdx, usable:
 }
 
 /** `rest` in page order as units: a leaf with the overflow pages its cells start, or a page alone. */
-function leafUnits(pages: ReadonlyMap<PageIdx, Page>, rest: readonly PageIdx[], usable: number): PageIdx[][] {
+function leafUnits(pages: PageLookup, rest: readonly PageIdx[], usable: number): PageIdx[][] {
   const isRest = new Set(rest);
   const owned = new Map<PageIdx, PageIdx[]>();
   const claimed = new Set<PageIdx>();

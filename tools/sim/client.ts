@@ -1,6 +1,6 @@
 import type { IdSource, Page, PageIdx, VolumeId } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryDirectory, SlotStore, type CatalogContents } from '../../src/local/index.ts';
-import { Runtime, type FramePlan } from '../../src/runtime/index.ts';
+import { Runtime, type FramePlan, type PageLookup } from '../../src/runtime/index.ts';
 import { Life, restoreCatalog, SimCatalog, SimDirectory } from './crash.ts';
 import { FaultyRemote, type FaultCounters, type RemoteWorld } from './faulty-remote.ts';
 import type { Rng } from './rng.ts';
@@ -103,7 +103,9 @@ export class SimClient {
     try {
       // Odd clients plan frames as the VFS does (a hot first frame, then small ones); even ones use the default.
       const planFrames = this.idx % 2 === 1 ? planHotHeader : undefined;
-      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(env.replicaMinLsn === undefined ? {} : { replicaMinLsn: env.replicaMinLsn }), ...(planFrames ? { planFrames } : {}) });
+      // Clients 0 and 1 of every 4 send small pushes inline in the commit object; the others always upload segments.
+      const inlineMaxBytes = this.idx % 4 < 2 ? {} : { inlineMaxBytes: 0 };
+      this.rt = await Runtime.open({ store: this.store, catalog: this.catalog, remote, ids: env.ids, ...(env.replicaMinLsn === undefined ? {} : { replicaMinLsn: env.replicaMinLsn }), ...(planFrames ? { planFrames } : {}), ...inlineMaxBytes });
     } catch (e) {
       if (!life.dead) throw e;
       env.log(`${this.name} crashed again during recovery at startup`);
@@ -140,7 +142,7 @@ export class SimClient {
 }
 
 /** Page 1 alone in a first, hot frame, then frames of 3 pages: segments of many small frames. */
-function planHotHeader(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+function planHotHeader(pages: PageLookup): FramePlan {
   const rest = [...pages.keys()].filter((idx) => idx !== 1).sort((a, b) => a - b);
   const frames: PageIdx[][] = pages.has(1 as PageIdx) ? [[1 as PageIdx]] : [];
   for (let i = 0; i < rest.length; i += 3) frames.push(rest.slice(i, i + 3));

@@ -1,4 +1,4 @@
-import { Commit, crc32c, LSN, PageIdx, RemoteKey, type SegmentId, type Snapshot, type VolumeId } from '../../src/core/index.ts';
+import { Commit, crc32c, LSN, PageIdx, RemoteKey, segmentObjects, type SegmentAddress, type SegmentId, type Snapshot, type VolumeId } from '../../src/core/index.ts';
 import type { MemoryRemote } from '../../src/remote/index.ts';
 import type { Runtime } from '../../src/runtime/index.ts';
 import { checkBank, type BankDriver } from './bank.ts';
@@ -22,7 +22,8 @@ export class Invariants {
   /** Transfer ids at each LSN of the shared remote, as first read. */
   readonly #logs = new Map<number, readonly string[]>();
   /** Every commit object created, with a digest of its bytes: it may never change or vanish. */
-  readonly #commits = new Map<string, { crc: number; sid: SegmentId | undefined; segmentKey: string | undefined }>();
+  /** Per commit key: its bytes' CRC and the segment objects it names (none when its frames are inside it). */
+  readonly #commits = new Map<string, { crc: number; objects: readonly SegmentAddress[] }>();
 
   /** Remote GC retains each volume's last this many LSNs (undefined: all). */
   readonly #retainCommits: number | undefined;
@@ -118,10 +119,10 @@ export class Invariants {
   onCommitLanded(vid: VolumeId, lsn: LSN, bytes: Uint8Array): void {
     if (this.#pruned.has(RemoteKey.commit(vid, lsn))) this.#violation('recreated-pruned-lsn', `a PUT created commit ${vid}@${lsn} again after remote GC pruned it`);
     const seg = Commit.decode(bytes).segment;
-    const sid = seg?.sid;
-    this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), sid, segmentKey: seg && RemoteKey.segment(seg) });
-    if (seg && !this.#bucket.objects.has(RemoteKey.segment(seg))) {
-      this.#violation('gc-deleted-live-segment', `commit ${vid}@${lsn} landed referencing segment ${sid}, which remote GC deleted while the push was in flight`);
+    const objects = seg ? segmentObjects(seg) : [];
+    this.#commits.set(RemoteKey.commit(vid, lsn), { crc: crc32c(bytes), objects });
+    for (const at of objects) {
+      if (!this.#bucket.objects.has(RemoteKey.segment(at))) this.#violation('gc-deleted-live-segment', `commit ${vid}@${lsn} landed referencing segment ${at.sid}, which remote GC deleted while the push was in flight`);
     }
   }
 
@@ -138,7 +139,7 @@ export class Invariants {
   /** Remote GC deleted a segment: no retained commit may reference it. */
   onSegmentDeleted(sid: SegmentId): void {
     for (const [key, c] of this.#commits) {
-      if (c.sid !== sid) continue;
+      if (!c.objects.some((at) => at.sid === sid)) continue;
       const k = RemoteKey.parse(key);
       if (k.kind === 'commit' && k.lsn < this.retainedFrom(k.vid)) continue;
       this.#violation('gc-deleted-live-segment', `remote GC deleted segment ${sid}, which commit ${key} references`);
@@ -159,7 +160,8 @@ export class Invariants {
       const landed = this.#commits.get(key);
       if (!landed) return this.#violation('double-commit', `commit ${key} exists but no PUT created it`);
       if (crc32c(object.bytes) !== landed.crc) return this.#violation('double-commit', `commit ${key} changed after it was written`);
-      if (landed.segmentKey && k.lsn >= this.retainedFrom(k.vid) && !this.#bucket.objects.has(landed.segmentKey)) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${landed.sid}, which is gone`);
+      const gone = k.lsn >= this.retainedFrom(k.vid) ? landed.objects.find((at) => !this.#bucket.objects.has(RemoteKey.segment(at))) : undefined;
+      if (gone) return this.#violation('gc-deleted-live-segment', `commit ${key} references segment ${gone.sid}, which is gone`);
       logs.set(k.vid, [...(logs.get(k.vid) ?? []), k.lsn]);
     }
     for (const key of this.#commits.keys()) if (!this.#bucket.objects.has(key) && !this.#pruned.has(key)) return this.#violation('overwrite', `commit ${key} disappeared from the remote`);

@@ -1,6 +1,6 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  Commit, CompactedIndex, decodeFrame, encodeSegment, frameRange, groupBy, invalidInput, PageSet, ScionError, SegmentId, verifyFrame,
+  Commit, CompactedIndex, decodeFrame, encodeSegment, frameObject, frameRange, frameSpanOf, groupBy, invalidInput, PageSet, ScionError, SegmentId, verifyFrame,
   type FrameRef, type LSN, type Page, type PageCount, type PageIdx, type SegmentRef, type VolumeId,
 } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
@@ -102,7 +102,8 @@ async function readLive(ctx: JobContext, pages: readonly PageIdx[], holders: Rea
     if (wanted.includes(-1)) throw new ScionError('Corrupt', `The commit ${commit.vid}@${commit.lsn} names pages its segment has no frame for.`, { volume: commit.vid, lsn: commit.lsn });
     for (const i of wanted) {
       const run = reads.at(-1);
-      if (run && run.commit === commit && run.last === i - 1) run.last = i;
+      // A run stays within one object (a large push's segment is stored in parts).
+      if (run && run.commit === commit && run.last === i - 1 && frameObject(commit.segment as SegmentRef, i).index === frameObject(commit.segment as SegmentRef, run.first).index) run.last = i;
       else reads.push({ commit, first: i, last: i });
     }
   }
@@ -112,7 +113,8 @@ async function readLive(ctx: JobContext, pages: readonly PageIdx[], holders: Rea
       const { commit, first, last } = reads[k] as (typeof reads)[number];
       const seg = commit.segment as SegmentRef;
       const start = frameRange(seg.frames, first).start;
-      const body = await ctx.remote.getSegmentRange(seg, { start, end: frameRange(seg.frames, last).end }, { signal });
+      const span = frameSpanOf(commit, first, last);
+      const body = await ctx.remote.getSegmentRange(span.at, span, { signal });
       stats.bytesFetched += body.byteLength;
       for (let i = first; i <= last; i++) {
         const frame = seg.frames[i] as FrameRef;

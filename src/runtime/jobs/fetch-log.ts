@@ -295,4 +295,6 @@ function checkSegmentHome(commit: Commit, vid: VolumeId, lsn: LSN, allowed: read
   if (seg?.home === undefined) return;
   if (!allowed.includes(seg.home)) throw corrupt(`The commit ${vid}@${lsn} names a segment of ${seg.home}, a volume it does not list as an ancestor; Scion does not write such commits.`, { volume: vid, lsn });
   if (seg.frames.some((f) => f.digest === undefined)) throw corrupt(`The commit ${vid}@${lsn} names a format-2 segment without frame digests; Scion does not write such commits.`, { volume: vid, lsn });
+  // Frames inside a commit object of the volume itself are inside that commit's own object.
+  if (seg.inline && seg.home === commit.vid && seg.inline.lsn !== commit.lsn) throw corrupt(`The commit ${vid}@${lsn} places its frames in the commit object at ${seg.inline.lsn}; Scion does not write such commits.`, { volume: vid, lsn });
 }

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { frameOf, frameRange, groupBy, segmentReadOf, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
+import { frameObject, frameOf, frameRange, frameSpanOf, groupBy, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
 import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
 import { cacheFrame, emptyReadStats } from '../volume-reader.ts';
 import type { JobContext } from '../job-context.ts';
@@ -53,7 +53,8 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
         const frames = (first.commit.segment as NonNullable<Commit['segment']>).frames;
         const start = frameRange(frames, first.index).start;
         const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
-        const body = await ctx.remote.getSegmentRange(segmentReadOf(first.commit), { start, end }, { signal: options.signal });
+        const span = frameSpanOf(first.commit, first.index, (run.at(-1) as FrameWant).index);
+        const body = await ctx.remote.getSegmentRange(span.at, span, { signal: options.signal });
         for (const want of run) {
           const r = frameRange(frames, want.index);
           cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));
@@ -85,7 +86,7 @@ function hotFrames(ctx: JobContext, snapshot: Snapshot): Map<string, FrameWant> 
   return wanted;
 }
 
-/** Groups wanted frames into runs of consecutive frames of one segment. */
+/** Groups wanted frames into runs of consecutive frames of one segment object. */
 function coalesce(wants: FrameWant[]): FrameWant[][] {
   const bySegment = groupBy(wants, (w) => w.commit.segment?.sid);
   const runs: FrameWant[][] = [];
@@ -94,9 +95,10 @@ function coalesce(wants: FrameWant[]): FrameWant[][] {
     let run: FrameWant[] = [];
     let runBytes = 0;
     for (const w of list) {
-      const size = ((w.commit.segment as NonNullable<Commit['segment']>).frames[w.index] as FrameRef).bytes;
+      const seg = w.commit.segment as NonNullable<Commit['segment']>;
+      const size = (seg.frames[w.index] as FrameRef).bytes;
       const prev = run.at(-1);
-      if (prev && (w.index !== prev.index + 1 || runBytes + size > MAX_COALESCED_BYTES)) {
+      if (prev && (w.index !== prev.index + 1 || runBytes + size > MAX_COALESCED_BYTES || frameObject(seg, w.index).index !== frameObject(seg, prev.index).index)) {
         runs.push(run);
         run = [];
         runBytes = 0;

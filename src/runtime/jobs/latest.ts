@@ -80,3 +80,39 @@ export async function publishLatest(ctx: JobContext, hint: LatestHint, signal?: 
     logger.warn('could not update the latest hint of {vid}: {message}', { vid: hint.vid, message: e.message });
   }
 }
+
+/**
+ * Writes latest hints in the background, after the push that landed them resolved (a push is durable
+ * once its commit landed; a hint that lags only costs readers round trips). Per volume one write at a
+ * time, and only the newest hint waiting is written, so hints never go back.
+ */
+export class HintWriter {
+  readonly #queues = new Map<VolumeId, { running: Promise<void>; next: LatestHint | undefined }>();
+
+  /** Queues `hint` (its commit has landed: the newest checkpoint it names is known from now on). */
+  publish(ctx: JobContext, hint: LatestHint): void {
+    noteCheckpoint(ctx, hint);
+    const queue = this.#queues.get(hint.vid);
+    if (queue) {
+      if (!queue.next || queue.next.lsn <= hint.lsn) queue.next = hint;
+      return;
+    }
+    const entry = { running: Promise.resolve(), next: hint as LatestHint | undefined };
+    this.#queues.set(hint.vid, entry);
+    entry.running = (async () => {
+      for (let h = entry.next; h; h = entry.next) {
+        entry.next = undefined;
+        await publishLatest(ctx, h);
+      }
+      this.#queues.delete(hint.vid);
+    })().catch((e: unknown) => {
+      this.#queues.delete(hint.vid);
+      logger.warn('could not update the latest hint of {vid}: {message}', { vid: hint.vid, message: (e as Error).message });
+    });
+  }
+
+  /** Resolves once every hint queued so far is written (or given up on). */
+  async settled(): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()].map((q) => q.running));
+  }
+}

@@ -1,15 +1,17 @@
 import { getLogger } from '@logtape/logtape';
 import {
-  assert, Commit, computeCommitHash, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PageCount, PageSet, ScionError, SegmentId, Snapshot, encodeSegment,
-  Graft, type Deflate, type Page, type PageIdx, type PendingCommit, type VolumeId,
+  assert, Commit, computeCommitHashStreamed, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PAGE_SIZE, PageCount, PageSet, ScionError, SegmentId, Snapshot,
+  Graft, type Deflate, type Page, type PageIdx, type PendingCommit, type SegmentPart, type SegmentRef, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
-import type { FramePlan, JobContext } from '../job-context.ts';
+import type { PlannedRequest } from '../../remote/index.ts';
+import type { FramePlan, JobContext, PageLookup } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
-import { fetchLog, isPrunedGap, logEndRequests } from './fetch-log.ts';
-import { heldTail, publishLatest, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
+import { fetchLog, isPrunedGap, LOG_END_TRUST_MS, logEndRequests } from './fetch-log.ts';
+import { heldTail, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts';
 import { hydrateSnapshot } from './hydrate.ts';
 import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
+import { streamSegment } from './segment-stream.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
@@ -50,116 +52,210 @@ export async function pushGraft(ctx: JobContext, vid: VolumeId, options: PushOpt
     return { outcome: 'up-to-date' };
   }
 
-  // Build everything before the first request, so every URL the push needs is signed in one round trip.
   const range = { start: LSN.next(watermark), end: localLatest };
   // Only pages the local commits wrote, never the remote base. They are local by definition, except
   // in a fork, whose copied commits name segments in the bucket: fetch just those if missing.
-  const { onProgress } = options;
   const toPush = planPushPages(ctx, graft, range);
+  // The push reads its pages as it goes (frames, hash, landing): local GC keeps them meanwhile.
+  const release = ctx.retainSnapshot(toPush.snapshot);
+  try {
+    return await pushRange(ctx, vid, graft, range, toPush, options);
+  } finally {
+    release();
+  }
+}
+
+/** The push of local commits `range`, its pages retained. */
+async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { start: LSN; end: LSN }, toPush: PushPages, options: PushOptions): Promise<PushResult> {
+  const { onProgress, signal } = options;
+  const localLatest = range.end;
   await hydrateSnapshot(ctx, localSnapshot(ctx, graft, range), {
     pages: toPush.upload,
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...(signal ? { signal } : {}),
     ...(onProgress ? { onProgress: (p) => onProgress({ phase: 'download', done: p.framesDone, total: p.framesTotal, bytes: p.bytes }) } : {}),
   });
-  const { pageCount, pages } = readPushPages(ctx, toPush);
+  const source = pushPageSource(ctx, toPush);
   // A fork's first push: its commits 1..n name the segments it shares with its ancestors (carried
   // by the checkpoint of commit n + 1, which holds the pages written since the fork).
   const references = referenceCommits(graft.remote, toPush.references);
   // Its fork record (the ancestors its commits name) lets readers of the fork alone read them.
   const forkOf = references.length > 0 ? ancestorsOf(graft.remote, references).ancestors : undefined;
   const lsn = references.length > 0 ? LSN.parse(references.length + 1) : LSN.next(graft.sync?.remote);
-  // WebCrypto hashes off the thread, so the commit hash costs nothing beside the compression.
-  const [hash, built] = await settleBoth(computeCommitHash(graft.remote, lsn, pageCount, pages), pages.length > 0 ? buildSegment(ctx, pages) : Promise.resolve(undefined));
-  let sid = SegmentId.random(ctx.ids);
-  const commitWith = (id: SegmentId, checkpoint: Commit[] | undefined): Commit => ({
-    vid: graft.remote, lsn, pageCount, hash,
-    ...(built ? { segment: { sid: id, home: graft.remote, pages: built.pages, frames: built.frames, hotFrames: built.hotFrames } } : {}),
+  const base = graft.sync?.remote ?? 0;
+  // The newest checkpoint known comes from hints this runtime read or wrote; after a restart the
+  // push reads the hint beside the probe of the next LSN (same round trip).
+  const known = base === 0 || ctx.checkpoints.has(graft.remote);
+
+  // The probe of the next LSN (and the hint, when the newest checkpoint is unknown) runs beside the
+  // first segment upload. A segment no commit names is harmless (remote GC deletes it after its
+  // grace period), so a divergence the probe finds wastes the upload, nothing else. A small push
+  // whose checkpoint is known needs no probe: its create-only commit PUT is one.
+  let probe: Promise<unknown> | undefined;
+  let probePrepared = false;
+  let probeStartedAt = 0;
+  const startProbe = () => {
+    if (!probe) {
+      probeStartedAt = ctx.ids.now();
+      probe = Promise.all([
+        fetchLog(ctx, graft.remote, { ...options, prepared: probePrepared }),
+        // A fork's record, before its first commit names the ancestors' segments.
+        forkOf && ctx.remote.putFork(graft.remote, forkOf, options),
+        known ? undefined : readLatestHint(ctx, graft.remote, signal).catch((e: unknown) => {
+          if (signal?.aborted || !isScionError(e)) throw e;
+          logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
+        }),
+      ]);
+      // Awaited below; a failure meanwhile is not unhandled.
+      probe.catch(() => undefined);
+    }
+    return probe;
+  };
+  // The commit hash reads the pages ascending, a chunk at a time, beside the frames and the uploads.
+  const hashing = computeCommitHashStreamed(graft.remote, lsn, source.pageCount, source.pages.size, source.chunks());
+  let uploaded = 0;
+  onProgress?.({ phase: 'upload', done: 0, total: undefined, bytes: 0 });
+  const plan = source.pages.size > 0 ? checkPlan(ctx.planFrames(source.lazy()), source.pages) : undefined;
+  const streaming = plan
+    ? streamSegment({
+      frames: plan.frames,
+      read: (idxs) => source.read(idxs),
+      deflate: nativeDeflate,
+      upload: (bytes) => {
+        void startProbe();
+        return uploadSegment(ctx, graft.remote, SegmentId.random(ctx.ids), bytes, signal);
+      },
+      onUploaded: (bytes) => {
+        uploaded += bytes;
+        onProgress?.({ phase: 'upload', done: uploaded, total: undefined, bytes: uploaded });
+      },
+      signal,
+    })
+    : Promise.resolve(undefined);
+  const [hash, built] = await settleBoth(hashing, streaming).catch(async (e: unknown) => {
+    // A failed push leaves nothing running behind it.
+    await probe?.catch(() => undefined);
+    throw e;
+  });
+
+  const checkpointOf = () => checkpointBelow(ctx, graft.remote, base as LSN, source.pageCount, source.pages);
+  const commitWith = (segment: SegmentRef | undefined, checkpoint: Commit[] | undefined): Commit => ({
+    vid: graft.remote, lsn, pageCount: source.pageCount, hash,
+    ...(segment ? { segment } : {}),
     ...(checkpoint ? { checkpoint, ...ancestorsOf(graft.remote, checkpoint) } : {}),
   });
-  // A checkpoint when the hint could not carry the commits after the last one: too many, too big, or
-  // not held. The newest checkpoint known comes from hints this runtime read or wrote; after a
-  // restart it reads the hint beside the probe of the next LSN (same round trip).
-  const base = graft.sync?.remote ?? 0;
-  const plan = (id: SegmentId) => {
-    const tail = heldTail(ctx, graft.remote, base);
-    if (references.length > 0) return { commit: commitWith(id, references), hint: { vid: graft.remote, lsn, checkpoint: lsn, tail: [] } };
-    const plain = commitWith(id, undefined);
-    if (base === 0 || (tail && tailBytes([...tail.tail, plain]) <= TAIL_MAX_BYTES)) {
-      return { commit: plain, hint: { vid: graft.remote, lsn, checkpoint: tail?.checkpoint ?? 0, tail: [...(tail?.tail ?? []), plain] } };
-    }
-    const commit = commitWith(id, checkpointBelow(ctx, graft.remote, base as LSN, pageCount, built?.pages ?? PageSet.EMPTY));
-    return { commit, hint: { vid: graft.remote, lsn, checkpoint: lsn, tail: [] } };
+  const segmentOf = (sid: SegmentId, parts?: SegmentPart[]): SegmentRef | undefined => built && plan && {
+    sid, home: graft.remote, pages: source.pages, frames: built.frames, hotFrames: plan.hotFrames, ...(parts ? { parts } : {}),
   };
-  const known = base === 0 || ctx.checkpoints.has(graft.remote);
-  let planned = known ? plan(sid) : undefined;
-  await ctx.remote
-    .prepare?.([
-      ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
-      ...(built ? [{ op: 'putSegment' as const, vid: graft.remote, sid, bytes: built.bytes }] : []),
-      ...(forkOf ? [{ op: 'putFork' as const, vid: graft.remote, ancestors: forkOf }] : []),
-      ...(planned ? [
-        { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: Commit.encode(planned.commit) },
-        { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(planned.hint) },
-      ] : []),
-    ], options)
-    .catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
+  // Small, and the checkpoint known (so the commit can be planned before any request): inline.
+  // Its create-only PUT is then the probe, so it needs a log end seen lately: remote GC prunes only
+  // records that landed more than LOG_END_TRUST_MS (and more) ago, so an LSN absent then was never pruned.
+  const seen = ctx.logEnds.get(graft.remote);
+  const endSeen = seen !== undefined && ctx.ids.now() - seen <= LOG_END_TRUST_MS;
+  const inline = !forkOf && endSeen && built?.held && known && built.held.byteLength <= ctx.inlineMaxBytes ? built.held : undefined;
+  const objectOf = (commit: Commit) => (inline ? Commit.withInlineFrames(commit, inline) : { commit, bytes: Commit.encode(commit) });
+  const planned = (segment: SegmentRef | undefined) => planCommit(ctx, graft.remote, base, references, (checkpoint) => objectOf(commitWith(segment, checkpoint)), checkpointOf);
 
-  // Round trip 2: the probe for a commit at our LSN (and, when this runtime does not know the newest
-  // checkpoint, the latest hint: if it cannot be read, this commit is a checkpoint) beside the segment
-  // upload. A segment no commit names is harmless (remote GC deletes it after its grace period), so a
-  // divergence the probe finds wastes the upload, nothing else.
-  const hintRead = known ? undefined : readLatestHint(ctx, graft.remote, options.signal).catch((e: unknown) => {
-    if (options.signal?.aborted || !isScionError(e)) throw e;
-    logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
-  });
-  const bytes = built?.bytes.byteLength ?? 0;
-  onProgress?.({ phase: 'upload', done: 0, total: bytes, bytes: 0 });
-  let probedAt = ctx.ids.now();
-  let uploaded: SegmentId;
-  try {
-    [, uploaded] = await settleBoth(
-      Promise.all([fetchLog(ctx, graft.remote, { ...options, prepared: true }), hintRead, forkOf && ctx.remote.putFork(graft.remote, forkOf, options)]),
-      built ? uploadSegment(ctx, graft.remote, sid, built.bytes, options.signal) : Promise.resolve(sid),
-    );
-  } catch (e) {
-    if (!isPrunedGap(e)) throw e;
-    return diverged(ctx, vid, e.message);
+  let landing: { commit: Commit; bytes: Uint8Array; hint: LatestHint } | undefined;
+  if (inline) {
+    // Small: the frames travel inside the commit object. Round 1 signs the commit and the hint;
+    // round 2 is the commit PUT, which is also the probe.
+    landing = planned(segmentOf(SegmentId.random(ctx.ids)));
+    await prepare(ctx, [{ op: 'putCommit', vid: graft.remote, lsn, bytes: landing.bytes }, { op: 'putLatest', vid: graft.remote, bytes: LatestHint.encode(landing.hint) }], options);
+  } else {
+    let sid: SegmentId | undefined;
+    if (built?.held) {
+      // One object: sign its PUT with the probe, the commit and the hint in one round trip, then the
+      // probe beside the upload, then the commit.
+      sid = SegmentId.random(ctx.ids);
+      landing = known ? planned(segmentOf(sid)) : undefined;
+      await prepare(ctx, [
+        ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
+        { op: 'putSegment', vid: graft.remote, sid, bytes: built.held },
+        ...(forkOf ? [{ op: 'putFork' as const, vid: graft.remote, ancestors: forkOf }] : []),
+        ...(landing ? [
+          { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: landing.bytes },
+          { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(landing.hint) },
+        ] : []),
+      ], options);
+      probePrepared = true;
+      const held = built.held;
+      const [probed, landed] = await settleBoth(startProbe().then(() => undefined, prunedOrThrow), uploadSegment(ctx, graft.remote, sid, held, signal));
+      if (probed) return diverged(ctx, vid, probed);
+      uploaded += held.byteLength;
+      if (landed !== sid) landing = undefined;
+      sid = landed;
+    } else {
+      const probed = await startProbe().then(() => undefined, prunedOrThrow);
+      if (probed) return diverged(ctx, vid, probed);
+    }
+    if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
+      // Our own abandoned push may have landed late at our LSN: then only the commits after it are left.
+      const adopted = await adoptAbandoned(ctx, vid);
+      if (adopted) return pushRest(ctx, vid, adopted, options);
+      return diverged(ctx, vid);
+    }
+    // Several parts: the segment's local id is its own (the parts are objects, it is their sum).
+    const parts = built?.parts;
+    const single = parts?.length === 1 ? (parts[0] as SegmentPart).sid : sid;
+    landing ??= planned(single ? segmentOf(single) : parts && segmentOf(SegmentId.random(ctx.ids), parts));
+    // The commit PUT follows its probe closely (remote GC's pruning relies on it, see PROBE_FRESH_MS).
+    if (ctx.ids.now() - probeStartedAt > PROBE_FRESH_MS) {
+      const probed = await fetchLog(ctx, graft.remote, options).then(() => undefined, prunedOrThrow);
+      if (probed) return diverged(ctx, vid, probed);
+      if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
+    }
   }
-  if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) {
-    // Our own abandoned push may have landed late at our LSN: then only the commits after it are left.
-    const adopted = await adoptAbandoned(ctx, vid);
-    if (adopted) return pushRest(ctx, vid, adopted, options);
-    return diverged(ctx, vid);
-  }
-  onProgress?.({ phase: 'upload', done: bytes, total: bytes, bytes });
-  if (uploaded !== sid) planned = undefined;
-  sid = uploaded;
-  const { commit, hint } = planned ?? plan(sid);
-  // The commit PUT follows its probe closely (remote GC's pruning relies on it, see PROBE_FRESH_MS).
-  if (ctx.ids.now() - probedAt > PROBE_FRESH_MS) {
-    await fetchLog(ctx, graft.remote, options);
-    probedAt = ctx.ids.now();
-    if ((ctx.store.latestLsnSync(graft.remote) ?? 0) > base) return diverged(ctx, vid);
-  }
+  // Inline frames are sent with the commit.
+  const sent = uploaded + (inline?.byteLength ?? 0);
+  onProgress?.({ phase: 'upload', done: sent, total: sent, bytes: sent });
+  const { commit, bytes: commitBytes, hint } = landing;
   const pending = { local: localLatest, remote: lsn, hash };
   await ctx.saveGraft({ ...ctx.mustGetGraft(vid), pending });
-  onProgress?.({ phase: 'commit', done: 0, total: 1, bytes });
-  // Round trip 3: the commit, written only once its segment exists.
-  const outcome = await ctx.remote.putCommit(graft.remote, lsn, Commit.encode(commit), options);
+  onProgress?.({ phase: 'commit', done: 0, total: 1, bytes: sent });
+  // The commit, written only once its segment exists (or carrying its frames).
+  const outcome = await ctx.remote.putCommit(graft.remote, lsn, commitBytes, options);
   if (outcome === 'exists') {
     // Recovery writes the hint when the commit is ours.
     const recovered = await recoverPendingCommit(ctx, vid, options);
     if (typeof recovered === 'object') return pushRest(ctx, vid, recovered.adopted, options);
     if (recovered !== 'landed') return diverged(ctx, vid);
   } else {
-    await landCommit(ctx, vid, commit, pages, pending);
-    // Round trip 4: the hint, only after the commit landed (clones trust its tail). It may lag the
-    // log (fetches probe past it), so an abort that cuts it short does not fail the landed push.
-    await publishLatest(ctx, hint, options.signal).catch((e: unknown) => {
-      if (!options.signal?.aborted) throw e;
-    });
+    // The create-only PUT found the LSN free: the log's end, seen now.
+    ctx.logEnds.set(graft.remote, ctx.ids.now());
+    await landCommit(ctx, vid, commit, source, pending);
+    // The hint only after the commit landed (clones trust its tail), and off the push's critical
+    // path: the push is durable now, a lagging hint costs readers round trips, and the next push (or
+    // recovery) writes a newer one.
+    ctx.hints.publish(ctx, hint);
   }
-  return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: pages.length, bytes };
+  return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: source.pages.size, bytes: sent };
+}
+
+/**
+ * The commit object and hint of a push at `base` + 1. A checkpoint when the hint could not carry the
+ * commits after the last one: too many, too big, or not held (see heldTail); a fork's first push is
+ * one (its references). `object` encodes the commit with the checkpoint given.
+ */
+function planCommit(
+  ctx: JobContext, vid: VolumeId, base: number, references: readonly Commit[],
+  object: (checkpoint: Commit[] | undefined) => { commit: Commit; bytes: Uint8Array }, checkpoint: () => Commit[],
+): { commit: Commit; bytes: Uint8Array; hint: LatestHint } {
+  const checkpointed = (list: Commit[]) => {
+    const o = object(list);
+    return { ...o, hint: { vid, lsn: o.commit.lsn, checkpoint: o.commit.lsn, tail: [] } };
+  };
+  if (references.length > 0) return checkpointed([...references]);
+  const tail = heldTail(ctx, vid, base);
+  const plain = object(undefined);
+  if (base === 0 || (tail && tailBytes([...tail.tail, plain.commit]) <= TAIL_MAX_BYTES)) {
+    return { ...plain, hint: { vid, lsn: plain.commit.lsn, checkpoint: tail?.checkpoint ?? 0, tail: [...(tail?.tail ?? []), plain.commit] } };
+  }
+  return checkpointed(checkpoint());
+}
+
+/** Signs the push's next requests in one presign round trip; failing it fails nothing (each request signs itself then). */
+async function prepare(ctx: JobContext, requests: readonly PlannedRequest[], options: PushOptions): Promise<void> {
+  await ctx.remote.prepare?.(requests, options).catch((e: unknown) => logger.warn('could not prepare the push: {message}', { message: (e as Error).message }));
 }
 
 /**
@@ -180,7 +276,7 @@ async function pushRest(ctx: JobContext, vid: VolumeId, adopted: Commit, options
  * again) so reads after the push stay local, move the sync point to it, and clear the pending and
  * abandoned commits (the LSN is decided). Idempotent, so recovery can repeat it.
  */
-export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, pages: readonly (readonly [PageIdx, Page])[], covered: PendingCommit): Promise<void> {
+export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit, source: PushPageSource, covered: PendingCommit): Promise<void> {
   const graft = ctx.mustGetGraft(vid);
   assert(covered.remote === commit.lsn && covered.hash === commit.hash && Graft.unlanded(graft).some((u) => u.local === covered.local && u.remote === covered.remote && u.hash === covered.hash), `landing ${commit.vid}@${commit.lsn} without its pending commit`);
   if (!ctx.store.getCommitSync(commit.vid, commit.lsn)) {
@@ -190,17 +286,17 @@ export async function landCommit(ctx: JobContext, vid: VolumeId, commit: Commit,
   }
   // A concurrent fetch may have stored the commit first: either way its pages are ours to hold.
   const sid = ctx.store.getCommitSync(commit.vid, commit.lsn)?.segment?.sid;
-  if (sid && pages.length > 0) {
+  if (sid && source.pages.size > 0) {
     const local = rangeSnapshot(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: covered.local });
     const sources = new Map<PageIdx, SegmentId>();
-    for (const [idx] of pages) {
-      const source = ctx.locatePage(local, idx)?.segment?.sid;
-      if (source) sources.set(idx, source);
+    for (const idx of source.pages) {
+      const held = ctx.locatePage(local, idx)?.segment?.sid;
+      if (held) sources.set(idx, held);
     }
     const linked = ctx.store.linkPagesSync(sid, sources);
-    // Pages not held locally (none, unless evicted meanwhile) are written from the pushed bytes.
-    const rest = pages.filter(([idx]) => !linked.has(idx) && !ctx.store.hasPageSync(sid, idx));
-    if (rest.length > 0) ctx.store.putPagesSync(sid, new Map(rest));
+    // Pages not held locally (none, unless evicted meanwhile) are written from the pushed pages.
+    const rest = [...source.pages].filter((idx) => !linked.has(idx) && !ctx.store.hasPageSync(sid, idx));
+    if (rest.length > 0) ctx.store.putPagesSync(sid, new Map(source.read(rest)));
   }
   await ctx.saveGraft({ ...graft, sync: { remote: commit.lsn, localWatermark: covered.local }, pending: undefined, abandoned: undefined });
 }
@@ -262,18 +358,80 @@ export function planPushPages(ctx: JobContext, graft: Graft, range: { start: LSN
   return { snapshot, upload: PageSet.of(upload), references: [...references.values()].sort((a, b) => a.lsn - b.lsn) };
 }
 
-/** The newest version of every page the push uploads, read by segment (pages written together come back in a few large reads). */
-function readPushPages(ctx: JobContext, { snapshot, upload }: PushPages): { pageCount: PageCount; pages: [PageIdx, Page][] } {
-  const bySegment = groupBy(upload, (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid);
-  const held = new Map<PageIdx, Page>();
-  for (const [sid, idxs] of bySegment) for (const [idx, page] of ctx.store.readPagesSync(sid, idxs)) held.set(idx, page);
-  const pages = [...upload].map((idx) => [idx, held.get(idx) ?? ctx.readPage(snapshot, idx)] as [PageIdx, Page]);
-  return { pageCount: snapshot.pageCount, pages };
+/**
+ * The pages a push uploads, read from the local store when needed: a large push never holds them
+ * all (the frame planner reads them one by one, the frames and the commit hash read theirs in turn).
+ */
+export interface PushPageSource {
+  readonly pageCount: PageCount;
+  readonly pages: PageSet;
+  /** The newest version of these pages, read by segment (pages written together come back in a few large reads). */
+  read(idxs: Iterable<PageIdx>): Map<PageIdx, Page>;
+  /** Every page, ascending, a few hundred at a time; between chunks of a large push, other tasks run. */
+  chunks(): AsyncIterable<[PageIdx, Page][]>;
+  /** Every page as a map that reads each one when asked (for the frame planner). */
+  lazy(): PageLookup;
 }
 
-/** The pages a push of `range` uploads (see planPushPages), with their bytes. */
-export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): { pageCount: PageCount; pages: [PageIdx, Page][] } {
-  return readPushPages(ctx, planPushPages(ctx, graft, range));
+const CHUNK_PAGES = 256;
+
+/** A push of at most this many bytes of pages reads them all at once (fewest store reads); a larger one reads them as it goes. */
+const HELD_PAGES_BYTES = 64 * 1024 * 1024;
+
+function pushPageSource(ctx: JobContext, pushPages: PushPages): PushPageSource {
+  const streamed = streamedPageSource(ctx, pushPages);
+  if (pushPages.upload.size * PAGE_SIZE > HELD_PAGES_BYTES) return streamed;
+  const held = streamed.read(pushPages.upload);
+  const all = [...held];
+  return {
+    pageCount: streamed.pageCount,
+    pages: streamed.pages,
+    read: (idxs) => new Map([...idxs].map((idx) => [idx, held.get(idx) as Page] as const)),
+    chunks: () => chunked(all.length, (i, j) => all.slice(i, j)),
+    lazy: () => held,
+  };
+}
+
+function streamedPageSource(ctx: JobContext, { snapshot, upload }: PushPages): PushPageSource {
+  const read = (idxs: Iterable<PageIdx>) => {
+    const list = [...idxs];
+    const held = new Map<PageIdx, Page>();
+    for (const [sid, group] of groupBy(list, (idx) => ctx.locatePage(snapshot, idx)?.segment?.sid)) {
+      if (sid) for (const [idx, page] of ctx.store.readPagesSync(sid, group)) held.set(idx, page);
+    }
+    return new Map(list.map((idx) => [idx, held.get(idx) ?? ctx.readPage(snapshot, idx)] as const));
+  };
+  const all = [...upload];
+  return {
+    pageCount: snapshot.pageCount,
+    pages: upload,
+    read,
+    chunks: () => chunked(all.length, (i, j) => [...read(all.slice(i, j))]),
+    lazy: () => lazyPages(upload, (idx) => read([idx]).get(idx) as Page),
+  };
+}
+
+/** `take(i, j)` for consecutive runs of CHUNK_PAGES of `n`, yielding to other tasks (uploads, compression) between them. */
+async function* chunked(n: number, take: (i: number, j: number) => [PageIdx, Page][]): AsyncIterable<[PageIdx, Page][]> {
+  for (let i = 0; i < n; i += CHUNK_PAGES) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    yield take(i, i + CHUNK_PAGES);
+  }
+}
+
+/** `pages` as a planner sees them, each read when asked for, never kept. */
+function lazyPages(pages: PageSet, readOne: (idx: PageIdx) => Page): PageLookup {
+  return {
+    size: pages.size,
+    has: (idx) => pages.has(idx),
+    get: (idx) => (pages.has(idx) ? readOne(idx) : undefined),
+    keys: () => pages[Symbol.iterator]() as MapIterator<PageIdx>,
+  };
+}
+
+/** The pages a push of `range` uploads (see planPushPages), read when needed. */
+export function collectPushPages(ctx: JobContext, graft: Graft, range: { start: LSN; end: LSN }): PushPageSource {
+  return pushPageSource(ctx, planPushPages(ctx, graft, range));
 }
 
 /** The local commits a fork's first push references, as commits 1..n of `remote`: same segments, each hashed over its record (never its pages). */
@@ -291,14 +449,6 @@ function ancestorsOf(vid: VolumeId, checkpoint: readonly Commit[]): { ancestors?
   return homes.size > 0 ? { ancestors: [...homes] } : {};
 }
 
-/** The push's pages as one segment: frames as the planner groups them, compressed, each with its digest. */
-async function buildSegment(ctx: JobContext, pages: readonly (readonly [PageIdx, Page])[]) {
-  const byIdx = new Map(pages);
-  const plan = checkPlan(ctx.planFrames(byIdx), byIdx);
-  const segment = await encodeSegment(plan.frames.map((group) => group.map((idx) => [idx, byIdx.get(idx) as Page] as const)), nativeDeflate);
-  return { bytes: segment.bytes, frames: segment.frames, pages: PageSet.of(byIdx.keys()), hotFrames: plan.hotFrames };
-}
-
 async function uploadSegment(ctx: JobContext, vid: VolumeId, first: SegmentId, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
   // A create-only PUT that finds its key taken (a lost response of our own retry, or a clash of
   // random ids) is simply retried under a fresh id: segments are unreferenced until a commit names them.
@@ -309,7 +459,7 @@ async function uploadSegment(ctx: JobContext, vid: VolumeId, first: SegmentId, b
   throw new ScionError('RemoteUnavailable', 'Three segment uploads in a row found their fresh id taken (lost responses retried, most likely). Retry the push.');
 }
 
-function checkPlan(plan: FramePlan, pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+function checkPlan(plan: FramePlan, pages: PageSet): FramePlan {
   assert(plan.hotFrames >= 0 && plan.hotFrames <= plan.frames.length, `frame planner marked ${plan.hotFrames} hot frames of ${plan.frames.length}`);
   const seen = new Set<number>();
   for (const group of plan.frames) {
@@ -329,7 +479,7 @@ export const nativeDeflate: Deflate = typeof CompressionStream === 'function'
   : deflateWithFflate;
 
 /** Default frames: ascending runs of 64 pages, none marked hot. */
-export function planSequentialFrames(pages: ReadonlyMap<PageIdx, Page>): FramePlan {
+export function planSequentialFrames(pages: PageLookup): FramePlan {
   return { frames: chunkFrames([...pages.keys()].sort((a, b) => a - b)), hotFrames: 0 };
 }
 
@@ -338,6 +488,12 @@ export function chunkFrames(ordered: readonly PageIdx[]): PageIdx[][] {
   const groups: PageIdx[][] = [];
   for (let i = 0; i < ordered.length; i += FRAME_MAX_PAGES) groups.push(ordered.slice(i, i + FRAME_MAX_PAGES));
   return groups;
+}
+
+/** A probe that found the remote log pruned past what this graft holds: its message (the push is diverged); any other failure is rethrown. */
+function prunedOrThrow(e: unknown): string {
+  if (!isPrunedGap(e)) throw e;
+  return e.message;
 }
 
 function diverged(ctx: JobContext, vid: VolumeId, message?: string): PushResult {

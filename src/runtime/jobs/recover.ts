@@ -70,9 +70,9 @@ async function landIfAbandoned(ctx: JobContext, vid: VolumeId, commit: Commit): 
 /** Lands `commit`, the remote record of the push `covered` (same hash), after checking it holds that push's pages. */
 async function landOwn(ctx: JobContext, vid: VolumeId, commit: Commit, covered: PendingCommit): Promise<void> {
   const graft = ctx.mustGetGraft(vid);
-  const { pages } = collectPushPages(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: covered.local });
-  if (!PageSet.of(pages.map(([idx]) => idx)).equals(commit.segment?.pages ?? PageSet.EMPTY)) {
+  const source = collectPushPages(ctx, graft, { start: LSN.next(graft.sync?.localWatermark), end: covered.local });
+  if (!source.pages.equals(commit.segment?.pages ?? PageSet.EMPTY)) {
     throw corrupt(`The remote commit ${commit.vid}@${commit.lsn} matches our hash but not our pages.`, { volume: commit.vid, lsn: commit.lsn });
   }
-  await landCommit(ctx, vid, commit, pages, covered);
+  await landCommit(ctx, vid, commit, source, covered);
 }

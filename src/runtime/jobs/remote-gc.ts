@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { Commit, CompactedIndex, corrupt, invalidInput, isScionError, PageSet, RemoteKey, URL_EXPIRES_MAX_SECONDS, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
+import { Commit, CompactedIndex, corrupt, invalidInput, isScionError, PageSet, RemoteKey, segmentObjects, URL_EXPIRES_MAX_SECONDS, type LSN, type SegmentAddress, type SegmentId, type VolumeId } from '../../core/index.ts';
 import type { JobContext } from '../job-context.ts';
 import { LOG_END_TRUST_MS } from './fetch-log.ts';
 import { readLatestHint } from './latest.ts';
@@ -123,6 +123,7 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     return Promise.all(lsns.map((lsn) => readCommit(ctx, vid, lsn as LSN, signal)));
   };
   const doomedCommits: { vid: VolumeId; lsn: LSN }[] = [];
+  const inlineHolders = new Set<string>();
   const prunedBelow: Record<string, number> = {};
   for (const [vid, log] of logs) {
     let latest = 0;
@@ -134,7 +135,13 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     // so does a log pruned before).
     const oldest = retained.find((c) => c !== undefined);
     const below = oldest ? await holdersAt(read, oldest) : { holders: [], checkpoint: undefined };
-    for (const commit of [...retained, ...below.holders]) if (commit?.segment) referenced.add(RemoteKey.segment(commit.segment));
+    for (const commit of [...retained, ...below.holders]) {
+      if (!commit?.segment) continue;
+      for (const at of segmentObjects(commit.segment)) referenced.add(RemoteKey.segment(at));
+      // A small push's frames are inside its commit object: that record is never pruned while they are reached.
+      const { inline, home } = commit.segment;
+      if (inline && home) inlineHolders.add(RemoteKey.commit(home, inline.lsn));
+    }
     if (options.pruneCommits && below.checkpoint !== undefined) {
       const floor = await pruneFloor(ctx, read, vid, below.checkpoint, signal);
       if (floor !== undefined) {
@@ -143,6 +150,10 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
       }
     }
   }
+  // Decided once every volume's holders are known (a fork's may sit in its parent's log).
+  const prunable = doomedCommits.filter((c) => !inlineHolders.has(RemoteKey.commit(c.vid, c.lsn)));
+  doomedCommits.length = 0;
+  doomedCommits.push(...prunable);
   // A volume's compacted index (the remote compactor's) keeps its segments; those of an index it
   // replaced go (readers fall back to the commits' own segments).
   for (const vid of compacted) {

@@ -1,0 +1,94 @@
+import { deflateSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, FRAME_MAX_PAGES, frameSpan, Page, PAGE_SIZE, PageIdx, PageSet, SegmentId, type SegmentRef } from '../../core/index.ts';
+import { streamSegment } from './segment-stream.ts';
+
+/** Pages that compress to about a quarter. */
+function pageOf(idx: number): Page {
+  const p = Page.zeroed();
+  let x = idx * 2654435761;
+  for (let i = 0; i < PAGE_SIZE; i += 4) p[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  return p;
+}
+
+describe('a large segment streams out in parts', () => {
+  it('uploads parts while it builds the next, never more than partsInFlight × partBytes in flight, and every frame reads back from its part', async () => {
+    const pages = 4096;
+    const frames = Array.from({ length: pages / FRAME_MAX_PAGES }, (_, f) => Array.from({ length: FRAME_MAX_PAGES }, (_, i) => PageIdx.parse(f * FRAME_MAX_PAGES + i + 1)));
+    const partBytes = 256 * 1024;
+    const objects = new Map<SegmentId, Uint8Array>();
+    let inFlight = 0;
+    let peak = 0;
+    let n = 0;
+    let built = 0;
+    const builtAtUpload: number[] = [];
+    const streamed = await streamSegment({
+      frames,
+      read: (idxs) => {
+        built += idxs.length;
+        return new Map(idxs.map((idx) => [idx, pageOf(idx)]));
+      },
+      deflate: async (raw) => deflateSync(raw, { level: 1 }),
+      partBytes,
+      partsInFlight: 2,
+      upload: async (bytes) => {
+        builtAtUpload.push(built);
+        inFlight += bytes.byteLength;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight -= bytes.byteLength;
+        const sid = `s${String(++n).padStart(25, '0')}` as SegmentId;
+        objects.set(sid, bytes.slice());
+        return sid;
+      },
+    });
+    expect(streamed.parts?.length).toBeGreaterThan(4);
+    expect(peak).toBeLessThanOrEqual(2 * partBytes);
+    // Uploading started long before the last page was read.
+    expect(builtAtUpload[0]).toBeLessThan(pages / 2);
+    expect(streamed.parts!.reduce((sum, p) => sum + p.frames, 0)).toBe(frames.length);
+    const seg: SegmentRef = { sid: SegmentId.random(), home: undefined, pages: PageSet.of(frames.flat()), frames: streamed.frames, parts: streamed.parts };
+    for (const i of [0, 17, frames.length - 1]) {
+      const span = frameSpan(seg, i, i);
+      const bytes = (objects.get(span.at.sid) as Uint8Array).subarray(span.start, span.end);
+      const page = decodeFrame(bytes, streamed.frames[i]!.pages).get(frames[i]![3]!);
+      expect(page).toEqual(pageOf(frames[i]![3]!));
+    }
+  });
+
+  it('a segment that fits in one part is handed back, not uploaded', async () => {
+    const streamed = await streamSegment({
+      frames: [[PageIdx.parse(1), PageIdx.parse(2)]],
+      read: (idxs) => new Map(idxs.map((idx) => [idx, pageOf(idx)])),
+      deflate: async (raw) => deflateSync(raw),
+      upload: () => Promise.reject(new Error('not expected')),
+    });
+    expect(streamed.held?.byteLength).toBe(streamed.frames[0]!.bytes);
+  });
+
+  it('a failed part fails the stream without building the rest, after the uploads in flight settled', async () => {
+    const frames = Array.from({ length: 64 }, (_, f) => Array.from({ length: FRAME_MAX_PAGES }, (_, i) => PageIdx.parse(f * FRAME_MAX_PAGES + i + 1)));
+    let read = 0;
+    let settled = 0;
+    const run = streamSegment({
+      frames,
+      read: (idxs) => {
+        read++;
+        return new Map(idxs.map((idx) => [idx, pageOf(idx)]));
+      },
+      deflate: async (raw) => deflateSync(raw, { level: 1 }),
+      partBytes: 64 * 1024,
+      upload: async (bytes) => {
+        await new Promise((r) => setTimeout(r, 10));
+        settled++;
+        if (bytes.byteLength > 0) throw new Error('the bucket is down');
+        return SegmentId.random();
+      },
+    });
+    await expect(run).rejects.toThrow('the bucket is down');
+    expect(read).toBeLessThan(frames.length);
+    const atFailure = settled;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(settled).toBe(atFailure);
+  });
+});

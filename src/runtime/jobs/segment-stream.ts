@@ -1,0 +1,108 @@
+import { encodeFrameWith, FRAMES_IN_FLIGHT, type Deflate, type FrameRef, type Page, type PageIdx, type SegmentId, type SegmentPart } from '../../core/index.ts';
+
+/** Compressed bytes per segment object of a large push: the push uploads one while it builds the next. */
+export const PART_BYTES = 2 * 1024 * 1024;
+/** Parts being uploaded at once; with the one being built, a push holds ≤ (this + 1) × PART_BYTES of segment bytes. */
+export const PARTS_IN_FLIGHT = 4;
+
+export interface SegmentStreamOptions {
+  /** The frames, in order: each ≤ 64 pages. */
+  readonly frames: readonly (readonly PageIdx[])[];
+  /** The pages of one frame (read from the local store when needed: a push never holds all its pages). */
+  readonly read: (idxs: readonly PageIdx[]) => ReadonlyMap<PageIdx, Page>;
+  readonly deflate: Deflate;
+  /** Uploads one part under a fresh id; resolves with the id it landed under. */
+  readonly upload: (bytes: Uint8Array) => Promise<SegmentId>;
+  readonly partBytes?: number;
+  readonly partsInFlight?: number;
+  /** A part landed (for progress): its bytes. */
+  readonly onUploaded?: (bytes: number) => void;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A built segment: its frames (with digests), and either the parts it was uploaded in or, when it fits in one part, its bytes, not uploaded yet. */
+export type StreamedSegment =
+  | { readonly frames: FrameRef[]; readonly parts: SegmentPart[]; readonly held?: undefined; readonly bytes: number }
+  | { readonly frames: FrameRef[]; readonly parts?: undefined; readonly held: Uint8Array; readonly bytes: number };
+
+/**
+ * Builds a segment frame by frame — FRAMES_IN_FLIGHT compressing at once — and uploads it in parts of
+ * about `partBytes` while it builds the next, at most `partsInFlight` at once, so memory stays bounded
+ * whatever the push's size. A segment that fits in one part is handed back un-uploaded (the caller
+ * may send it inline, or as one object beside the commit probe). On a failure, waits for the uploads
+ * in flight before throwing: parts no commit names are harmless (remote GC deletes them).
+ */
+export async function streamSegment(options: SegmentStreamOptions): Promise<StreamedSegment> {
+  const partBytes = options.partBytes ?? PART_BYTES;
+  const partsInFlight = options.partsInFlight ?? PARTS_IN_FLIGHT;
+  const frames: FrameRef[] = [];
+  const parts: Promise<SegmentPart>[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let chunks: Uint8Array[] = [];
+  let chunkBytes = 0;
+  let partFrames = 0;
+  let total = 0;
+  let failed: { reason: unknown } | undefined;
+  const flush = async () => {
+    while (inFlight.size >= partsInFlight) await Promise.race(inFlight);
+    const bytes = concat(chunks, chunkBytes);
+    const count = partFrames;
+    chunks = [];
+    chunkBytes = 0;
+    partFrames = 0;
+    const part = options.upload(bytes).then((sid) => {
+      options.onUploaded?.(bytes.byteLength);
+      return { sid, frames: count };
+    });
+    const tracked = part.then(() => undefined, (reason: unknown) => {
+      failed ??= { reason };
+    });
+    inFlight.add(tracked);
+    void tracked.then(() => inFlight.delete(tracked));
+    parts.push(part);
+  };
+
+  const encoding: Promise<{ frame: FrameRef; bytes: Uint8Array }>[] = [];
+  try {
+    let next = 0;
+    const start = () => {
+      const idxs = options.frames[next++] as readonly PageIdx[];
+      const pages = options.read(idxs);
+      encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), options.deflate).then(async (f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: await digest(f.bytes) }, bytes: f.bytes })));
+    };
+    while (next < options.frames.length && encoding.length < FRAMES_IN_FLIGHT) start();
+    while (encoding.length > 0) {
+      const { frame, bytes } = await (encoding.shift() as Promise<{ frame: FrameRef; bytes: Uint8Array }>);
+      options.signal?.throwIfAborted();
+      // A part that failed fails the push now, not after the rest is built.
+      if (failed) throw failed.reason;
+      if (next < options.frames.length) start();
+      if (chunkBytes > 0 && chunkBytes + bytes.byteLength > partBytes) await flush();
+      frames.push(frame);
+      chunks.push(bytes);
+      chunkBytes += bytes.byteLength;
+      partFrames++;
+      total += bytes.byteLength;
+    }
+    if (parts.length === 0) return { frames, held: concat(chunks, chunkBytes), bytes: total };
+    if (partFrames > 0) await flush();
+    return { frames, parts: await Promise.all(parts), bytes: total };
+  } finally {
+    await Promise.allSettled([...encoding, ...parts]);
+  }
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** SHA-256 through WebCrypto: native, and off the thread in browsers, so it overlaps compression and uploads. */
+async function digest(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
