@@ -47,7 +47,7 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     ops.set(presignOpKey(op), op);
   }
   for (const c of named.sort((a, b) => b.lsn - a.lsn)) {
-    if (!c.segment || c.segment.frames.length === 0 || c.segment.inline) continue;
+    if (!c.segment || c.segment.frames.length === 0) continue;
     for (const at of segmentReadsOf(c)) {
       if (ops.size >= PRESIGN_MAX_OPS) break;
       const op = segmentGetOp(at);

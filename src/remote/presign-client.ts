@@ -224,7 +224,7 @@ export class PresignClient {
       const ops = reads.signed.length > 0 ? parsePresignRequest({ ops: reads.signed.map((s) => s.op) }).ops : [];
       ops.forEach((op, i) => {
         const request = reads.signed[i]?.request;
-        if (op.op === 'getSegment' && typeof request?.url === 'string' && typeof request.expiresAt === 'number') this.#cache.set(presignOpKey(op), request);
+        if ((op.op === 'getSegment' || op.op === 'getCommit') && typeof request?.url === 'string' && typeof request.expiresAt === 'number') this.#cache.set(presignOpKey(op), request);
       });
     } catch {
       // A service of another version, or a broken one: the reads are only a shortcut.

@@ -115,11 +115,13 @@ async function scenario(bucket: Bucket) {
   expect((await fills(behind, gb.local))[2]).toBe(250);
 }
 
+// Pushes upload segments here (inlineMaxBytes: 0): a commit record holding a retained page's inline frames is
+// never pruned (remote-gc.test.ts), which would change the counts below.
 describe('pruning commit records on the memory remote', () => {
   it('keeps the log from a checkpoint the hint names; devices behind it restart or diverge, never re-create an LSN', async () => {
     const remote = new MemoryRemote();
     await scenario({
-      device: (ids) => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, ...(ids ? { ids } : {}) }),
+      device: (ids) => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes: 0, ...(ids ? { ids } : {}) }),
       commitKeys: async (vid) => [...remote.objects.keys()].filter((k) => k.startsWith(RemoteKey.logPrefix(vid))).map((k) => RemoteKey.parse(k)).flatMap((k) => (k.kind === 'commit' ? [k.lsn as number] : [])).sort((x, y) => x - y),
     });
   });
@@ -140,7 +142,7 @@ describe('pruning commit records on the test bucket', () => {
     const remote = (): Remote => new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token: 'admin' } });
     const lister = remote();
     await scenario({
-      device: async (ids) => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-${++n}`), remote: remote(), ...(ids ? { ids } : {}) }),
+      device: async (ids) => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-${++n}`), remote: remote(), inlineMaxBytes: 0, ...(ids ? { ids } : {}) }),
       commitKeys: async (vid) => {
         const lsns: number[] = [];
         for await (const o of lister.list('volumes/')) {
@@ -176,7 +178,7 @@ describe('a push whose commit PUT would follow its probe late', () => {
         return request();
       }
     }
-    const a = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: new Stalling(remote), ids: clock.ids });
+    const a = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: new Stalling(remote), ids: clock.ids, inlineMaxBytes: 0 });
     const ga = await a.graftClone(gb.remote);
     write(a, ga.local, 1, 2);
     expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'diverged', ahead: 1, behind: 1 });

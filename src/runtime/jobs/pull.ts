@@ -1,5 +1,5 @@
 import { getLogger } from '@logtape/logtape';
-import { Graft, type LSN, type ScionError, type VolumeId } from '../../core/index.ts';
+import { Graft, segmentReadsOf, type LSN, type ScionError, type VolumeId } from '../../core/index.ts';
 import type { PullResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
@@ -37,8 +37,9 @@ export async function pullGraft(ctx: JobContext, vid: VolumeId, options: { signa
   await ctx.saveGraft({ ...graft, sync: { remote: remoteLatest, localWatermark: graft.sync?.localWatermark } }, { rebases: true });
   const segments: PlannedRequest[] = [];
   for (let lsn = (from ?? 0) + 1; lsn <= remoteLatest; lsn++) {
-    const seg = ctx.store.getCommitSync(graft.remote, lsn as LSN)?.segment;
-    if (seg && seg.frames.length > 0) segments.push({ op: 'getSegment', at: seg });
+    const commit = ctx.store.getCommitSync(graft.remote, lsn as LSN);
+    // Every object its frames are in: the segment, its parts, or (inline frames) the commit object.
+    if (commit?.segment && commit.segment.frames.length > 0) for (const at of segmentReadsOf(commit)) segments.push({ op: 'getSegment', at });
   }
   // Only a hint (mint the GET URLs before the VFS needs them synchronously): never fail the pull over it.
   await ctx.remote.prepare?.(segments).catch((e: unknown) => logger.warn('could not prepare segment reads: {message}', { message: (e as Error).message }));

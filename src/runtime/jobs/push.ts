@@ -150,7 +150,8 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   // Its create-only PUT is then the probe, so it needs a log end seen lately: remote GC prunes only
   // records that landed more than LOG_END_TRUST_MS (and more) ago, so an LSN absent then was never pruned.
   const seen = ctx.logEnds.get(graft.remote);
-  const endSeen = seen !== undefined && ctx.ids.now() - seen <= LOG_END_TRUST_MS;
+  // (A first push, at LSN 1, goes to a volume this graft created: nobody else wrote, nothing was pruned.)
+  const endSeen = base === 0 || (seen !== undefined && ctx.ids.now() - seen <= LOG_END_TRUST_MS);
   const inline = !forkOf && endSeen && built?.held && known && built.held.byteLength <= ctx.inlineMaxBytes ? built.held : undefined;
   const objectOf = (commit: Commit) => (inline ? Commit.withInlineFrames(commit, inline) : { commit, bytes: Commit.encode(commit) });
   const planned = (segment: SegmentRef | undefined) => planCommit(ctx, graft.remote, base, references, (checkpoint) => objectOf(commitWith(segment, checkpoint)), checkpointOf);
