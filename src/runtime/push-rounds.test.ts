@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PageIdx, ScionError, type VolumeId } from '../core/index.ts';
+import { PageIdx, ScionError, SYSTEM_IDS, type VolumeId } from '../core/index.ts';
+import { LOG_END_TRUST_MS } from './jobs/fetch-log.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { ForwardingRemote, MemoryRemote, type PlannedRequest, type Remote, type RemoteCall } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -105,6 +106,27 @@ describe('push round trips', () => {
     const rc = await reader.graftClone(g.remote);
     expect(reader.graftReader(rc.local).readPage(PageIdx.parse(2))[0]).toBe(2);
     expect(reader.graftReader(rc.local).readPage(PageIdx.parse(1))[0]).toBe(1);
+  });
+
+  it('a small push whose runtime has not seen the log end for LOG_END_TRUST_MS probes first (pruning may have deleted its LSN)', async () => {
+    const bucket = new MemoryRemote();
+    const pusher = await device(bucket);
+    const g = await pusher.graftOpen();
+    writeOne(pusher, g.local, 1, 1);
+    await pusher.graftPush(g.local);
+
+    const counted = roundRemote(bucket);
+    const clock = { offset: 0 };
+    const ids = { now: () => Date.now() + clock.offset, random: SYSTEM_IDS.random };
+    const other = await Runtime.open({ store: MemoryStore.open(new MemoryDirectory()), catalog: new MemoryCatalog(), remote: counted.remote, ids });
+    const clone = await other.graftClone(g.remote);
+    writeOne(other, clone.local, 2, 2);
+    clock.offset = LOG_END_TRUST_MS + 1;
+    counted.calls.length = 0;
+    expect(await other.graftPush(clone.local)).toMatchObject({ outcome: 'pushed', pages: 1 });
+    // Not inline: the probe of its LSN ran before the commit PUT, beside a segment upload.
+    expect(counted.calls.some((c) => c.op === 'getCommit')).toBe(true);
+    expect(counted.calls.some((c) => c.op === 'putSegment')).toBe(true);
   });
 
   it('a push too big to inline is 3 rounds: presign, probe beside the segment, commit; the hint after', async () => {
