@@ -186,3 +186,26 @@ describe('a push whose commit PUT would follow its probe late', () => {
     expect(puts).toEqual([]);
   });
 });
+
+describe('pruning beside small pushes (inline frames in commit records)', () => {
+  it('keeps every commit record whose inline frames hold a page a retained LSN reads', async () => {
+    const remote = new MemoryRemote();
+    const device = () => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote });
+    const a = await device();
+    const g = await a.graftOpen();
+    for (let n = 1; n <= PUSHES; n++) {
+      write(a, g.local, 1 + (n % 10), n);
+      expect(await a.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: n });
+    }
+    await a.hintsSettled();
+    const expected = await fills(a, g.local);
+    const admin = await device();
+    const result = await admin.collectRemoteGarbage({ retain: { commits: 5 }, pruneCommits: true, graceMs: 2 * HOUR, now: () => Date.now() + 3 * HOUR });
+    // Below the floor (64) the commits 57..63 hold the newest version at LSN 66 of pages 8, 9, 10, 1, 2, 3, 4
+    // inside their records: those 7 stay, the other 56 go.
+    expect(result).toMatchObject({ commitsDeleted: 63 - 7, prunedBelow: { [g.remote]: 64 } });
+    const fresh = await device();
+    const gf = await fresh.graftClone(g.remote);
+    expect(await fills(fresh, gf.local)).toEqual(expected);
+  });
+});
