@@ -122,7 +122,7 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
     commitsScanned += lsns.length;
     return Promise.all(lsns.map((lsn) => readCommit(ctx, vid, lsn as LSN, signal)));
   };
-  const doomedCommits: { vid: VolumeId; lsn: LSN }[] = [];
+  const belowFloor: { vid: VolumeId; lsn: LSN }[] = [];
   const inlineHolders = new Set<string>();
   const prunedBelow: Record<string, number> = {};
   for (const [vid, log] of logs) {
@@ -146,14 +146,12 @@ export async function collectRemoteGarbage(ctx: JobContext, options: RemoteGcOpt
       const floor = await pruneFloor(ctx, read, vid, below.checkpoint, signal);
       if (floor !== undefined) {
         prunedBelow[vid] = floor;
-        for (const [lsn, landed] of log) if (lsn < floor && now - landed > grace) doomedCommits.push({ vid, lsn: lsn as LSN });
+        for (const [lsn, landed] of log) if (lsn < floor && now - landed > grace) belowFloor.push({ vid, lsn: lsn as LSN });
       }
     }
   }
   // Decided once every volume's holders are known (a fork's may sit in its parent's log).
-  const prunable = doomedCommits.filter((c) => !inlineHolders.has(RemoteKey.commit(c.vid, c.lsn)));
-  doomedCommits.length = 0;
-  doomedCommits.push(...prunable);
+  const doomedCommits = belowFloor.filter((c) => !inlineHolders.has(RemoteKey.commit(c.vid, c.lsn)));
   // A volume's compacted index (the remote compactor's) keeps its segments; those of an index it
   // replaced go (readers fall back to the commits' own segments).
   for (const vid of compacted) {
