@@ -1,5 +1,5 @@
 // Live queries (db.watch): the time from a commit to the watch callbacks that deliver its row, for 1, 10
-// and 100 watchers of the table, and what watchers of another table add to a commit (none re-runs).
+// and 100 watchers of the table (each its own query, and 100 of one shared query), and what watchers of another table add to a commit (none re-runs).
 // Real DB worker on OPFS in Chromium (bench/pages/live-query.html). Saves the `live-query` section of
 // bench/results.json. Assertions check the deliveries, never speed.
 import { loadavg } from 'node:os';
@@ -32,10 +32,10 @@ test(`live queries: commit → watch callback with ${WATCHERS.join(', ')} watche
     samples.push({ group: GROUP, workload, target, unit: 'ms', value: median(values), detail: { p95: p95(values), commits: values.length } });
   const raw: unknown[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    const base = await job({ watchers: 0, commits: COMMITS, unrelated: false });
+    const base = await job({ watchers: 0, commits: COMMITS, unrelated: false, sameQuery: false });
     sample('commit of one row (exec)', 'no watchers', base.execMs);
     for (const watchers of WATCHERS) {
-      const r = await job({ watchers, commits: COMMITS, unrelated: false });
+      const r = await job({ watchers, commits: COMMITS, unrelated: false, sameQuery: false });
       expect(r.reruns, `${watchers} watchers: one delivery each per commit`).toBe(watchers * COMMITS);
       expect(r.lastMs).toHaveLength(COMMITS);
       sample('commit → first watch callback', `${watchers} watcher${watchers === 1 ? '' : 's'}`, r.firstMs);
@@ -43,7 +43,13 @@ test(`live queries: commit → watch callback with ${WATCHERS.join(', ')} watche
       sample('commit of one row (exec)', `${watchers} watcher${watchers === 1 ? '' : 's'} of it`, r.execMs);
       raw.push({ run, watchers, reruns: r.reruns, execMedianMs: median(r.execMs), firstMedianMs: median(r.firstMs), lastMedianMs: median(r.lastMs) });
     }
-    const unrelated = await job({ watchers: 100, commits: COMMITS, unrelated: true });
+    const shared = await job({ watchers: 100, commits: COMMITS, unrelated: false, sameQuery: true });
+    expect(shared.reruns, '100 watchers of one query: one delivery each per commit').toBe(100 * COMMITS);
+    sample('commit → first watch callback', '100 watchers of one query', shared.firstMs);
+    sample('commit → last watch callback', '100 watchers of one query', shared.lastMs);
+    sample('commit of one row (exec)', '100 watchers of one query', shared.execMs);
+    raw.push({ run, watchers: 100, sameQuery: true, reruns: shared.reruns, execMedianMs: median(shared.execMs), firstMedianMs: median(shared.firstMs), lastMedianMs: median(shared.lastMs) });
+    const unrelated = await job({ watchers: 100, commits: COMMITS, unrelated: true, sameQuery: false });
     expect(unrelated.reruns, 'a commit to another table re-ran a watcher').toBe(0);
     sample('commit of one row (exec)', '100 watchers of another table', unrelated.execMs);
   }

@@ -1,7 +1,8 @@
 // Main thread of bench/pages/live-query.html (bench/live-query.bench.ts): the public client API on OPFS in
 // a real DB worker. Each commit inserts one row into `t`; `watchers` live queries read `t`. Times are from
 // just before `db.exec` to the callback that delivers the new row (the first and the last watcher), and
-// the exec itself; with `unrelated`, the commits go to another table, which must re-run no watcher.
+// the exec itself; with `unrelated`, the commits go to another table, which must re-run no watcher; with
+// `sameQuery`, every watcher runs the same query (one shared run per commit), otherwise each its own.
 import { Scion } from '../../src/client/index.ts';
 
 export interface LiveQueryJob {
@@ -9,6 +10,8 @@ export interface LiveQueryJob {
   commits: number;
   /** Commit to a table no watcher reads. */
   unrelated: boolean;
+  /** All watchers run the same query (shared: one run per commit); otherwise each has its own parameter. */
+  sameQuery: boolean;
 }
 
 export interface LiveQueryResult {
@@ -41,7 +44,8 @@ async function run(job: LiveQueryJob): Promise<LiveQueryResult> {
     const stops: (() => void)[] = [];
     for (let w = 0; w < job.watchers; w++) {
       let seen = false;
-      stops.push(db.watch<{ m: number | null }>('SELECT max(id) AS m FROM t', [], (rows) => {
+      const params = job.sameQuery ? [0] : [w];
+      stops.push(db.watch<{ m: number | null }>('SELECT max(id) AS m FROM t WHERE ? >= 0', params, (rows) => {
         if (!seen) {
           seen = true;
           initial++;

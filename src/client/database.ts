@@ -10,7 +10,7 @@ import { Gate } from './gate.ts';
 import {
   intentIds, rebase, readIntents, runMutator, runRecorded, STOP_ON_CONFLICT, type ConflictHandler, type Mutator, type RebaseResult,
 } from './rebase.ts';
-import { startLiveQuery, type LiveSink } from './live-query.ts';
+import { liveQueryKey, SharedLiveQueries, startLiveQuery, type LiveSink } from './live-query.ts';
 import { Statement } from './statement.ts';
 
 const logger = getLogger(['scion', 'client']);
@@ -139,6 +139,7 @@ export class Database {
   readonly #handle: number;
   readonly #gate = new Gate();
   readonly #changes: Listeners<ChangeEvent>;
+  readonly #liveQueries = new SharedLiveQueries();
   readonly #syncStatus: Listeners<SyncStatusEvent>;
   /** Live cancel tokens of this Database's calls (see interrupt); `#shared` names every call without a signal. */
   readonly #tokens = new Set<CancelToken>();
@@ -582,24 +583,26 @@ export class Database {
 
   #live<R>(sql: string, params: SqlParams | undefined, rowMode: 'object' | 'array' | undefined, sink: LiveSink<R>): () => void {
     if (typeof sql !== 'string') throw new ScionError('InvalidInput', 'watch() takes the SQL text as its first argument.');
-    const stop = startLiveQuery<R>({
-      readTables: () => this.#op(() => this.#link.api.readTables(this.#handle, sql)),
-      // Array mode delivers the ResultSet alone: a run's changes and rowid are not what it watches.
-      run: async () => {
-        const result = await this.#gate.pass(() => this.#query(sql, params, rowMode));
-        if (Array.isArray(result)) return result as R;
-        const { columns, declaredTypes, rows } = result;
-        return { columns, declaredTypes, rows } as R;
-      },
-      subscribe: (listener) => this.#changes.addSubscribed(listener),
-    }, {
-      next: (rows) => sink.next(rows),
-      error: (e) => {
-        if (isScionError(e, 'Closed')) stop();
-        sink.error(e);
-      },
-    });
-    return stop;
+    return this.#liveQueries.watch<R>(liveQueryKey(sql, params, rowMode), (shared) => {
+      const stop = startLiveQuery<R>({
+        readTables: () => this.#op(() => this.#link.api.readTables(this.#handle, sql)),
+        // Array mode delivers the ResultSet alone: a run's changes and rowid are not what it watches.
+        run: async () => {
+          const result = await this.#gate.pass(() => this.#query(sql, params, rowMode));
+          if (Array.isArray(result)) return result as R;
+          const { columns, declaredTypes, rows } = result;
+          return { columns, declaredTypes, rows } as R;
+        },
+        subscribe: (listener) => this.#changes.addSubscribed(listener),
+      }, {
+        next: (rows) => shared.next(rows),
+        error: (e) => {
+          if (isScionError(e, 'Closed')) stop();
+          shared.error(e);
+        },
+      });
+      return stop;
+    }, sink);
   }
 
   /** The async-iterator form of watch: yields the latest delivery (deliveries not yet taken are replaced by newer ones). */

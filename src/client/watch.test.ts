@@ -165,6 +165,61 @@ describe('db.watch', () => {
     await expect(failing.next()).rejects.toMatchObject({ code: 'InvalidInput' });
   });
 
+  it('watchers of the same SQL and parameters share one run per commit; each gets its own rows', async () => {
+    const { db, queries } = await counted();
+    await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, x)');
+    await db.exec('INSERT INTO t(x) VALUES (1), (2)');
+    const sql = 'SELECT x FROM t WHERE x >= ? ORDER BY x';
+    const a = deliveries<{ x: number }[]>();
+    const b = deliveries<{ x: number }[]>();
+    const other = deliveries<{ x: number }[]>();
+    const stopA = db.watch<{ x: number }>(sql, [1], a.listener);
+    await expect.poll(() => a.seen.length).toBe(1);
+    await settle(db);
+    const joined = queries();
+    // A watcher joining a running query gets its latest rows without a run of its own.
+    const stopB = db.watch<{ x: number }>(sql, [1], b.listener);
+    await expect.poll(() => b.seen).toEqual([[{ x: 1 }, { x: 2 }]]);
+    expect(queries()).toBe(joined);
+    // Other parameters are another query.
+    db.watch<{ x: number }>(sql, [2], other.listener);
+    await expect.poll(() => other.seen).toEqual([[{ x: 2 }]]);
+
+    b.seen[0]?.reverse(); // what one watcher does to its rows, nobody else sees
+    await settle(db);
+    const before = queries();
+    await db.exec('INSERT INTO t(x) VALUES (3)');
+    await expect.poll(() => [a.seen.length, b.seen.length, other.seen.length]).toEqual([2, 2, 2]);
+    await settle(db);
+    expect(queries() - before).toBe(2); // one run for a and b, one for `other`
+    expect(a.seen).toEqual([[{ x: 1 }, { x: 2 }], [{ x: 1 }, { x: 2 }, { x: 3 }]]);
+    expect(b.seen[1]).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }]);
+    expect(b.seen[1]).not.toBe(a.seen[1]);
+
+    stopA(); // the other watcher of the query keeps it running
+    await db.exec('INSERT INTO t(x) VALUES (4)');
+    await expect.poll(() => b.seen.length).toBe(3);
+    expect(a.seen).toHaveLength(2);
+    stopB();
+    await settle(db);
+    const stopped = queries();
+    await db.exec('INSERT INTO t(x) VALUES (5)');
+    await expect.poll(() => other.seen.length).toBe(4);
+    await settle(db);
+    expect(queries() - stopped).toBe(1); // only `other` runs now
+    expect(b.seen).toHaveLength(3);
+  });
+
+  it('a watcher joining a query whose last run failed hears the failure', async () => {
+    const { db } = await counted();
+    const errors: unknown[] = [];
+    db.watch('SELECT * FROM missing', [], () => {}, { onError: (e) => errors.push(e) });
+    await expect.poll(() => errors.length).toBe(1);
+    const joined: unknown[] = [];
+    db.watch('SELECT * FROM missing', [], () => {}, { onError: (e) => joined.push(e) });
+    await expect.poll(() => joined).toEqual([expect.objectContaining({ code: 'InvalidInput' })]);
+  });
+
   it('stops when its database closes', async () => {
     const { db } = await counted();
     await db.exec('CREATE TABLE t(x)');
