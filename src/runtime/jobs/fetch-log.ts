@@ -132,15 +132,17 @@ export async function fetchLogFromListing(ctx: JobContext, vid: VolumeId, option
 }
 
 /**
- * An LSN after what is held was found absent: the end of the log, unless it lies below the
+ * The LSN after what is held was found absent: the end of the log, unless it lies below the
  * checkpoint the hint names and that checkpoint commit exists — then it was pruned (remote GC
- * deletes only whole runs of commits below a checkpoint). A hint that merely claims more (lagging
- * hints never do; a lying one may) costs one request and changes nothing.
+ * deletes only whole runs of commits below a checkpoint, never the checkpoint). Absent at the
+ * checkpoint itself is the end: that commit landed after the probe, the hint read beside it already
+ * names it. A hint that merely claims more (lagging hints never do; a lying one may) costs one
+ * request and changes nothing.
  */
 async function endOrGap(ctx: JobContext, vid: VolumeId, hint: LatestHint | undefined, signal?: AbortSignal): Promise<LSN | undefined> {
   const held = ctx.store.latestLsnSync(vid);
   const checkpoint = hint?.checkpoint;
-  if (hint && checkpoint !== undefined && (held ?? 0) < checkpoint && held !== undefined && (await ctx.remote.getCommit(vid, checkpoint as LSN, { signal }))) {
+  if (hint && checkpoint !== undefined && held !== undefined && held + 1 < checkpoint && (await ctx.remote.getCommit(vid, checkpoint as LSN, { signal }))) {
     throw prunedGap(vid, held, hint);
   }
   return endFound(ctx, vid);
