@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageSet, SegmentId,
+  crc32c, isScionError, LSN, Page, PAGE_SIZE, PageCount, PageSet, SegmentId,
   type ErrorCode, type ScionError,
 } from '../core/index.ts';
 import type { CommitEntry, LocalStore } from './local-store.ts';
@@ -216,6 +216,33 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     const checkpoint = [localCommit(b, 3, 3, [1]).commit, localCommit(b, 7, 7, [2, 3]).commit, localCommit(b, 9, 9, [3]).commit];
     const { landed } = crashAtEveryByte(storeWith([c1]), (s) => s.startLogSync(b, LSN.parse(9), checkpoint));
     expect(landed).toBeGreaterThan(0);
+  });
+
+  // An import: the staging volume's commits hold the pages; the database's commit names that segment.
+  const staged = vidOf(5);
+  const stagedSteps = [localCommit(staged, 1, 8, [1, 2]), localCommit(staged, 2, 8, [3, 4])];
+  const byReference: CommitEntry = { commit: { vid: a, lsn: LSN.parse(1), pageCount: PageCount.parse(4), segment: { sid: sidOf(8), pages: PageSet.of([1, 2, 3, 4]), frames: [] } } };
+
+  it('while committing a database by reference to a staged volume\'s segment (an import)', () => {
+    const { landed } = crashAtEveryByte(storeWith(stagedSteps), (s) => s.appendCommitsSync([byReference]));
+    expect(landed).toBeGreaterThan(0);
+  });
+
+  it('while dropping the staging volume the database\'s commit shares its slots with (an import\'s last step)', () => {
+    const before = storeWith([...stagedSteps, byReference]);
+    crashAtEveryByte(before, (s) => s.dropVolumeSync(staged));
+    const after = MemoryStore.open(before.copy());
+    after.dropVolumeSync(staged);
+    for (const i of [1, 2, 3, 4]) expect(after.readPageSync(sidOf(8), idx(i))).toEqual(makePage(8, i));
+  });
+
+  it('while landing a push: the pushed segment\'s pages linked to the local slots', () => {
+    crashAtEveryByte(storeWith([c1, c2]), (s) => expect(s.linkPagesSync(sidOf(9), new Map([[idx(1), sidOf(1)], [idx(2), sidOf(2)], [idx(3), sidOf(2)]])).size).toBe(3));
+  });
+
+  it('while caching fetched pages and while evicting pages (local GC)', () => {
+    crashAtEveryByte(storeWith([c1]), (s) => s.putPagesSync(sidOf(7), new Map([[idx(4), makePage(7, 4)], [idx(5), makePage(7, 5)]])));
+    crashAtEveryByte(storeWith([c1, c2]), (s) => s.evictPagesSync(new Map([[sidOf(1), PageSet.of([1, 2])], [sidOf(2), PageSet.of([3])]])));
   });
 
   it('while creating a new store: any crash leaves a store that opens empty', () => {

@@ -51,7 +51,7 @@ export class ForwardingRemote implements Remote {
     return this.send({ op: 'putLatest', method: 'PUT', object: 'latest', key: RemoteKey.latest(vid), body: bytes, options }, () => this.inner.putLatest(vid, bytes, options));
   }
 
-  firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined> {
+  firstLsn(vid: VolumeId, options?: RequestOptions & { after?: LSN | undefined }): Promise<LSN | undefined> {
     return this.send({ op: 'firstLsn', method: 'LIST', object: 'commit', key: RemoteKey.logPrefix(vid), options }, () => this.inner.firstLsn(vid, options));
   }
 

@@ -66,10 +66,11 @@ export class MemoryRemote implements Remote {
     return this.#create(RemoteKey.segment({ sid, home: vid }), bytes);
   }
 
-  async firstLsn(vid: VolumeId): Promise<LSN | undefined> {
+  async firstLsn(vid: VolumeId, options?: { after?: LSN | undefined }): Promise<LSN | undefined> {
     const prefix = RemoteKey.logPrefix(vid);
     this.#check('LIST', prefix);
-    const first = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort()[0];
+    const after = options?.after === undefined ? '' : RemoteKey.commit(vid, options.after);
+    const first = [...this.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort()[0];
     this.#onRequest?.({ method: 'GET', key: prefix, status: 200, bytes: 0, ms: 0, sync: false });
     return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
   }

@@ -57,6 +57,8 @@ export const remoteChecks: Record<string, RemoteCheck> = {
     await remote.putCommit(vid, LSN.parse(3), bytes(40, 2));
     await remote.putLatest(vid, bytes(20, 1));
     check((await remote.firstLsn(vid)) === 3, `the first LSN is 3, got ${await remote.firstLsn(vid)}`);
+    check((await remote.firstLsn(vid, { after: LSN.parse(3) })) === 17, `the first LSN after 3 is 17, got ${await remote.firstLsn(vid, { after: LSN.parse(3) })}`);
+    check((await remote.firstLsn(vid, { after: LSN.parse(17) })) === undefined, 'no LSN after 17');
   },
 
   async 'a fork record is create-only and holds the fork and its ancestors'({ remote }) {

@@ -62,10 +62,11 @@ export interface Remote {
   /** Overwrites the latest hint. */
   putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void>;
   /**
-   * The lowest LSN with a commit object (a listing of the log), or undefined for an empty log: where a
-   * fork's log starts when no hint says so (its first commit is a checkpoint past LSN 1).
+   * The lowest LSN (above `after`, if given) with a commit object (a listing of the log), or undefined
+   * for none: where a fork's log starts when no hint says so (its first commit is a checkpoint past
+   * LSN 1), and whether a log goes on past an absent LSN (history pruned below a checkpoint).
    */
-  firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined>;
+  firstLsn(vid: VolumeId, options?: RequestOptions & { after?: LSN | undefined }): Promise<LSN | undefined>;
   /**
    * Creates a fork's record `volumes/{vid}/fork` (`RemoteFork`) only if absent: the ancestors whose
    * segments its commits name, through which the presign service lets readers of the fork read them.

@@ -104,9 +104,10 @@ export class S3Remote implements Remote {
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
-  async firstLsn(vid: VolumeId, options?: RequestOptions): Promise<LSN | undefined> {
+  async firstLsn(vid: VolumeId, options?: RequestOptions & { after?: LSN | undefined }): Promise<LSN | undefined> {
     const prefix = RemoteKey.logPrefix(vid);
-    const r = await this.#send({ op: 'listLog', vid }, {}, options);
+    const after = options?.after === undefined ? {} : { after: RemoteKey.commit(vid, options.after) };
+    const r = await this.#send({ op: 'listLog', vid, ...after }, {}, options);
     const first = parseListing(new TextDecoder().decode(this.#expectBody(r, prefix)), prefix).objects[0]?.key;
     return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Commit, LatestHint, LSN, PageIdx, RemoteKey, type VolumeId } from '../core/index.ts';
+import { Commit, LatestHint, LSN, PageIdx, RemoteKey, SYSTEM_IDS, type VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
-import { MemoryRemote, type RemoteRequestEvent } from '../remote/index.ts';
+import { ForwardingRemote, MemoryRemote, type RemoteCall, type RemoteRequestEvent } from '../remote/index.ts';
+import { LOG_END_TRUST_MS } from './jobs/fetch-log.ts';
 import { Runtime } from './runtime.ts';
 
 /* Finding the end of a log: the commit keys are the truth, the latest hint only saves round trips. */
@@ -107,5 +108,32 @@ describe('fetching the log', () => {
     // The next push writes the truth again.
     await push(6);
     expect(LatestHint.decode(remote.objects.get(hintKey)!.bytes, g.remote).lsn).toBe(6);
+  });
+
+  it('a checkpoint that lands between the probe finding its LSN absent and the hint naming it is the end, not pruned history', async () => {
+    const { remote, a, g, push } = await volumeWith(2);
+    // The next commit is a checkpoint: A's local GC squashed the records before it.
+    a.collectLocalGarbage({ historyCommits: 1 });
+    let racing: (() => Promise<void>) | undefined;
+    class Race extends ForwardingRemote {
+      protected override send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+        const land = call.op === 'getLatest' ? racing : undefined;
+        if (land) racing = undefined;
+        // The probe of LSN 3 (sent beside) already found it absent; A's push lands now, then the hint is read.
+        return land ? land().then(request) : request();
+      }
+    }
+    const clock = { offset: 0 };
+    const b = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: new Race(remote), ids: { now: () => Date.now() + clock.offset, random: SYSTEM_IDS.random } });
+    const gb = await b.graftClone(g.remote);
+    clock.offset = LOG_END_TRUST_MS + 1; // B's view of the log end is stale: its probe reads the hint beside
+    racing = () => push(3);
+    // Before: LSN 3 absent below the hint's checkpoint 3 read as pruned: CommitNotFound, and a pull
+    // dropped the held log (or reported a divergence it did not have).
+    expect(await b.graftFetch(gb.local)).toBe(2);
+    expect(Commit.decode((await remote.getCommit(g.remote, LSN.parse(3)))!).checkpoint).toBeDefined();
+    expect(await b.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: 3 });
+    expect(b.volumeOldestLsn(g.remote)).toBe(1);
+    expect(b.graftReader(gb.local).readPage(idx(1))[0]).toBe(3);
   });
 });

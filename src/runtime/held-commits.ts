@@ -20,10 +20,15 @@ export function mustGetCommit(store: LocalStore, vid: VolumeId, lsn: LSN): Commi
   return commit;
 }
 
-/** Throws CommitNotFound unless a snapshot ending at `end` of `vid` can be read (its history up to there is held or summarized). */
-export function checkReadable(store: LocalStore, vid: VolumeId, end: LSN): void {
+/** Whether a snapshot ending at `end` of `vid` can be read: its history up to there is held or summarized. */
+export function isReadable(store: LocalStore, vid: VolumeId, end: LSN): boolean {
   const oldest = store.oldestLsnSync(vid);
-  if (oldest === undefined || end < oldest || end > (store.latestLsnSync(vid) ?? 0)) throw commitNotFound(store, vid, end);
+  return oldest !== undefined && end >= oldest && end <= (store.latestLsnSync(vid) ?? 0);
+}
+
+/** Throws CommitNotFound unless a snapshot ending at `end` of `vid` can be read (see isReadable). */
+export function checkReadable(store: LocalStore, vid: VolumeId, end: LSN): void {
+  if (!isReadable(store, vid, end)) throw commitNotFound(store, vid, end);
 }
 
 /**

@@ -314,4 +314,35 @@ describe('a salvaged store and the catalog agree', () => {
     expect(salvaged.graftStatus(g.local)).toMatchObject({ state: 'ahead', ahead: 1 });
     expect(salvaged.graftReader(g.local).readPage(PageIdx.parse(1))).toEqual(new Uint8Array(PAGE).fill(91));
   });
+
+  it('an import whose staging volume was left behind (a crash, or its drop failed) keeps every imported page when the next open drops it', async () => {
+    const dir = new MemoryDirectory();
+    const catalog = new MemoryCatalog();
+    const store = MemoryStore.open(dir);
+    const rt = await Runtime.open({ store, catalog });
+    const g = await rt.tagOpen('main');
+    write(rt, g.local, 1, 3, 1);
+    const staged = rt.volumeStage();
+    const fill = (i: number) => (i * 7) & 0xff;
+    for (let step = 0; step < 4; step++) staged.append(Array.from({ length: 50 }, (_, i) => new Uint8Array(PAGE).fill(fill(step * 50 + i + 1))));
+    // The database's commit lands; dropping the staging volume then fails, as a crash right after the commit leaves it.
+    const drop = store.dropVolumeSync.bind(store);
+    store.dropVolumeSync = () => {
+      store.dropVolumeSync = drop;
+      throw new Error('crash');
+    };
+    rt.graftCommitStaged(g.local, rt.graftVersion(g.local), staged);
+    expect(store.volumesSync()).toHaveLength(2);
+    rt.close();
+    const afterCrash = dir.copy();
+    const again = await Runtime.open({ store: MemoryStore.open(afterCrash), catalog });
+    await again.storeUpkeep();
+    const reader = again.graftReader(g.local);
+    expect(again.graftSnapshot(g.local).pageCount).toBe(200);
+    for (let i = 1; i <= 200; i++) expect(reader.readPage(PageIdx.parse(i))[0], `page ${i}`).toBe(fill(i));
+    expect(again.volumeOldestLsn(g.local)).toBe(1);
+    // The staging volume is gone, its pages are not (the commit names them).
+    again.close();
+    expect(MemoryStore.open(afterCrash).volumesSync()).toEqual([g.local]);
+  });
 });

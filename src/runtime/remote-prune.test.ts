@@ -45,7 +45,21 @@ interface Bucket {
   commitKeys(vid: VolumeId): Promise<number[]>;
 }
 
-async function scenario(bucket: Bucket) {
+async function memoryCommitKeys(remote: MemoryRemote, vid: VolumeId): Promise<number[]> {
+  return [...remote.objects.keys()].filter((k) => k.startsWith(RemoteKey.logPrefix(vid))).map((k) => RemoteKey.parse(k)).flatMap((k) => (k.kind === 'commit' ? [k.lsn as number] : [])).sort((x, y) => x - y);
+}
+
+async function listedCommitKeys(lister: Remote, vid: VolumeId): Promise<number[]> {
+  const lsns: number[] = [];
+  for await (const o of lister.list('volumes/')) {
+    const k = RemoteKey.parse(o.key);
+    if (k.kind === 'commit' && k.vid === vid) lsns.push(k.lsn);
+  }
+  return lsns.sort((x, y) => x - y);
+}
+
+/** A pushes PUSHES commits; two devices stop following at LSN 10, the second also writes offline. */
+async function devicesBehind(bucket: Bucket) {
   const a = await bucket.device();
   const g = await a.graftOpen();
   const clock = movableClock();
@@ -57,12 +71,40 @@ async function scenario(bucket: Bucket) {
     write(a, g.local, 1 + (n % 10), n);
     expect(await a.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: n });
     if (n === 10) {
-      // Two devices stop following at LSN 10; the second also writes offline.
       gb = await behind.graftClone(g.remote);
       gc = await offline.graftClone(g.remote);
       write(offline, gc.local, 1, 200);
     }
   }
+  if (!gb || !gc) throw new Error('clones missing');
+  return { a, g, clock, behind, offline, gb, gc };
+}
+
+/**
+ * After pruning: a new device clones and reads `expected`. Once their look at the log's end is
+ * older than fetchLog trusts (the hint is read beside the probe), the device behind the pruned
+ * history with nothing unpushed restarts at the checkpoint, as a clone; the one with unpushed
+ * commits is diverged, says why and what to do, and re-creates no LSN (the keys stay `keys`).
+ */
+async function expectDevicesFollow(bucket: Bucket, devices: Awaited<ReturnType<typeof devicesBehind>>, expected: number[], keys: number[]) {
+  const { g, clock, behind, offline, gb, gc } = devices;
+  const fresh = await bucket.device();
+  const gf = await fresh.graftClone(g.remote);
+  expect(fresh.graftStatus(gf.local).remoteLsn).toBe(PUSHES);
+  expect(await fills(fresh, gf.local)).toEqual(expected);
+  clock.offset = LOG_END_TRUST_MS + 1;
+  expect(await behind.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: PUSHES });
+  expect(await fills(behind, gb.local)).toEqual(expected);
+  const pulled = await offline.graftPull(gc.local);
+  expect(pulled).toMatchObject({ outcome: 'diverged', ahead: 1 });
+  expect(pulled.outcome === 'diverged' && pulled.message).toMatch(/pruned.*rebase.*fork/s);
+  expect(await offline.graftPush(gc.local)).toMatchObject({ outcome: 'diverged', ahead: 1 });
+  expect(await bucket.commitKeys(g.remote)).toEqual(keys);
+}
+
+async function scenario(bucket: Bucket) {
+  const devices = await devicesBehind(bucket);
+  const { a, g, behind, gb } = devices;
   const expected = await fills(a, g.local);
   const checksums = new Map<number, string>();
   for (let lsn = 66; lsn <= PUSHES; lsn++) checksums.set(lsn, a.snapshotChecksum(a.volumeCheckout(g.remote, LSN.parse(lsn))));
@@ -87,33 +129,66 @@ async function scenario(bucket: Bucket) {
 
   // The pusher reads every retained LSN as before, and pushes on.
   for (const [lsn, sum] of checksums) expect(a.snapshotChecksum(a.volumeCheckout(g.remote, LSN.parse(lsn)))).toBe(sum);
-  // A new device clones from the hint's checkpoint and reads the same rows.
-  const fresh = await bucket.device();
-  const gf = await fresh.graftClone(g.remote);
-  expect(await fills(fresh, gf.local)).toEqual(expected);
-
-  // Their last look at the log's end is older than fetchLog trusts: the hint is read beside the probe.
-  clock.offset = LOG_END_TRUST_MS + 1;
-  {
-    // A device behind the pruned history with nothing unpushed restarts at the checkpoint, as a clone.
-    if (!gb || !gc) throw new Error('clones missing');
-    expect(await behind.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: PUSHES });
-    expect(await fills(behind, gb.local)).toEqual(expected);
-    // One with unpushed commits is diverged, says why and what to do, and re-creates nothing.
-    const pulled = await offline.graftPull(gc.local);
-    expect(pulled).toMatchObject({ outcome: 'diverged', ahead: 1 });
-    expect(pulled.outcome === 'diverged' && pulled.message).toMatch(/pruned.*rebase.*fork/s);
-    const pushed = await offline.graftPush(gc.local);
-    expect(pushed).toMatchObject({ outcome: 'diverged', ahead: 1 });
-    expect(await bucket.commitKeys(g.remote)).toEqual(Array.from({ length: PUSHES - 63 }, (_, i) => 64 + i));
-  }
+  await expectDevicesFollow(bucket, devices, expected, Array.from({ length: PUSHES - 63 }, (_, i) => 64 + i));
   // The writer pushes on past the pruned history; the device that restarted follows.
   write(a, g.local, 3, 250);
   expect(await a.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: PUSHES + 1 });
-  if (!gb) throw new Error('clone missing');
   expect(await behind.graftPull(gb.local)).toMatchObject({ outcome: 'pulled', to: PUSHES + 1 });
   expect((await fills(behind, gb.local))[2]).toBe(250);
 }
+
+/**
+ * The latest hint is lost (deleted, or damaged) after pruning: LSN 1 is gone and no hint names the
+ * checkpoint. A clone finds the log by listing; a device behind the pruned history that probes an
+ * absent LSN lists to tell pruned history from the end (before: it took the gap for the end — a
+ * pull said up-to-date, a push re-created a pruned LSN that no reader would ever see).
+ */
+async function lostHint(bucket: Bucket, loseHint: (vid: VolumeId) => Promise<void>) {
+  const devices = await devicesBehind(bucket);
+  const { a, g } = devices;
+  await a.hintsSettled();
+  const expected = await fills(a, g.local);
+  const admin = await bucket.device();
+  const gcResult = await admin.collectRemoteGarbage({ retain: { commits: 5 }, pruneCommits: true, graceMs: 2 * HOUR, now: () => Date.now() + 3 * HOUR });
+  expect(gcResult).toMatchObject({ prunedBelow: { [g.remote]: 64 } });
+  const keys = await bucket.commitKeys(g.remote);
+  expect(keys[0]).toBeGreaterThan(1);
+  await loseHint(g.remote);
+  await expectDevicesFollow(bucket, devices, expected, keys);
+}
+
+describe('a pruned volume whose latest hint is lost', () => {
+  const remote = new MemoryRemote();
+  const bucket = (inlineMaxBytes: number): Bucket => ({
+    device: (ids) => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes, ...(ids ? { ids } : {}) }),
+    commitKeys: (vid) => memoryCommitKeys(remote, vid),
+  });
+  const deleted = async (vid: VolumeId) => void remote.objects.delete(RemoteKey.latest(vid));
+  const damaged = async (vid: VolumeId) => void remote.objects.set(RemoteKey.latest(vid), { bytes: new Uint8Array(40).fill(7), lastModified: Date.now() });
+
+  it('deleted: clones find the log by listing; devices behind restart or diverge, never re-create an LSN', () => lostHint(bucket(0), deleted));
+  it('damaged: the same', () => lostHint(bucket(0), damaged));
+  it('with inline pushes (records below the floor kept for their frames): clones start at the floor checkpoint', () => lostHint(bucket(16 * 1024), deleted));
+  it('with LSN 1 itself kept below the floor (its inline frames hold a page never written again): a clone goes past the gap', async () => {
+    const { device, commitKeys } = bucket(16 * 1024);
+    const a = await device();
+    const g = await a.graftOpen();
+    for (let n = 1; n <= PUSHES; n++) {
+      write(a, g.local, n === 1 ? 20 : 1 + (n % 10), n);
+      expect(await a.graftPush(g.local)).toMatchObject({ outcome: 'pushed', remoteLsn: n });
+    }
+    await a.hintsSettled();
+    const expected = await fills(a, g.local);
+    await (await device()).collectRemoteGarbage({ retain: { commits: 5 }, pruneCommits: true, graceMs: 2 * HOUR, now: () => Date.now() + 3 * HOUR });
+    expect((await commitKeys(g.remote)).slice(0, 2)).toEqual([1, 57]);
+    await deleted(g.remote);
+    // Before: the clone read LSN 1, took absent LSN 2 for the end, and showed the volume as of LSN 1.
+    const fresh = await device();
+    const gf = await fresh.graftClone(g.remote);
+    expect(fresh.volumeOldestLsn(g.remote)).toBe(64);
+    expect(await fills(fresh, gf.local)).toEqual(expected);
+  });
+});
 
 // Pushes upload segments here (inlineMaxBytes: 0): a commit record holding a retained page's inline frames is
 // never pruned (remote-gc.test.ts), which would change the counts below.
@@ -122,7 +197,7 @@ describe('pruning commit records on the memory remote', () => {
     const remote = new MemoryRemote();
     await scenario({
       device: (ids) => Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes: 0, ...(ids ? { ids } : {}) }),
-      commitKeys: async (vid) => [...remote.objects.keys()].filter((k) => k.startsWith(RemoteKey.logPrefix(vid))).map((k) => RemoteKey.parse(k)).flatMap((k) => (k.kind === 'commit' ? [k.lsn as number] : [])).sort((x, y) => x - y),
+      commitKeys: (vid) => memoryCommitKeys(remote, vid),
     });
   });
 });
@@ -143,15 +218,18 @@ describe('pruning commit records on the test bucket', () => {
     const lister = remote();
     await scenario({
       device: async (ids) => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-${++n}`), remote: remote(), inlineMaxBytes: 0, ...(ids ? { ids } : {}) }),
-      commitKeys: async (vid) => {
-        const lsns: number[] = [];
-        for await (const o of lister.list('volumes/')) {
-          const k = RemoteKey.parse(o.key);
-          if (k.kind === 'commit' && k.vid === vid) lsns.push(k.lsn);
-        }
-        return lsns.sort((x, y) => x - y);
-      },
+      commitKeys: (vid) => listedCommitKeys(lister, vid),
     });
+  }, 120_000);
+
+  it('a pruned volume whose hint was damaged: clones find the log by listing; devices behind restart or diverge', async () => {
+    let n = 0;
+    const remote = (): Remote => new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token: 'admin' } });
+    const lister = remote();
+    await lostHint({
+      device: async (ids) => Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`remote-prune-lost-${++n}`), remote: remote(), ...(ids ? { ids } : {}) }),
+      commitKeys: (vid) => listedCommitKeys(lister, vid),
+    }, async (vid) => void (await lister.putLatest(vid, new Uint8Array(40).fill(7))));
   }, 120_000);
 });
 

@@ -10,7 +10,7 @@ import type { GraftStatus, HydrateProgress, PullResult, PushResult, ReadStats } 
 import { graftStatus } from './graft-status.ts';
 import { checkReadable, heldCommits, mustGetCommit } from './held-commits.ts';
 import type { FramePlanner, JobContext } from './job-context.ts';
-import { fetchLog, fetchLogFromListing, REPLICA_MIN_LSN } from './jobs/fetch-log.ts';
+import { cloneLog, fetchLog, REPLICA_MIN_LSN } from './jobs/fetch-log.ts';
 import type { ReplicaIndex } from './replica.ts';
 import { HintWriter } from './jobs/latest.ts';
 import { collectLocalGarbage, type LocalGcOptions, type LocalGcResult } from './jobs/gc.ts';
@@ -476,7 +476,7 @@ export class Runtime {
   /** A clone; `allowEmpty`: a remote volume without commits gives an empty graft instead of VolumeNotFound. */
   async #clone(remote: VolumeId, options: { tag?: string; signal?: AbortSignal }, allowEmpty: boolean): Promise<Graft> {
     return logOp('graft.clone', 'info', { volume: remote, tag: options.tag }, async () => {
-      const latest = (await fetchLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote) ?? (await fetchLogFromListing(this.#ctx(), remote, options));
+      const latest = (await cloneLog(this.#ctx(), remote, options)) ?? this.#store.latestLsnSync(remote);
       if (latest === undefined && !allowEmpty) {
         throw new ScionError('VolumeNotFound', `Remote volume ${remote} has no commits: it was never pushed, or the id is mistyped. Check the id (status().remote on the device that pushed it).`, { volume: remote });
       }

@@ -1,4 +1,4 @@
-import { Commit, isScionError, LatestHint, LSN, RemoteKey, type VolumeId } from '../../src/core/index.ts';
+import { isScionError, LSN } from '../../src/core/index.ts';
 import { MemoryCatalog, MemoryStore } from '../../src/local/index.ts';
 import { Runtime } from '../../src/runtime/index.ts';
 import { checkBank } from './bank.ts';
@@ -81,15 +81,14 @@ export async function audit(sim: Simulation): Promise<void> {
 
 /** A fresh runtime (no faults) checks out every LSN of the shared volume. */
 async function auditHistory(sim: Simulation, latest: number): Promise<void> {
-  // Without the latest hint, a clone reads every commit from LSN 1 instead of starting at a checkpoint;
-  // from the lowest one left once remote GC pruned the log (a checkpoint, named by a hint without a tail).
-  const lowest = sim.invariants.pruned(sim.shared) ? lowestLsn(sim, sim.shared) : undefined;
-  const startHint = lowest === undefined ? undefined : LatestHint.encode({ vid: sim.shared, lsn: LSN.parse(lowest), checkpoint: lowest, tail: [] });
+  // Without the latest hint, a clone reads every commit from LSN 1; once remote GC pruned the log, it
+  // lists the log and starts at a checkpoint (past any records left below the floor).
   const everyCommit = new Proxy(sim.world.bucket, {
-    get: (target, key) => (key === 'getLatest' ? async () => startHint : typeof target[key as keyof typeof target] === 'function' ? (target[key as keyof typeof target] as (...a: unknown[]) => unknown).bind(target) : target[key as keyof typeof target]),
+    get: (target, key) => (key === 'getLatest' ? async () => undefined : typeof target[key as keyof typeof target] === 'function' ? (target[key as keyof typeof target] as (...a: unknown[]) => unknown).bind(target) : target[key as keyof typeof target]),
   });
   const rt = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote: everyCommit, ids: simIds(sim.rng, sim.sched.now) });
   await rt.graftClone(sim.shared);
+  const lowest = rt.volumeOldestLsn(sim.shared);
   let previous: readonly string[] = [];
   // Every retained LSN (all of them unless remote GC ran with retention). Not only the floors GC runs
   // reported: one that failed partway had deleted below its floor already.
@@ -106,15 +105,4 @@ async function auditHistory(sim: Simulation, latest: number): Promise<void> {
     previous = ids;
   }
   rt.close();
-}
-
-/** The lowest LSN of `vid` whose commit record in the bucket is a checkpoint (pruning stops at one; a run cut short may leave a few below it). */
-function lowestLsn(sim: Simulation, vid: VolumeId): number | undefined {
-  let lowest: number | undefined;
-  for (const [key, object] of sim.world.bucket.objects) {
-    if (!key.startsWith(RemoteKey.logPrefix(vid))) continue;
-    const k = RemoteKey.parse(key);
-    if (k.kind === 'commit' && (lowest === undefined || k.lsn < lowest) && Commit.decode(object.bytes).checkpoint) lowest = k.lsn;
-  }
-  return lowest;
 }

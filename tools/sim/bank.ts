@@ -1,5 +1,5 @@
 import { PageIdx, type Page, type Snapshot, type VolumeId } from '../../src/core/index.ts';
-import type { Runtime } from '../../src/runtime/index.ts';
+import type { Runtime, VolumeWriter } from '../../src/runtime/index.ts';
 
 /** A transfer the workload wants to make; `id` is unique across the whole run. */
 export interface TransferIntent {
@@ -111,6 +111,15 @@ export class PageBank implements BankDriver {
 
   async transfer(rt: Runtime, graft: VolumeId, t: TransferIntent, hooks: TransferHooks): Promise<TransferRecord> {
     const w = rt.graftWriter(graft);
+    // As the VFS does: a transaction that fails before its commit is discarded (else local GC keeps its snapshot for good).
+    try {
+      return await this.#transfer(w, t, hooks);
+    } finally {
+      w.discard();
+    }
+  }
+
+  async #transfer(w: VolumeWriter, t: TransferIntent, hooks: TransferHooks): Promise<TransferRecord> {
     const read: ReadFn = (idx) => w.readPage(idx);
     const count = this.#header(read, w.pageCount).logCount;
     const balances = this.#readAccounts(read).balances;

@@ -103,11 +103,11 @@ export class FaultyRemote implements Remote {
     return outcome;
   }
 
-  async firstLsn(vid: VolumeId): Promise<LSN | undefined> {
-    const what = `LIST log ${short(vid)}`;
+  async firstLsn(vid: VolumeId, options?: { after?: LSN | undefined }): Promise<LSN | undefined> {
+    const what = `LIST log ${short(vid)}${options?.after === undefined ? '' : ` after ${options.after}`}`;
     await this.#enter(what);
     this.#failBefore(what);
-    const first = await this.#world.bucket.firstLsn(vid);
+    const first = await this.#world.bucket.firstLsn(vid, options);
     await this.#respond(what);
     return first;
   }

@@ -157,6 +157,34 @@ describe('regressions found by the simulator', () => {
     }
   });
 
+  it('local GC beside an open writer of a deleted graft neither fails nor keeps that graft, and still collects (seed 253)', async () => {
+    const dir = new MemoryDirectory();
+    const rt = await Runtime.open({ store: MemoryStore.open(dir), catalog: new MemoryCatalog(), remote: new MemoryRemote() });
+    const keep = await rt.graftOpen();
+    for (let n = 1; n <= 20; n++) write(rt, keep.local, { 1: n, 2: n + 100 });
+    const gone = await rt.graftOpen();
+    for (let n = 1; n <= 50; n++) write(rt, gone.local, { 1: n, 2: n, 3: n, 4: n });
+    // A transaction still open on the graft (an app's handle, the simulator's transfer that hit a read error).
+    const open = rt.graftWriter(gone.local);
+    await rt.graftDelete(gone.local);
+    // Before: GC visited the writer's snapshot, met the dropped log and threw CommitNotFound, every time.
+    const r = rt.collectLocalGarbage({ historyCommits: 1 });
+    await rt.storeUpkeep();
+    // keep's older versions were collected; nothing of the deleted graft is held for the writer.
+    expect(r.pagesEvicted).toBeGreaterThanOrEqual(2 * 19);
+    expect(dir.totalBytes).toBeLessThan(2 * 4096 + 64 * 1024);
+    const reader = rt.graftReader(keep.local);
+    expect([reader.readPage(PageIdx.parse(1))[0], reader.readPage(PageIdx.parse(2))[0]]).toEqual([20, 120]);
+    let read: unknown;
+    try {
+      read = open.readPage(PageIdx.parse(1));
+    } catch (e) {
+      read = isScionError(e, 'CommitNotFound') ? 'CommitNotFound' : e;
+    }
+    expect(read).toBe('CommitNotFound');
+    open.discard();
+  });
+
   it('local GC while a fork is being registered keeps the pages the fork copied from unpushed commits (seed 50699)', async () => {
     const remote = new MemoryRemote();
     const catalog = new GatedCatalog();

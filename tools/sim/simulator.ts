@@ -341,8 +341,8 @@ export class Simulation {
       ((code === 'RemoteUnavailable' || code === 'UrlExpired' || code === 'PageNotLocal') && faulted) ||
       ((code === 'Corrupt' || code === 'InvalidInput') && damaged) ||
       (code === 'Corrupt' && this.config.retainCommits !== undefined && err.message.includes('is missing from the remote')) ||
-      // Checkouts and fetches of history remote GC pruned.
-      (code === 'CommitNotFound' && this.config.pruneCommits === true);
+      // Checkouts and fetches of history remote GC pruned (local GC has no such excuse).
+      (code === 'CommitNotFound' && this.config.pruneCommits === true && !name.startsWith('localGc#'));
     if (expected) {
       this.stats.outcomes.failed++;
       this.log(`${c.name} end ${name} → ${code}: ${err.message}`);

@@ -24,14 +24,14 @@ export const LOG_END_TRUST_MS = 30 * 60 * 1000;
 
 /**
  * The commits after `held` are gone from the remote (remote GC pruned history below a checkpoint)
- * while the log goes on to `hint.lsn`: the held copy of the log cannot be continued, only restarted
- * at the hint's checkpoint as a clone does.
+ * while the log goes on to `lsn` (the hint's, or the next one a listing found): the held copy of the
+ * log cannot be continued, only restarted at a checkpoint as a clone does.
  */
-export function prunedGap(vid: VolumeId, held: LSN | undefined, hint: LatestHint): ScionError {
+export function prunedGap(vid: VolumeId, held: LSN | undefined, lsn: LSN, checkpoint = 0): ScionError {
   return new ScionError(
     'CommitNotFound',
-    `The remote log of ${vid} goes on to LSN ${hint.lsn}, but the commits after LSN ${held ?? 0} held here were pruned by remote GC (history older than the bucket's retention). Pull to restart from the newest checkpoint (a graft with unpushed commits cannot: rebase, fork or clone again).`,
-    { volume: vid, lsn: hint.lsn, pruned: true, held: held ?? 0, checkpoint: hint.checkpoint ?? 0 },
+    `The remote log of ${vid} goes on to LSN ${lsn}, but the commits after LSN ${held ?? 0} held here were pruned by remote GC (history older than the bucket's retention). Pull to restart from the newest checkpoint (a graft with unpushed commits cannot: rebase, fork or clone again).`,
+    { volume: vid, lsn, pruned: true, held: held ?? 0, checkpoint },
   );
 }
 
@@ -70,11 +70,14 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
   }
   let next = first;
   let hint: LatestHint | undefined;
+  // Whether this fetch read the hint (absent or damaged counts): if not, an absent LSN is the end (see LOG_END_TRUST_MS).
+  let hintRead = false;
   // Probes past what is known start with one LSN (the end is most likely there), then double.
   let probes = 0;
   if (first === LSN.FIRST) {
     // Nothing held yet (a clone): the hint first, and the log from its checkpoint (or from 1).
     hint = checkedTail(await readLatestHint(ctx, vid, options.signal));
+    hintRead = true;
     const start = hint ? await startFromHint(ctx, vid, hint, within, options.signal) : { next: first, done: false };
     if (start.done) return endFound(ctx, vid);
     next = start.next;
@@ -88,14 +91,16 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
       stale ? readLatestHint(ctx, vid, options.signal) : undefined,
       stale && first > ctx.replicaMinLsn ? loadReplica(ctx, vid, options.signal) : undefined,
     ]);
-    if (!found) return endOrGap(ctx, vid, early, options.signal);
+    if (!found) return endOrGap(ctx, vid, stale ? { hint: early } : undefined, options.signal);
+    hintRead = stale;
     next = LSN.next(first);
     if (early) {
       hint = checkedTail(early);
       if (hint) next = storeFromTail(ctx, vid, hint, next, within);
     } else if (within(next)) {
       const [more, late] = await Promise.all([fetchWindow(ctx, vid, [next], options.signal), readLatestHint(ctx, vid, options.signal)]);
-      if (!more) return endOrGap(ctx, vid, late, options.signal);
+      if (!more) return endOrGap(ctx, vid, { hint: late }, options.signal);
+      hintRead = true;
       next = LSN.next(next);
       hint = checkedTail(late);
       if (hint) next = storeFromTail(ctx, vid, hint, next, within);
@@ -110,7 +115,7 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
     const window: LSN[] = [];
     for (let lsn = next; window.length < size && within(lsn); lsn = LSN.next(lsn)) window.push(lsn);
     if (window.length === 0) break;
-    if (!(await fetchWindow(ctx, vid, window, options.signal))) return endOrGap(ctx, vid, hint, options.signal);
+    if (!(await fetchWindow(ctx, vid, window, options.signal))) return endOrGap(ctx, vid, hintRead ? { hint } : undefined, options.signal);
     next = LSN.next(window.at(-1));
     if (hint) next = storeFromTail(ctx, vid, hint, next, within);
   }
@@ -118,30 +123,89 @@ export async function fetchLog(ctx: JobContext, vid: VolumeId, options: FetchLog
 }
 
 /**
- * For a clone that found no commit (no usable hint, LSN 1 absent): where the log starts, by one
- * listing. A fork's log starts at its first push, a checkpoint past LSN 1 holding the commits below
- * it, so when that push's hint was never written (its pusher died between commit and hint) the keys
- * alone still find it; the log is then fetched on from there. Undefined when the volume has no commits.
+ * Fetches the log of `vid` when none of it is held (a clone, or a restart after pruning), as
+ * fetchLog does, and where that finds no commit, or a gap of pruned history after a record left
+ * below the floor (the hint lost, LSN 1 such a record), by listing (fetchLogFromListing).
+ * Undefined when the volume has no commits.
  */
-export async function fetchLogFromListing(ctx: JobContext, vid: VolumeId, options: FetchLogOptions = {}): Promise<LSN | undefined> {
-  if (ctx.store.latestLsnSync(vid) !== undefined) return ctx.store.latestLsnSync(vid);
-  const start = await ctx.remote.firstLsn(vid, { signal: options.signal });
-  if (start === undefined || start === LSN.FIRST || (options.maxLsn !== undefined && start > options.maxLsn)) return undefined;
-  if (!(await startAtCheckpoint(ctx, vid, start, options.signal))) return ctx.store.latestLsnSync(vid);
-  return fetchLog(ctx, vid, options);
+export async function cloneLog(ctx: JobContext, vid: VolumeId, options: FetchLogOptions = {}): Promise<LSN | undefined> {
+  const fresh = ctx.store.latestLsnSync(vid) === undefined;
+  try {
+    return (await fetchLog(ctx, vid, options)) ?? (fresh ? await fetchLogFromListing(ctx, vid, options) : undefined);
+  } catch (e) {
+    if (!fresh || !isPrunedGap(e)) throw e;
+    ctx.store.dropVolumeSync(vid);
+    ctx.logEnds.delete(vid);
+    return fetchLogFromListing(ctx, vid, options, LSN.parse((e.details as { lsn: number }).lsn));
+  }
 }
 
 /**
- * An LSN after what is held was found absent: the end of the log, unless it lies below the
- * checkpoint the hint names and that checkpoint commit exists — then it was pruned (remote GC
- * deletes only whole runs of commits below a checkpoint). A hint that merely claims more (lagging
- * hints never do; a lying one may) costs one request and changes nothing.
+ * For a clone that found no commit (no usable hint, LSN 1 absent), or a gap after the first ones it
+ * found (`after`, the next LSN present): where the log starts, by listing.
+ * A fork's log starts at its first push, a checkpoint past LSN 1 holding the commits below it, so
+ * when that push's hint was never written (its pusher died between commit and hint) the keys alone
+ * still find it. A pruned log whose hint was lost starts at its floor checkpoint, but records below
+ * it may be left (those holding retained inline frames, or a pruning run cut short): the log starts
+ * at the first checkpoint at or after the first record, and where the commits after it have a gap,
+ * at the first checkpoint after that gap. Undefined when the volume has no commits (or no checkpoint).
  */
-async function endOrGap(ctx: JobContext, vid: VolumeId, hint: LatestHint | undefined, signal?: AbortSignal): Promise<LSN | undefined> {
+async function fetchLogFromListing(ctx: JobContext, vid: VolumeId, options: FetchLogOptions, after?: LSN): Promise<LSN | undefined> {
+  if (ctx.store.latestLsnSync(vid) !== undefined) return ctx.store.latestLsnSync(vid);
+  let from = after ?? (await ctx.remote.firstLsn(vid, { signal: options.signal }));
+  if (from === LSN.FIRST) return undefined;
+  for (;;) {
+    const at = from === undefined ? undefined : await firstCheckpointFrom(ctx, vid, from, options.signal);
+    if (at === undefined || (options.maxLsn !== undefined && at.lsn > options.maxLsn)) return undefined;
+    if (ctx.store.latestLsnSync(vid) !== undefined) return ctx.store.latestLsnSync(vid);
+    ctx.store.startLogSync(vid, at.lsn, [...(at.checkpoint ?? []), at]);
+    try {
+      return await fetchLog(ctx, vid, options);
+    } catch (e) {
+      if (!isPrunedGap(e)) throw e;
+      // A checkpoint left below the floor: start again past the gap.
+      ctx.store.dropVolumeSync(vid);
+      ctx.logEnds.delete(vid);
+      from = LSN.parse((e.details as { lsn: number }).lsn);
+    }
+  }
+}
+
+/** The first checkpoint commit of `vid` at or after `from`, reading MAX_PROBE_WINDOW LSNs at a time and listing past absent runs. */
+async function firstCheckpointFrom(ctx: JobContext, vid: VolumeId, from: LSN, signal?: AbortSignal): Promise<Commit | undefined> {
+  let lsn: LSN | undefined = from;
+  while (lsn !== undefined) {
+    const window = Array.from({ length: MAX_PROBE_WINDOW }, (_, i) => (lsn as LSN) + i as LSN);
+    const bodies = await Promise.all(window.map((at) => ctx.remote.getCommit(vid, at, { signal })));
+    for (const [i, bytes] of bodies.entries()) {
+      const commit = bytes && decodeRemoteCommit(bytes, vid, window[i] as LSN);
+      if (commit?.checkpoint) return commit;
+    }
+    lsn = await ctx.remote.firstLsn(vid, { after: window.at(-1) as LSN, signal });
+  }
+  return undefined;
+}
+
+/**
+ * The LSN after what is held was found absent: the end of the log, unless it was pruned (remote GC
+ * deletes only runs of commits below a checkpoint, never the checkpoint). With a hint naming a
+ * checkpoint: pruned if the absent LSN lies below that checkpoint and the checkpoint commit exists
+ * (absent at the checkpoint itself is the end: that commit landed after the probe). A hint that
+ * merely claims more (lagging hints never do; a lying one may) costs one request and changes
+ * nothing. With the hint read but gone, damaged or naming no checkpoint: one listing says whether
+ * the log goes on past the absent LSN. `read` undefined: the hint was not read, as the log's end was
+ * seen within LOG_END_TRUST_MS (nothing so recent is pruned), so the absent LSN is the end.
+ */
+async function endOrGap(ctx: JobContext, vid: VolumeId, read: { hint: LatestHint | undefined } | undefined, signal?: AbortSignal): Promise<LSN | undefined> {
   const held = ctx.store.latestLsnSync(vid);
-  const checkpoint = hint?.checkpoint;
-  if (hint && checkpoint !== undefined && (held ?? 0) < checkpoint && held !== undefined && (await ctx.remote.getCommit(vid, checkpoint as LSN, { signal }))) {
-    throw prunedGap(vid, held, hint);
+  const checkpoint = read?.hint?.checkpoint;
+  if (read && held !== undefined) {
+    if (read.hint && checkpoint !== undefined) {
+      if (held + 1 < checkpoint && (await ctx.remote.getCommit(vid, checkpoint as LSN, { signal }))) throw prunedGap(vid, held, read.hint.lsn, checkpoint);
+    } else {
+      const after = await ctx.remote.firstLsn(vid, { after: held, signal });
+      if (after !== undefined && after > held + 1) throw prunedGap(vid, held, after);
+    }
   }
   return endFound(ctx, vid);
 }

@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import { groupBy, LSN, PAGE_SIZE, PageSet, Graft, type Commit, type PageIdx, type SegmentId, type Snapshot, type VolumeId } from '../../core/index.ts';
 import type { LocalStore } from '../../local/index.ts';
-import { heldCommits } from '../held-commits.ts';
+import { heldCommits, isReadable } from '../held-commits.ts';
 import type { LocalJobContext } from '../job-context.ts';
 
 const logger = getLogger(['scion', 'gc']);
@@ -65,7 +65,7 @@ export function collectLocalGarbage(ctx: LocalJobContext, keep: LocalRetention, 
       if (commit?.segment) place(commit).add(commit.segment.sid, idx);
     }
   };
-  for (const snapshot of keep.retained) visit(snapshot, () => pinned);
+  for (const snapshot of keep.retained) visit(readablePart(ctx.store, snapshot), () => pinned);
   for (const { graft, latest } of keep.grafts) {
     const last = ctx.store.latestLsnSync(graft.local) ?? 0;
     const watermark = graft.sync?.localWatermark ?? 0;
@@ -136,6 +136,16 @@ export function squashBases(store: LocalStore, keep: LocalRetention, history: nu
     if (latest !== undefined && lsn > (store.oldestLsnSync(vid) ?? latest) && lsn <= latest) bases.set(vid, lsn as LSN);
   }
   return bases;
+}
+
+/**
+ * What a retained snapshot still reads: its path up to the first log no longer held as far as the
+ * snapshot reaches (its graft was deleted since, the volume dropped). A read reaching that log fails
+ * with CommitNotFound, never zeros or other bytes, so the pages only it would show are kept for no one.
+ */
+function readablePart(store: LocalStore, snapshot: Snapshot): Snapshot {
+  const gone = snapshot.path.findIndex((range) => !isReadable(store, range.vid, range.end));
+  return gone < 0 ? snapshot : { pageCount: snapshot.pageCount, path: snapshot.path.slice(0, gone) };
 }
 
 class PageMap {

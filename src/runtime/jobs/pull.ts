@@ -3,7 +3,7 @@ import { Graft, segmentReadsOf, type LSN, type ScionError, type VolumeId } from 
 import type { PullResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
 import type { JobContext } from '../job-context.ts';
-import { fetchLog, isPrunedGap } from './fetch-log.ts';
+import { cloneLog, fetchLog, isPrunedGap } from './fetch-log.ts';
 import { DIVERGED_WAYS_OUT } from './push.ts';
 import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
 
@@ -71,5 +71,5 @@ async function restartPrunedLog(ctx: JobContext, vid: VolumeId, gap: ScionError,
   logger.info('the remote log of {vid} was pruned past what is held: restarting it at the newest checkpoint', { vid: graft.remote });
   ctx.store.dropVolumeSync(graft.remote);
   ctx.logEnds.delete(graft.remote);
-  return fetchLog(ctx, graft.remote, options);
+  return cloneLog(ctx, graft.remote, options);
 }
