@@ -71,7 +71,7 @@ test(`storage: import, reopen and push a ${BENCH.importMb} MB database (time, pe
     heap.reset();
     const imported = await bench({ kind: 'prepareExisting', target: t.id, dbName: IMPORT_DB, datasetUrl: dataset.urlPath });
     samples.push(
-      { group: GROUP, workload: `import a ${size}`, target: t.name, unit: 'ms', value: imported.ms, detail: load() },
+      { group: GROUP, workload: `import a ${size}`, target: t.name, unit: 'ms', value: imported.ms, detail: { ...load(), ...phaseDurations(imported.phases) } },
       { ...memorySample(GROUP, t.name, imported.memory, heap.peak()), workload: `peak worker memory, import of a ${size}` },
     );
     if (imported.bytes !== null) samples.push({ group: GROUP, workload: `OPFS bytes, imported ${size}`, target: t.name, unit: 'MiB', value: imported.bytes / MIB, detail: { bytes: imported.bytes } });

@@ -56,7 +56,7 @@ interface Results {
   oltp: OltpResult & { memory: MemorySample };
   suite: SuiteResult;
   /** The import's time, the worker's wasm memory after it (its JS peak is polled from Node), OPFS bytes after it. */
-  prepareExisting: { ms: number; memory: MemorySample; bytes: number | null };
+  prepareExisting: { ms: number; memory: MemorySample; bytes: number | null; phases: OpenPhases };
   openExisting: { ms: number; fingerprint: string; memory: MemorySample; phases: OpenPhases };
   pushExisting: PushedExisting & { memory: MemorySample };
   prepareRemote: null;
@@ -79,10 +79,10 @@ export interface OpenPhases {
 
 let sqliteReadyAt = 0;
 
-function openPhases(started: number, queried: number): OpenPhases {
+function openPhases(started: number, queried: number, last = 'query'): OpenPhases {
   const marks = performance.getEntriesByType('mark').filter((m) => m.startTime >= started)
     .map((m): [string, number] => [m.name, m.startTime - started]);
-  marks.push(['query', queried - started]);
+  marks.push([last, queried - started]);
   return { boot: sqliteReadyAt, marks };
 }
 
@@ -149,20 +149,19 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
       case 'prepareExisting': {
         const response = await fetch(job.datasetUrl);
         if (!response.ok) throw new Error(`GET ${job.datasetUrl}: HTTP ${response.status}`);
-        let ms: number;
+        let started: number;
         if (target.prepareExistingFile) {
           const file = await response.blob();
-          const started = performance.now();
+          started = performance.now();
           await target.prepareExistingFile(job.dbName, file);
-          ms = performance.now() - started;
         } else {
           const bytes = new Uint8Array(await response.arrayBuffer());
-          const started = performance.now();
+          started = performance.now();
           await must(target, 'prepareExisting')(job.dbName, bytes);
-          ms = performance.now() - started;
         }
+        const ended = performance.now();
         const memory = wasmMemory(sqlite3);
-        return { ms, memory, bytes: target.existingBytes ? await target.existingBytes() : null };
+        return { ms: ended - started, memory, bytes: target.existingBytes ? await target.existingBytes() : null, phases: openPhases(started, ended, 'checked and committed') };
       }
       case 'pushExisting': {
         const pushed = await must(target, 'pushExisting')(job.dbName);

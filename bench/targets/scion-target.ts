@@ -243,7 +243,7 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       const rt = await openLocal(EXISTING_DIR);
       try {
         const graft = await rt.tagOpen(dbName);
-        await importSqliteFile({ sqlite3, vfs: install(rt), runtime: rt }, graft.local, file, { between: async () => undefined });
+        await importSqliteFile({ sqlite3, vfs: install(rt), runtime: rt }, graft.local, file, { between: async (done, total) => void (done === total && performance.mark('import staged')) });
       } finally {
         rt.close();
         runtimes.delete(rt);
