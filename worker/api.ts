@@ -65,7 +65,7 @@ export class WorkerApi implements ScionWorkerApi {
   /** One autosync loop per database name, kept while any handle on it wants it. */
   readonly #autosyncs = new Map<string, { loop: Autosync; handles: Map<number, AutosyncOptions> }>();
   #nextSub = 1;
-  readonly #operations = new LongOperations();
+  readonly #operations = new LongOperations((token) => (this.#deps.isCancelled ?? isBlobUrlRevoked)(token));
   #sqlite: Promise<Sqlite3Static> | undefined;
 
   constructor(deps: WorkerDeps) {

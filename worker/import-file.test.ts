@@ -25,15 +25,18 @@ async function device(dir = new MemoryDirectory(), catalog = new MemoryCatalog()
   const db = openScionDb(sqlite3, vfs, 'main');
   if (fresh) db.exec('CREATE TABLE old(x); INSERT INTO old VALUES (1)');
   const rows = (sql: string) => db.exec({ sql, rowMode: 'object', returnValue: 'resultRows' });
-  const run = (input: Parameters<typeof importSqliteFile>[2], between: ImportStep = async () => undefined, stepPages = 64) =>
-    importSqliteFile({ sqlite3, vfs, runtime }, vid, input, between, stepPages);
+  const run = (input: Parameters<typeof importSqliteFile>[2], between: ImportStep = async () => undefined, stepPages = 64, isAborted?: () => boolean) =>
+    importSqliteFile({ sqlite3, vfs, runtime }, vid, input, { between, stepPages, isAborted });
   return { dir, catalog, store, runtime, vid, db, rows, run };
 }
 
-/** A plain SQLite file of 4096-byte pages: table t with `n` rows of 200 bytes (about 20 per page). */
-function sqliteFile(n: number): Uint8Array<ArrayBuffer> {
+/**
+ * A plain SQLite file of 4096-byte pages: table t with `n` rows of 200 bytes (about 20 per page). `notNull`: a
+ * NOT NULL body, which makes quick_check read every row (a long check).
+ */
+function sqliteFile(n: number, notNull = false): Uint8Array<ArrayBuffer> {
   const db = new sqlite3.oo1.DB(':memory:');
-  db.exec('PRAGMA page_size=4096; VACUUM; CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)');
+  db.exec(`PRAGMA page_size=4096; VACUUM; CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT${notNull ? ' NOT NULL' : ''})`);
   db.exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) INSERT INTO t SELECT i, printf('%0200d', i) FROM c`);
   const bytes = sqlite3.capi.sqlite3_js_db_export(db);
   db.close();
@@ -138,6 +141,24 @@ describe('importSqliteFile', () => {
       again.db.close();
       again.runtime.close();
     }
+  });
+
+  it('an abort during the integrity check stops it partway with Interrupted: nothing committed, no staged page left', async () => {
+    const file = sqliteFile(20_000, true);
+    // The whole check asks many times whether it was aborted…
+    const full = await device();
+    let asked = 0;
+    await full.run(file, undefined, 64, () => (asked++, false));
+    expect(asked).toBeGreaterThan(5);
+    // …an aborted one stops at the first answer.
+    const d = await device();
+    const slots = d.store.statsSync().slots;
+    let askedAborted = 0;
+    await rejection(d.run(file, undefined, 64, () => (askedAborted++, true)), 'Interrupted');
+    expect(askedAborted).toBe(1);
+    expect(d.rows('SELECT x FROM old')).toEqual([{ x: 1 }]);
+    expect(d.runtime.graftStatus(d.vid).localLsn).toBe(2);
+    expectNothingStaged(d.store, d.vid, slots);
   });
 
   it('a commit to the database during the import fails it with ConcurrentWrite, keeping that commit and nothing staged', async () => {

@@ -3,7 +3,7 @@
 // the Scion VFS (pages read back from the store on demand, never the whole file in its wasm heap),
 // and only then does it become one commit of the database, referring to the staged pages.
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
-import { PAGE_SIZE, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
+import { isScionError, PAGE_SIZE, PageIdx, ScionError, Snapshot, type VolumeId } from '../src/core/index.ts';
 import type { ImportFile } from '../src/protocol/index.ts';
 import type { Runtime } from '../src/runtime/index.ts';
 import { openScionDb, type ScionVfs } from '../src/vfs/index.ts';
@@ -20,6 +20,13 @@ export interface ImportedFile {
 
 /** `between(done, total)` runs after every step; an error it throws ends the import with nothing committed. */
 export type ImportStep = (done: number, total: number) => Promise<void>;
+
+/** How an import runs: `between` steps of `stepPages`; `isAborted` (blocking) is asked during the check, which no message interrupts. */
+export interface ImportSteps {
+  readonly between: ImportStep;
+  readonly isAborted?: (() => boolean) | undefined;
+  readonly stepPages?: number | undefined;
+}
 
 /** Pages read and staged per step (8 MiB): the import's working memory, whatever the file's size. */
 export const IMPORT_STEP_PAGES = 2048;
@@ -53,15 +60,17 @@ export interface ImportParts {
  * A file of 4096-byte pages is streamed; another page size is rewritten by SQLite in its wasm heap
  * first (normalizeSqliteFile), so that file is held whole.
  */
-export async function importSqliteFile(parts: ImportParts, vid: VolumeId, input: ImportFile, between: ImportStep, stepPages = IMPORT_STEP_PAGES): Promise<ImportedFile> {
+export async function importSqliteFile(parts: ImportParts, vid: VolumeId, input: ImportFile, steps: ImportSteps): Promise<ImportedFile> {
   const file = fileBytes(input);
+  const stepPages = steps.stepPages ?? IMPORT_STEP_PAGES;
   const sourcePageSize = checkHeader(await file.read(0, Math.min(file.size, 100)), file.size);
   if (sourcePageSize !== PAGE_SIZE || file.size % PAGE_SIZE !== 0) {
     const normalized = normalizeSqliteFile(parts.sqlite3, await file.read(0, file.size));
-    const lsn = await stageAndCommit(parts, vid, fileBytes(normalized.bytes), { between, stepPages }, () => undefined);
+    const lsn = await stageAndCommit(parts, vid, fileBytes(normalized.bytes), { between: steps.between, stepPages }, () => undefined);
     return { pages: normalized.bytes.byteLength / PAGE_SIZE, sourcePageSize, lsn };
   }
-  const lsn = await stageAndCommit(parts, vid, file, { between, stepPages }, (snapshot) => quickCheck(parts, snapshot));
+  const isAborted = steps.isAborted ?? (() => false);
+  const lsn = await stageAndCommit(parts, vid, file, { between: steps.between, stepPages }, (snapshot) => quickCheck(parts, snapshot, isAborted));
   return { pages: file.size / PAGE_SIZE, sourcePageSize, lsn };
 }
 
@@ -94,18 +103,26 @@ async function stageAndCommit(parts: ImportParts, vid: VolumeId, file: FileBytes
   }
 }
 
-/** SQLite's `quick_check` of the staged pages, read through the Scion VFS (its page cache is all it holds). */
-function quickCheck({ sqlite3, vfs }: ImportParts, staged: Snapshot): void {
+/** Pages (and VM steps) of the check between two calls of its progress handler: an abort stops it within ~1,000 pages. */
+const CHECK_PROGRESS_STEPS = 1000;
+
+/**
+ * SQLite's `quick_check` of the staged pages, read through the Scion VFS (its page cache is all it holds).
+ * It runs in one synchronous call; its progress handler asks `isAborted` and stops it (Interrupted).
+ */
+function quickCheck({ sqlite3, vfs }: ImportParts, staged: Snapshot, isAborted: () => boolean): void {
   let db: ReturnType<typeof openScionDb> | undefined;
   try {
     db = openScionDb(sqlite3, vfs, '', { snapshot: staged });
     const open = db;
+    sqlite3.capi.sqlite3_progress_handler(open.pointer as number, CHECK_PROGRESS_STEPS, () => (isAborted() ? 1 : 0), 0);
     const check = String(vfs.run(() => open.selectValue('PRAGMA quick_check')));
     if (check !== 'ok') throw new ScionError('InvalidInput', `Not a valid SQLite database: quick_check reports "${check}".`);
   } catch (e) {
-    // SQLite's verdict on the file is bad input; a typed error of the VFS (the store) stays what it is.
+    // SQLite's verdict on the file is bad input; a typed error of the VFS (the store) stays what it is, and so
+    // does a stop by the progress handler.
     const err = ScionError.from(e);
-    throw err.details?.sqlite === undefined ? err : asInvalidFile(err, e);
+    throw err.details?.sqlite === undefined || isScionError(err, 'Interrupted') ? err : asInvalidFile(err, e);
   } finally {
     db?.close();
   }

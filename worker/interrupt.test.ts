@@ -48,3 +48,28 @@ it('an interrupted write inside a transaction rolls it back; an autocommit one c
   expect(value(await api.query(h, 'SELECT count(*) AS n FROM t'))).toEqual([{ n: 0 }]);
   expect(value(await api.status(h)).localLsn).toBe(lsn);
 });
+
+it('db.import aborted while SQLite checks the file: its cancel URL stops the check (no message can arrive then), nothing is committed', async () => {
+  const cancelled = new Set<string>();
+  const api = await device(cancelled);
+  const h = value(await api.open('main')).handle;
+  value(await api.exec(h, 'CREATE TABLE old(x); INSERT INTO old VALUES (1)'));
+  const lsn = value(await api.status(h)).localLsn;
+  const sqlite3 = await sqlite3InitModule();
+  const source = new sqlite3.oo1.DB(':memory:');
+  // A NOT NULL column: quick_check reads every row, so the check outlasts the first 40 ms the cancel URL is left alone.
+  source.exec('PRAGMA page_size=4096; VACUUM; CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  source.exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000) INSERT INTO t SELECT i, printf('%0200d', i) FROM c");
+  const file = new Uint8Array(sqlite3.capi.sqlite3_js_db_export(source));
+  source.close();
+  // The URL is revoked when the last page is staged; abortJob is never sent, so only the check can see the abort.
+  const r = await api.importFile(h, file, { job: 'import-1', cancel: 'blob:import-1' }, (p) => {
+    if (p.done === p.total) cancelled.add('blob:import-1');
+  });
+  expect(r.ok ? r.value : r.error).toMatchObject({ code: 'Interrupted', details: { reason: 'cancelled', operation: 'import' } });
+  expect(r.ok ? '' : r.error.message).toMatch(/nothing was committed/);
+  expect(value(await api.status(h)).localLsn).toBe(lsn);
+  expect(value(await api.query(h, 'SELECT x FROM old'))).toEqual([{ x: 1 }]);
+  // The same file, not aborted, imports.
+  expect(value(await api.importFile(h, file))).toMatchObject({ pages: file.byteLength / 4096 });
+});

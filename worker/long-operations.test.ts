@@ -4,7 +4,7 @@ import { LongOperations } from './long-operations.ts';
 
 describe('LongOperations', () => {
   it('an abort that arrives before its operation makes it start aborted: Interrupted, and the work never runs', async () => {
-    const ops = new LongOperations();
+    const ops = new LongOperations(() => false);
     ops.abort('j1');
     let ran = false;
     const err = await ops.run('push', { job: 'j1' }, undefined, async () => {
@@ -18,7 +18,7 @@ describe('LongOperations', () => {
   });
 
   it('a failure after the abort becomes Interrupted; a result that arrived in spite of it is returned', async () => {
-    const ops = new LongOperations();
+    const ops = new LongOperations(() => false);
     const failing = ops.run('pull', { job: 'a' }, undefined, ({ signal }) => new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason))));
     ops.abort('a');
     expect(await failing.catch((e: unknown) => e)).toMatchObject({ code: 'Interrupted', details: { operation: 'pull' } });
@@ -30,7 +30,7 @@ describe('LongOperations', () => {
   });
 
   it('progress reports carry the operation; a listener that throws does not fail the operation', async () => {
-    const ops = new LongOperations();
+    const ops = new LongOperations(() => false);
     const seen: unknown[] = [];
     const result = await ops.run('import', undefined, (p) => {
       seen.push(p);

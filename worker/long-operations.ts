@@ -4,6 +4,7 @@
 import { getLogger } from '@logtape/logtape';
 import { isScionError, ScionError } from '../src/core/index.ts';
 import type { JobOptions, JobProgress, LongOperation, Progress } from '../src/protocol/index.ts';
+import { CallLimits, type CancelCheck } from './interrupt.ts';
 
 const logger = getLogger(['scion', 'worker']);
 
@@ -11,10 +12,15 @@ const logger = getLogger(['scion', 'worker']);
 export interface OperationContext {
   readonly signal: AbortSignal | undefined;
   readonly progress: (p: JobProgress) => void;
+  /**
+   * Blocking: whether the operation was aborted, for synchronous work (SQLite's progress handler) during
+   * which no message, hence no abortJob, can arrive: it also polls the job's cancel URL, at most every 40 ms.
+   */
+  readonly isAborted: () => boolean;
 }
 
 /** For a call made inside the worker (autosync, tests): no signal, progress goes nowhere. */
-export const NO_OPERATION: OperationContext = { signal: undefined, progress: () => undefined };
+export const NO_OPERATION: OperationContext = { signal: undefined, progress: () => undefined, isAborted: () => false };
 
 /** What an aborted operation left behind, for its error message. */
 const LEFT_AS_IT_WAS: Record<LongOperation, string> = {
@@ -36,6 +42,12 @@ const EARLY_ABORTS_KEPT = 256;
 export class LongOperations {
   readonly #running = new Map<string, AbortController>();
   readonly #abortedEarly = new Set<string>();
+  readonly #isCancelled: CancelCheck;
+
+  /** `isCancelled` tells whether the client revoked a job's cancel URL (worker/interrupt.ts). */
+  constructor(isCancelled: CancelCheck) {
+    this.#isCancelled = isCancelled;
+  }
 
   /** Aborts the operation named `job` (or, if it has not started yet, marks it to start aborted). */
   abort(job: string): void {
@@ -68,14 +80,20 @@ export class LongOperations {
         failed(e);
       }
     };
+    const limits = new CallLimits(this.#isCancelled);
+    limits.begin({ cancel: typeof job?.cancel === 'string' ? job.cancel : undefined });
+    const isAborted = (): boolean => controller?.signal.aborted === true || limits.shouldStop();
     try {
       controller?.signal.throwIfAborted();
-      const result = await fn({ signal: controller?.signal, progress });
+      const result = await fn({ signal: controller?.signal, progress, isAborted });
       // Events travel apart from the answer: let the last one arrive first (a listener gone quiet is not waited for long).
       await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, LAST_EVENT_WAIT_MS))]);
       return result;
     } catch (e) {
-      if (!controller?.signal.aborted || isScionError(e, 'Interrupted')) throw e;
+      const stopped = limits.end() !== undefined;
+      if (!controller?.signal.aborted && !stopped) throw e;
+      // An Interrupted naming its operation already says what was left; SQLite's own (its progress handler stopped it) does not.
+      if (isScionError(e, 'Interrupted') && e.details?.operation !== undefined) throw e;
       throw new ScionError('Interrupted', `The ${operation} was aborted (its AbortSignal): ${LEFT_AS_IT_WAS[operation]}.`, { reason: 'cancelled', operation }, { cause: e });
     } finally {
       if (id !== undefined) this.#running.delete(id);

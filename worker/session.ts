@@ -416,10 +416,13 @@ export class Session {
       this.#refuseOpenTransactions(conn.name, 'import');
       // Staged in steps so messages (an abort among them) get in between; SQL on it waits for this lock;
       // nothing commits before the check of the last step passed.
-      return importSqliteFile(this, this.runtime.mustGetTag(conn.name), file, async (done, total) => {
-        op.progress({ phase: 'write', done, total, bytes: done * 4096 });
-        await yieldToMessages();
-        op.signal?.throwIfAborted();
+      return importSqliteFile(this, this.runtime.mustGetTag(conn.name), file, {
+        between: async (done, total) => {
+          op.progress({ phase: 'write', done, total, bytes: done * 4096 });
+          await yieldToMessages();
+          op.signal?.throwIfAborted();
+        },
+        isAborted: op.isAborted,
       });
     });
   }

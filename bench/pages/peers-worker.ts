@@ -2,7 +2,7 @@
 // sqlite-wasm (untimed), builds the job's target and runs one workload on it.
 import sqlite3InitModule, { type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import type { QuerySpec } from '../queries.ts';
-import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type RemoteDataset } from '../targets/index.ts';
+import { OPT_IN_TARGETS, TARGETS, type BenchTarget, type ExtraSample, type PushedExisting, type RemoteDataset } from '../targets/index.ts';
 import type { BenchNetworkRef, ExtraOptions, Traffic } from '../targets/target.ts';
 import { runSpeedSuite, speedSuite, type ScriptDb, type SuiteResult } from '../speed-suite.ts';
 import { runOltp, runQuery, type OltpOptions, type OltpResult } from '../workloads.ts';
@@ -40,6 +40,8 @@ export type Job =
   | { kind: 'suite'; target: string }
   | { kind: 'prepareExisting'; target: string; dbName: string; datasetUrl: string }
   | { kind: 'openExisting'; target: string; dbName: string; query: QuerySpec }
+  /** The first push of the imported database to the bench bucket. */
+  | { kind: 'pushExisting'; target: string; dbName: string }
   | { kind: 'prepareRemote'; target: string; dataset: RemoteDataset }
   | { kind: 'cold'; target: string; dataset: RemoteDataset; queries: Record<string, QuerySpec> }
   | { kind: 'extra'; target: string; run: number; network: BenchNetworkRef; options: ExtraOptions }
@@ -53,9 +55,10 @@ interface Results {
   describe: TargetInfo[];
   oltp: OltpResult & { memory: MemorySample };
   suite: SuiteResult;
-  /** The import's time, and the worker's wasm memory after it (its JS peak is polled from Node). */
-  prepareExisting: { ms: number; memory: MemorySample };
+  /** The import's time, the worker's wasm memory after it (its JS peak is polled from Node), OPFS bytes after it. */
+  prepareExisting: { ms: number; memory: MemorySample; bytes: number | null; phases: OpenPhases };
   openExisting: { ms: number; fingerprint: string; memory: MemorySample; phases: OpenPhases };
+  pushExisting: PushedExisting & { memory: MemorySample };
   prepareRemote: null;
   cold: { queries: Record<string, QueryOutcome>; memory: MemorySample };
   extra: ExtraSample[];
@@ -76,10 +79,10 @@ export interface OpenPhases {
 
 let sqliteReadyAt = 0;
 
-function openPhases(started: number, queried: number): OpenPhases {
+function openPhases(started: number, queried: number, last = 'query'): OpenPhases {
   const marks = performance.getEntriesByType('mark').filter((m) => m.startTime >= started)
     .map((m): [string, number] => [m.name, m.startTime - started]);
-  marks.push(['query', queried - started]);
+  marks.push([last, queried - started]);
   return { boot: sqliteReadyAt, marks };
 }
 
@@ -146,16 +149,23 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
       case 'prepareExisting': {
         const response = await fetch(job.datasetUrl);
         if (!response.ok) throw new Error(`GET ${job.datasetUrl}: HTTP ${response.status}`);
+        let started: number;
         if (target.prepareExistingFile) {
           const file = await response.blob();
-          const started = performance.now();
+          started = performance.now();
           await target.prepareExistingFile(job.dbName, file);
-          return { ms: performance.now() - started, memory: wasmMemory(sqlite3) };
+        } else {
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          started = performance.now();
+          await must(target, 'prepareExisting')(job.dbName, bytes);
         }
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        const started = performance.now();
-        await must(target, 'prepareExisting')(job.dbName, bytes);
-        return { ms: performance.now() - started, memory: wasmMemory(sqlite3) };
+        const ended = performance.now();
+        const memory = wasmMemory(sqlite3);
+        return { ms: ended - started, memory, bytes: target.existingBytes ? await target.existingBytes() : null, phases: openPhases(started, ended, 'checked and committed') };
+      }
+      case 'pushExisting': {
+        const pushed = await must(target, 'pushExisting')(job.dbName);
+        return { ...pushed, memory: wasmMemory(sqlite3) };
       }
       case 'openExisting': {
         const started = performance.now();

@@ -8,7 +8,7 @@ import { createScionNoOracleTarget, createScionTarget } from './scion-target.ts'
 import type { TargetFactory } from './target.ts';
 import { createWaAccessHandlePoolTarget, createWaIdbBatchAtomicTarget } from './wa-sqlite-target.ts';
 
-export type { BenchTarget, Db, ExtraSample, RemoteDataset, TargetFactory, Traffic } from './target.ts';
+export type { BenchTarget, Db, ExtraSample, PushedExisting, RemoteDataset, TargetFactory, Traffic } from './target.ts';
 
 /** Keyed by a stable id (jobs, SCION_BENCH_TARGETS); the row label is the target's `name`. */
 export const TARGETS: Record<string, TargetFactory> = {

@@ -35,6 +35,7 @@ function createSahpool(name: string, pragmas: string): TargetFactory {
       async prepareExisting(dbName, bytes) {
         await (await installPool()).importDb(path(dbName), bytes);
       },
+      existingBytes: () => opfsDirectoryBytes(DIRECTORY),
       async openExisting(dbName) {
         const p = await installPool();
         if (!p.getFileNames().includes(path(dbName))) throw new Error(`${name}: ${dbName} was not imported`);

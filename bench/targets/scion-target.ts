@@ -243,7 +243,7 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       const rt = await openLocal(EXISTING_DIR);
       try {
         const graft = await rt.tagOpen(dbName);
-        await importSqliteFile({ sqlite3, vfs: install(rt), runtime: rt }, graft.local, file, async () => undefined);
+        await importSqliteFile({ sqlite3, vfs: install(rt), runtime: rt }, graft.local, file, { between: async (done, total) => void (done === total && performance.mark('import staged')) });
       } finally {
         rt.close();
         runtimes.delete(rt);
@@ -344,6 +344,28 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       },
       async prepareExistingFile(dbName, file) {
         await importExisting(dbName, file);
+      },
+
+      existingBytes: () => opfsDirectoryBytes(EXISTING_DIR),
+
+      // As the DB worker runs it (automatic local GC), to the bench bucket over loopback.
+      async pushExisting(dbName) {
+        const rt = await openLocal(EXISTING_DIR, makeRemote(await scionConfig()), { everyCommits: 256 });
+        try {
+          const vid = rt.tagGet(dbName);
+          if (!vid) throw new Error(`${name}: ${dbName} was not imported`);
+          const opfsBefore = await opfsDirectoryBytes(EXISTING_DIR);
+          const started = performance.now();
+          const pushed = await rt.graftPush(vid);
+          const ms = performance.now() - started;
+          if (pushed.outcome !== 'pushed') throw new Error(`${name}: the first push of ${dbName} ended ${pushed.outcome}`);
+          await rt.hintsSettled();
+          await rt.storeUpkeep();
+          return { ms, pages: pushed.pages, uploadedBytes: pushed.bytes, opfsBefore, opfsAfter: await opfsDirectoryBytes(EXISTING_DIR) };
+        } finally {
+          rt.close();
+          runtimes.delete(rt);
+        }
       },
 
       async openExisting(dbName) {

@@ -83,6 +83,10 @@ export interface BenchTarget {
   prepareExistingFile?(dbName: string, file: Blob): Promise<void>;
   /** Timed, open-to-first-query: open the database `prepareExisting` left, in a new worker. */
   openExisting?(dbName: string): Promise<Db>;
+  /** Bytes the target keeps in OPFS for what `prepareExisting` left. */
+  existingBytes?(): Promise<number>;
+  /** The first push of the database `prepareExisting` left, to the bench bucket (loopback), in a new worker. */
+  pushExisting?(dbName: string): Promise<PushedExisting>;
 
   /** Untimed, once before the cold reads: publish the dataset where `openRemote` reads it (e.g. push a volume). */
   prepareRemote?(dataset: RemoteDataset): Promise<void>;
@@ -106,6 +110,16 @@ export interface BenchTarget {
   dispose?(): Promise<void>;
   /** Called once after all runs: delete what the target stored (OPFS files, bucket objects). */
   cleanup?(): Promise<void>;
+}
+
+/** What `pushExisting` measured: the push alone is timed; OPFS bytes before it and after it (upkeep settled). */
+export interface PushedExisting {
+  ms: number;
+  pages: number;
+  /** Bytes of segment the push uploaded (compressed frames). */
+  uploadedBytes: number;
+  opfsBefore: number;
+  opfsAfter: number;
 }
 
 /** Bytes of every file under an OPFS directory (what the directory costs the origin's quota). */

@@ -110,6 +110,22 @@ const api = {
       return slot(label).db.import(as === 'bytes' ? bytes : as === 'file' ? file : file.stream());
     }),
 
+  /**
+   * Imports a plain file of `rows` rows (4096-byte pages) and aborts its signal `afterMs` after the last page was
+   * staged: during SQLite's check, past the step boundary where abortJob is seen.
+   */
+  importAbortedInCheck: (label: string, rows: number, afterMs: number) =>
+    outcome(async () => {
+      const bytes = await makePlainSqliteFile(4096, rows);
+      const controller = new AbortController();
+      return slot(label).db.import(bytes, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.phase === 'write' && p.done === p.total) setTimeout(() => controller.abort(), afterMs);
+        },
+      });
+    }),
+
   /** Exports the label's database; compares it with the last plain file: bytes, and the rows of t. */
   compareExport: (label: string) =>
     outcome(async () => {

@@ -743,10 +743,19 @@ export class Database {
     const request = (): Promise<Wire<T>> => {
       if (signal?.aborted) throw new ScionError('Interrupted', `The ${operation} was aborted (its AbortSignal) before it started; nothing was done.`, { reason: 'cancelled', operation });
       if (!signal) return send(undefined, onProgress);
-      const job = { job: newJobId() };
-      const abort = () => void this.#link.call(this.#link.api.abortJob(job.job)).catch(() => undefined);
+      // abortJob reaches the worker between the operation's steps; the revoked URL reaches synchronous work
+      // (the import's integrity check), which no message interrupts.
+      const token = new CancelToken();
+      const job = { job: newJobId(), cancel: token.url };
+      const abort = () => {
+        token.cancel();
+        void this.#link.call(this.#link.api.abortJob(job.job)).catch(() => undefined);
+      };
       signal.addEventListener('abort', abort, { once: true });
-      unlisten = () => signal.removeEventListener('abort', abort);
+      unlisten = () => {
+        signal.removeEventListener('abort', abort);
+        token.cancel();
+      };
       return send(job, onProgress);
     };
     const run = kind.readOnlyToo ? this.#op(request) : this.#write(request);

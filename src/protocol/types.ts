@@ -357,7 +357,11 @@ export interface Progress extends JobProgress {
   readonly operation: LongOperation;
 }
 
-/** A long operation's options as they travel to the worker: `job` names it for `abortJob`. */
+/**
+ * A long operation's options as they travel to the worker: `job` names it for `abortJob`; `cancel` is a
+ * blob: URL the client revokes on abort, which synchronous work (the import's integrity check) polls.
+ */
 export interface JobOptions {
   readonly job?: string | undefined;
+  readonly cancel?: string | undefined;
 }
