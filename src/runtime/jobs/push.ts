@@ -474,9 +474,20 @@ function checkPlan(plan: FramePlan, pages: PageSet): FramePlan {
   return plan;
 }
 
-/** Raw DEFLATE through the platform's CompressionStream (native code) where it exists, else fflate. */
+/**
+ * Raw DEFLATE through the platform's CompressionStream (native code) where it exists, else fflate.
+ * The bytes are written into the stream directly: a Blob's stream would be read back through the
+ * browser's blob storage (another process), which left a push's worker mostly waiting.
+ */
 export const nativeDeflate: Deflate = typeof CompressionStream === 'function'
-  ? async (raw) => new Uint8Array(await new Response(new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer())
+  ? async (raw) => {
+    const stream = new CompressionStream('deflate-raw');
+    const writer = stream.writable.getWriter();
+    // A failure of either shows on the readable, which the caller awaits.
+    writer.write(raw as Uint8Array<ArrayBuffer>).catch(() => undefined);
+    writer.close().catch(() => undefined);
+    return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+  }
   : deflateWithFflate;
 
 /** Default frames: ascending runs of 64 pages, none marked hot. */
