@@ -38,7 +38,8 @@ export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCou
     for await (const chunk of chunks) pages.push(...chunk);
     return computeCommitHash(vid, lsn, pageCount, pages);
   }
-  const hash = (await createBulkSha256()).init().update(hashHeader(vid, lsn, pageCount, count));
+  const hash = await createBulkSha256();
+  hash.update(hashHeader(vid, lsn, pageCount, count));
   // A chunk's entries go to the hasher in one call (one copy into its memory, not one per page).
   let entries = new Uint8Array(0);
   let prev = 0;
@@ -51,7 +52,7 @@ export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCou
     seen += chunk.length;
   }
   if (seen !== count) throw new Error(`BUG: commit hash of ${count} pages given ${seen}`);
-  return CommitHash.fromBytes(hash.digest('binary'));
+  return CommitHash.fromBytes(hash.digest());
 }
 
 function* chunked(pages: readonly (readonly [PageIdx, Page])[]): Iterable<readonly (readonly [PageIdx, Page])[]> {
