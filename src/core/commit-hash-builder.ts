@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { createBulkSha256, nativeSha256 } from './bulk-hashes.ts';
 import { Commit } from './commit.ts';
 import { CommitHash } from './commit-hash.ts';
 import type { LSN } from './lsn.ts';
@@ -21,7 +22,7 @@ export async function computeCommitHash(vid: VolumeId, lsn: LSN, pageCount: Page
     const buf = new Uint8Array(HEADER_BYTES + pages.length * PAGE_ENTRY_BYTES);
     buf.set(header, 0);
     pages.forEach(([idx, page], i) => writeEntry(buf, HEADER_BYTES + i * PAGE_ENTRY_BYTES, idx, page));
-    return CommitHash.fromBytes(new Uint8Array(await crypto.subtle.digest('SHA-256', buf)));
+    return CommitHash.fromBytes(await nativeSha256(buf));
   }
   return computeCommitHashStreamed(vid, lsn, pageCount, pages.length, chunked(pages));
 }
@@ -37,16 +38,17 @@ export async function computeCommitHashStreamed(vid: VolumeId, lsn: LSN, pageCou
     for await (const chunk of chunks) pages.push(...chunk);
     return computeCommitHash(vid, lsn, pageCount, pages);
   }
-  const hash = sha256.create().update(hashHeader(vid, lsn, pageCount, count));
-  const entry = new Uint8Array(PAGE_ENTRY_BYTES);
+  const hash = await createBulkSha256();
+  hash.update(hashHeader(vid, lsn, pageCount, count));
+  // A chunk's entries go to the hasher in one call (one copy into its memory, not one per page).
+  let entries = new Uint8Array(0);
   let prev = 0;
   let seen = 0;
   for await (const chunk of chunks) {
     prev = checkAscending(chunk, prev);
-    for (const [idx, page] of chunk) {
-      writeEntry(entry, 0, idx, page);
-      hash.update(entry);
-    }
+    if (entries.byteLength < chunk.length * PAGE_ENTRY_BYTES) entries = new Uint8Array(chunk.length * PAGE_ENTRY_BYTES);
+    chunk.forEach(([idx, page], i) => writeEntry(entries, i * PAGE_ENTRY_BYTES, idx, page));
+    hash.update(entries.subarray(0, chunk.length * PAGE_ENTRY_BYTES));
     seen += chunk.length;
   }
   if (seen !== count) throw new Error(`BUG: commit hash of ${count} pages given ${seen}`);

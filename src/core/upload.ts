@@ -1,6 +1,7 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { toBase64 } from './base64.ts';
+import { bulkMd5, nativeSha256 } from './bulk-hashes.ts';
 import { invalidInput } from './errors.ts';
 
 /**
@@ -22,6 +23,12 @@ const MD5_B64 = /^[A-Za-z0-9+/]{22}==$/;
 
 export const UploadBody = {
   of: (bytes: Uint8Array): UploadBody => ({ length: bytes.byteLength, sha256: toBase64(sha256(bytes)), md5: toBase64(md5(bytes)) }),
+
+  /** As `of`, for bulk bodies: the platform's SHA-256 and a WebAssembly MD5 (a push's megabytes of segment). */
+  async compute(bytes: Uint8Array): Promise<UploadBody> {
+    const [s, m] = await Promise.all([nativeSha256(bytes), bulkMd5(bytes)]);
+    return { length: bytes.byteLength, sha256: toBase64(s), md5: toBase64(m) };
+  },
 
   /** Strict: an object with an integer length in 0–UPLOAD_MAX_BYTES and base64 digests of the right size. */
   parse(input: unknown): UploadBody {

@@ -73,7 +73,7 @@ export class S3Remote implements Remote {
   }
 
   async putCommit(vid: VolumeId, lsn: LSN, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putCommit', vid, lsn, upload: uploadOf(bytes) }, { body: bytes }, options);
+    const r = await this.#send({ op: 'putCommit', vid, lsn, upload: await uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -85,7 +85,7 @@ export class S3Remote implements Remote {
   }
 
   async putLatest(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
-    await this.#send({ op: 'putLatest', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
+    await this.#send({ op: 'putLatest', vid, upload: await uploadOf(bytes) }, { body: bytes }, options);
   }
 
   async getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined> {
@@ -96,11 +96,11 @@ export class S3Remote implements Remote {
   }
 
   async putCompacted(vid: VolumeId, bytes: Uint8Array, options?: RequestOptions): Promise<void> {
-    await this.#send({ op: 'putCompacted', vid, upload: uploadOf(bytes) }, { body: bytes }, options);
+    await this.#send({ op: 'putCompacted', vid, upload: await uploadOf(bytes) }, { body: bytes }, options);
   }
 
   async putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putSegment', vid, sid, upload: uploadOf(bytes) }, { body: bytes }, options);
+    const r = await this.#send({ op: 'putSegment', vid, sid, upload: await uploadOf(bytes) }, { body: bytes }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -167,7 +167,7 @@ export class S3Remote implements Remote {
   }
 
   async prepare(requests: readonly PlannedRequest[], options?: RequestOptions): Promise<void> {
-    if (requests.length > 0) await this.presign.sign(requests.map(presignOpOf), options);
+    if (requests.length > 0) await this.presign.sign(await Promise.all(requests.map(presignOpOf)), options);
   }
 
   async *list(prefix: 'volumes/' | 'segments/', options?: RequestOptions): AsyncIterable<ListedObject> {
@@ -240,17 +240,17 @@ export class S3Remote implements Remote {
   }
 }
 
-const uploads = new WeakMap<Uint8Array, UploadBody>();
+const uploads = new WeakMap<Uint8Array, Promise<UploadBody>>();
 
 /** The body's length and digests, computed once per body (a push plans its uploads, then sends them). */
-function uploadOf(bytes: Uint8Array): UploadBody {
+function uploadOf(bytes: Uint8Array): Promise<UploadBody> {
   let upload = uploads.get(bytes);
-  if (!upload) uploads.set(bytes, (upload = UploadBody.of(bytes)));
+  if (!upload) uploads.set(bytes, (upload = UploadBody.compute(bytes)));
   return upload;
 }
 
 /** What the presign service signs for a planned request. */
-function presignOpOf(r: PlannedRequest): PresignOp {
+async function presignOpOf(r: PlannedRequest): Promise<PresignOp> {
   switch (r.op) {
     case 'getCommit':
       return { op: r.op, vid: r.vid, lsn: r.lsn };
@@ -262,11 +262,11 @@ function presignOpOf(r: PlannedRequest): PresignOp {
     case 'getSegment':
       return segmentGetOp(r.at);
     case 'putCommit':
-      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: uploadOf(r.bytes) };
+      return { op: r.op, vid: r.vid, lsn: r.lsn, upload: await uploadOf(r.bytes) };
     case 'putLatest':
-      return { op: r.op, vid: r.vid, upload: uploadOf(r.bytes) };
+      return { op: r.op, vid: r.vid, upload: await uploadOf(r.bytes) };
     case 'putSegment':
-      return { op: r.op, vid: r.vid, sid: r.sid, upload: uploadOf(r.bytes) };
+      return { op: r.op, vid: r.vid, sid: r.sid, upload: await uploadOf(r.bytes) };
     case 'putFork':
       return { op: r.op, vid: r.vid, ancestors: r.ancestors };
   }

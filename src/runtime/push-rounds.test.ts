@@ -13,10 +13,15 @@ import { Runtime } from './runtime.ts';
 
 interface Call { readonly op: string; readonly round: number; answered: boolean }
 
-/** `remote` whose requests (and presign preparations) are answered round by round, each call recorded with its round and whether it was answered. */
-function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: () => number } {
+/**
+ * `remote` whose requests (and presign preparations) are answered round by round, each call recorded
+ * with its round and whether it was answered. `signsUploads`: as S3 does, an upload whose body no
+ * preparation signed pays a presign round of its own first.
+ */
+function roundRemote(remote: Remote, { signsUploads = false } = {}): { remote: Remote; calls: Call[]; rounds: () => number } {
   const calls: Call[] = [];
   const signed = new Set<string>();
+  const signedBodies = new WeakSet<Uint8Array>();
   let round = 0;
   let waiting: (() => void)[] = [];
   let scheduled = false;
@@ -44,12 +49,17 @@ function roundRemote(remote: Remote): { remote: Remote; calls: Call[]; rounds: (
     }
   };
   class RoundRemote extends ForwardingRemote {
-    protected override send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+    protected override async send<T>(call: RemoteCall, request: () => Promise<T>): Promise<T> {
+      if (signsUploads && call.body && !signedBodies.has(call.body)) {
+        await inRound('presign', async () => undefined);
+        signedBodies.add(call.body);
+      }
       return inRound(call.op, request);
     }
 
     // The presign round trip S3 pays before the bucket requests, unless every URL is signed already.
     override async prepare(requests: readonly PlannedRequest[]): Promise<void> {
+      for (const r of requests) if ('bytes' in r) signedBodies.add(r.bytes);
       const keys = requests.map(({ op, ...r }) => `${op} ${'bytes' in r ? r.bytes.byteLength : ''} ${JSON.stringify(r, (k, v: unknown) => (k === 'bytes' ? undefined : v))}`);
       if (keys.every((k) => signed.has(k))) return;
       await inRound('presign', async () => keys.forEach((k) => signed.add(k)));
@@ -151,6 +161,30 @@ describe('push round trips', () => {
     const reader = await device(bucket);
     const rc = await reader.graftClone(g.remote);
     expect(reader.graftReader(rc.local).readPage(PageIdx.parse(8))).toEqual(noise(8));
+  });
+
+  it('a push in parts signs its commit beside the last part: the commit PUT is the round right after that part', async () => {
+    const bucket = new MemoryRemote();
+    const counted = roundRemote(bucket, { signsUploads: true });
+    const pusher = await device(counted.remote);
+    const g = await pusher.graftOpen();
+    writeOne(pusher, g.local, 1, 1);
+    await pusher.graftPush(g.local);
+    // 640 random pages: 2.5 MiB that do not compress, more than one 2 MiB part.
+    const pages = Array.from({ length: 641 }, () => crypto.getRandomValues(new Uint8Array(4096)));
+    const w = pusher.graftWriter(g.local);
+    for (let i = 1; i <= 640; i++) w.writePage(PageIdx.parse(i), pages[i] as Uint8Array);
+    w.commit();
+    counted.calls.length = 0;
+    expect(await pusher.graftPush(g.local)).toMatchObject({ outcome: 'pushed', pages: 640 });
+    const roundOf = (op: string) => counted.calls.filter((c) => c.op === op).map((c) => c.round);
+    const parts = roundOf('putSegment');
+    expect(parts.length).toBeGreaterThan(1);
+    expect(roundOf('putCommit')).toEqual([Math.max(...parts) + 1]);
+    await pusher.hintsSettled();
+    const reader = await device(bucket);
+    const rc = await reader.graftClone(g.remote);
+    for (const i of [1, 320, 640]) expect(reader.graftReader(rc.local).readPage(PageIdx.parse(i))).toEqual(pages[i]);
   });
 
   it('an inline commit whose answer was lost is recovered: as its retry seeing 412, or as an error and the next push', async () => {

@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   assert, Commit, computeCommitHashStreamed, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PAGE_SIZE, PageCount, PageSet, ScionError, SegmentId, Snapshot,
-  Graft, type Deflate, type Page, type PageIdx, type PendingCommit, type SegmentPart, type SegmentRef, type VolumeId,
+  Graft, type CommitHash, type Deflate, type FrameRef, type Page, type PageIdx, type PendingCommit, type SegmentPart, type SegmentRef, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
@@ -115,6 +115,24 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   let uploaded = 0;
   onProgress?.({ phase: 'upload', done: 0, total: undefined, bytes: 0 });
   const plan = source.pages.size > 0 ? checkPlan(ctx.planFrames(source.lazy()), source.pages) : undefined;
+
+  const checkpointOf = () => checkpointBelow(ctx, graft.remote, base as LSN, source.pageCount, source.pages);
+  const commitWith = (hash: CommitHash, segment: SegmentRef | undefined, checkpoint: Commit[] | undefined): Commit => ({
+    vid: graft.remote, lsn, pageCount: source.pageCount, hash,
+    ...(segment ? { segment } : {}),
+    ...(checkpoint ? { checkpoint, ...ancestorsOf(graft.remote, checkpoint) } : {}),
+  });
+  const segmentOf = (frames: readonly FrameRef[], sid: SegmentId, parts?: SegmentPart[]): SegmentRef | undefined => plan && {
+    sid, home: graft.remote, pages: source.pages, frames, hotFrames: plan.hotFrames, ...(parts ? { parts } : {}),
+  };
+  // Several parts: the segment's local id is its own (the parts are objects, it is their sum).
+  const partsSegment = (frames: readonly FrameRef[], parts: SegmentPart[]) => (parts.length === 1 ? segmentOf(frames, (parts[0] as SegmentPart).sid) : segmentOf(frames, SegmentId.random(ctx.ids), parts));
+
+  // A segment in parts, the checkpoint known: the commit is planned once the last part is built and
+  // signed beside that part's upload (the ids the parts go under are chosen before), so no presign
+  // round trip waits between the last part and the commit PUT.
+  const partIds: SegmentId[] = [];
+  let early: Promise<{ landing: Landing; parts: SegmentPart[] }> | undefined;
   const streaming = plan
     ? streamSegment({
       frames: plan.frames,
@@ -122,7 +140,20 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       deflate: nativeDeflate,
       upload: (bytes) => {
         void startProbe();
-        return uploadSegment(ctx, graft.remote, SegmentId.random(ctx.ids), bytes, signal);
+        const sid = SegmentId.random(ctx.ids);
+        partIds.push(sid);
+        return uploadSegment(ctx, graft.remote, sid, bytes, signal);
+      },
+      onBuilt: ({ frames, partFrames }) => {
+        if (!known || references.length > 0) return;
+        const parts = partFrames.map((n, i) => ({ sid: partIds[i] as SegmentId, frames: n }));
+        early = hashing.then(async (hash) => {
+          const landing = planCommit(ctx, graft.remote, base, references, (checkpoint) => encoded(commitWith(hash, partsSegment(frames, parts), checkpoint)), checkpointOf);
+          await prepare(ctx, [{ op: 'putCommit', vid: graft.remote, lsn, bytes: landing.bytes }, { op: 'putLatest', vid: graft.remote, bytes: LatestHint.encode(landing.hint) }], options);
+          return { landing, parts };
+        });
+        // Awaited below; a failure meanwhile is not unhandled.
+        early.catch(() => undefined);
       },
       onUploaded: (bytes) => {
         uploaded += bytes;
@@ -134,18 +165,10 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   const [hash, built] = await settleBoth(hashing, streaming).catch(async (e: unknown) => {
     // A failed push leaves nothing running behind it.
     await probe?.catch(() => undefined);
+    await early?.catch(() => undefined);
     throw e;
   });
-
-  const checkpointOf = () => checkpointBelow(ctx, graft.remote, base as LSN, source.pageCount, source.pages);
-  const commitWith = (segment: SegmentRef | undefined, checkpoint: Commit[] | undefined): Commit => ({
-    vid: graft.remote, lsn, pageCount: source.pageCount, hash,
-    ...(segment ? { segment } : {}),
-    ...(checkpoint ? { checkpoint, ...ancestorsOf(graft.remote, checkpoint) } : {}),
-  });
-  const segmentOf = (sid: SegmentId, parts?: SegmentPart[]): SegmentRef | undefined => built && plan && {
-    sid, home: graft.remote, pages: source.pages, frames: built.frames, hotFrames: plan.hotFrames, ...(parts ? { parts } : {}),
-  };
+  const builtSegment = (sid: SegmentId) => built && segmentOf(built.frames, sid);
   // Small, and the checkpoint known (so the commit can be planned before any request): inline.
   // Its create-only PUT is then the probe, so it needs a log end seen lately: remote GC prunes only
   // records that landed more than LOG_END_TRUST_MS (and more) ago, so an LSN absent then was never pruned.
@@ -153,14 +176,14 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   // (A first push, at LSN 1, goes to a volume this graft created: nobody else wrote, nothing was pruned.)
   const endSeen = base === 0 || (seen !== undefined && ctx.ids.now() - seen <= LOG_END_TRUST_MS);
   const inline = !forkOf && endSeen && built?.held && known && built.held.byteLength <= ctx.inlineMaxBytes ? built.held : undefined;
-  const objectOf = (commit: Commit) => (inline ? Commit.withInlineFrames(commit, inline) : { commit, bytes: Commit.encode(commit) });
-  const planned = (segment: SegmentRef | undefined) => planCommit(ctx, graft.remote, base, references, (checkpoint) => objectOf(commitWith(segment, checkpoint)), checkpointOf);
+  const objectOf = (commit: Commit) => (inline ? Commit.withInlineFrames(commit, inline) : encoded(commit));
+  const planned = (segment: SegmentRef | undefined) => planCommit(ctx, graft.remote, base, references, (checkpoint) => objectOf(commitWith(hash, segment, checkpoint)), checkpointOf);
 
-  let landing: { commit: Commit; bytes: Uint8Array; hint: LatestHint } | undefined;
+  let landing: Landing | undefined;
   if (inline) {
     // Small: the frames travel inside the commit object. Round 1 signs the commit and the hint;
     // round 2 is the commit PUT, which is also the probe.
-    landing = planned(segmentOf(SegmentId.random(ctx.ids)));
+    landing = planned(builtSegment(SegmentId.random(ctx.ids)));
     await prepare(ctx, [{ op: 'putCommit', vid: graft.remote, lsn, bytes: landing.bytes }, { op: 'putLatest', vid: graft.remote, bytes: LatestHint.encode(landing.hint) }], options);
   } else {
     let sid: SegmentId | undefined;
@@ -168,7 +191,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       // One object: sign its PUT with the probe, the commit and the hint in one round trip, then the
       // probe beside the upload, then the commit.
       sid = SegmentId.random(ctx.ids);
-      landing = known ? planned(segmentOf(sid)) : undefined;
+      landing = known ? planned(builtSegment(sid)) : undefined;
       await prepare(ctx, [
         ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
         { op: 'putSegment', vid: graft.remote, sid, bytes: built.held },
@@ -195,10 +218,11 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       if (adopted) return pushRest(ctx, vid, adopted, options);
       return diverged(ctx, vid);
     }
-    // Several parts: the segment's local id is its own (the parts are objects, it is their sum).
     const parts = built?.parts;
-    const single = parts?.length === 1 ? (parts[0] as SegmentPart).sid : sid;
-    landing ??= planned(single ? segmentOf(single) : parts && segmentOf(SegmentId.random(ctx.ids), parts));
+    // The early plan holds if every part landed under the id it was planned with (a retry takes a fresh one).
+    const plannedEarly = await early;
+    if (plannedEarly && parts && plannedEarly.parts.every((p, i) => p.sid === parts[i]?.sid)) landing ??= plannedEarly.landing;
+    landing ??= parts ? planned(built && partsSegment(built.frames, parts)) : planned(sid && builtSegment(sid));
     // The commit PUT follows its probe closely (remote GC's pruning relies on it, see PROBE_FRESH_MS).
     if (ctx.ids.now() - probeStartedAt > PROBE_FRESH_MS) {
       const probed = await fetchLog(ctx, graft.remote, options).then(() => undefined, prunedOrThrow);
@@ -232,6 +256,12 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   return { outcome: 'pushed', remoteLsn: lsn, localLsn: localLatest, pages: source.pages.size, bytes: sent };
 }
 
+/** A planned commit: the record, its object's bytes, and the hint to write once it landed. */
+type Landing = { commit: Commit; bytes: Uint8Array; hint: LatestHint };
+
+/** A commit's object without inline frames. */
+const encoded = (commit: Commit) => ({ commit, bytes: Commit.encode(commit) });
+
 /**
  * The commit object and hint of a push at `base` + 1. A checkpoint when the hint could not carry the
  * commits after the last one: too many, too big, or not held (see heldTail); a fork's first push is
@@ -240,7 +270,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
 function planCommit(
   ctx: JobContext, vid: VolumeId, base: number, references: readonly Commit[],
   object: (checkpoint: Commit[] | undefined) => { commit: Commit; bytes: Uint8Array }, checkpoint: () => Commit[],
-): { commit: Commit; bytes: Uint8Array; hint: LatestHint } {
+): Landing {
   const checkpointed = (list: Commit[]) => {
     const o = object(list);
     return { ...o, hint: { vid, lsn: o.commit.lsn, checkpoint: o.commit.lsn, tail: [] } };
@@ -474,9 +504,20 @@ function checkPlan(plan: FramePlan, pages: PageSet): FramePlan {
   return plan;
 }
 
-/** Raw DEFLATE through the platform's CompressionStream (native code) where it exists, else fflate. */
+/**
+ * Raw DEFLATE through the platform's CompressionStream (native code) where it exists, else fflate.
+ * The bytes are written into the stream directly: a Blob's stream would be read back through the
+ * browser's blob storage (another process), which left a push's worker mostly waiting.
+ */
 export const nativeDeflate: Deflate = typeof CompressionStream === 'function'
-  ? async (raw) => new Uint8Array(await new Response(new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer())
+  ? async (raw) => {
+    const stream = new CompressionStream('deflate-raw');
+    const writer = stream.writable.getWriter();
+    // A failure of either shows on the readable, which the caller awaits.
+    writer.write(raw as Uint8Array<ArrayBuffer>).catch(() => undefined);
+    writer.close().catch(() => undefined);
+    return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+  }
   : deflateWithFflate;
 
 /** Default frames: ascending runs of 64 pages, none marked hot. */

@@ -15,6 +15,11 @@ export interface SegmentStreamOptions {
   readonly upload: (bytes: Uint8Array) => Promise<SegmentId>;
   readonly partBytes?: number;
   readonly partsInFlight?: number;
+  /**
+   * Every frame is built and every part's upload has started (only for a segment in parts): the
+   * frames, and how many of them each part holds, in order.
+   */
+  readonly onBuilt?: (built: { frames: readonly FrameRef[]; partFrames: readonly number[] }) => void;
   /** A part landed (for progress): its bytes. */
   readonly onUploaded?: (bytes: number) => void;
   readonly signal?: AbortSignal | undefined;
@@ -37,19 +42,21 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
   const partsInFlight = options.partsInFlight ?? PARTS_IN_FLIGHT;
   const frames: FrameRef[] = [];
   const parts: Promise<SegmentPart>[] = [];
+  const partFrames: number[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let chunks: Uint8Array[] = [];
   let chunkBytes = 0;
-  let partFrames = 0;
+  let framesInChunk = 0;
   let total = 0;
   let failed: { reason: unknown } | undefined;
   const flush = async () => {
     while (inFlight.size >= partsInFlight) await Promise.race(inFlight);
     const bytes = concat(chunks, chunkBytes);
-    const count = partFrames;
+    const count = framesInChunk;
     chunks = [];
     chunkBytes = 0;
-    partFrames = 0;
+    framesInChunk = 0;
+    partFrames.push(count);
     const part = options.upload(bytes).then((sid) => {
       options.onUploaded?.(bytes.byteLength);
       return { sid, frames: count };
@@ -81,11 +88,12 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
       frames.push(frame);
       chunks.push(bytes);
       chunkBytes += bytes.byteLength;
-      partFrames++;
+      framesInChunk++;
       total += bytes.byteLength;
     }
     if (parts.length === 0) return { frames, held: concat(chunks, chunkBytes), bytes: total };
-    if (partFrames > 0) await flush();
+    if (framesInChunk > 0) await flush();
+    options.onBuilt?.({ frames, partFrames });
     return { frames, parts: await Promise.all(parts), bytes: total };
   } finally {
     await Promise.allSettled([...encoding, ...parts]);

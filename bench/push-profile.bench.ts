@@ -1,0 +1,87 @@
+// Where a push's time goes in the browser: one push workload (the peers bench's, SCION_BENCH_PUSH_PAGES, default
+// 10,000 pages, on loopback) with the bench worker's V8 CPU profiler on (over CDP). Writes the profile to
+// test-results/bench/push.cpuprofile (open it in Chrome DevTools → Performance) and prints the functions with
+// the most self time. Runs only when asked: `SCION_BENCH_PUSH_PROFILE=1 npx playwright test -c bench/bench.config.ts
+// bench/push-profile.bench.ts`. Nothing is asserted about time.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { expect, test } from './bench-fixtures.ts';
+import { BENCH } from './config.ts';
+import { ensureDataset } from './dataset.ts';
+import type { BenchConfig, BenchNetwork } from './serve.ts';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+test.skip(!process.env.SCION_BENCH_PUSH_PROFILE, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
+
+test('push: CPU profile of the bench worker', async ({ bench, page }) => {
+  test.setTimeout(20 * 60_000);
+  const dataset = await ensureDataset(BENCH.datasetMb);
+  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
+  const network = served.networks[0] as BenchNetwork;
+  const ref = { name: network.name, presignUrl: network.presignUrl };
+  await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+
+  // The host ends each job's worker as soon as it answers: keep it until its profile is read.
+  await page.evaluate(() => {
+    const w = window as unknown as { keptWorkers: Worker[] };
+    w.keptWorkers = [];
+    Worker.prototype.terminate = function (this: Worker) {
+      w.keptWorkers.push(this);
+    };
+  });
+  const cdp = await page.context().newCDPSession(page);
+  let session: string | undefined;
+  let nextId = 1;
+  const replies = new Map<number, (r: unknown) => void>();
+  const send = (sessionId: string, method: string, params: object = {}) => {
+    const id = nextId++;
+    const reply = new Promise<unknown>((resolve) => replies.set(id, resolve));
+    void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+    return reply;
+  };
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message) as { id?: number; result?: unknown };
+    if (m.id !== undefined) replies.get(m.id)?.(m.result);
+  });
+  const started = new Promise<void>((resolve) => {
+    cdp.on('Target.attachedToTarget', (e) => {
+      if (e.targetInfo.type !== 'worker' || session) return;
+      session = e.sessionId;
+      void (async () => {
+        await send(e.sessionId, 'Profiler.enable');
+        await send(e.sessionId, 'Profiler.setSamplingInterval', { interval: 200 });
+        await send(e.sessionId, 'Profiler.start');
+        await send(e.sessionId, 'Runtime.runIfWaitingForDebugger');
+        resolve();
+      })();
+    });
+  });
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
+  const job = bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } });
+  await started;
+  const samples = await job;
+  const { profile } = (await send(session as string, 'Profiler.stop')) as { profile: Profile };
+  expect(samples.length).toBeGreaterThan(0);
+  for (const s of samples.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
+
+  mkdirSync('test-results/bench', { recursive: true });
+  writeFileSync('test-results/bench/push.cpuprofile', JSON.stringify(profile));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = (byId.get(id) as ProfileNode).callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  console.log(rows.map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
+});
