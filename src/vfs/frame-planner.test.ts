@@ -72,4 +72,15 @@ describe('planSqliteFrames', () => {
     expect(plan.frames.flat().sort((a, b) => a - b)).toEqual([...pages.keys()]);
     for (const f of plan.frames) expect(f.length).toBeLessThanOrEqual(FRAME_MAX_PAGES);
   });
+  it('reads each page once, apart from the schema\'s (a large push reads its pages from the store)', () => {
+    const { pages, stat } = sampleDatabase();
+    const reads = new Map<PageIdx, number>();
+    const counted = { size: pages.size, has: (idx: PageIdx) => pages.has(idx), keys: () => pages.keys(), get: (idx: PageIdx) => {
+      reads.set(idx, (reads.get(idx) ?? 0) + 1);
+      return pages.get(idx);
+    } };
+    expect(planSqliteFrames(counted)).toEqual(planSqliteFrames(pages));
+    const schema = new Set(stat.filter((r) => r.name === 'sqlite_schema').map((r) => r.pageno));
+    for (const [idx, n] of reads) expect(n, `reads of page ${idx}`).toBeLessThanOrEqual(schema.has(idx) ? 3 : 1);
+  });
 });

@@ -21,14 +21,46 @@ const UNIT_MAX_PAGES = 16;
 export function planSqliteFrames(pages: PageLookup): FramePlan {
   const usable = usableSize(pages.get(1 as PageIdx));
   const schema = schemaPages(pages, usable);
+  const ordered = [...pages.keys()].sort((a, b) => a - b);
   const hot: PageIdx[] = [];
   const rest: PageIdx[] = [];
-  for (const idx of [...pages.keys()].sort((a, b) => a - b)) {
-    if (schema.has(idx) || isInteriorPage(idx, pages.get(idx) as Page)) hot.push(idx);
-    else rest.push(idx);
+  // Each page is read once, in order: what placing the rest needs of it is kept, never the page.
+  const links = new PageLinks(ordered.at(-1) ?? 0);
+  for (const idx of ordered) {
+    const page = pages.get(idx) as Page;
+    if (schema.has(idx) || isInteriorPage(idx, page)) {
+      hot.push(idx);
+      continue;
+    }
+    rest.push(idx);
+    links.record(idx, page, usable);
   }
   const hotFrames = chunkFrames(hot);
-  return { frames: [...hotFrames, ...packUnits(leafUnits(pages, rest, usable))], hotFrames: hotFrames.length };
+  return { frames: [...hotFrames, ...packUnits(leafUnits(links, rest))], hotFrames: hotFrames.length };
+}
+
+/** Of each page outside the hot ones: the overflow pages its cells start, and the page its first 4 bytes name (an overflow page's next). */
+class PageLinks {
+  readonly #heads = new Map<PageIdx, number[]>();
+  readonly #next: Uint32Array;
+
+  constructor(maxIdx: number) {
+    this.#next = new Uint32Array(maxIdx + 1);
+  }
+
+  record(idx: PageIdx, page: Page, usable: number): void {
+    const heads = leafOverflowHeads(idx, page, usable);
+    if (heads.length > 0) this.#heads.set(idx, heads);
+    this.#next[idx] = nextOverflowPage(page);
+  }
+
+  headsOf(idx: PageIdx): readonly number[] {
+    return this.#heads.get(idx) ?? [];
+  }
+
+  nextOf(idx: PageIdx): number {
+    return this.#next[idx] ?? 0;
+  }
 }
 
 /**
@@ -45,7 +77,8 @@ function schemaPages(pages: PageLookup, usable: number): Set<PageIdx> {
     found.add(idx);
     for (const child of interiorChildren(idx, page)) visit(child as PageIdx);
     roots.push(...schemaRootPages(idx, page, usable));
-    for (const o of overflowPages(pages, idx, usable, (p) => pages.has(p) && !found.has(p))) found.add(o);
+    const links = { headsOf: () => leafOverflowHeads(idx, page, usable), nextOf: (p: PageIdx) => nextOverflowPage(pages.get(p) as Page) };
+    for (const o of overflowPages(links, idx, (p) => pages.has(p) && !found.has(p))) found.add(o);
   };
   visit(1 as PageIdx);
   for (const root of roots) if (pages.has(root as PageIdx)) found.add(root as PageIdx);
@@ -56,11 +89,11 @@ function schemaPages(pages: PageLookup, usable: number): Set<PageIdx> {
  * The overflow pages the cells of leaf `leaf` start, chain by chain, as far as `take` accepts them
  * (a page already placed, one not pushed, or a cycle ends a chain).
  */
-function overflowPages(pages: PageLookup, leaf: PageIdx, usable: number, take: (idx: PageIdx) => boolean): PageIdx[] {
+function overflowPages(links: Pick<PageLinks, 'headsOf' | 'nextOf'>, leaf: PageIdx, take: (idx: PageIdx) => boolean): PageIdx[] {
   const chain: PageIdx[] = [];
   const seen = new Set<PageIdx>([leaf]);
-  for (const head of leafOverflowHeads(leaf, pages.get(leaf) as Page, usable)) {
-    for (let idx = head as PageIdx; !seen.has(idx) && take(idx); idx = nextOverflowPage(pages.get(idx) as Page) as PageIdx) {
+  for (const head of links.headsOf(leaf)) {
+    for (let idx = head as PageIdx; !seen.has(idx) && take(idx); idx = links.nextOf(idx) as PageIdx) {
       seen.add(idx);
       chain.push(idx);
     }
@@ -69,13 +102,13 @@ function overflowPages(pages: PageLookup, leaf: PageIdx, usable: number, take: (
 }
 
 /** `rest` in page order as units: a leaf with the overflow pages its cells start, or a page alone. */
-function leafUnits(pages: PageLookup, rest: readonly PageIdx[], usable: number): PageIdx[][] {
+function leafUnits(links: PageLinks, rest: readonly PageIdx[]): PageIdx[][] {
   const isRest = new Set(rest);
   const owned = new Map<PageIdx, PageIdx[]>();
   const claimed = new Set<PageIdx>();
   for (const leaf of rest) {
     if (claimed.has(leaf)) continue;
-    const chain = overflowPages(pages, leaf, usable, (idx) => isRest.has(idx) && !claimed.has(idx));
+    const chain = overflowPages(links, leaf, (idx) => isRest.has(idx) && !claimed.has(idx));
     for (const idx of chain) claimed.add(idx);
     if (chain.length > 0) owned.set(leaf, chain);
   }
