@@ -5,8 +5,9 @@ import { Commit, type FrameRef } from './commit.ts';
 import { CommitHash } from './commit-hash.ts';
 import { isScionError } from './errors.ts';
 import { LSN } from './lsn.ts';
-import { PAGE_IDX_MAX, PageCount } from './page-idx.ts';
+import { PAGE_IDX_MAX, PageCount, PageIdx } from './page-idx.ts';
 import { PageSet } from './page-set.ts';
+import { FRAME_MAX_PAGES } from './segment.ts';
 import { SegmentId } from './segment-id.ts';
 import { expectScionError, fakeSegmentId, fakeVolumeId, flipBit, reseal, seededIds } from './testing.ts';
 import { VolumeId } from './volume-id.ts';
@@ -287,6 +288,30 @@ describe('Commit', () => {
 
     it('rejects an empty frame', () => {
       rejected(withSegment(full, { frames: [...framesOf(pages, [8]), { pages: PageSet.EMPTY, bytes: 0 }] }));
+    });
+
+    it('rejects a frame of more than FRAME_MAX_PAGES pages', () => {
+      const many = PageSet.range(PageIdx.parse(1), PageIdx.parse(FRAME_MAX_PAGES + 1));
+      rejected({ ...full, segment: { sid, pages: many, frames: [{ pages: many, bytes: 1 }] } });
+      Commit.validate({ ...full, segment: { sid, pages: many, frames: framesOf(many, [FRAME_MAX_PAGES, 1]) } });
+    });
+
+    it('accepts disjoint frames in any page order, and rejects an overlap between frames far apart', () => {
+      const frames = framesOf(pages, [2]);
+      Commit.validate(withSegment(full, { frames: [...frames].reverse() }));
+      Commit.validate(withSegment(full, { frames: [frames[1]!, frames[3]!, frames[0]!, frames[2]!] }));
+      const overlapping = [...frames, { pages: PageSet.of([2]), bytes: 1 }];
+      rejected(withSegment(full, { frames: overlapping }));
+      rejected(withSegment(full, { frames: [overlapping.at(-1)!, ...frames.slice(1), frames[0]!] }));
+    });
+
+    it('checks a commit of many frames (a whole-database clone) like a small one', () => {
+      const big = PageSet.range(PageIdx.parse(1), PageIdx.parse(200_000));
+      const frames = framesOf(big, [FRAME_MAX_PAGES]);
+      const whole: Commit = { ...full, pageCount: PageCount.parse(200_000), segment: { sid, pages: big, frames } };
+      Commit.validate(whole);
+      rejected({ ...whole, segment: { sid, pages: big, frames: frames.slice(0, -1) } });
+      rejected({ ...whole, segment: { sid, pages: big, frames: [...frames, { pages: PageSet.of([100_000]), bytes: 1 }] } });
     });
   });
 

@@ -247,13 +247,9 @@ export const Commit = {
       throw corrupt(`Commit ${c.vid}@${c.lsn} holds page ${last} beyond its page count ${c.pageCount}.`);
     }
     if (seg.frames.length === 0) return;
-    let covered = PageSet.EMPTY;
-    for (const f of seg.frames) {
-      if (f.pages.isEmpty || f.pages.size > FRAME_MAX_PAGES || !f.pages.intersect(covered).isEmpty) {
-        throw corrupt(`Commit ${c.vid}@${c.lsn} has an empty, oversized (> ${FRAME_MAX_PAGES} pages) or overlapping frame.`);
-      }
-      covered = covered.union(f.pages);
-    }
+    const framePages = seg.frames.map((f) => f.pages);
+    const covered = framePages.some((p) => p.isEmpty || p.size > FRAME_MAX_PAGES) ? undefined : PageSet.disjointUnion(framePages);
+    if (!covered) throw corrupt(`Commit ${c.vid}@${c.lsn} has an empty, oversized (> ${FRAME_MAX_PAGES} pages) or overlapping frame.`);
     if (!covered.equals(seg.pages)) throw corrupt(`Commit ${c.vid}@${c.lsn} has frames that do not cover exactly its pages.`);
   },
 } as const;

@@ -100,6 +100,31 @@ export class PageSet implements Iterable<PageIdx> {
     return PageSet.#merge(this, other, (a, b) => a && !b);
   }
 
+  /**
+   * The union of sets no two of which share a page, or undefined when two do. Linear in their ranges
+   * when the sets come in page order (a segment's frames), n log n otherwise.
+   */
+  static disjointUnion(sets: readonly PageSet[]): PageSet | undefined {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const set of sets) for (let i = 0; i < set.#ranges.length; i += 2) {
+      starts.push(set.#ranges[i] as number);
+      ends.push(set.#ranges[i + 1] as number);
+    }
+    let order = starts.map((_, i) => i);
+    if (starts.some((start, i) => i > 0 && start < (starts[i - 1] as number))) order = order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+    const ranges: number[] = [];
+    for (const i of order) {
+      const start = starts[i] as number;
+      const end = ends[i] as number;
+      const last = ranges.length - 1;
+      if (last > 0 && start <= (ranges[last] as number)) return undefined;
+      if (last > 0 && start === (ranges[last] as number) + 1) ranges[last] = end;
+      else ranges.push(start, end);
+    }
+    return new PageSet(ranges);
+  }
+
   equals(other: PageSet): boolean {
     return this.#ranges.length === other.#ranges.length && this.#ranges.every((v, i) => v === other.#ranges[i]);
   }
