@@ -1,10 +1,6 @@
 // Times Commit.validate and Commit.decode on a clone-sized commit record in Node: `npx tsx bench/validate-commit.ts [pages] [pages per frame]`.
 // The frames interleave (hot interior pages first, then runs of leaves with gaps), as a pusher's frame plan does.
-import { Commit, type FrameRef } from '../src/core/commit.ts';
-import { LSN } from '../src/core/lsn.ts';
-import { PageCount } from '../src/core/page-idx.ts';
-import { PageSet } from '../src/core/page-set.ts';
-import { FRAME_MAX_PAGES } from '../src/core/segment.ts';
+import { Commit, FRAME_MAX_PAGES, type FrameRef, LSN, PageCount, PageSet } from '../src/core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../src/core/testing.ts';
 
 const pageCount = Number(process.argv[2] ?? 20_000);
