@@ -63,6 +63,8 @@ export const remoteChecks: Record<string, RemoteCheck> = {
 
   async 'a fork record is create-only and holds the fork, its ancestors and their log bounds'({ remote }) {
     const [vid, a, b] = [VolumeId.random(), VolumeId.random(), VolumeId.random()];
+    // A bound names a commit of the ancestor's log (the presign service checks it is there).
+    await remote.putCommit(a, LSN.parse(300), bytes(40, 1));
     const logBounds = { [a]: LSN.parse(300) };
     check((await remote.putFork({ vid, ancestors: [b, a], logBounds })) === 'created', 'the first PUT must create the fork record');
     check((await remote.putFork({ vid, ancestors: [a] })) === 'exists', 'a second PUT must find it there');
