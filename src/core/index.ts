@@ -28,6 +28,7 @@ export { LatestHint } from './latest-hint.ts';
 export { CompactedIndex, COMPACTED_INDEX_VERSION } from './compacted-index.ts';
 export { RemoteName, SharedName } from './remote-name.ts';
 export { FORK_MAX_ANCESTORS, RemoteFork } from './remote-fork.ts';
+export type { LogBounds } from './remote-fork.ts';
 export { UPLOAD_MAX_BYTES, UploadBody } from './upload.ts';
 export { fromBase64, toBase64 } from './base64.ts';
 export type { ParsedKey } from './remote-keys.ts';

@@ -19,6 +19,7 @@ const anyUpload = fc.uint8Array({ maxLength: 64 }).map((b) => UploadBody.of(b));
 const anyName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).map((n) => SharedName.parse(n));
 const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constant('getCommit' as const), vid: anyVid, lsn: anyLsn }),
+  fc.record({ op: fc.constant('getCommit' as const), vid: anyVid, lsn: anyLsn, via: anyVid }),
   fc.record({ op: fc.constant('putCommit' as const), vid: anyVid, lsn: anyLsn, upload: anyUpload }),
   fc.record({ op: fc.constant('getLatest' as const), vid: anyVid }),
   fc.record({ op: fc.constant('putLatest' as const), vid: anyVid, upload: anyUpload }),
@@ -27,7 +28,8 @@ const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constant('getSegment' as const), sid: anySid, vid: anyVid, via: anyVid }),
   fc.record({ op: fc.constant('putSegment' as const), vid: anyVid, sid: anySid, upload: anyUpload }),
   fc.record({ op: fc.constant('getFork' as const), vid: anyVid }),
-  fc.tuple(anyVid, fc.array(anyVid, { minLength: 1, maxLength: 4 })).filter(([v, a]) => !a.includes(v)).map(([vid, ancestors]) => ({ op: 'putFork' as const, ...RemoteFork.of(vid, ancestors) })),
+  fc.tuple(anyVid, fc.array(fc.tuple(anyVid, fc.option(anyLsn, { nil: undefined })), { minLength: 1, maxLength: 4 })).filter(([v, a]) => !a.some(([x]) => x === v))
+    .map(([vid, bounded]) => ({ op: 'putFork' as const, ...RemoteFork.of(vid, bounded.map(([a]) => a), Object.fromEntries(bounded.filter(([, lsn]) => lsn !== undefined))) })),
   fc.record({ op: fc.constant('getName' as const), name: anyName }),
   fc.record({ op: fc.constant('putName' as const), name: anyName, vid: anyVid }),
   fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),
@@ -95,6 +97,7 @@ describe('parsePresignRequest', () => {
   it('refuses ids and cursors that could steer a key: wrong kinds, bad LSNs, query or path characters', () => {
     const vid = VolumeId.random(seededIds(1));
     const sid = SegmentId.random(seededIds(2));
+    const other = VolumeId.random(seededIds(3));
     const bad: unknown[] = [
       { op: 'getCommit', vid: sid, lsn: 1 },
       { op: 'getCommit', vid, lsn: 0 },
@@ -129,6 +132,13 @@ describe('parsePresignRequest', () => {
       { op: 'listLog', vid, after: 'x'.repeat(201) },
       { op: 'listSegments', after: 'segments/ é' },
       { op: 'listVolumes', after: 7 },
+      { op: 'getCommit', vid, lsn: 1, via: sid },
+      { op: 'putFork', vid, ancestors: [other], logBounds: [1] },
+      { op: 'putFork', vid, ancestors: [other], logBounds: { [other]: 0 } },
+      { op: 'putFork', vid, ancestors: [other], logBounds: { [other]: '1' } },
+      // A bound only of an ancestor the record lists.
+      { op: 'putFork', vid, ancestors: [other], logBounds: { [vid]: 1 } },
+      { op: 'putFork', vid, ancestors: [other], logBounds: { x: 1 } },
       { op: 'getEverything' },
       { op: 'getcommit', vid, lsn: 1 },
     ];

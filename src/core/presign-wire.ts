@@ -1,7 +1,7 @@
 import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
-import { RemoteFork } from './remote-fork.ts';
+import { RemoteFork, type LogBounds } from './remote-fork.ts';
 import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { UploadBody } from './upload.ts';
@@ -15,13 +15,13 @@ import { VolumeId } from './volume-id.ts';
  * `putName` and `putFork` need no `upload`: their objects' bytes follow from the op, and the service signs those.
  */
 export type PresignOp =
-  | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN }
+  | { readonly op: 'getCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly via?: VolumeId | undefined }
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly upload: UploadBody }
   | { readonly op: 'getLatest'; readonly vid: VolumeId }
   | { readonly op: 'readLog'; readonly vid: VolumeId; readonly from: LSN }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
   | { readonly op: 'getFork'; readonly vid: VolumeId }
-  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] }
+  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[]; readonly logBounds?: LogBounds | undefined }
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined; readonly via?: VolumeId | undefined }
   | { readonly op: 'getCompacted'; readonly vid: VolumeId }
   | { readonly op: 'putCompacted'; readonly vid: VolumeId; readonly upload: UploadBody }
@@ -36,12 +36,13 @@ export type PresignOp =
 
 export type PresignMethod = 'GET' | 'PUT' | 'DELETE';
 
-/** The GET of a segment: under its volume (format 2, `via` the fork that names it) or in the shared folder (format 1). */
+/** The GET of a segment: under its volume (format 2, `via` the fork that names it), in its commit object (inline), or in the shared folder (format 1). */
 export function segmentGetOp(at: SegmentAddress): PresignOp {
   if (!at.home) return { op: 'getSegment', sid: at.sid };
-  // Inline frames are read from their commit object.
-  if (at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog };
-  return at.via && at.via !== at.home ? { op: 'getSegment', sid: at.sid, vid: at.home, via: at.via } : { op: 'getSegment', sid: at.sid, vid: at.home };
+  const via = at.via && at.via !== at.home ? { via: at.via } : {};
+  // Inline frames are read from their commit object (through a fork too: up to its log bound).
+  if (at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog, ...via };
+  return { op: 'getSegment', sid: at.sid, vid: at.home, ...via };
 }
 
 /** One signed request: send exactly these headers (they are part of the signature). */
@@ -86,6 +87,7 @@ export const PRESIGN_MAX_OPS = 256;
 export function presignOpKey(op: PresignOp): string {
   switch (op.op) {
     case 'getCommit':
+      return `${op.op}:${op.vid}:${op.lsn}:${op.via ?? ''}`;
     case 'deleteCommit':
       return `${op.op}:${op.vid}:${op.lsn}`;
     case 'putCommit':
@@ -101,7 +103,10 @@ export function presignOpKey(op: PresignOp): string {
     case 'getFork':
       return `${op.op}:${op.vid}`;
     case 'putFork':
-      return `${op.op}:${op.vid}:${RemoteFork.of(op.vid, op.ancestors).ancestors.join(',')}`;
+    {
+      const { ancestors, logBounds } = RemoteFork.of(op.vid, op.ancestors, op.logBounds);
+      return `${op.op}:${op.vid}:${ancestors.map((a) => `${a}@${logBounds[a] ?? 0}`).join(',')}`;
+    }
     case 'getSegment':
       return `${op.op}:${op.vid ?? ''}:${op.sid}:${op.via ?? ''}`;
     case 'deleteSegment':
@@ -145,6 +150,12 @@ const lsnOf = (v: unknown): LSN => {
   return LSN.parse(v);
 };
 
+const logBoundsOf = (v: unknown): LogBounds => {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidInput('"logBounds" must map volume ids to LSNs.');
+  return Object.fromEntries(Object.entries(v).map(([vid, lsn]) => [vidOf(vid), lsnOf(lsn)]));
+};
+
 function parseOp(input: unknown, i: number): PresignOp {
   try {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidInput('an op is an object');
@@ -157,6 +168,7 @@ function parseOp(input: unknown, i: number): PresignOp {
     const home = (): { vid?: VolumeId } => (o.vid === undefined ? {} : { vid: vidOf(o.vid) });
     switch (o.op) {
       case 'getCommit':
+        return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn), ...(o.via === undefined ? {} : { via: vidOf(o.via) }) };
       case 'deleteCommit':
         return { op: o.op, vid: vidOf(o.vid), lsn: lsnOf(o.lsn) };
       case 'putCommit':
@@ -174,7 +186,7 @@ function parseOp(input: unknown, i: number): PresignOp {
       case 'putFork': {
         if (!Array.isArray(o.ancestors)) throw invalidInput('"ancestors" must be an array of volume ids.');
         const vid = vidOf(o.vid);
-        return { op: o.op, ...RemoteFork.of(vid, o.ancestors.map(vidOf)) };
+        return { op: o.op, ...RemoteFork.of(vid, o.ancestors.map(vidOf), logBoundsOf(o.logBounds)) };
       }
       case 'getSegment':
         if (o.via !== undefined && o.vid === undefined) throw invalidInput('"via" needs "vid".');

@@ -1,4 +1,4 @@
-import { RemoteFork, RemoteName, ScionError, type PresignOp, type SharedName, type VolumeId } from '../core/index.ts';
+import { RemoteFork, RemoteName, ScionError, type LSN, type PresignOp, type SharedName, type VolumeId } from '../core/index.ts';
 import type { BucketSigner } from './bucket-signer.ts';
 import type { NameDirectory } from './grant.ts';
 
@@ -14,7 +14,7 @@ export class BucketNameDirectory implements NameDirectory {
   readonly #signer: BucketSigner;
   readonly #now: () => number;
   readonly #names = new Map<SharedName, VolumeId>();
-  readonly #forks = new Map<VolumeId, readonly VolumeId[]>();
+  readonly #forks = new Map<VolumeId, RemoteFork>();
 
   constructor(signer: BucketSigner, now: () => number) {
     this.#signer = signer;
@@ -32,15 +32,21 @@ export class BucketNameDirectory implements NameDirectory {
     return vid;
   }
 
-  async ancestorsOf(vid: VolumeId): Promise<readonly VolumeId[]> {
+  async forkOf(vid: VolumeId): Promise<RemoteFork | undefined> {
     const cached = this.#forks.get(vid);
     if (cached) return cached;
     const res = await this.#get(await this.#signer.sign({ op: 'getFork', vid }, this.#now()));
-    if (res.status === 404) return [];
-    const { ancestors } = RemoteFork.decode(new Uint8Array(await res.arrayBuffer()), vid);
+    if (res.status === 404) return undefined;
+    const fork = RemoteFork.decode(new Uint8Array(await res.arrayBuffer()), vid);
     if (this.#forks.size >= CACHE_MAX) this.#forks.clear();
-    this.#forks.set(vid, ancestors);
-    return ancestors;
+    this.#forks.set(vid, fork);
+    return fork;
+  }
+
+  async hasCommit(vid: VolumeId, lsn: LSN): Promise<boolean> {
+    const res = await this.#get(await this.#signer.sign({ op: 'getCommit', vid, lsn }, this.#now()));
+    await res.body?.cancel();
+    return res.status !== 404;
   }
 
   async isUnused(vid: VolumeId): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { ScionError, type PresignOp, type SharedName, type VolumeId } from '../core/index.ts';
+import { ScionError, type LSN, type PresignOp, type RemoteFork, type SharedName, type VolumeId } from '../core/index.ts';
 
 /** What an authenticated caller may do; returned by the pluggable `authorize`. */
 export interface Grant {
@@ -22,8 +22,10 @@ export interface NameDirectory {
   volumeOf(name: SharedName): Promise<VolumeId | undefined>;
   /** Whether the volume has no commit yet (a fresh id: nobody's data). */
   isUnused(vid: VolumeId): Promise<boolean>;
-  /** The ancestors the volume's fork record lists (`volumes/{vid}/fork`, written only through `putFork`); none without one. */
-  ancestorsOf(vid: VolumeId): Promise<readonly VolumeId[]>;
+  /** The volume's fork record (`volumes/{vid}/fork`, written only through `putFork`), or undefined without one. */
+  forkOf(vid: VolumeId): Promise<RemoteFork | undefined>;
+  /** Whether the volume's log holds a commit at `lsn`. */
+  hasCommit(vid: VolumeId, lsn: LSN): Promise<boolean>;
 }
 
 const hasName = (grant: Grant, name: SharedName): boolean => grant.volumes === '*' || grant.names?.has(name) === true;
@@ -70,8 +72,35 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
   // An ancestor's segments are readable through a covered fork (`via`) whose fork record lists it.
   // That record was signed only for a caller who could read the ancestor then (putFork, below), so
   // a writer of a volume cannot reach another volume by naming it in its commits.
+  const forkThrough = async (via: VolumeId, vid: VolumeId): Promise<RemoteFork | undefined> => {
+    if (!(await covers(via))) return undefined;
+    const fork = await directory.forkOf(via);
+    return fork?.ancestors.includes(vid) ? fork : undefined;
+  };
   const readsSegmentsOf = async (vid: VolumeId, via: VolumeId | undefined): Promise<boolean> =>
-    (await covers(vid)) || (via !== undefined && (await covers(via)) && (await directory.ancestorsOf(via)).includes(vid));
+    (await covers(vid)) || (via !== undefined && (await forkThrough(via, vid)) !== undefined);
+  // An ancestor's commit objects (a small push's frames live there) are readable through a covered
+  // fork only up to the bound its record holds: the service checked that its creator could read
+  // them then (putFork, below); the ancestor's later commits stay its own.
+  const commitRefusal = async (vid: VolumeId, lsn: LSN, via: VolumeId): Promise<string | undefined> => {
+    const fork = await forkThrough(via, vid);
+    if (!fork) return `volume ${vid} is not granted, nor an ancestor of the granted fork ${via}`;
+    if (!fork.logBounds) {
+      return `the fork record of ${via} predates log bounds (version 1), so no commit of its ancestor ${vid} is readable through it: grant ${vid} to this reader, or fork ${vid} again (a new fork's record bounds its ancestors' logs)`;
+    }
+    const bound = fork.logBounds[vid];
+    return bound !== undefined && lsn <= bound ? undefined : `the fork ${via} reads the log of its ancestor ${vid} up to LSN ${bound ?? 0} only, not ${lsn}`;
+  };
+  // A new fork record's bound of an ancestor: a commit the creator may read now, directly (it
+  // exists) or through another of its ancestors (within that one's bound).
+  const boundRefusal = async (ancestor: VolumeId, bound: LSN, others: readonly VolumeId[]): Promise<string | undefined> => {
+    if (await covers(ancestor)) return (await directory.hasCommit(ancestor, bound)) ? undefined : `the fork bounds the log of ${ancestor} at LSN ${bound}, which it does not hold`;
+    for (const through of others) {
+      const bounds = through === ancestor ? undefined : (await forkThrough(through, ancestor))?.logBounds;
+      if (bounds && bound <= (bounds[ancestor] ?? 0)) return undefined;
+    }
+    return `the fork bounds the log of ${ancestor} at LSN ${bound}, past what its granted ancestors may read of it`;
+  };
   switch (op.op) {
     case 'deleteSegment':
     case 'deleteCommit':
@@ -93,6 +122,7 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
     if (await readsSegmentsOf(vid, op.via)) return undefined;
     return op.via === undefined ? `volume ${vid} is not granted` : `volume ${vid} is not granted, nor an ancestor of the granted fork ${op.via}`;
   }
+  if (op.op === 'getCommit' && op.via !== undefined && !(await covers(op.vid))) return commitRefusal(op.vid, op.lsn, op.via);
   if (vid !== undefined && !(await covers(vid))) return `volume ${vid} is not granted`;
   // Writes only under the volume's own prefix (format 2 writes nothing to the shared segments/).
   if ((op.op === 'putCommit' || op.op === 'putLatest' || op.op === 'putSegment' || op.op === 'putFork') && !grant.write) return 'the grant is read-only';
@@ -102,6 +132,9 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
       let readable = await covers(ancestor);
       for (const through of op.ancestors) if (!readable && through !== ancestor) readable = await readsSegmentsOf(ancestor, through);
       if (!readable) return `the fork's ancestor ${ancestor} is not granted`;
+      const bound = op.logBounds?.[ancestor];
+      const why = bound === undefined ? undefined : await boundRefusal(ancestor, bound, op.ancestors);
+      if (why !== undefined) return why;
     }
   }
   return undefined;

@@ -1,4 +1,4 @@
-import { RemoteKey, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { RemoteKey, type LSN, type RemoteFork, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 import type { ByteRange, CreateOutcome, ListedObject, PlannedRequest, Remote, RequestOptions } from './remote.ts';
 
 /** One asynchronous bucket request as a wrapper sees it before it goes on. */
@@ -55,8 +55,8 @@ export class ForwardingRemote implements Remote {
     return this.send({ op: 'firstLsn', method: 'LIST', object: 'commit', key: RemoteKey.logPrefix(vid), options }, () => this.inner.firstLsn(vid, options));
   }
 
-  putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome> {
-    return this.send({ op: 'putFork', method: 'PUT', object: 'fork', key: RemoteKey.fork(vid), options }, () => this.inner.putFork(vid, ancestors, options));
+  putFork(fork: RemoteFork, options?: RequestOptions): Promise<CreateOutcome> {
+    return this.send({ op: 'putFork', method: 'PUT', object: 'fork', key: RemoteKey.fork(fork.vid), options }, () => this.inner.putFork(fork, options));
   }
 
   putSegment(vid: VolumeId, sid: SegmentId, bytes: Uint8Array, options?: RequestOptions): Promise<CreateOutcome> {

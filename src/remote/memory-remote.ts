@@ -75,8 +75,8 @@ export class MemoryRemote implements Remote {
     return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
   }
 
-  async putFork(vid: VolumeId, ancestors: readonly VolumeId[]): Promise<CreateOutcome> {
-    return this.#create(RemoteKey.fork(vid), RemoteFork.encode({ vid, ancestors }));
+  async putFork(fork: RemoteFork): Promise<CreateOutcome> {
+    return this.#create(RemoteKey.fork(fork.vid), RemoteFork.encode(fork));
   }
 
   async getName(name: SharedName): Promise<Uint8Array | undefined> {

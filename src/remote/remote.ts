@@ -1,4 +1,4 @@
-import { ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
+import { ScionError, type LSN, type RemoteFork, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../core/index.ts';
 
 /** Bytes [start, end) of an object. */
 export interface ByteRange {
@@ -32,7 +32,7 @@ export type PlannedRequest =
   | { readonly op: 'putCommit'; readonly vid: VolumeId; readonly lsn: LSN; readonly bytes: Uint8Array }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly bytes: Uint8Array }
   | { readonly op: 'putSegment'; readonly vid: VolumeId; readonly sid: SegmentId; readonly bytes: Uint8Array }
-  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[] };
+  | { readonly op: 'putFork'; readonly fork: RemoteFork };
 
 /** One request to the bucket, reported for logs and the demo's network panel. */
 export interface RemoteRequestEvent {
@@ -71,7 +71,7 @@ export interface Remote {
    * Creates a fork's record `volumes/{vid}/fork` (`RemoteFork`) only if absent: the ancestors whose
    * segments its commits name, through which the presign service lets readers of the fork read them.
    */
-  putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome>;
+  putFork(fork: RemoteFork, options?: RequestOptions): Promise<CreateOutcome>;
   /** The compacted index's bytes (`volumes/{vid}/compacted`), or undefined if the volume was never compacted. */
   getCompacted(vid: VolumeId, options?: RequestOptions): Promise<Uint8Array | undefined>;
   /** Overwrites the compacted index (admin: the remote compactor). */

@@ -112,8 +112,8 @@ export class S3Remote implements Remote {
     return first === undefined ? undefined : LSN.parse(first.slice(prefix.length));
   }
 
-  async putFork(vid: VolumeId, ancestors: readonly VolumeId[], options?: RequestOptions): Promise<CreateOutcome> {
-    const r = await this.#send({ op: 'putFork', vid, ancestors }, { body: RemoteFork.encode({ vid, ancestors }) }, options);
+  async putFork(fork: RemoteFork, options?: RequestOptions): Promise<CreateOutcome> {
+    const r = await this.#send({ op: 'putFork', ...fork }, { body: RemoteFork.encode(fork) }, options);
     return r.kind === 'exists' ? 'exists' : 'created';
   }
 
@@ -268,7 +268,7 @@ async function presignOpOf(r: PlannedRequest): Promise<PresignOp> {
     case 'putSegment':
       return { op: r.op, vid: r.vid, sid: r.sid, upload: await uploadOf(r.bytes) };
     case 'putFork':
-      return { op: r.op, vid: r.vid, ancestors: r.ancestors };
+      return { op: r.op, ...r.fork };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_INTERVAL, Commit, isScionError, LSN, PageIdx, RemoteKey, ScionError, VolumeId } from '../core/index.ts';
+import { CHECKPOINT_INTERVAL, Commit, isScionError, LSN, PageIdx, RemoteFork, RemoteKey, ScionError, VolumeId } from '../core/index.ts';
 import { MemoryCatalog, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote, type RemoteRequestEvent } from '../remote/index.ts';
 import { Runtime } from './runtime.ts';
@@ -49,6 +49,24 @@ describe("a fork's first push", () => {
     await b.graftHydrate(clone.local);
     expect(fills(b, clone.local)).toEqual(fills(a, fork.local));
     expect(fills(b, clone.local).slice(0, 5)).toEqual([1, 2, 33, 44, 5]);
+  });
+
+  it("writes a fork record that bounds the parent's log at the newest commit whose inline frames it names", async () => {
+    const remote = new MemoryRemote();
+    const { a, g, fork } = await forked(remote);
+    await a.graftPush(fork.local);
+    expect(Commit.decode(remote.objects.get(RemoteKey.commit(g.remote, LSN.parse(2)))!.bytes).segment?.inline).toBeDefined();
+    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(fork.remote))!.bytes, fork.remote)).toEqual({ vid: fork.remote, ancestors: [g.remote], logBounds: { [g.remote]: 2 } });
+
+    // A parent that uploads segments: its commits stay unreadable through the fork.
+    const uploads = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes: 0 });
+    const parent = await uploads.graftOpen();
+    write(uploads, parent.local, { 1: 1, 2: 2 });
+    await uploads.graftPush(parent.local);
+    const second = await uploads.graftFork(uploads.graftSnapshot(parent.local));
+    write(uploads, second.local, { 3: 3 });
+    await uploads.graftPush(second.local);
+    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(second.remote))!.bytes, second.remote)).toEqual({ vid: second.remote, ancestors: [parent.remote], logBounds: {} });
   });
 
   it('is found by a clone even when its pusher died before writing the hint (no hint, no LSN 1)', async () => {

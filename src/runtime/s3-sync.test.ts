@@ -1,6 +1,8 @@
 import 'fake-indexeddb/auto';
+import { AwsClient } from 'aws4fetch';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Commit, computeReferenceHash, isScionError, LSN, PageIdx, RemoteKey, SegmentId, VolumeId, type ErrorCode, type PresignResponse } from '../core/index.ts';
+import { encodeForkV1 } from '../core/testing.ts';
 import { IdbCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler, type Grant } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
@@ -24,6 +26,14 @@ const FORK = VolumeId.random();
 /** A volume whose writer may not read the parent. */
 const INTRUDER = VolumeId.random();
 const FORK_PAGES = 300;
+/** The inline-frame fork test's volumes: a parent whose pushes carry their frames in its commit objects, and its fork. */
+const INLINE_PARENT = VolumeId.random();
+const INLINE_FORK = VolumeId.random();
+/** A fork of the inline fork, made by a writer granted only the inline fork and it. */
+const INLINE_GRANDCHILD = VolumeId.random();
+/** A fork of the inline parent whose record a Scion before log bounds wrote (version 1). */
+const OLD_FORK = VolumeId.random();
+const OLD_FORK_FORK = VolumeId.random();
 
 const grants: Record<string, Grant> = {
   admin: { volumes: '*', write: true, admin: true },
@@ -34,6 +44,11 @@ const grants: Record<string, Grant> = {
   'reader-of-fork-only': { volumes: new Set([FORK]), write: false, admin: false },
   'writer-of-intruder': { volumes: new Set([INTRUDER]), write: true, admin: false },
   'writer-of-fork-only': { volumes: new Set([FORK]), write: true, admin: false },
+  'reader-of-inline-fork-only': { volumes: new Set([INLINE_FORK]), write: false, admin: false },
+  'writer-of-inline-fork-and-grandchild': { volumes: new Set([INLINE_FORK, INLINE_GRANDCHILD]), write: true, admin: false },
+  'reader-of-inline-grandchild-only': { volumes: new Set([INLINE_GRANDCHILD]), write: false, admin: false },
+  'reader-of-old-fork-only': { volumes: new Set([OLD_FORK]), write: false, admin: false },
+  'writer-of-old-fork-and-its-fork': { volumes: new Set([OLD_FORK, OLD_FORK_FORK]), write: true, admin: false },
 };
 
 beforeAll(async () => {
@@ -232,8 +247,7 @@ describe(`sync through presigned URLs (${bucket.kind} bucket)`, () => {
 // page again, and a new device's clone reads them.
 describe(`a fork's first push references its parent's segments (${bucket.kind} bucket)`, () => {
   it('uploads only the pages written since the fork; a new device clones the fork and reads every page', async () => {
-    // The parent uploads segments: a parent's inline frames are inside its commit objects, which a grant of
-    // the fork alone does not reach (the next test's reader; see the README's security section).
+    // The parent uploads segments (its inline frames: the inline-frame fork tests below).
     const a = await device('writer', undefined, { inlineMaxBytes: 0 });
     const ga = await a.graftOpen({ remote: PARENT });
     // Varied bytes (the first one says which page), so the parent's segment does not compress to nothing.
@@ -309,6 +323,7 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
     const checkpoint: Commit = { vid: INTRUDER, lsn: LSN.parse(2), pageCount: parentCommit.pageCount, hash: parentCommit.hash, checkpoint: [{ ...reference, hash: computeReferenceHash(reference) }], ancestors: [PARENT] };
     expect(await new S3Remote({ presign: client }).putCommit(INTRUDER, LSN.parse(2), Commit.encode(checkpoint))).toBe('created');
     await expectCode(client.sign([{ op: 'getSegment', vid: PARENT, sid, via: INTRUDER }]), 'Forbidden');
+    await expectCode(client.sign([{ op: 'getCommit', vid: PARENT, lsn: LSN.parse(1), via: INTRUDER }]), 'Forbidden');
     // readLog brings that commit (the intruder's own) but signs no URL for the segment it names.
     const res = await fetch(`${presign.url}/presign`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer writer-of-intruder' }, body: JSON.stringify({ ops: [{ op: 'readLog', vid: INTRUDER, from: 1 }] }) });
     const answer = (await res.json()) as PresignResponse;
@@ -323,5 +338,81 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
     await expectCode(forkWriter.sign([{ op: 'getCommit', vid: PARENT, lsn: LSN.parse(1) }]), 'Forbidden');
     await expectCode(forkWriter.sign([{ op: 'putFork', vid: INTRUDER, ancestors: [PARENT] }]), 'Forbidden');
     expect(await forkWriter.sign([{ op: 'getSegment', vid: PARENT, sid, via: FORK }])).toHaveLength(1);
+  });
+});
+
+// A small push carries its frames in its commit object: a fork's reader reads those of its ancestor
+// through the fork, up to the fork point only.
+describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucket)`, () => {
+  it("a reader granted only the fork reads the parent's inline pages, not the parent's commits after the fork", async () => {
+    const a = await device();
+    const ga = await a.graftOpen({ remote: INLINE_PARENT });
+    write(a, ga.local, { 1: 11, 2: 12, 3: 13 });
+    expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 1 });
+    const admin = new S3Remote({ presign: { endpoint: `${presign.url}/presign`, token: 'admin' } });
+    expect(Commit.decode((await admin.getCommit(INLINE_PARENT, LSN.parse(1))) as Uint8Array).segment?.inline).toBeDefined();
+
+    const forker = await device();
+    const gp = await forker.graftClone(INLINE_PARENT);
+    const fork = await forker.graftFork(forker.graftSnapshot(gp.local), { remote: INLINE_FORK });
+    write(forker, fork.local, { 4: 14 });
+    expect(await forker.graftPush(fork.local)).toMatchObject({ outcome: 'pushed' });
+    // The parent goes on after the fork.
+    write(a, ga.local, { 2: 22 });
+    expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', remoteLsn: 2 });
+
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-inline-fork-only' });
+    const reader = await device(signer);
+    const clone = await reader.graftClone(INLINE_FORK);
+    expect(await fillsAsync(reader, clone.local)).toEqual([11, 12, 13, 14]);
+    // The clone's one presign round trip signed the parent's commit objects too (through the fork record).
+    expect(signer.roundTrips).toBe(1);
+    // The parent's commit after the fork point stays refused, through the fork or not; so does any volume the fork record does not list.
+    await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(2), via: INLINE_FORK }]), 'Forbidden');
+    await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1) }]), 'Forbidden');
+    await expectCode(signer.sign([{ op: 'getCommit', vid: SHARED, lsn: LSN.parse(1), via: INLINE_FORK }]), 'Forbidden');
+    expect(await signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: INLINE_FORK }])).toHaveLength(1);
+    // Nor does a forged via: a fork not granted, or the parent itself.
+    await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: FORK }]), 'Forbidden');
+    await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: INLINE_PARENT }]), 'Forbidden');
+  });
+
+  it("a fork of the fork, made and read by grants of the forks alone, reads the grandparent's inline pages up to the first fork's bound", async () => {
+    const writer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer-of-inline-fork-and-grandchild' });
+    const forker = await device(writer);
+    const gb = await forker.graftClone(INLINE_FORK);
+    const fork = await forker.graftFork(forker.graftSnapshot(gb.local), { remote: INLINE_GRANDCHILD });
+    write(forker, fork.local, { 5: 15 });
+    expect(await forker.graftPush(fork.local)).toMatchObject({ outcome: 'pushed' });
+
+    const reader = await device(new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-inline-grandchild-only' }));
+    const clone = await reader.graftClone(INLINE_GRANDCHILD);
+    expect(await fillsAsync(reader, clone.local)).toEqual([11, 12, 13, 14, 15]);
+
+    // Its record may bound the grandparent's log only within what the first fork reads of it (LSN 1).
+    const fork2 = (bound: number) => writer.sign([{ op: 'putFork', vid: INLINE_GRANDCHILD, ancestors: [INLINE_PARENT, INLINE_FORK], logBounds: { [INLINE_PARENT]: LSN.parse(bound) } }]);
+    expect(await fork2(1)).toHaveLength(1);
+    expect((await expectCode(fork2(2), 'Forbidden')).message).toContain(`the fork bounds the log of ${INLINE_PARENT} at LSN 2`);
+    // A writer who reads the parent itself may bound its log at any commit it holds, not past its end.
+    const direct = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer' });
+    const bounded = (bound: number) => direct.sign([{ op: 'putFork', vid: VolumeId.random(), ancestors: [INLINE_PARENT], logBounds: { [INLINE_PARENT]: LSN.parse(bound) } }]);
+    expect(await bounded(2)).toHaveLength(1);
+    await expectCode(bounded(3), 'Forbidden');
+  });
+
+  it('a fork record of version 1 (no log bounds) still passes segment reads through it, and refuses commit reads saying what to do', async () => {
+    const aws = new AwsClient({ accessKeyId: bucket.accessKeyId, secretAccessKey: bucket.secretAccessKey, service: 's3', region: bucket.region });
+    const put = await aws.fetch(`${bucket.endpoint}/${bucket.bucket}/${prefix}/${RemoteKey.fork(OLD_FORK)}`, { method: 'PUT', body: encodeForkV1(OLD_FORK, [INLINE_PARENT]) as Uint8Array<ArrayBuffer> });
+    expect(put.status).toBe(200);
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-old-fork-only' });
+    expect(await signer.sign([{ op: 'getSegment', vid: INLINE_PARENT, sid: SegmentId.random(), via: OLD_FORK }])).toHaveLength(1);
+    const refused = await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: OLD_FORK }]), 'Forbidden');
+    expect(refused.message).toContain('version 1');
+    expect(refused.message).toContain(`grant ${INLINE_PARENT} to this reader, or fork ${INLINE_PARENT} again`);
+    // A fork of it may list the grandparent (its segments), but bound none of its log through it.
+    const writer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer-of-old-fork-and-its-fork' });
+    const ancestors = [INLINE_PARENT, OLD_FORK];
+    expect(await writer.sign([{ op: 'putFork', vid: OLD_FORK_FORK, ancestors }])).toHaveLength(1);
+    await expectCode(writer.sign([{ op: 'putFork', vid: OLD_FORK_FORK, ancestors, logBounds: { [INLINE_PARENT]: LSN.parse(1) } }]), 'Forbidden');
   });
 });

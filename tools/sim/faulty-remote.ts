@@ -1,4 +1,4 @@
-import { RemoteKey, ScionError, type LSN, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
+import { RemoteKey, ScionError, type LSN, type RemoteFork, type SegmentAddress, type SegmentId, type SharedName, type VolumeId } from '../../src/core/index.ts';
 import type { ByteRange, CreateOutcome, ListedObject, MemoryRemote, Remote } from '../../src/remote/index.ts';
 import type { Life } from './crash.ts';
 import type { Rng } from './rng.ts';
@@ -112,11 +112,11 @@ export class FaultyRemote implements Remote {
     return first;
   }
 
-  async putFork(vid: VolumeId, ancestors: readonly VolumeId[]): Promise<CreateOutcome> {
-    const what = `PUT fork ${short(vid)}`;
+  async putFork(fork: RemoteFork): Promise<CreateOutcome> {
+    const what = `PUT fork ${short(fork.vid)}`;
     await this.#enter(what);
     this.#failBefore(what);
-    const outcome = await this.#world.bucket.putFork(vid, ancestors);
+    const outcome = await this.#world.bucket.putFork(fork);
     this.#lostResponse(what);
     await this.#respond(what);
     return outcome;

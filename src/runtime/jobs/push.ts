@@ -1,7 +1,7 @@
 import { getLogger } from '@logtape/logtape';
 import {
   assert, Commit, computeCommitHashStreamed, computeReferenceHash, deflateWithFflate, isUploadedSegment, FRAME_MAX_PAGES, groupBy, isScionError, LatestHint, LSN, PAGE_SIZE, PageCount, PageSet, ScionError, SegmentId, Snapshot,
-  Graft, type CommitHash, type Deflate, type FrameRef, type Page, type PageIdx, type PendingCommit, type SegmentPart, type SegmentRef, type VolumeId,
+  Graft, type CommitHash, type Deflate, type FrameRef, type Page, type PageIdx, type PendingCommit, type RemoteFork, type SegmentPart, type SegmentRef, type VolumeId,
 } from '../../core/index.ts';
 import type { JobProgress, PushResult } from '../../protocol/index.ts';
 import type { PlannedRequest } from '../../remote/index.ts';
@@ -79,7 +79,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
   // by the checkpoint of commit n + 1, which holds the pages written since the fork).
   const references = referenceCommits(graft.remote, toPush.references);
   // Its fork record (the ancestors its commits name) lets readers of the fork alone read them.
-  const forkOf = references.length > 0 ? ancestorsOf(graft.remote, references).ancestors : undefined;
+  const forkOf = references.length > 0 ? forkRecordOf(graft.remote, references) : undefined;
   const lsn = references.length > 0 ? LSN.parse(references.length + 1) : LSN.next(graft.sync?.remote);
   const base = graft.sync?.remote ?? 0;
   // The newest checkpoint known comes from hints this runtime read or wrote; after a restart the
@@ -99,7 +99,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       probe = Promise.all([
         fetchLog(ctx, graft.remote, { ...options, prepared: probePrepared }),
         // A fork's record, before its first commit names the ancestors' segments.
-        forkOf && ctx.remote.putFork(graft.remote, forkOf, options),
+        forkOf && ctx.remote.putFork(forkOf, options),
         known ? undefined : readLatestHint(ctx, graft.remote, signal).catch((e: unknown) => {
           if (signal?.aborted || !isScionError(e)) throw e;
           logger.warn('could not read the latest hint of {vid}: {message}', { vid: graft.remote, message: e.message });
@@ -195,7 +195,7 @@ async function pushRange(ctx: JobContext, vid: VolumeId, graft: Graft, range: { 
       await prepare(ctx, [
         ...logEndRequests(graft.remote, LSN.next(ctx.store.latestLsnSync(graft.remote))),
         { op: 'putSegment', vid: graft.remote, sid, bytes: built.held },
-        ...(forkOf ? [{ op: 'putFork' as const, vid: graft.remote, ancestors: forkOf }] : []),
+        ...(forkOf ? [{ op: 'putFork' as const, fork: forkOf }] : []),
         ...(landing ? [
           { op: 'putCommit' as const, vid: graft.remote, lsn, bytes: landing.bytes },
           { op: 'putLatest' as const, vid: graft.remote, bytes: LatestHint.encode(landing.hint) },
@@ -478,6 +478,19 @@ function ancestorsOf(vid: VolumeId, checkpoint: readonly Commit[]): { ancestors?
   const homes = new Set<VolumeId>();
   for (const c of checkpoint) if (c.segment?.home !== undefined && c.segment.home !== vid) homes.add(c.segment.home);
   return homes.size > 0 ? { ancestors: [...homes] } : {};
+}
+
+/**
+ * The fork record a fork's first push writes: the ancestors its reference commits name and, for each,
+ * the newest of its commits whose inline frames they name (readers of the fork read those, no later ones).
+ */
+function forkRecordOf(vid: VolumeId, references: readonly Commit[]): RemoteFork {
+  const logBounds: Partial<Record<VolumeId, LSN>> = {};
+  for (const { segment } of references) {
+    if (segment?.home === undefined || segment.home === vid || !segment.inline) continue;
+    logBounds[segment.home] = LSN.parse(Math.max(logBounds[segment.home] ?? 0, segment.inline.lsn));
+  }
+  return { vid, ancestors: ancestorsOf(vid, references).ancestors ?? [], logBounds };
 }
 
 async function uploadSegment(ctx: JobContext, vid: VolumeId, first: SegmentId, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
