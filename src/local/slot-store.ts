@@ -59,7 +59,7 @@ export class SlotStore implements LocalStore {
   readonly #files: StoreFiles;
   readonly #checkpointBytes: number;
   #index = new CommitIndex();
-  readonly #table = new SlotTable();
+  #table = new SlotTable();
   /** Pages a format-1 migration has not moved yet, read from `volumes.log` meanwhile. */
   readonly #legacy = new Map<SegmentId, Map<PageIdx, LegacyPlacement>>();
   #legacyCount = 0;
@@ -151,12 +151,11 @@ export class SlotStore implements LocalStore {
 
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
     this.#checkOpen();
-    const held = this.#table.segment(sid);
     const inLegacy = this.#legacy.get(sid);
     const wanted: [PageIdx, number][] = [];
     const out = new Map<PageIdx, Page>();
     for (const idx of pageIdxs) {
-      const slot = held?.get(idx);
+      const slot = this.#table.slotOf(sid, idx);
       if (slot !== undefined) wanted.push([idx, slot]);
       const old = inLegacy?.get(idx);
       if (old) out.set(idx, this.#mustReadLegacy(sid, idx, old));
@@ -170,7 +169,7 @@ export class SlotStore implements LocalStore {
   }
 
   cachedPagesSync(): Map<SegmentId, PageSet> {
-    const out = new Map([...this.#table.segments()].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+    const out = new Map(this.#table.segments());
     for (const [sid, held] of this.#legacy) out.set(sid, PageSet.of([...(out.get(sid) ?? []), ...held.keys()]));
     return out;
   }
@@ -508,21 +507,11 @@ export class SlotStore implements LocalStore {
     if (this.#outcomeUnknown) throw this.#outcomeUnknownError();
   }
 
-  /** Writes the whole state as one Base record into the other journal, then points the mark at it. */
+  /** Writes the whole state as one Image record into the other journal, then points the mark at it. */
   #checkpoint(): void {
     this.#checkWritable();
-    const commits = this.#index.all();
-    const segments: SegmentPlacements[] = [];
-    for (const [sid, held] of this.#table.segments()) {
-      const pages = PageSet.of(held.keys());
-      const at: Placement[] = [];
-      forEachPage(pages, (idx) => {
-        const slot = held.get(idx) as number;
-        at.push({ slot, crc: this.#table.crcOf(slot) });
-      });
-      segments.push({ sid, pages, at });
-    }
-    const base = concat(encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() }), ...this.#legacyRecords());
+    const image = encodeRecord({ type: RecordType.Image, commits: this.#index.all(), bases: this.#index.bases(), table: this.#table });
+    const base = concat(image, ...this.#legacyRecords());
     const generation = this.#generation + 1;
     const next = this.#files.journals[generation % 2] as SyncFile;
     try {
@@ -630,6 +619,16 @@ export class SlotStore implements LocalStore {
       case RecordType.Migrated:
         for (const placed of record.placed) this.#placeAll(placed);
         return;
+      case RecordType.Image:
+        this.#index = new CommitIndex();
+        for (const [vid, first] of record.bases) this.#index.start(vid, first);
+        this.#table = record.table;
+        this.#legacy.clear();
+        this.#legacyCount = 0;
+        this.#free.clear();
+        this.#freeUnlisted = true;
+        for (const commit of record.commits) this.#index.add(commit);
+        return;
       case RecordType.Base:
         this.#index = new CommitIndex();
         for (const [vid, first] of record.bases) this.#index.start(vid, first);
@@ -669,7 +668,7 @@ export class SlotStore implements LocalStore {
 
   #forgetSegment(sid: SegmentId): void {
     for (const idx of [...(this.#legacy.get(sid)?.keys() ?? [])]) this.#forgetLegacy(sid, idx);
-    for (const idx of [...(this.#table.segment(sid)?.keys() ?? [])]) this.#forget(sid, idx);
+    for (const idx of this.#table.pagesOf(sid) ?? []) this.#forget(sid, idx);
   }
 
   #move(from: number, to: number): void {
@@ -704,7 +703,7 @@ export class SlotStore implements LocalStore {
   #load(options: SlotStoreOptions): void {
     const mark = HighWaterMark.read(this.#files.mark);
     if (typeof mark === 'object' && 'newerFormat' in mark) {
-      throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads format 2. Upgrade Scion.`, { format: mark.newerFormat });
+      throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads formats 2 and 3. Upgrade Scion.`, { format: mark.newerFormat });
     }
     if (mark === undefined || mark === 'unreadable') {
       // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
@@ -755,7 +754,7 @@ export class SlotStore implements LocalStore {
         });
         break;
       }
-      if (got.record.type === RecordType.Base) this.#baseBytes = got.end;
+      if (got.record.type === RecordType.Base || got.record.type === RecordType.Image) this.#baseBytes = got.end;
       this.#apply(got.record);
       at = got.end;
     }
