@@ -784,7 +784,7 @@ describe('SlotStore: a store of format 2 (its checkpoints are Base records) open
     const s = MemoryStore.open(dir, { checkpointBytes: 64 });
     expectAllPages(s);
     expect(s.findPageVersionSync(a, idx(2), LSN.FIRST, LSN.parse(3))).toBe(2);
-    // Past twice the Base record's end, a checkpoint follows a commit.
+    // Past a quarter of the Base record, a checkpoint follows a commit.
     for (let n = 4; dir.journals[1].getSize() === 0; n++) {
       expect(n).toBeLessThan(40);
       s.appendCommitsSync([localCommit(a, n, n, [1])]);

@@ -40,6 +40,12 @@ const COMPACT_STEP_PAGES = 64;
 const RECORD_WRITER_MAX = 64 << 10;
 /** Pages moved per migration step out of a format-1 store: 1 MiB of extra space at most. */
 const MIGRATE_CHUNK_PAGES = 256;
+/**
+ * A checkpoint follows once the records after the last one reach 1/4 of its size: an open replays at
+ * most that tail (replaying a record costs more per byte than reading the image), and the image is
+ * rewritten about once per quarter of its size appended.
+ */
+const CHECKPOINT_TAIL_SHARE = 4;
 
 /**
  * The LocalStore of format 2: page bytes in 4 KiB slots of one file, metadata in a journal, and
@@ -48,8 +54,9 @@ const MIGRATE_CHUNK_PAGES = 256;
  * - A page's slot is reused once the record that freed it is durable; slots freed inside the file
  *   are filled by moving the topmost pages down (compaction, a few pages per step), and the file is
  *   cut after its last used slot, so the page file follows the live pages, not the history.
- * - The journal is replaced by a checkpoint (one Base record in the other journal file) once it has
- *   grown to twice the last checkpoint, so opening reads O(live metadata), never page bytes.
+ * - The journal is replaced by a checkpoint (one Image record in the other journal file) once the
+ *   records after the last one reach a quarter of its size, so opening reads O(live metadata), never
+ *   page bytes, and replays at most a small tail.
  * - Write order of every operation: pages (flush), journal record (flush), mark (flush); it is
  *   acknowledged only after the mark. At open, anything missing or damaged below the mark is
  *   Corrupt; an intact record past it is kept, a torn one is cut silently.
@@ -282,7 +289,7 @@ export class SlotStore implements LocalStore {
   }
 
   #journalFull(): boolean {
-    return this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes);
+    return this.#journalEnd >= Math.max(this.#checkpointBytes, this.#baseBytes + this.#baseBytes / CHECKPOINT_TAIL_SHARE);
   }
 
   /** Commits alone free nothing, but their records fill the journal: checkpoint it in time. */
