@@ -84,3 +84,61 @@ describe('CommitIndex: a log squashed to a checkpoint at LSN k', () => {
     expect(() => index.squash(vid, LSN.parse(6))).toThrow(/past its latest commit/);
   });
 });
+
+describe('CommitIndex: large commits, looked up through their page sets rather than per page', () => {
+  /** Commits over a 700-page volume: every third writes 300 or more pages (more than 16 such commits). */
+  function mixed(n: number, seed: number): Commit[] {
+    let x = seed;
+    const rand = (k: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % k;
+    return Array.from({ length: n }, (_, i) => {
+      const from = 1 + rand(400);
+      const pages = i % 3 === 0 ? Array.from({ length: 300 + rand(2) }, (_, j) => from + j) : Array.from({ length: rand(4) }, () => 1 + rand(700));
+      return {
+        vid, lsn: LSN.parse(i + 1), pageCount: PageCount.parse(700),
+        ...(pages.length > 0 ? { segment: { sid: sidOf(1000 * seed + i), pages: PageSet.of(pages), frames: [] } } : {}),
+      };
+    });
+  }
+
+  /** What a lookup must answer: the newest commit in start..=end that wrote the page. */
+  const oracle = (commits: readonly Commit[], page: number, start: number, end: number) =>
+    commits.filter((c) => c.lsn >= start && c.lsn <= end && c.segment?.pages.has(page)).at(-1)?.lsn;
+
+  const pagesToCheck = [1, 2, 150, 299, 300, 301, 402, 550, 699, 700];
+
+  it('answers every lookup as a scan of the whole history does', () => {
+    for (const seed of [11, 12, 13]) {
+      const commits = mixed(70, seed);
+      const index = indexOf(commits);
+      for (let end = 1; end <= 70; end++) {
+        for (let start = 1; start <= end; start += 4) {
+          for (const p of pagesToCheck) {
+            expect(index.findVersion(vid, PageIdx.parse(p), LSN.parse(start), LSN.parse(end)), `seed ${seed} page ${p} ${start}..=${end}`).toBe(oracle(commits, p, start, end));
+          }
+        }
+      }
+    }
+  });
+
+  it('squashes, and rebuilds from its checkpoint, to the same answers', () => {
+    const commits = mixed(90, 14);
+    const squashed = indexOf(commits);
+    squashed.squash(vid, LSN.parse(60));
+    const rebuilt = new CommitIndex();
+    for (const [v, first] of squashed.bases()) rebuilt.start(v, first);
+    for (const c of squashed.all()) rebuilt.add(c);
+    for (const index of [squashed, rebuilt]) {
+      for (let end = 60; end <= 90; end++) {
+        for (const p of pagesToCheck) {
+          const page = PageIdx.parse(p);
+          expect(index.findVersion(vid, page, LSN.FIRST, LSN.parse(end)), `page ${p} ..=${end}`).toBe(oracle(commits, p, 1, end));
+        }
+      }
+    }
+    // A second squash of the rebuilt log (its large commits deferred again) keeps the same commits.
+    squashed.squash(vid, LSN.parse(80));
+    rebuilt.squash(vid, LSN.parse(80));
+    expect(rebuilt.all().map((c) => c.lsn)).toEqual(squashed.all().map((c) => c.lsn));
+  });
+});
+

@@ -1,5 +1,13 @@
-import { assert, Commit, LSN, PAGE_SIZE, type Page, type PageIdx, type SegmentId, type VolumeId } from '../core/index.ts';
+import { assert, Commit, LSN, PAGE_SIZE, type Page, type PageIdx, type PageSet, type SegmentId, type VolumeId } from '../core/index.ts';
 import type { CommitEntry } from './local-store.ts';
+
+/**
+ * Commits of more pages than this are not spread into `versions` when added: lookups test their page
+ * sets instead (a binary search each), so opening a large database builds no per-page entries.
+ */
+const DEFERRED_MIN_PAGES = 256;
+/** Deferred commits a log keeps before it spreads the oldest into `versions`: bounds a lookup's scan. */
+const DEFERRED_MAX = 16;
 
 interface VolumeLog {
   /**
@@ -15,12 +23,13 @@ interface VolumeLog {
   older: Map<LSN, Commit>;
   newestOlder: LSN | 0;
   /**
-   * For each page, the ascending LSNs of the held commits that wrote it; below `first` only the
-   * newest (so a lookup whose end is at or after `first` finds the right version). A page written
-   * once (most pages of a large database) holds its LSN itself, not an array: this is rebuilt for
-   * every live page at each open.
+   * For each page, the ascending LSNs of the held commits that wrote it, but for the deferred ones;
+   * below `first` only the newest (so a lookup whose end is at or after `first` finds the right
+   * version). A page written once holds its LSN itself, not an array.
    */
   readonly versions: Map<PageIdx, LSN | LSN[]>;
+  /** Large commits whose pages are not in `versions` (at most DEFERRED_MAX), ascending LSN. */
+  deferred: { lsn: LSN; pages: PageSet }[];
 }
 
 /**
@@ -97,12 +106,12 @@ export class CommitIndex {
   /** Starts an empty log at `first`: the commits `add`ed next are its checkpoint (LSNs below `first`, then `first`). */
   start(vid: VolumeId, first: LSN): void {
     assert(!this.#logs.has(vid), `log ${vid} started twice`);
-    this.#logs.set(vid, { first, commits: [], older: new Map(), newestOlder: 0, versions: new Map() });
+    this.#logs.set(vid, emptyLog(first));
   }
 
   add(commit: Commit): void {
     let log = this.#logs.get(commit.vid);
-    if (!log) this.#logs.set(commit.vid, (log = { first: LSN.FIRST, commits: [], older: new Map(), newestOlder: 0, versions: new Map() }));
+    if (!log) this.#logs.set(commit.vid, (log = emptyLog(LSN.FIRST)));
     if (commit.lsn < log.first) {
       assert(log.commits.length === 0 && commit.lsn > log.newestOlder, `checkpoint commit ${commit.vid}@${commit.lsn} out of order`);
       log.newestOlder = commit.lsn;
@@ -114,34 +123,27 @@ export class CommitIndex {
     this.#commitCount++;
     if (!commit.segment) return;
     this.#segmentRefs.set(commit.segment.sid, (this.#segmentRefs.get(commit.segment.sid) ?? 0) + 1);
-    const { versions, first } = log;
-    const lsn = commit.lsn;
-    for (const [start, end] of commit.segment.pages.ranges()) {
-      for (let idx: number = start; idx <= end; idx++) {
-        const lsns = versions.get(idx as PageIdx);
-        // Below `first` only the newest version counts, and checkpoint commits arrive in LSN order.
-        if (lsns === undefined || lsn < first) versions.set(idx as PageIdx, lsn);
-        else if (typeof lsns === 'number') versions.set(idx as PageIdx, [lsns, lsn]);
-        else lsns.push(lsn);
-      }
+    const pages = commit.segment.pages;
+    if (pages.size < DEFERRED_MIN_PAGES) return spread(log, commit.lsn, pages);
+    log.deferred.push({ lsn: commit.lsn, pages });
+    if (log.deferred.length > DEFERRED_MAX) {
+      const oldest = log.deferred.shift() as { lsn: LSN; pages: PageSet };
+      spread(log, oldest.lsn, oldest.pages);
     }
   }
 
   findVersion(vid: VolumeId, pageIdx: PageIdx, start: LSN, end: LSN): LSN | undefined {
-    const lsns = this.#logs.get(vid)?.versions.get(pageIdx);
-    if (lsns === undefined) return undefined;
-    if (typeof lsns === 'number') return lsns <= end && lsns >= start ? lsns : undefined;
-    // Largest LSN ≤ end.
-    let lo = 0;
-    let hi = lsns.length - 1;
-    let found: LSN | undefined;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = lsns[mid] as LSN;
-      if (v <= end) {
-        found = v;
-        lo = mid + 1;
-      } else hi = mid - 1;
+    const log = this.#logs.get(vid);
+    if (!log) return undefined;
+    let found = newestUpTo(log.versions.get(pageIdx), end);
+    for (let i = log.deferred.length - 1; i >= 0; i--) {
+      const { lsn, pages } = log.deferred[i] as { lsn: LSN; pages: PageSet };
+      if (lsn > end) continue;
+      if ((found !== undefined && lsn <= found) || lsn < start) break;
+      if (pages.has(pageIdx)) {
+        found = lsn;
+        break;
+      }
     }
     return found !== undefined && found >= start ? found : undefined;
   }
@@ -159,6 +161,8 @@ export class CommitIndex {
     const latest = this.latest(vid);
     assert(log !== undefined && latest !== undefined && first <= latest, `squashing ${vid} to ${first} past its latest commit ${latest}`);
     if (first <= log.first) return [];
+    for (const { lsn, pages } of log.deferred) spread(log, lsn, pages);
+    log.deferred = [];
     const live = new Set<LSN>();
     for (const [idx, versions] of log.versions) {
       if (typeof versions === 'number') {
@@ -212,4 +216,52 @@ export class CommitIndex {
     }
     return orphans;
   }
+}
+
+function emptyLog(first: LSN): VolumeLog {
+  return { first, commits: [], older: new Map(), newestOlder: 0, versions: new Map(), deferred: [] };
+}
+
+/** Adds `lsn` to the versions of `pages`, in LSN order whatever the order of the calls. */
+function spread(log: VolumeLog, lsn: LSN, pages: PageSet): void {
+  const { versions, first } = log;
+  for (const [start, end] of pages.ranges()) {
+    for (let idx: number = start; idx <= end; idx++) {
+      const lsns = versions.get(idx as PageIdx);
+      if (lsns === undefined) versions.set(idx as PageIdx, lsn);
+      else if (typeof lsns === 'number') {
+        // Below `first` only the newest version counts.
+        if (lsn < first && lsns < first) versions.set(idx as PageIdx, Math.max(lsn, lsns) as LSN);
+        else versions.set(idx as PageIdx, lsn < lsns ? [lsn, lsns] : [lsns, lsn]);
+      } else insertVersion(lsns, lsn, first);
+    }
+  }
+}
+
+function insertVersion(lsns: LSN[], lsn: LSN, first: LSN): void {
+  if (lsn < first && (lsns[0] as LSN) < first) {
+    if (lsn > (lsns[0] as LSN)) lsns[0] = lsn;
+    return;
+  }
+  let at = lsns.length;
+  while (at > 0 && (lsns[at - 1] as LSN) > lsn) at--;
+  lsns.splice(at, 0, lsn);
+}
+
+/** The largest LSN ≤ end among a page's versions. */
+function newestUpTo(lsns: LSN | LSN[] | undefined, end: LSN): LSN | undefined {
+  if (lsns === undefined) return undefined;
+  if (typeof lsns === 'number') return lsns <= end ? lsns : undefined;
+  let lo = 0;
+  let hi = lsns.length - 1;
+  let found: LSN | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = lsns[mid] as LSN;
+    if (v <= end) {
+      found = v;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }

@@ -17,7 +17,9 @@ export interface HighWaterMark {
 }
 
 const MARK_MAGIC = 0x4b52_4d53; // "SMRK" little-endian
-export const STORE_FORMAT = 2;
+/** 3: checkpoints are Image records. A store of format 2 is read as it is; its next checkpoint writes an image. */
+export const STORE_FORMAT = 3;
+export const READABLE_FORMATS: readonly number[] = [2, 3];
 const SLOT = 32;
 /** One mark is written per commit: into this buffer (writes are synchronous), not a new one. */
 const slotBuffer = new Uint8Array(SLOT);
@@ -37,7 +39,7 @@ export const HighWaterMark = {
       const view = new DataView(buf.buffer, slot * SLOT, SLOT);
       if (view.getUint32(0, true) !== MARK_MAGIC || view.getUint32(28, true) !== crc32c(buf.subarray(slot * SLOT, slot * SLOT + 28))) continue;
       const format = view.getUint32(4, true);
-      if (format !== STORE_FORMAT) return { newerFormat: format };
+      if (!READABLE_FORMATS.includes(format)) return { newerFormat: format };
       const mark = { seq: view.getUint32(8, true), generation: view.getUint32(12, true), journalEnd: Number(view.getBigUint64(16, true)) };
       if (!best || mark.seq > best.seq) best = mark;
     }
@@ -46,11 +48,11 @@ export const HighWaterMark = {
   },
 
   /** Writes `mark` into its slot and flushes; the other slot keeps the previous mark. */
-  write(file: SyncFile, mark: HighWaterMark): void {
+  write(file: SyncFile, mark: HighWaterMark, format: number = STORE_FORMAT): void {
     const buf = slotBuffer;
     const view = slotView;
     view.setUint32(0, MARK_MAGIC, true);
-    view.setUint32(4, STORE_FORMAT, true);
+    view.setUint32(4, format, true);
     view.setUint32(8, mark.seq, true);
     view.setUint32(12, mark.generation, true);
     view.setBigUint64(16, BigInt(mark.journalEnd), true);

@@ -1,19 +1,21 @@
 import { ByteReader, ByteWriter, Commit, corrupt, crc32c, LSN, PageSet, SegmentId, VolumeId, type PageIdx } from '../core/index.ts';
-import { STORE_FORMAT } from './high-water-mark.ts';
+import { READABLE_FORMATS, STORE_FORMAT } from './high-water-mark.ts';
+import { SlotTable } from './slot-table.ts';
 import type { SyncFile } from './sync-file.ts';
 
 /*
- * The journal of a format-2 store holds metadata only — page bytes live in the slot file.
+ * The journal of a format-2 or -3 store holds metadata only — page bytes live in the slot file.
  *   file header (20 B): "SCIONJNL" | format u32 | generation u32 | crc u32
  *   record: bodyLen u32 | type u8 | 3 reserved | crc u32 (over the first 8 bytes and the body) | body
  * A checkpoint writes a Base record (the whole state) into the other journal under the next
- * generation; the high-water mark then names it, and the old journal is emptied.
+ * generation; the high-water mark then names it, and the old journal is emptied. Format 3 writes
+ * an Image record there instead (the page table as columns); it still reads the Base of format 2.
  */
 const JOURNAL_MAGIC = new TextEncoder().encode('SCIONJNL');
 export const JOURNAL_HEADER = 20;
 const RECORD_HEADER = 12;
 
-export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9, LegacyPages: 10, Migrated: 11 } as const;
+export const RecordType = { Commits: 1, Pages: 2, DropVolume: 3, EvictPages: 4, MovePages: 5, Base: 6, LinkPages: 7, Squash: 8, StartLog: 9, LegacyPages: 10, Migrated: 11, Image: 12 } as const;
 
 /** Where a page's bytes are: its slot in the page file and their CRC-32C. */
 export interface Placement {
@@ -56,16 +58,19 @@ export type JournalRecord =
   /** Pages a migration step moved from `volumes.log` into slots. */
   | { readonly type: typeof RecordType.Migrated; readonly placed: readonly SegmentPlacements[] }
   /** `bases`: the logs that start after LSN 1 (their commits in `commits` are their checkpoints). Absent in early format-2 journals. */
-  | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[]; readonly bases: readonly LogBase[] };
+  | { readonly type: typeof RecordType.Base; readonly commits: readonly Commit[]; readonly segments: readonly SegmentPlacements[]; readonly bases: readonly LogBase[] }
+  /** The checkpoint of format 3: like Base, but the page table is its image (columns read as stored), not a placement per page. */
+  | { readonly type: typeof RecordType.Image; readonly commits: readonly Commit[]; readonly bases: readonly LogBase[]; readonly table: SlotTable };
 
 /** A volume's log starts at `first`: what came before is summarized by the commits still holding pages. */
 export type LogBase = readonly [vid: VolumeId, first: LSN];
 
-export function encodeJournalHeader(generation: number): Uint8Array {
+/** `format` other than the current one only to build stores of an older format in tests. */
+export function encodeJournalHeader(generation: number, format: number = STORE_FORMAT): Uint8Array {
   const header = new Uint8Array(JOURNAL_HEADER);
   const view = new DataView(header.buffer);
   header.set(JOURNAL_MAGIC);
-  view.setUint32(8, STORE_FORMAT, true);
+  view.setUint32(8, format, true);
   view.setUint32(12, generation, true);
   view.setUint32(16, crc32c(header.subarray(0, 16)), true);
   return header;
@@ -75,7 +80,7 @@ export function encodeJournalHeader(generation: number): Uint8Array {
 export function readJournalGeneration(bytes: Uint8Array): number | undefined {
   if (bytes.byteLength < JOURNAL_HEADER || !JOURNAL_MAGIC.every((b, i) => bytes[i] === b)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, JOURNAL_HEADER);
-  if (view.getUint32(16, true) !== crc32c(bytes.subarray(0, 16)) || view.getUint32(8, true) !== STORE_FORMAT) return undefined;
+  if (view.getUint32(16, true) !== crc32c(bytes.subarray(0, 16)) || !READABLE_FORMATS.includes(view.getUint32(8, true))) return undefined;
   return view.getUint32(12, true);
 }
 
@@ -158,6 +163,12 @@ function writeBody(w: ByteWriter, record: JournalRecord): void {
     case RecordType.Squash:
       writeBases(w, record.bases);
       return;
+    case RecordType.Image:
+      w.varint(record.commits.length);
+      for (const commit of record.commits) writeCommit(w, commit);
+      writeBases(w, record.bases);
+      record.table.writeImage(w);
+      return;
     case RecordType.LegacyPages:
       w.varint(record.segments.length);
       for (const { sid, pages, at } of record.segments) {
@@ -212,6 +223,12 @@ function readBody(type: number, r: ByteReader): JournalRecord {
     }
     case RecordType.Squash:
       return { type, bases: readBases(r) };
+    case RecordType.Image: {
+      const commits: Commit[] = [];
+      for (let n = r.varint(); n > 0; n--) commits.push(readCommit(r));
+      const bases = readBases(r);
+      return { type, commits, bases, table: SlotTable.readImage(r) };
+    }
     case RecordType.LegacyPages: {
       const segments: LegacySegment[] = [];
       for (let n = r.varint(); n > 0; n--) {

@@ -43,15 +43,20 @@ export const OpfsStore = {
       }
     };
     try {
-      const pages = (await openFile(STORE_FILE_NAMES.pages, true)) as FileSystemSyncAccessHandle;
-      const journals = [
-        (await openFile(STORE_FILE_NAMES.journals[0], true)) as FileSystemSyncAccessHandle,
-        (await openFile(STORE_FILE_NAMES.journals[1], true)) as FileSystemSyncAccessHandle,
-      ] as const;
-      const mark = (await openFile(STORE_FILE_NAMES.mark, true)) as FileSystemSyncAccessHandle;
-      const legacy = await openFile(STORE_FILE_NAMES.legacy, false);
+      // Each handle is a round trip to the browser's storage process: ask for all of them at once.
+      const opened = await Promise.allSettled([
+        openFile(STORE_FILE_NAMES.pages, true),
+        openFile(STORE_FILE_NAMES.journals[0], true),
+        openFile(STORE_FILE_NAMES.journals[1], true),
+        openFile(STORE_FILE_NAMES.mark, true),
+        openFile(STORE_FILE_NAMES.legacy, false),
+      ]);
+      const failed = opened.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [pages, journal0, journal1, mark, legacy] = opened.map((r) => (r as PromiseFulfilledResult<FileSystemSyncAccessHandle | undefined>).value);
+      const journals = [journal0 as FileSystemSyncAccessHandle, journal1 as FileSystemSyncAccessHandle] as const;
       let removeLegacy = false;
-      const files: StoreFiles = { pages, journals, mark, legacy, removeLegacy: () => void (removeLegacy = true) };
+      const files: StoreFiles = { pages: pages as FileSystemSyncAccessHandle, journals, mark: mark as FileSystemSyncAccessHandle, legacy, removeLegacy: () => void (removeLegacy = true) };
       const store = SlotStore.openSync(files, { ...options, medium: 'opfs' });
       if (legacy && removeLegacy) {
         // Migrated (durably, the mark names the new journal): the old file goes. If this is cut

@@ -3,6 +3,8 @@ import {
   crc32c, isScionError, LSN, Page, PAGE_SIZE, PageCount, PageSet, SegmentId,
   type ErrorCode, type ScionError,
 } from '../core/index.ts';
+import { HighWaterMark } from './high-water-mark.ts';
+import { encodeJournalHeader, encodeRecord, RecordType } from './journal.ts';
 import type { CommitEntry, LocalStore } from './local-store.ts';
 import { LogStore } from './log-store.ts';
 import { SlotStore } from './slot-store.ts';
@@ -194,6 +196,15 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     crashAtEveryByte(before, (s) => s.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 7 });
   });
 
+  it('while writing a checkpoint image of several segments, shared slots and free slots inside the file', { timeout: 60_000 }, () => {
+    const before = storeWith([c1, c2, localCommit(a, 3, 3, [5, 6, 7])]);
+    const s = MemoryStore.open(before);
+    s.linkPagesSync(sidOf(9), new Map([[idx(2), sidOf(2)], [idx(3), sidOf(2)]]));
+    s.evictPagesSync(new Map([[sidOf(1), PageSet.of([1])]]));
+    s.closeSync();
+    crashAtEveryByte(before, (st) => st.appendCommitsSync([localCommit(a, 4, 4, [1])]), { checkpointBytes: 64, step: 3 });
+  });
+
   it('while squashing history (and the compaction step it starts)', () => {
     const b = vidOf(2);
     const entries = Array.from({ length: 30 }, (_, i) => localCommit(a, i + 1, i + 1, [1 + (i % 4), 5 + (i % 3)]));
@@ -311,6 +322,20 @@ describe('SlotStore: damage to acknowledged data is Corrupt, never silent', () =
     }
   });
 
+  it('a flipped byte anywhere in a checkpoint image fails to open with Corrupt', () => {
+    const dir = storeWith([c1, c2, localCommit(a, 3, 3, [4, 5, 6])], { checkpointBytes: 64 });
+    const s = MemoryStore.open(dir, { checkpointBytes: 64 });
+    s.appendCommitsSync([localCommit(a, 4, 4, [7])]); // checkpointed after it: the journal is one Image record
+    s.closeSync();
+    const journal = activeJournal(dir).bytes();
+    expect(journal[20 + 4]).toBe(12); // the record type of an Image
+    for (let at = 20; at < journal.byteLength; at++) {
+      const damaged = journal.slice();
+      damaged[at]! ^= 0x04;
+      expectCode(() => MemoryStore.open(withJournal(dir, damaged)), 'Corrupt');
+    }
+  });
+
   it('a lost high-water mark beside a journal with records is Corrupt; a page file cut short is Corrupt naming the segments', () => {
     const dir = storeWith([c1, c2]);
     const noMark = dir.copy();
@@ -368,13 +393,13 @@ describe('SlotStore: damage to acknowledged data is Corrupt, never silent', () =
     const dir = storeWith([c1]);
     const mark = dir.mark.bytes();
     const view = new DataView(mark.buffer);
-    view.setUint32(4, 3, true);
+    view.setUint32(4, 4, true);
     view.setUint32(28, crc32c(mark.subarray(0, 28)), true);
-    view.setUint32(32 + 4, 3, true);
+    view.setUint32(32 + 4, 4, true);
     view.setUint32(32 + 28, crc32c(mark.subarray(32, 60)), true);
     const future = dir.copy();
     future.mark.write(mark, { at: 0 });
-    expect(expectCode(() => MemoryStore.open(future), 'InvalidInput').message).toMatch(/format 3/);
+    expect(expectCode(() => MemoryStore.open(future), 'InvalidInput').message).toMatch(/format 4/);
   });
 });
 
@@ -723,5 +748,57 @@ describe('SlotStore: squashed history', () => {
     s.appendCommitsSync([localCommit(a, 1, 1, [1])]);
     expectCode(() => s.squashSync(new Map([[a, LSN.parse(2)]])), 'Internal');
     expect(s.oldestLsnSync(a)).toBe(1);
+  });
+});
+
+describe('SlotStore: a store of format 2 (its checkpoints are Base records) opens as it is', () => {
+  const a = vidOf(1);
+  const entries = [localCommit(a, 1, 1, [1, 2]), localCommit(a, 2, 2, [2, 3]), localCommit(a, 3, 3, [4])];
+  const [c1, c2, c3] = entries as [CommitEntry, CommitEntry, CommitEntry];
+
+  /** A directory as Scion of format 2 wrote it: a Base record, then a Commits record, under marks and headers of format 2. */
+  function formatTwoStore(): MemoryDirectory {
+    const dir = new MemoryDirectory();
+    const place = (e: CommitEntry, first: number) => [...e.pages!].map(([, page], i) => ({ slot: first + i, crc: crc32c(page) }));
+    const segment = (e: CommitEntry, first: number) => ({ sid: e.commit.segment!.sid, pages: e.commit.segment!.pages, at: place(e, first) });
+    const journal = [
+      encodeJournalHeader(0, 2),
+      encodeRecord({ type: RecordType.Base, commits: [c1.commit, c2.commit], segments: [segment(c1, 0), segment(c2, 2)], bases: [] }),
+      encodeRecord({ type: RecordType.Commits, entries: [{ commit: c3.commit, at: place(c3, 4) }] }),
+    ];
+    let at = 0;
+    for (const part of journal) at += dir.journals[0].write(part, { at });
+    let slot = 0;
+    for (const e of entries) for (const page of e.pages!.values()) dir.pages.write(page, { at: PAGE_SIZE * slot++ });
+    HighWaterMark.write(dir.mark, { seq: 1, generation: 0, journalEnd: at }, 2);
+    return dir;
+  }
+
+  const expectAllPages = (s: LocalStore) => {
+    expect(s.latestLsnSync(a)).toBe(3);
+    for (const e of entries) for (const [i, page] of e.pages!) expect(s.readPageSync(e.commit.segment!.sid, idx(i))).toEqual(page);
+  };
+
+  it('reads every commit and page, and its next checkpoint writes an image of format 3 that reopens the same', () => {
+    const dir = formatTwoStore();
+    const s = MemoryStore.open(dir, { checkpointBytes: 64 });
+    expectAllPages(s);
+    expect(s.findPageVersionSync(a, idx(2), LSN.FIRST, LSN.parse(3))).toBe(2);
+    // Past a quarter of the Base record, a checkpoint follows a commit.
+    for (let n = 4; dir.journals[1].getSize() === 0; n++) {
+      expect(n).toBeLessThan(40);
+      s.appendCommitsSync([localCommit(a, n, n, [1])]);
+    }
+    const latest = s.latestLsnSync(a);
+    s.closeSync();
+    const journal = (dir.journals[1].getSize() > 0 ? dir.journals[1] : dir.journals[0]).bytes();
+    expect([new DataView(journal.buffer).getUint32(8, true), journal[20 + 4]]).toEqual([3, RecordType.Image]);
+    expect(new DataView(dir.mark.bytes().buffer).getUint32(4, true)).toBe(3);
+    const reopened = MemoryStore.open(dir);
+    expect(reopened.latestLsnSync(a)).toBe(latest);
+    expect(reopened.readPageSync(sidOf(4), idx(1))).toEqual(makePage(4, 1));
+    expect(reopened.findPageVersionSync(a, idx(1), LSN.FIRST, LSN.parse(3))).toBe(1);
+    expect(reopened.findPageVersionSync(a, idx(3), LSN.FIRST, latest!)).toBe(2);
+    for (const e of entries) for (const [i, page] of e.pages!) expect(reopened.readPageSync(e.commit.segment!.sid, idx(i))).toEqual(page);
   });
 });

@@ -40,6 +40,12 @@ const COMPACT_STEP_PAGES = 64;
 const RECORD_WRITER_MAX = 64 << 10;
 /** Pages moved per migration step out of a format-1 store: 1 MiB of extra space at most. */
 const MIGRATE_CHUNK_PAGES = 256;
+/**
+ * A checkpoint follows once the records after the last one reach 1/4 of its size: an open replays at
+ * most that tail (replaying a record costs more per byte than reading the image), and the image is
+ * rewritten about once per quarter of its size appended.
+ */
+const CHECKPOINT_TAIL_SHARE = 4;
 
 /**
  * The LocalStore of format 2: page bytes in 4 KiB slots of one file, metadata in a journal, and
@@ -48,8 +54,9 @@ const MIGRATE_CHUNK_PAGES = 256;
  * - A page's slot is reused once the record that freed it is durable; slots freed inside the file
  *   are filled by moving the topmost pages down (compaction, a few pages per step), and the file is
  *   cut after its last used slot, so the page file follows the live pages, not the history.
- * - The journal is replaced by a checkpoint (one Base record in the other journal file) once it has
- *   grown to twice the last checkpoint, so opening reads O(live metadata), never page bytes.
+ * - The journal is replaced by a checkpoint (one Image record in the other journal file) once the
+ *   records after the last one reach a quarter of its size, so opening reads O(live metadata), never
+ *   page bytes, and replays at most a small tail.
  * - Write order of every operation: pages (flush), journal record (flush), mark (flush); it is
  *   acknowledged only after the mark. At open, anything missing or damaged below the mark is
  *   Corrupt; an intact record past it is kept, a torn one is cut silently.
@@ -59,7 +66,7 @@ export class SlotStore implements LocalStore {
   readonly #files: StoreFiles;
   readonly #checkpointBytes: number;
   #index = new CommitIndex();
-  readonly #table = new SlotTable();
+  #table = new SlotTable();
   /** Pages a format-1 migration has not moved yet, read from `volumes.log` meanwhile. */
   readonly #legacy = new Map<SegmentId, Map<PageIdx, LegacyPlacement>>();
   #legacyCount = 0;
@@ -151,12 +158,11 @@ export class SlotStore implements LocalStore {
 
   readPagesSync(sid: SegmentId, pageIdxs: Iterable<PageIdx>): Map<PageIdx, Page> {
     this.#checkOpen();
-    const held = this.#table.segment(sid);
     const inLegacy = this.#legacy.get(sid);
     const wanted: [PageIdx, number][] = [];
     const out = new Map<PageIdx, Page>();
     for (const idx of pageIdxs) {
-      const slot = held?.get(idx);
+      const slot = this.#table.slotOf(sid, idx);
       if (slot !== undefined) wanted.push([idx, slot]);
       const old = inLegacy?.get(idx);
       if (old) out.set(idx, this.#mustReadLegacy(sid, idx, old));
@@ -170,7 +176,7 @@ export class SlotStore implements LocalStore {
   }
 
   cachedPagesSync(): Map<SegmentId, PageSet> {
-    const out = new Map([...this.#table.segments()].map(([sid, held]) => [sid, PageSet.of(held.keys())]));
+    const out = new Map(this.#table.segments());
     for (const [sid, held] of this.#legacy) out.set(sid, PageSet.of([...(out.get(sid) ?? []), ...held.keys()]));
     return out;
   }
@@ -283,7 +289,7 @@ export class SlotStore implements LocalStore {
   }
 
   #journalFull(): boolean {
-    return this.#journalEnd >= Math.max(this.#checkpointBytes, 2 * this.#baseBytes);
+    return this.#journalEnd >= Math.max(this.#checkpointBytes, this.#baseBytes + this.#baseBytes / CHECKPOINT_TAIL_SHARE);
   }
 
   /** Commits alone free nothing, but their records fill the journal: checkpoint it in time. */
@@ -508,21 +514,11 @@ export class SlotStore implements LocalStore {
     if (this.#outcomeUnknown) throw this.#outcomeUnknownError();
   }
 
-  /** Writes the whole state as one Base record into the other journal, then points the mark at it. */
+  /** Writes the whole state as one Image record into the other journal, then points the mark at it. */
   #checkpoint(): void {
     this.#checkWritable();
-    const commits = this.#index.all();
-    const segments: SegmentPlacements[] = [];
-    for (const [sid, held] of this.#table.segments()) {
-      const pages = PageSet.of(held.keys());
-      const at: Placement[] = [];
-      forEachPage(pages, (idx) => {
-        const slot = held.get(idx) as number;
-        at.push({ slot, crc: this.#table.crcOf(slot) });
-      });
-      segments.push({ sid, pages, at });
-    }
-    const base = concat(encodeRecord({ type: RecordType.Base, commits, segments, bases: this.#index.bases() }), ...this.#legacyRecords());
+    const image = encodeRecord({ type: RecordType.Image, commits: this.#index.all(), bases: this.#index.bases(), table: this.#table });
+    const base = concat(image, ...this.#legacyRecords());
     const generation = this.#generation + 1;
     const next = this.#files.journals[generation % 2] as SyncFile;
     try {
@@ -630,6 +626,16 @@ export class SlotStore implements LocalStore {
       case RecordType.Migrated:
         for (const placed of record.placed) this.#placeAll(placed);
         return;
+      case RecordType.Image:
+        this.#index = new CommitIndex();
+        for (const [vid, first] of record.bases) this.#index.start(vid, first);
+        this.#table = record.table;
+        this.#legacy.clear();
+        this.#legacyCount = 0;
+        this.#free.clear();
+        this.#freeUnlisted = true;
+        for (const commit of record.commits) this.#index.add(commit);
+        return;
       case RecordType.Base:
         this.#index = new CommitIndex();
         for (const [vid, first] of record.bases) this.#index.start(vid, first);
@@ -669,7 +675,7 @@ export class SlotStore implements LocalStore {
 
   #forgetSegment(sid: SegmentId): void {
     for (const idx of [...(this.#legacy.get(sid)?.keys() ?? [])]) this.#forgetLegacy(sid, idx);
-    for (const idx of [...(this.#table.segment(sid)?.keys() ?? [])]) this.#forget(sid, idx);
+    for (const idx of this.#table.pagesOf(sid) ?? []) this.#forget(sid, idx);
   }
 
   #move(from: number, to: number): void {
@@ -704,7 +710,7 @@ export class SlotStore implements LocalStore {
   #load(options: SlotStoreOptions): void {
     const mark = HighWaterMark.read(this.#files.mark);
     if (typeof mark === 'object' && 'newerFormat' in mark) {
-      throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads format 2. Upgrade Scion.`, { format: mark.newerFormat });
+      throw new ScionError('InvalidInput', `The local store has format ${mark.newerFormat}; this Scion reads formats 2 and 3. Upgrade Scion.`, { format: mark.newerFormat });
     }
     if (mark === undefined || mark === 'unreadable') {
       // No usable mark: a new store (or one whose first mark write was torn), a migration cut short, or damage.
@@ -755,7 +761,7 @@ export class SlotStore implements LocalStore {
         });
         break;
       }
-      if (got.record.type === RecordType.Base) this.#baseBytes = got.end;
+      if (got.record.type === RecordType.Base || got.record.type === RecordType.Image) this.#baseBytes = got.end;
       this.#apply(got.record);
       at = got.end;
     }

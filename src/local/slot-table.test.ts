@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PageIdx, SegmentId } from '../core/index.ts';
+import { ByteReader, ByteWriter, PageIdx, PageSet, SegmentId } from '../core/index.ts';
 import { SlotTable } from './slot-table.ts';
 
 const A = SegmentId.random();
@@ -66,5 +66,39 @@ describe('SlotTable', () => {
     expect([t.slotCount, t.usedSlots, t.crcOf(2999)]).toEqual([3000, 3000, 2999]);
     t.clear();
     expect([t.slotCount, t.usedSlots, t.pageKeys, t.slotOf(A, p(1))]).toEqual([0, 0, 0, undefined]);
+  });
+
+  it('an image reads back the same table: slots, CRCs, shared slots, free slots inside; changes after it work as before', () => {
+    const t = new SlotTable();
+    for (let i = 1; i <= 50; i++) t.place(A, p(i), i + 3, 1000 + i);
+    t.place(B, p(2), 5, 1002); // shares A's page 2
+    t.place(C, p(9), 0, 9);
+    t.forget(A, p(10)); // slot 13 free inside
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const r = new ByteReader(w.finish(), 'test image');
+    const u = SlotTable.readImage(r);
+    r.end();
+    expect([u.slotCount, u.usedSlots, u.pageKeys]).toEqual([t.slotCount, t.usedSlots, t.pageKeys]);
+    for (let s = 0; s < t.slotCount; s++) {
+      expect([u.isUsed(s), u.isUsed(s) ? u.crcOf(s) : 0]).toEqual([t.isUsed(s), t.isUsed(s) ? t.crcOf(s) : 0]);
+      expect(new Set(u.ownersOf(s).map((o) => `${o.sid}/${o.idx}`))).toEqual(new Set(t.ownersOf(s).map((o) => `${o.sid}/${o.idx}`)));
+    }
+    expect([u.slotOf(A, p(1)), u.slotOf(A, p(10)), u.slotOf(A, p(50)), u.slotOf(A, p(51)), u.slotOf(B, p(2))]).toEqual([4, undefined, 53, undefined, 5]);
+    expect(u.pagesOf(B)).toEqual(PageSet.of([2]));
+    expect(u.forget(A, p(2))).toBeUndefined(); // B still refers to slot 5
+    expect(u.forget(B, p(2))).toBe(5);
+    u.move(53, 13);
+    expect([u.slotOf(A, p(50)), u.crcOf(13), u.trimSlotCount(), u.slotCount]).toEqual([13, 1050, true, 53]);
+  });
+
+  it('an image whose columns do not fit together is Corrupt', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 0, 1);
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const bytes = w.finish();
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, 2, true); // claims 2 pages, holds 1
+    expect(() => SlotTable.readImage(new ByteReader(bytes, 'test image'))).toThrow(/counts 2 pages/);
   });
 });

@@ -1,4 +1,4 @@
-import { assert, type PageIdx, type SegmentId } from '../core/index.ts';
+import { assert, corrupt, PageSet, SegmentId, type ByteReader, type ByteWriter, type PageIdx } from '../core/index.ts';
 
 /** A page held in a slot: which segment's page it is. */
 export interface PageKey {
@@ -6,23 +6,34 @@ export interface PageKey {
   readonly idx: PageIdx;
 }
 
-/** The pages of one segment held in slots: page → slot. */
+/**
+ * The pages of one segment held in slots. Read from a checkpoint image they stay the image's two
+ * sorted columns (page, slot), searched in place; the first change to the segment turns them into
+ * a map. So an open does no work per page, and only segments changed since pay for a map.
+ */
 interface HeldSegment {
   readonly sid: SegmentId;
-  readonly slots: Map<PageIdx, number>;
+  /** This segment's number in the per-slot owner column (≥ 1; 0 there means free). */
+  readonly ord: number;
+  slots: Map<PageIdx, number> | undefined;
+  image: { readonly idxs: Uint32Array; readonly slots: Uint32Array } | undefined;
 }
+
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('Scion needs a little-endian platform (its checkpoint images are read as stored).');
 
 /**
  * Which slot of the page file holds each (segment, page), the CRC-32C of each slot's bytes, and who
- * refers to each slot (a pushed page and the local page it came from share one). A store rebuilds it
- * at every open from its journal, so it is kept flat: per page one map entry, per slot a CRC and its
- * first owner in typed arrays; only slots with several owners get an object.
+ * refers to each slot (a pushed page and the local page it came from share one). Per slot a CRC and
+ * its first owner in typed arrays; only slots with several owners get an object. `toImage` writes
+ * it as those columns, and `fromImage` takes them back as they are.
  */
 export class SlotTable {
   readonly #segments = new Map<SegmentId, HeldSegment>();
+  /** Segment by `ord`; index 0 unused. */
+  #byOrd: (HeldSegment | undefined)[] = [undefined];
   #crcs = new Uint32Array(0);
-  /** Per slot: the segment of its first owner, or undefined when the slot is free. */
-  #owner: (HeldSegment | undefined)[] = [];
+  /** Per slot: the `ord` of its first owner's segment, or 0 when the slot is free. */
+  #ownerSeg = new Uint32Array(0);
   #ownerIdx = new Uint32Array(0);
   /** Owners after the first, of the few slots shared by several pages. */
   readonly #sharers = new Map<number, PageKey[]>();
@@ -45,7 +56,20 @@ export class SlotTable {
   }
 
   slotOf(sid: SegmentId, idx: PageIdx): number | undefined {
-    return this.#segments.get(sid)?.slots.get(idx);
+    const held = this.#segments.get(sid);
+    if (!held) return undefined;
+    if (held.slots) return held.slots.get(idx);
+    const { idxs, slots } = held.image as NonNullable<HeldSegment['image']>;
+    let lo = 0;
+    let hi = idxs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = idxs[mid] as number;
+      if (at === idx) return slots[mid] as number;
+      if (at < idx) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   /** The CRC-32C of the bytes a slot in use holds. */
@@ -53,45 +77,47 @@ export class SlotTable {
     return this.#crcs[slot] as number;
   }
 
-  /** The pages of `sid` held, page → slot. */
-  segment(sid: SegmentId): ReadonlyMap<PageIdx, number> | undefined {
-    return this.#segments.get(sid)?.slots;
+  /** The pages of `sid` held, ascending, or undefined if none. */
+  pagesOf(sid: SegmentId): PageSet | undefined {
+    const held = this.#segments.get(sid);
+    return held && pageSetOf(held);
   }
 
-  /** Every segment with pages held, and its pages (page → slot). */
-  *segments(): Generator<[SegmentId, ReadonlyMap<PageIdx, number>]> {
-    for (const [sid, held] of this.#segments) yield [sid, held.slots];
+  /** Every segment with pages held, and those pages. */
+  *segments(): Generator<[SegmentId, PageSet]> {
+    for (const [sid, held] of this.#segments) yield [sid, pageSetOf(held)];
   }
 
   isUsed(slot: number): boolean {
-    return slot < this.#slotCount && this.#owner[slot] !== undefined;
+    return slot < this.#slotCount && this.#ownerSeg[slot] !== 0;
   }
 
   /** The pages that refer to a slot (none when it is free). */
   ownersOf(slot: number): PageKey[] {
-    const first = this.#owner[slot];
+    const first = slot < this.#slotCount ? this.#byOrd[this.#ownerSeg[slot] as number] : undefined;
     if (!first) return [];
     return [{ sid: first.sid, idx: this.#ownerIdx[slot] as PageIdx }, ...(this.#sharers.get(slot) ?? [])];
   }
 
   /** Holds page `idx` of `sid` in `slot` (whose bytes have checksum `crc`); a page held elsewhere before is forgotten first. Returns a slot that became free. */
   place(sid: SegmentId, idx: PageIdx, slot: number, crc: number): number | undefined {
-    let held = this.#segments.get(sid);
     let freed: number | undefined;
-    if (held?.slots.has(idx)) {
-      freed = this.forget(sid, idx);
-      held = this.#segments.get(sid); // gone if that was its last page
+    if (this.slotOf(sid, idx) !== undefined) freed = this.forget(sid, idx);
+    let held = this.#segments.get(sid); // gone if that was its last page
+    if (!held) {
+      held = { sid, ord: this.#byOrd.length, slots: new Map(), image: undefined };
+      this.#byOrd.push(held);
+      this.#segments.set(sid, held);
     }
-    if (!held) this.#segments.set(sid, (held = { sid, slots: new Map() }));
-    held.slots.set(idx, slot);
+    mapOf(held).set(idx, slot);
     this.#pageKeys++;
-    if (this.#owner[slot] !== undefined) {
+    if (this.isUsed(slot)) {
       const more = this.#sharers.get(slot);
       if (more) more.push({ sid, idx });
       else this.#sharers.set(slot, [{ sid, idx }]);
     } else {
       this.#reserve(slot + 1);
-      this.#owner[slot] = held;
+      this.#ownerSeg[slot] = held.ord;
       this.#ownerIdx[slot] = idx;
       this.#crcs[slot] = crc;
       this.#usedSlots++;
@@ -103,21 +129,25 @@ export class SlotTable {
   /** Forgets page `idx` of `sid`; returns its slot if no page refers to it any more. */
   forget(sid: SegmentId, idx: PageIdx): number | undefined {
     const held = this.#segments.get(sid);
-    const slot = held?.slots.get(idx);
+    const slot = this.slotOf(sid, idx);
     if (!held || slot === undefined) return undefined;
-    held.slots.delete(idx);
-    if (held.slots.size === 0) this.#segments.delete(sid);
+    const slots = mapOf(held);
+    slots.delete(idx);
+    if (slots.size === 0) {
+      this.#segments.delete(sid);
+      this.#byOrd[held.ord] = undefined;
+    }
     this.#pageKeys--;
     const more = this.#sharers.get(slot);
-    if (this.#owner[slot] === held && this.#ownerIdx[slot] === idx) {
+    if (this.#ownerSeg[slot] === held.ord && this.#ownerIdx[slot] === idx) {
       const next = more?.shift();
       if (next) {
-        this.#owner[slot] = this.#segments.get(next.sid) as HeldSegment;
+        this.#ownerSeg[slot] = (this.#segments.get(next.sid) as HeldSegment).ord;
         this.#ownerIdx[slot] = next.idx;
         if (more?.length === 0) this.#sharers.delete(slot);
         return undefined;
       }
-      this.#owner[slot] = undefined;
+      this.#ownerSeg[slot] = 0;
       this.#usedSlots--;
       return slot;
     }
@@ -131,9 +161,9 @@ export class SlotTable {
   move(from: number, to: number): void {
     const owners = this.ownersOf(from);
     assert(owners.length > 0 && !this.isUsed(to), `moving slot ${from} to ${to}`);
-    for (const { sid, idx } of owners) this.#segments.get(sid)?.slots.set(idx, to);
+    for (const { sid, idx } of owners) mapOf(this.#segments.get(sid) as HeldSegment).set(idx, to);
     this.#reserve(to + 1);
-    this.#owner[to] = this.#owner[from];
+    this.#ownerSeg[to] = this.#ownerSeg[from] as number;
     this.#ownerIdx[to] = this.#ownerIdx[from] as number;
     this.#crcs[to] = this.#crcs[from] as number;
     const more = this.#sharers.get(from);
@@ -141,38 +171,146 @@ export class SlotTable {
       this.#sharers.set(to, more);
       this.#sharers.delete(from);
     }
-    this.#owner[from] = undefined;
+    this.#ownerSeg[from] = 0;
     if (to >= this.#slotCount) this.#slotCount = to + 1;
   }
 
   /** Moves the end of the slots down past free ones; returns whether it moved. */
   trimSlotCount(): boolean {
     let count = this.#slotCount;
-    while (count > 0 && this.#owner[count - 1] === undefined) count--;
+    while (count > 0 && this.#ownerSeg[count - 1] === 0) count--;
     if (count === this.#slotCount) return false;
     this.#slotCount = count;
-    this.#owner.length = count;
     return true;
   }
 
   clear(): void {
     this.#segments.clear();
     this.#sharers.clear();
-    this.#owner = [];
+    this.#byOrd = [undefined];
     this.#crcs = new Uint32Array(0);
+    this.#ownerSeg = new Uint32Array(0);
     this.#ownerIdx = new Uint32Array(0);
     this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
   }
 
+  /**
+   * The table as columns of u32: segment count and page count; each segment's id and page count;
+   * then per page, segment by segment in ascending page order, its page, its slot and its slot's CRC.
+   * O(pages held), free slots cost nothing.
+   */
+  writeImage(w: ByteWriter): void {
+    const segments = [...this.#segments.values()];
+    w.u32(segments.length).u32(this.#pageKeys);
+    for (const held of segments) w.bytes(SegmentId.toBytes(held.sid)).u32(pageCountOf(held));
+    const columns = segments.map(columnsOf);
+    for (const { idxs } of columns) writeColumn(w, idxs);
+    for (const { slots } of columns) writeColumn(w, slots);
+    for (const { slots } of columns) writeColumn(w, slots.map((slot) => this.#crcs[slot] as number));
+  }
+
+  /**
+   * A table read from `writeImage`'s bytes: its columns are copied as stored and each segment searches
+   * its own in place; only the per-slot columns are filled from them. Throws Corrupt if they do not fit.
+   */
+  static readImage(r: ByteReader): SlotTable {
+    const [segmentCount, pageKeys] = [r.u32(), r.u32()];
+    const t = new SlotTable();
+    const counts = new Uint32Array(segmentCount);
+    let total = 0;
+    for (let i = 0; i < segmentCount; i++) {
+      const sid = SegmentId.fromBytes(r.bytes(16));
+      total += counts[i] = r.u32();
+      const held: HeldSegment = { sid, ord: i + 1, slots: undefined, image: undefined };
+      t.#byOrd.push(held);
+      t.#segments.set(sid, held);
+    }
+    if (total !== pageKeys || t.#segments.size !== segmentCount) throw corrupt(`a page table image counts ${pageKeys} pages in ${segmentCount} distinct segments, but they hold ${total}`);
+    const idxs = readColumn(r, total);
+    const slots = readColumn(r, total);
+    const crcs = readColumn(r, total);
+    let slotCount = 0;
+    for (let i = 0; i < total; i++) slotCount = Math.max(slotCount, (slots[i] as number) + 1);
+    t.#reserve(slotCount);
+    for (let ord = 1, at = 0; ord <= segmentCount; ord++) {
+      const held = t.#byOrd[ord] as HeldSegment;
+      const end = at + (counts[ord - 1] as number);
+      held.image = { idxs: idxs.subarray(at, end), slots: slots.subarray(at, end) };
+      for (let i = at; i < end; i++) {
+        const slot = slots[i] as number;
+        const idx = idxs[i] as number;
+        if (idx === 0 || (i > at && idx <= (idxs[i - 1] as number))) throw corrupt(`a page table image lists the pages of segment ${held.sid} out of order`);
+        if (t.#ownerSeg[slot] === 0) {
+          t.#ownerSeg[slot] = ord;
+          t.#ownerIdx[slot] = idx;
+          t.#crcs[slot] = crcs[i] as number;
+          t.#usedSlots++;
+        } else {
+          if (t.#crcs[slot] !== crcs[i]) throw corrupt(`a page table image gives slot ${slot} two different CRCs`);
+          const more = t.#sharers.get(slot);
+          if (more) more.push({ sid: held.sid, idx: idx as PageIdx });
+          else t.#sharers.set(slot, [{ sid: held.sid, idx: idx as PageIdx }]);
+        }
+      }
+      at = end;
+    }
+    t.#slotCount = slotCount;
+    t.#pageKeys = pageKeys;
+    return t;
+  }
+
   #reserve(slots: number): void {
-    while (this.#owner.length < slots) this.#owner.push(undefined);
     if (this.#crcs.length >= slots) return;
     const size = Math.max(slots, 2 * this.#crcs.length, 1024);
-    const crcs = new Uint32Array(size);
-    crcs.set(this.#crcs);
-    this.#crcs = crcs;
-    const idxs = new Uint32Array(size);
-    idxs.set(this.#ownerIdx);
-    this.#ownerIdx = idxs;
+    this.#crcs = grow(this.#crcs, size);
+    this.#ownerSeg = grow(this.#ownerSeg, size);
+    this.#ownerIdx = grow(this.#ownerIdx, size);
   }
+}
+
+function grow(column: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(size);
+  out.set(column.subarray(0, Math.min(column.length, size)));
+  return out;
+}
+
+/** The segment's pages as a map, built from its image columns at its first change. */
+function mapOf(held: HeldSegment): Map<PageIdx, number> {
+  if (held.slots) return held.slots;
+  const { idxs, slots } = held.image as NonNullable<HeldSegment['image']>;
+  const map = new Map<PageIdx, number>();
+  for (let i = 0; i < idxs.length; i++) map.set(idxs[i] as PageIdx, slots[i] as number);
+  held.slots = map;
+  held.image = undefined;
+  return map;
+}
+
+function pageCountOf(held: HeldSegment): number {
+  return held.slots ? held.slots.size : (held.image as NonNullable<HeldSegment['image']>).idxs.length;
+}
+
+function pageSetOf(held: HeldSegment): PageSet {
+  return held.slots ? PageSet.of(held.slots.keys()) : PageSet.of((held.image as NonNullable<HeldSegment['image']>).idxs);
+}
+
+/** The segment's (page, slot) columns in ascending page order. */
+function columnsOf(held: HeldSegment): { idxs: Uint32Array; slots: Uint32Array } {
+  if (held.image) return held.image;
+  const map = held.slots as Map<PageIdx, number>;
+  const idxs = Uint32Array.from(map.keys()).sort();
+  const slots = new Uint32Array(idxs.length);
+  for (let i = 0; i < idxs.length; i++) slots[i] = map.get(idxs[i] as PageIdx) as number;
+  return { idxs, slots };
+}
+
+function writeColumn(w: ByteWriter, column: Uint32Array): void {
+  w.bytes(new Uint8Array(column.buffer, column.byteOffset, column.byteLength));
+}
+
+/** `n` u32 values copied into a column of their own (the record's bytes need not stay alive or aligned). */
+function readColumn(r: ByteReader, n: number): Uint32Array<ArrayBuffer> {
+  if (4 * n > r.remaining) throw corrupt(`a page table image claims a column of ${n} values, ${r.remaining} bytes left`);
+  const column = new Uint32Array(n);
+  new Uint8Array(column.buffer).set(r.bytes(4 * n));
+  return column;
 }
