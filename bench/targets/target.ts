@@ -19,6 +19,8 @@ export interface Traffic {
   roundTrips?: number;
   /** Bucket requests per object kind, where the target can tell (kept in the JSON). */
   byKind?: { commit: number; latest: number; segment: number };
+  /** Each request's kind and span (performance.now() ms), where the target can tell: where the time went. */
+  spans?: { kind: string; start: number; end: number }[];
 }
 
 /** A measured number from a target's own workload (push/pull): one per run, reported like the others. */
