@@ -74,11 +74,14 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
       const urls = await Promise.all(ops.map((op) => signer.sign(op, signedAt)));
       const source = {
         read: (op: PresignOp) => names.read(op),
+        readRange: (op: PresignOp, range: { start: number; end: number }) => names.readRange(op, range),
         sign: (op: PresignOp) => signer.sign(op, signedAt),
         allows: (op: PresignOp) => checkGrant(grant, [op], names).then(() => true, (e: unknown) => (isScionError(e, 'Forbidden') ? false : Promise.reject(e))),
       };
       const logReads = await Promise.all(ops.flatMap((op) => (op.op === 'readLog' ? [readLog(source, op.vid, op.from)] : [])));
-      const body: PresignResponse = logReads.length === 0 ? { urls } : { urls, reads: { objects: logReads.flatMap((r) => r.objects), signed: logReads.flatMap((r) => r.signed) } };
+      const ranges = logReads.flatMap((r) => r.ranges ?? []);
+      const reads = { objects: logReads.flatMap((r) => r.objects), signed: logReads.flatMap((r) => r.signed), ...(ranges.length > 0 ? { ranges } : {}) };
+      const body: PresignResponse = logReads.length === 0 ? { urls } : { urls, reads };
       return json(200, body, cors);
     } catch (e) {
       const err = ScionError.from(e);
