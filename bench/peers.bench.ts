@@ -109,12 +109,13 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
             const q = r.queries[name];
             expect(q?.fingerprint, `${t.name} on ${network.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
             if (!q) continue;
-            console.log(`${t.name} on ${network.name} run ${run}, ${name}: ${q.ms.toFixed(0)} ms ${formatTimeline(q.timeline)}`);
+            const presignKib = q.presignBytes ? `, presign answers ${(q.presignBytes / 1024).toFixed(0)} KiB` : '';
+            console.log(`${t.name} on ${network.name} run ${run}, ${name}: ${q.ms.toFixed(0)} ms${presignKib}: ${formatTimeline(q.timeline)}`);
             samples.push({
               group: 'cold read', network: network.name, workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
               requests: q.requests, ...(q.roundTrips === undefined ? {} : { roundTrips: q.roundTrips }), bytes: q.bytes,
               detail: {
-                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run,
+                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, presignBytes: q.presignBytes ?? null, run,
                 ...(q.byKind ? { commitRequests: q.byKind.commit, latestRequests: q.byKind.latest, segmentRequests: q.byKind.segment } : {}),
               },
             });

@@ -41,11 +41,12 @@ class Counter {
   bytes = 0;
   waitMs = 0;
   presign = 0;
+  presignBytes = 0;
   spans: (Span & { kind: string })[] = [];
   /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
   byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   reset(): void {
-    this.requests = this.bytes = this.waitMs = this.presign = 0;
+    this.requests = this.bytes = this.waitMs = this.presign = this.presignBytes = 0;
     this.spans = [];
     this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   }
@@ -57,8 +58,10 @@ class Counter {
     const end = performance.now();
     this.spans.push({ kind: RemoteKey.parse(e.key).kind, start: end - e.ms, end });
   };
-  onPresign(start: number): void {
+  /** `bytes`: the answer's length (a clone's carries commit records and hot frames). */
+  onPresign(start: number, bytes = 0): void {
     this.presign++;
+    this.presignBytes += bytes;
     this.spans.push({ kind: 'presign', start, end: performance.now() });
   }
   get roundTrips(): number {
@@ -66,7 +69,7 @@ class Counter {
   }
   traffic(): Traffic {
     return {
-      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, roundTrips: this.roundTrips,
+      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, presignBytes: this.presignBytes, roundTrips: this.roundTrips,
       byKind: this.byKind, spans: this.spans,
     };
   }
@@ -113,10 +116,11 @@ function makeRemote(info: { presignUrl: string; token: string }, counter?: Count
     token: info.token,
     fetch: async (input, init) => {
       const started = performance.now();
+      let res: Response | undefined;
       try {
-        return await fetch(input, init);
+        return (res = await fetch(input, init));
       } finally {
-        counter?.onPresign(started);
+        counter?.onPresign(started, Number(res?.headers.get('content-length') ?? 0));
       }
     },
   });

@@ -15,6 +15,8 @@ export interface Traffic {
   waitMs?: number;
   /** Round trips to a presign service (not the bucket), where the target has one (kept in the JSON). */
   presignRequests?: number;
+  /** Bytes of the presign service's answers (fetch only; kept in the JSON). */
+  presignBytes?: number;
   /** Requests (bucket and presign service) that ran one after another (report.ts `sequentialRoundTrips`). */
   roundTrips?: number;
   /** Bucket requests per object kind, where the target can tell (kept in the JSON). */
