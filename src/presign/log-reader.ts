@@ -66,9 +66,12 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     Promise.all(allowed.map(async (op) => ({ op, request: await source.sign(op) }))),
     from === LSN.FIRST ? readHotFrames(source, named, new Set(allowed.map(presignOpKey))) : [],
   ]);
+  // A clone takes the commits the hint's tail carries from the hint: their own records would only be sent twice.
+  const carried = new Set(from === LSN.FIRST && hint?.tail ? hint.tail.map((c) => RemoteKey.commit(vid, c.lsn)) : []);
   let budget = BODIES_MAX_BYTES;
   const objects: LogReads['objects'][number][] = [];
   for (const [key, bytes] of bodies) {
+    if (carried.has(key)) continue;
     if (bytes && bytes.byteLength > budget) continue;
     budget -= bytes?.byteLength ?? 0;
     objects.push({ key, body: bytes ? toBase64(bytes) : null });

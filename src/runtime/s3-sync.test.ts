@@ -137,6 +137,13 @@ describe(`sync through presigned URLs (${bucket.kind} bucket)`, () => {
     expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', pages: 40 });
     await a.hintsSettled();
 
+    // The answer: the hint (whose tail carries commit 1, so not commit 1 again), LSN 2 absent, the hot frame.
+    const res = await fetch(`${presign.url}/presign`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer reader-of-shared-and-more' }, body: JSON.stringify({ ops: [{ op: 'readLog', vid: remote, from: 1 }] }) });
+    const answer = (await res.json()) as PresignResponse;
+    const bodies = new Map(answer.reads?.objects.map((o) => [o.key, o.body !== null]));
+    expect([bodies.get(RemoteKey.latest(remote)), bodies.has(RemoteKey.commit(remote, LSN.FIRST)), bodies.get(RemoteKey.commit(remote, LSN.parse(2)))]).toEqual([true, false, false]);
+    expect(answer.reads?.ranges).toHaveLength(1);
+
     const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-shared-and-more' });
     const requests: RemoteRequestEvent[] = [];
     const b = await device(signer, (e) => requests.push(e));
