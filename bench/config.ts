@@ -53,6 +53,8 @@ export const BENCH = {
   networkRuns: positiveInt('SCION_BENCH_NETWORK_RUNS', QUICK ? 1 : 3),
   /** Networks to run the remote groups on, by name prefix (`loopback,50 ms`); all when unset. */
   networks: process.env.SCION_BENCH_NETWORKS?.split(',').map((t) => t.trim()).filter(Boolean),
+  /** Cold queries to run (`point,range`; bench/queries.ts names); all four when unset. */
+  queries: process.env.SCION_BENCH_QUERIES?.split(',').map((t) => t.trim()).filter(Boolean),
   /** Target ids (bench/targets/index.ts) to run, e.g. `SCION_BENCH_TARGETS=sahpool,scion`; all when unset. */
   targets: process.env.SCION_BENCH_TARGETS?.split(',').map((t) => t.trim()).filter(Boolean),
   resultsPath: fileURLToPath(new URL(QUICK ? './.data/results.quick.json' : './results.json', import.meta.url)),

@@ -26,6 +26,8 @@ export interface HttpTraffic {
   bytes: number;
   /** Time spent blocked in synchronous XHRs. */
   waitMs: number;
+  /** Each GET's span (performance.now() ms). */
+  spans: { kind: string; start: number; end: number }[];
 }
 
 export interface HttpVfs {
@@ -65,7 +67,7 @@ export function installHttpVfs(sqlite3: Sqlite3Static, options: HttpVfsOptions):
 /** The storage side: xOpen's name is the URL; no locks, no writes, no journals (immutable). */
 class RangeReadVfs extends FacadeVfs implements HttpVfs {
   readonly #readAhead: boolean;
-  readonly #counters: HttpTraffic = { requests: 0, bytes: 0, waitMs: 0 };
+  readonly #counters: HttpTraffic = { requests: 0, bytes: 0, waitMs: 0, spans: [] };
 
   constructor(sqlite3: Sqlite3Static, options: HttpVfsOptions) {
     super(sqlite3, options.name, { maxPathname: 1024 });
@@ -74,13 +76,14 @@ class RangeReadVfs extends FacadeVfs implements HttpVfs {
   }
 
   traffic(): HttpTraffic {
-    return { ...this.#counters };
+    return { ...this.#counters, spans: [...this.#counters.spans] };
   }
 
   resetTraffic(): void {
     this.#counters.requests = 0;
     this.#counters.bytes = 0;
     this.#counters.waitMs = 0;
+    this.#counters.spans = [];
   }
 
   protected jOpen(url: string | undefined, flags: number): { file: FacadeFile; flags: number } {
@@ -158,7 +161,9 @@ class HttpFile implements FacadeFile {
     const started = performance.now();
     const { body, size } = getRangeSync(this.#url, from, to);
     this.#size = size;
-    this.#counters.waitMs += performance.now() - started;
+    const ended = performance.now();
+    this.#counters.waitMs += ended - started;
+    this.#counters.spans.push({ kind: 'page', start: started, end: ended });
     this.#counters.requests++;
     this.#counters.bytes += body.byteLength;
     for (let i = 0; i * PAGE < body.byteLength; i++) {

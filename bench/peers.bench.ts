@@ -7,13 +7,22 @@ import { loadavg } from 'node:os';
 import { expect, interleave, memorySample, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset, type DatasetInfo } from './dataset.ts';
-import type { TargetInfo } from './pages/peers-worker.ts';
+import type { ColdTimeline, TargetInfo } from './pages/peers-worker.ts';
 import type { QuerySpec } from './queries.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
 import type { BenchConfig, BenchNetwork } from './serve.ts';
 import { expectedOltpChecks } from './workloads.ts';
 
 const EXISTING_DB = 'existing.db';
+
+/** `mark@ms` and `kind[start–end]` in time order: where a cold query's time went. */
+function formatTimeline(t: ColdTimeline): string {
+  const events: [number, string][] = [
+    ...t.marks.map(([name, at]): [number, string] => [at, `${name}@${at.toFixed(0)}`]),
+    ...t.spans.map((x): [number, string] => [x.start, `${x.kind}[${x.start.toFixed(0)}–${x.end.toFixed(0)}]`]),
+  ];
+  return events.sort((a, b) => a[0] - b[0]).map(([, s]) => s).join(' ');
+}
 
 function queriesOf(dataset: DatasetInfo, names: string[]): Record<string, QuerySpec> {
   return Object.fromEntries(names.flatMap((n) => {
@@ -86,7 +95,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
 
   if (runsStep('cold')) await test.step('cold reads of the remote dataset', async () => {
     const remote = targets.filter((t) => t.remote);
-    const names = ['point', 'range', 'listing', 'fts'];
+    const names = ['point', 'range', 'listing', 'fts'].filter((n) => !BENCH.queries || BENCH.queries.includes(n));
     const queries = queriesOf(dataset, names);
     const loopback = served.networks[0] as BenchNetwork;
     await prepareRemotes();
@@ -100,11 +109,13 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
             const q = r.queries[name];
             expect(q?.fingerprint, `${t.name} on ${network.name} run ${run}: ${name} result`).toBe(dataset.queries[name as 'point']?.expected);
             if (!q) continue;
+            const presignKib = q.presignBytes ? `, presign answers ${(q.presignBytes / 1024).toFixed(0)} KiB` : '';
+            console.log(`${t.name} on ${network.name} run ${run}, ${name}: ${q.ms.toFixed(0)} ms${presignKib}: ${formatTimeline(q.timeline)}`);
             samples.push({
               group: 'cold read', network: network.name, workload: `${spec.label}: time to result`, target: t.name, unit: 'ms', value: q.ms,
               requests: q.requests, ...(q.roundTrips === undefined ? {} : { roundTrips: q.roundTrips }), bytes: q.bytes,
               detail: {
-                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, run,
+                networkWaitMs: q.waitMs ?? null, presignRequests: q.presignRequests ?? null, presignBytes: q.presignBytes ?? null, run,
                 ...(q.byKind ? { commitRequests: q.byKind.commit, latestRequests: q.byKind.latest, segmentRequests: q.byKind.segment } : {}),
               },
             });

@@ -20,9 +20,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-test.skip(!process.env.SCION_BENCH_PUSH_PROFILE, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
+const COLD = process.env.SCION_BENCH_COLD_PROFILE === '1';
+test.skip(!process.env.SCION_BENCH_PUSH_PROFILE && !COLD, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push, SCION_BENCH_COLD_PROFILE=1 a cold point lookup');
 
-test('push: CPU profile of the bench worker', async ({ bench, page }) => {
+test(`${COLD ? 'cold point lookup' : 'push'}: CPU profile of the bench worker`, async ({ bench, page }) => {
   test.setTimeout(20 * 60_000);
   const dataset = await ensureDataset(BENCH.datasetMb);
   const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
@@ -66,15 +67,24 @@ test('push: CPU profile of the bench worker', async ({ bench, page }) => {
     });
   });
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
-  const job = bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } });
+  const point = dataset.queries.point as NonNullable<typeof dataset.queries.point>;
+  const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref };
+  const job = COLD
+    ? bench({ kind: 'cold', target: 'scion', dataset: remoteDataset, queries: { point } }).then((r) => {
+        const q = r.queries.point;
+        expect(q?.fingerprint).toBe(point.expected);
+        console.log(`scion: cold point lookup: ${q?.ms.toFixed(0)} ms, ${JSON.stringify(q?.timeline.marks.map(([n, at]) => `${n}@${at.toFixed(0)}`))}`);
+      })
+    : bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } }).then((samples) => {
+        expect(samples.length).toBeGreaterThan(0);
+        for (const s of samples.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
+      });
   await started;
-  const samples = await job;
+  await job;
   const { profile } = (await send(session as string, 'Profiler.stop')) as { profile: Profile };
-  expect(samples.length).toBeGreaterThan(0);
-  for (const s of samples.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
 
   mkdirSync('test-results/bench', { recursive: true });
-  writeFileSync('test-results/bench/push.cpuprofile', JSON.stringify(profile));
+  writeFileSync(`test-results/bench/${COLD ? 'cold' : 'push'}.cpuprofile`, JSON.stringify(profile));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
@@ -84,4 +94,18 @@ test('push: CPU profile of the bench worker', async ({ bench, page }) => {
   });
   const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
   console.log(rows.map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
+  // Inclusive time: each sample counts once for every distinct function on its stack.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const total = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = (byId.get(at) as ProfileNode).callFrame;
+      seen.add(`${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`);
+    }
+    for (const key of seen) total.set(key, (total.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  const totals = [...total].sort((a, b) => b[1] - a[1]).slice(0, 60);
+  console.log('inclusive:\n' + totals.map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
 });

@@ -41,9 +41,10 @@ const TOKEN = 'scion-bench';
 
 await mkdir(values.data, { recursive: true });
 const bucket = await startTestBucket(values.bucket, { dir: values.bucket === 'radosgw' ? undefined : join(values.data, 'bucket') });
-const presignFor = (info: TestBucketInfo) =>
+/** `readEndpoint`: where the service reads the bucket itself (beside it, not over the client's link). */
+const presignFor = (info: TestBucketInfo, readEndpoint?: string) =>
   servePresign(
-    createPresignHandler({ bucket: info, authorize: bearerTokens({ [TOKEN]: { volumes: '*', write: true, admin: true } }), allowedOrigins: '*' }),
+    createPresignHandler({ bucket: info, readEndpoint, authorize: bearerTokens({ [TOKEN]: { volumes: '*', write: true, admin: true } }), allowedOrigins: '*' }),
     { port: 0 },
   );
 
@@ -61,7 +62,9 @@ for (const profile of NETWORK_PROFILES) {
   const proxies: NetemProxy[] = [];
   const bucketProxy = await startNetemProxy(link, hostPort(bucket.endpoint));
   proxies.push(bucketProxy);
-  const presign = await presignFor({ ...bucket, endpoint: bucketProxy.url });
+  // The URLs it signs go through the shaped link (the client's); its own log reads do not: a presign service
+  // runs beside its bucket, so they cost the service's time, not the client's RTTs and bandwidth.
+  const presign = await presignFor({ ...bucket, endpoint: bucketProxy.url }, bucket.endpoint);
   const presignProxy = await startNetemProxy(link, hostPort(presign.url));
   const webProxy = await startNetemProxy(link, { host: '127.0.0.1', port });
   proxies.push(presignProxy, webProxy);

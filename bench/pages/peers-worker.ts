@@ -32,6 +32,13 @@ export interface TargetInfo {
 export interface QueryOutcome extends Traffic {
   ms: number;
   fingerprint: string;
+  /** Where the time went: the target's marks and its requests' spans, ms from the timed start. */
+  timeline: ColdTimeline;
+}
+
+export interface ColdTimeline {
+  marks: [name: string, ms: number][];
+  spans: { kind: string; start: number; end: number }[];
 }
 
 export type Job =
@@ -190,8 +197,13 @@ async function runJob(sqlite3: Sqlite3Static, job: Job): Promise<unknown> {
           const db = await must(target, 'openRemote')(dataset);
           try {
             const fingerprint = runQuery(db, spec);
-            const ms = performance.now() - started;
-            queries[name] = { ms, ...must(target, 'traffic')(), fingerprint };
+            const ended = performance.now();
+            const { spans = [], ...traffic } = must(target, 'traffic')();
+            const timeline: ColdTimeline = {
+              marks: openPhases(started, ended).marks,
+              spans: spans.map((x) => ({ kind: x.kind, start: x.start - started, end: x.end - started })),
+            };
+            queries[name] = { ms: ended - started, ...traffic, fingerprint, timeline };
           } finally {
             db.close();
           }

@@ -11,11 +11,14 @@ function createHttpVfsTarget(name: string, readAhead: boolean): TargetFactory {
       async openRemote(dataset) {
         vfs ??= installHttpVfs(sqlite3, { name: readAhead ? 'bench-http-readahead' : 'bench-http', readAhead });
         vfs.resetTraffic();
-        return new sqlite3.oo1.DB({ filename: dataset.url, flags: 'r', vfs: vfs.name });
+        performance.mark('vfs installed');
+        const db = new sqlite3.oo1.DB({ filename: dataset.url, flags: 'r', vfs: vfs.name });
+        performance.mark('db opened');
+        return db;
       },
       // Synchronous XHRs, one at a time: every request is a sequential round trip.
       traffic: () => {
-        const t = vfs?.traffic() ?? { requests: 0, bytes: 0 };
+        const t = vfs?.traffic() ?? { requests: 0, bytes: 0, spans: [] };
         return { ...t, roundTrips: t.requests };
       },
     };

@@ -41,11 +41,12 @@ class Counter {
   bytes = 0;
   waitMs = 0;
   presign = 0;
-  spans: Span[] = [];
+  presignBytes = 0;
+  spans: (Span & { kind: string })[] = [];
   /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
   byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   reset(): void {
-    this.requests = this.bytes = this.waitMs = this.presign = 0;
+    this.requests = this.bytes = this.waitMs = this.presign = this.presignBytes = 0;
     this.spans = [];
     this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
   }
@@ -55,19 +56,21 @@ class Counter {
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();
-    this.spans.push({ start: end - e.ms, end });
+    this.spans.push({ kind: RemoteKey.parse(e.key).kind, start: end - e.ms, end });
   };
-  onPresign(start: number): void {
+  /** `bytes`: the answer's length (a clone's carries commit records and hot frames). */
+  onPresign(start: number, bytes = 0): void {
     this.presign++;
-    this.spans.push({ start, end: performance.now() });
+    this.presignBytes += bytes;
+    this.spans.push({ kind: 'presign', start, end: performance.now() });
   }
   get roundTrips(): number {
     return sequentialRoundTrips(this.spans);
   }
   traffic(): Traffic {
     return {
-      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, roundTrips: this.roundTrips,
-      byKind: this.byKind,
+      requests: this.requests, bytes: this.bytes, waitMs: this.waitMs, presignRequests: this.presign, presignBytes: this.presignBytes, roundTrips: this.roundTrips,
+      byKind: this.byKind, spans: this.spans,
     };
   }
   /** For a sample's `detail`. */
@@ -113,10 +116,11 @@ function makeRemote(info: { presignUrl: string; token: string }, counter?: Count
     token: info.token,
     fetch: async (input, init) => {
       const started = performance.now();
+      let res: Response | undefined;
       try {
-        return await fetch(input, init);
+        return (res = await fetch(input, init));
       } finally {
-        counter?.onPresign(started);
+        counter?.onPresign(started, Number(res?.headers.get('content-length') ?? 0));
       }
     },
   });
@@ -276,14 +280,20 @@ function createScion(name: string, options: { maxReadAheadPages?: number; local:
       async openRemote(dataset) {
         counter.reset();
         const info = await mustRemoteInfo();
+        performance.mark('remote info read');
         const directory = freshName('cold');
         scratch.push(directory);
         const rt = await openLocal(directory, makeRemote({ presignUrl: dataset.network.presignUrl, token: info.token }, counter));
         const vfs = install(rt);
+        performance.mark('vfs installed');
         // Commit records only (probes for the log's end), then the hot frames (page 1 + B-tree interior pages).
         const graft = await rt.graftClone(info.vid, { tag: REMOTE_TAG });
+        performance.mark('cloned');
         await rt.graftHydrate(graft.local, { hotOnly: true });
-        return bindClose(openScionDb(sqlite3, vfs, REMOTE_TAG), rt);
+        performance.mark('hot frames cached');
+        const db = openScionDb(sqlite3, vfs, REMOTE_TAG);
+        performance.mark('db opened');
+        return bindClose(db, rt);
       },
       traffic: () => counter.traffic(),
 

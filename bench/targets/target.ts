@@ -15,10 +15,14 @@ export interface Traffic {
   waitMs?: number;
   /** Round trips to a presign service (not the bucket), where the target has one (kept in the JSON). */
   presignRequests?: number;
+  /** Bytes of the presign service's answers (fetch only; kept in the JSON). */
+  presignBytes?: number;
   /** Requests (bucket and presign service) that ran one after another (report.ts `sequentialRoundTrips`). */
   roundTrips?: number;
   /** Bucket requests per object kind, where the target can tell (kept in the JSON). */
   byKind?: { commit: number; latest: number; segment: number };
+  /** Each request's kind and span (performance.now() ms), where the target can tell: where the time went. */
+  spans?: { kind: string; start: number; end: number }[];
 }
 
 /** A measured number from a target's own workload (push/pull): one per run, reported like the others. */

@@ -75,6 +75,11 @@ export interface LogReads {
   readonly objects: readonly { readonly key: string; readonly body: string | null }[];
   /** GETs signed ahead: the segments the commits read (and the hint's tail) name. */
   readonly signed: readonly { readonly op: PresignOp; readonly request: PresignedRequest }[];
+  /**
+   * For a clone: byte ranges [start, end) of segment objects (layout keys) and their bodies in base64 —
+   * the hot frames of the commits read, which a cold reader fetches first. Absent from older services.
+   */
+  readonly ranges?: readonly { readonly key: string; readonly start: number; readonly end: number; readonly body: string }[] | undefined;
 }
 
 /** The longest a presigned URL may stay valid (the presign service refuses a longer `expiresInSeconds`). */

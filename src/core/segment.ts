@@ -106,9 +106,21 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Byte range [start, end) of frame `i` within its segment: frames are back to back. */
 export function frameRange(frames: readonly FrameRef[], i: number): { start: number; end: number } {
-  let start = 0;
-  for (let k = 0; k < i; k++) start += (frames[k] as FrameRef).bytes;
+  const start = frameOffsets(frames)[i] as number;
   return { start, end: start + (frames[i] as FrameRef).bytes };
+}
+
+/** Each frame's start, by frame list (a commit's never changes): a miss in a segment of thousands of frames sums none. */
+const offsetsOf = new WeakMap<readonly FrameRef[], Float64Array>();
+
+function frameOffsets(frames: readonly FrameRef[]): Float64Array {
+  let offsets = offsetsOf.get(frames);
+  if (!offsets || offsets.length !== frames.length + 1) {
+    offsets = new Float64Array(frames.length + 1);
+    for (let k = 0; k < frames.length; k++) offsets[k + 1] = (offsets[k] as number) + (frames[k] as FrameRef).bytes;
+    offsetsOf.set(frames, offsets);
+  }
+  return offsets;
 }
 
 /** Index of the frame holding `pageIdx`, or -1. */

@@ -60,10 +60,19 @@ export class BucketNameDirectory implements NameDirectory {
     return res.status === 404 ? undefined : new Uint8Array(await res.arrayBuffer());
   }
 
-  async #get(req: { url: string; headers: Readonly<Record<string, string>> }): Promise<Response> {
+  /** Bytes [start, end) of the object `op` GETs, or undefined if it is absent (hot frames for `readLog`). */
+  async readRange(op: PresignOp, range: { start: number; end: number }): Promise<Uint8Array | undefined> {
+    const res = await this.#get(await this.#signer.sign(op, this.#now()), { range: `bytes=${range.start}-${range.end - 1}` });
+    if (res.status === 404) return undefined;
+    const body = new Uint8Array(await res.arrayBuffer());
+    // A bucket that ignores Range answers 200 with the whole object.
+    return res.status === 200 ? body.slice(range.start, range.end) : body;
+  }
+
+  async #get(req: { url: string; headers: Readonly<Record<string, string>> }, extra: Record<string, string> = {}): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(req.url, { headers: req.headers });
+      res = await fetch(req.url, { headers: { ...req.headers, ...extra } });
     } catch {
       throw new ScionError('RemoteUnavailable', 'The presign service cannot reach its bucket to read the log or check a name or fork grant. Retry later.');
     }

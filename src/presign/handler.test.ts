@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LSN, UploadBody, type ErrorWire, type PresignedRequest, type PresignResponse } from '../core/index.ts';
 import { fakeSegmentId, fakeVolumeId } from '../core/testing.ts';
 import { bearerTokens, createPresignHandler, type BucketConfig, type Grant, type PresignOptions } from './index.ts';
@@ -366,9 +366,33 @@ describe('createPresignHandler: options', () => {
       { bucket: { ...BUCKET, secretAccessKey: '' } },
       { path: 'presign' },
       { allowedOrigins: ['https://app.example/'] },
+      { readEndpoint: 'ftp://127.0.0.1' },
     ];
     for (const overrides of bad) expect(() => makeHandler(overrides), JSON.stringify(overrides)).toThrow(expect.objectContaining({ code: 'InvalidInput' }));
     expect(() => makeHandler({ expiresInSeconds: 3600 })).not.toThrow();
+  });
+});
+
+describe('createPresignHandler: readEndpoint', () => {
+  const fetched: string[] = [];
+  beforeEach(() => {
+    fetched.length = 0;
+    vi.stubGlobal('fetch', async (url: string) => (fetched.push(url), new Response(null, { status: 404 })));
+  });
+  afterEach(() => void vi.unstubAllGlobals());
+  const readLog = [{ op: 'readLog', vid: VID, from: 1 }];
+
+  it('reads the bucket where the service reaches it, and hands out URLs that name bucket.endpoint', async () => {
+    const urls = await sign(readLog, 'reader', makeHandler({ readEndpoint: 'http://10.0.0.7:9000' }));
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((u) => u.startsWith('http://10.0.0.7:9000/scion-test/tenant/a/'))).toBe(true);
+    expect(urls.map((u) => new URL(u.url).origin)).toEqual([BUCKET.endpoint]);
+  });
+
+  it('reads at bucket.endpoint without it', async () => {
+    await sign(readLog, 'reader');
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((u) => u.startsWith(`${BUCKET.endpoint}/`))).toBe(true);
   });
 });
 

@@ -7,6 +7,11 @@ import { checkGrant, type Grant } from './grant.ts';
 export interface PresignOptions {
   bucket: BucketConfig;
   /**
+   * Where the service itself reads the bucket (the log for `readLog`, name and fork records), if not at
+   * `bucket.endpoint`: e.g. a private endpoint beside it. The URLs it hands out still name `bucket.endpoint`.
+   */
+  readEndpoint?: string | undefined;
+  /**
    * Who is calling and what they may do; undefined answers 401. Must not consume the body (use
    * `req.clone()`). May throw a ScionError 'Forbidden' (403); anything else thrown answers 500.
    */
@@ -48,7 +53,8 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
     for (const o of origins) if (!isOrigin(o)) throw invalidInput(`Not an origin: ${JSON.stringify(o)}.`);
   }
   const now = options.now ?? Date.now;
-  const names = new BucketNameDirectory(signer, now);
+  const reader = options.readEndpoint === undefined ? signer : new BucketSigner({ ...options.bucket, endpoint: options.readEndpoint }, EXPIRES_DEFAULT_SECONDS);
+  const names = new BucketNameDirectory(reader, now);
   const onError = options.onError ?? ((e: unknown) => console.error('Scion presign: unexpected error', e));
 
   return async (req) => {
@@ -68,11 +74,14 @@ export function createPresignHandler(options: PresignOptions): (req: Request) =>
       const urls = await Promise.all(ops.map((op) => signer.sign(op, signedAt)));
       const source = {
         read: (op: PresignOp) => names.read(op),
+        readRange: (op: PresignOp, range: { start: number; end: number }) => names.readRange(op, range),
         sign: (op: PresignOp) => signer.sign(op, signedAt),
         allows: (op: PresignOp) => checkGrant(grant, [op], names).then(() => true, (e: unknown) => (isScionError(e, 'Forbidden') ? false : Promise.reject(e))),
       };
       const logReads = await Promise.all(ops.flatMap((op) => (op.op === 'readLog' ? [readLog(source, op.vid, op.from)] : [])));
-      const body: PresignResponse = logReads.length === 0 ? { urls } : { urls, reads: { objects: logReads.flatMap((r) => r.objects), signed: logReads.flatMap((r) => r.signed) } };
+      const ranges = logReads.flatMap((r) => r.ranges ?? []);
+      const reads = { objects: logReads.flatMap((r) => r.objects), signed: logReads.flatMap((r) => r.signed), ...(ranges.length > 0 ? { ranges } : {}) };
+      const body: PresignResponse = logReads.length === 0 ? { urls } : { urls, reads };
       return json(200, body, cors);
     } catch (e) {
       const err = ScionError.from(e);

@@ -1,11 +1,17 @@
-import { Commit, CompactedIndex, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadsOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId } from '../core/index.ts';
+import {
+  Commit, CompactedIndex, frameObject, frameSpanOf, LatestHint, LSN, PRESIGN_MAX_OPS, presignOpKey, RemoteKey, segmentGetOp, segmentReadsOf, toBase64, type LogReads, type PresignedRequest, type PresignOp, type VolumeId,
+} from '../core/index.ts';
 
 /** Most bytes of bodies one answer carries; a bigger object is left for the client to GET itself. */
 const BODIES_MAX_BYTES = 4 * 1024 * 1024;
+/** Most bytes of hot frames one clone's answer carries (the bench dataset's are 86 KiB). */
+const HOT_FRAMES_MAX_BYTES = 1024 * 1024;
 
 export interface LogSource {
   /** The body of the object `op` GETs with the service's credentials, or undefined if absent. */
   read(op: PresignOp): Promise<Uint8Array | undefined>;
+  /** Bytes [start, end) of the object `op` GETs, or undefined if it is absent. */
+  readRange(op: PresignOp, range: { start: number; end: number }): Promise<Uint8Array | undefined>;
   sign(op: PresignOp): Promise<PresignedRequest>;
   /** Whether the caller's grant covers `op` (the segment GETs signed ahead). */
   allows(op: PresignOp): Promise<boolean>;
@@ -15,7 +21,8 @@ export interface LogSource {
  * What a fetch of `vid`'s log from `from` reads first, read here so the client needs no bucket
  * request for it: in one round the hint, `from` and `from` + 1; then, if the hint reaches `from`,
  * the LSN after it (the probe) and, for a clone (`from` 1), the checkpoint it names and the compacted index. Plus the signed
- * GETs of the segments those commits (and the hint's tail) name, as far as the grant covers them.
+ * GETs of the segments those commits (and the hint's tail) name, as far as the grant covers them; and,
+ * for a clone, their hot frames (page 1 and the B-tree interior pages a cold reader fetches first).
  * Nothing read here is trusted: a damaged hint or commit is passed on as read, for the client to refuse.
  */
 export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Promise<LogReads> {
@@ -55,15 +62,41 @@ export async function readLog(source: LogSource, vid: VolumeId, from: LSN): Prom
     }
   }
   const allowed = (await Promise.all([...ops.values()].map(async (op) => ((await source.allows(op)) ? op : undefined)))).filter((op) => op !== undefined);
-  const signed = await Promise.all(allowed.map(async (op) => ({ op, request: await source.sign(op) })));
+  const [signed, ranges] = await Promise.all([
+    Promise.all(allowed.map(async (op) => ({ op, request: await source.sign(op) }))),
+    from === LSN.FIRST ? readHotFrames(source, named, new Set(allowed.map(presignOpKey))) : [],
+  ]);
+  // A clone takes the commits the hint's tail carries from the hint: their own records would only be sent twice.
+  const carried = new Set(from === LSN.FIRST && hint?.tail ? hint.tail.map((c) => RemoteKey.commit(vid, c.lsn)) : []);
   let budget = BODIES_MAX_BYTES;
   const objects: LogReads['objects'][number][] = [];
   for (const [key, bytes] of bodies) {
+    if (carried.has(key)) continue;
     if (bytes && bytes.byteLength > budget) continue;
     budget -= bytes?.byteLength ?? 0;
     objects.push({ key, body: bytes ? toBase64(bytes) : null });
   }
-  return { objects, signed };
+  return ranges.length === 0 ? { objects, signed } : { objects, signed, ranges };
+}
+
+/** The hot frames of `commits` (newest first) in segments `allowed` covers, up to HOT_FRAMES_MAX_BYTES. */
+async function readHotFrames(source: LogSource, commits: readonly Commit[], allowed: ReadonlySet<string>): Promise<NonNullable<LogReads['ranges']>> {
+  const spans = new Map<string, { op: PresignOp; start: number; end: number }>();
+  let budget = HOT_FRAMES_MAX_BYTES;
+  for (const c of commits) {
+    const seg = c.segment;
+    const hot = seg?.hotFrames ?? 0;
+    // Inline frames came with their commit object; hot frames split over two objects are left to the client.
+    if (!seg || hot === 0 || seg.inline || frameObject(seg, 0).index !== frameObject(seg, hot - 1).index) continue;
+    const span = frameSpanOf(c, 0, hot - 1);
+    const op = segmentGetOp(span.at);
+    const key = `${presignOpKey(op)}:${span.start}-${span.end}`;
+    if (spans.has(key) || !allowed.has(presignOpKey(op)) || span.end - span.start > budget) continue;
+    budget -= span.end - span.start;
+    spans.set(key, { op, start: span.start, end: span.end });
+  }
+  const read = await Promise.all([...spans.values()].map(async (s) => ({ ...s, body: await source.readRange(s.op, s) })));
+  return read.flatMap((r) => (r.body?.byteLength === r.end - r.start ? [{ key: RemoteKey.ofOp(r.op), start: r.start, end: r.end, body: toBase64(r.body) }] : []));
 }
 
 function decodeOrUndefined<T>(decode: () => T): T | undefined {

@@ -48,6 +48,8 @@ export class PresignClient {
   readonly #cache = new Map<string, PresignedRequest>();
   /** Bodies `readLog` brought (undefined: the object is absent), by layout key; each is taken once. */
   readonly #read = new Map<string, { body: Uint8Array | undefined; at: number }>();
+  /** Segment byte ranges `readLog` brought (a clone's hot frames), by `key:start-end`; each is taken once. */
+  readonly #ranges = new Map<string, { body: Uint8Array; at: number }>();
   readonly #margin: number;
   #batch: Batch | undefined;
   #roundTrips = 0;
@@ -147,6 +149,14 @@ export class PresignClient {
     return hit && Date.now() - hit.at < READ_FRESH_MS ? { body: hit.body } : undefined;
   }
 
+  /** Bytes [start, end) of segment object `key` if a `readLog` of this client brought them (fresh), taken once. */
+  takeRange(key: string, range: { start: number; end: number }): Uint8Array | undefined {
+    const at = `${key}:${range.start}-${range.end}`;
+    const hit = this.#ranges.get(at);
+    this.#ranges.delete(at);
+    return hit && Date.now() - hit.at < READ_FRESH_MS ? hit.body : undefined;
+  }
+
   /** Forgets a cached URL (after the bucket refused it). */
   invalidate(op: PresignOp): void {
     this.#cache.delete(presignOpKey(op));
@@ -220,6 +230,13 @@ export class PresignClient {
         const kind = RemoteKey.parse(o.key).kind;
         if (kind !== 'commit' && kind !== 'latest' && kind !== 'compacted') continue;
         this.#read.set(o.key, { body: o.body === null ? undefined : fromBase64(o.body, 'a body the presign service read'), at });
+      }
+      // Segments never change, but ranges nobody took are dropped once stale, so they never pile up.
+      for (const [k, r] of this.#ranges) if (at - r.at >= READ_FRESH_MS) this.#ranges.delete(k);
+      for (const r of reads.ranges ?? []) {
+        if (RemoteKey.parse(r.key).kind !== 'segment' || !Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end)) continue;
+        const body = fromBase64(r.body, 'a segment range the presign service read');
+        if (body.byteLength === r.end - r.start) this.#ranges.set(`${r.key}:${r.start}-${r.end}`, { body, at });
       }
       const ops = reads.signed.length > 0 ? parsePresignRequest({ ops: reads.signed.map((s) => s.op) }).ops : [];
       ops.forEach((op, i) => {

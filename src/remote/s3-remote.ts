@@ -129,7 +129,8 @@ export class S3Remote implements Remote {
 
   async getSegmentRange(at: SegmentAddress, range: ByteRange, options?: RequestOptions): Promise<Uint8Array> {
     const op = segmentGetOp(at);
-    return rangeOf(await this.#send(op, { range }, options), range, RemoteKey.ofOp(op));
+    // A clone's hot frames may have come with its readLog (checked by the caller, as any body).
+    return this.presign.takeRange(RemoteKey.ofOp(op), range) ?? rangeOf(await this.#send(op, { range }, options), range, RemoteKey.ofOp(op));
   }
 
   getSegmentRangeSync(at: SegmentAddress, range: ByteRange): Uint8Array {

@@ -7,6 +7,7 @@ import { IdbCatalog, MemoryStore } from '../local/index.ts';
 import { bearerTokens, createPresignHandler, type Grant } from '../presign/index.ts';
 import { servePresign } from '../presign/node.ts';
 import { PresignClient, S3Remote, type RemoteRequestEvent } from '../remote/index.ts';
+import type { FramePlanner } from './job-context.ts';
 import { Runtime } from './runtime.ts';
 
 /*
@@ -58,7 +59,7 @@ beforeAll(async () => {
 afterAll(() => presign?.close());
 
 let n = 0;
-async function device(token: string | PresignClient = 'writer', onRequest?: (e: RemoteRequestEvent) => void, options: { inlineMaxBytes?: number } = {}) {
+async function device(token: string | PresignClient = 'writer', onRequest?: (e: RemoteRequestEvent) => void, options: { inlineMaxBytes?: number; planFrames?: FramePlanner } = {}) {
   const remote = new S3Remote({ presign: typeof token === 'string' ? { endpoint: `${presign.url}/presign`, token } : token, onRequest });
   return Runtime.open({ store: MemoryStore.open(), catalog: await IdbCatalog.open(`s3-sync-${++n}`), remote, ...options });
 }
@@ -135,6 +136,42 @@ describe(`sync through presigned URLs (${bucket.kind} bucket)`, () => {
     // The presign service probed the next LSN itself (readLog): no bucket request of the device's own.
     expect(readerSigner.roundTrips - before).toBe(1);
     expect(pulled).toEqual([]);
+  });
+
+  it("a clone's hot frames come with its presign round trip: hydrating them makes no bucket request", async () => {
+    const remote = VolumeId.random();
+    pushedRemotes.add(remote);
+    // Pages 1–2 hot (as the SQLite planner puts page 1 and interior pages first), the rest in frames of 8.
+    const planFrames: FramePlanner = (pages) => {
+      const rest = [...pages.keys()].filter((i) => i > 2).sort((x, y) => x - y);
+      return { frames: [[idx(1), idx(2)], ...Array.from({ length: Math.ceil(rest.length / 8) }, (_, k) => rest.slice(k * 8, k * 8 + 8))], hotFrames: 1 };
+    };
+    const a = await device('writer', undefined, { inlineMaxBytes: 0, planFrames });
+    const ga = await a.graftOpen({ remote });
+    write(a, ga.local, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i + 1, i + 1])));
+    expect(await a.graftPush(ga.local)).toMatchObject({ outcome: 'pushed', pages: 40 });
+    await a.hintsSettled();
+
+    // The answer: the hint (whose tail carries commit 1, so not commit 1 again), LSN 2 absent, the hot frame.
+    const res = await fetch(`${presign.url}/presign`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer reader-of-shared-and-more' }, body: JSON.stringify({ ops: [{ op: 'readLog', vid: remote, from: 1 }] }) });
+    const answer = (await res.json()) as PresignResponse;
+    const bodies = new Map(answer.reads?.objects.map((o) => [o.key, o.body !== null]));
+    expect([bodies.get(RemoteKey.latest(remote)), bodies.has(RemoteKey.commit(remote, LSN.FIRST)), bodies.get(RemoteKey.commit(remote, LSN.parse(2)))]).toEqual([true, false, false]);
+    expect(answer.reads?.ranges).toHaveLength(1);
+
+    const signer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'reader-of-shared-and-more' });
+    const requests: RemoteRequestEvent[] = [];
+    const b = await device(signer, (e) => requests.push(e));
+    const gb = await b.graftClone(remote);
+    expect(await b.graftHydrate(gb.local, { hotOnly: true })).toMatchObject({ framesDone: 1, framesTotal: 1 });
+    expect(requests).toEqual([]);
+    expect(signer.roundTrips).toBe(1);
+    const snapshot = b.graftSnapshot(gb.local);
+    expect([(await b.readPageAsync(snapshot, idx(1)))[0], (await b.readPageAsync(snapshot, idx(2)))[0]]).toEqual([1, 2]);
+    expect(requests).toEqual([]);
+    // A page outside the hot frames is the bucket's ranged GET, as before.
+    expect((await b.readPageAsync(snapshot, idx(30)))[0]).toBe(30);
+    expect(requests.map((r) => r.status)).toEqual([206]);
   });
 
   it('a clone and a pull are one presign round trip each and no bucket request; the first page reads need no signing', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isScionError, LSN, PageIdx, RemoteKey, SegmentId, VolumeId, type ErrorCode } from '../core/index.ts';
 import { MemoryCatalog, MemoryDirectory, MemoryStore } from '../local/index.ts';
 import { MemoryRemote, type Remote } from '../remote/index.ts';
@@ -578,6 +578,32 @@ describe('frames and local GC', () => {
     expect(b.rt.readStats().framesFetched).toBe(1);
     expect(r.readPage(idx(51))[0]).toBe(51);
     expect(b.rt.readStats().framesFetched).toBe(2);
+  });
+
+  it('the frames of one fetch are verified, then cached in one store write (hydrate and a read-ahead miss)', async () => {
+    const remote = new MemoryRemote();
+    const rt = await Runtime.open({
+      store: MemoryStore.open(), catalog: new MemoryCatalog(), remote,
+      // Three hot frames of 4 pages, then frames of 8.
+      planFrames: (pages) => {
+        const all = [...pages.keys()].sort((x, y) => x - y);
+        return { frames: Array.from({ length: Math.ceil(all.length / 4) }, (_, k) => all.slice(k * 4, k * 4 + 4)), hotFrames: 3 };
+      },
+    });
+    const g = await rt.graftOpen();
+    write(rt, g.local, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [i + 1, i + 1])));
+    await rt.graftPush(g.local);
+    const store = MemoryStore.open();
+    const puts = vi.spyOn(store, 'putPagesSync');
+    const b = await Runtime.open({ store, catalog: new MemoryCatalog(), remote });
+    const gb = await b.graftClone(g.remote);
+    expect(await b.graftHydrate(gb.local, { hotOnly: true })).toMatchObject({ framesTotal: 3, framesDone: 3 });
+    expect(puts.mock.calls.map(([, pages]) => pages.size)).toEqual([12]);
+    puts.mockClear();
+    const r = b.graftReader(gb.local);
+    expect(r.readPage(idx(13), { readAheadPages: 8 })[0]).toBe(13);
+    expect(puts.mock.calls.map(([, pages]) => pages.size)).toEqual([12]);
+    expect(fills(b, gb.local)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   });
 
   it('local GC evicts cached pages no snapshot reaches, then re-fetchable ones over budget, never unpushed ones', async () => {

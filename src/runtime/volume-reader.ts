@@ -122,12 +122,12 @@ export class PageSource {
   /** Verifies and caches every frame fetched; returns the page asked for. */
   #cacheFetched(commit: Commit, plan: FetchPlan, bytes: Uint8Array, pageIdx: PageIdx): Page {
     const all = plan.segment.frames;
-    for (let i = plan.first + 1; i <= plan.last; i++) {
+    const fetched = [];
+    for (let i = plan.first; i <= plan.last; i++) {
       const r = frameRange(all, i);
-      cacheFrame(this.#store, this.#stats, commit, all[i] as FrameRef, bytes.subarray(r.start - plan.start, r.end - plan.start));
+      fetched.push({ frame: all[i] as FrameRef, bytes: bytes.subarray(r.start - plan.start, r.end - plan.start) });
     }
-    const frame = all[plan.first] as FrameRef;
-    return cacheFrame(this.#store, this.#stats, commit, frame, bytes.subarray(0, frame.bytes)).get(pageIdx) as Page;
+    return cacheFrames(this.#store, this.#stats, commit, fetched).get(pageIdx) as Page;
   }
 }
 
@@ -179,14 +179,18 @@ function locateFrame(commit: Commit, pageIdx: PageIdx): { index: number; frame: 
 }
 
 /**
- * Checks fetched frame bytes against the commit (size, SHA-256), decodes them, caches every page of
- * the frame, and counts it. Throws Corrupt for bytes that are not the commit's.
+ * Checks fetched frames against the commit (size, SHA-256) and decodes them, then caches all their
+ * pages in one store write, and counts them. Throws Corrupt for bytes that are not the commit's,
+ * caching none of them.
  */
-export function cacheFrame(store: LocalStore, stats: ReadStats, commit: Commit, frame: FrameRef, bytes: Uint8Array): Map<PageIdx, Page> {
-  verifyFrame(frame, bytes, `segment ${commit.segment?.sid} of ${commit.vid}@${commit.lsn}`);
-  const pages = decodeFrame(bytes, frame.pages);
+export function cacheFrames(store: LocalStore, stats: ReadStats, commit: Commit, fetched: readonly { frame: FrameRef; bytes: Uint8Array }[]): Map<PageIdx, Page> {
+  const pages = new Map<PageIdx, Page>();
+  for (const { frame, bytes } of fetched) {
+    verifyFrame(frame, bytes, `segment ${commit.segment?.sid} of ${commit.vid}@${commit.lsn}`);
+    for (const [idx, page] of decodeFrame(bytes, frame.pages)) pages.set(idx, page);
+  }
   store.putPagesSync((commit.segment as NonNullable<Commit['segment']>).sid, pages);
-  stats.framesFetched++;
+  stats.framesFetched += fetched.length;
   stats.pagesFetched += pages.size;
   return pages;
 }

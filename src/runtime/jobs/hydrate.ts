@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { frameObject, frameOf, frameRange, frameSpanOf, groupBy, type Commit, type FrameRef, type PageIdx, type PageSet, type Snapshot } from '../../core/index.ts';
 import type { HydrateProgress, ReadStats } from '../../protocol/index.ts';
-import { cacheFrame, emptyReadStats } from '../volume-reader.ts';
+import { cacheFrames, emptyReadStats } from '../volume-reader.ts';
 import type { JobContext } from '../job-context.ts';
 import { heldCommits } from '../held-commits.ts';
 
@@ -55,11 +55,11 @@ export async function hydrateSnapshot(ctx: JobContext, snapshot: Snapshot, optio
         const end = frameRange(frames, (run.at(-1) as FrameWant).index).end;
         const span = frameSpanOf(first.commit, first.index, (run.at(-1) as FrameWant).index);
         const body = await ctx.remote.getSegmentRange(span.at, span, { signal: options.signal });
-        for (const want of run) {
+        cacheFrames(ctx.store, stats, first.commit, run.map((want) => {
           const r = frameRange(frames, want.index);
-          cacheFrame(ctx.store, stats, want.commit, frames[want.index] as FrameRef, body.subarray(r.start - start, r.end - start));
-          framesDone++;
-        }
+          return { frame: frames[want.index] as FrameRef, bytes: body.subarray(r.start - start, r.end - start) };
+        }));
+        framesDone += run.length;
         bytes += body.byteLength;
         options.onProgress?.({ framesDone, framesTotal, bytes });
       }),
