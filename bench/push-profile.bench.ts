@@ -1,9 +1,13 @@
-// Where a push's time goes in the browser: one push workload (the peers bench's, SCION_BENCH_PUSH_PAGES, default
-// 10,000 pages, on loopback) with the bench worker's V8 CPU profiler on (over CDP). Writes the profile to
-// test-results/bench/push.cpuprofile (open it in Chrome DevTools → Performance) and prints the functions with
-// the most self time. Runs only when asked: `SCION_BENCH_PUSH_PROFILE=1 npx playwright test -c bench/bench.config.ts
-// bench/push-profile.bench.ts`. Nothing is asserted about time.
+// Where a push's or a cold read's time goes in the browser, with the bench worker's V8 CPU profiler on (over
+// CDP). Two pushes: the peers bench's push workload (SCION_BENCH_PUSH_PAGES, default 10,000 pages, on loopback),
+// and the first push of an imported SCION_BENCH_IMPORT_MB database (as bench/storage.bench.ts pushes it); and a
+// cold point lookup (clone + query). Writes each profile to test-results/bench/<name>.cpuprofile (open it in
+// Chrome DevTools → Performance) and prints the functions with the most self and inclusive time. Runs only when
+// asked: `SCION_BENCH_PUSH_PROFILE=1 npx playwright test -c bench/bench.config.ts bench/push-profile.bench.ts`
+// (`-g first` for the imported database alone), `SCION_BENCH_COLD_PROFILE=1` for the cold lookup.
+// Nothing is asserted about time.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
 import { expect, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset } from './dataset.ts';
@@ -20,17 +24,55 @@ interface Profile {
   timeDeltas: number[];
 }
 
+const PUSH = process.env.SCION_BENCH_PUSH_PROFILE === '1';
 const COLD = process.env.SCION_BENCH_COLD_PROFILE === '1';
-test.skip(!process.env.SCION_BENCH_PUSH_PROFILE && !COLD, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push, SCION_BENCH_COLD_PROFILE=1 a cold point lookup');
 
-test(`${COLD ? 'cold point lookup' : 'push'}: CPU profile of the bench worker`, async ({ bench, page }) => {
+test('push: CPU profile of the bench worker', async ({ bench, page }) => {
+  test.skip(!PUSH, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
   test.setTimeout(20 * 60_000);
   const dataset = await ensureDataset(BENCH.datasetMb);
   const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
   const network = served.networks[0] as BenchNetwork;
   const ref = { name: network.name, presignUrl: network.presignUrl };
   await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+  const profiled = await profileNextWorker(page, () => bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } }));
+  expect(profiled.result.length).toBeGreaterThan(0);
+  for (const s of profiled.result.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
+  report('push', profiled.profile);
+});
 
+test('first push of an imported database: CPU profile of the bench worker', async ({ bench, page }) => {
+  test.skip(!PUSH, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
+  test.setTimeout(30 * 60_000);
+  const dataset = await ensureDataset(BENCH.importMb);
+  const dbName = 'imported.db';
+  await bench({ kind: 'prepareExisting', target: 'scion', dbName, datasetUrl: dataset.urlPath });
+  const profiled = await profileNextWorker(page, () => bench({ kind: 'pushExisting', target: 'scion', dbName }));
+  expect(profiled.result.pages).toBe(dataset.bytes / dataset.pageSize);
+  console.log(`first push of ${(dataset.bytes / 1e6).toFixed(0)} MB: ${profiled.result.ms.toFixed(0)} ms, ${profiled.result.uploadedBytes} bytes uploaded`);
+  await bench({ kind: 'cleanup', target: 'scion' });
+  report(`push-first-${BENCH.importMb}mb`, profiled.profile);
+});
+
+test('cold point lookup: CPU profile of the bench worker', async ({ bench, page }) => {
+  test.skip(!COLD, 'set SCION_BENCH_COLD_PROFILE=1 to profile a cold point lookup');
+  test.setTimeout(20 * 60_000);
+  const dataset = await ensureDataset(BENCH.datasetMb);
+  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
+  const network = served.networks[0] as BenchNetwork;
+  const ref = { name: network.name, presignUrl: network.presignUrl };
+  await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+  const point = dataset.queries.point as NonNullable<typeof dataset.queries.point>;
+  const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref };
+  const profiled = await profileNextWorker(page, () => bench({ kind: 'cold', target: 'scion', dataset: remoteDataset, queries: { point } }));
+  const q = profiled.result.queries.point;
+  expect(q?.fingerprint).toBe(point.expected);
+  console.log(`scion: cold point lookup: ${q?.ms.toFixed(0)} ms, ${JSON.stringify(q?.timeline.marks.map(([n, at]) => `${n}@${at.toFixed(0)}`))}`);
+  report('cold', profiled.profile);
+});
+
+/** Runs `job`, whose bench worker (the next one the page starts) runs with the CPU profiler on from its first line. */
+async function profileNextWorker<T>(page: Page, job: () => Promise<T>): Promise<{ result: T; profile: Profile }> {
   // The host ends each job's worker as soon as it answers: keep it until its profile is read.
   await page.evaluate(() => {
     const w = window as unknown as { keptWorkers: Worker[] };
@@ -67,24 +109,18 @@ test(`${COLD ? 'cold point lookup' : 'push'}: CPU profile of the bench worker`, 
     });
   });
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: true, flatten: false });
-  const point = dataset.queries.point as NonNullable<typeof dataset.queries.point>;
-  const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref };
-  const job = COLD
-    ? bench({ kind: 'cold', target: 'scion', dataset: remoteDataset, queries: { point } }).then((r) => {
-        const q = r.queries.point;
-        expect(q?.fingerprint).toBe(point.expected);
-        console.log(`scion: cold point lookup: ${q?.ms.toFixed(0)} ms, ${JSON.stringify(q?.timeline.marks.map(([n, at]) => `${n}@${at.toFixed(0)}`))}`);
-      })
-    : bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } }).then((samples) => {
-        expect(samples.length).toBeGreaterThan(0);
-        for (const s of samples.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
-      });
+  const running = job();
   await started;
-  await job;
+  const result = await running;
   const { profile } = (await send(session as string, 'Profiler.stop')) as { profile: Profile };
+  await cdp.detach();
+  return { result, profile };
+}
 
+/** Saves the profile and prints the functions with the most self time. */
+function report(name: string, profile: Profile): void {
   mkdirSync('test-results/bench', { recursive: true });
-  writeFileSync(`test-results/bench/${COLD ? 'cold' : 'push'}.cpuprofile`, JSON.stringify(profile));
+  writeFileSync(`test-results/bench/${name}.cpuprofile`, JSON.stringify(profile));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   profile.samples.forEach((id, i) => {
@@ -108,4 +144,4 @@ test(`${COLD ? 'cold point lookup' : 'push'}: CPU profile of the bench worker`, 
   });
   const totals = [...total].sort((a, b) => b[1] - a[1]).slice(0, 60);
   console.log('inclusive:\n' + totals.map(([k, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`).join('\n'));
-});
+}

@@ -12,6 +12,7 @@ import { heldTail, readLatestHint, TAIL_MAX_BYTES, tailBytes } from './latest.ts
 import { hydrateSnapshot } from './hydrate.ts';
 import { adoptAbandoned, recoverPendingCommit } from './recover.ts';
 import { streamSegment } from './segment-stream.ts';
+import { windowedReader } from './windowed-reader.ts';
 
 const logger = getLogger(['scion', 'runtime']);
 
@@ -438,7 +439,7 @@ function streamedPageSource(ctx: JobContext, { snapshot, upload }: PushPages): P
     pages: upload,
     read,
     chunks: () => chunked(all.length, (i, j) => [...read(all.slice(i, j))]),
-    lazy: () => lazyPages(upload, (idx) => read([idx]).get(idx) as Page),
+    lazy: () => lazyPages(upload, windowedReader(all, CHUNK_PAGES, read)),
   };
 }
 

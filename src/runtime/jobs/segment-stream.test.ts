@@ -1,7 +1,7 @@
 import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, FRAME_MAX_PAGES, frameSpan, Page, PAGE_SIZE, PageIdx, PageSet, SegmentId, type SegmentRef } from '../../core/index.ts';
-import { streamSegment } from './segment-stream.ts';
+import { READ_BATCH_PAGES, streamSegment } from './segment-stream.ts';
 
 /** Pages that compress to about a quarter. */
 function pageOf(idx: number): Page {
@@ -56,6 +56,28 @@ describe('a large segment streams out in parts', () => {
     }
   });
 
+  it('reads the pages of consecutive frames together, READ_BATCH_PAGES at most, each page once', async () => {
+    const frames = Array.from({ length: 100 }, (_, f) => Array.from({ length: 8 }, (_, i) => PageIdx.parse(f * 8 + i + 1)));
+    const reads: number[] = [];
+    const streamed = await streamSegment({
+      frames,
+      read: (idxs) => {
+        reads.push(idxs.length);
+        return new Map(idxs.map((idx) => [idx, pageOf(idx)]));
+      },
+      deflate: async (raw) => deflateSync(raw, { level: 1 }),
+      upload: () => Promise.reject(new Error('not expected')),
+    });
+    expect(reads).toEqual([READ_BATCH_PAGES, READ_BATCH_PAGES, READ_BATCH_PAGES, 800 - 3 * READ_BATCH_PAGES]);
+    const held = streamed.held as Uint8Array;
+    let at = 0;
+    for (const [i, frame] of streamed.frames.entries()) {
+      const pages = decodeFrame(held.subarray(at, at + frame.bytes), frame.pages);
+      expect(pages.get(frames[i]![5]!)).toEqual(pageOf(frames[i]![5]!));
+      at += frame.bytes;
+    }
+  });
+
   it('a segment that fits in one part is handed back, not uploaded', async () => {
     const streamed = await streamSegment({
       frames: [[PageIdx.parse(1), PageIdx.parse(2)]],
@@ -73,7 +95,7 @@ describe('a large segment streams out in parts', () => {
     const run = streamSegment({
       frames,
       read: (idxs) => {
-        read++;
+        read += idxs.length;
         return new Map(idxs.map((idx) => [idx, pageOf(idx)]));
       },
       deflate: async (raw) => deflateSync(raw, { level: 1 }),
@@ -86,7 +108,7 @@ describe('a large segment streams out in parts', () => {
       },
     });
     await expect(run).rejects.toThrow('the bucket is down');
-    expect(read).toBeLessThan(frames.length);
+    expect(read).toBeLessThan(frames.length * FRAME_MAX_PAGES);
     const atFailure = settled;
     await new Promise((r) => setTimeout(r, 30));
     expect(settled).toBe(atFailure);

@@ -4,11 +4,16 @@ import { encodeFrameWith, FRAMES_IN_FLIGHT, type Deflate, type FrameRef, type Pa
 export const PART_BYTES = 2 * 1024 * 1024;
 /** Parts being uploaded at once; with the one being built, a push holds ≤ (this + 1) × PART_BYTES of segment bytes. */
 export const PARTS_IN_FLIGHT = 4;
+/**
+ * Pages of consecutive frames read in one `read` (1 MiB): the local store reads adjacent pages in one
+ * call, and in a browser each OPFS read call costs about as much as 60 pages' worth of bytes.
+ */
+export const READ_BATCH_PAGES = 256;
 
 export interface SegmentStreamOptions {
   /** The frames, in order: each ≤ 64 pages. */
   readonly frames: readonly (readonly PageIdx[])[];
-  /** The pages of one frame (read from the local store when needed: a push never holds all its pages). */
+  /** Pages of a few consecutive frames, ≤ READ_BATCH_PAGES unless one frame is larger (read from the local store when needed: a push never holds all its pages). */
   readonly read: (idxs: readonly PageIdx[]) => ReadonlyMap<PageIdx, Page>;
   readonly deflate: Deflate;
   /** Uploads one part under a fresh id; resolves with the id it landed under. */
@@ -72,9 +77,10 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
   const encoding: Promise<{ frame: FrameRef; bytes: Uint8Array }>[] = [];
   try {
     let next = 0;
+    const batch = frameBatches(options.frames, options.read);
     const start = () => {
       const idxs = options.frames[next++] as readonly PageIdx[];
-      const pages = options.read(idxs);
+      const pages = batch(next - 1);
       encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), options.deflate).then(async (f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: await digest(f.bytes) }, bytes: f.bytes })));
     };
     while (next < options.frames.length && encoding.length < FRAMES_IN_FLIGHT) start();
@@ -98,6 +104,29 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
   } finally {
     await Promise.allSettled([...encoding, ...parts]);
   }
+}
+
+/**
+ * `pagesOf(i)`: the pages of frame `i`, asked for in order. Reads them with those of the frames after it,
+ * up to READ_BATCH_PAGES, and hands each frame's pages out once (the batch is dropped as it is used).
+ */
+function frameBatches(frames: readonly (readonly PageIdx[])[], read: (idxs: readonly PageIdx[]) => ReadonlyMap<PageIdx, Page>): (i: number) => ReadonlyMap<PageIdx, Page> {
+  let held = new Map<PageIdx, Page>();
+  let end = 0;
+  return (i) => {
+    const idxs = frames[i] as readonly PageIdx[];
+    if (i >= end) {
+      const wanted = [...idxs];
+      for (end = i + 1; end < frames.length && wanted.length + (frames[end] as readonly PageIdx[]).length <= READ_BATCH_PAGES; end++) wanted.push(...(frames[end] as readonly PageIdx[]));
+      held = new Map(read(wanted));
+    }
+    const pages = new Map<PageIdx, Page>();
+    for (const idx of idxs) {
+      pages.set(idx, held.get(idx) as Page);
+      held.delete(idx);
+    }
+    return pages;
+  };
 }
 
 function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
