@@ -7,7 +7,7 @@ export interface Grant {
   /**
    * Shared database names the caller may open: read the name, and use the volume it points at as if
    * that volume were in `volumes`; with `write`, create the name (pointing at a volume it may use, or
-   * at one with no commits yet). Nothing else: another name, or that name's volume, stays refused.
+   * at one with no commits and no fork record yet). Nothing else: another name, or that name's volume, stays refused.
    */
   readonly names?: ReadonlySet<SharedName> | undefined;
   /** May create segments and commit to the granted volumes. */
@@ -20,7 +20,7 @@ export interface Grant {
 export interface NameDirectory {
   /** The volume the name points at, or undefined if nobody created the name yet. */
   volumeOf(name: SharedName): Promise<VolumeId | undefined>;
-  /** Whether the volume has no commit yet (a fresh id: nobody's data). */
+  /** Whether the volume has no commit yet (with no fork record either, a fresh id: nobody's data). */
   isUnused(vid: VolumeId): Promise<boolean>;
   /** The volume's fork record (`volumes/{vid}/fork`, written only through `putFork`), or undefined without one. */
   forkOf(vid: VolumeId): Promise<RemoteFork | undefined>;
@@ -126,8 +126,11 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
       if (!hasName(grant, op.name)) return `the name ${op.name} is not granted`;
       if (!grant.write) return 'the grant is read-only';
       // A name may point only at a volume the caller may already use, or at a fresh one: never at
-      // somebody else's data, which would hand it to every holder of this name.
-      return (await covers(op.vid)) || (await directory.isUnused(op.vid)) ? undefined : `volume ${op.vid} already has commits and is not granted`;
+      // somebody else's data, which would hand it to every holder of this name. A fork record alone
+      // (a fork's first push that failed after writing it) is data too: it reaches the ancestors.
+      if (await covers(op.vid)) return undefined;
+      if (!(await directory.isUnused(op.vid))) return `volume ${op.vid} already has commits and is not granted`;
+      return (await directory.forkOf(op.vid)) === undefined ? undefined : `volume ${op.vid} has a fork record (it is a fork of other volumes) and is not granted: point the name at a fresh volume id`;
   }
   const vid = volumeOfOp(op);
   if (op.op === 'getSegment' && vid !== undefined) {
