@@ -40,7 +40,7 @@ export type PresignMethod = 'GET' | 'PUT' | 'DELETE';
 export function segmentGetOp(at: SegmentAddress): PresignOp {
   if (!at.home) return { op: 'getSegment', sid: at.sid };
   const via = at.via && at.via !== at.home ? { via: at.via } : {};
-  // Inline frames are read from their commit object (through a fork too: up to its log bound).
+  // Inline frames are read from their commit object (through a fork too: only the commits its record lists).
   if (at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog, ...via };
   return { op: 'getSegment', sid: at.sid, vid: at.home, ...via };
 }

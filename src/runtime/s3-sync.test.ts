@@ -32,7 +32,7 @@ const INLINE_PARENT = VolumeId.random();
 const INLINE_FORK = VolumeId.random();
 /** A fork of the inline fork, made by a writer granted only the inline fork and it. */
 const INLINE_GRANDCHILD = VolumeId.random();
-/** A fork of the inline parent whose record a Scion before log bounds wrote (version 1). */
+/** A fork of the inline parent whose record a Scion before listed commits wrote (version 1). */
 const OLD_FORK = VolumeId.random();
 const OLD_FORK_FORK = VolumeId.random();
 
