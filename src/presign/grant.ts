@@ -107,7 +107,8 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
     for (const through of others) {
       const allowed = through === ancestor ? undefined : (await forkThrough(through, ancestor))?.inlineCommits?.[ancestor];
       if (!allowed) continue;
-      const extra = lsns.find((lsn) => !allowed.includes(lsn));
+      const readable = new Set(allowed);
+      const extra = lsns.find((lsn) => !readable.has(lsn));
       if (extra === undefined) return undefined;
       seen ??= `the fork lists LSN ${extra} of ${ancestor}, which is not granted; through ${through} only its commits ${lsnList(allowed)} are readable`;
     }
