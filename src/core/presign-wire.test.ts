@@ -28,8 +28,8 @@ const anyOp: fc.Arbitrary<PresignOp> = fc.oneof(
   fc.record({ op: fc.constant('getSegment' as const), sid: anySid, vid: anyVid, via: anyVid }),
   fc.record({ op: fc.constant('putSegment' as const), vid: anyVid, sid: anySid, upload: anyUpload }),
   fc.record({ op: fc.constant('getFork' as const), vid: anyVid }),
-  fc.tuple(anyVid, fc.array(fc.tuple(anyVid, fc.option(anyLsn, { nil: undefined })), { minLength: 1, maxLength: 4 })).filter(([v, a]) => !a.some(([x]) => x === v))
-    .map(([vid, bounded]) => ({ op: 'putFork' as const, ...RemoteFork.of(vid, bounded.map(([a]) => a), Object.fromEntries(bounded.filter(([, lsn]) => lsn !== undefined))) })),
+  fc.tuple(anyVid, fc.array(fc.tuple(anyVid, fc.array(anyLsn, { maxLength: 4 })), { minLength: 1, maxLength: 4 })).filter(([v, a]) => !a.some(([x]) => x === v))
+    .map(([vid, listed]) => ({ op: 'putFork' as const, ...RemoteFork.of(vid, listed.map(([a]) => a), Object.fromEntries(listed)) })),
   fc.record({ op: fc.constant('getName' as const), name: anyName }),
   fc.record({ op: fc.constant('putName' as const), name: anyName, vid: anyVid }),
   fc.record({ op: fc.constant('listLog' as const), vid: anyVid, after: anyAfter }),
@@ -133,12 +133,13 @@ describe('parsePresignRequest', () => {
       { op: 'listSegments', after: 'segments/ é' },
       { op: 'listVolumes', after: 7 },
       { op: 'getCommit', vid, lsn: 1, via: sid },
-      { op: 'putFork', vid, ancestors: [other], logBounds: [1] },
-      { op: 'putFork', vid, ancestors: [other], logBounds: { [other]: 0 } },
-      { op: 'putFork', vid, ancestors: [other], logBounds: { [other]: '1' } },
-      // A bound only of an ancestor the record lists.
-      { op: 'putFork', vid, ancestors: [other], logBounds: { [vid]: 1 } },
-      { op: 'putFork', vid, ancestors: [other], logBounds: { x: 1 } },
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: [1] },
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: { [other]: 1 } },
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: { [other]: [0] } },
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: { [other]: ['1'] } },
+      // Commits only of an ancestor the record lists.
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: { [vid]: [1] } },
+      { op: 'putFork', vid, ancestors: [other], inlineCommits: { x: [1] } },
       { op: 'getEverything' },
       { op: 'getcommit', vid, lsn: 1 },
     ];

@@ -1,7 +1,7 @@
 import type { SegmentAddress } from './commit.ts';
 import { invalidInput } from './errors.ts';
 import { LSN } from './lsn.ts';
-import { RemoteFork, type LogBounds } from './remote-fork.ts';
+import { FORK_MAX_COMMITS, RemoteFork, type InlineCommits } from './remote-fork.ts';
 import { SharedName } from './remote-name.ts';
 import { SegmentId } from './segment-id.ts';
 import { UploadBody } from './upload.ts';
@@ -21,7 +21,7 @@ export type PresignOp =
   | { readonly op: 'readLog'; readonly vid: VolumeId; readonly from: LSN }
   | { readonly op: 'putLatest'; readonly vid: VolumeId; readonly upload: UploadBody }
   | { readonly op: 'getFork'; readonly vid: VolumeId }
-  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[]; readonly logBounds?: LogBounds | undefined }
+  | { readonly op: 'putFork'; readonly vid: VolumeId; readonly ancestors: readonly VolumeId[]; readonly inlineCommits?: InlineCommits | undefined }
   | { readonly op: 'getSegment'; readonly sid: SegmentId; readonly vid?: VolumeId | undefined; readonly via?: VolumeId | undefined }
   | { readonly op: 'getCompacted'; readonly vid: VolumeId }
   | { readonly op: 'putCompacted'; readonly vid: VolumeId; readonly upload: UploadBody }
@@ -40,7 +40,7 @@ export type PresignMethod = 'GET' | 'PUT' | 'DELETE';
 export function segmentGetOp(at: SegmentAddress): PresignOp {
   if (!at.home) return { op: 'getSegment', sid: at.sid };
   const via = at.via && at.via !== at.home ? { via: at.via } : {};
-  // Inline frames are read from their commit object (through a fork too: up to its log bound).
+  // Inline frames are read from their commit object (through a fork too: only the commits its record lists).
   if (at.inLog !== undefined) return { op: 'getCommit', vid: at.home, lsn: at.inLog, ...via };
   return { op: 'getSegment', sid: at.sid, vid: at.home, ...via };
 }
@@ -109,8 +109,8 @@ export function presignOpKey(op: PresignOp): string {
       return `${op.op}:${op.vid}`;
     case 'putFork':
     {
-      const { ancestors, logBounds } = RemoteFork.of(op.vid, op.ancestors, op.logBounds);
-      return `${op.op}:${op.vid}:${ancestors.map((a) => `${a}@${logBounds[a] ?? 0}`).join(',')}`;
+      const { ancestors, inlineCommits } = RemoteFork.of(op.vid, op.ancestors, op.inlineCommits);
+      return `${op.op}:${op.vid}:${ancestors.map((a) => `${a}@${(inlineCommits[a] ?? []).join('.')}`).join(',')}`;
     }
     case 'getSegment':
       return `${op.op}:${op.vid ?? ''}:${op.sid}:${op.via ?? ''}`;
@@ -155,10 +155,14 @@ const lsnOf = (v: unknown): LSN => {
   return LSN.parse(v);
 };
 
-const logBoundsOf = (v: unknown): LogBounds => {
+const inlineCommitsOf = (v: unknown): InlineCommits => {
   if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidInput('"logBounds" must map volume ids to LSNs.');
-  return Object.fromEntries(Object.entries(v).map(([vid, lsn]) => [vidOf(vid), lsnOf(lsn)]));
+  const shape = '"inlineCommits" must map volume ids to arrays of LSNs.';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidInput(shape);
+  return Object.fromEntries(Object.entries(v).map(([vid, lsns]) => {
+    if (!Array.isArray(lsns) || lsns.length > FORK_MAX_COMMITS) throw invalidInput(shape);
+    return [vidOf(vid), lsns.map(lsnOf)];
+  }));
 };
 
 function parseOp(input: unknown, i: number): PresignOp {
@@ -191,7 +195,7 @@ function parseOp(input: unknown, i: number): PresignOp {
       case 'putFork': {
         if (!Array.isArray(o.ancestors)) throw invalidInput('"ancestors" must be an array of volume ids.');
         const vid = vidOf(o.vid);
-        return { op: o.op, ...RemoteFork.of(vid, o.ancestors.map(vidOf), logBoundsOf(o.logBounds)) };
+        return { op: o.op, ...RemoteFork.of(vid, o.ancestors.map(vidOf), inlineCommitsOf(o.inlineCommits)) };
       }
       case 'getSegment':
         if (o.via !== undefined && o.vid === undefined) throw invalidInput('"via" needs "vid".');

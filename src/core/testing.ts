@@ -97,7 +97,7 @@ export function encodeCommitV1(c: Commit): Uint8Array {
   return seal(w.finish());
 }
 
-/** A fork record as Scion wrote it before log bounds (version 1: the ancestors alone), for tests that read old buckets. */
+/** A fork record as Scion wrote it before listed commits (version 1: the ancestors alone), for tests that read old buckets. */
 export function encodeForkV1(vid: VolumeId, ancestors: readonly VolumeId[]): Uint8Array {
   const sorted = [...new Set(ancestors)].sort();
   const w = new ByteWriter().u32(0x4b52_4653).u8(1).bytes(VolumeId.toBytes(vid)).varint(sorted.length);

@@ -7,7 +7,7 @@ export interface Grant {
   /**
    * Shared database names the caller may open: read the name, and use the volume it points at as if
    * that volume were in `volumes`; with `write`, create the name (pointing at a volume it may use, or
-   * at one with no commits yet). Nothing else: another name, or that name's volume, stays refused.
+   * at one with no commits and no fork record yet). Nothing else: another name, or that name's volume, stays refused.
    */
   readonly names?: ReadonlySet<SharedName> | undefined;
   /** May create segments and commit to the granted volumes. */
@@ -20,7 +20,7 @@ export interface Grant {
 export interface NameDirectory {
   /** The volume the name points at, or undefined if nobody created the name yet. */
   volumeOf(name: SharedName): Promise<VolumeId | undefined>;
-  /** Whether the volume has no commit yet (a fresh id: nobody's data). */
+  /** Whether the volume has no commit yet (with no fork record either, a fresh id: nobody's data). */
   isUnused(vid: VolumeId): Promise<boolean>;
   /** The volume's fork record (`volumes/{vid}/fork`, written only through `putFork`), or undefined without one. */
   forkOf(vid: VolumeId): Promise<RemoteFork | undefined>;
@@ -80,26 +80,39 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
   const readsSegmentsOf = async (vid: VolumeId, via: VolumeId | undefined): Promise<boolean> =>
     (await covers(vid)) || (via !== undefined && (await forkThrough(via, vid)) !== undefined);
   // An ancestor's commit objects (a small push's frames live there) are readable through a covered
-  // fork only up to the bound its record holds: the service checked that its creator could read
-  // them then (putFork, below); the ancestor's later commits stay its own.
+  // fork only at the LSNs its record lists: the service checked that its creator could read those
+  // (putFork, below). Never the ancestor's other commits, earlier or later, which may name pages it
+  // overwrote or deleted before the fork.
   const commitRefusal = async (vid: VolumeId, lsn: LSN, via: VolumeId): Promise<string | undefined> => {
     const fork = await forkThrough(via, vid);
     if (!fork) return `volume ${vid} is not granted, nor an ancestor of the granted fork ${via}`;
-    if (!fork.logBounds) {
-      return `the fork record of ${via} predates log bounds (version 1), so no commit of its ancestor ${vid} is readable through it: grant ${vid} to this reader, or fork ${vid} again (a new fork's record bounds its ancestors' logs)`;
+    if (!fork.inlineCommits) {
+      return `the fork record of ${via} predates listed commits (version 1), so no commit of its ancestor ${vid} is readable through it: grant ${vid} to this reader, or fork ${vid} again (a new fork's record lists the commits it names)`;
     }
-    const bound = fork.logBounds[vid];
-    return bound !== undefined && lsn <= bound ? undefined : `the fork ${via} reads the log of its ancestor ${vid} up to LSN ${bound ?? 0} only, not ${lsn}`;
+    const listed = fork.inlineCommits[vid] ?? [];
+    if (listed.includes(lsn)) return undefined;
+    if (listed.length === 0) {
+      return `the fork record of ${via} names none of the commits of its ancestor ${vid}, so no commit of ${vid} is readable through it: grant ${vid} to this reader, or have ${vid} push with inlineMaxBytes: 0 (its pages then live in segments, readable through the fork) and fork it again`;
+    }
+    return `the fork record of ${via} lets its readers read only the commits ${lsnList(listed)} of its ancestor ${vid}, not LSN ${lsn}`;
   };
-  // A new fork record's bound of an ancestor: a commit the creator may read now, directly (it
-  // exists) or through another of its ancestors (within that one's bound).
-  const boundRefusal = async (ancestor: VolumeId, bound: LSN, others: readonly VolumeId[]): Promise<string | undefined> => {
-    if (await covers(ancestor)) return (await directory.hasCommit(ancestor, bound)) ? undefined : `the fork bounds the log of ${ancestor} at LSN ${bound}, which it does not hold`;
-    for (const through of others) {
-      const bounds = through === ancestor ? undefined : (await forkThrough(through, ancestor))?.logBounds;
-      if (bounds && bound <= (bounds[ancestor] ?? 0)) return undefined;
+  // A new fork record's commits of an ancestor: ones the creator may read now, directly (they exist)
+  // or through another of its ancestors (each listed in that one's record).
+  const listedRefusal = async (ancestor: VolumeId, lsns: readonly LSN[], others: readonly VolumeId[]): Promise<string | undefined> => {
+    if (await covers(ancestor)) {
+      const missing = await firstMissing(directory, ancestor, lsns);
+      return missing === undefined ? undefined : `the log of ${ancestor} holds no commit at LSN ${missing}; name a commit that exists`;
     }
-    return `the fork bounds the log of ${ancestor} at LSN ${bound}, past what its granted ancestors may read of it`;
+    let seen: string | undefined;
+    for (const through of others) {
+      const allowed = through === ancestor ? undefined : (await forkThrough(through, ancestor))?.inlineCommits?.[ancestor];
+      if (!allowed) continue;
+      const readable = new Set(allowed);
+      const extra = lsns.find((lsn) => !readable.has(lsn));
+      if (extra === undefined) return undefined;
+      seen ??= `the fork lists LSN ${extra} of ${ancestor}, which is not granted; through ${through} only its commits ${lsnList(allowed)} are readable`;
+    }
+    return seen ?? `the fork lists commits of ${ancestor}, which is not granted, and no fork record of its other ancestors lists any of its commits: grant ${ancestor} to the caller`;
   };
   switch (op.op) {
     case 'deleteSegment':
@@ -114,8 +127,11 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
       if (!hasName(grant, op.name)) return `the name ${op.name} is not granted`;
       if (!grant.write) return 'the grant is read-only';
       // A name may point only at a volume the caller may already use, or at a fresh one: never at
-      // somebody else's data, which would hand it to every holder of this name.
-      return (await covers(op.vid)) || (await directory.isUnused(op.vid)) ? undefined : `volume ${op.vid} already has commits and is not granted`;
+      // somebody else's data, which would hand it to every holder of this name. A fork record alone
+      // (a fork's first push that failed after writing it) is data too: it reaches the ancestors.
+      if (await covers(op.vid)) return undefined;
+      if (!(await directory.isUnused(op.vid))) return `volume ${op.vid} already has commits and is not granted`;
+      return (await directory.forkOf(op.vid)) === undefined ? undefined : `volume ${op.vid} has a fork record (it is a fork of other volumes) and is not granted: point the name at a fresh volume id`;
   }
   const vid = volumeOfOp(op);
   if (op.op === 'getSegment' && vid !== undefined) {
@@ -132,8 +148,8 @@ async function refusalOf(grant: Grant, op: PresignOp, volumes: () => Promise<'*'
       let readable = await covers(ancestor);
       for (const through of op.ancestors) if (!readable && through !== ancestor) readable = await readsSegmentsOf(ancestor, through);
       if (!readable) return `the fork's ancestor ${ancestor} is not granted`;
-      const bound = op.logBounds?.[ancestor];
-      const why = bound === undefined ? undefined : await boundRefusal(ancestor, bound, op.ancestors);
+      const lsns = op.inlineCommits?.[ancestor] ?? [];
+      const why = lsns.length === 0 ? undefined : await listedRefusal(ancestor, lsns, op.ancestors);
       if (why !== undefined) return why;
     }
   }
@@ -152,6 +168,22 @@ export async function checkGrant(grant: Grant, ops: readonly PresignOp[], direct
     const why = await refusalOf(grant, op, volumes, directory);
     if (why !== undefined) throw new ScionError('Forbidden', `Op ${i} (${op.op}) is not allowed: ${why}.`, { op: i });
   }
+}
+
+/** At most 8 LSNs, for an error message. */
+function lsnList(lsns: readonly LSN[]): string {
+  return lsns.length <= 8 ? lsns.join(', ') : `${lsns.slice(0, 8).join(', ')} and ${lsns.length - 8} more`;
+}
+
+/** The first of `lsns` whose commit the volume's log lacks, asked 16 at a time. */
+async function firstMissing(directory: NameDirectory, vid: VolumeId, lsns: readonly LSN[]): Promise<LSN | undefined> {
+  for (let i = 0; i < lsns.length; i += 16) {
+    const batch = lsns.slice(i, i + 16);
+    const held = await Promise.all(batch.map((lsn) => directory.hasCommit(vid, lsn)));
+    const missing = batch.find((_, j) => !held[j]);
+    if (missing !== undefined) return missing;
+  }
+  return undefined;
 }
 
 async function namedVolumes(grant: Grant, directory: NameDirectory): Promise<'*' | ReadonlySet<VolumeId>> {

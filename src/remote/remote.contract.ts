@@ -61,15 +61,16 @@ export const remoteChecks: Record<string, RemoteCheck> = {
     check((await remote.firstLsn(vid, { after: LSN.parse(17) })) === undefined, 'no LSN after 17');
   },
 
-  async 'a fork record is create-only and holds the fork, its ancestors and their log bounds'({ remote }) {
+  async 'a fork record is create-only and holds the fork, its ancestors and the commits of theirs it lists'({ remote }) {
     const [vid, a, b] = [VolumeId.random(), VolumeId.random(), VolumeId.random()];
-    // A bound names a commit of the ancestor's log (the presign service checks it is there).
+    // Each listed commit is one of the ancestor's log (the presign service checks it is there).
+    await remote.putCommit(a, LSN.parse(3), bytes(40, 1));
     await remote.putCommit(a, LSN.parse(300), bytes(40, 1));
-    const logBounds = { [a]: LSN.parse(300) };
-    check((await remote.putFork({ vid, ancestors: [b, a], logBounds })) === 'created', 'the first PUT must create the fork record');
+    const inlineCommits = { [a]: [LSN.parse(3), LSN.parse(300)] };
+    check((await remote.putFork({ vid, ancestors: [b, a], inlineCommits })) === 'created', 'the first PUT must create the fork record');
     check((await remote.putFork({ vid, ancestors: [a] })) === 'exists', 'a second PUT must find it there');
     const size = (await listed(remote, vid)).get(RemoteKey.fork(vid));
-    check(size === RemoteFork.encode({ vid, ancestors: [a, b], logBounds }).byteLength, `the fork record is listed with its size, got ${size}`);
+    check(size === RemoteFork.encode({ vid, ancestors: [a, b], inlineCommits }).byteLength, `the fork record is listed with its size, got ${size}`);
   },
 
   async 'the latest hint is overwritten, not create-only'({ remote }) {

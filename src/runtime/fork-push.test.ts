@@ -51,12 +51,12 @@ describe("a fork's first push", () => {
     expect(fills(b, clone.local).slice(0, 5)).toEqual([1, 2, 33, 44, 5]);
   });
 
-  it("writes a fork record that bounds the parent's log at the newest commit whose inline frames it names", async () => {
+  it('writes a fork record that lists exactly the commits of the parent whose inline frames it names', async () => {
     const remote = new MemoryRemote();
     const { a, g, fork } = await forked(remote);
     await a.graftPush(fork.local);
-    expect(Commit.decode(remote.objects.get(RemoteKey.commit(g.remote, LSN.parse(2)))!.bytes).segment?.inline).toBeDefined();
-    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(fork.remote))!.bytes, fork.remote)).toEqual({ vid: fork.remote, ancestors: [g.remote], logBounds: { [g.remote]: 2 } });
+    for (const lsn of [1, 2]) expect(Commit.decode(remote.objects.get(RemoteKey.commit(g.remote, LSN.parse(lsn)))!.bytes).segment?.inline).toBeDefined();
+    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(fork.remote))!.bytes, fork.remote)).toEqual({ vid: fork.remote, ancestors: [g.remote], inlineCommits: { [g.remote]: [1, 2] } });
 
     // A parent that uploads segments: its commits stay unreadable through the fork.
     const uploads = await Runtime.open({ store: MemoryStore.open(), catalog: new MemoryCatalog(), remote, inlineMaxBytes: 0 });
@@ -66,7 +66,21 @@ describe("a fork's first push", () => {
     const second = await uploads.graftFork(uploads.graftSnapshot(parent.local));
     write(uploads, second.local, { 3: 3 });
     await uploads.graftPush(second.local);
-    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(second.remote))!.bytes, second.remote)).toEqual({ vid: second.remote, ancestors: [parent.remote], logBounds: {} });
+    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(second.remote))!.bytes, second.remote)).toEqual({ vid: second.remote, ancestors: [parent.remote], inlineCommits: {} });
+  });
+
+  it("leaves out of its fork record a parent's commit whose pages were all overwritten before the fork", async () => {
+    const remote = new MemoryRemote();
+    const a = await device(remote);
+    const g = await a.graftOpen();
+    write(a, g.local, { 1: 1, 2: 2 });
+    await a.graftPush(g.local);
+    write(a, g.local, { 1: 11, 2: 12 });
+    await a.graftPush(g.local);
+    const fork = await a.graftFork(a.graftSnapshot(g.local));
+    write(a, fork.local, { 3: 3 });
+    await a.graftPush(fork.local);
+    expect(RemoteFork.decode(remote.objects.get(RemoteKey.fork(fork.remote))!.bytes, fork.remote)).toEqual({ vid: fork.remote, ancestors: [g.remote], inlineCommits: { [g.remote]: [2] } });
   });
 
   it('is found by a clone even when its pusher died before writing the hint (no hint, no LSN 1)', async () => {

@@ -32,7 +32,7 @@ const INLINE_PARENT = VolumeId.random();
 const INLINE_FORK = VolumeId.random();
 /** A fork of the inline fork, made by a writer granted only the inline fork and it. */
 const INLINE_GRANDCHILD = VolumeId.random();
-/** A fork of the inline parent whose record a Scion before log bounds wrote (version 1). */
+/** A fork of the inline parent whose record a Scion before listed commits wrote (version 1). */
 const OLD_FORK = VolumeId.random();
 const OLD_FORK_FORK = VolumeId.random();
 
@@ -379,7 +379,7 @@ describe(`a fork's first push references its parent's segments (${bucket.kind} b
 });
 
 // A small push carries its frames in its commit object: a fork's reader reads those of its ancestor
-// through the fork, up to the fork point only.
+// through the fork, only the commits its fork record lists (the ones its first push names).
 describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucket)`, () => {
   it("a reader granted only the fork reads the parent's inline pages, not the parent's commits after the fork", async () => {
     const a = await device();
@@ -404,7 +404,7 @@ describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucke
     expect(await fillsAsync(reader, clone.local)).toEqual([11, 12, 13, 14]);
     // The clone's one presign round trip signed the parent's commit objects too (through the fork record).
     expect(signer.roundTrips).toBe(1);
-    // The parent's commit after the fork point stays refused, through the fork or not; so does any volume the fork record does not list.
+    // The parent's commit after the fork (not in the fork record) stays refused, through the fork or not; so does any volume the fork record does not list.
     await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(2), via: INLINE_FORK }]), 'Forbidden');
     await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1) }]), 'Forbidden');
     await expectCode(signer.sign([{ op: 'getCommit', vid: SHARED, lsn: LSN.parse(1), via: INLINE_FORK }]), 'Forbidden');
@@ -414,7 +414,7 @@ describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucke
     await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: INLINE_PARENT }]), 'Forbidden');
   });
 
-  it("a fork of the fork, made and read by grants of the forks alone, reads the grandparent's inline pages up to the first fork's bound", async () => {
+  it("a fork of the fork, made and read by grants of the forks alone, reads the grandparent's inline pages the first fork's record lists", async () => {
     const writer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer-of-inline-fork-and-grandchild' });
     const forker = await device(writer);
     const gb = await forker.graftClone(INLINE_FORK);
@@ -426,18 +426,20 @@ describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucke
     const clone = await reader.graftClone(INLINE_GRANDCHILD);
     expect(await fillsAsync(reader, clone.local)).toEqual([11, 12, 13, 14, 15]);
 
-    // Its record may bound the grandparent's log only within what the first fork reads of it (LSN 1).
-    const fork2 = (bound: number) => writer.sign([{ op: 'putFork', vid: INLINE_GRANDCHILD, ancestors: [INLINE_PARENT, INLINE_FORK], logBounds: { [INLINE_PARENT]: LSN.parse(bound) } }]);
+    // Its record may list only commits of the grandparent that the first fork's record lists (LSN 1).
+    const lsns = (...n: number[]) => n.map((x) => LSN.parse(x));
+    const fork2 = (...listed: number[]) => writer.sign([{ op: 'putFork', vid: INLINE_GRANDCHILD, ancestors: [INLINE_PARENT, INLINE_FORK], inlineCommits: { [INLINE_PARENT]: lsns(...listed) } }]);
     expect(await fork2(1)).toHaveLength(1);
-    expect((await expectCode(fork2(2), 'Forbidden')).message).toContain(`the fork bounds the log of ${INLINE_PARENT} at LSN 2`);
-    // A writer who reads the parent itself may bound its log at any commit it holds, not past its end.
+    const refused = await expectCode(fork2(1, 2), 'Forbidden');
+    expect(refused.message).toContain(`the fork lists LSN 2 of ${INLINE_PARENT}, which is not granted; through ${INLINE_FORK} only its commits 1 are readable`);
+    // A writer who reads the parent itself may list any commits it holds, none past its end.
     const direct = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer' });
-    const bounded = (bound: number) => direct.sign([{ op: 'putFork', vid: VolumeId.random(), ancestors: [INLINE_PARENT], logBounds: { [INLINE_PARENT]: LSN.parse(bound) } }]);
-    expect(await bounded(2)).toHaveLength(1);
-    await expectCode(bounded(3), 'Forbidden');
+    const listing = (...listed: number[]) => direct.sign([{ op: 'putFork', vid: VolumeId.random(), ancestors: [INLINE_PARENT], inlineCommits: { [INLINE_PARENT]: lsns(...listed) } }]);
+    expect(await listing(1, 2)).toHaveLength(1);
+    expect((await expectCode(listing(2, 3), 'Forbidden')).message).toContain(`the log of ${INLINE_PARENT} holds no commit at LSN 3; name a commit that exists`);
   });
 
-  it('a fork record of version 1 (no log bounds) still passes segment reads through it, and refuses commit reads saying what to do', async () => {
+  it('a fork record of version 1 (no listed commits) still passes segment reads through it, and refuses commit reads saying what to do', async () => {
     const aws = new AwsClient({ accessKeyId: bucket.accessKeyId, secretAccessKey: bucket.secretAccessKey, service: 's3', region: bucket.region });
     const put = await aws.fetch(`${bucket.endpoint}/${bucket.bucket}/${prefix}/${RemoteKey.fork(OLD_FORK)}`, { method: 'PUT', body: encodeForkV1(OLD_FORK, [INLINE_PARENT]) as Uint8Array<ArrayBuffer> });
     expect(put.status).toBe(200);
@@ -446,10 +448,10 @@ describe(`a fork shares the pages its parent pushed inline (${bucket.kind} bucke
     const refused = await expectCode(signer.sign([{ op: 'getCommit', vid: INLINE_PARENT, lsn: LSN.parse(1), via: OLD_FORK }]), 'Forbidden');
     expect(refused.message).toContain('version 1');
     expect(refused.message).toContain(`grant ${INLINE_PARENT} to this reader, or fork ${INLINE_PARENT} again`);
-    // A fork of it may list the grandparent (its segments), but bound none of its log through it.
+    // A fork of it may list the grandparent (its segments), but none of its commits through it.
     const writer = new PresignClient({ endpoint: `${presign.url}/presign`, token: 'writer-of-old-fork-and-its-fork' });
     const ancestors = [INLINE_PARENT, OLD_FORK];
     expect(await writer.sign([{ op: 'putFork', vid: OLD_FORK_FORK, ancestors }])).toHaveLength(1);
-    await expectCode(writer.sign([{ op: 'putFork', vid: OLD_FORK_FORK, ancestors, logBounds: { [INLINE_PARENT]: LSN.parse(1) } }]), 'Forbidden');
+    await expectCode(writer.sign([{ op: 'putFork', vid: OLD_FORK_FORK, ancestors, inlineCommits: { [INLINE_PARENT]: [LSN.parse(1)] } }]), 'Forbidden');
   });
 });

@@ -483,15 +483,15 @@ function ancestorsOf(vid: VolumeId, checkpoint: readonly Commit[]): { ancestors?
 
 /**
  * The fork record a fork's first push writes: the ancestors its reference commits name and, for each,
- * the newest of its commits whose inline frames they name (readers of the fork read those, no later ones).
+ * exactly the commits whose inline frames they name (readers of the fork read those, no others).
  */
 function forkRecordOf(vid: VolumeId, references: readonly Commit[]): RemoteFork {
-  const logBounds: Partial<Record<VolumeId, LSN>> = {};
+  const inlineCommits: Partial<Record<VolumeId, LSN[]>> = {};
   for (const { segment } of references) {
     if (segment?.home === undefined || segment.home === vid || !segment.inline) continue;
-    logBounds[segment.home] = LSN.parse(Math.max(logBounds[segment.home] ?? 0, segment.inline.lsn));
+    (inlineCommits[segment.home] ??= []).push(segment.inline.lsn);
   }
-  return { vid, ancestors: ancestorsOf(vid, references).ancestors ?? [], logBounds };
+  return { vid, ancestors: ancestorsOf(vid, references).ancestors ?? [], inlineCommits };
 }
 
 async function uploadSegment(ctx: JobContext, vid: VolumeId, first: SegmentId, bytes: Uint8Array, signal?: AbortSignal): Promise<SegmentId> {
