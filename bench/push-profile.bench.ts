@@ -11,6 +11,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset } from './dataset.ts';
+import type { Job, JobResult } from './pages/peers-worker.ts';
 import type { BenchConfig, BenchNetwork } from './serve.ts';
 
 interface ProfileNode {
@@ -30,11 +31,7 @@ const COLD = process.env.SCION_BENCH_COLD_PROFILE === '1';
 test('push: CPU profile of the bench worker', async ({ bench, page }) => {
   test.skip(!PUSH, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
   test.setTimeout(20 * 60_000);
-  const dataset = await ensureDataset(BENCH.datasetMb);
-  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
-  const network = served.networks[0] as BenchNetwork;
-  const ref = { name: network.name, presignUrl: network.presignUrl };
-  await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+  const { dataset, network, ref } = await prepareRemoteDataset(bench, page);
   const profiled = await profileNextWorker(page, () => bench({ kind: 'extra', target: 'scion', run: 1, network: ref, options: { pushPages: BENCH.pushPages.slice(-1) } }));
   expect(profiled.result.length).toBeGreaterThan(0);
   for (const s of profiled.result.filter((x) => x.workload.startsWith('push'))) console.log(`${s.target}: ${s.workload}: ${s.value?.toFixed(0)} ms, ${s.requests ?? '-'} req`);
@@ -57,11 +54,7 @@ test('first push of an imported database: CPU profile of the bench worker', asyn
 test('cold point lookup: CPU profile of the bench worker', async ({ bench, page }) => {
   test.skip(!COLD, 'set SCION_BENCH_COLD_PROFILE=1 to profile a cold point lookup');
   test.setTimeout(20 * 60_000);
-  const dataset = await ensureDataset(BENCH.datasetMb);
-  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
-  const network = served.networks[0] as BenchNetwork;
-  const ref = { name: network.name, presignUrl: network.presignUrl };
-  await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+  const { dataset, network, ref } = await prepareRemoteDataset(bench, page);
   const point = dataset.queries.point as NonNullable<typeof dataset.queries.point>;
   const remoteDataset = { url: `${network.webOrigin}${dataset.urlPath}`, bytes: dataset.bytes, network: ref };
   const profiled = await profileNextWorker(page, () => bench({ kind: 'cold', target: 'scion', dataset: remoteDataset, queries: { point } }));
@@ -70,6 +63,16 @@ test('cold point lookup: CPU profile of the bench worker', async ({ bench, page 
   console.log(`scion: cold point lookup: ${q?.ms.toFixed(0)} ms, ${JSON.stringify(q?.timeline.marks.map(([n, at]) => `${n}@${at.toFixed(0)}`))}`);
   report('cold', profiled.profile);
 });
+
+/** The bench dataset pushed to the bucket on the first (loopback) network, as the peers bench prepares it. */
+async function prepareRemoteDataset(bench: <J extends Job>(job: J) => Promise<JobResult<J>>, page: Page) {
+  const dataset = await ensureDataset(BENCH.datasetMb);
+  const served = (await page.evaluate(() => fetch('/scion-config.json').then((r) => r.json()))) as BenchConfig;
+  const network = served.networks[0] as BenchNetwork;
+  const ref = { name: network.name, presignUrl: network.presignUrl };
+  await bench({ kind: 'prepareRemote', target: 'scion', dataset: { url: dataset.urlPath, bytes: dataset.bytes, network: ref } });
+  return { dataset, network, ref };
+}
 
 /** Runs `job`, whose bench worker (the next one the page starts) runs with the CPU profiler on from its first line. */
 async function profileNextWorker<T>(page: Page, job: () => Promise<T>): Promise<{ result: T; profile: Profile }> {
