@@ -4,13 +4,14 @@
 // cold point lookup (clone + query). Writes each profile to test-results/bench/<name>.cpuprofile (open it in
 // Chrome DevTools → Performance) and prints the functions with the most self and inclusive time. Runs only when
 // asked: `SCION_BENCH_PUSH_PROFILE=1 npx playwright test -c bench/bench.config.ts bench/push-profile.bench.ts`
-// (`-g first` for the imported database alone), `SCION_BENCH_COLD_PROFILE=1` for the cold lookup.
+// (`-g first` for the imported database alone), `SCION_BENCH_COLD_PROFILE=1` for the cold lookup,
+// `SCION_BENCH_OPEN_PROFILE=1` for the open-to-first-query of an imported database (bench/open.bench.ts's job).
 // Nothing is asserted about time.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { expect, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
-import { ensureDataset } from './dataset.ts';
+import { ensureDataset, ensureFirstQuery } from './dataset.ts';
 import type { Job, JobResult } from './pages/peers-worker.ts';
 import type { BenchConfig, BenchNetwork } from './serve.ts';
 
@@ -27,6 +28,7 @@ interface Profile {
 
 const PUSH = process.env.SCION_BENCH_PUSH_PROFILE === '1';
 const COLD = process.env.SCION_BENCH_COLD_PROFILE === '1';
+const OPEN = process.env.SCION_BENCH_OPEN_PROFILE === '1';
 
 test('push: CPU profile of the bench worker', async ({ bench, page }) => {
   test.skip(!PUSH, 'set SCION_BENCH_PUSH_PROFILE=1 to profile a push');
@@ -62,6 +64,21 @@ test('cold point lookup: CPU profile of the bench worker', async ({ bench, page 
   expect(q?.fingerprint).toBe(point.expected);
   console.log(`scion: cold point lookup: ${q?.ms.toFixed(0)} ms, ${JSON.stringify(q?.timeline.marks.map(([n, at]) => `${n}@${at.toFixed(0)}`))}`);
   report('cold', profiled.profile);
+});
+
+test('open-to-first-query of an existing database: CPU profile of the bench worker', async ({ bench, page }) => {
+  test.skip(!OPEN, 'set SCION_BENCH_OPEN_PROFILE=1 to profile an open');
+  test.setTimeout(30 * 60_000);
+  const { dataset, first } = await ensureFirstQuery(BENCH.importMb);
+  const dbName = 'opened.db';
+  await bench({ kind: 'prepareExisting', target: 'scion', dbName, datasetUrl: dataset.urlPath });
+  // One open first, unprofiled: the profile is of a warm browser cache, as the open bench's later runs are.
+  await bench({ kind: 'openExisting', target: 'scion', dbName, query: first });
+  const profiled = await profileNextWorker(page, () => bench({ kind: 'openExisting', target: 'scion', dbName, query: first }));
+  expect(profiled.result.fingerprint).toBe(first.expected);
+  console.log(`scion: open-to-first-query: ${profiled.result.ms.toFixed(1)} ms, phases ${JSON.stringify(profiled.result.phases)}`);
+  await bench({ kind: 'cleanup', target: 'scion' });
+  report('open', profiled.profile);
 });
 
 /** The bench dataset pushed to the bucket on the first (loopback) network, as the peers bench prepares it. */

@@ -19,6 +19,8 @@ export interface StoreStats {
   readonly fileBytes: number;
   /** Bytes of the active journal (metadata). */
   readonly journalBytes: number;
+  /** Bytes of it after its last checkpoint: what an open replays record by record. */
+  readonly journalTailBytes: number;
 }
 
 /**
@@ -96,6 +98,12 @@ export interface LocalStore {
    * shrink, or checkpointing the journal). Returns whether more work is left.
    */
   compactStepSync(): boolean;
+  /**
+   * Checkpoints the journal if what an open would replay after the last checkpoint is more than a
+   * few ms of work (an import's or a pull's large records, a run of small commits); the runtime calls
+   * it once writes pause and at close. Returns whether it wrote one.
+   */
+  checkpointTailSync(): boolean;
 
   statsSync(): StoreStats;
   closeSync(): void;

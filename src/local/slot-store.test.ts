@@ -157,6 +157,39 @@ function expectCode(fn: () => unknown, code: ErrorCode): ScionError {
   return expect.fail(`expected ${code}, nothing was thrown`);
 }
 
+describe('SlotStore.checkpointTailSync: what an open replays stays small', () => {
+  const a = vidOf(1);
+
+  it('checkpoints a tail that places many pages (an import) and leaves a small one alone', () => {
+    const dir = storeWith([localCommit(a, 1, 1, [1])]);
+    const small = MemoryStore.open(dir);
+    const tail = small.statsSync().journalTailBytes;
+    expect(tail).toBeGreaterThan(0);
+    expect(small.checkpointTailSync()).toBe(false);
+    expect(small.statsSync().journalTailBytes).toBe(tail);
+    // 2,000 pages in one record of a few KiB: few bytes, but each page is placed again at every open.
+    small.appendCommitsSync([localCommit(a, 2, 2, Array.from({ length: 2_000 }, (_, i) => i + 1))]);
+    expect(small.statsSync().journalTailBytes).toBeLessThan(16 << 10);
+    expect(small.checkpointTailSync()).toBe(true);
+    expect(small.statsSync().journalTailBytes).toBe(0);
+    expect(small.checkpointTailSync()).toBe(false);
+    const want = fingerprint(small);
+    small.closeSync();
+    const reopened = MemoryStore.open(dir);
+    expect(fingerprint(reopened)).toBe(want);
+    expect(reopened.statsSync().journalTailBytes).toBe(0);
+  });
+
+  it('checkpoints a long run of small commits', () => {
+    const s = MemoryStore.open(storeWith([]), { checkpointBytes: 1 << 20 });
+    for (let lsn = 1; lsn <= 1_000; lsn++) s.appendCommitsSync([localCommit(a, lsn, lsn, [1 + (lsn % 3)])]);
+    expect(s.statsSync().journalTailBytes).toBeGreaterThan(16 << 10);
+    expect(s.checkpointTailSync()).toBe(true);
+    expect(s.statsSync().journalTailBytes).toBe(0);
+    expect(s.statsSync().commits).toBe(1_000);
+  });
+});
+
 describe('SlotStore crash safety: reopening after a crash at any byte shows exactly the acknowledged commits', () => {
   const a = vidOf(1);
   const c1 = localCommit(a, 1, 1, [1, 2]);
@@ -220,6 +253,14 @@ describe('SlotStore crash safety: reopening after a crash at any byte shows exac
     s.squashSync(new Map([[a, LSN.parse(38)]]));
     s.closeSync();
     crashAtEveryByte(dir, (st) => st.appendCommitsSync([localCommit(a, 41, 41, [1])]), { checkpointBytes: 64, step: 5 });
+  });
+
+  it('while checkpointing a large tail once writes paused (checkpointTailSync)', { timeout: 60_000 }, () => {
+    const pages = Array.from({ length: 1_100 }, (_, i) => i + 1);
+    const before = storeWith([c1, localCommit(a, 2, 2, pages)]);
+    crashAtEveryByte(before, (s) => {
+      if (!s.checkpointTailSync()) throw new Error('no checkpoint written');
+    }, { step: 97, invisible: true });
   });
 
   it('while starting a log at a checkpoint', () => {

@@ -383,4 +383,29 @@ describe('runtime lifecycle', () => {
     expectCode(() => r.readPage(idx(1)), 'Closed');
     expectCode(() => rt.graftWriter(g.local), 'Closed');
   });
+
+  // A 2,000-page commit is a few KiB of journal, but an open would place each page again.
+  const bigCommit = (rt: Runtime, vid: VolumeId) => write(rt, vid, Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [i + 1, i % 251])));
+
+  it('checkpoints the store journal once writes pause, so an open replays little', async () => {
+    const dir = new MemoryDirectory();
+    const store = MemoryStore.open(dir);
+    const rt = await Runtime.open({ store, catalog: await IdbCatalog.open(`runtime-test-${++dbCounter}`), quietCheckpointMs: 20 });
+    const g = await rt.graftOpen();
+    bigCommit(rt, g.local);
+    expect(store.statsSync().journalTailBytes).toBeGreaterThan(0);
+    await expect.poll(() => store.statsSync().journalTailBytes, { timeout: 5_000 }).toBe(0);
+    rt.close();
+  });
+
+  it('checkpoints the store journal at close', async () => {
+    const dir = new MemoryDirectory();
+    const { rt } = await openRuntime(dir);
+    const g = await rt.graftOpen();
+    bigCommit(rt, g.local);
+    rt.close();
+    const reopened = MemoryStore.open(dir);
+    expect(reopened.statsSync().journalTailBytes).toBe(0);
+    expect(reopened.statsSync().pages).toBe(2_000);
+  });
 });

@@ -23,6 +23,7 @@ import { adoptAbandoned, recoverPendingCommit } from './jobs/recover.ts';
 import { claimRemoteName, getRemoteName } from './jobs/remote-name.ts';
 import { orphanVolumes, reconcileGraft } from './reconcile.ts';
 import { logOp } from './op-log.ts';
+import { QuietTimer } from './quiet-timer.ts';
 import { StagedVolume } from './staged-volume.ts';
 import { emptyReadStats, PageSource, VolumeReader, type ReadOptions } from './volume-reader.ts';
 import { VolumeWriter, type GraftVersion } from './volume-writer.ts';
@@ -52,9 +53,17 @@ export interface RuntimeOptions {
   autoGc?: LocalGcOptions & { everyCommits: number };
   /** A clone of a log at least this long also reads the volume's compacted index (default 128; shorter logs are rarely compacted). */
   replicaMinLsn?: number;
+  /**
+   * Once no write has happened for this long, the store checkpoints its journal if the next open would
+   * otherwise replay more than a few ms of records (default 1000 ms; also done at close).
+   */
+  quietCheckpointMs?: number;
 }
 
 const logger = getLogger(['scion', 'runtime', 'store']);
+
+/** How long writes must pause before the journal's tail is checkpointed (RuntimeOptions.quietCheckpointMs). */
+const QUIET_CHECKPOINT_MS = 1000;
 
 /** Emitted after every local commit, so SQLite connections and apps can notice new snapshots. */
 export interface CommitEvent {
@@ -115,6 +124,8 @@ export class Runtime {
   #gcDue = false;
   /** The store's background upkeep while it runs. */
   #upkeep: Promise<void> | undefined;
+  /** Touched by every write: the journal's tail is checkpointed once they pause. */
+  readonly #quiet: QuietTimer;
   #closed = false;
 
   private constructor(options: RuntimeOptions, tags: Map<Tag, VolumeId>, grafts: Map<VolumeId, Graft>) {
@@ -127,6 +138,7 @@ export class Runtime {
     this.#planFrames = options.planFrames ?? planSequentialFrames;
     this.#inlineMaxBytes = options.inlineMaxBytes ?? INLINE_MAX_BYTES;
     this.#autoGc = options.autoGc;
+    this.#quiet = new QuietTimer(options.quietCheckpointMs ?? QUIET_CHECKPOINT_MS, () => this.#checkpointTail());
     this.#tags = tags;
     this.#grafts = grafts;
   }
@@ -623,7 +635,10 @@ export class Runtime {
       }
       return more ? step() : undefined;
     });
-    this.#upkeep = step().finally(() => (this.#upkeep = undefined));
+    this.#upkeep = step().finally(() => {
+      this.#upkeep = undefined;
+      if (!this.#closed) this.#quiet.touch();
+    });
   }
 
   /** Counters of the remote read path since the runtime opened. */
@@ -718,13 +733,27 @@ export class Runtime {
 
   close(): void {
     if (this.#closed) return;
+    this.#checkpointTail();
     this.#closed = true;
+    this.#quiet.cancel();
     this.#listeners.clear();
     this.#store.closeSync();
     this.#catalog.close();
   }
 
   // ── Internals ───────────────────────────────────────────────────────────────────────────
+
+  /** Writes paused (or the runtime closes): checkpoint the store's journal if an open would replay too much of it. */
+  #checkpointTail(): void {
+    if (this.#closed) return;
+    // Compaction and local GC write records too: wait until they are done.
+    if (this.#upkeep) return this.#quiet.touch();
+    try {
+      this.#store.checkpointTailSync();
+    } catch (e) {
+      logger.warn('journal checkpoint skipped (the next open replays its tail): {message}', { message: (e as Error).message });
+    }
+  }
 
   /** Runs a sync job after the graft's previous one, logged as one operation. */
   #job<T>(vid: VolumeId, op: string, run: () => Promise<T>, after?: (r: T) => Record<string, number | undefined>): Promise<T> {
@@ -734,6 +763,7 @@ export class Runtime {
     this.#jobs.set(vid, next);
     const cleanup = () => {
       if (this.#jobs.get(vid) === next) this.#jobs.delete(vid);
+      if (!this.#closed) this.#quiet.touch();
     };
     next.then(cleanup, cleanup);
     return next;
@@ -803,6 +833,7 @@ export class Runtime {
         segment: held ?? (pages.size > 0 ? { sid: SegmentId.random(this.#ids), pages: PageSet.of(pages.keys()), frames: [] } : undefined),
       };
       this.#store.appendCommitsSync([{ commit, pages: commit.segment && !held ? pages : undefined }]);
+      this.#quiet.touch();
       const snapshot = this.graftSnapshot(vid);
       for (const listener of this.#listeners) listener({ graft: vid, lsn, snapshot });
       if (this.#autoGc && ++this.#commitsSinceGc >= this.#autoGc.everyCommits) this.#requestGc();
