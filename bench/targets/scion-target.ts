@@ -44,19 +44,21 @@ class Counter {
   presignBytes = 0;
   spans: (Span & { kind: string })[] = [];
   /** Bucket requests per object kind (commit record, latest hint, segment), for results.json. */
-  byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
+  byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0, list: 0 };
   reset(): void {
     this.requests = this.bytes = this.waitMs = this.presign = this.presignBytes = 0;
     this.spans = [];
-    this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0 };
+    this.byKind = { commit: 0, latest: 0, segment: 0, name: 0, fork: 0, compacted: 0, list: 0 };
   }
   onRequest = (e: RemoteRequestEvent): void => {
     this.requests++;
-    this.byKind[RemoteKey.parse(e.key).kind]++;
+    // A LIST names a prefix (a volume's log), not an object.
+    const kind = e.key.endsWith('/') ? 'list' : RemoteKey.parse(e.key).kind;
+    this.byKind[kind]++;
     this.bytes += e.bytes;
     this.waitMs += e.ms;
     const end = performance.now();
-    this.spans.push({ kind: RemoteKey.parse(e.key).kind, start: end - e.ms, end });
+    this.spans.push({ kind, start: end - e.ms, end });
   };
   /** `bytes`: the answer's length (a clone's carries commit records and hot frames). */
   onPresign(start: number, bytes = 0): void {
