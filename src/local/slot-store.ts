@@ -1119,7 +1119,6 @@ function storageError(e: unknown, what: string): ScionError {
   return new ScionError('Internal', `The local store could not write ${what} (${(e as Error).message}). Nothing was committed; retry.`, undefined, { cause: e });
 }
 
-/** Calls `fn` for each page of `pages`, ascending (no generator per page: this runs for every live page at open). */
 /** Pages a record places, moves or evicts (0 for a checkpoint: it starts the tail). */
 function pagesNamed(record: JournalRecord): number {
   switch (record.type) {
@@ -1141,6 +1140,7 @@ function pagesNamed(record: JournalRecord): number {
   }
 }
 
+/** Calls `fn` for each page of `pages`, ascending (no generator per page: this runs for every live page at open). */
 function forEachPage(pages: PageSet, fn: (idx: PageIdx) => void): void {
   for (const [start, end] of pages.ranges()) for (let i: number = start; i <= end; i++) fn(i as PageIdx);
 }
