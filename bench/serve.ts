@@ -40,7 +40,9 @@ const port = Number(values.port);
 const TOKEN = 'scion-bench';
 
 await mkdir(values.data, { recursive: true });
-const bucket = await startTestBucket(values.bucket, { dir: values.bucket === 'radosgw' ? undefined : join(values.data, 'bucket') });
+// memstore keeps the bucket in RAM and, once full, blocks every write without an error (a bench run
+// publishes 250 MB of datasets and pushes up to 40 MB per run): leave room.
+const bucket = await startTestBucket(values.bucket, { dir: values.bucket === 'radosgw' ? undefined : join(values.data, 'bucket'), memstoreBytes: 4 * 1024 ** 3 });
 /** `readEndpoint`: where the service reads the bucket itself (beside it, not over the client's link). */
 const presignFor = (info: TestBucketInfo, readEndpoint?: string) =>
   servePresign(
