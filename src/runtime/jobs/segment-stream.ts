@@ -1,4 +1,5 @@
-import { encodeFrameWith, FRAMES_IN_FLIGHT, type Deflate, type FrameRef, type Page, type PageIdx, type SegmentId, type SegmentPart } from '../../core/index.ts';
+import { encodeFrameWith, FRAMES_IN_FLIGHT, PAGE_SIZE, type Deflate, type FrameRef, type Page, type PageIdx, type SegmentId, type SegmentPart } from '../../core/index.ts';
+import { CodecChoice, type CodecChooser, type FrameCodec } from './codec-choice.ts';
 
 /** Compressed bytes per segment object of a large push: the push uploads one while it builds the next. */
 export const PART_BYTES = 2 * 1024 * 1024;
@@ -16,6 +17,8 @@ export interface SegmentStreamOptions {
   /** Pages of a few consecutive frames, ≤ READ_BATCH_PAGES unless one frame is larger (read from the local store when needed: a push never holds all its pages). */
   readonly read: (idxs: readonly PageIdx[]) => ReadonlyMap<PageIdx, Page>;
   readonly deflate: Deflate;
+  /** Which frames to deflate (default: a new CodecChoice, which stores frames while the link outruns deflate). */
+  readonly codecs?: CodecChooser;
   /** Uploads one part under a fresh id; resolves with the id it landed under. */
   readonly upload: (bytes: Uint8Array) => Promise<SegmentId>;
   readonly partBytes?: number;
@@ -45,6 +48,7 @@ export type StreamedSegment =
 export async function streamSegment(options: SegmentStreamOptions): Promise<StreamedSegment> {
   const partBytes = options.partBytes ?? PART_BYTES;
   const partsInFlight = options.partsInFlight ?? PARTS_IN_FLIGHT;
+  const codecs = options.codecs ?? new CodecChoice();
   const frames: FrameRef[] = [];
   const parts: Promise<SegmentPart>[] = [];
   const partFrames: number[] = [];
@@ -54,15 +58,21 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
   let framesInChunk = 0;
   let total = 0;
   let failed: { reason: unknown } | undefined;
+  // The builder's own time per frame leaves out its waits for a free upload slot.
+  let waitedMs = 0;
   const flush = async () => {
+    const waitFrom = performance.now();
     while (inFlight.size >= partsInFlight) await Promise.race(inFlight);
+    waitedMs += performance.now() - waitFrom;
     const bytes = concat(chunks, chunkBytes);
     const count = framesInChunk;
     chunks = [];
     chunkBytes = 0;
     framesInChunk = 0;
     partFrames.push(count);
+    codecs.uploadStarted();
     const part = options.upload(bytes).then((sid) => {
+      codecs.uploadFinished(bytes.byteLength);
       options.onUploaded?.(bytes.byteLength);
       return { sid, frames: count };
     });
@@ -74,18 +84,24 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
     parts.push(part);
   };
 
-  const encoding: Promise<{ frame: FrameRef; bytes: Uint8Array }>[] = [];
+  const encoding: Promise<EncodedFrame>[] = [];
   try {
     let next = 0;
     const batch = frameBatches(options.frames, options.read);
     const start = () => {
       const idxs = options.frames[next++] as readonly PageIdx[];
       const pages = batch(next - 1);
-      encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), options.deflate).then(async (f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: await digest(f.bytes) }, bytes: f.bytes })));
+      const codec = codecs.choose(idxs.length * PAGE_SIZE);
+      encoding.push(encodeFrameWith(idxs.map((idx) => [idx, pages.get(idx) as Page] as const), codec === 'store' ? store : options.deflate).then(async (f) => ({ frame: { pages: f.pages, bytes: f.bytes.byteLength, digest: await digest(f.bytes) }, bytes: f.bytes, codec })));
     };
     while (next < options.frames.length && encoding.length < FRAMES_IN_FLIGHT) start();
+    let mark = performance.now();
     while (encoding.length > 0) {
-      const { frame, bytes } = await (encoding.shift() as Promise<{ frame: FrameRef; bytes: Uint8Array }>);
+      const { frame, bytes, codec } = await (encoding.shift() as Promise<EncodedFrame>);
+      const now = performance.now();
+      codecs.built(codec, frame.pages.size * PAGE_SIZE, bytes.byteLength, now - mark - waitedMs);
+      mark = now;
+      waitedMs = 0;
       options.signal?.throwIfAborted();
       // A part that failed fails the push now, not after the rest is built.
       if (failed) throw failed.reason;
@@ -105,6 +121,15 @@ export async function streamSegment(options: SegmentStreamOptions): Promise<Stre
     await Promise.allSettled([...encoding, ...parts]);
   }
 }
+
+interface EncodedFrame {
+  readonly frame: FrameRef;
+  readonly bytes: Uint8Array;
+  readonly codec: FrameCodec;
+}
+
+/** A "deflate" that keeps the pages as they are: the frame is stored (codec 0). */
+const store: Deflate = (raw) => raw;
 
 /**
  * `pagesOf(i)`: the pages of frame `i`, asked for in order. Reads them with those of the frames after it,
