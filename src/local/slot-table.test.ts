@@ -92,6 +92,31 @@ describe('SlotTable', () => {
     expect([u.slotOf(A, p(50)), u.crcOf(13), u.trimSlotCount(), u.slotCount]).toEqual([13, 1050, true, 53]);
   });
 
+  it('an image of a few pages in far slots reads back (the slot columns grow past the pages)', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 5000, 1);
+    t.place(A, p(2), 2, 2);
+    t.place(B, p(7), 70_000, 7);
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const u = SlotTable.readImage(new ByteReader(w.finish(), 'test image'));
+    expect([u.slotCount, u.usedSlots, u.pageKeys]).toEqual([70_001, 3, 3]);
+    expect([u.crcOf(5000), u.crcOf(2), u.crcOf(70_000), u.isUsed(69_999)]).toEqual([1, 2, 7, false]);
+    expect(u.ownersOf(70_000)).toEqual([{ sid: B, idx: p(7) }]);
+  });
+
+  it('an image listing the pages of a segment out of order is Corrupt', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 0, 1);
+    t.place(A, p(2), 1, 2);
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const bytes = w.finish();
+    const pagesAt = 8 + 20; // counts, then one segment's id and page count
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(pagesAt + 4, 1, true); // pages 1, 1
+    expect(() => SlotTable.readImage(new ByteReader(bytes, 'test image'))).toThrow(/out of order/);
+  });
+
   it('an image whose columns do not fit together is Corrupt', () => {
     const t = new SlotTable();
     t.place(A, p(1), 0, 1);
