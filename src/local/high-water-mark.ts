@@ -63,9 +63,15 @@ export const HighWaterMark = {
   },
 } as const;
 
-/** OPFS reports a full quota as a short write; callers turn it into QuotaExceeded. */
+/**
+ * OPFS reports a full quota as a short write; callers turn it into QuotaExceeded. Chromium reports a full
+ * disk (the OS's "no space") by returning its internal error code -8 as an unsigned count: 4,294,967,288
+ * bytes "written", more than were asked for.
+ */
 export class ShortWrite extends Error {
   constructor(written: number, wanted: number) {
-    super(`wrote ${written} of ${wanted} bytes`);
+    super(written > wanted
+      ? `the disk is full: the browser reported ${written} bytes written of ${wanted}, its code for "no space left on the device"`
+      : `wrote ${written} of ${wanted} bytes`);
   }
 }

@@ -449,8 +449,9 @@ describe('SlotStore: a full disk is QuotaExceeded and commits nothing', () => {
   const c1 = localCommit(a, 1, 1, [1, 2]);
   const c2 = localCommit(a, 2, 2, [2, 3, 4]);
 
-  for (const [kind, fault] of [['pages', 'short'], ['pages', 'throw'], ['journal', 'short'], ['journal', 'throw'], ['mark', 'short'], ['mark', 'throw']] as const) {
-    it(`a ${fault === 'short' ? 'short write' : 'QuotaExceededError'} in the ${kind} file`, () => {
+  const faults = { short: 'short write', throw: 'QuotaExceededError', nospace: "Chromium's full-disk count (2^32 - 8 bytes written)" } as const;
+  for (const kind of ['pages', 'journal', 'mark'] as const) for (const fault of ['short', 'throw', 'nospace'] as const) {
+    it(`a ${faults[fault]} in the ${kind} file`, () => {
       const dir = storeWith([c1]);
       const raw = dir.files();
       const failing = { on: false };
@@ -461,7 +462,7 @@ describe('SlotStore: a full disk is QuotaExceeded and commits nothing', () => {
           failing.on = false;
           f.write(b.subarray(0, b.byteLength >> 1), o);
           if (fault === 'throw') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-          return b.byteLength >> 1;
+          return fault === 'nospace' ? 2 ** 32 - 8 : b.byteLength >> 1;
         },
       });
       const files: StoreFiles = {
@@ -474,6 +475,7 @@ describe('SlotStore: a full disk is QuotaExceeded and commits nothing', () => {
       failing.on = true;
       const err = expectCode(() => s.appendCommitsSync([c2]), 'QuotaExceeded');
       expect(err.message).toMatch(/nothing was committed/);
+      if (fault === 'nospace') expect(err.message).toMatch(/the disk is full/);
       expect(fingerprint(s)).toBe(before);
       expect(fingerprint(MemoryStore.open(dir.copy()))).toBe(before);
       s.appendCommitsSync([c2]); // space again: the store goes on
