@@ -1,6 +1,9 @@
 // The bench page's Playwright fixtures, shared by the specs that run jobs in bench workers: `bench` runs a job
 // in a new worker on bench/pages/peers.html, `heap` polls the workers' JS heap over CDP.
-import { test as base, type Page } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, test as base, type BrowserContext, type Page } from '@playwright/test';
 import type { Job, JobResult, MemorySample, OpenPhases } from './pages/peers-worker.ts';
 import type { Sample } from './report.ts';
 import { WorkerHeapMonitor } from './worker-heap.ts';
@@ -15,7 +18,27 @@ interface Fixtures {
   heap: WorkerHeapMonitor;
 }
 
+/**
+ * Where the bench browser keeps OPFS and IndexedDB. Playwright's default context is off the record: Chromium
+ * keeps its OPFS in memory (no disk I/O; a file stops growing near 1.4 GB with a "no space" write), which is
+ * not what an app's users get. So the benches run in a persistent profile on disk, deleted after each test;
+ * SCION_BENCH_STORAGE=memory runs them in the default context, as the runs before 2026-12-06 did.
+ */
+const STORAGE = process.env.SCION_BENCH_STORAGE === 'memory' ? 'memory' : 'disk';
+export const BENCH_STORAGE = STORAGE;
+
 export const test = base.extend<Fixtures>({
+  context: async ({ context, launchOptions, baseURL }, use) => {
+    if (STORAGE === 'memory') return use(context);
+    const profile = await mkdtemp(join(tmpdir(), 'scion-bench-profile-'));
+    const persistent: BrowserContext = await chromium.launchPersistentContext(profile, { ...launchOptions, ...(baseURL ? { baseURL } : {}) });
+    try {
+      await use(persistent);
+    } finally {
+      await persistent.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  },
   heap: async ({ page }, use) => {
     const monitor = await WorkerHeapMonitor.attach(page);
     await use(monitor);

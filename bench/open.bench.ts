@@ -5,7 +5,7 @@
 // Saves the `open` section of bench/results.json.
 import { loadavg } from 'node:os';
 import { expect } from '@playwright/test';
-import { interleave, phaseDurations, test } from './bench-fixtures.ts';
+import { BENCH_STORAGE, interleave, phaseDurations, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureFirstQuery } from './dataset.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
@@ -48,7 +48,7 @@ test(`open: open-to-first-query of a ${BENCH.importMb} MB database, ${BENCH.runs
   const userAgent = await page.evaluate(() => navigator.userAgent);
   saveSection(BENCH.resultsPath, BENCH.importMb === 200 ? 'open' : `open-${BENCH.importMb}mb`, {
     date: new Date().toISOString(),
-    config: { runs: BENCH.runs, interleaved, datasetBytes: dataset.bytes, userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    config: { runs: BENCH.runs, interleaved, opfs: BENCH_STORAGE, datasetBytes: dataset.bytes, userAgent, loadAverage: { start: loadStart, end: loadavg() } },
     rows: summarize(samples),
     samples,
   }, userAgent);

@@ -4,7 +4,7 @@
 // Each job runs in a new worker; runs are interleaved, alternating the target order. Assertions check results
 // (row counts, query fingerprints), never time. Saves the `peers` section of bench/results.json.
 import { loadavg } from 'node:os';
-import { expect, interleave, memorySample, test } from './bench-fixtures.ts';
+import { BENCH_STORAGE, expect, interleave, memorySample, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset, type DatasetInfo } from './dataset.ts';
 import type { ColdTimeline, TargetInfo } from './pages/peers-worker.ts';
@@ -146,7 +146,7 @@ test('peers: local OLTP, open-to-first-query, cold remote reads', async ({ bench
   saveSection(BENCH.resultsPath, 'peers', {
     date: new Date().toISOString(),
     config: {
-      runs, networkRuns: BENCH.networkRuns, networks: networks.map((n) => n.name), quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
+      runs, opfs: BENCH_STORAGE, networkRuns: BENCH.networkRuns, networks: networks.map((n) => n.name), quick: BENCH.quick, oltp, dataset: datasetInfo, targets: targets.map((t: TargetInfo) => t.name), userAgent,
       loadAverage: { start: loadStart, end: loadavg() },
     },
     rows: summarize(samples),

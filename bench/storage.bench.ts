@@ -4,7 +4,7 @@
 // Assertions check data (row count and sum), never speed or size. Saves the `storage` section of bench/results.json.
 import { loadavg } from 'node:os';
 import { expect } from '@playwright/test';
-import { memorySample, MIB, phaseDurations, test } from './bench-fixtures.ts';
+import { BENCH_STORAGE, memorySample, MIB, phaseDurations, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { ensureDataset } from './dataset.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
@@ -51,7 +51,7 @@ test(`storage over time: OPFS bytes, reopen and memory after ${STEPS.map(k).join
   const userAgent = await page.evaluate(() => navigator.userAgent);
   saveSection(BENCH.resultsPath, 'storage', {
     date: new Date().toISOString(),
-    config: { runs: 1, reopens: BENCH.runs, rows: ROWS, steps: [...STEPS], userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    config: { runs: 1, reopens: BENCH.runs, opfs: BENCH_STORAGE, rows: ROWS, steps: [...STEPS], userAgent, loadAverage: { start: loadStart, end: loadavg() } },
     rows: summarize(samples),
     samples,
   }, userAgent);
@@ -112,7 +112,7 @@ test(`storage: import, reopen and push a ${BENCH.importMb} MB database (time, pe
   // One section per size: a 1 GB run does not replace the 200 MB one.
   saveSection(BENCH.resultsPath, BENCH.importMb === 200 ? 'storage-import' : `storage-import-${BENCH.importMb}mb`, {
     date: new Date().toISOString(),
-    config: { runs: 1, datasetBytes: dataset.bytes, userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    config: { runs: 1, opfs: BENCH_STORAGE, datasetBytes: dataset.bytes, userAgent, loadAverage: { start: loadStart, end: loadavg() } },
     rows: summarize(samples),
     samples,
   }, userAgent);

@@ -3,7 +3,7 @@
 // wa-sqlite's VFSes from its npm package. One job per run and target, each in a new worker, interleaved.
 // Assertions check that every target ends with the same rows, never time. Saves the `speed-suite` section.
 import { loadavg } from 'node:os';
-import { expect, interleave, test } from './bench-fixtures.ts';
+import { BENCH_STORAGE, expect, interleave, test } from './bench-fixtures.ts';
 import { BENCH } from './config.ts';
 import { saveSection, summarize, type Sample } from './report.ts';
 import { speedSuite } from './speed-suite.ts';
@@ -32,7 +32,7 @@ test("speed suite: SQLite's 16 speed-comparison tests (wa-sqlite's benchmark)", 
   const userAgent = await page.evaluate(() => navigator.userAgent);
   saveSection(BENCH.resultsPath, 'speed-suite', {
     date: new Date().toISOString(),
-    config: { runs: BENCH.suiteRuns, targets: targets.map((t) => t.name), userAgent, loadAverage: { start: loadStart, end: loadavg() } },
+    config: { runs: BENCH.suiteRuns, opfs: BENCH_STORAGE, targets: targets.map((t) => t.name), userAgent, loadAverage: { start: loadStart, end: loadavg() } },
     rows: summarize(samples),
     samples,
   }, userAgent);
