@@ -81,6 +81,27 @@ describe('IdbCatalog', () => {
     });
   }
 
+  it('reads its contents as it opens: the first load has them, a load after a write sees the write', async () => {
+    const name = uniqueName();
+    (await IdbCatalog.open(name)).close(); // creates the stores
+    await writeRaw(name, 'tags', { tag: 'before', vid: vidOf(1) });
+    const catalog = await IdbCatalog.open(name);
+    expect([...(await catalog.load()).tags.keys()]).toEqual(['before']);
+    await catalog.putTag(Tag.parse('after'), vidOf(2));
+    expect([...(await catalog.load()).tags.keys()].sort()).toEqual(['after', 'before']);
+    catalog.close();
+  });
+
+  it('a record it cannot read, present at open, is Corrupt at the first load (not an unhandled rejection)', async () => {
+    const name = uniqueName();
+    (await IdbCatalog.open(name)).close();
+    await writeRaw(name, 'tags', { tag: 'no spaces allowed', vid: vidOf(1) });
+    const catalog = await IdbCatalog.open(name);
+    await new Promise((r) => setTimeout(r, 10)); // the read at open has failed by now
+    await expectScionErrorAsync(catalog.load(), 'Corrupt');
+    catalog.close();
+  });
+
   it('keeps databases of different names apart', async () => {
     const a = await IdbCatalog.open(uniqueName());
     const b = await IdbCatalog.open(uniqueName());

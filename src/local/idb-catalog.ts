@@ -12,9 +12,16 @@ const VERSION = 1;
 /** The catalog in IndexedDB (through idb): one database per runtime, two object stores. */
 export class IdbCatalog implements Catalog {
   readonly #db: IDBPDatabase<CatalogSchema>;
+  /**
+   * The contents, read as soon as the database opened, so that the read runs beside whatever opens
+   * next (the store's OPFS handles); the first `load` takes it unless a write came first.
+   */
+  #preloaded: Promise<CatalogContents> | undefined;
 
   private constructor(db: IDBPDatabase<CatalogSchema>) {
     this.#db = db;
+    this.#preloaded = this.#read();
+    this.#preloaded.catch(() => {}); // a failure surfaces at load
   }
 
   /** Opens (creating on first use) the catalog database `name`. */
@@ -35,7 +42,13 @@ export class IdbCatalog implements Catalog {
     return new IdbCatalog(db);
   }
 
-  async load(): Promise<CatalogContents> {
+  load(): Promise<CatalogContents> {
+    const preloaded = this.#preloaded;
+    this.#preloaded = undefined;
+    return preloaded ?? this.#read();
+  }
+
+  async #read(): Promise<CatalogContents> {
     const tx = this.#db.transaction(['tags', 'grafts'], 'readonly');
     const [tagRows, graftRows] = await Promise.all([tx.objectStore('tags').getAll(), tx.objectStore('grafts').getAll(), tx.done]);
     try {
@@ -49,19 +62,23 @@ export class IdbCatalog implements Catalog {
   }
 
   async putTag(tag: Tag, vid: VolumeId): Promise<void> {
+    this.#preloaded = undefined;
     await this.#db.put('tags', { tag, vid });
   }
 
   async deleteTag(tag: Tag): Promise<void> {
+    this.#preloaded = undefined;
     await this.#db.delete('tags', tag);
   }
 
   async putGraft(graft: Graft): Promise<void> {
+    this.#preloaded = undefined;
     // Stored without undefined fields so the record stays plain, JSON-safe data.
     await this.#db.put('grafts', JSON.parse(JSON.stringify(graft)) as Graft);
   }
 
   async deleteGraft(vid: VolumeId): Promise<void> {
+    this.#preloaded = undefined;
     const tx = this.#db.transaction(['tags', 'grafts'], 'readwrite');
     const tags = tx.objectStore('tags');
     const pointing = (await tags.getAll()).filter((r) => r.vid === vid);
