@@ -156,7 +156,7 @@ export class SlotStore implements LocalStore {
     const slot = this.#table.slotOf(sid, pageIdx);
     if (slot !== undefined) {
       const read = this.#readAhead.read(this.#files.pages, slot, this.#table.slotCount, target);
-      if (!read || crc32c(target) !== this.#table.crcOf(slot)) throw this.#damaged(sid, pageIdx, slot);
+      if (!read || crc32c(target) !== this.#table.pageCrcOf(sid, pageIdx)) throw this.#damaged(sid, pageIdx, slot);
       return true;
     }
     const old = this.#legacy.get(sid)?.get(pageIdx);
@@ -178,7 +178,7 @@ export class SlotStore implements LocalStore {
     }
     for (const [i, bytes] of this.#readSlots(wanted.map(([, slot]) => slot))) {
       const [idx, slot] = wanted[i] as [PageIdx, number];
-      if (bytes === undefined || crc32c(bytes) !== this.#table.crcOf(slot)) throw this.#damaged(sid, idx, slot);
+      if (bytes === undefined || crc32c(bytes) !== this.#table.pageCrcOf(sid, idx)) throw this.#damaged(sid, idx, slot);
       out.set(idx, bytes as Page);
     }
     return out;

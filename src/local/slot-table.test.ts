@@ -126,4 +126,35 @@ describe('SlotTable', () => {
     new DataView(bytes.buffer, bytes.byteOffset).setUint32(4, 2, true); // claims 2 pages, holds 1
     expect(() => SlotTable.readImage(new ByteReader(bytes, 'test image'))).toThrow(/counts 2 pages/);
   });
+
+  it('read from an image, pages are found with their CRCs before any use by slot; a write fills the slot columns first', () => {
+    const t = new SlotTable();
+    for (let i = 1; i <= 20; i++) t.place(A, p(i), i - 1, 500 + i);
+    t.place(B, p(3), 2, 503); // shares A's page 3
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const u = SlotTable.readImage(new ByteReader(w.finish(), 'test image'));
+    expect([u.slotCount, u.pageKeys, u.slotOf(A, p(7)), u.pageCrcOf(A, p(7)), u.pageCrcOf(B, p(3))]).toEqual([20, 21, 6, 507, 503]);
+    expect(u.trimSlotCount()).toBe(false); // the last slot is in use: nothing to trim, nothing to fill
+    expect(u.place(C, p(1), 20, 9)).toBeUndefined(); // fills, then places
+    expect([u.usedSlots, u.crcOf(6), u.pageCrcOf(C, p(1)), u.ownersOf(2).length]).toEqual([21, 507, 9, 2]);
+    expect(u.forget(A, p(3))).toBeUndefined(); // B still refers to slot 2
+    expect([u.pageCrcOf(A, p(4)), u.pageCrcOf(B, p(3)), u.forget(B, p(3))]).toEqual([504, 503, 2]);
+  });
+
+  it('an image giving a shared slot two CRCs reads its pages, and is Corrupt at every use by slot, changing nothing', () => {
+    const t = new SlotTable();
+    t.place(A, p(1), 0, 11);
+    t.place(B, p(1), 0, 11);
+    const w = new ByteWriter(64);
+    t.writeImage(w);
+    const bytes = w.finish();
+    const crcsAt = 8 + 2 * 20 + 4 * 2 * 2; // counts, two segments, the page and slot columns
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(crcsAt + 4, 12, true); // B's page 1: CRC 12
+    const u = SlotTable.readImage(new ByteReader(bytes, 'test image'));
+    expect([u.slotOf(A, p(1)), u.pageCrcOf(A, p(1))]).toEqual([0, 11]);
+    expect(() => u.place(C, p(1), 1, 1)).toThrow(/two different CRCs/);
+    expect(() => u.usedSlots).toThrow(/two different CRCs/);
+    expect([u.slotOf(C, p(1)), u.pageKeys, u.slotCount]).toEqual([undefined, 2, 1]);
+  });
 });

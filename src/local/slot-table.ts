@@ -16,7 +16,14 @@ interface HeldSegment {
   /** This segment's number in the per-slot owner column (≥ 1; 0 there means free). */
   readonly ord: number;
   slots: Map<PageIdx, number> | undefined;
-  image: { readonly idxs: Uint32Array; readonly slots: Uint32Array } | undefined;
+  image: ImageColumns | undefined;
+}
+
+/** One segment's columns of a checkpoint image: its pages ascending, their slots and their slots' CRCs. */
+interface ImageColumns {
+  readonly idxs: Uint32Array;
+  readonly slots: Uint32Array;
+  readonly crcs: Uint32Array;
 }
 
 if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('Scion needs a little-endian platform (its checkpoint images are read as stored).');
@@ -40,6 +47,11 @@ export class SlotTable {
   #slotCount = 0;
   #usedSlots = 0;
   #pageKeys = 0;
+  /**
+   * Read from an image and the per-slot columns not filled yet: an open reads pages by (segment,
+   * page) from the image's own columns, and the first use by slot (a write, compaction, stats) fills them.
+   */
+  #unfilled = false;
 
   /** Slots up to the last one in use (free ones inside included). */
   get slotCount(): number {
@@ -47,6 +59,7 @@ export class SlotTable {
   }
 
   get usedSlots(): number {
+    this.#fill();
     return this.#usedSlots;
   }
 
@@ -59,22 +72,22 @@ export class SlotTable {
     const held = this.#segments.get(sid);
     if (!held) return undefined;
     if (held.slots) return held.slots.get(idx);
-    const { idxs, slots } = held.image as NonNullable<HeldSegment['image']>;
-    let lo = 0;
-    let hi = idxs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const at = idxs[mid] as number;
-      if (at === idx) return slots[mid] as number;
-      if (at < idx) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const image = held.image as ImageColumns;
+    const at = positionIn(image.idxs, idx);
+    return at === undefined ? undefined : image.slots[at] as number;
   }
 
   /** The CRC-32C of the bytes a slot in use holds. */
   crcOf(slot: number): number {
+    this.#fill();
     return this.#crcs[slot] as number;
+  }
+
+  /** The CRC-32C of the slot holding page `idx` of `sid` (held: `slotOf` found it). */
+  pageCrcOf(sid: SegmentId, idx: PageIdx): number {
+    const image = this.#segments.get(sid)?.image;
+    if (!image) return this.crcOf(this.slotOf(sid, idx) as number);
+    return image.crcs[positionIn(image.idxs, idx) as number] as number;
   }
 
   /** The pages of `sid` held, ascending, or undefined if none. */
@@ -89,11 +102,13 @@ export class SlotTable {
   }
 
   isUsed(slot: number): boolean {
+    this.#fill();
     return slot < this.#slotCount && this.#ownerSeg[slot] !== 0;
   }
 
   /** The pages that refer to a slot (none when it is free). */
   ownersOf(slot: number): PageKey[] {
+    this.#fill();
     const first = slot < this.#slotCount ? this.#byOrd[this.#ownerSeg[slot] as number] : undefined;
     if (!first) return [];
     return [{ sid: first.sid, idx: this.#ownerIdx[slot] as PageIdx }, ...(this.#sharers.get(slot) ?? [])];
@@ -101,6 +116,7 @@ export class SlotTable {
 
   /** Holds page `idx` of `sid` in `slot` (whose bytes have checksum `crc`); a page held elsewhere before is forgotten first. Returns a slot that became free. */
   place(sid: SegmentId, idx: PageIdx, slot: number, crc: number): number | undefined {
+    this.#fill();
     let freed: number | undefined;
     if (this.slotOf(sid, idx) !== undefined) freed = this.forget(sid, idx);
     let held = this.#segments.get(sid); // gone if that was its last page
@@ -128,6 +144,7 @@ export class SlotTable {
 
   /** Forgets page `idx` of `sid`; returns its slot if no page refers to it any more. */
   forget(sid: SegmentId, idx: PageIdx): number | undefined {
+    this.#fill();
     const held = this.#segments.get(sid);
     const slot = this.slotOf(sid, idx);
     if (!held || slot === undefined) return undefined;
@@ -159,6 +176,7 @@ export class SlotTable {
 
   /** Points every owner of slot `from` (in use) at slot `to` (free), whose bytes are now a copy. */
   move(from: number, to: number): void {
+    this.#fill();
     const owners = this.ownersOf(from);
     assert(owners.length > 0 && !this.isUsed(to), `moving slot ${from} to ${to}`);
     for (const { sid, idx } of owners) mapOf(this.#segments.get(sid) as HeldSegment).set(idx, to);
@@ -177,6 +195,8 @@ export class SlotTable {
 
   /** Moves the end of the slots down past free ones; returns whether it moved. */
   trimSlotCount(): boolean {
+    if (this.#unfilled) return false; // an image's slot count ends at its last slot in use
+    this.#fill();
     let count = this.#slotCount;
     while (count > 0 && this.#ownerSeg[count - 1] === 0) count--;
     if (count === this.#slotCount) return false;
@@ -192,6 +212,7 @@ export class SlotTable {
     this.#ownerSeg = new Uint32Array(0);
     this.#ownerIdx = new Uint32Array(0);
     this.#slotCount = this.#usedSlots = this.#pageKeys = 0;
+    this.#unfilled = false;
   }
 
   /**
@@ -200,6 +221,7 @@ export class SlotTable {
    * O(pages held), free slots cost nothing.
    */
   writeImage(w: ByteWriter): void {
+    this.#fill();
     const segments = [...this.#segments.values()];
     w.u32(segments.length).u32(this.#pageKeys);
     for (const held of segments) w.bytes(SegmentId.toBytes(held.sid)).u32(pageCountOf(held));
@@ -211,7 +233,8 @@ export class SlotTable {
 
   /**
    * A table read from `writeImage`'s bytes: its columns are copied as stored and each segment searches
-   * its own in place; only the per-slot columns are filled from them. Throws Corrupt if they do not fit.
+   * its own in place. Checks each segment's pages are in order (the search needs it) and finds the
+   * slot count; the per-slot columns are filled at their first use. Throws Corrupt if they do not fit.
    */
   static readImage(r: ByteReader): SlotTable {
     const [segmentCount, pageKeys] = [r.u32(), r.u32()];
@@ -229,52 +252,65 @@ export class SlotTable {
     const idxs = readColumn(r, total);
     const slots = readColumn(r, total);
     const crcs = readColumn(r, total);
-    // An open runs this once per page held, before V8 has optimised it: one pass, locals rather than
-    // fields, the rare shared slot out of line. Slots are mostly 0…pages − 1 (free ones inside grow it).
-    t.#reserve(total);
-    let ownerSeg = t.#ownerSeg;
-    let ownerIdx = t.#ownerIdx;
-    let slotCrcs = t.#crcs;
     let slotCount = 0;
-    let used = 0;
     for (let ord = 1, at = 0; ord <= segmentCount; ord++) {
       const held = t.#byOrd[ord] as HeldSegment;
       const end = at + (counts[ord - 1] as number);
-      held.image = { idxs: idxs.subarray(at, end), slots: slots.subarray(at, end) };
+      held.image = { idxs: idxs.subarray(at, end), slots: slots.subarray(at, end), crcs: crcs.subarray(at, end) };
       let previous = 0;
       for (let i = at; i < end; i++) {
-        const slot = slots[i] as number;
         const idx = idxs[i] as number;
         if (idx <= previous) throw corrupt(`a page table image lists the pages of segment ${held.sid} out of order`);
         previous = idx;
-        if (slot >= slotCount) {
-          slotCount = slot + 1;
-          if (slotCount > ownerSeg.length) {
-            t.#reserve(slotCount);
-            [ownerSeg, ownerIdx, slotCrcs] = [t.#ownerSeg, t.#ownerIdx, t.#crcs];
-          }
-        }
-        if (ownerSeg[slot] === 0) {
-          ownerSeg[slot] = ord;
-          ownerIdx[slot] = idx;
-          slotCrcs[slot] = crcs[i] as number;
-          used++;
-        } else t.#addSharer(slot, crcs[i] as number, { sid: held.sid, idx: idx as PageIdx });
+        const slot = slots[i] as number;
+        if (slot >= slotCount) slotCount = slot + 1;
       }
       at = end;
     }
-    t.#usedSlots = used;
     t.#slotCount = slotCount;
     t.#pageKeys = pageKeys;
+    t.#unfilled = total > 0;
     return t;
   }
 
-  /** One more owner of a slot in use, read from an image (its CRC must be the slot's). */
-  #addSharer(slot: number, crc: number, key: PageKey): void {
-    if (this.#crcs[slot] !== crc) throw corrupt(`a page table image gives slot ${slot} two different CRCs`);
-    const more = this.#sharers.get(slot);
-    if (more) more.push(key);
-    else this.#sharers.set(slot, [key]);
+  /**
+   * Fills the per-slot columns from the image's segments (every segment still has its image: any
+   * change fills first). All or nothing: a slot given two CRCs throws Corrupt and leaves the table
+   * as it was, so every later use by slot reports it again.
+   */
+  #fill(): void {
+    if (!this.#unfilled) return;
+    const size = Math.max(this.#slotCount, 1024);
+    const ownerSeg = new Uint32Array(size);
+    const ownerIdx = new Uint32Array(size);
+    const slotCrcs = new Uint32Array(size);
+    const sharers = new Map<number, PageKey[]>();
+    let used = 0;
+    // Once per page held, on code V8 has not optimised yet: one pass, locals rather than fields.
+    for (let ord = 1; ord < this.#byOrd.length; ord++) {
+      const held = this.#byOrd[ord];
+      if (!held?.image) continue;
+      const { idxs, slots, crcs } = held.image;
+      for (let i = 0; i < idxs.length; i++) {
+        const slot = slots[i] as number;
+        if (ownerSeg[slot] === 0) {
+          ownerSeg[slot] = ord;
+          ownerIdx[slot] = idxs[i] as number;
+          slotCrcs[slot] = crcs[i] as number;
+          used++;
+        } else {
+          if (slotCrcs[slot] !== crcs[i]) throw corrupt(`a page table image gives slot ${slot} two different CRCs`);
+          const key = { sid: held.sid, idx: idxs[i] as PageIdx };
+          const more = sharers.get(slot);
+          if (more) more.push(key);
+          else sharers.set(slot, [key]);
+        }
+      }
+    }
+    [this.#ownerSeg, this.#ownerIdx, this.#crcs] = [ownerSeg, ownerIdx, slotCrcs];
+    for (const [slot, keys] of sharers) this.#sharers.set(slot, keys);
+    this.#usedSlots = used;
+    this.#unfilled = false;
   }
 
   #reserve(slots: number): void {
@@ -292,10 +328,24 @@ function grow(column: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
   return out;
 }
 
+/** Where `idx` is in the ascending column `idxs`, or undefined. */
+function positionIn(idxs: Uint32Array, idx: number): number | undefined {
+  let lo = 0;
+  let hi = idxs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = idxs[mid] as number;
+    if (at === idx) return mid;
+    if (at < idx) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
 /** The segment's pages as a map, built from its image columns at its first change. */
 function mapOf(held: HeldSegment): Map<PageIdx, number> {
   if (held.slots) return held.slots;
-  const { idxs, slots } = held.image as NonNullable<HeldSegment['image']>;
+  const { idxs, slots } = held.image as ImageColumns;
   const map = new Map<PageIdx, number>();
   for (let i = 0; i < idxs.length; i++) map.set(idxs[i] as PageIdx, slots[i] as number);
   held.slots = map;
@@ -304,11 +354,11 @@ function mapOf(held: HeldSegment): Map<PageIdx, number> {
 }
 
 function pageCountOf(held: HeldSegment): number {
-  return held.slots ? held.slots.size : (held.image as NonNullable<HeldSegment['image']>).idxs.length;
+  return held.slots ? held.slots.size : (held.image as ImageColumns).idxs.length;
 }
 
 function pageSetOf(held: HeldSegment): PageSet {
-  return held.slots ? PageSet.of(held.slots.keys()) : PageSet.of((held.image as NonNullable<HeldSegment['image']>).idxs);
+  return held.slots ? PageSet.of(held.slots.keys()) : PageSet.of((held.image as ImageColumns).idxs);
 }
 
 /** The segment's (page, slot) columns in ascending page order. */
