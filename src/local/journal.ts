@@ -103,7 +103,7 @@ export function encodeRecord(record: JournalRecord, into?: ByteWriter): Uint8Arr
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, bytes.byteLength - RECORD_HEADER, true);
   view.setUint8(4, record.type);
-  view.setUint32(8, crc32c(bytes.subarray(RECORD_HEADER), crc32c(bytes.subarray(0, 8))), true);
+  view.setUint32(8, crc32c(bytes.subarray(0, 8), bytes.subarray(RECORD_HEADER)), true);
   return bytes;
 }
 
@@ -114,7 +114,7 @@ export function decodeRecord(bytes: Uint8Array, at: number): { record: JournalRe
   const end = at + RECORD_HEADER + view.getUint32(0, true);
   if (end > bytes.byteLength) return 'it is cut short';
   const body = bytes.subarray(at + RECORD_HEADER, end);
-  if (crc32c(body, crc32c(bytes.subarray(at, at + 8))) !== view.getUint32(8, true)) return 'its checksum does not match';
+  if (crc32c(bytes.subarray(at, at + 8), body) !== view.getUint32(8, true)) return 'its checksum does not match';
   try {
     const r = new ByteReader(body, 'journal record');
     const record = readBody(view.getUint8(4), r);

@@ -206,7 +206,7 @@ export class LogStore {
     view.setUint32(8, metaBytes.byteLength, true);
     view.setUint32(12, pages.length, true);
     record.set(metaBytes, RECORD_HEADER);
-    view.setUint32(16, crc32c(metaBytes, crc32c(record.subarray(0, 16))), true);
+    view.setUint32(16, crc32c(record.subarray(0, 16), metaBytes), true);
     let o = RECORD_HEADER + metaBytes.byteLength;
     for (const p of pages) {
       record.set(p, o);
@@ -333,7 +333,7 @@ export class LogStore {
     if (end > size) return 'it is cut short';
     const meta = new Uint8Array(metaLen);
     this.#file.read(meta, { at: at + RECORD_HEADER });
-    if (crc32c(meta, crc32c(header.subarray(0, 16))) !== view.getUint32(16, true)) return 'its checksum does not match';
+    if (crc32c(header.subarray(0, 16), meta) !== view.getUint32(16, true)) return 'its checksum does not match';
     try {
       const r = new ByteReader(meta, 'log record');
       const body = this.#decodeBody(view.getUint8(4), r);

@@ -1,6 +1,10 @@
-import { ScionError } from '../core/index.ts';
+import { preloadCrc32c, ScionError } from '../core/index.ts';
 import { SlotStore, type SlotStoreOptions } from './slot-store.ts';
 import { STORE_FILE_NAMES, type StoreFiles } from './store-files.ts';
+
+// A worker that imports this opens a store: the WebAssembly CRC-32C loads meanwhile, so the first
+// large checksum (the checkpoint read at open) need not run on JavaScript V8 has not optimised yet.
+void preloadCrc32c();
 
 export interface OpfsStoreOptions extends Omit<SlotStoreOptions, 'medium'> {
   /** Directory under the origin's OPFS root; one store per directory. Default "scion". */
