@@ -4,7 +4,7 @@ export { CHECKPOINT_INTERVAL, Commit, COMMIT_FORMAT_VERSION, FRAME_DIGEST_BYTES,
 export type { FrameRef, InlineFrames, SegmentAddress, SegmentPart, SegmentRef } from './commit.ts';
 export { frameObject, frameSpan, frameSpanOf, readVia, segmentObjects, segmentReadsOf } from './segment-objects.ts';
 export { CommitHash } from './commit-hash.ts';
-export { crc32c, preloadCrc32c } from './crc.ts';
+export { crc32c, useCrc32cHasher, type Crc32cHasher } from './crc.ts';
 export { assert, corrupt, invalidInput, isScionError, ScionError } from './errors.ts';
 export type { ErrorCode, ErrorDetails, ErrorWire } from './errors.ts';
 export { SYSTEM_IDS } from './gid.ts';

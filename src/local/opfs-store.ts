@@ -1,6 +1,7 @@
-import { preloadCrc32c, ScionError } from '../core/index.ts';
+import { ScionError } from '../core/index.ts';
 import { SlotStore, type SlotStoreOptions } from './slot-store.ts';
 import { STORE_FILE_NAMES, type StoreFiles } from './store-files.ts';
+import { preloadCrc32c } from './wasm-crc.ts';
 
 // A worker that imports this opens a store: the WebAssembly CRC-32C loads meanwhile, so the first
 // large checksum (the checkpoint read at open) need not run on JavaScript V8 has not optimised yet.
